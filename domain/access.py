@@ -1,0 +1,63 @@
+"""Who may do what: roles per project, checked deny-by-default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from domain.errors import Forbidden
+
+__all__ = ["SYSTEM_PROJECT", "Permission", "Principal", "Role"]
+
+SYSTEM_PROJECT = "system"
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+    COLLECTOR = "collector"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    WRITE_METRICS = "write_metrics"
+    EDIT = "edit"
+    ADMINISTER = "administer"
+
+
+_GRANTS: Mapping[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.READ}),
+    Role.EDITOR: frozenset({Permission.READ, Permission.EDIT}),
+    Role.ADMIN: frozenset(
+        {Permission.READ, Permission.EDIT, Permission.ADMINISTER, Permission.WRITE_METRICS}
+    ),
+    Role.COLLECTOR: frozenset({Permission.WRITE_METRICS}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a subject and its role in each project it may access."""
+
+    subject: str
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    expires_at: float | None = None  # unix seconds, from the token's `exp`
+
+    def can(self, project: str, permission: Permission) -> bool:
+        role = self.roles.get(project)
+        return role is not None and permission in _GRANTS[role]
+
+    def require(self, project: str, permission: Permission) -> None:
+        """Raise Forbidden unless the principal holds `permission` in `project`."""
+        if not self.can(project, permission):
+            raise Forbidden(f"{permission.value} is not allowed in project {project!r}")
+
+    def projects_with(self, permission: Permission) -> list[str]:
+        return sorted(p for p, role in self.roles.items() if permission in _GRANTS[role])
+
+    @property
+    def fingerprint(self) -> tuple[tuple[str, str], ...]:
+        """Equal for principals with the same rights; lets identical subscriptions share work."""
+        return tuple(sorted((p, r.value) for p, r in self.roles.items()))

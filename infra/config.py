@@ -1,0 +1,89 @@
+"""Typed settings read once from `VIGIL_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["AuthMode", "ConfigError", "Mode", "Settings"]
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable and what to do."""
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class AuthMode(StrEnum):
+    LOCAL = "local"  # HS256 tokens issued by `vigil token`
+    JWKS = "jwks"  # RS256/ES256 tokens of an external identity provider
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting with its default; `VIGIL_<NAME>` in upper case overrides each."""
+
+    mode: Mode = Mode.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = 8000
+    store_url: str = "duckdb:///./var/vigil.duckdb"
+    bus_url: str = "memory://"
+    auth_mode: AuthMode = AuthMode.LOCAL
+    secret: str = ""  # HS256 secret; empty: read or create `secret_file`
+    secret_file: str = "./var/secret.key"
+    jwks_url: str = ""
+    jwt_issuer: str = "vigil"
+    jwt_audience: str = "vigil"
+    max_body_bytes: int = 8 * 1024 * 1024
+    max_batch: int = 10_000
+    retention_days: int = 30
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    ws_max_subscriptions: int = 100
+    ws_max_message_bytes: int = 64 * 1024
+    ws_queue_messages: int = 1_000
+    ws_init_timeout_seconds: float = 5.0
+    bus_queue_size: int = 10_000
+    self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
+
+    @property
+    def production(self) -> bool:
+        return self.mode is Mode.PRODUCTION
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"VIGIL_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = f.default
+            try:
+                values[f.name] = type(default)(raw)  # type: ignore[call-arg]
+            except ValueError:
+                raise ConfigError(
+                    f"VIGIL_{f.name.upper()}={raw!r} is not a valid {type(default).__name__}"
+                ) from None
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.auth_mode is AuthMode.JWKS and not self.jwks_url:
+            raise ConfigError("VIGIL_AUTH_MODE=jwks needs VIGIL_JWKS_URL")
+        if not self.store_url.startswith(("duckdb://", "mongodb://", "mongodb+srv://")):
+            raise ConfigError("VIGIL_STORE_URL must start with duckdb:// or mongodb://")
+        if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
+            raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
+        for name in ("port", "max_body_bytes", "max_batch", "retention_days"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"VIGIL_{name.upper()} must be positive")

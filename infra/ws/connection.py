@@ -1,0 +1,280 @@
+"""One websocket speaking `graphql-transport-ws` (the only protocol Vigil accepts).
+
+Close codes follow the protocol: 4400 bad message, 4401 unauthorised, 4403 forbidden,
+4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init;
+1009 for an oversized message and 1013 for a consumer too slow to keep up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from domain.access import Principal
+from domain.errors import Unauthenticated
+from infra.ws.groups import SubscriptionGroups, encode_errors, encode_result
+from schema.context import VigilContext
+
+__all__ = ["GraphQLWebSocket", "WebSocketLimits"]
+
+PROTOCOL = "graphql-transport-ws"
+
+Authenticate = Callable[[dict[str, Any]], Awaitable[Principal]]
+MakeContext = Callable[[Principal, str], VigilContext]
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketLimits:
+    max_subscriptions: int = 100
+    max_message_bytes: int = 64 * 1024
+    queue_messages: int = 1_000
+    init_timeout_seconds: float = 5.0
+
+
+@lru_cache(maxsize=512)
+def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
+    try:
+        document: DocumentNode = parse(query, max_tokens=10_000)
+    except GraphQLError:
+        return None  # the execution reports the syntax error properly
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation
+
+
+class _Operation:
+    """A member of a subscription group, or a one-shot query/mutation."""
+
+    def __init__(self, connection: GraphQLWebSocket, op_id: str) -> None:
+        self.connection = connection
+        self.id = op_id
+        self.prefix = f'{{"id":{orjson.dumps(op_id).decode()},"type":'
+        self.group_key: Hashable | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def send_payload(self, kind: str, payload: str) -> None:
+        self.connection.enqueue(f'{self.prefix}"{kind}","payload":{payload}}}')
+        if kind == "error":
+            self.connection.forget(self.id)
+
+    def send_complete(self) -> None:
+        self.connection.enqueue(f'{self.prefix}"complete"}}')
+        self.connection.forget(self.id)
+
+
+class GraphQLWebSocket:
+    """Serves one connection; subscriptions join the shared groups, other operations run once."""
+
+    def __init__(
+        self,
+        websocket: WebSocket,
+        *,
+        schema: strawberry.Schema,
+        groups: SubscriptionGroups,
+        authenticate: Authenticate,
+        make_context: MakeContext,
+        limits: WebSocketLimits,
+    ) -> None:
+        self.websocket = websocket
+        self.schema = schema
+        self.groups = groups
+        self.authenticate = authenticate
+        self.make_context = make_context
+        self.limits = limits
+        self.principal: Principal | None = None
+        self.operations: dict[str, _Operation] = {}
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(limits.queue_messages)
+        self._init_received = False
+        self._closing: tuple[int, str] | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+
+    async def serve(self) -> None:
+        offered = self.websocket.scope.get("subprotocols") or []
+        if PROTOCOL not in offered:
+            await self.websocket.close(4406, "Subprotocol not acceptable")
+            return
+        await self.websocket.accept(subprotocol=PROTOCOL)
+        writer = asyncio.create_task(self._write())
+        loop = asyncio.get_running_loop()
+        self._timers.append(loop.call_later(self.limits.init_timeout_seconds, self._init_timeout))
+        try:
+            while self._closing is None:
+                message = await self.websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    text = (message.get("bytes") or b"").decode("utf-8", "replace")
+                if len(text) > self.limits.max_message_bytes:
+                    self.close(1009, "Message too big")
+                    break
+                await self._handle(text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            for timer in self._timers:
+                timer.cancel()
+            for op_id in list(self.operations):
+                self.forget(op_id)
+            self.outbox.put_nowait(None) if not self.outbox.full() else None
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(writer, timeout=1.0)
+            writer.cancel()
+
+    def enqueue(self, text: str) -> None:
+        if self._closing is not None:
+            return
+        try:
+            self.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            self.close(1013, "Consumer too slow; reconnect and catch up with a query")
+
+    def forget(self, op_id: str) -> None:
+        operation = self.operations.pop(op_id, None)
+        if operation is None:
+            return
+        if operation.group_key is not None:
+            self.groups.leave(operation.group_key, operation)
+        if operation.task is not None and operation.task is not asyncio.current_task():
+            operation.task.cancel()
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after what is queued; the writer does the closing."""
+        if self._closing is None:
+            self._closing = (code, reason)
+            while not self.outbox.empty():  # make room for the close marker
+                if self.outbox.full():
+                    self.outbox.get_nowait()
+                else:
+                    break
+            self.outbox.put_nowait(None)
+
+    async def _write(self) -> None:
+        websocket = self.websocket
+        try:
+            while (text := await self.outbox.get()) is not None:
+                await websocket.send_text(text)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return
+        if self._closing is not None and websocket.application_state != WebSocketState.DISCONNECTED:
+            with contextlib.suppress(RuntimeError, OSError):
+                await websocket.close(*self._closing)
+
+    def _init_timeout(self) -> None:
+        if not self._init_received:
+            self.close(4408, "Connection initialisation timeout")
+
+    async def _handle(self, text: str) -> None:
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            self.close(4400, "Invalid message: not JSON")
+            return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "connection_init":
+            await self._on_init(message.get("payload") or {})
+        elif kind == "ping":
+            self.enqueue('{"type":"pong"}')
+        elif kind == "pong":
+            pass
+        elif kind == "subscribe":
+            self._on_subscribe(message)
+        elif kind == "complete":
+            op_id = message.get("id")
+            if isinstance(op_id, str):
+                self.forget(op_id)
+        else:
+            self.close(4400, f"Invalid message type: {str(kind)[:40]}")
+
+    async def _on_init(self, payload: Any) -> None:
+        if self._init_received:
+            self.close(4429, "Too many initialisation requests")
+            return
+        self._init_received = True
+        try:
+            if not isinstance(payload, dict):
+                raise Unauthenticated("connection_init payload must be an object")
+            self.principal = await self.authenticate(payload)
+        except Unauthenticated:
+            self.close(4403, "Forbidden")
+            return
+        self.enqueue('{"type":"connection_ack"}')
+        if self.principal.expires_at is not None:
+            delay = max(0.0, self.principal.expires_at - time.time())
+            self._timers.append(asyncio.get_running_loop().call_later(delay, self._expire))
+
+    def _expire(self) -> None:
+        payload = _error("token expired", "UNAUTHENTICATED")
+        for operation in list(self.operations.values()):
+            operation.send_payload("error", payload)
+        self.close(4401, "Token expired")
+
+    def _on_subscribe(self, message: dict[str, Any]) -> None:
+        if self.principal is None:
+            self.close(4401, "Unauthorized")
+            return
+        op_id, payload = message.get("id"), message.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+            self.close(4400, "Invalid subscribe message")
+            return
+        query = payload.get("query")
+        variables = payload.get("variables") or {}
+        operation_name = payload.get("operationName")
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            self.close(4400, "Invalid subscribe message")
+            return
+        if op_id in self.operations:
+            self.close(4409, f"Subscriber for {op_id[:40]} already exists")
+            return
+        operation = _Operation(self, op_id)
+        if len(self.operations) >= self.limits.max_subscriptions:
+            limit = self.limits.max_subscriptions
+            operation.send_payload(
+                "error", _error(f"at most {limit} operations per connection", "RATE_LIMITED")
+            )
+            return
+        self.operations[op_id] = operation
+        principal = self.principal
+
+        def start() -> AsyncGenerator[Any, None]:
+            context = self.make_context(principal, uuid.uuid4().hex)
+            return self.schema.stream(query, variables, context, None, operation_name)
+
+        if _operation_type(query, operation_name) is OperationType.SUBSCRIPTION:
+            key = (
+                query,
+                orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+                operation_name,
+                principal.fingerprint,
+            )
+            operation.group_key = key
+            self.groups.join(key, operation, start)
+        else:
+            operation.task = asyncio.create_task(self._run_once(operation, start))
+
+    async def _run_once(self, operation: _Operation, start: Callable[[], Any]) -> None:
+        """A query or mutation over the socket: `next` then `complete`, or `error`."""
+        stream = start()
+        try:
+            async for result in stream:
+                if isinstance(result, strawberry.types.execution.PreExecutionError):
+                    operation.send_payload("error", encode_errors(result))
+                    return
+                operation.send_payload("next", encode_result(result))
+        finally:
+            await stream.aclose()
+        operation.send_complete()
+
+
+def _error(message: str, code: str) -> str:
+    return orjson.dumps([{"message": message, "extensions": {"code": code}}]).decode()

@@ -1,0 +1,99 @@
+"""The root types, composed from one resolver per operation, and the schema factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from resolvers import live, system
+from resolvers import metrics as metric_ops
+from schema.errors import ErrorCodes
+from schema.permissions import CanAdminister, CanRead, CanWriteMetrics, IsAuthenticated
+from schema.scalars import SCALAR_MAP
+
+__all__ = ["ApiLimits", "Mutation", "Query", "Subscription", "build_schema"]
+
+
+@strawberry.type
+class Query:
+    metric = strawberry.field(resolver=metric_ops.metric, permission_classes=[IsAuthenticated])
+    metrics = strawberry.field(resolver=metric_ops.metrics, permission_classes=[CanRead])
+    metric_series = strawberry.field(
+        resolver=metric_ops.metric_series, permission_classes=[CanRead]
+    )
+    metric_names = strawberry.field(resolver=metric_ops.metric_names, permission_classes=[CanRead])
+    tag_keys = strawberry.field(resolver=metric_ops.tag_keys, permission_classes=[CanRead])
+    tag_values = strawberry.field(resolver=metric_ops.tag_values, permission_classes=[CanRead])
+    system_health = strawberry.field(
+        resolver=system.system_health, permission_classes=[IsAuthenticated]
+    )
+    audit_log = strawberry.field(resolver=system.audit_log, permission_classes=[CanAdminister])
+
+
+@strawberry.type
+class Mutation:
+    create_metric = strawberry.mutation(
+        resolver=metric_ops.create_metric, permission_classes=[CanWriteMetrics]
+    )
+    create_metrics = strawberry.mutation(
+        resolver=metric_ops.create_metrics, permission_classes=[CanWriteMetrics]
+    )
+
+
+@strawberry.type
+class Subscription:
+    metric_collected = strawberry.subscription(
+        resolver=live.metric_collected, permission_classes=[CanRead]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiLimits:
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    introspection: bool = True
+
+
+class VigilSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """ErrorCodes logs what is internal; user errors are answers, not log lines."""
+
+
+def build_schema(limits: ApiLimits) -> strawberry.Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ParserCache(maxsize=512),
+        ValidationCache(maxsize=512),
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        ErrorCodes(),
+    ]
+    if not limits.introspection:
+        from graphql.validation import NoSchemaIntrospectionCustomRule
+
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    schema: Any = VigilSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+    )
+    return schema  # type: ignore[no-any-return]

@@ -1,0 +1,55 @@
+"""Errors at the edge: every GraphQL error leaves with a safe message and `extensions.code`."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from domain.errors import VigilError
+
+__all__ = ["ErrorCodes", "code_of"]
+
+logger = logging.getLogger("vigil.errors")
+
+INTERNAL_MESSAGE = "Internal error; it has been logged."
+
+
+def code_of(error: GraphQLError) -> str:
+    original = error.original_error
+    if isinstance(original, VigilError):
+        return original.code
+    if original is None:  # syntax, validation and variable-coercion errors
+        return (error.extensions or {}).get("code") or "BAD_USER_INPUT"
+    return "INTERNAL"
+
+
+class ErrorCodes(MaskErrors):
+    """Adds `extensions.code` to every error and masks anything that is not ours."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [_with_code(error) for error in errors]
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    code = code_of(error)
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    extensions["code"] = code
+    message = error.message
+    if code == "INTERNAL":
+        logger.error("internal error at %s", error.path, exc_info=original)
+        message = INTERNAL_MESSAGE
+        extensions = {"code": code}
+    elif isinstance(original, VigilError):
+        extensions.update(original.details)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )

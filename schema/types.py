@@ -1,0 +1,179 @@
+"""GraphQL output types: the RFC's DTOs as clients see them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+
+import strawberry
+
+from domain import dtos
+from domain.metrics import Aggregation as DomainAggregation
+from domain.metrics import MatchOp as DomainMatchOp
+from domain.metrics import Metric as DomainMetric
+from domain.metrics import MetricType as DomainMetricType
+from schema.scalars import FloatArray, JSONObject, Tags
+
+__all__ = [
+    "Aggregation",
+    "AuditEntry",
+    "ComponentHealth",
+    "IngestReceipt",
+    "MatchOp",
+    "Metric",
+    "MetricConnection",
+    "MetricSeries",
+    "MetricType",
+    "PageInfo",
+    "SeriesLine",
+    "SystemHealth",
+    "from_us",
+]
+
+MetricType = strawberry.enum(DomainMetricType, name="MetricType")
+Aggregation = strawberry.enum(DomainAggregation, name="Aggregation")
+
+
+@strawberry.enum(description="How a tag matcher compares: =, !=, =~ (regex), !~.")
+class MatchOp(Enum):
+    EQ = DomainMatchOp.EQ
+    NEQ = DomainMatchOp.NEQ
+    REGEX = DomainMatchOp.REGEX
+    NOT_REGEX = DomainMatchOp.NOT_REGEX
+
+
+def from_us(timestamp_us: int) -> datetime:
+    return datetime.fromtimestamp(timestamp_us / 1e6, UTC)
+
+
+@strawberry.type(description="One stored point (the RFC's MetricDto).")
+class Metric:
+    id: strawberry.ID
+    project: str
+    name: str
+    category: str
+    type: MetricType  # type: ignore[valid-type]
+    value: float
+    tags: Tags
+    timestamp: datetime
+    source: str
+
+    @classmethod
+    def of(cls, m: DomainMetric) -> Metric:
+        return cls(
+            id=strawberry.ID(m.id),
+            project=m.project,
+            name=m.name,
+            category=m.category,
+            type=m.type,
+            value=m.value,
+            tags=Tags(dict(m.tags)),
+            timestamp=from_us(m.timestamp_us),
+            source=m.source,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type(description="A page of points, newest first.")
+class MetricConnection:
+    items: list[Metric]
+    page_info: PageInfo
+
+
+@strawberry.type(description="One line of a chart: its tags and one value per bucket.")
+class SeriesLine:
+    tags: Tags
+    values: FloatArray
+
+
+@strawberry.type(description="Dense arrays for charts: timestamps[i] starts bucket i.")
+class MetricSeries:
+    timestamps: FloatArray = strawberry.field(description="Bucket starts, epoch milliseconds.")
+    series: list[SeriesLine]
+
+    @classmethod
+    def of(cls, result: dtos.SeriesResult) -> MetricSeries:
+        return cls(
+            timestamps=FloatArray([t // 1000 for t in result.timestamps_us]),
+            series=[
+                SeriesLine(tags=Tags(s.tags), values=FloatArray(s.values)) for s in result.series
+            ],
+        )
+
+
+@strawberry.type(description="An accepted batch.")
+class IngestReceipt:
+    accepted: int
+    replayed: bool = strawberry.field(
+        description="True when the idempotency key was seen before: nothing was stored twice."
+    )
+    _receipt: strawberry.Private[dtos.IngestReceipt]
+
+    @strawberry.field(description="The ids of the stored points, in the order sent.")
+    def ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(i) for i in self._receipt.point_ids()]
+
+
+@strawberry.type
+class ComponentHealth:
+    name: str
+    status: str
+    latency_ms: float
+    version: str
+    detail: str
+
+
+@strawberry.type(description="The RFC's HealthCheckDto.")
+class SystemHealth:
+    status: str
+    version: str
+    uptime_seconds: float
+    components: list[ComponentHealth]
+
+    @classmethod
+    def of(cls, h: dtos.HealthCheckDto) -> SystemHealth:
+        return cls(
+            status=h.status,
+            version=h.version,
+            uptime_seconds=h.uptime_seconds,
+            components=[
+                ComponentHealth(
+                    name=c.name,
+                    status=c.status,
+                    latency_ms=c.latency_ms,
+                    version=c.version,
+                    detail=c.detail,
+                )
+                for c in h.components
+            ],
+        )
+
+
+@strawberry.type(description="The RFC's AuditLogDto.")
+class AuditEntry:
+    seq: int
+    actor: str
+    action: str
+    project: str
+    outcome: str
+    timestamp: datetime
+    request_id: str
+    detail: JSONObject
+
+    @classmethod
+    def of(cls, e: dtos.AuditEntry) -> AuditEntry:
+        return cls(
+            seq=e.seq,
+            actor=e.actor,
+            action=e.action,
+            project=e.project,
+            outcome=e.outcome,
+            timestamp=from_us(e.timestamp_us),
+            request_id=e.request_id,
+            detail=JSONObject(e.detail),
+        )
