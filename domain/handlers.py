@@ -90,7 +90,7 @@ async def metric_series(query: GetMetricSeriesQuery, services: Services) -> Seri
     if query.step_us is not None:
         if query.step_us <= 0:
             raise BadUserInput("step must be positive")
-        if (query.end_us - query.start_us) // query.step_us > MAX_BUCKETS:
+        if -(-(query.end_us - query.start_us) // query.step_us) > MAX_BUCKETS:
             raise BadUserInput(f"range / step gives more than {MAX_BUCKETS} buckets")
     return await services.metrics.aggregate(query)
 

@@ -30,6 +30,7 @@ __all__ = [
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
 _TAG_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.\-]*")
 _TYPES = {t.value: t for t in MetricType}
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +101,9 @@ def encode_point_id(sid: int, timestamp_us: int) -> str:
 
 
 def decode_point_id(point_id: str) -> tuple[int, int] | None:
-    if len(point_id) != 30:
-        return None
-    try:
-        return int(point_id[:16], 16), int(point_id[16:], 16)
-    except ValueError:
-        return None
+    if len(point_id) != 30 or not _HEX.fullmatch(point_id):
+        return None  # int(x, 16) alone would also take "0x", signs, "_" and spaces
+    return int(point_id[:16], 16), int(point_id[16:], 16)
 
 
 def _timestamp_us(raw: Any, now_us: int) -> int:
@@ -116,7 +114,7 @@ def _timestamp_us(raw: Any, now_us: int) -> int:
     if kind is int or kind is float:
         if not math.isfinite(raw):
             raise ValueError("timestamp must be finite")
-        return round(raw * 1000)
+        return round(float(raw) * 1000)
     if kind is str:
         moment = datetime.fromisoformat(raw)
         if moment.tzinfo is None:
@@ -156,6 +154,31 @@ def _check_series(
     return type_, category, source
 
 
+def _unhashable(tags: dict[Any, Any]) -> str:
+    for key, value in tags.items():
+        if type(value) is not str:
+            return f"tag {key!r} must have a text value"
+    return "type, category and source must be text"
+
+
+def _add_series(
+    batch: PointBatch,
+    raw: dict[str, Any],
+    key: tuple[Any, ...],
+    slots_by_id: dict[int, int],
+    limits: IngestLimits,
+) -> int:
+    """Check a series seen for the first time in this batch; return its slot."""
+    name, tag_items = key[0], key[1]
+    type_, category, source = _check_series(raw, name, raw.get("tags") or {}, limits)
+    sid = series_id(batch.project, name, tag_items)
+    if sid in slots_by_id:
+        raise ValueError("type, category or source differs from an earlier point of this series")
+    slot = slots_by_id[sid] = len(batch.series)
+    batch.series.append(SeriesSpec(sid, name, dict(tag_items), type_, category, source))
+    return slot
+
+
 def validate_points(
     project: str, raw_points: Any, *, now_us: int, limits: IngestLimits
 ) -> PointBatch:
@@ -170,7 +193,8 @@ def validate_points(
     earliest = now_us - limits.retention_seconds * 1_000_000
     latest = now_us + limits.max_future_seconds * 1_000_000
     batch = PointBatch(project)
-    known: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    known: dict[tuple[Any, ...], int] = {}
+    slots_by_id: dict[int, int] = {}
     errors: list[PointError] = []
     series_index, stamps, values = batch.series_index, batch.timestamps_us, batch.values
     isfinite = math.isfinite
@@ -198,24 +222,25 @@ def validate_points(
                     f"timestamp is more than {limits.max_future_seconds} s in the future"
                 )
             name: Any = raw.get("name")
+            if type(name) is not str:
+                raise ValueError("name is required and must be text")
             tags = raw.get("tags") or {}
             if type(tags) is not dict:
                 raise ValueError("tags must be an object of text values")
-            key = (name, tuple(sorted(tags.items()))) if tags else (name, ())
-            slot = known.get(key)
+            # type, category and source are in the key so that every point's are checked
+            key = (
+                name,
+                tuple(sorted(tags.items())) if tags else (),
+                raw.get("type"),
+                raw.get("category"),
+                raw.get("source"),
+            )
+            try:
+                slot = known.get(key)
+            except TypeError:
+                raise ValueError(_unhashable(tags)) from None
             if slot is None:
-                type_, category, source = _check_series(raw, name, tags, limits)
-                slot = len(batch.series)
-                batch.series.append(
-                    SeriesSpec(
-                        series_id(project, name, key[1]),
-                        name,
-                        dict(key[1]),
-                        type_,
-                        category,
-                        source,
-                    )
-                )
+                slot = _add_series(batch, raw, key, slots_by_id, limits)
                 known[key] = slot
         except (ValueError, TypeError, OverflowError) as exc:
             errors.append(PointError(index, str(exc)))

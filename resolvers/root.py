@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -76,19 +78,21 @@ class VigilSchema(strawberry.Schema):
         """ErrorCodes logs what is internal; user errors are answers, not log lines."""
 
 
-def build_schema(limits: ApiLimits) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        ErrorCodes(),
+def build_schema(
+    limits: ApiLimits, *, on_error: Callable[[str], None] | None = None
+) -> strawberry.Schema:
+    # Factories, not instances: Strawberry builds fresh extensions per operation, and the
+    # parser and validation caches live at module level, shared by every request.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: ErrorCodes(on_error=on_error),
     ]
     if not limits.introspection:
-        from graphql.validation import NoSchemaIntrospectionCustomRule
-
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     schema: Any = VigilSchema(
         query=Query,
         mutation=Mutation,

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from domain.access import Permission, Principal
-from domain.errors import Unauthenticated
+from domain.errors import Unauthenticated, VigilError
 from domain.messagebus import MessageBus
 from domain.ports import EventSubscriber
 
@@ -20,13 +20,13 @@ class VigilContext:
     bus: MessageBus
     subscriber: EventSubscriber
     principal: Principal | None = None
-    auth_error: str | None = None  # why a presented token was refused
+    auth_error: VigilError | None = None  # why a presented token was refused
     request_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def require_principal(self) -> Principal:
         if self.principal is None:
-            raise Unauthenticated(self.auth_error or "a bearer token is required")
+            raise self.auth_error or Unauthenticated("a bearer token is required")
         return self.principal
 
     def readable_projects(self) -> list[str]:

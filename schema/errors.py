@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -28,8 +29,16 @@ def code_of(error: GraphQLError) -> str:
 class ErrorCodes(MaskErrors):
     """Adds `extensions.code` to every error and masks anything that is not ours."""
 
+    def __init__(self, *, on_error: Callable[[str], None] | None = None) -> None:
+        super().__init__()
+        self.on_error = on_error
+
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [_with_code(error) for error in errors]
+        coded = [_with_code(error) for error in errors]
+        if self.on_error is not None:
+            for error in coded:
+                self.on_error((error.extensions or {}).get("code", "INTERNAL"))
+        return coded
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:

@@ -22,8 +22,8 @@ from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
-from domain.errors import Unauthenticated
-from infra.ws.groups import SubscriptionGroups, encode_errors, encode_result
+from domain.errors import Unauthenticated, Unavailable
+from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
 from schema.context import VigilContext
 
 __all__ = ["GraphQLWebSocket", "WebSocketLimits"]
@@ -100,7 +100,8 @@ class GraphQLWebSocket:
 
     async def serve(self) -> None:
         offered = self.websocket.scope.get("subprotocols") or []
-        if PROTOCOL not in offered:
+        if PROTOCOL not in offered:  # accept first: a close before accept is an HTTP 403
+            await self.websocket.accept()
             await self.websocket.close(4406, "Subprotocol not acceptable")
             return
         await self.websocket.accept(subprotocol=PROTOCOL)
@@ -208,6 +209,9 @@ class GraphQLWebSocket:
         except Unauthenticated:
             self.close(4403, "Forbidden")
             return
+        except Unavailable:
+            self.close(1013, "Identity provider unavailable; try again later")
+            return
         self.enqueue('{"type":"connection_ack"}')
         if self.principal.expires_at is not None:
             delay = max(0.0, self.principal.expires_at - time.time())
@@ -246,9 +250,9 @@ class GraphQLWebSocket:
         self.operations[op_id] = operation
         principal = self.principal
 
-        def start() -> AsyncGenerator[Any, None]:
+        async def start() -> AsyncGenerator[Any, None]:
             context = self.make_context(principal, uuid.uuid4().hex)
-            return self.schema.stream(query, variables, context, None, operation_name)
+            return await self.schema.stream(query, variables, context, None, operation_name)
 
         if _operation_type(query, operation_name) is OperationType.SUBSCRIPTION:
             key = (
@@ -262,9 +266,9 @@ class GraphQLWebSocket:
         else:
             operation.task = asyncio.create_task(self._run_once(operation, start))
 
-    async def _run_once(self, operation: _Operation, start: Callable[[], Any]) -> None:
+    async def _run_once(self, operation: _Operation, start: StartStream) -> None:
         """A query or mutation over the socket: `next` then `complete`, or `error`."""
-        stream = start()
+        stream = await start()
         try:
             async for result in stream:
                 if isinstance(result, strawberry.types.execution.PreExecutionError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ __all__ = ["Member", "SubscriptionGroups", "encode_result"]
 logger = logging.getLogger("vigil.ws")
 
 ResultStream = AsyncGenerator[Any, None]
+StartStream = Callable[[], Awaitable[ResultStream]]
 
 
 class Member(Protocol):
@@ -64,7 +65,7 @@ class SubscriptionGroups:
     def members(self) -> int:
         return sum(len(g.members) for g in self._groups.values())
 
-    def join(self, key: Hashable, member: Member, start: Callable[[], ResultStream]) -> None:
+    def join(self, key: Hashable, member: Member, start: StartStream) -> None:
         """Add a member; the first member of a key starts its stream with `start()`."""
         group = self._groups.get(key)
         if group is None:
@@ -90,10 +91,10 @@ class SubscriptionGroups:
         if group.task is not None and group.task is not asyncio.current_task():
             group.task.cancel()
 
-    async def _run(self, group: _Group, start: Callable[[], ResultStream]) -> None:
+    async def _run(self, group: _Group, start: StartStream) -> None:
         first = True
         try:
-            stream = start()
+            stream = await start()
             try:
                 async for result in stream:
                     if first and isinstance(result, PreExecutionError):

@@ -1,0 +1,152 @@
+"""The ASGI app: GraphQL over HTTP and websocket at /graphql, health at /healthz and /readyz."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from domain.errors import VigilError
+from domain.queries import GetSystemHealthQuery
+from infra.auth import bearer_token
+from infra.bootstrap import Vigil
+from infra.config import Settings
+from infra.http import BodyLimit, RequestObserver
+from infra.ws import GraphQLWebSocket
+from schema.context import VigilContext
+
+__all__ = ["create_app"]
+
+
+_HEADERS_FROM_EDITOR = (
+    '() => { try { return JSON.parse(localStorage.getItem("graphiql:headers") || "{}"); }'
+    " catch (e) { return {}; } }"
+)
+
+
+class GraphQLHTTP(GraphQL[VigilContext, None]):
+    """Strawberry's HTTP view with orjson and a context carrying the caller's principal."""
+
+    def __init__(self, vigil: Vigil) -> None:
+        super().__init__(
+            vigil.schema,
+            graphql_ide=None if vigil.settings.production else "graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(),
+        )
+        self.vigil = vigil
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL, with its Headers tab also sent in `connection_init`, so subscriptions
+        carry the same token as queries (GraphiQL alone sends no headers on websockets)."""
+        html = self.graphql_ide_html.replace(
+            "        subscriptionUrl,\n      });",
+            "        subscriptionUrl,\n        wsConnectionParams: "
+            + _HEADERS_FROM_EDITOR
+            + ",\n      });",
+        )
+        return HTMLResponse(html)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Any, response: Any) -> VigilContext:
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            return self.vigil.context(None, request_id)
+        try:
+            principal = await self.vigil.authenticate(token, request_id=request_id)
+        except VigilError as exc:  # Unauthenticated, or Unavailable when the IdP is down
+            return self.vigil.context(None, request_id, auth_error=exc)
+        return self.vigil.context(principal, request_id)
+
+
+class _GraphQLEndpoint:
+    """Delegates to the view built at start-up (the schema exists only once Vigil runs)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.graphql_http(scope, receive, send)
+
+
+async def graphql_ws(websocket: WebSocket) -> None:
+    vigil: Vigil = websocket.app.state.vigil
+    connection = GraphQLWebSocket(
+        websocket,
+        schema=vigil.schema,
+        groups=vigil.groups,
+        authenticate=vigil.authenticate_socket,
+        make_context=lambda principal, request_id: vigil.context(principal, request_id),
+        limits=vigil.ws_limits,
+    )
+    vigil.monitor.websockets += 1
+    try:
+        await connection.serve()
+    finally:
+        vigil.monitor.websockets -= 1
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: every dependency answers; 503 names the ones that do not."""
+    vigil: Vigil = request.app.state.vigil
+    health = await vigil.bus.ask(GetSystemHealthQuery())
+    body = {
+        "status": health.status,
+        "components": {
+            c.name: {"status": c.status, "latency_ms": round(c.latency_ms, 2)}
+            for c in health.components
+        },
+    }
+    return JSONResponse(body, status_code=200 if health.status == "ok" else 503)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    observer: dict[str, Any] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        vigil = await Vigil.start(settings)
+        app.state.vigil = vigil
+        app.state.graphql_http = GraphQLHTTP(vigil)
+        observer["observe"] = vigil.monitor.observe_request
+        try:
+            yield
+        finally:
+            await vigil.close()
+
+    def observe(seconds: float, status: int) -> None:
+        if "observe" in observer:
+            observer["observe"](seconds, status)
+
+    return Starlette(
+        routes=[
+            Route("/graphql", _GraphQLEndpoint(), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(RequestObserver, observe=observe),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,89 @@
+"""The `vigil` command: `vigil serve` runs the server, `vigil token` prints a local token."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from domain.access import Role
+from infra.config import ConfigError, Settings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigil", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (settings from VIGIL_* variables)")
+    serve.add_argument("--host", help="address to bind (default VIGIL_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default VIGIL_PORT or 8000)")
+
+    token = commands.add_parser("token", help="print a token signed with the local secret")
+    token.add_argument("--subject", required=True, help="who the token is for")
+    token.add_argument(
+        "--project",
+        action="append",
+        required=True,
+        help="a project the subject may access; repeat for several",
+    )
+    token.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=[r.value for r in Role],
+        help="the role in the project given at the same position",
+    )
+    token.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+        settings = Settings.from_env(**overrides)
+    except ConfigError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "token":
+        return _token(settings, args)
+    return _serve(settings)
+
+
+def _token(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.bootstrap import local_tokens
+
+    if len(args.project) != len(args.role):
+        print("vigil: give one --role for each --project", file=sys.stderr)
+        return 2
+    projects = dict(zip(args.project, args.role, strict=True))
+    try:
+        token = local_tokens(settings).issue(
+            subject=args.subject, projects=projects, ttl_seconds=args.ttl
+        )
+    except ValueError as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from infra.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.ws_max_message_bytes,
+        log_level="info",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

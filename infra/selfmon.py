@@ -1,0 +1,106 @@
+"""Self-monitoring: Vigil records its own vitals into the `system` project every interval."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import psutil
+
+from domain.access import SYSTEM_PROJECT
+from domain.commands import CreateMetricsCommand
+from domain.messagebus import MessageBus
+
+__all__ = ["SelfMonitor"]
+
+logger = logging.getLogger("vigil.selfmon")
+
+MAX_LATENCY_SAMPLES = 10_000
+
+
+class SelfMonitor:
+    """Counters fed by the HTTP edge, the websocket endpoint and the ingest path."""
+
+    def __init__(self, *, instance: str | None = None) -> None:
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.requests = 0
+        self.http_errors = 0
+        self.graphql_errors: Counter[str] = Counter()
+        self.points = 0
+        self.websockets = 0
+        self._latencies: list[float] = []
+        self._process = psutil.Process()
+        self._process.cpu_percent()  # the first reading is always 0: prime it
+        self._last_points = 0
+        self._last_time = time.monotonic()
+
+    def observe_request(self, seconds: float, status: int) -> None:
+        self.requests += 1
+        if status >= 500:
+            self.http_errors += 1
+        if len(self._latencies) < MAX_LATENCY_SAMPLES:
+            self._latencies.append(seconds * 1000)
+
+    def observe_error(self, code: str) -> None:
+        self.graphql_errors[code] += 1
+
+    def observe_points(self, count: int) -> None:
+        self.points += count
+
+    def snapshot(self, *, subscriptions: int) -> list[dict[str, Any]]:
+        """The points of one interval; resets the latency samples."""
+        now = time.monotonic()
+        elapsed = max(now - self._last_time, 1e-9)
+        rate = (self.points - self._last_points) / elapsed
+        self._last_points, self._last_time = self.points, now
+        tags = {"instance": self.instance}
+
+        def point(name: str, value: float, type_: str = "gauge", **extra: str) -> dict[str, Any]:
+            return {
+                "name": name,
+                "value": float(value),
+                "type": type_,
+                "category": "vigil",
+                "source": "self-monitor",
+                "tags": {**tags, **extra},
+            }
+
+        points = [
+            point("vigil.api.requests_total", self.requests, "counter"),
+            point("vigil.api.errors_total", self.http_errors, "counter", code="HTTP_5XX"),
+            point("vigil.ingest.points_total", self.points, "counter"),
+            point("vigil.ingest.points_per_second", rate),
+            point("vigil.ws.connections", self.websockets),
+            point("vigil.ws.subscriptions", subscriptions),
+            point("vigil.process.cpu_percent", self._process.cpu_percent()),
+            point("vigil.process.memory_rss_bytes", self._process.memory_info().rss),
+        ]
+        points += [
+            point("vigil.api.errors_total", count, "counter", code=code)
+            for code, count in sorted(self.graphql_errors.items())
+        ]
+        if self._latencies:
+            samples = np.asarray(self._latencies)
+            self._latencies = []
+            for label, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100)):
+                points.append(point("vigil.api.latency_ms", np.percentile(samples, q), stat=label))
+        return points
+
+    async def run(
+        self, bus: MessageBus, *, interval: float, subscriptions: Callable[[], int]
+    ) -> None:
+        """Record a snapshot every `interval` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                points = self.snapshot(subscriptions=subscriptions())
+                await bus.handle(CreateMetricsCommand(SYSTEM_PROJECT, points))
+            except Exception:  # a bad tick must not end self-monitoring
+                logger.exception("self-monitoring snapshot failed")

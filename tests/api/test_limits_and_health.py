@@ -1,0 +1,79 @@
+"""Query limits, production mode, health endpoints and self-monitoring."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from infra.config import Mode
+from tests.support import RunningVigil, make_settings, serve, token
+
+
+async def test_query_depth_and_aliases_are_limited(vigil: RunningVigil) -> None:
+    admin = token(demo="admin")
+    aliases = " ".join(f'a{i}: metricNames(project: "demo")' for i in range(40))
+    body = await vigil.gql("{ " + aliases + " }", auth=admin)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_query_depth_is_limited(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, max_query_depth=1)) as vigil:
+        deep = '{ metrics(project: "demo") { pageInfo { hasNextPage } } }'
+        body = await vigil.gql(deep, auth=token(demo="admin"))
+        assert "exceeds maximum operation depth" in body["errors"][0]["message"]
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_errors_never_leak_internals(vigil: RunningVigil) -> None:
+    body = await vigil.gql("{ nope }", auth=token(demo="admin"))
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "Traceback" not in str(body)
+
+
+async def test_production_mode_hides_graphiql_and_introspection(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, mode=Mode.PRODUCTION)) as vigil:
+        page = await vigil.http.get("/graphql", headers={"Accept": "text/html"})
+        assert "graphiql" not in page.text.lower()
+        body = await vigil.gql("{ __schema { types { name } } }", auth=token(demo="admin"))
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_development_mode_serves_graphiql(vigil: RunningVigil) -> None:
+    page = await vigil.http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert "wsConnectionParams" in page.text  # subscriptions carry the Headers tab token
+
+
+async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None:
+    assert (await vigil.http.get("/healthz")).json() == {"status": "ok"}
+    ready = await vigil.http.get("/readyz")
+    assert ready.status_code == 200
+    assert set(ready.json()["components"]) == {"store", "event_bus"}
+    health = (await vigil.ok(
+        "{ systemHealth { status version uptimeSeconds components { name status latencyMs } } }",
+        auth=token(demo="viewer"),
+    ))["systemHealth"]
+    assert health["status"] == "ok" and health["uptimeSeconds"] >= 0
+    assert {c["name"] for c in health["components"]} == {"store", "event_bus"}
+
+
+async def test_readiness_is_503_when_the_store_is_down(vigil: RunningVigil) -> None:
+    store = vigil.app.state.vigil.bus.services.metrics
+    await store.close()
+    ready = await vigil.http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["components"]["store"]["status"] == "down"
+
+
+async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, self_monitor_seconds=0.2)) as vigil:
+        await vigil.http.get("/healthz")
+        await asyncio.sleep(0.7)
+        names = (await vigil.ok('{ metricNames(project: "system") }',
+                                auth=token(system="viewer")))["metricNames"]
+        for expected in ("vigil.api.requests_total", "vigil.api.latency_ms",
+                         "vigil.ingest.points_per_second", "vigil.ws.connections",
+                         "vigil.ws.subscriptions", "vigil.process.cpu_percent",
+                         "vigil.process.memory_rss_bytes"):
+            assert expected in names

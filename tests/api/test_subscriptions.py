@@ -1,0 +1,118 @@
+"""metricCollected over graphql-transport-ws, with real websocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import websockets
+
+from tests.support import RunningVigil, token, ws_client
+
+SUB = """subscription($p: String!, $name: String, $m: [TagMatcherInput!]) {
+  metricCollected(project: $p, name: $name, matchers: $m) { name value tags } }"""
+CREATE = """mutation($points: PointBatch!) {
+  createMetrics(project: "demo", points: $points) { accepted } }"""
+
+
+async def send(vigil: RunningVigil, *points: dict[str, object]) -> None:
+    await vigil.ok(CREATE, {"points": list(points)}, auth=token(demo="admin"))
+
+
+async def test_points_reach_matching_subscribers_only(vigil: RunningVigil) -> None:
+    viewer = token(demo="viewer")
+    async with ws_client(vigil.ws_url, viewer) as one, ws_client(vigil.ws_url, viewer) as two:
+        web = await one.subscribe(SUB, {"p": "demo", "name": "cpu",
+                                        "m": [{"key": "host", "op": "REGEX", "value": "web-.*"}]})
+        everything = await two.subscribe(SUB, {"p": "demo"})
+        await asyncio.sleep(0.1)
+        await send(vigil, {"name": "cpu", "value": 1, "tags": {"host": "db-1"}},
+                   {"name": "mem", "value": 2, "tags": {"host": "web-1"}},
+                   {"name": "cpu", "value": 3, "tags": {"host": "web-2"}})
+        got = (await one.next_for(web))["payload"]["data"]["metricCollected"]
+        assert got == [{"name": "cpu", "value": 3.0, "tags": {"host": "web-2"}}]
+        got_all = (await two.next_for(everything))["payload"]["data"]["metricCollected"]
+        assert [p["value"] for p in got_all] == [1.0, 2.0, 3.0]
+
+
+async def test_identical_subscriptions_share_one_execution(vigil: RunningVigil) -> None:
+    viewer = token(demo="viewer")
+    async with ws_client(vigil.ws_url, viewer) as one, ws_client(vigil.ws_url, viewer) as two:
+        a = await one.subscribe(SUB, {"p": "demo"})
+        b = await two.subscribe(SUB, {"p": "demo"})
+        await asyncio.sleep(0.1)
+        groups = vigil.app.state.vigil.groups
+        assert len(groups) == 1 and groups.members() == 2
+        await send(vigil, {"name": "cpu", "value": 5})
+        first = await one.next_for(a)
+        second = await two.next_for(b)
+        assert first["payload"] == second["payload"]
+        await one.send({"id": a, "type": "complete"})
+        await asyncio.sleep(0.1)
+        assert groups.members() == 1
+    await asyncio.sleep(0.1)
+    assert len(vigil.app.state.vigil.groups) == 0
+
+
+async def test_a_busy_stream_is_coalesced_and_loses_nothing(vigil: RunningVigil) -> None:
+    async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
+        op = await client.subscribe(SUB, {"p": "demo"})
+        await asyncio.sleep(0.1)
+        for i in range(20):
+            await send(vigil, {"name": "cpu", "value": float(i)})
+        values: list[float] = []
+        messages = 0
+        while len(values) < 20:
+            message = await client.next_for(op)
+            values += [p["value"] for p in message["payload"]["data"]["metricCollected"]]
+            messages += 1
+        assert values == [float(i) for i in range(20)]
+        assert messages < 20  # several points shared a message
+
+
+async def test_protocol_ping_and_queries_over_the_socket(vigil: RunningVigil) -> None:
+    async with ws_client(vigil.ws_url, token(demo="admin")) as client:
+        await client.send({"type": "ping"})
+        assert await client.receive() == {"type": "pong"}
+        op = await client.subscribe('{ metricNames(project: "demo") }')
+        assert (await client.next_for(op))["payload"] == {"data": {"metricNames": []}}
+        assert (await client.next_for(op)) == {"id": op, "type": "complete"}
+        bad = await client.subscribe("subscription { nope }")
+        error = await client.next_for(bad)
+        assert error["type"] == "error"
+
+
+async def test_protocol_violations_close_with_the_documented_codes(vigil: RunningVigil) -> None:
+    async with ws_client(vigil.ws_url, None, init=False) as client:
+        await client.subscribe(SUB, {"p": "demo"})
+        assert await client.close_code() == 4401
+    async with ws_client(vigil.ws_url, None, init=False) as client:
+        await client.send({"type": "connection_init", "payload": {"Authorization": "Bearer x"}})
+        assert await client.close_code() == 4403
+    async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
+        await client.subscribe(SUB, {"p": "demo"})
+        client._next_id -= 1
+        await client.subscribe(SUB, {"p": "demo"})
+        assert await client.close_code() == 4409
+    async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
+        await client.send({"type": "connection_init", "payload": {}})
+        assert await client.close_code() == 4429
+    async with ws_client(vigil.ws_url, None, init=False) as client:
+        assert await client.close_code(timeout=5) == 4408
+    async with websockets.connect(vigil.ws_url) as plain:  # no subprotocol offered
+        try:
+            await asyncio.wait_for(plain.recv(), 5)
+        except websockets.ConnectionClosed:
+            pass
+        assert plain.close_code == 4406
+
+
+async def test_an_expired_token_ends_the_subscription(vigil: RunningVigil) -> None:
+    async with ws_client(vigil.ws_url, token(demo="viewer", ttl=2)) as client:
+        op = await client.subscribe(SUB, {"p": "demo"})
+        started = time.monotonic()
+        message = await client.next_for(op, timeout=5)
+        assert message["type"] == "error"
+        assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert await client.close_code() == 4401
+        assert time.monotonic() - started < 4

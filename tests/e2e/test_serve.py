@@ -1,0 +1,75 @@
+"""End to end: real `vigil serve` processes, a real HTTP client and websocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import VigilProcess
+from tests.support import ws_client
+
+pytestmark = pytest.mark.e2e
+
+CREATE = """mutation($p: String!, $points: PointBatch!) {
+  createMetrics(project: $p, points: $points) { accepted ids } }"""
+SUB = "subscription($p: String!) { metricCollected(project: $p) { name value } }"
+COUNT = """query($p: String!) { metricSeries(project: $p, name: "cpu",
+  from: "2000-01-01T00:00:00Z", aggregation: COUNT) { series { values } } }"""
+
+
+def post(vigil: VigilProcess, query: str, variables: dict[str, object], auth: str) -> dict:
+    response = httpx.post(f"{vigil.url}/graphql", json={"query": query, "variables": variables},
+                          headers={"Authorization": f"Bearer {auth}"}, timeout=10)
+    assert response.status_code == 200
+    body: dict = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def test_collect_subscribe_and_survive_a_kill(
+    vigil_process: Callable[..., VigilProcess],
+) -> None:
+    vigil = vigil_process()
+    admin = vigil.token("--subject", "alice", "--project", "demo", "--role", "admin")
+    async with ws_client(vigil.ws_url, admin) as client:
+        op = await client.subscribe(SUB, {"p": "demo"})
+        await asyncio.sleep(0.2)
+        sent = time.monotonic()
+        points = [{"name": "cpu", "value": float(i)} for i in range(100)]
+        data = await asyncio.to_thread(post, vigil, CREATE, {"p": "demo", "points": points},
+                                       admin)
+        assert data["createMetrics"]["accepted"] == 100
+        received: list[float] = []
+        while len(received) < 100:
+            message = await client.next_for(op)
+            received += [p["value"] for p in message["payload"]["data"]["metricCollected"]]
+        assert received == [float(i) for i in range(100)]
+        assert time.monotonic() - sent < 2
+    vigil.kill()  # acknowledged points must survive a process that dies without shutdown
+    vigil.start()
+    counted = post(vigil, COUNT, {"p": "demo"}, admin)["metricSeries"]["series"]
+    assert counted == [{"values": [100.0]}]
+
+
+@pytest.mark.redis
+async def test_two_processes_share_the_redis_bus(
+    vigil_process: Callable[..., VigilProcess],
+) -> None:
+    project = f"e2e-{uuid.uuid4().hex[:8]}"
+    one = vigil_process(VIGIL_BUS_URL="redis://127.0.0.1:6379/0")
+    two = vigil_process(VIGIL_BUS_URL="redis://127.0.0.1:6379/0")
+    viewer = one.token("--subject", "bob", "--project", project, "--role", "viewer")
+    collector = two.token("--subject", "agent", "--project", project, "--role", "collector")
+    async with ws_client(one.ws_url, viewer) as client:
+        op = await client.subscribe(SUB, {"p": project})
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(post, two, CREATE,
+                                {"p": project, "points": [{"name": "cpu", "value": 7}]},
+                                collector)
+        message = await client.next_for(op, timeout=5)
+        assert message["payload"]["data"]["metricCollected"] == [{"name": "cpu", "value": 7.0}]

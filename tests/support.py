@@ -1,0 +1,147 @@
+"""Test helpers: a Vigil on a real uvicorn server in the test's loop, and real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import uvicorn
+import websockets
+
+from infra.app import create_app
+from infra.auth import LocalTokens
+from infra.config import Settings
+
+SECRET = "test-secret-" + "x" * 32
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base = Settings(
+        store_url=f"duckdb:///{tmp_path}/vigil.duckdb",
+        secret=SECRET,
+        self_monitor_seconds=0,
+        ws_init_timeout_seconds=2.0,
+    )
+    return replace(base, **overrides)
+
+
+def token(subject: str = "alice", ttl: int = 3600, **projects: str) -> str:
+    """A local token; a negative `ttl` gives one that expired that many seconds ago."""
+    issued = time.time() if ttl > 0 else time.time() + ttl - 60
+    tokens = LocalTokens(SECRET.encode(), clock=lambda: issued)
+    return tokens.issue(subject=subject, projects=projects or {"demo": "admin"},
+                        ttl_seconds=ttl if ttl > 0 else 60)
+
+
+@dataclass
+class RunningVigil:
+    url: str
+    ws_url: str
+    app: Any
+    http: httpx.AsyncClient = field(repr=False)
+
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, *, auth: str | None = None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, *, auth: str | None = None
+    ) -> dict[str, Any]:
+        body = await self.gql(query, variables, auth=auth)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: Settings) -> AsyncIterator[RunningVigil]:
+    """Start the real ASGI app on a real uvicorn server bound to a free loopback port."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        ws_max_size=settings.ws_max_message_bytes,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if task.done():
+            task.result()
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        try:
+            yield RunningVigil(url, f"ws://127.0.0.1:{port}/graphql", app, http)
+        finally:
+            server.should_exit = True
+            await asyncio.wait_for(task, 10)
+
+
+class WSClient:
+    """A graphql-transport-ws client over the `websockets` library."""
+
+    def __init__(self, connection: websockets.ClientConnection) -> None:
+        self.connection = connection
+        self._next_id = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(orjson.dumps(message).decode())
+
+    async def receive(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.connection.recv(), timeout)
+        message: dict[str, Any] = orjson.loads(raw)
+        return message
+
+    async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
+        self._next_id += 1
+        op_id = str(self._next_id)
+        await self.send({"id": op_id, "type": "subscribe",
+                         "payload": {"query": query, "variables": variables or {}}})
+        return op_id
+
+    async def next_for(self, op_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The next message of operation `op_id`, skipping pings."""
+        while True:
+            message = await self.receive(timeout)
+            if message.get("type") == "ping":
+                await self.send({"type": "pong"})
+                continue
+            assert message.get("id") == op_id, message
+            return message
+
+    async def close_code(self, timeout: float = 5.0) -> int | None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(self.connection.recv(), timeout)
+        return self.connection.close_code
+
+
+@contextlib.asynccontextmanager
+async def ws_client(
+    url: str, auth: str | None, *, init: bool = True
+) -> AsyncIterator[WSClient]:
+    async with websockets.connect(url, subprotocols=[websockets.Subprotocol(
+            "graphql-transport-ws")]) as connection:
+        client = WSClient(connection)
+        if init:
+            await client.send({"type": "connection_init",
+                               "payload": {"Authorization": f"Bearer {auth}"} if auth else {}})
+            ack = await client.receive()
+            assert ack == {"type": "connection_ack"}, ack
+        yield client
