@@ -65,12 +65,12 @@ class Settings:
             raw = env.get(f"VIGIL_{f.name.upper()}")
             if raw is None:
                 continue
-            default = f.default
+            convert: Any = type(f.default)  # int, float, str or one of the StrEnums
             try:
-                values[f.name] = type(default)(raw)  # type: ignore[call-arg]
+                values[f.name] = convert(raw)
             except ValueError:
                 raise ConfigError(
-                    f"VIGIL_{f.name.upper()}={raw!r} is not a valid {type(default).__name__}"
+                    f"VIGIL_{f.name.upper()}={raw!r} is not a valid {convert.__name__}"
                 ) from None
         values.update(overrides)
         settings = cls(**values)

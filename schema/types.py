@@ -113,10 +113,10 @@ class IngestReceipt:
         description="True when the idempotency key was seen before: nothing was stored twice."
     )
     _receipt: strawberry.Private[dtos.IngestReceipt]
-
-    @strawberry.field(description="The ids of the stored points, in the order sent.")
-    def ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(i) for i in self._receipt.point_ids()]
+    ids: list[strawberry.ID] = strawberry.field(
+        resolver=lambda root: [strawberry.ID(i) for i in root._receipt.point_ids()],
+        description="The ids of the stored points, in the order sent (derived when asked).",
+    )
 
 
 @strawberry.type

@@ -36,8 +36,9 @@ def token(subject: str = "alice", ttl: int = 3600, **projects: str) -> str:
     """A local token; a negative `ttl` gives one that expired that many seconds ago."""
     issued = time.time() if ttl > 0 else time.time() + ttl - 60
     tokens = LocalTokens(SECRET.encode(), clock=lambda: issued)
-    return tokens.issue(subject=subject, projects=projects or {"demo": "admin"},
-                        ttl_seconds=ttl if ttl > 0 else 60)
+    return tokens.issue(
+        subject=subject, projects=projects or {"demo": "admin"}, ttl_seconds=ttl if ttl > 0 else 60
+    )
 
 
 @dataclass
@@ -72,7 +73,11 @@ async def serve(settings: Settings) -> AsyncIterator[RunningVigil]:
     """Start the real ASGI app on a real uvicorn server bound to a free loopback port."""
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
         ws_max_size=settings.ws_max_message_bytes,
     )
     server = uvicorn.Server(config)
@@ -111,8 +116,13 @@ class WSClient:
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
         self._next_id += 1
         op_id = str(self._next_id)
-        await self.send({"id": op_id, "type": "subscribe",
-                         "payload": {"query": query, "variables": variables or {}}})
+        await self.send(
+            {
+                "id": op_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables or {}},
+            }
+        )
         return op_id
 
     async def next_for(self, op_id: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -133,15 +143,18 @@ class WSClient:
 
 
 @contextlib.asynccontextmanager
-async def ws_client(
-    url: str, auth: str | None, *, init: bool = True
-) -> AsyncIterator[WSClient]:
-    async with websockets.connect(url, subprotocols=[websockets.Subprotocol(
-            "graphql-transport-ws")]) as connection:
+async def ws_client(url: str, auth: str | None, *, init: bool = True) -> AsyncIterator[WSClient]:
+    async with websockets.connect(
+        url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")]
+    ) as connection:
         client = WSClient(connection)
         if init:
-            await client.send({"type": "connection_init",
-                               "payload": {"Authorization": f"Bearer {auth}"} if auth else {}})
+            await client.send(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {auth}"} if auth else {},
+                }
+            )
             ack = await client.receive()
             assert ack == {"type": "connection_ack"}, ack
         yield client

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import RunningVigil, serve, make_settings
+from tests.support import RunningVigil, make_settings, serve
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ SERIES = """query($p: String!) { metricSeries(project: $p, name: "cpu",
 
 async def ingest(vigil: RunningVigil, project: str, value: float = 1.0) -> str:
     data = await vigil.ok(
-        CREATE, {"p": project, "points": [{"name": "cpu", "value": value}]},
+        CREATE,
+        {"p": project, "points": [{"name": "cpu", "value": value}]},
         auth=token(**{project: "collector"}),
     )
     ids: list[str] = data["createMetrics"]["ids"]
@@ -29,10 +30,11 @@ async def test_a_foreign_id_answers_exactly_as_a_missing_one(vigil: RunningVigil
     missing = await vigil.gql(READ, {"id": "0" * 30}, auth=viewer_a)
     assert foreign["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
-    strip = lambda m: m.replace(b_point, "<id>").replace("0" * 30, "<id>")  # noqa: E731
+    strip = lambda m: m.replace(b_point, "<id>").replace("0" * 30, "<id>")
     assert strip(foreign["errors"][0]["message"]) == strip(missing["errors"][0]["message"])
-    named = await vigil.gql("query($id: ID!) { metric(id: $id, project: \"b\") { id } }",
-                            {"id": b_point}, auth=viewer_a)
+    named = await vigil.gql(
+        'query($id: ID!) { metric(id: $id, project: "b") { id } }', {"id": b_point}, auth=viewer_a
+    )
     assert named["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
@@ -44,8 +46,9 @@ async def test_queries_of_another_project_are_forbidden(vigil: RunningVigil) -> 
 
 
 async def test_roles_are_enforced(vigil: RunningVigil) -> None:
-    write = await vigil.gql(CREATE, {"p": "a", "points": [{"name": "cpu", "value": 1}]},
-                            auth=token(a="viewer"))
+    write = await vigil.gql(
+        CREATE, {"p": "a", "points": [{"name": "cpu", "value": 1}]}, auth=token(a="viewer")
+    )
     assert write["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     await ingest(vigil, "a")
     read = await vigil.gql(SERIES, {"p": "a"}, auth=token(a="collector"))
@@ -64,9 +67,11 @@ async def test_no_token_or_a_bad_token_is_unauthenticated(vigil: RunningVigil) -
 async def test_denials_and_mutations_are_audited(vigil: RunningVigil) -> None:
     await ingest(vigil, "a")
     await vigil.gql(SERIES, {"p": "a"}, auth=token("mallory", a="collector"))
-    entries = (await vigil.ok(
-        '{ auditLog(project: "a") { actor action outcome requestId } }', auth=token(a="admin")
-    ))["auditLog"]
+    entries = (
+        await vigil.ok(
+            '{ auditLog(project: "a") { actor action outcome requestId } }', auth=token(a="admin")
+        )
+    )["auditLog"]
     outcomes = {(e["actor"], e["action"], e["outcome"]) for e in entries}
     assert ("alice", "CreateMetricsCommand", "ok") in outcomes
     assert ("mallory", "query:metricSeries", "FORBIDDEN") in outcomes
@@ -74,7 +79,7 @@ async def test_denials_and_mutations_are_audited(vigil: RunningVigil) -> None:
 
 
 async def test_a_subscriber_of_a_sees_nothing_of_b(vigil: RunningVigil) -> None:
-    query = 'subscription($p: String!) { metricCollected(project: $p) { project value } }'
+    query = "subscription($p: String!) { metricCollected(project: $p) { project value } }"
     async with ws_client(vigil.ws_url, token(a="viewer")) as client:
         denied = await client.subscribe(query, {"p": "b"})
         message = await client.next_for(denied)
@@ -87,6 +92,4 @@ async def test_a_subscriber_of_a_sees_nothing_of_b(vigil: RunningVigil) -> None:
             await ingest(vigil, "b", float(i))
         await ingest(vigil, "a", 42.0)
         received = await client.next_for(own)
-        assert received["payload"]["data"]["metricCollected"] == [
-            {"project": "a", "value": 42.0}
-        ]
+        assert received["payload"]["data"]["metricCollected"] == [{"project": "a", "value": 42.0}]

@@ -27,8 +27,13 @@ async def test_a_batch_is_stored_and_read_back_by_id(vigil: RunningVigil) -> Non
     now = datetime.now(UTC).replace(microsecond=123000)
     points = [
         {"name": "cpu.usage", "value": 0.5, "timestamp": iso(now), "tags": {"host": "a"}},
-        {"name": "cpu.usage", "value": 7, "timestamp": int(now.timestamp() * 1000) - 1000,
-         "tags": {"host": "b"}, "type": "gauge"},
+        {
+            "name": "cpu.usage",
+            "value": 7,
+            "timestamp": int(now.timestamp() * 1000) - 1000,
+            "tags": {"host": "b"},
+            "type": "gauge",
+        },
     ]
     data = await vigil.ok(CREATE, {"project": "demo", "points": points}, auth=admin)
     receipt = data["createMetrics"]
@@ -100,8 +105,10 @@ async def test_batch_size_and_body_size_limits(vigil: RunningVigil) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "at most 10000" in body["errors"][0]["message"]
     huge = "x" * (9 * 1024 * 1024)
-    response = await vigil.http.post("/graphql", content=huge,
-                                     headers={"Authorization": f"Bearer {admin}",
-                                              "Content-Type": "application/json"})
+    response = await vigil.http.post(
+        "/graphql",
+        content=huge,
+        headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -50,10 +50,13 @@ async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None
     ready = await vigil.http.get("/readyz")
     assert ready.status_code == 200
     assert set(ready.json()["components"]) == {"store", "event_bus"}
-    health = (await vigil.ok(
-        "{ systemHealth { status version uptimeSeconds components { name status latencyMs } } }",
-        auth=token(demo="viewer"),
-    ))["systemHealth"]
+    health = (
+        await vigil.ok(
+            "{ systemHealth { status version uptimeSeconds"
+            " components { name status latencyMs } } }",
+            auth=token(demo="viewer"),
+        )
+    )["systemHealth"]
     assert health["status"] == "ok" and health["uptimeSeconds"] >= 0
     assert {c["name"] for c in health["components"]} == {"store", "event_bus"}
 
@@ -70,10 +73,16 @@ async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:
     async with serve(make_settings(tmp_path, self_monitor_seconds=0.2)) as vigil:
         await vigil.http.get("/healthz")
         await asyncio.sleep(0.7)
-        names = (await vigil.ok('{ metricNames(project: "system") }',
-                                auth=token(system="viewer")))["metricNames"]
-        for expected in ("vigil.api.requests_total", "vigil.api.latency_ms",
-                         "vigil.ingest.points_per_second", "vigil.ws.connections",
-                         "vigil.ws.subscriptions", "vigil.process.cpu_percent",
-                         "vigil.process.memory_rss_bytes"):
+        names = (await vigil.ok('{ metricNames(project: "system") }', auth=token(system="viewer")))[
+            "metricNames"
+        ]
+        for expected in (
+            "vigil.api.requests_total",
+            "vigil.api.latency_ms",
+            "vigil.ingest.points_per_second",
+            "vigil.ws.connections",
+            "vigil.ws.subscriptions",
+            "vigil.process.cpu_percent",
+            "vigil.process.memory_rss_bytes",
+        ):
             assert expected in names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import websockets
@@ -22,13 +23,18 @@ async def send(vigil: RunningVigil, *points: dict[str, object]) -> None:
 async def test_points_reach_matching_subscribers_only(vigil: RunningVigil) -> None:
     viewer = token(demo="viewer")
     async with ws_client(vigil.ws_url, viewer) as one, ws_client(vigil.ws_url, viewer) as two:
-        web = await one.subscribe(SUB, {"p": "demo", "name": "cpu",
-                                        "m": [{"key": "host", "op": "REGEX", "value": "web-.*"}]})
+        web = await one.subscribe(
+            SUB,
+            {"p": "demo", "name": "cpu", "m": [{"key": "host", "op": "REGEX", "value": "web-.*"}]},
+        )
         everything = await two.subscribe(SUB, {"p": "demo"})
         await asyncio.sleep(0.1)
-        await send(vigil, {"name": "cpu", "value": 1, "tags": {"host": "db-1"}},
-                   {"name": "mem", "value": 2, "tags": {"host": "web-1"}},
-                   {"name": "cpu", "value": 3, "tags": {"host": "web-2"}})
+        await send(
+            vigil,
+            {"name": "cpu", "value": 1, "tags": {"host": "db-1"}},
+            {"name": "mem", "value": 2, "tags": {"host": "web-1"}},
+            {"name": "cpu", "value": 3, "tags": {"host": "web-2"}},
+        )
         got = (await one.next_for(web))["payload"]["data"]["metricCollected"]
         assert got == [{"name": "cpu", "value": 3.0, "tags": {"host": "web-2"}}]
         got_all = (await two.next_for(everything))["payload"]["data"]["metricCollected"]
@@ -100,10 +106,8 @@ async def test_protocol_violations_close_with_the_documented_codes(vigil: Runnin
     async with ws_client(vigil.ws_url, None, init=False) as client:
         assert await client.close_code(timeout=5) == 4408
     async with websockets.connect(vigil.ws_url) as plain:  # no subprotocol offered
-        try:
+        with contextlib.suppress(websockets.ConnectionClosed):
             await asyncio.wait_for(plain.recv(), 5)
-        except websockets.ConnectionClosed:
-            pass
         assert plain.close_code == 4406
 
 

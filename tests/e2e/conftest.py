@@ -29,6 +29,7 @@ def free_port() -> int:
 class VigilProcess:
     port: int
     env: dict[str, str]
+    log: Path
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,15 +41,17 @@ class VigilProcess:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.cli", "serve", "--port", str(self.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        with self.log.open("ab") as log:  # a file, not a pipe: a full pipe would block it
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
-                raise RuntimeError(f"vigil serve exited: {err[-2000:]}")
+                raise RuntimeError(f"vigil serve exited: {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=0.5).status_code == 200:
                     return
@@ -74,7 +77,9 @@ class VigilProcess:
     def token(self, *args: str) -> str:
         out = subprocess.run(
             [sys.executable, "-m", "infra.cli", "token", *args],
-            env=self.env, check=True, capture_output=True,
+            env=self.env,
+            check=True,
+            capture_output=True,
         )
         return out.stdout.decode().strip()
 
@@ -91,7 +96,7 @@ def vigil_process(tmp_path: Path) -> Iterator[Callable[..., VigilProcess]]:
             "VIGIL_SELF_MONITOR_SECONDS": "0",
             **env,
         }
-        process = VigilProcess(free_port(), full)
+        process = VigilProcess(free_port(), full, tmp_path / f"vigil-{len(started)}.log")
         started.append(process)
         process.start()
         return process

@@ -23,8 +23,12 @@ COUNT = """query($p: String!) { metricSeries(project: $p, name: "cpu",
 
 
 def post(vigil: VigilProcess, query: str, variables: dict[str, object], auth: str) -> dict:
-    response = httpx.post(f"{vigil.url}/graphql", json={"query": query, "variables": variables},
-                          headers={"Authorization": f"Bearer {auth}"}, timeout=10)
+    response = httpx.post(
+        f"{vigil.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {auth}"},
+        timeout=10,
+    )
     assert response.status_code == 200
     body: dict = response.json()
     assert "errors" not in body, body
@@ -41,8 +45,7 @@ async def test_collect_subscribe_and_survive_a_kill(
         await asyncio.sleep(0.2)
         sent = time.monotonic()
         points = [{"name": "cpu", "value": float(i)} for i in range(100)]
-        data = await asyncio.to_thread(post, vigil, CREATE, {"p": "demo", "points": points},
-                                       admin)
+        data = await asyncio.to_thread(post, vigil, CREATE, {"p": "demo", "points": points}, admin)
         assert data["createMetrics"]["accepted"] == 100
         received: list[float] = []
         while len(received) < 100:
@@ -68,8 +71,8 @@ async def test_two_processes_share_the_redis_bus(
     async with ws_client(one.ws_url, viewer) as client:
         op = await client.subscribe(SUB, {"p": project})
         await asyncio.sleep(0.3)
-        await asyncio.to_thread(post, two, CREATE,
-                                {"p": project, "points": [{"name": "cpu", "value": 7}]},
-                                collector)
+        await asyncio.to_thread(
+            post, two, CREATE, {"p": project, "points": [{"name": "cpu", "value": 7}]}, collector
+        )
         message = await client.next_for(op, timeout=5)
         assert message["payload"]["data"]["metricCollected"] == [{"name": "cpu", "value": 7.0}]

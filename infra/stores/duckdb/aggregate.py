@@ -1,0 +1,118 @@
+"""Chart queries: one GROUP BY in DuckDB, then dense arrays with None for empty buckets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from domain.dtos import SeriesData, SeriesResult
+from domain.errors import BadUserInput
+from domain.ingest import SeriesSpec
+from domain.metrics import Aggregation
+from domain.queries import GetMetricSeriesQuery
+from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.runner import Cursor
+
+__all__ = ["MAX_BUCKETS", "aggregate"]
+
+MAX_BUCKETS = 100_000
+
+_PLAIN = {
+    Aggregation.AVG: "avg(p.value)",
+    Aggregation.MIN: "min(p.value)",
+    Aggregation.MAX: "max(p.value)",
+    Aggregation.SUM: "sum(p.value)",
+    Aggregation.COUNT: "count(*)",
+}
+
+
+def aggregate(cur: Cursor, catalog: SeriesCatalog, query: GetMetricSeriesQuery) -> SeriesResult:
+    """Buckets start at multiples of the step since the epoch; no step is one bucket."""
+    start, end, step = query.start_us, query.end_us, query.step_us
+    if end <= start:
+        return SeriesResult([], [])
+    params: dict[str, object] = {"start": start, "end": end}
+    if step is None:
+        timestamps, bucket = [start], "0"
+    else:
+        if step <= 0:
+            raise BadUserInput("step must be a positive number of microseconds")
+        first = start - start % step
+        if (end - first) // step >= MAX_BUCKETS:
+            raise BadUserInput(f"a chart holds at most {MAX_BUCKETS} buckets; use a larger step")
+        timestamps = list(range(first, end, step))
+        bucket = "(epoch_us(p.ts) - $first) // $step"
+        params |= {"first": first, "step": step}
+
+    specs = catalog.select(query.project, query.name, query.matchers)
+    if not specs:
+        return SeriesResult(timestamps, [])
+    gids, tags = _groups(specs, query.group_by)
+    cur.register(
+        "sel",
+        {
+            "sid": np.fromiter((s.id for s in specs), dtype=np.int64, count=len(specs)),
+            "gid": np.asarray(gids, dtype=np.int64),
+        },
+    )
+    try:
+        columns = cur.execute(
+            f"""
+            SELECT s.gid AS gid, {bucket} AS b,
+                   {_sql(query.aggregation, grouped=query.group_by is not None)} AS v
+            FROM points p JOIN sel s ON p.series_id = s.sid
+            WHERE p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)
+            GROUP BY ALL
+            """,
+            params,
+        ).fetchnumpy()
+    finally:
+        cur.unregister("sel")
+    return SeriesResult(timestamps, _dense(len(timestamps), tags, columns))
+
+
+def _sql(aggregation: Aggregation, *, grouped: bool) -> str:
+    quantile = aggregation.quantile
+    if quantile is not None:
+        return f"quantile_cont(p.value, {quantile!r})"
+    if aggregation is Aggregation.LAST:
+        # Within a group several series may share the latest timestamp: the greatest
+        # series id wins, so the answer does not depend on scan order.
+        return "arg_max(p.value, (p.ts, p.series_id))" if grouped else "arg_max(p.value, p.ts)"
+    return _PLAIN[aggregation]
+
+
+def _groups(
+    specs: Sequence[SeriesSpec], group_by: tuple[str, ...] | None
+) -> tuple[list[int], list[dict[str, str]]]:
+    """Each series' group number, and each group's tags, in a stable order of tags."""
+    if group_by is None:
+        order = sorted(range(len(specs)), key=lambda i: sorted(specs[i].tags.items()))
+        gids = [0] * len(specs)
+        for gid, i in enumerate(order):
+            gids[i] = gid
+        return gids, [dict(specs[i].tags) for i in order]
+    keys = [tuple(s.tags.get(k, "") for k in group_by) for s in specs]
+    index = {key: gid for gid, key in enumerate(sorted(set(keys)))}
+    return [index[key] for key in keys], [dict(zip(group_by, key, strict=True)) for key in index]
+
+
+def _dense(
+    buckets: int, tags: list[dict[str, str]], columns: dict[str, np.ndarray]
+) -> list[SeriesData]:
+    """One row per group that has data; None where a bucket is empty."""
+    if len(columns["gid"]) == 0:
+        return []
+    present, rows = np.unique(columns["gid"], return_inverse=True)
+    values = np.zeros((len(present), buckets), dtype=np.float64)
+    filled = np.zeros((len(present), buckets), dtype=bool)
+    values[rows, columns["b"]] = columns["v"]
+    filled[rows, columns["b"]] = True
+    return [
+        SeriesData(
+            tags[gid],
+            [v if f else None for v, f in zip(row.tolist(), mask.tolist(), strict=True)],
+        )
+        for gid, row, mask in zip(present.tolist(), values, filled, strict=True)
+    ]

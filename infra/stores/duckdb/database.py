@@ -1,0 +1,70 @@
+"""One DuckDB file holding metrics and the audit log: open, use, close."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import duckdb
+
+from domain.ingest import SeriesSpec
+from domain.metrics import MetricType
+from infra.stores.duckdb.audit import DuckDBAuditStore
+from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.metrics import DuckDBMetricStore
+from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.schema import SCHEMA
+
+__all__ = ["DuckDBDatabase"]
+
+
+class DuckDBDatabase:
+    """The embedded store: `metrics` and `audit` share one file, one writer thread and readers.
+
+    DuckDB lets one process open a file for writing, so this object is the only writer;
+    that is what makes the in-memory series catalogue authoritative.
+    """
+
+    def __init__(self, runner: Runner, catalog: SeriesCatalog, path: str) -> None:
+        self.path = path
+        self.metrics = DuckDBMetricStore(runner, catalog)
+        self.audit = DuckDBAuditStore(runner)
+        self._runner = runner
+
+    @classmethod
+    async def open(cls, path: str, *, readers: int = 4) -> DuckDBDatabase:
+        """Create the file, its folder and the schema if needed; `":memory:"` for throwaways."""
+        con, catalog = await asyncio.to_thread(_connect, path)
+        return cls(Runner(con, readers=readers), catalog, path)
+
+    async def close(self) -> None:
+        """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
+        await self._runner.close()
+
+    async def __aenter__(self) -> DuckDBDatabase:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def _connect(path: str) -> tuple[Cursor, SeriesCatalog]:
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(path)
+    try:
+        con.begin()
+        for statement in SCHEMA:
+            con.execute(statement)
+        con.commit()
+        catalog = SeriesCatalog()
+        rows = con.execute(
+            "SELECT project, id, name, tags, type, category, source FROM series"
+        ).fetchall()
+        for project, sid, name, tags, type_, category, source in rows:
+            spec = SeriesSpec(sid, name, dict(tags), MetricType(type_), category, source)
+            catalog.add(project, [spec])
+    except BaseException:
+        con.close()
+        raise
+    return con, catalog

@@ -1,0 +1,180 @@
+"""The append path: batches waiting for the writer thread share one transaction (group commit)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from domain.ingest import PointBatch, SeriesSpec
+from domain.ports import AppendResult
+from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.runner import Cursor, Runner
+
+__all__ = ["BatchWriter"]
+
+_FIRST_COUNT = "SELECT accepted FROM ingest_keys WHERE project = $project AND key = $key"
+_INSERT_KEYS = """
+    INSERT INTO ingest_keys SELECT
+        unnest($projects::VARCHAR[]), unnest($keys::VARCHAR[]), unnest($counts::BIGINT[]),
+        make_timestamp($now)
+"""
+_INSERT_SERIES = """
+    INSERT INTO series SELECT
+        unnest($projects::VARCHAR[]), unnest($ids::BIGINT[]), unnest($names::VARCHAR[]),
+        map(unnest($keys::VARCHAR[][]), unnest($values::VARCHAR[][])),
+        unnest($types::VARCHAR[]), unnest($categories::VARCHAR[]), unnest($sources::VARCHAR[]),
+        make_timestamp($now)
+    ON CONFLICT DO NOTHING
+"""
+_INSERT_POINTS = "INSERT INTO points SELECT series_id, ts, value FROM batch"
+
+
+@dataclass(eq=False, slots=True)
+class _Request:
+    batch: PointBatch
+    key: str | None
+    result: AppendResult | None = None
+    error: Exception | None = None
+
+
+class BatchWriter:
+    """Appends batches on the writer thread, committing all that are waiting at once.
+
+    Every statement and every COMMIT (a sync of the write-ahead log) has a fixed cost,
+    so a group of batches costs little more than one. Each batch stays all-or-nothing:
+    if the group's transaction fails, its batches are retried one by one and only the
+    faulty one fails. A batch's caller resumes only after the COMMIT that stored it.
+    """
+
+    def __init__(self, runner: Runner, catalog: SeriesCatalog, *, max_points: int = 100_000):
+        self._run = runner
+        self._catalog = catalog
+        self._max_points = max_points
+        self._queue: deque[_Request] = deque()
+
+    async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
+        request = _Request(batch, key)
+        self._queue.append(request)
+        # Drains run in order on one thread, so by the end of this one (at the latest)
+        # the request has been handled.
+        await self._run.write(self._drain)
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _drain(self, cur: Cursor) -> None:
+        group: list[_Request] = []
+        points = 0
+        while self._queue and (not group or points + len(self._queue[0].batch) <= self._max_points):
+            group.append(self._queue.popleft())
+            points += len(group[-1].batch)
+        if not group:
+            return
+        try:
+            self._commit(cur, group, careful=False)
+        except Exception:
+            for request in group:  # find the faulty batch; the others are stored
+                try:
+                    self._commit(cur, [request], careful=True)
+                except Exception as exc:
+                    request.error = exc
+
+    def _commit(self, cur: Cursor, group: Sequence[_Request], *, careful: bool) -> None:
+        """One transaction. Optimistic keys: a used key breaks the INSERT, and the careful
+        retry of each batch alone then looks its key up first."""
+        now = time.time_ns() // 1000
+        answers: dict[_Request, AppendResult] = {}
+        claimed: dict[tuple[str, str], int] = {}
+        stored: list[_Request] = []
+        cur.begin()
+        try:
+            for request in group:
+                project, key, count = request.batch.project, request.key, len(request.batch)
+                if key is not None:
+                    if (project, key) in claimed:
+                        answers[request] = AppendResult(claimed[project, key], replayed=True)
+                        continue
+                    if careful:
+                        first = cur.execute(_FIRST_COUNT, {"project": project, "key": key})
+                        rows = first.fetchall()
+                        if rows:
+                            answers[request] = AppendResult(int(rows[0][0]), replayed=True)
+                            continue
+                    claimed[project, key] = count
+                stored.append(request)
+                answers[request] = AppendResult(count, replayed=False)
+            columns = _columns([r.batch for r in stored])  # a malformed batch fails here
+            if claimed:
+                cur.execute(_INSERT_KEYS, _key_params(claimed, now))
+            fresh = self._fresh(stored)
+            if fresh:
+                cur.execute(_INSERT_SERIES, _series_params(fresh, now))
+            if len(columns["value"]):
+                cur.register("batch", columns)  # replaced by the next group's
+                cur.execute(_INSERT_POINTS)
+            cur.commit()
+        except BaseException:
+            with suppress(duckdb.Error):
+                cur.rollback()
+            raise
+        for project, spec in fresh:  # only once committed
+            self._catalog.add(project, [spec])
+        for request, answer in answers.items():
+            request.result = answer
+
+    def _fresh(self, requests: Sequence[_Request]) -> list[tuple[str, SeriesSpec]]:
+        fresh: dict[int, tuple[str, SeriesSpec]] = {}
+        for request in requests:
+            project = request.batch.project
+            for spec in self._catalog.unknown(project, request.batch.series):
+                fresh.setdefault(spec.id, (project, spec))
+        return list(fresh.values())
+
+
+def _columns(batches: Sequence[PointBatch]) -> dict[str, np.ndarray]:
+    """The points of every batch as the three columns of `points`."""
+    sids, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
+    for batch in batches:
+        ids = np.fromiter((s.id for s in batch.series), dtype=np.int64, count=len(batch.series))
+        index = np.asarray(batch.series_index, dtype=np.intp)
+        if not len(index) == len(batch.timestamps_us) == len(batch.values):
+            raise ValueError("a batch needs as many series indexes, timestamps and values")
+        sids.append(ids[index])
+        stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
+        values.append(np.asarray(batch.values, dtype=np.float64))
+    return {
+        "series_id": np.concatenate(sids),
+        "ts": np.concatenate(stamps).view("datetime64[us]"),
+        "value": np.concatenate(values),
+    }
+
+
+def _key_params(claimed: dict[tuple[str, str], int], now: int) -> dict[str, object]:
+    return {
+        "projects": [project for project, _ in claimed],
+        "keys": [key for _, key in claimed],
+        "counts": list(claimed.values()),
+        "now": now,
+    }
+
+
+def _series_params(fresh: Sequence[tuple[str, SeriesSpec]], now: int) -> dict[str, object]:
+    specs = [spec for _, spec in fresh]
+    return {
+        "projects": [project for project, _ in fresh],
+        "ids": [s.id for s in specs],
+        "names": [s.name for s in specs],
+        "keys": [list(s.tags) for s in specs],
+        "values": [list(s.tags.values()) for s in specs],
+        "types": [s.type.value for s in specs],
+        "categories": [s.category for s in specs],
+        "sources": [s.source for s in specs],
+        "now": now,
+    }

@@ -1,0 +1,130 @@
+"""MetricStore on DuckDB: one columnar insert per batch, reads on cursors in threads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from domain.dtos import MetricPage, SeriesResult
+from domain.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.metrics import Metric
+from domain.ports import AppendResult
+from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from infra.stores.duckdb.aggregate import aggregate
+from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.ingest import BatchWriter
+from infra.stores.duckdb.runner import Cursor, Runner
+
+__all__ = ["DuckDBMetricStore"]
+
+
+class DuckDBMetricStore:
+    """Points and series of every project in one DuckDB file (see DuckDBDatabase)."""
+
+    def __init__(self, runner: Runner, catalog: SeriesCatalog) -> None:
+        self._run = runner
+        self._catalog = catalog
+        self._writer = BatchWriter(runner, catalog)
+
+    async def append(
+        self, batch: PointBatch, *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        """All or nothing; returns after the COMMIT (a synced write-ahead log) that stored it."""
+        return await self._writer.append(batch, idempotency_key)
+
+    async def get_point(self, project: str, series_id: int, timestamp_us: int) -> Metric | None:
+        spec = self._catalog.get(project, series_id)
+        if spec is None:
+            return None
+        return await self._run.read(self._get_point, project, spec, timestamp_us)
+
+    async def list_points(self, query: GetMetricsListQuery) -> MetricPage:
+        return await self._run.read(self._list_points, query)
+
+    async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
+        return await self._run.read(aggregate, self._catalog, query)
+
+    async def metric_names(self, project: str, prefix: str = "", limit: int = 1000) -> list[str]:
+        return await self._run.read(lambda _: self._catalog.names(project, prefix, limit))
+
+    async def tag_keys(self, project: str, name: str | None = None) -> list[str]:
+        return await self._run.read(lambda _: self._catalog.tag_keys(project, name))
+
+    async def tag_values(
+        self, project: str, key: str, name: str | None = None, limit: int = 1000
+    ) -> list[str]:
+        return await self._run.read(lambda _: self._catalog.tag_values(project, key, name, limit))
+
+    async def ping(self) -> str:
+        return await self._run.read(_version)
+
+    async def close(self) -> None:
+        """Closes the whole database: the audit store shares its file and threads."""
+        await self._run.close()
+
+    def _get_point(
+        self, cur: Cursor, project: str, spec: SeriesSpec, timestamp_us: int
+    ) -> Metric | None:
+        rows = cur.execute(
+            "SELECT value FROM points WHERE series_id = $sid AND ts = make_timestamp($ts) LIMIT 1",
+            {"sid": spec.id, "ts": timestamp_us},
+        ).fetchall()
+        return _metric(project, spec, timestamp_us, rows[0][0]) if rows else None
+
+    def _list_points(self, cur: Cursor, query: GetMetricsListQuery) -> MetricPage:
+        """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
+        specs = self._catalog.select(query.project, query.name, query.matchers)
+        if not specs or query.first <= 0:
+            return MetricPage([], False)
+        params: dict[str, object] = {"limit": query.first + 1}
+        if len(specs) == 1:
+            where = ["series_id = $sid"]
+            params["sid"] = specs[0].id
+        else:
+            ids = np.fromiter((s.id for s in specs), dtype=np.int64, count=len(specs))
+            cur.register("sel", {"sid": ids})
+            where = ["series_id IN (SELECT sid FROM sel)"]
+        if query.start_us is not None:
+            where.append("ts >= make_timestamp($start)")
+            params["start"] = query.start_us
+        if query.end_us is not None:
+            where.append("ts < make_timestamp($end)")
+            params["end"] = query.end_us
+        if query.after is not None:
+            where.append(
+                "ts <= make_timestamp($after_ts)"
+                " AND (ts < make_timestamp($after_ts) OR series_id < $after_sid)"
+            )
+            params["after_ts"], params["after_sid"] = query.after
+        try:
+            rows = cur.execute(
+                f"SELECT series_id, epoch_us(ts), value FROM points WHERE {' AND '.join(where)}"
+                " ORDER BY ts DESC, series_id DESC LIMIT $limit",
+                params,
+            ).fetchall()
+        finally:
+            if len(specs) > 1:
+                cur.unregister("sel")
+        by_id = {s.id: s for s in specs}
+        items = [_metric(query.project, by_id[sid], ts, value) for sid, ts, value in rows]
+        return MetricPage(items[: query.first], has_next_page=len(items) > query.first)
+
+
+def _metric(project: str, spec: SeriesSpec, timestamp_us: int, value: float) -> Metric:
+    return Metric(
+        id=encode_point_id(spec.id, timestamp_us),
+        project=project,
+        name=spec.name,
+        value=value,
+        timestamp_us=timestamp_us,
+        tags=dict(spec.tags),
+        category=spec.category,
+        type=spec.type,
+        source=spec.source,
+    )
+
+
+def _version(cur: Cursor) -> str:
+    (one, version), *_ = cur.execute("SELECT 1, version()").fetchall()
+    if one != 1:
+        raise RuntimeError("DuckDB did not answer SELECT 1")
+    return f"DuckDB {version}"

@@ -1,0 +1,81 @@
+"""Blocking DuckDB calls off the event loop: writes on one thread, reads on a few."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Concatenate, ParamSpec, TypeVar
+
+import duckdb
+
+from domain.errors import Unavailable
+
+__all__ = ["Cursor", "Runner"]
+
+Cursor = duckdb.DuckDBPyConnection
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Runner:
+    """Owns the connection and gives every worker thread a cursor of its own.
+
+    A DuckDB connection must not be used by two threads at once; `con.cursor()` opens
+    another connection to the same database. Writes run on a single thread, so
+    transactions never interleave and need no lock; reads run on `readers` threads and
+    see committed data only, even while a write is in progress.
+    """
+
+    def __init__(self, con: Cursor, *, readers: int = 4) -> None:
+        self._con = con
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cursors: list[Cursor] = []
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def write(
+        self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await self._run(self._writer, lambda cur: fn(cur, *args, **kwargs))
+
+    async def read(
+        self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await self._run(self._readers, lambda cur: fn(cur, *args, **kwargs))
+
+    async def close(self) -> None:
+        """Let running calls finish, then close every cursor and the database."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.to_thread(self._shutdown)
+
+    async def _run(self, pool: ThreadPoolExecutor, call: Callable[[Cursor], T]) -> T:
+        if self._closed:
+            raise Unavailable("the DuckDB store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, self._on_thread, call)
+
+    def _on_thread(self, call: Callable[[Cursor], T]) -> T:
+        cursor: Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:  # the parent connection may only make one cursor at a time
+                cursor = self._con.cursor()
+                self._cursors.append(cursor)
+            self._local.cursor = cursor
+        return call(cursor)
+
+    def _shutdown(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        for cursor in self._cursors:
+            cursor.close()
+        self._con.close()

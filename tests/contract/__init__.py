@@ -1,0 +1,1 @@
+"""The store contract suite: every store adapter must pass it unchanged."""

@@ -1,0 +1,67 @@
+"""Fixtures of the store contract: every adapter in STORE_FACTORIES runs every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+from domain.ports import AuditStore, MetricStore
+from infra.stores.duckdb import DuckDBDatabase
+
+
+class StoreDatabase(Protocol):
+    """What an adapter's factory opens: the two stores and a way to close them."""
+
+    @property
+    def metrics(self) -> MetricStore: ...
+
+    @property
+    def audit(self) -> AuditStore: ...
+
+    async def close(self) -> None: ...
+
+
+StoreFactory = Callable[[Path], Awaitable[StoreDatabase]]
+
+
+async def open_duckdb(tmp_path: Path) -> StoreDatabase:
+    return await DuckDBDatabase.open(str(tmp_path / "store" / "vigil.duckdb"))
+
+
+# (id, factory). A factory opens a store whose data lives under, or is named after,
+# tmp_path: opened again with the same tmp_path it must find the same data (restart tests),
+# and no two tmp_paths may share data. Tests use only the port methods, never SQL.
+STORE_FACTORIES: list[tuple[str, StoreFactory]] = [
+    ("duckdb", open_duckdb),
+]
+
+
+@pytest.fixture(
+    params=[factory for _, factory in STORE_FACTORIES],
+    ids=[name for name, _ in STORE_FACTORIES],
+)
+def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
+    factory: StoreFactory = request.param
+    return factory
+
+
+@pytest.fixture
+async def store_db(store_factory: StoreFactory, tmp_path: Path) -> AsyncIterator[StoreDatabase]:
+    db = await store_factory(tmp_path)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@pytest.fixture
+def metrics(store_db: StoreDatabase) -> MetricStore:
+    return store_db.metrics
+
+
+@pytest.fixture
+def audit(store_db: StoreDatabase) -> AuditStore:
+    return store_db.audit
