@@ -67,6 +67,9 @@ async def test_readiness_is_503_when_the_store_is_down(vigil: RunningVigil) -> N
     ready = await vigil.http.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["components"]["store"]["status"] == "down"
+    body = await vigil.gql('{ metricNames(project: "demo") }', auth=token(demo="viewer"))
+    assert body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert "vigil.duckdb" not in str(body)  # no file path or connection string leaks
 
 
 async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from pathlib import Path
 
 import websockets
 
-from tests.support import RunningVigil, token, ws_client
+from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
 SUB = """subscription($p: String!, $name: String, $m: [TagMatcherInput!]) {
   metricCollected(project: $p, name: $name, matchers: $m) { name value tags } }"""
@@ -120,3 +121,19 @@ async def test_an_expired_token_ends_the_subscription(vigil: RunningVigil) -> No
         assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert await client.close_code() == 4401
         assert time.monotonic() - started < 4
+
+
+async def test_operations_per_connection_and_message_size_are_limited(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, ws_max_subscriptions=2, ws_max_message_bytes=2048)
+    async with (
+        serve(settings) as vigil,
+        ws_client(vigil.ws_url, token(demo="viewer")) as client,
+    ):
+        await client.subscribe(SUB, {"p": "demo"})
+        await client.subscribe(SUB, {"p": "demo"})
+        third = await client.subscribe(SUB, {"p": "demo"})
+        refused = await client.next_for(third)
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        await client.subscribe('{ metricNames(project: "demo") }' + " " * 4096)
+        assert await client.close_code() == 1009
