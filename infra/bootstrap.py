@@ -61,10 +61,11 @@ class _Check:
 @contextlib.asynccontextmanager
 async def open_store(url: str) -> AsyncIterator[tuple[MetricStore, AuditStore, Any]]:
     """The store named by the URL scheme, imported only when used."""
-    if url.startswith("duckdb://"):
+    if url.startswith("duckdb:///"):
         from infra.stores.duckdb import DuckDBDatabase
 
-        database = await DuckDBDatabase.open(url.removeprefix("duckdb://"))
+        # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
+        database = await DuckDBDatabase.open(url.removeprefix("duckdb:///"))
         try:
             yield database.metrics, database.audit, database.metrics
         finally:

@@ -32,7 +32,7 @@ class Settings:
     mode: Mode = Mode.DEVELOPMENT
     host: str = "127.0.0.1"
     port: int = 8000
-    store_url: str = "duckdb:///./var/vigil.duckdb"
+    store_url: str = "duckdb:///var/vigil.duckdb"
     bus_url: str = "memory://"
     auth_mode: AuthMode = AuthMode.LOCAL
     secret: str = ""  # HS256 secret; empty: read or create `secret_file`
@@ -80,8 +80,11 @@ class Settings:
     def check(self) -> None:
         if self.auth_mode is AuthMode.JWKS and not self.jwks_url:
             raise ConfigError("VIGIL_AUTH_MODE=jwks needs VIGIL_JWKS_URL")
-        if not self.store_url.startswith(("duckdb://", "mongodb://", "mongodb+srv://")):
-            raise ConfigError("VIGIL_STORE_URL must start with duckdb:// or mongodb://")
+        if not self.store_url.startswith(("duckdb:///", "mongodb://", "mongodb+srv://")):
+            raise ConfigError(
+                "VIGIL_STORE_URL must be duckdb:///relative/path, duckdb:////absolute/path "
+                "or mongodb://..."
+            )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
         for name in ("port", "max_body_bytes", "max_batch", "retention_days"):

@@ -46,6 +46,7 @@ __all__ = [
     "tag_values",
 ]
 
+DEFAULT_RANGE_US = 3_600_000_000
 _STEP = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
@@ -159,16 +160,19 @@ async def metric_series(
     info: Info,
     project: str,
     name: str,
-    from_: Annotated[datetime, strawberry.argument(name="from")],
+    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
     to: datetime | None = None,
     step: str | None = None,
     aggregation: Aggregation = DomainAggregation.AVG,  # type: ignore[valid-type]
     matchers: list[TagMatcherInput] | None = None,
     group_by: list[str] | None = None,
 ) -> MetricSeries:
-    """Dense arrays for charts, aggregated inside the store; no step gives one bucket."""
+    """Dense arrays for charts, aggregated inside the store; no step gives one bucket.
+
+    The range defaults to the hour before `to`, and `to` to now, as a chart opens.
+    """
     end = _us(to) or info.context.bus.services.clock.now_us()
-    start = int(from_.timestamp() * 1_000_000)
+    start = _us(from_) or end - DEFAULT_RANGE_US
     result = await info.context.bus.ask(
         GetMetricSeriesQuery(
             project=project,

@@ -39,7 +39,7 @@ def aggregate(cur: Cursor, catalog: SeriesCatalog, query: GetMetricSeriesQuery) 
         if step <= 0:
             raise BadUserInput("step must be a positive number of microseconds")
         first = start - start % step
-        if (end - first) // step >= MAX_BUCKETS:
+        if -(-(end - first) // step) > MAX_BUCKETS:
             raise BadUserInput(f"a chart holds at most {MAX_BUCKETS} buckets; use a larger step")
         timestamps = list(range(first, end, step))
         bucket = "(epoch_us(p.ts) - $first) // $step"

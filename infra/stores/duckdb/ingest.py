@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from domain.errors import Unavailable
 from domain.ingest import PointBatch, SeriesSpec
 from domain.ports import AppendResult
 from infra.stores.duckdb.catalog import SeriesCatalog
@@ -61,12 +63,16 @@ class BatchWriter:
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         request = _Request(batch, key)
         self._queue.append(request)
-        # Drains run in order on one thread, so by the end of this one (at the latest)
-        # the request has been handled.
-        await self._run.write(self._drain)
+        try:
+            # Drains run in order on one thread: this one, or an earlier one, takes it.
+            await self._run.write(self._drain)
+        except asyncio.CancelledError:
+            with suppress(ValueError):  # not taken yet: it will never be stored
+                self._queue.remove(request)
+            raise
         if request.error is not None:
             raise request.error
-        assert request.result is not None
+        assert request.result is not None  # _drain answers every request it takes
         return request.result
 
     def _drain(self, cur: Cursor) -> None:
@@ -85,6 +91,10 @@ class BatchWriter:
                     self._commit(cur, [request], careful=True)
                 except Exception as exc:
                     request.error = exc
+        finally:
+            for request in group:
+                if request.result is None and request.error is None:
+                    request.error = Unavailable("the batch was not stored")
 
     def _commit(self, cur: Cursor, group: Sequence[_Request], *, careful: bool) -> None:
         """One transaction. Optimistic keys: a used key breaks the INSERT, and the careful

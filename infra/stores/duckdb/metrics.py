@@ -1,4 +1,4 @@
-"""MetricStore on DuckDB: one columnar insert per batch, reads on cursors in threads."""
+"""MetricStore on DuckDB: group-committed columnar appends, reads on cursors in threads."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ class DuckDBMetricStore:
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
         return await self._run.read(aggregate, self._catalog, query)
+
+    # The catalogue answers these from memory; a scan of a large project's series still
+    # takes milliseconds, so it runs on a reader thread rather than on the event loop.
 
     async def metric_names(self, project: str, prefix: str = "", limit: int = 1000) -> list[str]:
         return await self._run.read(lambda _: self._catalog.names(project, prefix, limit))

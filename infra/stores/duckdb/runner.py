@@ -37,10 +37,6 @@ class Runner:
         self._cursors: list[Cursor] = []
         self._closed = False
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     async def write(
         self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:

@@ -1,0 +1,46 @@
+"""Settings: store URLs as documented, and clear errors for unusable values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.config import ConfigError, Settings
+from tests.support import make_settings, serve, token
+
+
+async def test_a_relative_duckdb_url_lands_under_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with serve(make_settings(tmp_path, store_url="duckdb:///var/here.duckdb")) as vigil:
+        await vigil.ok(
+            'mutation { createMetric(project: "demo", point: {name: "x", value: 1}) { id } }',
+            auth=token(demo="admin"),
+        )
+    assert (tmp_path / "var" / "here.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"VIGIL_PORT": "eighty"}, "VIGIL_PORT='eighty' is not a valid int"),
+        ({"VIGIL_MODE": "staging"}, "VIGIL_MODE='staging'"),
+        ({"VIGIL_STORE_URL": "sqlite:///x"}, "VIGIL_STORE_URL must be"),
+        ({"VIGIL_BUS_URL": "kafka://x"}, "VIGIL_BUS_URL must start"),
+        ({"VIGIL_AUTH_MODE": "jwks"}, "needs VIGIL_JWKS_URL"),
+        ({"VIGIL_MAX_BATCH": "0"}, "VIGIL_MAX_BATCH must be positive"),
+    ],
+)
+def test_unusable_settings_are_refused_with_the_variable_named(
+    env: dict[str, str], fragment: str
+) -> None:
+    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(")):
+        Settings.from_env(env)
+
+
+def test_defaults_are_the_embedded_set_up() -> None:
+    settings = Settings.from_env({})
+    assert settings.store_url == "duckdb:///var/vigil.duckdb"
+    assert settings.bus_url == "memory://" and not settings.production
