@@ -59,6 +59,7 @@ async def test_identical_subscriptions_share_one_execution(vigil: RunningVigil) 
         assert groups.members() == 1
     await asyncio.sleep(0.1)
     assert len(vigil.app.state.vigil.groups) == 0
+    assert "metrics.demo" not in vigil.app.state.vigil.events.channels  # bus released too
 
 
 async def test_a_busy_stream_is_coalesced_and_loses_nothing(vigil: RunningVigil) -> None:
