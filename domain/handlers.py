@@ -42,7 +42,11 @@ async def create_metrics(
     command: CreateMetricsCommand, services: Services, events: list[Event]
 ) -> IngestReceipt:
     batch = validate_points(
-        command.project, command.points, now_us=services.clock.now_us(), limits=services.limits
+        command.project,
+        command.points,
+        now_us=services.clock.now_us(),
+        limits=services.limits,
+        cache=services.series_cache,
     )
     result = await services.metrics.append(batch, idempotency_key=command.idempotency_key)
     if not result.replayed:

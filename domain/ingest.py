@@ -20,6 +20,7 @@ __all__ = [
     "BatchRejected",
     "IngestLimits",
     "PointBatch",
+    "SeriesCache",
     "SeriesSpec",
     "decode_point_id",
     "encode_point_id",
@@ -161,26 +162,42 @@ def _unhashable(tags: dict[Any, Any]) -> str:
     return "type, category and source must be text"
 
 
-def _add_series(
-    batch: PointBatch,
-    raw: dict[str, Any],
-    key: tuple[Any, ...],
-    slots_by_id: dict[int, int],
-    limits: IngestLimits,
-) -> int:
-    """Check a series seen for the first time in this batch; return its slot."""
-    name, tag_items = key[0], key[1]
-    type_, category, source = _check_series(raw, name, raw.get("tags") or {}, limits)
-    sid = series_id(batch.project, name, tag_items)
-    if sid in slots_by_id:
-        raise ValueError("type, category or source differs from an earlier point of this series")
-    slot = slots_by_id[sid] = len(batch.series)
-    batch.series.append(SeriesSpec(sid, name, dict(tag_items), type_, category, source))
-    return slot
+class SeriesCache:
+    """Series already checked, by project and raw key, so that a collector sending the same
+    1,000 series in every batch pays for the checks and the hash once, not per batch
+    (they were half of validation's time; docs/performance.md). Bounded: when full, it
+    starts again empty."""
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._specs: dict[tuple[Any, ...], SeriesSpec] = {}
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def spec(
+        self, project: str, raw: dict[str, Any], key: tuple[Any, ...], limits: IngestLimits
+    ) -> SeriesSpec:
+        cache_key = (project, *key)
+        spec = self._specs.get(cache_key)
+        if spec is None:
+            name, tag_items = key[0], key[1]
+            type_, category, source = _check_series(raw, name, raw.get("tags") or {}, limits)
+            sid = series_id(project, name, tag_items)
+            spec = SeriesSpec(sid, name, dict(tag_items), type_, category, source)
+            if len(self._specs) >= self.max_entries:
+                self._specs.clear()
+            self._specs[cache_key] = spec
+        return spec
 
 
 def validate_points(
-    project: str, raw_points: Any, *, now_us: int, limits: IngestLimits
+    project: str,
+    raw_points: Any,
+    *,
+    now_us: int,
+    limits: IngestLimits,
+    cache: SeriesCache | None = None,
 ) -> PointBatch:
     """Turn raw JSON points into a PointBatch, or raise BatchRejected naming every bad one."""
     if not isinstance(raw_points, list):
@@ -195,6 +212,8 @@ def validate_points(
     batch = PointBatch(project)
     known: dict[tuple[Any, ...], int] = {}
     slots_by_id: dict[int, int] = {}
+    if cache is None:  # not `or`: an empty cache is falsy
+        cache = SeriesCache()
     errors: list[PointError] = []
     series_index, stamps, values = batch.series_index, batch.timestamps_us, batch.values
     isfinite = math.isfinite
@@ -240,7 +259,13 @@ def validate_points(
             except TypeError:
                 raise ValueError(_unhashable(tags)) from None
             if slot is None:
-                slot = _add_series(batch, raw, key, slots_by_id, limits)
+                spec = cache.spec(project, raw, key, limits)
+                if spec.id in slots_by_id:
+                    raise ValueError(
+                        "type, category or source differs from an earlier point of this series"
+                    )
+                slot = slots_by_id[spec.id] = len(batch.series)
+                batch.series.append(spec)
                 known[key] = slot
         except (ValueError, TypeError, OverflowError) as exc:
             errors.append(PointError(index, str(exc)))

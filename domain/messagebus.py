@@ -11,7 +11,7 @@ from domain.commands import Command
 from domain.dtos import AuditEntry
 from domain.errors import VigilError
 from domain.events import Event
-from domain.ingest import IngestLimits
+from domain.ingest import IngestLimits, SeriesCache
 from domain.ports import AuditStore, Clock, EventPublisher, HealthCheck, MetricStore
 from domain.queries import Query
 
@@ -29,6 +29,7 @@ class Services:
     publisher: EventPublisher
     clock: Clock
     limits: IngestLimits = field(default_factory=IngestLimits)
+    series_cache: SeriesCache = field(default_factory=SeriesCache)
     health_checks: Sequence[HealthCheck] = ()
     version: str = "0"
     started_us: int = 0

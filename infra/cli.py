@@ -76,7 +76,7 @@ def _serve(settings: Settings) -> int:
     from infra.app import create_app
 
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, tune_gc=True),
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.ws_max_message_bytes,

@@ -362,3 +362,18 @@ def test_decoding_garbage_gives_none(garbage: str) -> None:
 def test_decoding_a_non_canonical_id_gives_none(alias: str) -> None:
     assert len(alias) == 30
     assert decode_point_id(alias) is None
+
+
+def test_a_series_cache_checks_each_series_once_across_batches() -> None:
+    from domain.ingest import IngestLimits, SeriesCache, validate_points
+
+    cache = SeriesCache()
+    now = 1_800_000_000_000_000
+    first = validate_points("p", [point()], now_us=now, limits=IngestLimits(), cache=cache)
+    again = validate_points("p", [point()], now_us=now, limits=IngestLimits(), cache=cache)
+    other = validate_points("q", [point()], now_us=now, limits=IngestLimits(), cache=cache)
+    assert again.series[0] is first.series[0]  # reused, not checked and hashed again
+    assert other.series[0].id != first.series[0].id  # the project is part of the key
+    with pytest.raises(BatchRejected):
+        validate_points("p", [point(type="timer")], now_us=now, limits=IngestLimits(), cache=cache)
+    assert len(cache) == 2  # a rejected series is never cached
