@@ -1,0 +1,95 @@
+"""A validated batch in columns, the limits it was checked against, and point ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from domain.errors import BadUserInput, PointError
+from domain.metrics import MetricType
+
+__all__ = [
+    "BatchRejected",
+    "IngestLimits",
+    "PointBatch",
+    "SeriesSpec",
+    "decode_point_id",
+    "encode_point_id",
+    "series_id",
+]
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    max_batch: int = 10_000
+    max_name_length: int = 200
+    max_tags: int = 32
+    max_tag_key_length: int = 100
+    max_tag_value_length: int = 200
+    max_text_length: int = 200  # category and source
+    max_future_seconds: int = 600
+    retention_seconds: int = 30 * 86_400
+
+
+class BatchRejected(BadUserInput):
+    """A batch with bad points; nothing of it was stored."""
+
+    def __init__(self, errors: list[PointError]) -> None:
+        shown = "; ".join(f"#{e.index}: {e.reason}" for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(
+            f"{len(errors)} point(s) rejected, nothing stored: {shown}{more}",
+            errors=[{"index": e.index, "reason": e.reason} for e in errors],
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    id: int
+    name: str
+    tags: dict[str, str]
+    type: MetricType
+    category: str
+    source: str
+
+
+@dataclass(slots=True)
+class PointBatch:
+    """Points in columns: `series_index[i]` points into `series` for point i."""
+
+    project: str
+    series: list[SeriesSpec] = field(default_factory=list)
+    series_index: list[int] = field(default_factory=list)
+    timestamps_us: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def point_ids(self) -> list[str]:
+        series = self.series
+        return [
+            encode_point_id(series[s].id, ts)
+            for s, ts in zip(self.series_index, self.timestamps_us, strict=True)
+        ]
+
+
+def series_id(project: str, name: str, tags: tuple[tuple[str, str], ...]) -> int:
+    """A stable 63-bit id for a series: the same in every store and after every restart."""
+    text = "\x1f".join([project, name, *(f"{k}\x1e{v}" for k, v in tags)])
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest()) >> 1
+
+
+def encode_point_id(sid: int, timestamp_us: int) -> str:
+    """A point is named by its series and its timestamp, so no per-point id is stored."""
+    return f"{sid:016x}{timestamp_us:014x}"
+
+
+def decode_point_id(point_id: str) -> tuple[int, int] | None:
+    if len(point_id) != 30 or not _HEX.fullmatch(point_id):
+        return None  # int(x, 16) alone would also take "0x", signs, "_" and spaces
+    return int(point_id[:16], 16), int(point_id[16:], 16)

@@ -1,0 +1,87 @@
+"""Per-series checks, done once per series and remembered across batches."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from domain.ingest.batch import IngestLimits, SeriesSpec, series_id
+from domain.metrics import MetricType
+
+__all__ = ["SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
+
+# (name, tag items, type, category, source) exactly as sent: hashable, not yet checked
+SeriesKeyRaw = tuple[Any, tuple[tuple[Any, Any], ...], Any, Any, Any]
+
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
+_TAG_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.\-]*")
+_TYPES = {t.value: t for t in MetricType}
+
+
+def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, str, str]:
+    """Checks that need doing once per series; raises ValueError with the reason."""
+    name, tag_items, raw_type, category, source = key
+    tags = dict(tag_items)
+    if type(name) is not str or not name:
+        raise ValueError("name is required and must be text")
+    if len(name) > limits.max_name_length:
+        raise ValueError(f"name longer than {limits.max_name_length} characters")
+    if _NAME.fullmatch(name) is None:
+        raise ValueError(f"name {name!r} has characters outside [a-zA-Z0-9_:.-]")
+    if len(tags) > limits.max_tags:
+        raise ValueError(f"more than {limits.max_tags} tags")
+    for tag, value in tags.items():
+        if len(tag) > limits.max_tag_key_length or _TAG_KEY.fullmatch(tag) is None:
+            raise ValueError(f"tag key {tag[:40]!r} is invalid or too long")
+        if type(value) is not str:
+            raise ValueError(f"tag {tag!r} must have a text value")
+        if len(value) > limits.max_tag_value_length:
+            raise ValueError(f"tag {tag!r} value longer than {limits.max_tag_value_length}")
+    type_ = _TYPES.get(raw_type or "gauge")
+    if type_ is None:
+        raise ValueError(f"type must be one of {', '.join(_TYPES)}")
+    category = category or ""
+    source = source or ""
+    if type(category) is not str or type(source) is not str:
+        raise ValueError("category and source must be text")
+    if len(category) > limits.max_text_length or len(source) > limits.max_text_length:
+        raise ValueError(f"category or source longer than {limits.max_text_length}")
+    return type_, category, source
+
+
+def unhashable_reason(tags: dict[Any, Any]) -> str:
+    for key, value in tags.items():
+        if type(value) is not str:
+            return f"tag {key!r} must have a text value"
+    return "type, category and source must be text"
+
+
+class SeriesCache:
+    """Series already checked, by project and raw key, so that a collector sending the same
+    1,000 series in every batch pays for the checks and the hash once, not per batch
+    (they were half of validation's time; docs/performance.md). Bounded: when full, it
+    starts again empty."""
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self.max_entries = max_entries
+        self._specs: dict[tuple[Any, ...], SeriesSpec] = {}
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def spec(self, project: str, key: SeriesKeyRaw, limits: IngestLimits) -> SeriesSpec:
+        """The checked series of a raw key; raises ValueError with the reason if bad.
+
+        The key's tag items may come in any order; the series id uses them sorted.
+        """
+        cache_key = (project, *key)
+        spec = self._specs.get(cache_key)
+        if spec is None:
+            type_, category, source = check_series(key, limits)
+            tag_items = tuple(sorted(key[1]))
+            sid = series_id(project, key[0], tag_items)
+            spec = SeriesSpec(sid, key[0], dict(tag_items), type_, category, source)
+            if len(self._specs) >= self.max_entries:
+                self._specs.clear()
+            self._specs[cache_key] = spec
+        return spec

@@ -1,0 +1,130 @@
+"""Validating raw JSON points: a columnar fast path, and a point-by-point path that names
+every bad point when the fast path finds anything wrong."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from domain.errors import BadUserInput, PointError
+from domain.ingest.batch import BatchRejected, IngestLimits, PointBatch
+from domain.ingest.columns import fast_batch
+from domain.ingest.series import SeriesCache, unhashable_reason
+
+__all__ = ["point_by_point", "validate_points"]
+
+
+def _timestamp_us(raw: Any, now_us: int) -> int:
+    """ISO-8601 text (a zone is required) or epoch milliseconds; absent means now."""
+    if raw is None:
+        return now_us
+    kind = type(raw)
+    if kind is int or kind is float:
+        if not math.isfinite(raw):
+            raise ValueError("timestamp must be finite")
+        return round(float(raw) * 1000)
+    if kind is str:
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ValueError("timestamp needs a time zone, such as Z or +00:00")
+        return int(moment.timestamp() * 1_000_000)
+    raise ValueError("timestamp must be ISO-8601 text or epoch milliseconds")
+
+
+def validate_points(
+    project: str,
+    raw_points: Any,
+    *,
+    now_us: int,
+    limits: IngestLimits,
+    cache: SeriesCache | None = None,
+) -> PointBatch:
+    """Turn raw JSON points into a PointBatch, or raise BatchRejected naming every bad one."""
+    if not isinstance(raw_points, list):
+        raise BadUserInput("points must be a list of point objects")
+    if not raw_points:
+        raise BadUserInput("a batch needs at least one point")
+    if len(raw_points) > limits.max_batch:
+        raise BadUserInput(f"a batch holds at most {limits.max_batch} points")
+
+    if cache is None:  # not `or`: an empty cache is falsy
+        cache = SeriesCache()
+    fast = fast_batch(project, raw_points, now_us=now_us, limits=limits, cache=cache)
+    if fast is not None:
+        return fast
+    return point_by_point(project, raw_points, now_us=now_us, limits=limits, cache=cache)
+
+
+def point_by_point(
+    project: str, raw_points: list[Any], *, now_us: int, limits: IngestLimits, cache: SeriesCache
+) -> PointBatch:
+    """The slow path: every point on its own, so that each bad one is named with its reason."""
+    earliest = now_us - limits.retention_seconds * 1_000_000
+    latest = now_us + limits.max_future_seconds * 1_000_000
+    batch = PointBatch(project)
+    known: dict[tuple[Any, ...], int] = {}
+    slots_by_id: dict[int, int] = {}
+    errors: list[PointError] = []
+    series_index, stamps, values = batch.series_index, batch.timestamps_us, batch.values
+    isfinite = math.isfinite
+
+    for index, raw in enumerate(raw_points):
+        try:
+            if type(raw) is not dict:
+                raise ValueError("a point must be an object")
+            value: Any = raw.get("value")
+            kind = type(value)
+            if kind is float:
+                if not isfinite(value):
+                    raise ValueError("value must be finite (no NaN or Infinity)")
+            elif kind is int:
+                value = float(value)
+                if not isfinite(value):
+                    raise ValueError("value out of range")
+            else:
+                raise ValueError("value is required and must be a number")
+            stamp = _timestamp_us(raw.get("timestamp"), now_us)
+            if stamp < earliest:
+                raise ValueError("timestamp is older than the retention period")
+            if stamp > latest:
+                raise ValueError(
+                    f"timestamp is more than {limits.max_future_seconds} s in the future"
+                )
+            name: Any = raw.get("name")
+            if type(name) is not str:
+                raise ValueError("name is required and must be text")
+            tags = raw.get("tags") or {}
+            if type(tags) is not dict:
+                raise ValueError("tags must be an object of text values")
+            # type, category and source are in the key so that every point's are checked
+            key = (
+                name,
+                tuple(sorted(tags.items())) if tags else (),
+                raw.get("type"),
+                raw.get("category"),
+                raw.get("source"),
+            )
+            try:
+                slot = known.get(key)
+            except TypeError:
+                raise ValueError(unhashable_reason(tags)) from None
+            if slot is None:
+                spec = cache.spec(project, key, limits)
+                if spec.id in slots_by_id:
+                    raise ValueError(
+                        "type, category or source differs from an earlier point of this series"
+                    )
+                slot = slots_by_id[spec.id] = len(batch.series)
+                batch.series.append(spec)
+                known[key] = slot
+        except (ValueError, TypeError, OverflowError) as exc:
+            errors.append(PointError(index, str(exc)))
+            continue
+        series_index.append(slot)
+        stamps.append(stamp)
+        values.append(value)
+
+    if errors:
+        raise BatchRejected(errors)
+    return batch
