@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 DEFAULT_RANGE_US = 3_600_000_000
+MAX_GROUP_BY = 16
 _STEP = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 
@@ -173,6 +174,8 @@ async def metric_series(
     """
     end = _us(to) or info.context.bus.services.clock.now_us()
     start = _us(from_) or end - DEFAULT_RANGE_US
+    if group_by is not None and len(group_by) > MAX_GROUP_BY:
+        raise BadUserInput(f"groupBy takes at most {MAX_GROUP_BY} tags")
     result = await info.context.bus.ask(
         GetMetricSeriesQuery(
             project=project,

@@ -7,12 +7,13 @@ from typing import Any
 
 import strawberry
 
+from domain.errors import BadUserInput
 from domain.metrics import MatchOp as DomainMatchOp
 from domain.metrics import TagMatcher
 from schema.scalars import Tags
 from schema.types import MatchOp, MetricType
 
-__all__ = ["PointInput", "TagMatcherInput", "matchers_of"]
+__all__ = ["MAX_MATCHERS", "PointInput", "TagMatcherInput", "matchers_of"]
 
 
 @strawberry.input(description="One point; createMetrics takes many as a PointBatch.")
@@ -44,5 +45,10 @@ class TagMatcherInput:
     op: MatchOp = MatchOp.EQ
 
 
+MAX_MATCHERS = 32  # variables are not counted by the document's token limit
+
+
 def matchers_of(inputs: list[TagMatcherInput] | None) -> tuple[TagMatcher, ...]:
+    if inputs and len(inputs) > MAX_MATCHERS:
+        raise BadUserInput(f"at most {MAX_MATCHERS} tag matchers")
     return tuple(TagMatcher(m.key, DomainMatchOp(m.op.value), m.value) for m in inputs or ())

@@ -89,3 +89,15 @@ async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:
             "vigil.process.memory_rss_bytes",
         ):
             assert expected in names
+
+
+async def test_list_arguments_are_limited(vigil: RunningVigil) -> None:
+    query = """query($m: [TagMatcherInput!], $g: [String!]) {
+      metricSeries(project: "demo", name: "x", matchers: $m, groupBy: $g) { timestamps } }"""
+    admin = token(demo="admin")
+    many = [{"key": "k", "value": "v"}] * 33
+    body = await vigil.gql(query, {"m": many}, auth=admin)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = await vigil.gql(query, {"g": [f"t{i}" for i in range(17)]}, auth=admin)
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await vigil.ok(query, {"m": many[:32]}, auth=admin))["metricSeries"]
