@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import psutil
 
@@ -55,6 +54,7 @@ from bench.common import (
     start_vigil,
     token,
 )
+from bench.fanout_stats import ack_latency, ack_rate, analyse
 from bench.rawhttp import RawHTTP
 
 __all__ = ["run"]
@@ -208,7 +208,7 @@ async def _measure(
         ingest_only = {
             "acknowledged": alone_acked,
             "of": len(alone),
-            "ack_rate_per_s": _ack_rate({s: a for s, a in alone.items() if a is not None}),
+            "ack_rate_per_s": ack_rate({s: a for s, a in alone.items() if a is not None}),
             "server_cpu_cores": round(alone_cpu / alone_s, 3),
             "server_cpu_ms_per_point": round(alone_cpu * 1000 / max(1, alone_acked), 2),
         }
@@ -271,15 +271,20 @@ async def _measure(
                 c.process.kill()
                 await c.process.wait()
 
-    stats = _analyse(clients, acked)
+    stats = analyse(
+        [(c.index, c.out) for c in clients],
+        acked,
+        clients=CLIENTS,
+        sockets_per_client=SOCKETS_PER_CLIENT,
+    )
     return {
         **stats,
         "published": len(acks),
         "acknowledged": len(acked),
         "publish_failures": publisher.failures[:3],
         "send_rate_per_s": round(len(acks) / schedule_s, 1) if schedule_s else None,
-        "ack_rate_per_s": _ack_rate(acked),
-        "ack_ms": _ack_latency(acked),
+        "ack_rate_per_s": ack_rate(acked),
+        "ack_ms": ack_latency(acked),
         "expected_deliveries": expected,
         "messages_received": sum(s["messages"] for s in summaries),
         "points_per_message": round(
@@ -299,63 +304,6 @@ async def _measure(
         "clients_cpu_seconds": clients_cpu,
         "cpu": machine_cpu,
         "publisher_cpu_seconds": round((pub1.user + pub1.system) - (pub0.user + pub0.system), 2),
-    }
-
-
-def _ack_rate(acked: dict[float, float]) -> float | None:
-    """Acknowledgements per second, from the first send to the last acknowledgement."""
-    if len(acked) < 2:
-        return None
-    return round(len(acked) / (max(acked.values()) - min(acked)), 1)
-
-
-def _ack_latency(acked: dict[float, float]) -> dict[str, float | None]:
-    """Send -> acknowledgement of the publisher's requests (queueing included)."""
-    waits = np.asarray([ack - sent for sent, ack in acked.items()]) * 1000
-    if not len(waits):
-        return {"p50": None, "p99": None}
-    return {
-        "p50": round(float(np.percentile(waits, 50)), 2),
-        "p99": round(float(np.percentile(waits, 99)), 2),
-    }
-
-
-def _analyse(clients: list[_Client], acked: dict[float, float]) -> dict[str, Any]:
-    sent = np.asarray(sorted(acked), dtype=np.float64)
-    ack = np.asarray([acked[s] for s in sorted(acked)], dtype=np.float64)
-    per_socket = len(sent)
-    keys, lat_ack, lat_send = [], [], []
-    for c in clients:
-        sock = np.load(c.out.with_suffix(".sock.npy")) + c.index * SOCKETS_PER_CLIENT
-        val = np.load(c.out.with_suffix(".val.npy"))
-        t = np.load(c.out.with_suffix(".t.npy"))
-        index = np.clip(np.searchsorted(sent, val), 0, max(0, per_socket - 1))
-        known = sent[index] == val if per_socket else np.zeros(len(val), dtype=bool)
-        keys.append(sock[known].astype(np.int64) * per_socket + index[known])
-        lat_ack.append(t[known] - ack[index[known]])
-        lat_send.append(t[known] - sent[index[known]])
-    all_keys = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    latency = np.concatenate(lat_ack) * 1000 if lat_ack else np.zeros(0)
-    from_send = np.concatenate(lat_send) * 1000 if lat_send else np.zeros(0)
-    unique, first = np.unique(all_keys, return_index=True)
-    latency, from_send = latency[first], from_send[first]  # a duplicate counts once
-    sockets = CLIENTS * SOCKETS_PER_CLIENT
-
-    def pct(a: np.ndarray, q: float) -> float | None:
-        return round(float(np.percentile(a, q)), 2) if len(a) else None
-
-    return {
-        "deliveries": len(all_keys),
-        "duplicates": int(len(all_keys) - len(unique)),
-        "lost": int(per_socket * sockets - len(unique)),
-        "latency_ms": {
-            "p50": pct(latency, 50),
-            "p90": pct(latency, 90),
-            "p99": pct(latency, 99),
-            "max": pct(latency, 100),
-            "min": pct(latency, 0),
-        },
-        "latency_from_send_ms": {"p50": pct(from_send, 50), "p99": pct(from_send, 99)},
     }
 
 

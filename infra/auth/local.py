@@ -130,7 +130,7 @@ def load_or_create_secret(path: str | os.PathLike[str] = DEFAULT_SECRET_PATH) ->
         try:
             os.link(temporary, target)
         except FileExistsError:
-            pass  # another process created it first: use theirs
+            logger.debug("another process created %s first: using theirs", target)
         else:
             logger.info("created a new token secret at %s", target)
     finally:
