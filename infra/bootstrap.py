@@ -59,8 +59,14 @@ class _Check:
 
 
 @contextlib.asynccontextmanager
-async def open_store(url: str) -> AsyncIterator[tuple[MetricStore, AuditStore, Any]]:
-    """The store named by the URL scheme, imported only when used."""
+async def open_store(
+    url: str, *, retention_seconds: int | None = None
+) -> AsyncIterator[tuple[MetricStore, AuditStore, Any]]:
+    """The store named by the URL scheme, imported only when used.
+
+    `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
+    None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
+    """
     if url.startswith("duckdb:///"):
         from infra.stores.duckdb import DuckDBDatabase
 
@@ -70,6 +76,16 @@ async def open_store(url: str) -> AsyncIterator[tuple[MetricStore, AuditStore, A
             yield database.metrics, database.audit, database.metrics
         finally:
             await database.close()
+    elif url.startswith(("mongodb://", "mongodb+srv://")):
+        from infra.stores.mongo import MongoDatabase, MongoOptions
+
+        options = MongoOptions() if retention_seconds is None else MongoOptions(retention_seconds)
+        # The database named in the URL's path, else "vigil".
+        mongo = await MongoDatabase.open(url, options=options)
+        try:
+            yield mongo.metrics, mongo.audit, mongo.metrics
+        finally:
+            await mongo.close()
     else:
         raise ValueError(f"no store for {url.split(':', 1)[0]!r} URLs in this version")
 
@@ -110,7 +126,9 @@ class Vigil:
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            metrics, audit, store = await stack.enter_async_context(open_store(settings.store_url))
+            metrics, audit, store = await stack.enter_async_context(
+                open_store(settings.store_url, retention_seconds=settings.retention_days * 86_400)
+            )
             events = await stack.enter_async_context(
                 EventBus(settings.bus_url, queue_size=settings.bus_queue_size)
             )

@@ -10,6 +10,7 @@ import pytest
 
 from domain.ports import AuditStore, MetricStore
 from infra.stores.duckdb import DuckDBDatabase
+from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
 
 
 class StoreDatabase(Protocol):
@@ -36,7 +37,19 @@ async def open_duckdb(tmp_path: Path) -> StoreDatabase:
 # and no two tmp_paths may share data. Tests use only the port methods, never SQL.
 STORE_FACTORIES: list[tuple[str, StoreFactory]] = [
     ("duckdb", open_duckdb),
+    ("mongo-emulated", open_mongo_emulated),  # mongomock-ng: see mongo_emulator.py
+    ("mongo-real", open_mongo_real),  # skipped unless VIGIL_TEST_MONGO_URL is set
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip, with the reason, what a factory cannot run (see mongo_emulator.py)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        factory = callspec.params.get("store_factory") if callspec is not None else None
+        reason = skip_reason(factory, getattr(item, "originalname", item.name))
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(

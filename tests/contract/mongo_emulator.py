@@ -1,0 +1,209 @@
+"""The MongoDB store in the contract suite: on an emulator always, on a real server if asked.
+
+`mongo-emulated` runs `MongoDatabase` on mongomock-ng (an in-memory imitation of PyMongo's
+synchronous API) behind a thin asynchronous wrapper that has the methods of
+`AsyncMongoClient` the adapter calls. Each call first yields to the event loop, as a real
+network call would, so concurrent appends interleave.
+
+What the emulator does not do, and so what only `mongo-real` checks:
+- time-series storage: mongomock-ng refuses the `timeseries` and `expireAfterSeconds`
+  options, so the wrapper records them (`list_collections` reports them back, as a
+  server does) and stores points in a plain collection that nothing expires;
+- `$sortArray`, `$percentile`: it has neither, so the emulator's store is opened with
+  `ServerFeatures(sort_array=False, percentile=False)` and percentiles are interpolated in
+  Python from the values the `$group` stage pushes. A real server runs the exact
+  interpolation inside the pipeline instead;
+- a retention changed on an existing database (`collMod` of the key TTL index);
+- write concerns, timeouts, network errors, and a second process on the same data.
+
+`mongo-real` runs the same suite against the server at `VIGIL_TEST_MONGO_URL` (MongoDB
+7.0 or later; a replica set for `w: "majority"`), one fresh database per test, dropped
+when the test process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import mongomock_ng
+import pytest
+
+from infra.stores.mongo import MongoDatabase, ServerFeatures
+
+URL_ENV = "VIGIL_TEST_MONGO_URL"
+REAL_SKIP = (
+    f"{URL_ENV} is not set: no MongoDB server to test against "
+    "(the emulated MongoDB store ran this test instead)"
+)
+# Tests the emulator cannot take part in, and why.
+EMULATOR_SKIPS = {
+    "test_acknowledged_batches_survive_a_killed_process": (
+        "the emulator lives in one process's memory: a second process cannot share it"
+    ),
+}
+
+
+class _Cursor:
+    """What the adapter uses of AsyncCursor and AsyncCommandCursor."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._sort: Any = None
+        self._limit = 0
+
+    def sort(self, key: Any, direction: Any = None) -> _Cursor:
+        self._sort = (key, direction)
+        return self
+
+    def limit(self, count: int) -> _Cursor:
+        self._limit = count
+        return self
+
+    async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
+        await asyncio.sleep(0)
+        cursor = self._make()
+        if self._sort is not None:
+            cursor = cursor.sort(*self._sort)
+        if self._limit:
+            cursor = cursor.limit(self._limit)
+        docs = list(cursor)
+        return docs if length is None else docs[:length]
+
+    async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        for doc in await self.to_list():
+            yield doc
+
+
+class _Collection:
+    def __init__(self, collection: Any) -> None:
+        self._c = collection
+
+    def find(self, *args: Any, **kwargs: Any) -> _Cursor:
+        return _Cursor(lambda: self._c.find(*args, **kwargs))
+
+    async def aggregate(self, pipeline: list[dict[str, Any]], **_options: Any) -> _Cursor:
+        await asyncio.sleep(0)  # options such as allowDiskUse mean nothing in memory
+        return _Cursor(lambda: self._c.aggregate(pipeline))
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._c, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            await asyncio.sleep(0)
+            return method(*args, **kwargs)
+
+        return call
+
+
+class _Database:
+    def __init__(self, db: Any, options: dict[str, dict[str, Any]]) -> None:
+        self._db = db
+        self._options = options  # by collection: what mongomock-ng could not take
+        self.name = db.name
+
+    def __getitem__(self, name: str) -> _Collection:
+        return _Collection(self._db[name])
+
+    def get_collection(self, name: str, **options: Any) -> _Collection:
+        return _Collection(self._db.get_collection(name, **options))
+
+    async def command(self, command: str | dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        if isinstance(command, dict) and set(command) == {"collMod", "expireAfterSeconds"}:
+            self._options.setdefault(command["collMod"], {})["expireAfterSeconds"] = command[
+                "expireAfterSeconds"
+            ]
+            return {"ok": 1.0}
+        result: dict[str, Any] = self._db.command(command)
+        return result
+
+    async def list_collections(self, filter: dict[str, Any] | None = None) -> _Cursor:
+        await asyncio.sleep(0)
+        names = self._db.list_collection_names(filter=filter)
+        infos = [{"name": n, "options": dict(self._options.get(n, {}))} for n in names]
+        return _Cursor(lambda: iter(infos))
+
+    async def create_collection(self, name: str, **options: Any) -> _Collection:
+        await asyncio.sleep(0)
+        collection = self._db.create_collection(name)
+        self._options[name] = options  # timeseries, expireAfterSeconds: recorded only
+        return _Collection(collection)
+
+
+class EmulatedClient:
+    """Looks like the parts of AsyncMongoClient that MongoDatabase uses."""
+
+    def __init__(self) -> None:
+        self._client: Any = mongomock_ng.MongoClient()
+        self._options: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def __getitem__(self, name: str) -> _Database:
+        return _Database(self._client[name], self._options.setdefault(name, {}))
+
+
+# One emulated server per tmp_path, so that a test that reopens the store (the restart
+# tests) finds its data; each test has its own tmp_path, so no two tests share data.
+# Tests run one at a time: keeping the last few servers is keeping each for its test.
+_EMULATORS: OrderedDict[str, EmulatedClient] = OrderedDict()
+
+
+async def open_mongo_emulated(tmp_path: Path) -> MongoDatabase:
+    key = str(tmp_path)
+    client = _EMULATORS.pop(key) if key in _EMULATORS else EmulatedClient()
+    _EMULATORS[key] = client
+    while len(_EMULATORS) > 4:
+        _EMULATORS.popitem(last=False)
+    features = ServerFeatures("7.0 (mongomock-ng)", sort_array=False, percentile=False)
+    return await MongoDatabase.open_with_client(
+        client,  # type: ignore[arg-type]
+        database="vigil",
+        features=features,
+    )
+
+
+_TO_DROP: set[tuple[str, str]] = set()
+
+
+def _drop_databases() -> None:
+    from pymongo import MongoClient
+
+    for url, name in _TO_DROP:
+        try:
+            client: MongoClient[dict[str, Any]]
+            with MongoClient(url, serverSelectionTimeoutMS=3000) as client:
+                client.drop_database(name)
+        except Exception as exc:  # the server went away: nothing more to do
+            print(f"could not drop the test database {name}: {type(exc).__name__}")
+
+
+atexit.register(_drop_databases)
+
+
+async def open_mongo_real(tmp_path: Path) -> MongoDatabase:
+    url = os.environ.get(URL_ENV)
+    if not url:
+        pytest.skip(REAL_SKIP)
+    # The database name lives in tmp_path, so every process that opens this tmp_path
+    # (the killed-writer test starts one) uses the same database, and no other does.
+    marker = tmp_path / "mongo-database"
+    if not marker.exists():
+        marker.write_text(f"vigil_test_{uuid.uuid4().hex[:20]}")
+    name = marker.read_text().strip()
+    _TO_DROP.add((url, name))
+    return await MongoDatabase.open(url, database=name)
+
+
+def skip_reason(factory: object, test_name: str) -> str | None:
+    """Why a contract test does not run on this factory, or None when it does."""
+    if factory is open_mongo_emulated:
+        return EMULATOR_SKIPS.get(test_name)
+    if factory is open_mongo_real and not os.environ.get(URL_ENV):
+        return REAL_SKIP
+    return None
