@@ -1,0 +1,142 @@
+"""Alert events, published on `alerts.<project>`, and the events a transition gives."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from domain.alerting.model import AlertState, Reason, Transition, instance_id
+from domain.alerting.rule import AlertRule
+from domain.events import Event
+
+__all__ = [
+    "AlertAcknowledgedEvent",
+    "AlertEvent",
+    "AlertResolvedEvent",
+    "AlertTriggeredEvent",
+    "ThresholdExceededEvent",
+    "events_for",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent(Event):
+    """What every alert event names: the rule and the instance (its group-by tags)."""
+
+    project: str
+    rule_id: str
+    rule_name: str
+    instance_id: str
+    tags: dict[str, str]
+
+    def channel(self) -> str:
+        return f"alerts.{self.project}"
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdExceededEvent(AlertEvent):
+    """The condition started holding (the instance went pending, or firing at once)."""
+
+    value: float | None
+    threshold: float | None
+    condition: str
+    severity: str | None
+    at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTriggeredEvent(AlertEvent):
+    """An instance started firing, or changed severity while firing."""
+
+    severity: str | None
+    value: float | None
+    threshold: float | None
+    reason: str
+    at_us: int
+    notify: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertResolvedEvent(AlertEvent):
+    value: float | None
+    reason: str
+    at_us: int
+    notify: bool
+    by: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAcknowledgedEvent(AlertEvent):
+    by: str
+    comment: str
+    until_us: int | None
+    at_us: int
+
+
+_SEVERITY_CHANGES = (Reason.SEVERITY_RAISED, Reason.SEVERITY_LOWERED)
+
+
+def events_for(
+    project: str,
+    rule_id: str,
+    rule: AlertRule,
+    transition: Transition,
+    *,
+    ack_until_us: int | None = None,
+) -> list[Event]:
+    """The events one transition publishes (none for pending-to-ok, flapping, ...)."""
+    t = transition
+    head = (
+        project,
+        rule_id,
+        rule.name,
+        instance_id(rule_id, t.instance_key),
+        dict(zip(rule.group_by, t.instance_key, strict=True)),
+    )
+    value = t.value if t.value is not None and math.isfinite(t.value) else None
+    severity = t.severity.value if t.severity else None
+    events: list[Event] = []
+    if t.reason is Reason.CROSSED:
+        events.append(
+            ThresholdExceededEvent(
+                *head,
+                value=value,
+                threshold=t.threshold,
+                condition=rule.condition.value,
+                severity=severity,
+                at_us=t.at_us,
+            )
+        )
+    entered = t.from_state is not t.to_state
+    if t.to_state is AlertState.FIRING and (entered or t.reason in _SEVERITY_CHANGES):
+        events.append(
+            AlertTriggeredEvent(
+                *head,
+                severity=severity,
+                value=value,
+                threshold=t.threshold,
+                reason=t.reason.value,
+                at_us=t.at_us,
+                notify=t.notify,
+            )
+        )
+    elif t.to_state is AlertState.RESOLVED and entered:
+        events.append(
+            AlertResolvedEvent(
+                *head,
+                value=value,
+                reason=t.reason.value,
+                at_us=t.at_us,
+                notify=t.notify,
+                by=t.by,
+                comment=t.comment,
+            )
+        )
+    elif t.reason is Reason.ACKNOWLEDGED:
+        events.append(
+            AlertAcknowledgedEvent(
+                *head, by=t.by, comment=t.comment, until_us=ack_until_us, at_us=t.at_us
+            )
+        )
+    return events
