@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Protocol
 
 import strawberry
 
@@ -58,36 +58,45 @@ class _Check:
         return str(await self.target.ping())
 
 
+class StoreDatabase(Protocol):
+    """What every store adapter opens: one object per store, with a port per concept."""
+
+    @property
+    def metrics(self) -> MetricStore: ...
+
+    @property
+    def audit(self) -> AuditStore: ...
+
+    async def close(self) -> None: ...
+
+
 @contextlib.asynccontextmanager
 async def open_store(
     url: str, *, retention_seconds: int | None = None
-) -> AsyncIterator[tuple[MetricStore, AuditStore, Any]]:
+) -> AsyncIterator[StoreDatabase]:
     """The store named by the URL scheme, imported only when used.
 
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
     """
+    database: StoreDatabase
     if url.startswith("duckdb:///"):
         from infra.stores.duckdb import DuckDBDatabase
 
         # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
         database = await DuckDBDatabase.open(url.removeprefix("duckdb:///"))
-        try:
-            yield database.metrics, database.audit, database.metrics
-        finally:
-            await database.close()
     elif url.startswith(("mongodb://", "mongodb+srv://")):
         from infra.stores.mongo import MongoDatabase, MongoOptions
 
         options = MongoOptions() if retention_seconds is None else MongoOptions(retention_seconds)
         # The database named in the URL's path, else "vigil".
-        mongo = await MongoDatabase.open(url, options=options)
-        try:
-            yield mongo.metrics, mongo.audit, mongo.metrics
-        finally:
-            await mongo.close()
+        database = await MongoDatabase.open(url, options=options)
     else:
         raise ValueError(f"no store for {url.split(':', 1)[0]!r} URLs in this version")
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
@@ -126,7 +135,7 @@ class Vigil:
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            metrics, audit, store = await stack.enter_async_context(
+            database = await stack.enter_async_context(
                 open_store(settings.store_url, retention_seconds=settings.retention_days * 86_400)
             )
             events = await stack.enter_async_context(
@@ -138,15 +147,15 @@ class Vigil:
             monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
             clock = SystemClock()
             services = Services(
-                metrics=metrics,
-                audit=audit,
+                metrics=database.metrics,
+                audit=database.audit,
                 publisher=events,
                 clock=clock,
                 limits=IngestLimits(
                     max_batch=settings.max_batch,
                     retention_seconds=settings.retention_days * 86_400,
                 ),
-                health_checks=(_Check("store", store), _Check("event_bus", events)),
+                health_checks=(_Check("store", database.metrics), _Check("event_bus", events)),
                 version=vigil_version(),
                 started_us=clock.now_us(),
             )

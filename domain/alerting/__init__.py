@@ -1,5 +1,6 @@
 """Alerting: rules, streaming windows, the alert state machine, templates and preview."""
 
+from domain.alerting.alert import Alert
 from domain.alerting.evaluator import RuleEvaluator
 from domain.alerting.events import (
     AlertAcknowledgedEvent,
@@ -26,6 +27,7 @@ from domain.alerting.model import (
     Transition,
     instance_id,
 )
+from domain.alerting.ports import AlertStore
 from domain.alerting.preview import PreviewResult, preview
 from domain.alerting.rule import AlertRule
 from domain.alerting.state import NO_DATA, Acknowledgement, InstanceState, Observation
@@ -43,12 +45,14 @@ __all__ = [
     "NO_DATA",
     "SECOND_US",
     "Acknowledgement",
+    "Alert",
     "AlertAcknowledgedEvent",
     "AlertEvent",
     "AlertResolvedEvent",
     "AlertRule",
     "AlertSeverity",
     "AlertState",
+    "AlertStore",
     "AlertTemplate",
     "AlertTriggeredEvent",
     "Condition",

@@ -1,0 +1,59 @@
+"""What alerting needs from a store: alerts, their instances' states, history and leases."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.alerting.alert import Alert
+from domain.alerting.model import Transition
+from domain.alerting.state import InstanceState
+
+__all__ = ["AlertStore"]
+
+
+class AlertStore(Protocol):
+    """Every method is scoped by project where a caller could name a foreign id: a foreign
+    id answers exactly as a missing one."""
+
+    async def save_alert(self, alert: Alert, *, expected_version: int | None = None) -> bool:
+        """Insert, or replace the stored alert of that id. With `expected_version`, replace
+        only if the stored version is that one; answer False (nothing written) otherwise."""
+        ...
+
+    async def get_alert(self, project: str, alert_id: str) -> Alert | None: ...
+
+    async def list_alerts(self, project: str) -> list[Alert]:
+        """The project's alerts, oldest first."""
+        ...
+
+    async def enabled_alerts(self) -> list[Alert]:
+        """Every enabled alert of every project: what an evaluator loads at start."""
+        ...
+
+    async def delete_alert(self, project: str, alert_id: str) -> bool:
+        """Remove the alert, its instances and its history; False if there was none."""
+        ...
+
+    async def save_instances(self, alert_id: str, states: list[InstanceState]) -> None:
+        """Replace the stored states of these instances (by `state.key`); others stay."""
+        ...
+
+    async def load_instances(self, alert_id: str) -> list[InstanceState]: ...
+
+    async def append_transitions(self, alert_id: str, transitions: list[Transition]) -> None:
+        """Record transitions; they are never changed afterwards."""
+        ...
+
+    async def list_transitions(
+        self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
+    ) -> list[Transition]:
+        """Newest first; `before_us` pages back in time."""
+        ...
+
+    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
+        """Take or renew the named lease for `owner` until `now_us + ttl_us`. True if the
+        owner holds it now: it was free, expired, or already its own. Atomic across
+        processes sharing the store."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None: ...
