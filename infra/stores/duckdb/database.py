@@ -1,4 +1,4 @@
-"""One DuckDB file holding metrics and the audit log: open, use, close."""
+"""One DuckDB file holding metrics, the audit log and alerting: open, use, close."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import duckdb
 
 from domain.ingest import SeriesSpec
 from domain.metrics import MetricType
+from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalog import SeriesCatalog
 from infra.stores.duckdb.metrics import DuckDBMetricStore
@@ -19,7 +20,8 @@ __all__ = ["DuckDBDatabase"]
 
 
 class DuckDBDatabase:
-    """The embedded store: `metrics` and `audit` share one file, one writer thread and readers.
+    """The embedded store: `metrics`, `audit` and `alerts` share one file, one writer thread
+    and its readers.
 
     DuckDB lets one process open a file for writing, so this object is the only writer;
     that is what makes the in-memory series catalogue authoritative.
@@ -29,6 +31,7 @@ class DuckDBDatabase:
         self.path = path
         self.metrics = DuckDBMetricStore(runner, catalog)
         self.audit = DuckDBAuditStore(runner)
+        self.alerts = DuckDBAlertStore(runner)
         self._runner = runner
 
     @classmethod

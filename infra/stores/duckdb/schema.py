@@ -51,4 +51,46 @@ SCHEMA = (
         detail      JSON NOT NULL
     )
     """,
+    # Alerting (infra/stores/duckdb/alerts.py). Entities are stored as the JSON text of
+    # their `to_dict()` (VARCHAR: the text comes back exactly as written), beside the
+    # columns that queries filter and sort on.
+    """
+    CREATE TABLE IF NOT EXISTS alerts (
+        id              VARCHAR PRIMARY KEY,
+        project         VARCHAR NOT NULL,
+        enabled         BOOLEAN NOT NULL,
+        created_at_us   BIGINT NOT NULL,
+        version         BIGINT NOT NULL,
+        doc             VARCHAR NOT NULL
+    )
+    """,
+    # One row per alert instance; `key` is the JSON text of the instance key (a list of
+    # strings), so any key maps to exactly one row.
+    """
+    CREATE TABLE IF NOT EXISTS alert_instances (
+        alert_id    VARCHAR NOT NULL,
+        key         VARCHAR NOT NULL,
+        state       VARCHAR NOT NULL,
+        PRIMARY KEY (alert_id, key)
+    )
+    """,
+    # Append-only, no key. `(seq, n)` is the order of recording: `seq` is drawn once per
+    # append call, `n` is the position within it; it orders transitions of the same `at_us`.
+    "CREATE SEQUENCE IF NOT EXISTS alert_transition_seq START 1",
+    """
+    CREATE TABLE IF NOT EXISTS alert_transitions (
+        seq         BIGINT NOT NULL,
+        n           INTEGER NOT NULL,
+        alert_id    VARCHAR NOT NULL,
+        at_us       BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS leases (
+        name            VARCHAR PRIMARY KEY,
+        owner           VARCHAR NOT NULL,
+        expires_at_us   BIGINT NOT NULL
+    )
+    """,
 )

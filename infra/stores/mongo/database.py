@@ -1,4 +1,4 @@
-"""One MongoDB database holding metrics and the audit log: open, use, close."""
+"""One MongoDB database holding metrics, the audit log and alerting: open, use, close."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from domain.errors import Unavailable
+from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalog import MongoCatalog
 from infra.stores.mongo.errors import unavailable
@@ -21,7 +22,7 @@ Client = AsyncMongoClient[dict[str, Any]]
 
 
 class MongoDatabase:
-    """The production store: `metrics` and `audit` share one client and one database.
+    """The production store: `metrics`, `audit` and `alerts` share one client and database.
 
     `open(url)` makes its own `AsyncMongoClient` and closes it on `close()`;
     `open_with_client(client)` uses the caller's client (or an object with the same
@@ -41,6 +42,7 @@ class MongoDatabase:
         self.features = features
         self.metrics = MongoMetricStore(db, catalog, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
+        self.alerts = MongoAlertStore(db, options)
         self._client = client
         self._closed = False
 

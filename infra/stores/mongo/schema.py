@@ -11,7 +11,19 @@ from pymongo.errors import CollectionInvalid, OperationFailure
 from domain.errors import Unavailable
 from infra.stores.mongo.options import MongoOptions
 
-__all__ = ["AUDIT", "COUNTERS", "KEYS", "POINTS", "SERIES", "Database", "ensure_schema"]
+__all__ = [
+    "ALERTS",
+    "ALERT_INSTANCES",
+    "ALERT_TRANSITIONS",
+    "AUDIT",
+    "COUNTERS",
+    "KEYS",
+    "LEASES",
+    "POINTS",
+    "SERIES",
+    "Database",
+    "ensure_schema",
+]
 
 Database = AsyncDatabase[dict[str, Any]]
 
@@ -24,7 +36,16 @@ SERIES = "series"
 KEYS = "ingest_keys"
 # The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail}.
 AUDIT = "audit"
-COUNTERS = "counters"  # {_id: "audit", n: last seq handed out}
+# {_id: "audit" or "alert_transitions", n: the last number handed out}
+COUNTERS = "counters"
+# Alerting (infra/stores/mongo/alerts.py). An alert: {_id: id, **Alert.to_dict()}.
+ALERTS = "alerts"
+# An instance's state: {_id: JSON text of [alert id, *key], alert_id, state: to_dict()}.
+ALERT_INSTANCES = "alert_instances"
+# Append-only: {alert_id, at_us, seq: from counters, **Transition.to_dict()}.
+ALERT_TRANSITIONS = "alert_transitions"
+# {_id: lease name, owner, expires_at: microseconds}.
+LEASES = "leases"
 
 _NAMESPACE_EXISTS = 48
 _INDEX_OPTIONS_CONFLICT = 85
@@ -40,6 +61,14 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("project", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("actor", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("action", ASCENDING), ("seq", DESCENDING)], {}),
+    ],
+    ALERTS: [
+        ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("enabled", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
+    ],
+    ALERT_INSTANCES: [([("alert_id", ASCENDING)], {})],
+    ALERT_TRANSITIONS: [
+        ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
 }
 

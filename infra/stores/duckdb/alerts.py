@@ -1,0 +1,260 @@
+"""AlertStore on DuckDB: alerts, instance states, transitions and leases in the same file.
+
+Every write is one transaction on the writer thread, so a compare-and-set or a lease is
+decided by one statement seen by no other writer in between (this object is the file's
+only writer: DuckDBDatabase). Entities are kept as the JSON text of their `to_dict()`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import duckdb
+
+from domain.alerting.alert import Alert
+from domain.alerting.model import InstanceKey, Transition
+from domain.alerting.state import InstanceState
+from infra.stores.duckdb.runner import Cursor, Runner
+
+__all__ = ["DuckDBAlertStore"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_COLUMNS = "(id, project, enabled, created_at_us, version, doc)"
+_VALUES = "($id, $project, $enabled, $created_at_us, $version, $doc)"
+# Replaces only an alert of the same project: another project's id is not overwritten.
+_UPSERT = f"""
+    INSERT INTO alerts {_COLUMNS} VALUES {_VALUES}
+    ON CONFLICT (id) DO UPDATE SET
+        enabled = excluded.enabled, created_at_us = excluded.created_at_us,
+        version = excluded.version, doc = excluded.doc
+    WHERE alerts.project = excluded.project
+    RETURNING id
+"""
+_COMPARE_AND_SET = """
+    UPDATE alerts SET
+        enabled = $enabled, created_at_us = $created_at_us, version = $version, doc = $doc
+    WHERE id = $id AND project = $project AND version = $expected
+    RETURNING id
+"""
+_SAVE_INSTANCES = """
+    INSERT INTO alert_instances (alert_id, key, state)
+    SELECT $alert_id, unnest($keys::VARCHAR[]), unnest($states::VARCHAR[])
+    ON CONFLICT (alert_id, key) DO UPDATE SET state = excluded.state
+"""
+_APPEND_TRANSITIONS = """
+    INSERT INTO alert_transitions (seq, n, alert_id, at_us, doc)
+    SELECT $seq, unnest($ns::INTEGER[]), $alert_id, unnest($ats::BIGINT[]),
+        unnest($docs::VARCHAR[])
+"""
+_RENEW_LEASE = """
+    UPDATE leases SET owner = $owner, expires_at_us = $expires
+    WHERE name = $name AND (owner = $owner OR expires_at_us <= $now)
+    RETURNING name
+"""
+_TAKE_LEASE = """
+    INSERT INTO leases (name, owner, expires_at_us) VALUES ($name, $owner, $expires)
+    ON CONFLICT DO NOTHING
+    RETURNING name
+"""
+
+
+class DuckDBAlertStore:
+    """The AlertStore port (domain.alerting.ports) on the embedded store."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._run = runner
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    async def save_alert(self, alert: Alert, *, expected_version: int | None = None) -> bool:
+        return await self._run.write(_save_alert, alert, expected_version)
+
+    async def get_alert(self, project: str, alert_id: str) -> Alert | None:
+        return await self._run.read(_get_alert, project, alert_id)
+
+    async def list_alerts(self, project: str) -> list[Alert]:
+        return await self._run.read(_alerts, "WHERE project = $project", {"project": project})
+
+    async def enabled_alerts(self) -> list[Alert]:
+        return await self._run.read(_alerts, "WHERE enabled", {})
+
+    async def delete_alert(self, project: str, alert_id: str) -> bool:
+        return await self._run.write(_delete_alert, project, alert_id)
+
+    # -- instances and transitions -----------------------------------------------------------
+
+    async def save_instances(self, alert_id: str, states: list[InstanceState]) -> None:
+        if not states:
+            return
+        # One row per key, the last state given winning: an ON CONFLICT DO UPDATE may not
+        # touch the same row twice in one statement.
+        latest = {_key_text(state.key): state for state in states}
+        await self._run.write(_save_instances, alert_id, latest)
+
+    async def load_instances(self, alert_id: str) -> list[InstanceState]:
+        return await self._run.read(_load_instances, alert_id)
+
+    async def append_transitions(self, alert_id: str, transitions: list[Transition]) -> None:
+        if transitions:
+            await self._run.write(_append_transitions, alert_id, transitions)
+
+    async def list_transitions(
+        self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
+    ) -> list[Transition]:
+        if first <= 0:
+            return []
+        return await self._run.read(_list_transitions, project, alert_id, first, before_us)
+
+    # -- leases ------------------------------------------------------------------------------
+
+    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
+        return await self._run.write(_acquire_lease, name, owner, now_us, ttl_us)
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        await self._run.write(_release_lease, name, owner)
+
+
+def _transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
+    """Run `fn` in one transaction: all its statements commit, or none does."""
+
+    @functools.wraps(fn)
+    def run(cur: Cursor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        cur.begin()
+        try:
+            result = fn(cur, *args, **kwargs)
+            cur.commit()
+        except BaseException:
+            with suppress(duckdb.Error):
+                cur.rollback()
+            raise
+        return result
+
+    return run
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _key_text(key: InstanceKey) -> str:
+    return _dumps(list(key))
+
+
+@_transaction
+def _save_alert(cur: Cursor, alert: Alert, expected_version: int | None) -> bool:
+    params: dict[str, Any] = {
+        "id": alert.id,
+        "project": alert.project,
+        "enabled": alert.enabled,
+        "created_at_us": alert.created_at_us,
+        "version": alert.version,
+        "doc": _dumps(alert.to_dict()),
+    }
+    if expected_version is None:
+        return bool(cur.execute(_UPSERT, params).fetchall())
+    params["expected"] = expected_version
+    return bool(cur.execute(_COMPARE_AND_SET, params).fetchall())
+
+
+def _get_alert(cur: Cursor, project: str, alert_id: str) -> Alert | None:
+    rows = cur.execute(
+        "SELECT doc FROM alerts WHERE id = $id AND project = $project",
+        {"id": alert_id, "project": project},
+    ).fetchall()
+    return Alert.from_dict(json.loads(rows[0][0])) if rows else None
+
+
+def _alerts(cur: Cursor, where: str, params: dict[str, Any]) -> list[Alert]:
+    rows = cur.execute(
+        f"SELECT doc FROM alerts {where} ORDER BY created_at_us, id", params
+    ).fetchall()
+    return [Alert.from_dict(json.loads(doc)) for (doc,) in rows]
+
+
+@_transaction
+def _delete_alert(cur: Cursor, project: str, alert_id: str) -> bool:
+    params = {"id": alert_id, "project": project}
+    if not cur.execute(
+        "DELETE FROM alerts WHERE id = $id AND project = $project RETURNING id", params
+    ).fetchall():
+        return False
+    cur.execute("DELETE FROM alert_instances WHERE alert_id = $id", {"id": alert_id})
+    cur.execute("DELETE FROM alert_transitions WHERE alert_id = $id", {"id": alert_id})
+    return True
+
+
+@_transaction
+def _save_instances(cur: Cursor, alert_id: str, latest: dict[str, InstanceState]) -> None:
+    cur.execute(
+        _SAVE_INSTANCES,
+        {
+            "alert_id": alert_id,
+            "keys": list(latest),
+            "states": [_dumps(state.to_dict()) for state in latest.values()],
+        },
+    )
+
+
+def _load_instances(cur: Cursor, alert_id: str) -> list[InstanceState]:
+    rows = cur.execute(
+        "SELECT state FROM alert_instances WHERE alert_id = $id ORDER BY key", {"id": alert_id}
+    ).fetchall()
+    return [InstanceState.from_dict(json.loads(state)) for (state,) in rows]
+
+
+@_transaction
+def _append_transitions(cur: Cursor, alert_id: str, transitions: list[Transition]) -> None:
+    ((seq,),) = cur.execute("SELECT nextval('alert_transition_seq')").fetchall()
+    cur.execute(
+        _APPEND_TRANSITIONS,
+        {
+            "seq": seq,
+            "ns": list(range(len(transitions))),
+            "alert_id": alert_id,
+            "ats": [t.at_us for t in transitions],
+            "docs": [_dumps(t.to_dict()) for t in transitions],
+        },
+    )
+
+
+def _list_transitions(
+    cur: Cursor, project: str, alert_id: str, first: int, before_us: int | None
+) -> list[Transition]:
+    """Newest first; of transitions at the same microsecond, the last recorded first."""
+    params: dict[str, Any] = {"id": alert_id, "project": project, "limit": first}
+    before = ""
+    if before_us is not None:
+        before = "AND at_us < $before"
+        params["before"] = before_us
+    rows = cur.execute(
+        f"""
+        SELECT doc FROM alert_transitions
+        WHERE alert_id = $id {before}
+            AND EXISTS (SELECT 1 FROM alerts WHERE id = $id AND project = $project)
+        ORDER BY at_us DESC, seq DESC, n DESC
+        LIMIT $limit
+        """,
+        params,
+    ).fetchall()
+    return [Transition.from_dict(json.loads(doc)) for (doc,) in rows]
+
+
+@_transaction
+def _acquire_lease(cur: Cursor, name: str, owner: str, now_us: int, ttl_us: int) -> bool:
+    params = {"name": name, "owner": owner, "now": now_us, "expires": now_us + ttl_us}
+    if cur.execute(_RENEW_LEASE, params).fetchall():
+        return True
+    del params["now"]
+    return bool(cur.execute(_TAKE_LEASE, params).fetchall())
+
+
+def _release_lease(cur: Cursor, name: str, owner: str) -> None:
+    cur.execute(
+        "DELETE FROM leases WHERE name = $name AND owner = $owner", {"name": name, "owner": owner}
+    )

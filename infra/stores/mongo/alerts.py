@@ -1,0 +1,199 @@
+"""AlertStore on MongoDB: alerts, instance states, transitions and leases.
+
+Every decision another Vigil instance could race is one single-document operation: a
+compare-and-set is a `replace_one` whose filter names the expected version, a lease is a
+`find_one_and_update` with `upsert`, where the unique `_id` makes one of two racing
+inserts fail.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+from pymongo.write_concern import WriteConcern
+
+from domain.alerting.alert import Alert
+from domain.alerting.model import InstanceKey, Transition
+from domain.alerting.state import InstanceState
+from infra.stores.mongo.errors import unavailable
+from infra.stores.mongo.options import MongoOptions
+from infra.stores.mongo.schema import (
+    ALERT_INSTANCES,
+    ALERT_TRANSITIONS,
+    ALERTS,
+    COUNTERS,
+    LEASES,
+    Database,
+)
+
+__all__ = ["MongoAlertStore"]
+
+_NO_ID = {"_id": 0}
+_TRANSITION_FIELDS = {"_id": 0, "alert_id": 0, "seq": 0}
+_OLDEST_FIRST = [("created_at_us", ASCENDING), ("_id", ASCENDING)]
+_NEWEST_FIRST = [("at_us", DESCENDING), ("seq", DESCENDING)]
+
+
+class MongoAlertStore:
+    """The AlertStore port (domain.alerting.ports) on the production store.
+
+    Deleting an alert takes several writes (MongoDB has no transaction on every
+    deployment): its instances and history go first, then the alert, then what an
+    evaluator may have written meanwhile, so a delete that failed half-way can be retried.
+    """
+
+    def __init__(self, db: Database, options: MongoOptions) -> None:
+        concern = WriteConcern(
+            w=options.write_concern_w,
+            j=options.write_concern_j,
+            wtimeout=options.write_timeout_ms,
+        )
+        self._alerts = db.get_collection(ALERTS, write_concern=concern)
+        self._instances = db.get_collection(ALERT_INSTANCES, write_concern=concern)
+        self._transitions = db.get_collection(ALERT_TRANSITIONS, write_concern=concern)
+        self._counters = db.get_collection(COUNTERS, write_concern=concern)
+        self._leases = db.get_collection(LEASES, write_concern=concern)
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    async def save_alert(self, alert: Alert, *, expected_version: int | None = None) -> bool:
+        doc = {"_id": alert.id, **alert.to_dict()}
+        # The project is in every filter: an alert of another project is never replaced.
+        where: dict[str, Any] = {"_id": alert.id, "project": alert.project}
+        with unavailable("saving an alert"):
+            if expected_version is None:
+                try:
+                    await self._alerts.replace_one(where, doc, upsert=True)
+                    return True
+                except DuplicateKeyError:
+                    # The id is taken: by another project (the replace below matches
+                    # nothing), or by a racing insert of this project (it replaces that).
+                    result = await self._alerts.replace_one(where, doc)
+                    return bool(result.matched_count)
+            where["version"] = expected_version
+            result = await self._alerts.replace_one(where, doc)
+            return bool(result.matched_count)
+
+    async def get_alert(self, project: str, alert_id: str) -> Alert | None:
+        with unavailable("reading an alert"):
+            doc = await self._alerts.find_one({"_id": alert_id, "project": project}, _NO_ID)
+        return None if doc is None else Alert.from_dict(doc)
+
+    async def list_alerts(self, project: str) -> list[Alert]:
+        with unavailable("listing alerts"):
+            docs = (
+                await self._alerts.find({"project": project}, _NO_ID).sort(_OLDEST_FIRST).to_list()
+            )
+        return [Alert.from_dict(doc) for doc in docs]
+
+    async def enabled_alerts(self) -> list[Alert]:
+        with unavailable("listing enabled alerts"):
+            docs = await self._alerts.find({"enabled": True}, _NO_ID).sort(_OLDEST_FIRST).to_list()
+        return [Alert.from_dict(doc) for doc in docs]
+
+    async def delete_alert(self, project: str, alert_id: str) -> bool:
+        with unavailable("deleting an alert"):
+            if not await self._owned(project, alert_id):
+                return False
+            await self._delete_children(alert_id)
+            result = await self._alerts.delete_one({"_id": alert_id, "project": project})
+            await self._delete_children(alert_id)
+            return bool(result.deleted_count)
+
+    # -- instances and transitions -----------------------------------------------------------
+
+    async def save_instances(self, alert_id: str, states: list[InstanceState]) -> None:
+        if not states:
+            return
+        writes = [
+            ReplaceOne(
+                {"_id": _instance_id(alert_id, state.key)},
+                {"alert_id": alert_id, "state": state.to_dict()},
+                upsert=True,
+            )
+            for state in states
+        ]
+        with unavailable("saving alert instances"):
+            # Ordered: of two states of the same key, the last one given stays.
+            await self._instances.bulk_write(writes, ordered=True)
+
+    async def load_instances(self, alert_id: str) -> list[InstanceState]:
+        with unavailable("loading alert instances"):
+            cursor = self._instances.find({"alert_id": alert_id}, {"_id": 0, "state": 1})
+            docs = await cursor.sort("_id", ASCENDING).to_list()
+        return [InstanceState.from_dict(doc["state"]) for doc in docs]
+
+    async def append_transitions(self, alert_id: str, transitions: list[Transition]) -> None:
+        if not transitions:
+            return
+        count = len(transitions)
+        with unavailable("recording alert transitions"):
+            # Numbers in the order of recording, across instances and restarts: they order
+            # the transitions of one microsecond.
+            counter = await self._counters.find_one_and_update(
+                {"_id": ALERT_TRANSITIONS},
+                {"$inc": {"n": count}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            assert counter is not None  # upsert=True with ReturnDocument.AFTER
+            first = int(counter["n"]) - count + 1
+            await self._transitions.insert_many(
+                [
+                    {"alert_id": alert_id, "seq": first + i, **t.to_dict()}
+                    for i, t in enumerate(transitions)
+                ],
+                ordered=True,
+            )
+
+    async def list_transitions(
+        self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
+    ) -> list[Transition]:
+        """Newest first; of transitions at the same microsecond, the last recorded first."""
+        if first <= 0:
+            return []
+        where: dict[str, Any] = {"alert_id": alert_id}
+        if before_us is not None:
+            where["at_us"] = {"$lt": before_us}
+        with unavailable("listing alert transitions"):
+            if not await self._owned(project, alert_id):
+                return []
+            cursor = self._transitions.find(where, _TRANSITION_FIELDS)
+            docs = await cursor.sort(_NEWEST_FIRST).limit(first).to_list()
+        return [Transition.from_dict(doc) for doc in docs]
+
+    # -- leases ------------------------------------------------------------------------------
+
+    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
+        with unavailable("acquiring a lease"):
+            try:
+                await self._leases.find_one_and_update(
+                    {"_id": name, "$or": [{"owner": owner}, {"expires_at": {"$lte": now_us}}]},
+                    {"$set": {"owner": owner, "expires_at": now_us + ttl_us}},
+                    upsert=True,
+                )
+            except DuplicateKeyError:  # the lease exists and another owner holds it
+                return False
+        return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        with unavailable("releasing a lease"):
+            await self._leases.delete_one({"_id": name, "owner": owner})
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    async def _owned(self, project: str, alert_id: str) -> bool:
+        doc = await self._alerts.find_one({"_id": alert_id, "project": project}, {"_id": 1})
+        return doc is not None
+
+    async def _delete_children(self, alert_id: str) -> None:
+        await self._instances.delete_many({"alert_id": alert_id})
+        await self._transitions.delete_many({"alert_id": alert_id})
+
+
+def _instance_id(alert_id: str, key: InstanceKey) -> str:
+    """Exact and unambiguous for any key (JSON text), unlike a hash or a joined string."""
+    return json.dumps([alert_id, *key], separators=(",", ":"))
