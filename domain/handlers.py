@@ -6,6 +6,11 @@ import time
 from dataclasses import fields
 from typing import Any
 
+from domain.alerting.handlers import (
+    ALERT_COMMAND_HANDLERS,
+    ALERT_EVENTS,
+    ALERT_QUERY_HANDLERS,
+)
 from domain.commands import Command, CreateMetricsCommand
 from domain.dtos import (
     AuditEntry,
@@ -160,6 +165,7 @@ def _limit(limit: int) -> int:
 
 COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     CreateMetricsCommand: create_metrics,
+    **ALERT_COMMAND_HANDLERS,
 }
 QUERY_HANDLERS: dict[type[Query], QueryHandler] = {
     GetMetricsByIdQuery: get_metric,
@@ -170,7 +176,9 @@ QUERY_HANDLERS: dict[type[Query], QueryHandler] = {
     GetTagValuesQuery: tag_values,
     GetSystemHealthQuery: system_health,
     GetAuditLogQuery: audit_log,
+    **ALERT_QUERY_HANDLERS,
 }
 EVENT_HANDLERS: dict[type[Event], list[EventHandler]] = {
     MetricCollectedEvent: [publish_event],
+    **{event: [publish_event] for event in ALERT_EVENTS},
 }

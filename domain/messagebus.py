@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.alerting.ports import AlertEngine, AlertStore
 from domain.commands import Command
 from domain.dtos import AuditEntry
 from domain.errors import VigilError
@@ -28,6 +29,8 @@ class Services:
     audit: AuditStore
     publisher: EventPublisher
     clock: Clock
+    alerts: AlertStore
+    alert_engine: AlertEngine
     limits: IngestLimits = field(default_factory=IngestLimits)
     series_cache: SeriesCache = field(default_factory=SeriesCache)
     health_checks: Sequence[HealthCheck] = ()

@@ -16,12 +16,14 @@ from typing import Any, Protocol
 import strawberry
 
 from domain.access import Principal
+from domain.alerting import AlertStore
 from domain.errors import Unauthenticated, VigilError
 from domain.events import MetricCollectedEvent
 from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from domain.ingest import IngestLimits
 from domain.messagebus import EventHandler, MessageBus, Services
 from domain.ports import AuditStore, MetricStore
+from infra.alerting import AlertEngine
 from infra.auth import (
     JWKSTokens,
     LocalTokens,
@@ -66,6 +68,9 @@ class StoreDatabase(Protocol):
 
     @property
     def audit(self) -> AuditStore: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
 
     async def close(self) -> None: ...
 
@@ -146,11 +151,19 @@ class Vigil:
                 stack.push_async_callback(verifier.aclose)
             monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
             clock = SystemClock()
+            engine = AlertEngine(
+                database.alerts,
+                database.metrics,
+                clock,
+                tick_seconds=settings.alert_tick_seconds,
+            )
             services = Services(
                 metrics=database.metrics,
                 audit=database.audit,
                 publisher=events,
                 clock=clock,
+                alerts=database.alerts,
+                alert_engine=engine,
                 limits=IngestLimits(
                     max_batch=settings.max_batch,
                     retention_seconds=settings.retention_days * 86_400,
@@ -166,13 +179,15 @@ class Vigil:
             event_handlers: dict[Any, list[EventHandler]] = {
                 k: list(v) for k, v in EVENT_HANDLERS.items()
             }
-            event_handlers[MetricCollectedEvent].append(count_points)
+            event_handlers[MetricCollectedEvent] += [count_points, engine.on_points]
             bus = MessageBus(
                 services,
                 commands=COMMAND_HANDLERS,
                 queries=QUERY_HANDLERS,
                 events=event_handlers,
             )
+            await engine.start(publish=bus.publish)
+            stack.push_async_callback(engine.close)  # before the store closes
             schema = build_schema(
                 ApiLimits(
                     max_depth=settings.max_query_depth,

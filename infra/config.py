@@ -52,6 +52,7 @@ class Settings:
     ws_init_timeout_seconds: float = 5.0
     bus_queue_size: int = 10_000
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
+    alert_tick_seconds: float = 10.0  # how often time-based alert rules advance
 
     @property
     def production(self) -> bool:
@@ -87,6 +88,6 @@ class Settings:
             )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
-        for name in ("port", "max_body_bytes", "max_batch", "retention_days"):
+        for name in ("port", "max_body_bytes", "max_batch", "retention_days", "alert_tick_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")

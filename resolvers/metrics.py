@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 from datetime import datetime
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from domain.queries import (
     GetTagValuesQuery,
 )
 from schema.context import Info
+from schema.durations import parse_step
 from schema.inputs import PointInput, TagMatcherInput, matchers_of
 from schema.scalars import PointBatch
 from schema.types import (
@@ -32,6 +32,7 @@ from schema.types import (
     MetricConnection,
     MetricSeries,
     PageInfo,
+    to_us,
 )
 
 __all__ = [
@@ -48,20 +49,6 @@ __all__ = [
 
 DEFAULT_RANGE_US = 3_600_000_000
 MAX_GROUP_BY = 16
-_STEP = re.compile(r"(\d+)(ms|s|m|h|d)")
-_UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
-
-
-def parse_step(text: str) -> int:
-    """A Prometheus-style duration ("30s", "5m", "1h") in microseconds."""
-    found = _STEP.fullmatch(text.strip())
-    if found is None or int(found[1]) == 0:
-        raise BadUserInput(f"step {text!r} is not a duration such as 30s, 5m or 1h")
-    return int(found[1]) * _UNIT_US[found[2]]
-
-
-def _us(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1_000_000)
 
 
 def _encode_cursor(metric: DomainMetric, series_id: int) -> str:
@@ -144,7 +131,13 @@ async def metrics(
     """GetMetricsListQuery: points newest first, paged by cursor."""
     page = await info.context.bus.ask(
         GetMetricsListQuery(
-            project, name, matchers_of(matchers), _us(from_), _us(to), first, _decode_cursor(after)
+            project,
+            name,
+            matchers_of(matchers),
+            to_us(from_),
+            to_us(to),
+            first,
+            _decode_cursor(after),
         )
     )
     items = [Metric.of(m) for m in page.items]
@@ -172,8 +165,8 @@ async def metric_series(
 
     The range defaults to the hour before `to`, and `to` to now, as a chart opens.
     """
-    end = _us(to) or info.context.bus.services.clock.now_us()
-    start = _us(from_) or end - DEFAULT_RANGE_US
+    end = to_us(to) or info.context.bus.services.clock.now_us()
+    start = to_us(from_) or end - DEFAULT_RANGE_US
     if group_by is not None and len(group_by) > MAX_GROUP_BY:
         raise BadUserInput(f"groupBy takes at most {MAX_GROUP_BY} tags")
     result = await info.context.bus.ask(

@@ -21,10 +21,11 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import live, system
+from resolvers import alerts as alert_ops
+from resolvers import alerts_live, live, system
 from resolvers import metrics as metric_ops
 from schema.errors import ErrorCodes
-from schema.permissions import CanAdminister, CanRead, CanWriteMetrics, IsAuthenticated
+from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
 from schema.scalars import SCALAR_MAP
 
 __all__ = ["ApiLimits", "Mutation", "Query", "Subscription", "build_schema"]
@@ -44,6 +45,12 @@ class Query:
         resolver=system.system_health, permission_classes=[IsAuthenticated]
     )
     audit_log = strawberry.field(resolver=system.audit_log, permission_classes=[CanAdminister])
+    alert = strawberry.field(resolver=alert_ops.alert, permission_classes=[CanRead])
+    alerts = strawberry.field(resolver=alert_ops.alerts, permission_classes=[CanRead])
+    alert_templates = strawberry.field(
+        resolver=alert_ops.alert_templates, permission_classes=[IsAuthenticated]
+    )
+    preview_alert = strawberry.field(resolver=alert_ops.preview_alert, permission_classes=[CanRead])
 
 
 @strawberry.type
@@ -54,12 +61,42 @@ class Mutation:
     create_metrics = strawberry.mutation(
         resolver=metric_ops.create_metrics, permission_classes=[CanWriteMetrics]
     )
+    create_alert = strawberry.mutation(
+        resolver=alert_ops.create_alert, permission_classes=[CanEdit]
+    )
+    create_alert_from_template = strawberry.mutation(
+        resolver=alert_ops.create_alert_from_template, permission_classes=[CanEdit]
+    )
+    update_alert = strawberry.mutation(
+        resolver=alert_ops.update_alert, permission_classes=[CanEdit]
+    )
+    delete_alert = strawberry.mutation(
+        resolver=alert_ops.delete_alert, permission_classes=[CanEdit]
+    )
+    acknowledge_alert = strawberry.mutation(
+        resolver=alert_ops.acknowledge_alert, permission_classes=[CanEdit]
+    )
+    resolve_alert = strawberry.mutation(
+        resolver=alert_ops.resolve_alert, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
 class Subscription:
     metric_collected = strawberry.subscription(
         resolver=live.metric_collected, permission_classes=[CanRead]
+    )
+    alert_triggered = strawberry.subscription(
+        resolver=alerts_live.alert_triggered, permission_classes=[CanRead]
+    )
+    alert_resolved = strawberry.subscription(
+        resolver=alerts_live.alert_resolved, permission_classes=[CanRead]
+    )
+    threshold_exceeded = strawberry.subscription(
+        resolver=alerts_live.threshold_exceeded, permission_classes=[CanRead]
+    )
+    alert_acknowledged = strawberry.subscription(
+        resolver=alerts_live.alert_acknowledged, permission_classes=[CanRead]
     )
 
 

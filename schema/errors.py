@@ -21,7 +21,9 @@ def code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, VigilError):
         return original.code
-    if original is None:  # syntax, validation and variable-coercion errors
+    if original is None or isinstance(original, GraphQLError):
+        # syntax, validation and variable-coercion errors (an unknown enum value in a
+        # variable arrives wrapped in a second GraphQLError)
         return (error.extensions or {}).get("code") or "BAD_USER_INPUT"
     return "INTERNAL"
 

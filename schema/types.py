@@ -28,6 +28,7 @@ __all__ = [
     "SeriesLine",
     "SystemHealth",
     "from_us",
+    "to_us",
 ]
 
 MetricType = strawberry.enum(DomainMetricType, name="MetricType")
@@ -44,6 +45,10 @@ class MatchOp(Enum):
 
 def from_us(timestamp_us: int) -> datetime:
     return datetime.fromtimestamp(timestamp_us / 1e6, UTC)
+
+
+def to_us(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1_000_000)
 
 
 @strawberry.type(description="One stored point (the RFC's MetricDto).")

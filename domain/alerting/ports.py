@@ -1,14 +1,14 @@
-"""What alerting needs from a store: alerts, their instances' states, history and leases."""
+"""What alerting needs: a store (alerts, instance states, history, leases) and the engine."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from domain.alerting.alert import Alert
-from domain.alerting.model import Transition
+from domain.alerting.model import InstanceKey, Transition
 from domain.alerting.state import InstanceState
 
-__all__ = ["AlertStore"]
+__all__ = ["AlertEngine", "AlertStore"]
 
 
 class AlertStore(Protocol):
@@ -57,3 +57,37 @@ class AlertStore(Protocol):
         ...
 
     async def release_lease(self, name: str, owner: str) -> None: ...
+
+
+class AlertEngine(Protocol):
+    """The running evaluators of this process, as commands may change them.
+
+    `key` None means every instance the move applies to. Each method records what it
+    changed (instance states and transitions) before it returns.
+    """
+
+    async def reload(self, alert: Alert) -> None:
+        """Evaluate this version of an enabled alert from now on (new or changed)."""
+        ...
+
+    async def remove(self, alert: Alert, *, by: str, comment: str) -> list[Transition]:
+        """Stop evaluating the alert; its active instances are resolved by `by`."""
+        ...
+
+    async def acknowledge(
+        self,
+        alert: Alert,
+        key: InstanceKey | None,
+        *,
+        by: str,
+        comment: str,
+        until_us: int | None,
+    ) -> list[Transition]: ...
+
+    async def resolve(
+        self, alert: Alert, key: InstanceKey | None, *, by: str, comment: str
+    ) -> list[Transition]: ...
+
+    def instances(self, alert_id: str) -> list[InstanceState] | None:
+        """The live instance states, or None if this process does not evaluate the alert."""
+        ...

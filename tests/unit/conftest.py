@@ -7,6 +7,8 @@ import pytest
 from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from domain.ingest import IngestLimits
 from domain.messagebus import MessageBus, Services
+from infra.alerting import AlertEngine
+from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.fakes import (
     NOW_US,
     FakeAuditStore,
@@ -38,6 +40,17 @@ def publisher() -> FakePublisher:
 
 
 @pytest.fixture
+def alert_store() -> FakeAlertStore:
+    return FakeAlertStore()
+
+
+@pytest.fixture
+def engine(alert_store: FakeAlertStore, store: FakeMetricStore, clock: FakeClock) -> AlertEngine:
+    """Not started: tests that evaluate start it (tick_seconds=0: they tick by hand)."""
+    return AlertEngine(alert_store, store, clock, tick_seconds=0)
+
+
+@pytest.fixture
 def health_checks() -> list[FakeHealthCheck]:
     return []
 
@@ -48,6 +61,8 @@ def services(
     audit: FakeAuditStore,
     publisher: FakePublisher,
     clock: FakeClock,
+    alert_store: FakeAlertStore,
+    engine: AlertEngine,
     health_checks: list[FakeHealthCheck],
 ) -> Services:
     return Services(
@@ -55,6 +70,8 @@ def services(
         audit=audit,
         publisher=publisher,
         clock=clock,
+        alerts=alert_store,
+        alert_engine=engine,
         limits=IngestLimits(),
         health_checks=health_checks,
         version="9.9.9",

@@ -1,0 +1,166 @@
+"""The rules this process evaluates, indexed by (project, metric) for the ingest hot path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
+from domain.events import MetricCollectedEvent
+from domain.metrics import MatchOp, matches_all
+
+__all__ = ["MAX_ROUTES", "RuleIndex", "RunningRule"]
+
+MAX_ROUTES = 1_000_000  # series remembered with their rules; past it the memo starts over
+
+
+@dataclass(slots=True, eq=False)
+class RunningRule:
+    """One enabled alert being evaluated, with what is still to be stored of it."""
+
+    alert: Alert
+    evaluator: RuleEvaluator
+    saved: dict[InstanceKey, InstanceState] = field(default_factory=dict)  # as last stored
+    pending: list[Transition] = field(default_factory=list)  # not stored yet
+
+    def changed_states(self, *, everything: bool) -> list[InstanceState]:
+        """The states to write: those whose state-machine fields differ from the stored
+        ones, or with `everything`, also those whose last value or point time moved."""
+        saved = self.saved
+        changed = []
+        for key, state in self.evaluator.instances.items():
+            stored = saved.get(key)
+            if stored is state:  # states are immutable: the same object has not changed
+                continue
+            if everything or stored is None or _durably_differ(state, stored):
+                changed.append(state)
+        return changed
+
+    def mark_saved(self, states: list[InstanceState]) -> None:
+        live = self.evaluator.instances
+        for state in states:
+            self.saved[state.key] = state
+        for key in [k for k in self.saved if k not in live]:  # forgotten by the evaluator
+            del self.saved[key]
+
+
+# What a restart needs exactly; `value` and `last_point_us` move with every point and are
+# written at checkpoints (a restart also takes the last point from the stored points).
+_DURABLE = tuple(f.name for f in fields(InstanceState) if f.name not in ("value", "last_point_us"))
+
+
+def _durably_differ(a: InstanceState, b: InstanceState) -> bool:
+    return any(getattr(a, name) != getattr(b, name) for name in _DURABLE)
+
+
+class _MetricRules:
+    """The rules over one metric of one project, and which of them each series matches.
+
+    A rule with an equality matcher (host = "web-1") is filed under that tag, so a series
+    is tested only against the rules filed under one of its own tags and the rules with
+    no such matcher: 10,000 rules, one per host, cost a few look-ups per new series, not
+    10,000 matcher calls. A series' rules are remembered until the rules change.
+    """
+
+    __slots__ = ("by_tag", "routes", "rules", "unfiled")
+
+    def __init__(self) -> None:
+        self.rules: list[RunningRule] = []
+        self.by_tag: dict[tuple[str, str], list[RunningRule]] = {}
+        self.unfiled: list[RunningRule] = []
+        self.routes: dict[int, list[RunningRule]] = {}  # series id -> its rules
+
+    def add(self, running: RunningRule) -> None:
+        self.rules.append(running)
+        self._file(running).append(running)
+        self.routes.clear()
+
+    def remove(self, running: RunningRule) -> None:
+        self.rules.remove(running)
+        self._file(running).remove(running)
+        self.routes.clear()
+
+    def route(self, series: dict[str, Any]) -> list[RunningRule]:
+        hits = self.routes.get(series["id"])
+        if hits is None:
+            tags = series["tags"]
+            candidates = list(self.unfiled)
+            for item in tags.items():
+                candidates += self.by_tag.get(item, ())
+            hits = [r for r in candidates if matches_all(r.alert.rule.matchers, tags)]
+            if len(self.routes) >= MAX_ROUTES:
+                self.routes.clear()
+            self.routes[series["id"]] = hits
+        return hits
+
+    def _file(self, running: RunningRule) -> list[RunningRule]:
+        for m in running.alert.rule.matchers:
+            if m.op is MatchOp.EQ and m.value:  # `= ""` also matches a missing tag
+                return self.by_tag.setdefault((m.key, m.value), [])
+        return self.unfiled
+
+
+class RuleIndex:
+    """Running rules by alert id, and by project and metric name: a point reaches only the
+    rules of its own metric whose matchers its series passes."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, RunningRule] = {}
+        self._by_metric: dict[str, dict[str, _MetricRules]] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[RunningRule]:
+        return iter(list(self._by_id.values()))
+
+    def get(self, alert_id: str) -> RunningRule | None:
+        return self._by_id.get(alert_id)
+
+    def add(self, running: RunningRule) -> None:
+        """Add the rule, replacing the one of the same alert id if there is one."""
+        self.pop(running.alert.id)
+        alert = running.alert
+        self._by_id[alert.id] = running
+        by_name = self._by_metric.setdefault(alert.project, {})
+        by_name.setdefault(alert.rule.metric, _MetricRules()).add(running)
+
+    def pop(self, alert_id: str) -> RunningRule | None:
+        running = self._by_id.pop(alert_id, None)
+        if running is None:
+            return None
+        alert = running.alert
+        by_name = self._by_metric[alert.project]
+        rules = by_name[alert.rule.metric]
+        rules.remove(running)
+        if not rules.rules:
+            del by_name[alert.rule.metric]
+            if not by_name:
+                del self._by_metric[alert.project]
+        return running
+
+    def observe(self, event: MetricCollectedEvent) -> list[tuple[RunningRule, Transition]]:
+        """Feed each point of the batch to the rules it matches (the ingest hot path)."""
+        by_name = self._by_metric.get(event.project)
+        if not by_name:
+            return []
+        series = event.series
+        targets: list[list[RunningRule]] = []
+        for s in series:
+            rules = by_name.get(s["name"])
+            targets.append(rules.route(s) if rules is not None else [])
+        if not any(targets):
+            return []
+        fired: list[tuple[RunningRule, Transition]] = []
+        for index, ts_us, value in zip(
+            event.series_index, event.timestamps_us, event.values, strict=True
+        ):
+            hits = targets[index]
+            if hits:
+                tags = series[index]["tags"]
+                for running in hits:
+                    moved = running.evaluator.observe(tags, ts_us, value)
+                    if moved:
+                        fired += [(running, t) for t in moved]
+        return fired
