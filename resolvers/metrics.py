@@ -73,20 +73,7 @@ async def create_metric(info: Info, project: str, point: PointInput) -> Metric:
         request_id=info.context.request_id,
     )
     batch = receipt.batch
-    spec = batch.series[0]
-    return Metric.of(
-        DomainMetric(
-            id=receipt.point_ids()[0],
-            project=project,
-            name=spec.name,
-            value=batch.values[0],
-            timestamp_us=batch.timestamps_us[0],
-            tags=spec.tags,
-            category=spec.category,
-            type=spec.type,
-            source=spec.source,
-        )
-    )
+    return Metric.of(batch.series[0].metric(project, batch.timestamps_us[0], batch.values[0]))
 
 
 async def create_metrics(

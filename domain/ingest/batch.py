@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from domain.errors import BadUserInput, PointError
-from domain.metrics import MetricType
+from domain.metrics import Metric, MetricType
 
 __all__ = [
     "BatchRejected",
@@ -55,6 +55,20 @@ class SeriesSpec:
     type: MetricType
     category: str
     source: str
+
+    def metric(self, project: str, timestamp_us: int, value: float) -> Metric:
+        """One point of this series, as stores and the API return it."""
+        return Metric(
+            id=encode_point_id(self.id, timestamp_us),
+            project=project,
+            name=self.name,
+            value=value,
+            timestamp_us=timestamp_us,
+            tags=dict(self.tags),
+            category=self.category,
+            type=self.type,
+            source=self.source,
+        )
 
 
 @dataclass(slots=True)

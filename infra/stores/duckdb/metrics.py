@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from domain.dtos import MetricPage, SeriesResult
-from domain.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.ingest import PointBatch, SeriesSpec
 from domain.metrics import Metric
 from domain.ports import AppendResult
 from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
@@ -71,7 +71,7 @@ class DuckDBMetricStore:
             "SELECT value FROM points WHERE series_id = $sid AND ts = make_timestamp($ts) LIMIT 1",
             {"sid": spec.id, "ts": timestamp_us},
         ).fetchall()
-        return _metric(project, spec, timestamp_us, rows[0][0]) if rows else None
+        return spec.metric(project, timestamp_us, rows[0][0]) if rows else None
 
     def _list_points(self, cur: Cursor, query: GetMetricsListQuery) -> MetricPage:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
@@ -108,22 +108,8 @@ class DuckDBMetricStore:
             if len(specs) > 1:
                 cur.unregister("sel")
         by_id = {s.id: s for s in specs}
-        items = [_metric(query.project, by_id[sid], ts, value) for sid, ts, value in rows]
+        items = [by_id[sid].metric(query.project, ts, value) for sid, ts, value in rows]
         return MetricPage(items[: query.first], has_next_page=len(items) > query.first)
-
-
-def _metric(project: str, spec: SeriesSpec, timestamp_us: int, value: float) -> Metric:
-    return Metric(
-        id=encode_point_id(spec.id, timestamp_us),
-        project=project,
-        name=spec.name,
-        value=value,
-        timestamp_us=timestamp_us,
-        tags=dict(spec.tags),
-        category=spec.category,
-        type=spec.type,
-        source=spec.source,
-    )
 
 
 def _version(cur: Cursor) -> str:

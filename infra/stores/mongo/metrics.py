@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from domain.dtos import MetricPage, SeriesResult
-from domain.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.ingest import PointBatch, SeriesSpec
 from domain.metrics import Metric
 from domain.ports import AppendResult
 from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
@@ -62,7 +62,7 @@ class MongoMetricStore:
                 {"m.p": project, "m.s": spec.id, "t": date_of_us(timestamp_us), "us": timestamp_us},
                 _POINT_FIELDS,
             )
-        return _metric(project, spec, timestamp_us, doc["v"]) if doc is not None else None
+        return spec.metric(project, timestamp_us, doc["v"]) if doc is not None else None
 
     async def list_points(self, query: GetMetricsListQuery) -> MetricPage:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
@@ -76,7 +76,7 @@ class MongoMetricStore:
             cursor = cursor.sort([("us", DESCENDING), ("m.s", DESCENDING)]).limit(query.first + 1)
             docs = await cursor.to_list()
         by_id = {s.id: s for s in specs}
-        items = [_metric(query.project, by_id[d["m"]["s"]], d["us"], d["v"]) for d in docs]
+        items = [by_id[d["m"]["s"]].metric(query.project, d["us"], d["v"]) for d in docs]
         return MetricPage(items[: query.first], has_next_page=len(items) > query.first)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
@@ -143,17 +143,3 @@ def _list_filter(query: GetMetricsListQuery, specs: list[SeriesSpec]) -> dict[st
             **({"$lte": date_of_us(highest)} if highest is not None else {}),
         }
     return where
-
-
-def _metric(project: str, spec: SeriesSpec, timestamp_us: int, value: float) -> Metric:
-    return Metric(
-        id=encode_point_id(spec.id, timestamp_us),
-        project=project,
-        name=spec.name,
-        value=value,
-        timestamp_us=timestamp_us,
-        tags=dict(spec.tags),
-        category=spec.category,
-        type=spec.type,
-        source=spec.source,
-    )
