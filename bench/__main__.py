@@ -15,13 +15,14 @@ from typing import Any
 
 import orjson
 
-from bench import fanout, ingest, query
+from bench import alerts, fanout, ingest, query
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "ingest": ingest.run,
     "query": query.run,
     "fanout": fanout.run,
+    "alerts": alerts.run,
 }
 
 
