@@ -10,8 +10,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from domain.commands import CreateMetricsCommand
 from domain.dtos import AuditEntry, MetricPage, SeriesData, SeriesResult
 from domain.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.messagebus import MessageBus
 from domain.metrics import Aggregation, Metric, TagMatcher, matches_all
 from domain.ports import AppendResult
 from domain.queries import GetAuditLogQuery, GetMetricSeriesQuery, GetMetricsListQuery
@@ -250,3 +252,18 @@ class FakeHealthCheck:
         if self.error is not None:
             raise self.error
         return self.version
+
+
+def cpu(value: float, host: str = "web-1", *, ago_ms: int = 0, **extra: Any) -> dict[str, Any]:
+    """A raw cpu.load point, `ago_ms` before the fake clock's now."""
+    return {
+        "name": "cpu.load",
+        "value": value,
+        "tags": {"host": host},
+        "timestamp": NOW_US // 1000 - ago_ms,
+        **extra,
+    }
+
+
+async def ingest(bus: MessageBus, project: str, *points: dict[str, Any], **kw: Any) -> Any:
+    return await bus.handle(CreateMetricsCommand(project, list(points), **kw), actor="alice")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
 
 import orjson
 import pytest
@@ -21,23 +20,11 @@ from tests.unit.fakes import (
     FakeClock,
     FakeMetricStore,
     FakePublisher,
+    cpu,
+    ingest,
 )
 
 NOW_MS = NOW_US // 1000
-
-
-def cpu(value: float, host: str = "web-1", *, ago_ms: int = 0, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "cpu.load",
-        "value": value,
-        "tags": {"host": host},
-        "timestamp": NOW_MS - ago_ms,
-        **extra,
-    }
-
-
-async def ingest(bus: MessageBus, project: str, *points: dict[str, Any], **kw: Any) -> Any:
-    return await bus.handle(CreateMetricsCommand(project, list(points), **kw), actor="alice")
 
 
 # -- CreateMetricsCommand -----------------------------------------------------------------

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pytest
 
-from domain.commands import CreateMetricsCommand
 from domain.errors import BadUserInput, NotFound
 from domain.handlers import MAX_BUCKETS, MAX_PAGE
 from domain.ingest import BatchRejected, decode_point_id, encode_point_id
@@ -25,23 +23,11 @@ from domain.queries import (
 from tests.unit.fakes import (
     NOW_US,
     FakeHealthCheck,
+    cpu,
+    ingest,
 )
 
 NOW_MS = NOW_US // 1000
-
-
-def cpu(value: float, host: str = "web-1", *, ago_ms: int = 0, **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "cpu.load",
-        "value": value,
-        "tags": {"host": host},
-        "timestamp": NOW_MS - ago_ms,
-        **extra,
-    }
-
-
-async def ingest(bus: MessageBus, project: str, *points: dict[str, Any], **kw: Any) -> Any:
-    return await bus.handle(CreateMetricsCommand(project, list(points), **kw), actor="alice")
 
 
 # -- GetMetricsByIdQuery ------------------------------------------------------------------
