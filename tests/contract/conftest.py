@@ -8,6 +8,7 @@ from typing import Protocol
 
 import pytest
 
+from domain.alerting.ports import AlertStore
 from domain.ports import AuditStore, MetricStore
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
@@ -78,3 +79,11 @@ def metrics(store_db: StoreDatabase) -> MetricStore:
 @pytest.fixture
 def audit(store_db: StoreDatabase) -> AuditStore:
     return store_db.audit
+
+
+@pytest.fixture
+def alerts(store_db: StoreDatabase) -> AlertStore:
+    """The store's AlertStore (the alerting contract tests use only the port)."""
+    from tests.contract.alert_data import alerts_of
+
+    return alerts_of(store_db)

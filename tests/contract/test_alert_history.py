@@ -25,15 +25,10 @@ from tests.contract.alert_data import (  # noqa: F401
     full_rule,
     transition,
 )
-from tests.contract.conftest import StoreDatabase, StoreFactory
+from tests.contract.conftest import StoreFactory
 from tests.contract.data import NOW_US
 
 T0 = NOW_US
-
-
-@pytest.fixture
-def alerts(store_db: StoreDatabase) -> AlertStore:
-    return alerts_of(store_db)
 
 
 # -- transitions ----------------------------------------------------------------------------

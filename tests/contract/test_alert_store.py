@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-import pytest
-
 from domain.alerting.model import (
     AlertSeverity,
     AlertState,
@@ -17,20 +15,13 @@ from tests.contract.alert_data import (
     ACKED,
     ODD_KEYS,
     alert,
-    alerts_of,
     by_key,
     full_rule,
     transition,
 )
-from tests.contract.conftest import StoreDatabase
 from tests.contract.data import NOW_US
 
 T0 = NOW_US
-
-
-@pytest.fixture
-def alerts(store_db: StoreDatabase) -> AlertStore:
-    return alerts_of(store_db)
 
 
 # -- alerts ---------------------------------------------------------------------------------
