@@ -104,6 +104,7 @@ class WSClient:
     def __init__(self, connection: websockets.ClientConnection) -> None:
         self.connection = connection
         self._next_id = 0
+        self._kept: dict[str, list[dict[str, Any]]] = {}
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.connection.send(orjson.dumps(message).decode())
@@ -126,14 +127,21 @@ class WSClient:
         return op_id
 
     async def next_for(self, op_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The next message of operation `op_id`, skipping pings."""
-        while True:
-            message = await self.receive(timeout)
-            if message.get("type") == "ping":
-                await self.send({"type": "pong"})
-                continue
-            assert message.get("id") == op_id, message
-            return message
+        """The next message of operation `op_id`, answering pings. Messages of other
+        operations that arrive first are kept for them: the server orders messages per
+        operation, not across operations."""
+        kept = self._kept.get(op_id)
+        if kept:
+            return kept.pop(0)
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await self.receive(timeout)
+                if message.get("type") == "ping":
+                    await self.send({"type": "pong"})
+                    continue
+                if message.get("id") == op_id:
+                    return message
+                self._kept.setdefault(str(message.get("id")), []).append(message)
 
     async def close_code(self, timeout: float = 5.0) -> int | None:
         with contextlib.suppress(websockets.ConnectionClosed):
