@@ -6,8 +6,7 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from domain.ingest import encode_point_id
-from domain.metrics import Metric as DomainMetric
+from domain.ingest import SeriesSpec
 from domain.metrics import MetricType, TagMatcher, matches_all
 from schema.context import Info
 from schema.inputs import TagMatcherInput, matchers_of
@@ -62,29 +61,18 @@ def _points(
     message: dict[str, Any], name: str | None, matchers: tuple[TagMatcher, ...]
 ) -> list[Metric]:
     """The message's points that this subscription asked for."""
-    project = message["project"]
     wanted = {
-        i
+        i: SeriesSpec(
+            s["id"], s["name"], s["tags"], MetricType(s["type"]), s["category"], s["source"]
+        )
         for i, s in enumerate(message["series"])
         if (name is None or s["name"] == name) and matches_all(matchers, s["tags"])
     }
     if not wanted:
         return []
-    series = message["series"]
+    project = message["project"]
     return [
-        Metric.of(
-            DomainMetric(
-                id=encode_point_id(series[i]["id"], ts),
-                project=project,
-                name=series[i]["name"],
-                value=value,
-                timestamp_us=ts,
-                tags=series[i]["tags"],
-                category=series[i]["category"],
-                type=MetricType(series[i]["type"]),
-                source=series[i]["source"],
-            )
-        )
+        Metric.of(wanted[i].metric(project, ts, value))
         for i, ts, value in zip(
             message["series_index"], message["timestamps_us"], message["values"], strict=True
         )

@@ -9,7 +9,7 @@ import strawberry
 
 from domain.queries import GetAuditLogQuery, GetSystemHealthQuery
 from schema.context import Info
-from schema.types import AuditEntry, SystemHealth
+from schema.types import AuditEntry, SystemHealth, to_us
 
 __all__ = ["audit_log", "system_health"]
 
@@ -35,8 +35,8 @@ async def audit_log(
             project=project,
             actor=actor,
             action=action,
-            start_us=None if from_ is None else int(from_.timestamp() * 1_000_000),
-            end_us=None if to is None else int(to.timestamp() * 1_000_000),
+            start_us=to_us(from_),
+            end_us=to_us(to),
             first=first,
             after=after,
         )
