@@ -23,6 +23,7 @@ from infra.auth import bearer_token
 from infra.bootstrap import Vigil
 from infra.config import Settings
 from infra.http import BodyLimit, RequestObserver
+from infra.selfmon import SelfMonitor
 from infra.ws import GraphQLWebSocket
 from schema.context import VigilContext
 
@@ -122,14 +123,13 @@ async def readyz(request: Request) -> Response:
 def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Starlette:
     """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests."""
     settings = settings or Settings.from_env()
-    observer: dict[str, Any] = {}
+    monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        vigil = await Vigil.start(settings)
+        vigil = await Vigil.start(settings, monitor=monitor)
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil)
-        observer["observe"] = vigil.monitor.observe_request
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
             # and collect less often. A 5,000-point body allocates ~10k containers; the
@@ -141,10 +141,6 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
         finally:
             await vigil.close()
 
-    def observe(seconds: float, status: int) -> None:
-        if "observe" in observer:
-            observer["observe"](seconds, status)
-
     return Starlette(
         routes=[
             Route("/graphql", _GraphQLEndpoint(), methods=["GET", "POST"]),
@@ -153,7 +149,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> St
             Route("/readyz", readyz),
         ],
         middleware=[
-            Middleware(RequestObserver, observe=observe),
+            Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,

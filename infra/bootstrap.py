@@ -136,7 +136,8 @@ class Vigil:
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @classmethod
-    async def start(cls, settings: Settings) -> Vigil:
+    async def start(cls, settings: Settings, *, monitor: SelfMonitor | None = None) -> Vigil:
+        """`monitor` lets the HTTP edge, built before start-up, report into the same one."""
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -149,7 +150,7 @@ class Vigil:
             verifier = make_verifier(settings)
             if hasattr(verifier, "aclose"):
                 stack.push_async_callback(verifier.aclose)
-            monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
+            monitor = monitor or SelfMonitor(instance=f"{settings.host}:{settings.port}")
             clock = SystemClock()
             engine = AlertEngine(
                 database.alerts,
