@@ -20,7 +20,7 @@ from strawberry.asgi import GraphQL
 from domain.errors import VigilError
 from domain.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
-from infra.bootstrap import Vigil
+from infra.bootstrap import StoreDatabase, Vigil
 from infra.config import Settings
 from infra.http import BodyLimit, RequestObserver
 from infra.selfmon import SelfMonitor
@@ -120,14 +120,20 @@ async def readyz(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if health.status == "ok" else 503)
 
 
-def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Starlette:
-    """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tune_gc: bool = False,
+    database: StoreDatabase | None = None,
+) -> Starlette:
+    """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests.
+    `database`: a store opened by the caller, to share it between apps in one process."""
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        vigil = await Vigil.start(settings, monitor=monitor)
+        vigil = await Vigil.start(settings, monitor=monitor, database=database)
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil)
         if tune_gc:

@@ -22,8 +22,8 @@ from domain.events import MetricCollectedEvent
 from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from domain.ingest import IngestLimits
 from domain.messagebus import EventHandler, MessageBus, Services
-from domain.ports import AuditStore, MetricStore
-from infra.alerting import AlertEngine
+from domain.ports import AuditStore, Clock, MetricStore
+from infra.alerting import AlertCluster, AlertEngine, ShardLeases, StampedPublisher
 from infra.auth import (
     JWKSTokens,
     LocalTokens,
@@ -104,6 +104,18 @@ async def open_store(
         await database.close()
 
 
+def _alerting(
+    settings: Settings, engine: AlertEngine, store: AlertStore, events: EventBus, clock: Clock
+) -> AlertEngine | AlertCluster:
+    """One process evaluates every alert on a memory bus; on a shared (Redis) bus, each
+    instance evaluates the alerts of the shards it holds a lease on."""
+    if events.backend == "memory":
+        return engine
+    ttl_us = int(settings.alert_lease_seconds * 1_000_000)
+    leases = ShardLeases(store, settings.instance_name, ttl_us=ttl_us)
+    return AlertCluster(engine, leases, events, clock)
+
+
 def make_verifier(settings: Settings) -> TokenVerifier:
     if settings.auth_mode is AuthMode.JWKS:
         return JWKSTokens(
@@ -136,14 +148,25 @@ class Vigil:
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @classmethod
-    async def start(cls, settings: Settings, *, monitor: SelfMonitor | None = None) -> Vigil:
-        """`monitor` lets the HTTP edge, built before start-up, report into the same one."""
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        monitor: SelfMonitor | None = None,
+        database: StoreDatabase | None = None,
+    ) -> Vigil:
+        """`monitor` lets the HTTP edge, built before start-up, report into the same one.
+        `database`: a store opened (and closed) by the caller, shared by several instances
+        in one process; default: the store of `settings.store_url`."""
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
-            database = await stack.enter_async_context(
-                open_store(settings.store_url, retention_seconds=settings.retention_days * 86_400)
-            )
+            if database is None:
+                database = await stack.enter_async_context(
+                    open_store(
+                        settings.store_url, retention_seconds=settings.retention_days * 86_400
+                    )
+                )
             events = await stack.enter_async_context(
                 EventBus(settings.bus_url, queue_size=settings.bus_queue_size)
             )
@@ -158,13 +181,15 @@ class Vigil:
                 clock,
                 tick_seconds=settings.alert_tick_seconds,
             )
+            alerting = _alerting(settings, engine, database.alerts, events, clock)
+            publisher = StampedPublisher(events, origin=settings.instance_name)
             services = Services(
                 metrics=database.metrics,
                 audit=database.audit,
-                publisher=events,
+                publisher=publisher,
                 clock=clock,
                 alerts=database.alerts,
-                alert_engine=engine,
+                alert_engine=alerting,
                 limits=IngestLimits(
                     max_batch=settings.max_batch,
                     retention_seconds=settings.retention_days * 86_400,
@@ -187,8 +212,8 @@ class Vigil:
                 queries=QUERY_HANDLERS,
                 events=event_handlers,
             )
-            await engine.start(publish=bus.publish)
-            stack.push_async_callback(engine.close)  # before the store closes
+            await alerting.start(publish=bus.publish)
+            stack.push_async_callback(alerting.close)  # before the store closes
             schema = build_schema(
                 ApiLimits(
                     max_depth=settings.max_query_depth,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -53,10 +54,17 @@ class Settings:
     bus_queue_size: int = 10_000
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
     alert_tick_seconds: float = 10.0  # how often time-based alert rules advance
+    alert_lease_seconds: float = 15.0  # with a redis:// bus: shard lease; renewed every third
+    instance: str = ""  # this process's unique name among instances; empty: hostname:port
 
     @property
     def production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def instance_name(self) -> str:
+        """Stable across restarts, so a restarted instance takes its alert shards back at once."""
+        return self.instance or f"{socket.gethostname()}:{self.port}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -88,6 +96,14 @@ class Settings:
             )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
-        for name in ("port", "max_body_bytes", "max_batch", "retention_days", "alert_tick_seconds"):
+        positive = (
+            "port",
+            "max_body_bytes",
+            "max_batch",
+            "retention_days",
+            "alert_tick_seconds",
+            "alert_lease_seconds",
+        )
+        for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")

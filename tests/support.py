@@ -69,9 +69,10 @@ class RunningVigil:
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[RunningVigil]:
-    """Start the real ASGI app on a real uvicorn server bound to a free loopback port."""
-    app = create_app(settings)
+async def serve(settings: Settings, *, database: Any = None) -> AsyncIterator[RunningVigil]:
+    """Start the real ASGI app on a real uvicorn server bound to a free loopback port;
+    `database`: a store shared with other apps of the test."""
+    app = create_app(settings, database=database)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

@@ -58,6 +58,10 @@ class AlertStore(Protocol):
 
     async def release_lease(self, name: str, owner: str) -> None: ...
 
+    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
+        """The unexpired leases whose name starts with `prefix`: name -> owner."""
+        ...
+
 
 class AlertEngine(Protocol):
     """The running evaluators of this process, as commands may change them.

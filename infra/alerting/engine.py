@@ -7,9 +7,8 @@ expiry, no data). Transitions are published as domain events at once; changed in
 states and transitions are written in the background soon after (at once for
 acknowledgements and manual resolves), and every tick writes what is still unsaved.
 
-One engine per process owns all its evaluators, so leases for several processes can be
-added in one place: `start` and `reload` would keep only the rules whose lease this
-process holds.
+With several processes, `AlertCluster` (infra/alerting/cluster.py) decides which alerts
+this engine evaluates (`adopt`, `drop`) and feeds it the points of the other processes.
 """
 
 from __future__ import annotations
@@ -35,11 +34,12 @@ from domain.ports import Clock, MetricStore
 from infra.alerting.index import RuleIndex, RunningRule
 from infra.alerting.loading import build, recent_points
 
-__all__ = ["AlertEngine", "Publish"]
+__all__ = ["AlertEngine", "Picker", "Publish"]
 
 logger = logging.getLogger("vigil.alerting")
 
 Publish = Callable[[Event], Awaitable[None]]
+Picker = Callable[[Alert], bool]
 
 CHECKPOINT_SECONDS = 60.0  # every value and last-point time is written at least this often
 TICK_SLICE = 200  # rules ticked between two yields to the event loop
@@ -73,17 +73,66 @@ class AlertEngine:
 
     # -- lifetime ---------------------------------------------------------------------------
 
-    async def start(self, publish: Publish) -> None:
-        """Load every enabled alert, restore its instances and refill its windows."""
+    async def start(self, publish: Publish, *, wanted: Picker | None = None) -> None:
+        """Load the enabled alerts `wanted` picks (default: all), then tick."""
         self._publish = publish
-        alerts = await self._alerts.enabled_alerts()
-        points = await recent_points(self._metrics, alerts, self._clock.now_us())
-        for alert in alerts:
-            states = await self._alerts.load_instances(alert.id)
-            self._index.add(build(alert, states, points[alert.id]))
+        await self.adopt(wanted or (lambda _: True))
         if self._tick_seconds > 0:
             self._spawn(self._ticks())
         logger.info("alert engine started with %d rules", len(self._index))
+
+    async def adopt(self, wanted: Picker) -> int:
+        """Start evaluating the enabled alerts `wanted` picks that are not running yet:
+        instances restored from the store, windows refilled from the stored points."""
+        alerts = [a for a in await self._alerts.enabled_alerts() if wanted(a) and a.id not in self]
+        points = await recent_points(self._metrics, alerts, self._clock.now_us())
+        for alert in alerts:
+            states = await self._alerts.load_instances(alert.id)
+            async with self._writing:
+                if alert.id not in self:
+                    self._index.add(build(alert, states, points[alert.id]))
+        return len(alerts)
+
+    async def drop(self, wanted: Picker, *, save: bool) -> int:
+        """Stop evaluating the alerts `wanted` picks, as another process takes them over;
+        with `save`, their states are written first (not when the other already owns them)."""
+        async with self._writing:
+            dropped = [r for r in self._index if wanted(r.alert)]
+            for running in dropped:
+                self._index.pop(running.alert.id)
+                self._dirty.discard(running.alert.id)
+                if save:
+                    try:
+                        await self._write(running, everything=True)
+                    except Exception:
+                        logger.exception("writing the state of alert %s failed", running.alert.id)
+        return len(dropped)
+
+    async def refill(self) -> None:
+        """Rebuild every window from the stored points, after points may have been missed
+        (an event bus outage): the next evaluation sees them."""
+        alerts = [r.alert for r in self._index]
+        points = await recent_points(self._metrics, alerts, self._clock.now_us())
+        async with self._writing:
+            for alert in alerts:
+                current = self._index.get(alert.id)
+                if current is None or current.alert is not alert:
+                    continue  # changed meanwhile: rebuilt from fresh points already
+                states = current.evaluator.instances.values()
+                running = build(alert, states, points[alert.id], saved=current.saved)
+                running.pending = current.pending
+                self._index.add(running)
+
+    async def stored(self, project: str, alert_id: str) -> Alert | None:
+        return await self._alerts.get_alert(project, alert_id)
+
+    def __contains__(self, alert_id: object) -> bool:
+        return isinstance(alert_id, str) and self._index.get(alert_id) is not None
+
+    @property
+    def projects(self) -> frozenset[str]:
+        """The projects with at least one alert evaluated here."""
+        return frozenset(r.alert.project for r in self._index)
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -134,6 +134,24 @@ async def test_concurrent_acquires_give_the_lease_to_one(
         assert await alerts.acquire_lease("evaluator", loser, now_us=now + 1, ttl_us=ttl) is False
 
 
+async def test_lease_holders_lists_the_live_leases_under_a_prefix(alerts: AlertStore) -> None:
+    ttl = 10 * SECOND_US
+    await alerts.acquire_lease("shard/1", "ann", now_us=T0, ttl_us=ttl)
+    await alerts.acquire_lease("shard/2", "bob", now_us=T0 + 5 * SECOND_US, ttl_us=ttl)
+    await alerts.acquire_lease("member/ann", "ann", now_us=T0, ttl_us=ttl)
+    await alerts.acquire_lease("shard.x", "eve", now_us=T0, ttl_us=ttl)  # "." is not a pattern
+
+    assert await alerts.lease_holders("shard/", now_us=T0 + 1) == {
+        "shard/1": "ann",
+        "shard/2": "bob",
+    }
+    # Expired leases (expiry <= now) are not held by anyone.
+    assert await alerts.lease_holders("shard/", now_us=T0 + ttl) == {"shard/2": "bob"}
+    await alerts.release_lease("shard/2", "bob")
+    assert await alerts.lease_holders("shard/", now_us=T0 + 1) == {"shard/1": "ann"}
+    assert await alerts.lease_holders("nothing/", now_us=T0) == {}
+
+
 # -- durability -----------------------------------------------------------------------------
 
 

@@ -119,6 +119,10 @@ class DuckDBAlertStore:
     async def release_lease(self, name: str, owner: str) -> None:
         await self._run.write(_release_lease, name, owner)
 
+    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
+        rows = await self._run.read(_lease_holders, prefix, now_us)
+        return dict(rows)
+
 
 def _transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
     """Run `fn` in one transaction: all its statements commit, or none does."""
@@ -258,3 +262,11 @@ def _release_lease(cur: Cursor, name: str, owner: str) -> None:
     cur.execute(
         "DELETE FROM leases WHERE name = $name AND owner = $owner", {"name": name, "owner": owner}
     )
+
+
+def _lease_holders(cur: Cursor, prefix: str, now_us: int) -> list[tuple[str, str]]:
+    rows = cur.execute(
+        "SELECT name, owner FROM leases WHERE starts_with(name, $prefix) AND expires_at_us > $now",
+        {"prefix": prefix, "now": now_us},
+    ).fetchall()
+    return [(name, owner) for name, owner in rows]

@@ -9,6 +9,7 @@ inserts fail.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
@@ -182,6 +183,12 @@ class MongoAlertStore:
     async def release_lease(self, name: str, owner: str) -> None:
         with unavailable("releasing a lease"):
             await self._leases.delete_one({"_id": name, "owner": owner})
+
+    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
+        where = {"_id": {"$regex": f"^{re.escape(prefix)}"}, "expires_at": {"$gt": now_us}}
+        with unavailable("listing leases"):
+            docs = await self._leases.find(where, {"owner": 1}).to_list()
+        return {doc["_id"]: doc["owner"] for doc in docs}
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -1,0 +1,230 @@
+"""AlertCluster: the domain's AlertEngine port when several processes share a store and bus.
+
+Each alert is evaluated by exactly one process at a time: the holder of its shard lease
+(`ShardLeases`). This process's `AlertEngine` evaluates the alerts of the shards it holds;
+`RemoteFeed` brings it the points ingested elsewhere; `Control` sends a user's move of an
+alert evaluated elsewhere to its owner. A process that stops cleanly releases its shards
+at once; one that dies hands them over when its leases expire, within
+`lease_seconds` plus one renewal round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from domain.alerting import Alert, InstanceKey, InstanceState, Transition
+from domain.errors import Unavailable
+from domain.ports import Clock
+from infra.alerting.control import Control
+from infra.alerting.engine import AlertEngine, Picker, Publish
+from infra.alerting.feed import RemoteFeed
+from infra.alerting.leases import SHARDS, Changes, ShardLeases, shard_of
+from infra.bus import EventBus
+
+__all__ = ["AlertCluster"]
+
+logger = logging.getLogger("vigil.alerting")
+
+
+class AlertCluster:
+    """Implements the domain's AlertEngine port; `start` before use, `close` at the end."""
+
+    def __init__(
+        self,
+        engine: AlertEngine,
+        leases: ShardLeases,
+        bus: EventBus,
+        clock: Clock,
+        *,
+        rpc_timeout: float = 3.0,
+    ) -> None:
+        self.engine = engine
+        self.leases = leases
+        self._clock = clock
+        owner = leases.owner
+        self._feed = RemoteFeed(bus, owner, engine.on_points, engine.refill)
+        self._control = Control(bus, owner, self._serve, timeout=rpc_timeout)
+        self._rounds: asyncio.Task[None] | None = None
+        self._moving = asyncio.Lock()  # one round or request changes ownership at a time
+        self._closed = False
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    async def start(self, publish: Publish) -> None:
+        """Take a share of the shards, start their alerts, then follow the bus."""
+        try:
+            await self.leases.round(self._clock.now_us())
+        except Exception:
+            logger.exception("taking alert shards failed; retrying every renewal round")
+        await self.engine.start(publish, wanted=self._held)
+        await self._control.start()
+        await self._feed.follow(self.engine.projects)
+        self._rounds = asyncio.create_task(self._renew())
+        logger.info(
+            "alert shards %d of %d held by %s", len(self.leases.held), SHARDS, self.leases.owner
+        )
+
+    async def close(self, *, release: bool = True) -> None:
+        """Stop; `release=False` leaves the leases to expire, as a process that died would."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._rounds is not None:
+            self._rounds.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rounds
+        await self._feed.close()
+        await self._control.close()
+        await self.engine.close()
+        if release:
+            with contextlib.suppress(Exception):
+                await self.leases.leave()
+
+    async def rebalance(self) -> Changes:
+        """One lease round: renew, then take or give shards (run every third of a lease)."""
+        now = self._clock.now_us()
+        async with self._moving:
+            try:
+                changes = await self.leases.round(now)
+            except Exception:
+                logger.exception("renewing alert shard leases failed")
+                lost = self.leases.expire(now)
+                changes = Changes(lost=lost)
+            if changes.lost:
+                await self.engine.drop(_in(changes.lost), save=False)
+            if changes.released:
+                await self.engine.drop(_in(changes.released), save=True)
+                await self.leases.release(changes.released)
+            if changes.gained:
+                await self.engine.adopt(_in(changes.gained))
+            if self._feed.projects != self.engine.projects:
+                await self._feed.follow(self.engine.projects)
+                if changes.gained:  # points sent before the new channels were followed
+                    await self.engine.refill()
+        if changes:
+            logger.info(
+                "alert shards: +%d -%d, %d held",
+                len(changes.gained),
+                len(changes.released | changes.lost),
+                len(self.leases.held),
+            )
+        return changes
+
+    # -- the AlertEngine port ---------------------------------------------------------------
+
+    async def reload(self, alert: Alert) -> None:
+        if self.leases.owns(alert.id):
+            # Follow its project first: a point stored after the windows are filled
+            # arrives over the bus.
+            await self._feed.follow(self.engine.projects | {alert.project})
+            await self.engine.reload(alert)
+            return
+        try:  # answered once the owner evaluates it: a point sent next is evaluated
+            await self._control.call("reload", alert=alert.to_dict())
+        except Unavailable:  # no owner right now: the next one loads it from the store
+            logger.warning("alert %s changed while no process evaluated it", alert.id)
+
+    async def remove(self, alert: Alert, *, by: str, comment: str) -> list[Transition]:
+        if self.leases.owns(alert.id):
+            return await self.engine.remove(alert, by=by, comment=comment)
+        try:
+            answer = await self._control.call(
+                "remove", alert=alert.to_dict(), by=by, comment=comment
+            )
+        except Unavailable:  # no owner now: the next one will not load a disabled alert
+            logger.warning("alert %s removed while no process evaluated it", alert.id)
+            return []
+        return _transitions(answer)
+
+    async def acknowledge(
+        self,
+        alert: Alert,
+        key: InstanceKey | None,
+        *,
+        by: str,
+        comment: str,
+        until_us: int | None,
+    ) -> list[Transition]:
+        if self.leases.owns(alert.id):
+            return await self.engine.acknowledge(
+                alert, key, by=by, comment=comment, until_us=until_us
+            )
+        answer = await self._control.call(
+            "acknowledge",
+            alert=alert.to_dict(),
+            key=_key(key),
+            by=by,
+            comment=comment,
+            until_us=until_us,
+        )
+        return _transitions(answer)
+
+    async def resolve(
+        self, alert: Alert, key: InstanceKey | None, *, by: str, comment: str
+    ) -> list[Transition]:
+        if self.leases.owns(alert.id):
+            return await self.engine.resolve(alert, key, by=by, comment=comment)
+        answer = await self._control.call(
+            "resolve", alert=alert.to_dict(), key=_key(key), by=by, comment=comment
+        )
+        return _transitions(answer)
+
+    def instances(self, alert_id: str) -> list[InstanceState] | None:
+        return self.engine.instances(alert_id)
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _held(self, alert: Alert) -> bool:
+        return self.leases.owns(alert.id)
+
+    async def _serve(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """A request from another process: carried out if this one evaluates the alert."""
+        alert = Alert.from_dict(request["alert"])
+        op = request["op"]
+        if not self.leases.owns(alert.id):
+            return None
+        if op == "reload":  # as stored here: a deployment sharing the Redis server is ignored
+            stored = await self.engine.stored(alert.project, alert.id)
+            if stored is None or not stored.enabled:
+                return None
+            await self.reload(stored)
+            return {}
+        if alert.id not in self.engine:
+            return None  # not evaluated here (yet): no answer, the asker times out
+        by, comment = request["by"], request["comment"]
+        if op == "remove":
+            moved = await self.engine.remove(alert, by=by, comment=comment)
+        elif op == "acknowledge":
+            key = None if request["key"] is None else tuple(request["key"])
+            moved = await self.engine.acknowledge(
+                alert, key, by=by, comment=comment, until_us=request["until_us"]
+            )
+        elif op == "resolve":
+            key = None if request["key"] is None else tuple(request["key"])
+            moved = await self.engine.resolve(alert, key, by=by, comment=comment)
+        else:
+            return None
+        return {"transitions": [t.to_dict() for t in moved]}
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.leases.interval_us / 1_000_000)
+            try:
+                await self.rebalance()
+            except Exception:  # a failed round must not end the renewals
+                logger.exception("alert shard round failed")
+
+
+def _in(shards: frozenset[int]) -> Picker:
+    return lambda alert: shard_of(alert.id) in shards
+
+
+def _key(key: InstanceKey | None) -> list[str] | None:
+    return None if key is None else list(key)
+
+
+def _transitions(answer: dict[str, Any]) -> list[Transition]:
+    return [Transition.from_dict(t) for t in answer.get("transitions", ())]

@@ -1,0 +1,132 @@
+"""Requests to the process that evaluates an alert, over the event bus.
+
+A user's acknowledgement can reach any process, but only the one holding the alert's
+shard may move its instances. The process that got the command publishes a request on
+`alerting.control`; every process sees it, the owner carries it out and answers on the
+asker's own reply channel. No answer within the timeout (no process holds the shard right
+now, during a handover) is UNAVAILABLE: retry shortly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain.errors import BadUserInput, NotFound, Unavailable, VigilError
+from infra.bus import EventBus
+
+__all__ = ["CONTROL_CHANNEL", "Control", "Handler"]
+
+logger = logging.getLogger("vigil.alerting")
+
+CONTROL_CHANNEL = "alerting.control"
+RETRY_SECONDS = 1.0
+
+# A request's handler: its answer (sent back if the request wants one), or None when this
+# process does not evaluate the alert (the owner answers).
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+_ERRORS: dict[str, type[VigilError]] = {
+    cls.code: cls for cls in (BadUserInput, NotFound, Unavailable)
+}
+
+
+class Control:
+    def __init__(self, bus: EventBus, owner: str, handle: Handler, *, timeout: float) -> None:
+        self._bus = bus
+        self._owner = owner
+        self._handle = handle
+        self._timeout = timeout
+        self._reply_channel = f"alerting.reply.{owner}"
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        ready = [asyncio.Event(), asyncio.Event()]
+        self._tasks = [
+            asyncio.create_task(self._follow(CONTROL_CHANNEL, self._serve, ready[0])),
+            asyncio.create_task(self._follow(self._reply_channel, self._answered, ready[1])),
+        ]
+        with contextlib.suppress(TimeoutError):  # the bus is down: the loops keep trying
+            async with asyncio.timeout(self._timeout):
+                for event in ready:
+                    await event.wait()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def call(self, op: str, **payload: Any) -> dict[str, Any]:
+        """Ask the owner and wait for its answer; its error is raised here, as it was there."""
+        rid = uuid.uuid4().hex
+        answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = answer
+        try:
+            await self._send(op, payload, rid=rid, reply=self._reply_channel)
+            async with asyncio.timeout(self._timeout):
+                result = await answer
+        except TimeoutError:
+            raise Unavailable(
+                "the process evaluating this alert did not answer; retry shortly"
+            ) from None
+        finally:
+            self._waiting.pop(rid, None)
+        error = result.get("error")
+        if error:
+            raise _ERRORS.get(error["code"], VigilError)(error["message"])
+        return result
+
+    async def cast(self, op: str, **payload: Any) -> None:
+        """Tell the owner, without waiting for it."""
+        await self._send(op, payload, rid="", reply="")
+
+    async def _send(self, op: str, payload: dict[str, Any], *, rid: str, reply: str) -> None:
+        try:
+            message = {"op": op, "rid": rid, "reply": reply, "from": self._owner, **payload}
+            await self._bus.publish(CONTROL_CHANNEL, message)
+        except Exception as exc:  # BusUnavailable: the owner cannot be reached
+            raise Unavailable("the event bus is unavailable; retry shortly") from exc
+
+    async def _serve(self, message: dict[str, Any]) -> None:
+        if message.get("from") == self._owner:
+            return  # this process asked: it already knew it was not the owner
+        try:
+            answer = await self._handle(message)
+        except VigilError as exc:
+            answer = {"error": {"code": exc.code, "message": exc.message}}
+        except Exception:
+            logger.exception("alert control request %r failed", message.get("op"))
+            answer = {"error": {"code": "INTERNAL", "message": "the request failed"}}
+        if answer is not None and message.get("reply"):
+            with contextlib.suppress(Exception):  # the asker times out
+                await self._bus.publish(message["reply"], {"rid": message["rid"], **answer})
+
+    async def _answered(self, message: dict[str, Any]) -> None:
+        waiting = self._waiting.get(message.get("rid", ""))
+        if waiting is not None and not waiting.done():
+            waiting.set_result(message)
+
+    async def _follow(
+        self,
+        channel: str,
+        handle: Callable[[dict[str, Any]], Awaitable[None]],
+        ready: asyncio.Event,
+    ) -> None:
+        while True:
+            try:
+                async with self._bus.subscribe(channel) as messages:
+                    ready.set()
+                    async for message in messages:
+                        await handle(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("alert control channel %r interrupted; retrying", channel)
+            await asyncio.sleep(RETRY_SECONDS)

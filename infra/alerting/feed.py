@@ -1,0 +1,123 @@
+"""The points other processes ingest, for the alerts this process evaluates.
+
+A process evaluates the points it ingests itself in the ingest command (the fastest path).
+Points ingested by another process reach it over the event bus: every message published
+through `StampedPublisher` names the process it came from, and `RemoteFeed` follows the
+`metrics.<project>` channels of the projects whose alerts this process evaluates, skipping
+its own messages. When the bus reports a gap or a full buffer, points were missed: the
+feed asks for the windows to be refilled from the store, which holds every acknowledged
+point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain.events import MetricCollectedEvent
+from infra.bus import EventBus
+
+__all__ = ["ORIGIN", "RemoteFeed", "StampedPublisher"]
+
+logger = logging.getLogger("vigil.alerting")
+
+ORIGIN = "origin"  # the message key naming the publishing process
+QUEUE_BATCHES = 10_000  # buffered batches per project before the oldest is dropped
+RETRY_SECONDS = 1.0
+SUBSCRIBE_SECONDS = 2.0
+
+
+class StampedPublisher:
+    """The EventPublisher port over the bus, adding this process's name to every message."""
+
+    def __init__(self, bus: EventBus, origin: str) -> None:
+        self._bus = bus
+        self.origin = origin
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        message[ORIGIN] = self.origin  # a fresh dict built for this publish
+        await self._bus.publish(channel, message)
+
+
+class RemoteFeed:
+    """Follows one `metrics.<project>` channel per project named in `follow`."""
+
+    def __init__(
+        self,
+        bus: EventBus,
+        origin: str,
+        deliver: Callable[[MetricCollectedEvent], Awaitable[None]],
+        on_gap: Callable[[], Awaitable[None]],
+    ) -> None:
+        self._bus = bus
+        self._origin = origin
+        self._deliver = deliver
+        self._on_gap = on_gap
+        self._pumps: dict[str, asyncio.Task[None]] = {}
+
+    @property
+    def projects(self) -> frozenset[str]:
+        return frozenset(self._pumps)
+
+    async def follow(self, projects: frozenset[str]) -> None:
+        """Follow exactly these projects; returns once the new ones are subscribed (or
+        after `SUBSCRIBE_SECONDS` if the bus is down: they keep trying)."""
+        for project in self._pumps.keys() - projects:
+            self._pumps.pop(project).cancel()
+        started = []
+        for project in projects - self._pumps.keys():
+            subscribed = asyncio.Event()
+            self._pumps[project] = asyncio.create_task(self._pump(project, subscribed))
+            started.append(subscribed)
+        if started:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SUBSCRIBE_SECONDS):
+                    for subscribed in started:
+                        await subscribed.wait()
+
+    async def close(self) -> None:
+        pumps, self._pumps = list(self._pumps.values()), {}
+        for task in pumps:
+            task.cancel()
+        for task in pumps:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _pump(self, project: str, subscribed: asyncio.Event) -> None:
+        first = True
+        while True:
+            try:
+                await self._read(project, subscribed, refill=not first)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the bus is down: retry; the windows are refilled on return
+                logger.warning("alert feed of project %r interrupted; retrying", project)
+            first = False
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _read(self, project: str, subscribed: asyncio.Event, *, refill: bool) -> None:
+        async with self._bus.subscribe(f"metrics.{project}", queue_size=QUEUE_BATCHES) as sub:
+            subscribed.set()
+            if refill:  # subscribed again after a failure: what was missed is in the store
+                await self._on_gap()
+            seen = (sub.gaps, sub.dropped)
+            async for message in sub:
+                if (sub.gaps, sub.dropped) != seen:
+                    seen = (sub.gaps, sub.dropped)
+                    await self._on_gap()
+                if message.get(ORIGIN) == self._origin:
+                    continue
+                try:
+                    event = MetricCollectedEvent(
+                        project=project,
+                        series=message["series"],
+                        series_index=message["series_index"],
+                        timestamps_us=message["timestamps_us"],
+                        values=message["values"],
+                    )
+                except (KeyError, TypeError):
+                    continue  # not a batch of points
+                await self._deliver(event)
