@@ -42,9 +42,9 @@ async def coalesce(
             done, _ = await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
             if reader in done:
                 waiter.cancel()
-                reader.result()  # re-raise why the source ended
-                if buffer:
+                if buffer:  # what arrived before the source ended is delivered first
                     yield buffer[:]
+                reader.result()  # then re-raise why the source ended (a bus gap, say)
                 return
             delay = last_sent + tick - loop.time()
             if delay > 0:

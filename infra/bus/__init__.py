@@ -1,7 +1,7 @@
 """Event bus adapter: JSON messages over broadcaster, memory:// or redis://, bounded queues."""
 
 from infra.bus.bus import EventBus
-from infra.bus.errors import BusError, BusUnavailable, InvalidMessage
+from infra.bus.errors import BusError, BusGap, BusUnavailable, InvalidMessage
 from infra.bus.subscription import Subscription
 
-__all__ = ["BusError", "BusUnavailable", "EventBus", "InvalidMessage", "Subscription"]
+__all__ = ["BusError", "BusGap", "BusUnavailable", "EventBus", "InvalidMessage", "Subscription"]

@@ -94,11 +94,12 @@ class Fanout:
                 channel.task.cancel()
 
     def mark_gap(self) -> None:
-        """Count a backend outage, for the bus and for every current subscriber."""
+        """Count a backend outage, for the bus and for every current subscriber; the
+        subscribers that asked for it are ended with `BusGap` (`Inbox.gap`)."""
         self.totals.gaps += 1
         for channel in self._channels.values():
             for inbox in channel.inboxes:
-                inbox.gaps += 1
+                inbox.gap()
 
     async def close(self) -> None:
         """End every subscription and wait for the pumps to release their channels."""

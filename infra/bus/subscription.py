@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from infra.bus.codec import decode
-from infra.bus.errors import BusUnavailable
+from infra.bus.errors import BusGap, BusUnavailable
 
 if TYPE_CHECKING:
     from infra.bus.fanout import Fanout
@@ -35,6 +35,9 @@ class Inbox:
     so a slow consumer costs bounded memory and never holds up the fan-out. Messages are
     kept as JSON text and decoded when taken: a dropped message is never decoded, and each
     consumer gets its own dict.
+
+    With `ends_on_gap`, a backend outage closes the inbox with `BusGap` (see `Fanout.mark_gap`)
+    instead of only counting it.
     """
 
     __slots__ = (
@@ -45,6 +48,7 @@ class Inbox:
         "_waiter",
         "channel",
         "dropped",
+        "ends_on_gap",
         "gaps",
         "invalid",
     )
@@ -54,11 +58,12 @@ class Inbox:
         self.dropped = 0
         self.gaps = 0
         self.invalid = 0
+        self.ends_on_gap = False
         self._buffer: deque[str] = deque(maxlen=maxsize)
         self._totals = totals
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
-        self._error: str | None = None
+        self._error: BusUnavailable | None = None
 
     @property
     def closed(self) -> bool:
@@ -76,14 +81,21 @@ class Inbox:
         self._buffer.append(raw)  # a full deque discards its oldest item
         self._wake()
 
-    def close(self, error: str | None = None, *, discard: bool = False) -> None:
-        """End the stream after the buffered messages (all of them dropped if `discard`)."""
+    def close(self, error: str | BusUnavailable | None = None, *, discard: bool = False) -> None:
+        """End the stream after the buffered messages (all of them dropped if `discard`);
+        with an `error`, reading past them raises it (a text becomes `BusUnavailable`)."""
         if discard:
             self._buffer.clear()
         if not self._closed:
             self._closed = True
-            self._error = error
+            self._error = BusUnavailable(error) if isinstance(error, str) else error
             self._wake()
+
+    def gap(self) -> None:
+        """Count a backend outage; end the stream with `BusGap` if the consumer asked so."""
+        self.gaps += 1
+        if self.ends_on_gap:
+            self.close(BusGap("live events were interrupted: the event bus lost its backend"))
 
     async def get(self) -> dict[str, Any] | None:
         """Wait for the next message; None once the inbox is closed and empty."""
@@ -96,7 +108,7 @@ class Inbox:
                 self._totals.invalid += 1
             if self._closed:
                 if self._error is not None:
-                    raise BusUnavailable(self._error)
+                    raise self._error
                 return None
             self._waiter = asyncio.get_running_loop().create_future()
             try:
@@ -131,6 +143,12 @@ class Subscription:
     of the channel fails. `dropped` counts the messages this subscriber lost to its full
     buffer, `gaps` the backend outages it lived through (messages published during an
     outage are lost), and `invalid` the messages skipped because they were not JSON objects.
+
+    A backend outage ends the two forms differently. Inside `async with`, the subscription
+    lives on and counts the outage in `gaps`, which its holder can read. Iterated without
+    it (the `EventSubscriber` port's form, which has no `gaps` to read), the iteration
+    raises `BusGap` once the messages received before the outage are read: a consumer of
+    the port is never silently left with a stream that lost messages (ADR 0007).
     """
 
     __slots__ = ("_fanout", "_inbox", "_reading", "_state", "_stream", "channel")
@@ -221,6 +239,7 @@ class Subscription:
 async def _stream(fanout: Fanout, inbox: Inbox) -> AsyncGenerator[dict[str, Any], None]:
     # A plain function, not a method: the generator must not keep the Subscription alive,
     # so that dropping the Subscription finalises the generator, which unsubscribes.
+    inbox.ends_on_gap = True
     await fanout.attach(inbox)
     try:
         while (message := await inbox.get()) is not None:

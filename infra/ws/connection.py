@@ -2,7 +2,10 @@
 
 Close codes follow the protocol: 4400 bad message, 4401 unauthorised, 4403 forbidden,
 4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init;
-1009 for an oversized message and 1013 for a consumer too slow to keep up.
+1009 for an oversized message; 1013 (Try Again Later) for a consumer too slow to keep up, an
+identity provider that cannot be reached, and a live stream interrupted or refused because
+the event bus lost its backend (ADR 0007). 1013 always means: reconnect after a while, then
+catch up with a query; standard clients (graphql-ws) reconnect and resubscribe by themselves.
 """
 
 from __future__ import annotations
@@ -70,6 +73,12 @@ class _Operation:
     def send_complete(self) -> None:
         self.connection.enqueue(f'{self.prefix}"complete"}}')
         self.connection.forget(self.id)
+
+    def try_again_later(self, reason: str) -> None:
+        # The whole connection: a graphql-ws client resubscribes every operation it still
+        # holds after a retryable close, but gives up on one that received `error`.
+        self.connection.forget(self.id)
+        self.connection.close(1013, reason)
 
 
 class GraphQLWebSocket:

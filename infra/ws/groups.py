@@ -3,6 +3,11 @@ however many subscribers asked the same thing.
 
 DESIGN.md measured Strawberry at one execution per subscriber per event (~10k deliveries/s
 per core); a group runs the execution once and hands every member the same encoded text.
+
+A stream that ends because live events cannot be delivered for now (the event bus lost its
+backend: `BUS_GAP`, or cannot be reached: `UNAVAILABLE`) is not reported as an operation
+error: every member is asked to `try_again_later`, which closes its connection with 1013,
+so that standard clients reconnect and resubscribe by themselves (ADR 0007).
 """
 
 from __future__ import annotations
@@ -16,12 +21,18 @@ from typing import Any, Protocol
 import orjson
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
-__all__ = ["Member", "SubscriptionGroups", "encode_result"]
+__all__ = ["RETRY_LATER", "Member", "SubscriptionGroups", "encode_result"]
 
 logger = logging.getLogger("vigil.ws")
 
 ResultStream = AsyncGenerator[Any, None]
 StartStream = Callable[[], Awaitable[ResultStream]]
+
+# Error codes that end a live stream for a passing reason, with the close reason told.
+RETRY_LATER = {
+    "BUS_GAP": "Event bus interrupted; live events were lost. Reconnect, then query the gap",
+    "UNAVAILABLE": "Event bus unavailable; live events cannot be served now. Try again later",
+}
 
 
 class Member(Protocol):
@@ -31,6 +42,9 @@ class Member(Protocol):
         """Queue a `next` (payload: one result) or `error` (payload: a list of errors)."""
 
     def send_complete(self) -> None: ...
+
+    def try_again_later(self, reason: str) -> None:
+        """The stream cannot go on for now: the client should reconnect after a while."""
 
 
 def encode_result(result: ExecutionResult) -> str:
@@ -44,6 +58,17 @@ def encode_result(result: ExecutionResult) -> str:
 
 def encode_errors(result: ExecutionResult) -> str:
     return orjson.dumps([error.formatted for error in result.errors or ()]).decode()
+
+
+def retry_later_reason(result: ExecutionResult) -> str | None:
+    """Why a result ends the stream for now, if it is an error without data of that kind."""
+    if result.data is not None or not result.errors:
+        return None
+    for error in result.errors:
+        reason = RETRY_LATER.get((error.extensions or {}).get("code", ""))
+        if reason is not None:
+            return reason
+    return None
 
 
 @dataclass(eq=False)
@@ -101,6 +126,10 @@ class SubscriptionGroups:
                         self._finish(group, "error", encode_errors(result))
                         return
                     first = False
+                    reason = retry_later_reason(result)
+                    if reason is not None:
+                        self._retry_later(group, reason)
+                        return
                     payload = encode_result(result)
                     for member in tuple(group.members):
                         member.send_payload("next", payload)
@@ -117,6 +146,13 @@ class SubscriptionGroups:
                 '[{"message":"Internal error; it has been logged.",'
                 '"extensions":{"code":"INTERNAL"}}]',
             )
+
+    def _retry_later(self, group: _Group, reason: str) -> None:
+        members = tuple(group.members)
+        group.members.clear()
+        self._close(group)
+        for member in members:
+            member.try_again_later(reason)
 
     def _finish(self, group: _Group, kind: str | None, payload: str) -> None:
         """End the group: every member gets the error, or `complete` when the stream ended."""
