@@ -25,6 +25,7 @@ from infra.alerting import AlertCluster
 from infra.alerting.leases import SHARDS, shard_of
 from infra.config import Settings
 from infra.stores.duckdb import DuckDBDatabase
+from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real
 from tests.support import RunningVigil, WSClient, make_settings, serve, token, ws_client
 
 LEASE_SECONDS = 1.5
@@ -90,9 +91,18 @@ async def until(check: Any, timeout: float, what: str) -> float:
     return time.monotonic() - start
 
 
-@pytest.fixture
-async def cluster(tmp_path: Path) -> AsyncIterator[Cluster]:
-    database = await DuckDBDatabase.open(str(tmp_path / "shared.duckdb"))
+async def open_duckdb(tmp_path: Path) -> Any:
+    return await DuckDBDatabase.open(str(tmp_path / "shared.duckdb"))
+
+
+# The two apps share one store object: DuckDB, or MongoDB (emulated, and a real server
+# when VIGIL_TEST_MONGO_URL is set), whose leases are what several processes would share.
+@pytest.fixture(
+    params=[open_duckdb, open_mongo_emulated, open_mongo_real],
+    ids=["duckdb", "mongo-emulated", "mongo-real"],
+)
+async def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Cluster]:
+    database = await request.param(tmp_path)
     settings = make_settings(
         tmp_path,
         bus_url="redis://127.0.0.1:6379/0",
@@ -208,13 +218,12 @@ async def test_a_dead_instance_hands_its_alerts_over_within_a_lease(cluster: Clu
 
     await a.close(release=False)  # A dies: no release, its leases run out
     died = time.monotonic()
-    handover = await until(
-        lambda: len(b.leases.held) == SHARDS,
-        timeout=3 * LEASE_SECONDS,
-        what="B holds every shard",
-    )
+
+    def taken_over() -> bool:
+        return len(b.leases.held) == SHARDS and all(i in b.engine for i in orphans.values())
+
+    handover = await until(taken_over, timeout=3 * LEASE_SECONDS, what="B evaluates A's alerts")
     assert handover <= LEASE_SECONDS + b.leases.interval_us / 1e6 + 0.5
-    assert all(i in b.engine for i in orphans.values())
 
     async with ws_client(cluster.b.ws_url, cluster.auth) as ws:
         sub = await ws.subscribe(TRIGGERED, {"p": cluster.project})
