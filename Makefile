@@ -1,6 +1,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The dashboard viewer's libraries (web/package-lock.json), installed by npm ci.
+WEB_DEPS := web/node_modules/.package-lock.json
 
 .PHONY: serve test lint bench clean
 
@@ -10,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-serve: $(STAMP)
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+serve: $(STAMP) $(WEB_DEPS)
 	$(VENV)/bin/vigil serve
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_DEPS)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -12,6 +12,11 @@ from domain.alerting.handlers import (
     ALERT_QUERY_HANDLERS,
 )
 from domain.commands import Command, CreateMetricsCommand
+from domain.dashboards.handlers import (
+    DASHBOARD_COMMAND_HANDLERS,
+    DASHBOARD_EVENTS,
+    DASHBOARD_QUERY_HANDLERS,
+)
 from domain.dtos import (
     AuditEntry,
     ComponentHealthDto,
@@ -25,6 +30,12 @@ from domain.events import Event, MetricCollectedEvent
 from domain.ingest import decode_point_id, validate_points
 from domain.messagebus import CommandHandler, EventHandler, QueryHandler, Services
 from domain.metrics import Metric
+from domain.notifications.handlers import (
+    NOTIFICATION_ALERT_HANDLERS,
+    NOTIFICATION_COMMAND_HANDLERS,
+    NOTIFICATION_EVENTS,
+    NOTIFICATION_QUERY_HANDLERS,
+)
 from domain.queries import (
     GetAuditLogQuery,
     GetMetricNamesQuery,
@@ -166,6 +177,8 @@ def _limit(limit: int) -> int:
 COMMAND_HANDLERS: dict[type[Command], CommandHandler] = {
     CreateMetricsCommand: create_metrics,
     **ALERT_COMMAND_HANDLERS,
+    **DASHBOARD_COMMAND_HANDLERS,
+    **NOTIFICATION_COMMAND_HANDLERS,
 }
 QUERY_HANDLERS: dict[type[Query], QueryHandler] = {
     GetMetricsByIdQuery: get_metric,
@@ -177,8 +190,15 @@ QUERY_HANDLERS: dict[type[Query], QueryHandler] = {
     GetSystemHealthQuery: system_health,
     GetAuditLogQuery: audit_log,
     **ALERT_QUERY_HANDLERS,
+    **DASHBOARD_QUERY_HANDLERS,
+    **NOTIFICATION_QUERY_HANDLERS,
 }
 EVENT_HANDLERS: dict[type[Event], list[EventHandler]] = {
     MetricCollectedEvent: [publish_event],
     **{event: [publish_event] for event in ALERT_EVENTS},
+    **{event: [publish_event] for event in DASHBOARD_EVENTS},
+    **{event: [publish_event] for event in NOTIFICATION_EVENTS},
 }
+# The notification router hears alert events after they are published.
+for _event, _handlers in NOTIFICATION_ALERT_HANDLERS.items():
+    EVENT_HANDLERS.setdefault(_event, []).extend(_handlers)

@@ -9,10 +9,13 @@ from typing import Any
 
 from domain.alerting.ports import AlertEngine, AlertStore
 from domain.commands import Command
+from domain.dashboards.memory import MemoryDashboardStore
+from domain.dashboards.ports import DashboardStore
 from domain.dtos import AuditEntry
 from domain.errors import VigilError
 from domain.events import Event
 from domain.ingest import IngestLimits, SeriesCache
+from domain.notifications.services import NotificationServices
 from domain.ports import AuditStore, Clock, EventPublisher, HealthCheck, MetricStore
 from domain.queries import Query
 
@@ -36,6 +39,8 @@ class Services:
     health_checks: Sequence[HealthCheck] = ()
     version: str = "0"
     started_us: int = 0
+    dashboards: DashboardStore = field(default_factory=MemoryDashboardStore)
+    notifications: NotificationServices | None = None  # None: notifications are off
 
 
 CommandHandler = Callable[[Any, Services, list[Event]], Awaitable[Any]]

@@ -22,6 +22,7 @@ from domain.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
 from infra.config import Settings
+from infra.dashboards import viewer_routes
 from infra.http import BodyLimit, RequestObserver
 from infra.selfmon import SelfMonitor
 from infra.ws import GraphQLWebSocket
@@ -153,6 +154,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql_ws),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            *viewer_routes(settings.web_dir or None),
         ],
         middleware=[
             Middleware(RequestObserver, observe=monitor.observe_request),

@@ -17,11 +17,13 @@ import strawberry
 
 from domain.access import Principal
 from domain.alerting import AlertStore
+from domain.dashboards import DashboardStore
 from domain.errors import Unauthenticated, VigilError
 from domain.events import MetricCollectedEvent
 from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from domain.ingest import IngestLimits
 from domain.messagebus import EventHandler, MessageBus, Services
+from domain.notifications import NotificationStore
 from domain.ports import AuditStore, Clock, MetricStore
 from infra.alerting import AlertCluster, AlertEngine, ShardLeases, StampedPublisher
 from infra.auth import (
@@ -34,6 +36,9 @@ from infra.auth import (
 from infra.bus import EventBus
 from infra.clock import SystemClock
 from infra.config import AuthMode, Settings
+from infra.dashboards import install_builtin_dashboards
+from infra.notify.wiring import Notifications
+from infra.notify.worker import RetryPolicy
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
@@ -71,6 +76,12 @@ class StoreDatabase(Protocol):
 
     @property
     def alerts(self) -> AlertStore: ...
+
+    @property
+    def notifications(self) -> NotificationStore: ...
+
+    @property
+    def dashboards(self) -> DashboardStore: ...
 
     async def close(self) -> None: ...
 
@@ -114,6 +125,21 @@ def _alerting(
     ttl_us = int(settings.alert_lease_seconds * 1_000_000)
     leases = ShardLeases(store, settings.instance_name, ttl_us=ttl_us)
     return AlertCluster(engine, leases, events, clock)
+
+
+def _notifications(settings: Settings, store: NotificationStore) -> Notifications:
+    retry = RetryPolicy(
+        max_attempts=settings.notify_max_attempts,
+        base_seconds=settings.notify_retry_base_seconds,
+        max_seconds=settings.notify_retry_max_seconds,
+    )
+    return Notifications(
+        store,
+        allow_loopback=settings.notify_allow_loopback,
+        tick_seconds=settings.notify_tick_seconds,
+        timeout_seconds=settings.notify_timeout_seconds,
+        retry=retry,
+    )
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
@@ -183,6 +209,7 @@ class Vigil:
             )
             alerting = _alerting(settings, engine, database.alerts, events, clock)
             publisher = StampedPublisher(events, origin=settings.instance_name)
+            notifications = _notifications(settings, database.notifications)
             services = Services(
                 metrics=database.metrics,
                 audit=database.audit,
@@ -197,7 +224,10 @@ class Vigil:
                 health_checks=(_Check("store", database.metrics), _Check("event_bus", events)),
                 version=vigil_version(),
                 started_us=clock.now_us(),
+                notifications=notifications.services,
+                dashboards=database.dashboards,
             )
+            await install_builtin_dashboards(services)
 
             async def count_points(event: MetricCollectedEvent, _: Services) -> None:
                 monitor.observe_points(len(event.values))
@@ -214,6 +244,8 @@ class Vigil:
             )
             await alerting.start(publish=bus.publish)
             stack.push_async_callback(alerting.close)  # before the store closes
+            await notifications.start(bus.publish)
+            stack.push_async_callback(notifications.close)
             schema = build_schema(
                 ApiLimits(
                     max_depth=settings.max_query_depth,

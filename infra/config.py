@@ -55,7 +55,15 @@ class Settings:
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
     alert_tick_seconds: float = 10.0  # how often time-based alert rules advance
     alert_lease_seconds: float = 15.0  # with a redis:// bus: shard lease; renewed every third
+    web_dir: str = ""  # the dashboard viewer's files; empty: the repository's web/
     instance: str = ""  # this process's unique name among instances; empty: hostname:port
+    # Notifications (docs/notifications.md)
+    notify_tick_seconds: float = 1.0  # how often groups, escalations and retries advance
+    notify_timeout_seconds: float = 10.0  # one webhook or SMTP attempt
+    notify_max_attempts: int = 8  # then a delivery is dead
+    notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
+    notify_retry_max_seconds: float = 3_600.0
+    notify_allow_loopback: bool = False  # development only: lets tests use local receivers
 
     @property
     def production(self) -> bool:
@@ -75,6 +83,8 @@ class Settings:
             if raw is None:
                 continue
             convert: Any = type(f.default)  # int, float, str or one of the StrEnums
+            if convert is bool:
+                convert = boolean
             try:
                 values[f.name] = convert(raw)
             except ValueError:
@@ -96,6 +106,12 @@ class Settings:
             )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
+        if self.production and self.notify_allow_loopback:
+            raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
+        notify = ("tick_seconds", "timeout_seconds", "max_attempts", "retry_base_seconds")
+        for name in (f"notify_{n}" for n in notify):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
         positive = (
             "port",
             "max_body_bytes",
@@ -107,3 +123,13 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+
+
+def boolean(raw: str) -> bool:
+    """true/false, 1/0, yes/no, on/off (any case)."""
+    text = raw.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(raw)

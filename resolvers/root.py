@@ -22,8 +22,10 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import alerts as alert_ops
-from resolvers import alerts_live, live, system
+from resolvers import alerts_live, dashboards_live, live, notifications_live, system
+from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
+from resolvers import notifications as notification_ops
 from schema.errors import ErrorCodes
 from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
 from schema.scalars import SCALAR_MAP
@@ -51,6 +53,27 @@ class Query:
         resolver=alert_ops.alert_templates, permission_classes=[IsAuthenticated]
     )
     preview_alert = strawberry.field(resolver=alert_ops.preview_alert, permission_classes=[CanRead])
+    dashboard = strawberry.field(resolver=dashboard_ops.dashboard, permission_classes=[CanRead])
+    dashboards = strawberry.field(resolver=dashboard_ops.dashboards, permission_classes=[CanRead])
+    export_dashboard = strawberry.field(
+        resolver=dashboard_ops.export_dashboard, permission_classes=[CanRead]
+    )
+    notification = strawberry.field(
+        resolver=notification_ops.notification, permission_classes=[CanAdminister]
+    )
+    notifications = strawberry.field(
+        resolver=notification_ops.notifications, permission_classes=[CanAdminister]
+    )
+    notification_policy = strawberry.field(
+        resolver=notification_ops.notification_policy, permission_classes=[CanAdminister]
+    )
+    notification_deliveries = strawberry.field(
+        resolver=notification_ops.notification_deliveries, permission_classes=[CanAdminister]
+    )
+    notification_delivery = strawberry.field(
+        resolver=notification_ops.notification_delivery, permission_classes=[CanAdminister]
+    )
+    silences = strawberry.field(resolver=notification_ops.silences, permission_classes=[CanRead])
 
 
 @strawberry.type
@@ -79,6 +102,40 @@ class Mutation:
     resolve_alert = strawberry.mutation(
         resolver=alert_ops.resolve_alert, permission_classes=[CanEdit]
     )
+    create_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.create_dashboard, permission_classes=[CanEdit]
+    )
+    update_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.update_dashboard, permission_classes=[CanEdit]
+    )
+    restore_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.restore_dashboard, permission_classes=[CanEdit]
+    )
+    duplicate_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.duplicate_dashboard, permission_classes=[CanEdit]
+    )
+    delete_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.delete_dashboard, permission_classes=[CanEdit]
+    )
+    import_dashboard = strawberry.mutation(
+        resolver=dashboard_ops.import_dashboard, permission_classes=[CanEdit]
+    )
+    configure_notification = strawberry.mutation(
+        resolver=notification_ops.configure_notification, permission_classes=[CanAdminister]
+    )
+    configure_notification_policy = strawberry.mutation(
+        resolver=notification_ops.configure_notification_policy,
+        permission_classes=[CanAdminister],
+    )
+    send_test_notification = strawberry.mutation(
+        resolver=notification_ops.send_test_notification, permission_classes=[CanAdminister]
+    )
+    create_silence = strawberry.mutation(
+        resolver=notification_ops.create_silence, permission_classes=[CanEdit]
+    )
+    expire_silence = strawberry.mutation(
+        resolver=notification_ops.expire_silence, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
@@ -97,6 +154,15 @@ class Subscription:
     )
     alert_acknowledged = strawberry.subscription(
         resolver=alerts_live.alert_acknowledged, permission_classes=[CanRead]
+    )
+    dashboard_updated = strawberry.subscription(
+        resolver=dashboards_live.dashboard_updated, permission_classes=[CanRead]
+    )
+    dashboard_created = strawberry.subscription(
+        resolver=dashboards_live.dashboard_created, permission_classes=[CanRead]
+    )
+    notification_sent = strawberry.subscription(
+        resolver=notifications_live.notification_sent, permission_classes=[CanAdminister]
     )
 
 

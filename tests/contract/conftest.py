@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import pytest
 
 from domain.alerting.ports import AlertStore
+from domain.dashboards.ports import DashboardStore
+from domain.notifications.ports import NotificationStore
 from domain.ports import AuditStore, MetricStore
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
@@ -87,3 +89,15 @@ def alerts(store_db: StoreDatabase) -> AlertStore:
     from tests.contract.alert_data import alerts_of
 
     return alerts_of(store_db)
+
+
+@pytest.fixture
+def dashboards(store_db: StoreDatabase) -> DashboardStore:
+    """The store's DashboardStore (the dashboard contract tests use only the port)."""
+    return cast(DashboardStore, store_db.dashboards)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def notifications(store_db: StoreDatabase) -> NotificationStore:
+    """The store's NotificationStore (the notification contract tests use only the port)."""
+    return cast(NotificationStore, store_db.notifications)  # type: ignore[attr-defined]

@@ -12,7 +12,9 @@ from domain.metrics import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
+from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.runner import Cursor, Runner
 from infra.stores.duckdb.schema import SCHEMA
 
@@ -32,6 +34,8 @@ class DuckDBDatabase:
         self.metrics = DuckDBMetricStore(runner, catalog)
         self.audit = DuckDBAuditStore(runner)
         self.alerts = DuckDBAlertStore(runner)
+        self.dashboards = DuckDBDashboardStore(runner)
+        self.notifications = DuckDBNotificationStore(runner)
         self._runner = runner
 
     @classmethod

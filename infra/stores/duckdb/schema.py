@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
+
 __all__ = ["SCHEMA"]
 
 SCHEMA = (
@@ -93,4 +95,26 @@ SCHEMA = (
         expires_at_us   BIGINT NOT NULL
     )
     """,
+    # Dashboards (infra/stores/duckdb/dashboards.py): the current document of each, and
+    # every saved version (history and restore), each the JSON text of Dashboard.to_dict().
+    """
+    CREATE TABLE IF NOT EXISTS dashboards (
+        project         VARCHAR NOT NULL,
+        id              VARCHAR NOT NULL,
+        created_at_us   BIGINT NOT NULL,
+        version         BIGINT NOT NULL,
+        doc             VARCHAR NOT NULL,
+        PRIMARY KEY (project, id)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS dashboard_versions (
+        project     VARCHAR NOT NULL,
+        id          VARCHAR NOT NULL,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL,
+        PRIMARY KEY (project, id, version)
+    )
+    """,
+    *NOTIFICATION_SCHEMA,  # infra/stores/duckdb/notifications.py
 )

@@ -11,8 +11,10 @@ from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalog import MongoCatalog
+from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.metrics import MongoMetricStore
+from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
 from infra.stores.mongo.schema import Database, ensure_schema
 
@@ -43,6 +45,8 @@ class MongoDatabase:
         self.metrics = MongoMetricStore(db, catalog, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
+        self.dashboards = MongoDashboardStore(db, options)
+        self.notifications = MongoNotificationStore(db, options)
         self._client = client
         self._closed = False
 

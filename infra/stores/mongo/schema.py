@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
+from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "ALERT_TRANSITIONS",
     "AUDIT",
     "COUNTERS",
+    "DASHBOARDS",
+    "DASHBOARD_VERSIONS",
     "KEYS",
     "LEASES",
     "POINTS",
@@ -46,6 +49,11 @@ ALERT_INSTANCES = "alert_instances"
 ALERT_TRANSITIONS = "alert_transitions"
 # {_id: lease name, owner, expires_at: microseconds}.
 LEASES = "leases"
+# Dashboards (infra/stores/mongo/dashboards.py): {_id: JSON text of [project, id], project,
+# id, created_at_us, version, doc: Dashboard.to_dict()}; each saved version likewise, its
+# _id [project, id, version].
+DASHBOARDS = "dashboards"
+DASHBOARD_VERSIONS = "dashboard_versions"
 
 _NAMESPACE_EXISTS = 48
 _INDEX_OPTIONS_CONFLICT = 85
@@ -67,9 +75,16 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("enabled", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
     ],
     ALERT_INSTANCES: [([("alert_id", ASCENDING)], {})],
+    DASHBOARDS: [
+        ([("project", ASCENDING), ("created_at_us", ASCENDING), ("id", ASCENDING)], {}),
+    ],
+    DASHBOARD_VERSIONS: [
+        ([("project", ASCENDING), ("id", ASCENDING), ("version", DESCENDING)], {}),
+    ],
     ALERT_TRANSITIONS: [
         ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
+    **NOTIFICATION_INDEXES,  # channels, silences, deliveries
 }
 
 

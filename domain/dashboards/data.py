@@ -1,0 +1,168 @@
+"""Widget data: each widget's query answered as the widget draws it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from domain.alerting.queries import GetAlertsListQuery
+from domain.alerting.reads import list_alerts
+from domain.dashboards.steps import auto_step, bucket_count, widget_pixels
+from domain.dashboards.variables import bind
+from domain.dashboards.views import LineData, TableRow, WidgetData
+from domain.dashboards.widgets import SECOND_US, SeriesQuery, Threshold, Widget, WidgetKind
+from domain.dtos import SeriesResult
+from domain.errors import BadUserInput, VigilError
+from domain.messagebus import Services
+from domain.queries import GetMetricSeriesQuery
+
+__all__ = ["MAX_ALERTS", "MAX_POINTS", "color_of", "rate_of", "widget_data"]
+
+MAX_POINTS = 11_000  # as metricSeries: a chart wider than this is not served in one query
+MAX_ALERTS = 100
+DEFAULT_COLOR = "green"
+
+
+async def widget_data(
+    services: Services,
+    project: str,
+    widget: Widget,
+    *,
+    start_us: int,
+    end_us: int,
+    values: Mapping[str, str],
+    width_px: int,
+) -> WidgetData:
+    """The widget's data; a widget that cannot be answered carries the reason instead."""
+    window = _Window(services, project, start_us, end_us, values)
+    pixels = widget_pixels(widget.layout.w, width_px)
+    try:
+        if widget.kind is WidgetKind.TIMESERIES:
+            return await _timeseries(window, widget, pixels)
+        if widget.kind in (WidgetKind.STAT, WidgetKind.GAUGE):
+            value = await window.single(widget.queries[0], pixels)
+            return WidgetData(widget.id, widget.kind, value=value, color=color_of(widget, value))
+        if widget.kind is WidgetKind.TABLE:
+            return WidgetData(
+                widget.id, widget.kind, rows=await window.rows(widget.queries[0], pixels)
+            )
+        if widget.kind is WidgetKind.ALERT_LIST:
+            query = GetAlertsListQuery(
+                project, widget.alert_state, widget.alert_severity, first=MAX_ALERTS
+            )
+            page = await list_alerts(query, services)
+            return WidgetData(widget.id, widget.kind, alerts=page.items)
+        return WidgetData(widget.id, widget.kind)
+    except VigilError as exc:
+        return WidgetData(widget.id, widget.kind, error=exc.message)
+
+
+def color_of(widget: Widget, value: float | None) -> str | None:
+    """The colour of the highest threshold at or below the value (the base one below all)."""
+    if value is None:
+        return None
+    thresholds: tuple[Threshold, ...] = widget.thresholds
+    color = next((t.color for t in thresholds if t.value is None), DEFAULT_COLOR)
+    for threshold in thresholds:
+        if threshold.value is not None and value >= threshold.value:
+            color = threshold.color
+    return color
+
+
+def rate_of(values: list[float | None], step_us: int) -> list[float | None]:
+    """Per-second increase between consecutive values; none after a counter reset."""
+    rates: list[float | None] = [None] * len(values)
+    previous: tuple[int, float] | None = None
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        if previous is not None and value >= previous[1]:
+            rates[i] = (value - previous[1]) / ((i - previous[0]) * step_us / SECOND_US)
+        previous = (i, value)
+    return rates
+
+
+async def _timeseries(window: _Window, widget: Widget, pixels: int) -> WidgetData:
+    """Every query on one time axis: the coarsest step a query sets, else fitted to width."""
+    steps = [q.step_us for q in widget.queries if q.step_us is not None]
+    step = max(steps) if steps else auto_step(window.start_us, window.end_us, pixels)
+    if bucket_count(window.start_us, window.end_us, step) > MAX_POINTS:
+        raise BadUserInput(f"the range / step gives more than {MAX_POINTS} points; widen the step")
+    timestamps: list[int] = []
+    lines: list[LineData] = []
+    for index, query in enumerate(widget.queries):
+        result = await window.series(query, step, query.group_by)
+        timestamps = result.timestamps_us
+        for series in result.series:
+            values = rate_of(series.values, step) if query.rate else series.values
+            lines.append(LineData(index, query.label, series.tags, values))
+    return WidgetData(widget.id, widget.kind, step, timestamps, lines)
+
+
+class _Window:
+    """The queries of one dashboard request: its range and variable values."""
+
+    def __init__(
+        self,
+        services: Services,
+        project: str,
+        start_us: int,
+        end_us: int,
+        values: Mapping[str, str],
+    ) -> None:
+        self.services = services
+        self.project = project
+        self.start_us = start_us
+        self.end_us = end_us
+        self.values = values
+
+    async def series(
+        self, query: SeriesQuery, step_us: int | None, group_by: tuple[str, ...] | None
+    ) -> SeriesResult:
+        return await self.services.metrics.aggregate(
+            GetMetricSeriesQuery(
+                project=self.project,
+                name=query.metric,
+                start_us=self.start_us,
+                end_us=self.end_us,
+                aggregation=query.aggregation,
+                step_us=step_us,
+                matchers=bind(query, self.values),
+                group_by=group_by,
+            )
+        )
+
+    async def single(self, query: SeriesQuery, pixels: int) -> float | None:
+        """One value over the whole range (every matching series together)."""
+        if query.rate:
+            lines = await self._rates(query, pixels, ())
+            return _latest(lines[0][1]) if lines else None
+        result = await self.series(query, None, ())
+        return _finite(result.series[0].values[0]) if result.series else None
+
+    async def rows(self, query: SeriesQuery, pixels: int) -> list[TableRow]:
+        """One row per series (or per group of `groupBy`), by tags."""
+        if query.rate:
+            found = [
+                TableRow(tags, _latest(rates))
+                for tags, rates in await self._rates(query, pixels, query.group_by)
+            ]
+        else:
+            result = await self.series(query, None, query.group_by)
+            found = [TableRow(s.tags, _finite(s.values[0])) for s in result.series]
+        return sorted(found, key=lambda row: sorted(row.tags.items()))
+
+    async def _rates(
+        self, query: SeriesQuery, pixels: int, group_by: tuple[str, ...] | None
+    ) -> list[tuple[dict[str, str], list[float | None]]]:
+        step = query.step_us or auto_step(self.start_us, self.end_us, pixels)
+        result = await self.series(query, step, group_by)
+        return [(s.tags, rate_of(s.values, step)) for s in result.series]
+
+
+def _latest(values: list[float | None]) -> float | None:
+    return next((_finite(v) for v in reversed(values) if v is not None), None)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

@@ -1,0 +1,50 @@
+"""Which widgets of a dashboard an event on the bus changes (for `dashboardUpdated`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.alerting.handlers import ALERT_EVENTS
+from domain.dashboards.dashboard import Dashboard
+from domain.dashboards.variables import bind
+from domain.dashboards.widgets import WidgetKind
+from domain.metrics import TagMatcher, matches_all
+
+__all__ = ["LiveView"]
+
+_ALERT_EVENTS = frozenset(event.__name__ for event in ALERT_EVENTS)
+
+
+class LiveView:
+    """A dashboard as one subscriber sees it (its variable values), answering which of its
+    widgets a bus message touches. Matchers are bound once, not per message."""
+
+    def __init__(self, dashboard: Dashboard, values: Mapping[str, str]) -> None:
+        self.dashboard = dashboard
+        self._queries: list[tuple[str, str, tuple[TagMatcher, ...]]] = [
+            (widget.id, query.metric, bind(query, values))
+            for widget in dashboard.spec.widgets
+            for query in widget.queries
+        ]
+        self._alert_widgets = frozenset(
+            w.id for w in dashboard.spec.widgets if w.kind is WidgetKind.ALERT_LIST
+        )
+
+    def touched(self, message: Mapping[str, Any]) -> frozenset[str]:
+        """The ids of the widgets whose data the message may change."""
+        kind = message.get("type")
+        if kind == "MetricCollectedEvent":
+            series = message.get("series") or ()
+            return frozenset(
+                widget_id
+                for widget_id, metric, matchers in self._queries
+                if any(s["name"] == metric and matches_all(matchers, s["tags"]) for s in series)
+            )
+        if kind in _ALERT_EVENTS:
+            return self._alert_widgets
+        return frozenset()
+
+    def concerns(self, message: Mapping[str, Any]) -> bool:
+        """Is the message a change of this dashboard (a new version, or its deletion)?"""
+        return message.get("dashboard_id") == self.dashboard.id

@@ -1,0 +1,79 @@
+"""Read models of dashboards (the RFC's DashboardDto is the Dashboard itself, plus these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.alerting.views import AlertDto
+from domain.dashboards.dashboard import Dashboard
+from domain.dashboards.widgets import WidgetKind
+
+__all__ = [
+    "DashboardData",
+    "DashboardDto",
+    "DashboardPage",
+    "LineData",
+    "TableRow",
+    "VariableState",
+    "WidgetData",
+]
+
+
+DashboardDto = Dashboard  # the RFC's name; a dashboard carries nothing a reader may not see
+
+
+@dataclass(frozen=True, slots=True)
+class LineData:
+    """One line of a chart: from query `query` of the widget, for the group `tags`."""
+
+    query: int
+    label: str
+    tags: dict[str, str]
+    values: list[float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    tags: dict[str, str]
+    value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class WidgetData:
+    """What one widget shows now; the fields of its kind are filled, `error` says why a
+    widget has nothing (the other widgets still have their data)."""
+
+    widget_id: str
+    kind: WidgetKind
+    step_us: int | None = None
+    timestamps_us: list[int] = field(default_factory=list)
+    lines: list[LineData] = field(default_factory=list)
+    value: float | None = None
+    color: str | None = None
+    rows: list[TableRow] = field(default_factory=list)
+    alerts: list[AlertDto] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableState:
+    """A variable's value in use and the values its tag has (the choices to offer)."""
+
+    name: str
+    value: str
+    options: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardData:
+    dashboard: Dashboard
+    start_us: int
+    end_us: int
+    variables: list[VariableState]
+    widgets: list[WidgetData]
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardPage:
+    items: list[Dashboard]
+    has_next_page: bool

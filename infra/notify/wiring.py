@@ -1,0 +1,59 @@
+"""Notifications assembled from the settings: the ports handlers see, and the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from domain.events import Event
+from domain.notifications import ChannelKind, Dispatcher, NotificationServices, NotificationStore
+from infra.notify.clock import AdjustableClock
+from infra.notify.guard import TargetGuard
+from infra.notify.http import HttpSender
+from infra.notify.mail import EmailSender
+from infra.notify.templates import JinjaRenderer
+from infra.notify.worker import DeliveryWorker, RetryPolicy
+
+__all__ = ["Notifications"]
+
+
+class Notifications:
+    """Build with the store, `start` once the message bus exists, `close` before the store."""
+
+    def __init__(
+        self,
+        store: NotificationStore,
+        *,
+        allow_loopback: bool = False,
+        tick_seconds: float = 1.0,
+        timeout_seconds: float = 10.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        clock = AdjustableClock()
+        guard = TargetGuard(allow_loopback=allow_loopback)
+        renderer = JinjaRenderer()
+        dispatcher = Dispatcher(store, renderer, clock)
+        self._http = HttpSender(guard, timeout=timeout_seconds)
+        mail = EmailSender(guard, timeout=timeout_seconds)
+        self.worker = DeliveryWorker(
+            store,
+            dispatcher,
+            {
+                ChannelKind.WEBHOOK: self._http,
+                ChannelKind.SLACK: self._http,
+                ChannelKind.EMAIL: mail,
+            },
+            clock,
+            retry=retry or RetryPolicy(),
+            tick_seconds=tick_seconds,
+            # Longer than any attempt can take: a live worker's claim never lapses under it.
+            claim_seconds=timeout_seconds * 2 + 5,
+        )
+        self.clock = clock
+        self.services = NotificationServices(store, renderer, guard, dispatcher, self.worker)
+
+    async def start(self, publish: Callable[[Event], Awaitable[None]]) -> None:
+        await self.worker.start(publish)
+
+    async def close(self) -> None:
+        await self.worker.close()
+        await self._http.aclose()

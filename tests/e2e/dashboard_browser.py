@@ -1,0 +1,136 @@
+"""Headless Chromium driven over the Chrome DevTools Protocol (plain websockets), for the
+dashboard viewer test. Debian's `chromium` package; no browser is downloaded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import shutil
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import orjson
+import websockets
+
+__all__ = ["CHROMIUM", "Page", "open_page"]
+
+CHROMIUM = next(
+    (
+        p
+        for p in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+        if p and Path(p).exists()
+    ),
+    None,
+)
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+)
+
+
+class Page:
+    """One tab: evaluate JavaScript in it and wait for conditions."""
+
+    def __init__(self, connection: websockets.ClientConnection) -> None:
+        self._connection = connection
+        self._ids = itertools.count(1)
+        self.errors: list[str] = []  # uncaught exceptions and console errors of the page
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        call_id = next(self._ids)
+        request = {"id": call_id, "method": method, "params": params}
+        await self._connection.send(orjson.dumps(request).decode())  # CDP takes text frames
+        while True:
+            message = orjson.loads(await asyncio.wait_for(self._connection.recv(), 10))
+            if message.get("id") == call_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message["result"]
+                return result
+            self._note(message)
+
+    async def evaluate(self, expression: str) -> Any:
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    async def wait_for(self, expression: str, timeout: float = 15.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = await self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                status = await self.evaluate("window.vigilViewer && window.vigilViewer.status")
+                text = await self.evaluate("document.body.innerText")
+                raise AssertionError(
+                    f"timed out waiting for {expression}; status {status!r}; errors "
+                    f"{self.errors}; page text: {str(text)[:800]}"
+                )
+            await asyncio.sleep(0.1)
+
+    def _note(self, message: dict[str, Any]) -> None:
+        method, params = message.get("method"), message.get("params", {})
+        if method == "Runtime.exceptionThrown":
+            self.errors.append(str(params.get("exceptionDetails", {}).get("exception", {})))
+        elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
+            self.errors.append(str(params.get("args")))
+
+
+@contextlib.asynccontextmanager
+async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
+    """Start Chromium with a fresh profile, open `url` in a tab, and stop it afterwards."""
+    process, log = await asyncio.to_thread(_start, profile)
+    try:
+        port = await _devtools_port(profile, process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            tab = (await http.put("/json/new?about:blank")).json()
+        async with websockets.connect(tab["webSocketDebuggerUrl"], max_size=2**24) as connection:
+            page = Page(connection)
+            await page.call("Runtime.enable")
+            await page.call("Page.navigate", url=url)  # with its #fragment, unlike /json/new
+            yield page
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.close()
+
+
+def _start(profile: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+    assert CHROMIUM is not None
+    profile.mkdir(parents=True, exist_ok=True)
+    log = (profile.parent / "chromium.log").open("wb")  # a file: a full pipe would block it
+    command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"]
+    return subprocess.Popen(command, stdout=log, stderr=log), log
+
+
+async def _devtools_port(profile: Path, process: subprocess.Popen[bytes]) -> int:
+    """Chromium writes the port it chose into DevToolsActivePort in the profile."""
+    marker = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with {process.returncode}")
+        if marker.exists():
+            first = marker.read_text().splitlines()[:1]
+            if first and first[0].isdigit():
+                return int(first[0])
+        await asyncio.sleep(0.1)
+    raise RuntimeError("chromium did not open its DevTools port")
