@@ -3,8 +3,10 @@
 Each alert is evaluated by exactly one process at a time: the holder of its shard lease
 (`ShardLeases`). This process's `AlertEngine` evaluates the alerts of the shards it holds;
 `RemoteFeed` brings it the points ingested elsewhere; `Control` sends a user's move of an
-alert evaluated elsewhere to its owner. A process that stops cleanly releases its shards
-at once; one that dies hands them over when its leases expire, within
+alert evaluated elsewhere to its owner, which makes the move and publishes its events
+(so the owner's notification router hears them); the port methods then return no
+transitions, and the asker publishes nothing. A process that stops cleanly releases its
+shards at once; one that dies hands them over when its leases expire, within
 `lease_seconds` plus one renewal round.
 """
 
@@ -15,8 +17,9 @@ import contextlib
 import logging
 from typing import Any
 
-from domain.alerting import Alert, InstanceKey, InstanceState, Transition
+from domain.alerting import Alert, InstanceKey, InstanceState, Transition, events_for
 from domain.errors import Unavailable
+from domain.events import Event
 from domain.ports import Clock
 from infra.alerting.control import Control
 from infra.alerting.engine import AlertEngine, Picker, Publish
@@ -48,6 +51,7 @@ class AlertCluster:
         self._feed = RemoteFeed(bus, owner, engine.on_points, engine.refill)
         self._control = Control(bus, owner, self._serve, timeout=rpc_timeout)
         self._rounds: asyncio.Task[None] | None = None
+        self._publish: Publish = _nowhere
         self._moving = asyncio.Lock()  # one round or request changes ownership at a time
         self._closed = False
 
@@ -55,6 +59,7 @@ class AlertCluster:
 
     async def start(self, publish: Publish) -> None:
         """Take a share of the shards, start their alerts, then follow the bus."""
+        self._publish = publish
         try:
             await self.leases.round(self._clock.now_us())
         except Exception:
@@ -131,13 +136,10 @@ class AlertCluster:
         if self.leases.owns(alert.id):
             return await self.engine.remove(alert, by=by, comment=comment)
         try:
-            answer = await self._control.call(
-                "remove", alert=alert.to_dict(), by=by, comment=comment
-            )
+            await self._control.call("remove", alert=alert.to_dict(), by=by, comment=comment)
         except Unavailable:  # no owner now: the next one will not load a disabled alert
             logger.warning("alert %s removed while no process evaluated it", alert.id)
-            return []
-        return _transitions(answer)
+        return []
 
     async def acknowledge(
         self,
@@ -152,7 +154,7 @@ class AlertCluster:
             return await self.engine.acknowledge(
                 alert, key, by=by, comment=comment, until_us=until_us
             )
-        answer = await self._control.call(
+        await self._control.call(
             "acknowledge",
             alert=alert.to_dict(),
             key=_key(key),
@@ -160,17 +162,17 @@ class AlertCluster:
             comment=comment,
             until_us=until_us,
         )
-        return _transitions(answer)
+        return []
 
     async def resolve(
         self, alert: Alert, key: InstanceKey | None, *, by: str, comment: str
     ) -> list[Transition]:
         if self.leases.owns(alert.id):
             return await self.engine.resolve(alert, key, by=by, comment=comment)
-        answer = await self._control.call(
+        await self._control.call(
             "resolve", alert=alert.to_dict(), key=_key(key), by=by, comment=comment
         )
-        return _transitions(answer)
+        return []
 
     def instances(self, alert_id: str) -> list[InstanceState] | None:
         return self.engine.instances(alert_id)
@@ -207,7 +209,13 @@ class AlertCluster:
             moved = await self.engine.resolve(alert, key, by=by, comment=comment)
         else:
             return None
-        return {"transitions": [t.to_dict() for t in moved]}
+        # Published here, so this process's notification router (which holds the alert's
+        # groups and escalations) hears them; the asker publishes nothing.
+        options = {"ack_until_us": request["until_us"]} if op == "acknowledge" else {}
+        for transition in moved:
+            for event in events_for(alert.project, alert.id, alert.rule, transition, **options):
+                await self._publish(event)
+        return {"moved": len(moved)}
 
     async def _renew(self) -> None:
         while True:
@@ -226,5 +234,5 @@ def _key(key: InstanceKey | None) -> list[str] | None:
     return None if key is None else list(key)
 
 
-def _transitions(answer: dict[str, Any]) -> list[Transition]:
-    return [Transition.from_dict(t) for t in answer.get("transitions", ())]
+async def _nowhere(event: Event) -> None:
+    """Publish before `start`: nothing is evaluated yet, so nothing is published."""

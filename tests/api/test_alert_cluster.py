@@ -40,6 +40,7 @@ ACK = """mutation($p: String!, $id: ID!) {
   acknowledgeAlert(project: $p, alertId: $id, comment: "mine") { state } }"""
 RESOLVE = """mutation($p: String!, $id: ID!) {
   resolveAlert(project: $p, alertId: $id, comment: "fixed") { state } }"""
+MOVES = """subscription($p: String!) { alertAcknowledged(project: $p) { alertId by comment } }"""
 TRIGGERED = """subscription($p: String!) { alertTriggered(project: $p) { alertId tags } }"""
 
 
@@ -197,10 +198,18 @@ async def test_a_move_sent_to_the_other_instance_is_made_by_the_owner(cluster: C
     await until(fired, timeout=5, what="the owner fires")
     assert cluster_of(other).instances(alert_id) is None  # not evaluated there
 
-    acked = await other.ok(ACK, {"p": cluster.project, "id": alert_id}, auth=cluster.auth)
-    assert acked["acknowledgeAlert"]["state"] == "ACKNOWLEDGED"
-    resolved = await other.ok(RESOLVE, {"p": cluster.project, "id": alert_id}, auth=cluster.auth)
-    assert resolved["resolveAlert"]["state"] == "RESOLVED"
+    async with ws_client(other.ws_url, cluster.auth) as ws:
+        sub = await ws.subscribe(MOVES, {"p": cluster.project})
+        args = {"p": cluster.project, "id": alert_id}
+        acked = await other.ok(ACK, args, auth=cluster.auth)
+        assert acked["acknowledgeAlert"]["state"] == "ACKNOWLEDGED"
+        # The owner publishes the move's event (its notification router hears it), once.
+        event = (await ws.next_for(sub))["payload"]["data"]["alertAcknowledged"]
+        assert (event["alertId"], event["by"], event["comment"]) == (alert_id, "alice", "mine")
+        with pytest.raises(TimeoutError):
+            await ws.next_for(sub, timeout=0.5)
+        resolved = await other.ok(RESOLVE, args, auth=cluster.auth)
+        assert resolved["resolveAlert"]["state"] == "RESOLVED"
 
     alert = await cluster.get(owner, alert_id)
     assert [h["to"] for h in alert["history"]] == ["RESOLVED", "ACKNOWLEDGED", "FIRING"]
