@@ -53,7 +53,8 @@ SYSTEM_DOCUMENT: dict[str, Any] = {
             "kind": "stat",
             "title": "Websockets",
             "layout": _at(12, 0, 6, 4),
-            "queries": [_query("vigil.ws.connections", "sum")],
+            # The latest report (a sum would add every report of the range together).
+            "queries": [_query("vigil.ws.connections")],
         },
         {
             "kind": "gauge",

@@ -24,6 +24,8 @@ ASSETS = {
     "viewer.js": ("viewer/viewer.js", "text/javascript"),
     "viewer.css": ("viewer/viewer.css", "text/css"),
     "widgets.js": ("viewer/widgets.js", "text/javascript"),
+    "charts.js": ("viewer/charts.js", "text/javascript"),
+    "units.js": ("viewer/units.js", "text/javascript"),
     "uPlot.iife.min.js": ("node_modules/uplot/dist/uPlot.iife.min.js", "text/javascript"),
     "uPlot.min.css": ("node_modules/uplot/dist/uPlot.min.css", "text/css"),
     "markdown-it.min.js": ("node_modules/markdown-it/dist/markdown-it.min.js", "text/javascript"),

@@ -62,8 +62,32 @@ DOCUMENT: dict[str, Any] = {
             "layout": {"x": 16, "y": 4, "w": 8, "h": 4},
             "text": "**Runbook** <script>window.injected = 1</script>",
         },
+        {
+            "id": "idle",
+            "kind": "STAT",
+            "title": "A host that never reported",
+            "layout": {"x": 0, "y": 8, "w": 8, "h": 3},
+            "queries": [
+                {"metric": "cpu", "aggregation": "MAX", "matchers": [{"key": "host", "value": "x"}]}
+            ],
+        },
+        {
+            "id": "fine",
+            "kind": "TIMESERIES",
+            "title": "Too fine a step",
+            "layout": {"x": 8, "y": 8, "w": 8, "h": 3},
+            "queries": [{"metric": "cpu", "aggregation": "AVG", "step": 0.1}],
+        },
     ],
 }
+# Each chart as wide as its widget's body, and no widget with content beyond its box.
+CHART_FITS = """Object.entries(vigilViewer.charts).every(([id, chart]) => {
+  const widget = document.querySelector(`[data-widget="${id}"]`);
+  return chart.root.querySelector('canvas').clientWidth >= 0.9 * widget.clientWidth
+    && chart.root.offsetHeight <= widget.querySelector('.body').clientHeight;
+})"""
+NO_OVERFLOW = """Array.from(document.querySelectorAll('.widget .body')).every(
+  (body) => body.scrollHeight <= body.clientHeight && body.scrollWidth <= body.clientWidth)"""
 
 
 def graphql(vigil: VigilProcess, auth: str, query: str, variables: dict[str, Any]) -> Any:
@@ -90,6 +114,8 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
     page_url = f"{vigil.url}/dashboards/{dashboard_id}?project=demo#token={viewer}"
 
     async with open_page(page_url, tmp_path / "profile") as page:
+        metrics = {"height": 900, "deviceScaleFactor": 1, "mobile": False}
+        await page.call("Emulation.setDeviceMetricsOverride", width=1400, **metrics)
         await page.wait_for("window.vigilViewer && window.vigilViewer.status === 'live'")
         assert await page.evaluate("document.title") == "Browser test · Vigil"
         assert await page.evaluate("location.hash") == ""  # the token left the address bar
@@ -97,7 +123,18 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
         drawn = await page.evaluate("Array.from(vigilViewer.charts.cpu.data[1])")
         assert 42.0 in drawn
         peak = await page.evaluate("document.querySelector('[data-widget=peak] .stat').textContent")
-        assert peak == "42.0 %"
+        assert peak == "42 %"
+        assert await page.evaluate(CHART_FITS)
+        assert await page.evaluate(NO_OVERFLOW)
+        idle = "document.querySelector('[data-widget=idle] .body').textContent"
+        assert await page.evaluate(idle) == "No data"
+        fine = "document.querySelector('[data-widget=fine] .error').textContent"
+        assert "11000 points" in await page.evaluate(fine)
+        width = "document.querySelector('[data-widget=cpu] canvas').clientWidth"
+        wide = await page.evaluate(width)
+        await page.call("Emulation.setDeviceMetricsOverride", width=900, **metrics)
+        await page.wait_for(f"{width} < {wide} * 0.8 && {CHART_FITS}")  # follows the window
+        assert await page.evaluate(NO_OVERFLOW)
         notes = "document.querySelector('[data-widget=notes] .body')"
         assert await page.evaluate(f"{notes}.querySelector('strong').textContent") == "Runbook"
         assert await page.evaluate(f"{notes}.querySelector('script')") is None

@@ -65,10 +65,12 @@
     $("description").textContent = dashboard.description;
     const grid = $("grid");
     grid.textContent = "";
-    Object.values(state.views).forEach((view) => view.chart && view.chart.destroy());
+    Object.values(state.views).forEach((view) => window.vigilCharts.destroy(view));
     state.views = {};
     state.charts = {};
-    dashboard.widgets.forEach((widget) => {
+    // In reading order, which is the order of the single column of a narrow window.
+    const byPlace = (a, b) => a.layout.y - b.layout.y || a.layout.x - b.layout.x;
+    dashboard.widgets.slice().sort(byPlace).forEach((widget) => {
       state.views[widget.id] = window.vigilWidgets.makeView(grid, widget);
     });
     renderControls(dashboard.data.variables);
@@ -102,14 +104,13 @@
   }
 
   function apply(widgets) {
-    const byId = {};
-    (state.dashboard ? state.dashboard.widgets : []).forEach((w) => (byId[w.id] = w));
     widgets.forEach((data) => {
       const view = state.views[data.widgetId];
       if (!view) return;
       state.data[data.widgetId] = data;
       view.draw(data);
       if (view.chart) state.charts[data.widgetId] = view.chart;
+      else delete state.charts[data.widgetId];
     });
   }
 

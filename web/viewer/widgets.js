@@ -1,8 +1,10 @@
-// Drawing of each widget kind: charts by uPlot, Markdown by markdown-it (raw HTML off, so
-// a text widget cannot inject markup or scripts), everything else as plain DOM text.
+// Drawing of each widget kind: charts by uPlot (charts.js), Markdown by markdown-it (raw
+// HTML off, so a text widget cannot inject markup or scripts), everything else as plain DOM
+// text. A widget without data says so; a widget that fails shows its error, alone.
 (function () {
   "use strict";
-  const PALETTE = ["#3274d9", "#e0752d", "#37872d", "#c4162a", "#8f3bb8", "#1f9e9e", "#a16800"];
+  const { formatValue } = window.vigilUnits;
+  const charts = window.vigilCharts;
   const markdown = window.markdownit({ html: false, linkify: false, typographer: false });
 
   function el(tag, className, text) {
@@ -12,103 +14,102 @@
     return node;
   }
 
-  function formatted(value, unit) {
-    if (value === null || value === undefined) return "–";
-    const abs = Math.abs(value);
-    const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
-    return value.toFixed(digits) + (unit ? " " + unit : "");
-  }
-
-  function lineLabel(widget, line) {
-    const tags = Object.entries(line.tags || {}).map(([k, v]) => k + "=" + v).join(", ");
-    const query = widget.queries[line.query] || {};
-    return [line.label || query.label, tags].filter(Boolean).join(" ") || "value";
-  }
-
-  function chartData(data) {
-    return [data.timestamps.map((t) => t / 1000), ...data.series.map((line) => line.values)];
-  }
-
-  function chartSize(body) {
-    return { width: Math.max(body.clientWidth, 50), height: Math.max(body.clientHeight - 30, 40) };
+  function showEmpty(view, text) {
+    view.body.textContent = "";
+    view.body.appendChild(el("p", "empty", text || "No data"));
   }
 
   function drawChart(view, widget, data) {
-    const existing = view.chart;
-    if (existing && existing.series.length === data.series.length + 1) {
-      existing.setData(chartData(data));
-      return existing;
-    }
-    if (existing) existing.destroy();
-    view.body.textContent = "";
-    const series = [{}].concat(
-      data.series.map((line, i) => ({
-        label: lineLabel(widget, line),
-        stroke: PALETTE[i % PALETTE.length],
-        width: 1.5,
-        spanGaps: true,
-      }))
-    );
-    const options = {
-      ...chartSize(view.body),
-      series: series,
-      scales: { x: { time: true } },
-      axes: [{}, { values: (u, ticks) => ticks.map((t) => formatted(t, widget.unit)) }],
-    };
-    view.chart = new window.uPlot(options, chartData(data), view.body);
-    return view.chart;
+    charts.drawChart(view, widget, data, showEmpty);
+  }
+
+  // A big value, its unit smaller; the font follows the box and the length of the text.
+  function bigValue(text, color) {
+    const space = text.indexOf(" ");
+    const number = space < 0 ? text : text.slice(0, space);
+    const unit = space < 0 ? "" : text.slice(space);
+    const node = el("div", "stat");
+    node.append(el("span", "", number), el("span", "unit", unit));
+    node.style.setProperty("--chars", String(number.length + 0.55 * unit.length));
+    if (color) node.style.color = color;
+    return node;
   }
 
   function drawStat(view, widget, data) {
+    if (data.value === null || data.value === undefined) return showEmpty(view);
     view.body.textContent = "";
-    const value = el("div", "stat", formatted(data.value, widget.unit));
-    if (data.color) value.style.color = data.color;
-    view.body.appendChild(value);
+    view.body.appendChild(bigValue(formatValue(data.value, widget.unit), data.color));
   }
 
   function drawGauge(view, widget, data) {
+    if (data.value === null || data.value === undefined) return showEmpty(view);
     view.body.textContent = "";
-    const box = el("div", "gauge");
+    const text = formatValue(data.value, widget.unit);
+    const reading = bigValue(text, data.color);
     const meter = el("meter");
     meter.min = widget.min;
     meter.max = widget.max;
-    meter.value = data.value === null ? widget.min : data.value;
-    const reading = el("div", "stat", formatted(data.value, widget.unit));
-    if (data.color) reading.style.color = data.color;
-    box.append(reading, meter);
+    meter.value = Math.min(widget.max, Math.max(widget.min, data.value));
+    meter.title = text;
+    meter.setAttribute("aria-label", widget.title + ": " + text);
+    if (data.color) meter.style.setProperty("--gauge-color", data.color);
+    const scale = el("div", "gauge-scale");
+    scale.append(
+      el("span", "", formatValue(widget.min, widget.unit)),
+      el("span", "", formatValue(widget.max, widget.unit))
+    );
+    const box = el("div", "gauge");
+    box.append(reading, meter, scale);
     view.body.appendChild(box);
   }
 
   function drawTable(view, widget, data) {
+    if (!data.rows.length) return showEmpty(view);
     view.body.textContent = "";
     const table = el("table");
     const keys = [...new Set(data.rows.flatMap((row) => Object.keys(row.tags)))].sort();
     const head = el("tr");
-    keys.concat(["value"]).forEach((key) => head.appendChild(el("th", "", key)));
-    table.appendChild(head);
+    keys.forEach((key) => head.appendChild(el("th", "", key)));
+    head.appendChild(el("th", "number", "value"));
+    table.appendChild(el("thead")).appendChild(head);
+    const body = table.appendChild(el("tbody"));
     data.rows.forEach((row) => {
       const tr = el("tr");
       keys.forEach((key) => tr.appendChild(el("td", "", row.tags[key] || "")));
-      tr.appendChild(el("td", "", formatted(row.value, widget.unit)));
-      table.appendChild(tr);
+      tr.appendChild(el("td", "number", formatValue(row.value, widget.unit)));
+      body.appendChild(tr);
     });
     view.body.appendChild(table);
   }
 
   function drawAlerts(view, widget, data) {
+    if (!data.alerts.length) return showEmpty(view, "No alerts");
     view.body.textContent = "";
     const list = el("ul", "alerts");
     data.alerts.forEach((alert) => {
       const item = el("li");
-      item.append(el("span", "state-" + alert.state, alert.state), " " + alert.name);
+      const severity = (alert.severity || "").toLowerCase();
+      item.append(
+        el("span", "badge state-" + alert.state, alert.state.toLowerCase()),
+        el("span", "alert-name", alert.name),
+        el("span", "severity severity-" + severity, severity)
+      );
       list.appendChild(item);
     });
-    if (!data.alerts.length) list.appendChild(el("li", "", "No alerts"));
     view.body.appendChild(list);
   }
 
   function drawText(view, widget) {
     view.body.innerHTML = markdown.render(widget.text || "");
+  }
+
+  function showError(view, message) {
+    charts.destroy(view);
+    view.box.classList.add("failed");
+    view.body.textContent = "";
+    const box = el("div", "error");
+    box.append(el("strong", "", "Cannot show this widget"), el("p", "", message));
+    view.body.appendChild(box);
   }
 
   const DRAW = {
@@ -119,29 +120,35 @@
     ALERT_LIST: drawAlerts,
     TEXT: drawText,
   };
+  // Kinds whose content may be longer than the box: they scroll, charts and values fit.
+  const SCROLLS = new Set(["TABLE", "ALERT_LIST", "TEXT"]);
 
   // A widget's box on the 24-column grid; `draw` shows new data in it.
   function makeView(grid, widget) {
-    const box = el("section", "widget");
+    const box = el("section", "widget kind-" + widget.kind.toLowerCase());
     box.dataset.widget = widget.id;
-    box.style.gridColumn = widget.layout.x + 1 + " / span " + widget.layout.w;
-    box.style.gridRow = widget.layout.y + 1 + " / span " + widget.layout.h;
-    box.appendChild(el("h2", "", widget.title));
-    const body = el("div", "body");
+    const { x, y, w, h } = widget.layout;
+    box.style.setProperty("--col", x + 1 + " / span " + w);
+    box.style.setProperty("--row", y + 1 + " / span " + h);
+    box.style.setProperty("--span", String(h));
+    const title = el("h2", "", widget.title);
+    title.title = widget.title;
+    box.appendChild(title);
+    const body = el("div", SCROLLS.has(widget.kind) ? "body scrolls" : "body");
     box.appendChild(body);
     grid.appendChild(box);
-    const view = { box: box, body: body, chart: null };
+    const view = { box: box, body: body, chart: null, colors: new Map() };
     view.draw = function (data) {
-      if (data.error) {
-        if (view.chart) view.chart.destroy();
-        view.chart = null;
-        body.textContent = "";
-        body.appendChild(el("p", "error", data.error));
-        return;
+      if (data.error) return showError(view, data.error);
+      view.box.classList.remove("failed");
+      try {
+        DRAW[widget.kind](view, widget, data);
+      } catch (error) {
+        showError(view, "the viewer could not draw it: " + error.message);
       }
-      DRAW[widget.kind](view, widget, data);
     };
     if (widget.kind === "TEXT") drawText(view, widget);
+    else showEmpty(view, "Loading…");
     return view;
   }
 
