@@ -14,9 +14,9 @@ from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalog import SeriesCatalog
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
+from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.runner import Cursor, Runner
-from infra.stores.duckdb.schema import SCHEMA
 
 __all__ = ["DuckDBDatabase"]
 
@@ -40,7 +40,11 @@ class DuckDBDatabase:
 
     @classmethod
     async def open(cls, path: str, *, readers: int = 4) -> DuckDBDatabase:
-        """Create the file, its folder and the schema if needed; `":memory:"` for throwaways."""
+        """Create the file, its folder and the tables if needed, or bring an older file's
+        layout up to date (migrations.py); `":memory:"` for throwaways.
+
+        A file written by a newer Vigil raises `Unavailable` and is left as it was.
+        """
         con, catalog = await asyncio.to_thread(_connect, path)
         return cls(Runner(con, readers=readers), catalog, path)
 
@@ -60,10 +64,7 @@ def _connect(path: str) -> tuple[Cursor, SeriesCatalog]:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(path)
     try:
-        con.begin()
-        for statement in SCHEMA:
-            con.execute(statement)
-        con.commit()
+        migrate(con)
         catalog = SeriesCatalog()
         rows = con.execute(
             "SELECT project, id, name, tags, type, category, source FROM series"

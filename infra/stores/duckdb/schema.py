@@ -1,4 +1,9 @@
-"""The DuckDB schema (docs/decisions/0002-duckdb-layout.md), created idempotently on open."""
+"""The current DuckDB layout (docs/decisions/0002-duckdb-layout.md), as a new file gets it.
+
+A file of an older layout is brought here by the steps of migrations.py instead. Changing
+anything below takes a new step there and a higher `LAYOUT_VERSION` (decision 0012); the
+contract suite checks that a migrated file and a new one hold the same tables.
+"""
 
 from __future__ import annotations
 

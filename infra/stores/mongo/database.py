@@ -14,9 +14,10 @@ from infra.stores.mongo.catalog import MongoCatalog
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.metrics import MongoMetricStore
+from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.schema import Database, ensure_schema
+from infra.stores.mongo.schema import Database, apply_settings
 
 __all__ = ["MongoDatabase"]
 
@@ -54,10 +55,11 @@ class MongoDatabase:
     async def open(
         cls, url: str, *, database: str | None = None, options: MongoOptions | None = None
     ) -> MongoDatabase:
-        """Connect, check the server, create what is missing and load the catalogue.
+        """Connect, check the server, create or migrate the layout and load the catalogue.
 
         `database` defaults to the one named in the URL, else "vigil". A server that
-        cannot be reached raises `Unavailable` after the server selection timeout.
+        cannot be reached raises `Unavailable` after the server selection timeout; so does
+        a database written by a newer Vigil, which is left as it was (migrations.py).
         """
         options = options or MongoOptions()
         try:
@@ -109,7 +111,8 @@ class MongoDatabase:
                     features = ServerFeatures.of(await db.command("buildInfo"))
                 except ValueError as exc:
                     raise Unavailable(f"MongoDB: {exc}") from None
-            await ensure_schema(db, options)
+            await migrate_layout(db, options)  # only one instance migrates; others wait
+            await apply_settings(db, options)
             catalog = MongoCatalog(db, options.catalog_refresh_seconds)
             await catalog.load()
         return cls(db, catalog, options, features, client)

@@ -1,4 +1,11 @@
-"""Collections and indexes (docs/decisions/0004-mongodb-layout.md), created idempotently."""
+"""The current MongoDB layout (docs/decisions/0004-mongodb-layout.md): collections and indexes.
+
+A new database gets it from `create_layout`; an older one is brought here by the steps of
+migrations.py instead. Changing an index below takes a new step there and a higher
+`LAYOUT_VERSION` (decision 0012); the contract suite checks that a migrated database and
+a new one have the same indexes. `apply_settings` runs at every start: the retention is a
+setting, not a layout.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +27,15 @@ __all__ = [
     "COUNTERS",
     "DASHBOARDS",
     "DASHBOARD_VERSIONS",
+    "INDEXES",
     "KEYS",
     "LEASES",
+    "META",
     "POINTS",
     "SERIES",
     "Database",
-    "ensure_schema",
+    "apply_settings",
+    "create_layout",
 ]
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -54,12 +64,15 @@ LEASES = "leases"
 # _id [project, id, version].
 DASHBOARDS = "dashboards"
 DASHBOARD_VERSIONS = "dashboard_versions"
+# {_id: "layout", version, lock: {owner, version, until} while migrating, history: [...]}
+# (infra/stores/mongo/migrations.py).
+META = "meta"
 
 _NAMESPACE_EXISTS = 48
 _INDEX_OPTIONS_CONFLICT = 85
 _KEY_TTL = "at_ttl"
 
-_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     # Every read names a project and series ids, most a time range too.
     POINTS: [([("m.p", ASCENDING), ("m.s", ASCENDING), ("t", ASCENDING)], {})],
     SERIES: [([("p", ASCENDING), ("s", ASCENDING)], {"unique": True})],
@@ -88,14 +101,12 @@ _INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
 }
 
 
-async def ensure_schema(db: Database, options: MongoOptions) -> None:
-    """Create what is missing; bring the retention of what exists to `options`.
+async def create_layout(db: Database, options: MongoOptions) -> None:
+    """Create every collection and index of the current layout that is missing.
 
-    Several Vigil instances may start at once: "already exists" is success.
+    Several Vigil instances may run it at once: "already exists" is success.
     """
-    infos = await (await db.list_collections()).to_list()
-    existing = {info["name"]: info for info in infos}
-    if POINTS not in existing:
+    if not await (await db.list_collections(filter={"name": POINTS})).to_list():
         try:
             await db.create_collection(
                 POINTS,
@@ -107,16 +118,20 @@ async def ensure_schema(db: Database, options: MongoOptions) -> None:
         except OperationFailure as exc:
             if exc.code != _NAMESPACE_EXISTS:
                 raise
-        infos = await (await db.list_collections(filter={"name": POINTS})).to_list()
-        existing |= {info["name"]: info for info in infos}
-    settings = existing.get(POINTS, {}).get("options", {})
-    if "timeseries" not in settings:
-        raise Unavailable(f"MongoDB: the collection {POINTS!r} exists but is not time-series")
-    if settings.get("expireAfterSeconds") != options.retention_seconds:
-        await db.command({"collMod": POINTS, "expireAfterSeconds": options.retention_seconds})
-    for name, indexes in _INDEXES.items():
+    for name, indexes in INDEXES.items():
         for keys, extra in indexes:
             await db[name].create_index(keys, **extra)
+    await _key_ttl(db, options.retention_seconds)
+
+
+async def apply_settings(db: Database, options: MongoOptions) -> None:
+    """Bring the retention of points and idempotency keys to `options` (every start)."""
+    infos = await (await db.list_collections(filter={"name": POINTS})).to_list()
+    settings = infos[0].get("options", {}) if infos else {}
+    if "timeseries" not in settings:
+        raise Unavailable(f"MongoDB: the collection {POINTS!r} is missing or not time-series")
+    if settings.get("expireAfterSeconds") != options.retention_seconds:
+        await db.command({"collMod": POINTS, "expireAfterSeconds": options.retention_seconds})
     await _key_ttl(db, options.retention_seconds)
 
 
