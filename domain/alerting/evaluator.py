@@ -1,9 +1,22 @@
-"""One rule evaluated in memory: its windows and the states of its alert instances.
+"""Rules evaluated in memory: their windows and the states of their alert instances.
 
-Time never goes backwards inside an evaluator: it evaluates at the latest of the tick
-times and point timestamps seen, so a late point or a slow tick cannot undo a pending
-period. Instances that are OK, or RESOLVED for a whole no-data period, and have had no
-data for the rule's no-data period are forgotten (their series went away).
+A `RuleEvaluator` holds one rule's instance states. Its windows belong to its `Cohort`:
+the rules that see exactly the same points the same way (project, metric, matchers,
+group-by, aggregation, window) share one buffer and one aggregate per point, so ten
+rules over one series that differ only in their thresholds add one point, not ten. An
+evaluator built on its own is alone in its cohort, and behaves as one rule would.
+
+Time never goes backwards inside a cohort: it evaluates at the latest of the tick times
+and point timestamps seen, so a late point or a slow tick cannot undo a pending period.
+Instances that are OK, or RESOLVED for a whole no-data period, and have had no data for
+the rule's no-data period are forgotten (their series went away); a group's buffer goes
+with the last member instance of that group.
+
+Fast path (docs/decisions/0010-alert-evaluation-fast-path.md): while a group's aggregate
+stays inside the `quiet_range` of every member's instance of that group, a point changes
+nothing but their last value and point time. The cohort then only notes that value and
+time, and folds them into the states before anyone reads or evaluates them, so the
+states seen are exactly those the full state machine would have produced.
 """
 
 from __future__ import annotations
@@ -12,16 +25,161 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.alerting.machine import acknowledge, evaluate, resolve
-from domain.alerting.model import AlertState, InstanceKey, Transition
+from domain.alerting.model import AlertState, InstanceKey, RuleAggregation, Transition
+from domain.alerting.quiet import Quiet, intersect, quiet_range
 from domain.alerting.rule import AlertRule
 from domain.alerting.state import NO_DATA, InstanceState, Observation
 from domain.alerting.windows import DEFAULT_MAX_POINTS, GroupWindows
 from domain.errors import NotFound
-from domain.metrics import matches_all
+from domain.metrics import TagMatcher, matches_all
 
-__all__ = ["RuleEvaluator"]
+__all__ = ["Cohort", "CohortKey", "RuleEvaluator", "cohort_key"]
 
 Point = tuple[Mapping[str, str], int, float]
+CohortKey = tuple[str, tuple[TagMatcher, ...], tuple[str, ...], RuleAggregation, int]
+
+
+def cohort_key(rule: AlertRule) -> CohortKey | None:
+    """What rules must share to share a window; None for a rule that keeps its own.
+
+    A rule whose no-data period is shorter than its window keeps its own: when it forgets
+    a silent instance, points still inside the window go with its buffer, which a shared
+    buffer, kept for the other rules' instances, could not do.
+    """
+    if rule.no_data_period_us < rule.window_us:
+        return None
+    return rule.metric, rule.matchers, rule.group_by, rule.aggregation, rule.window_us
+
+
+class Cohort:
+    """Rules sharing one window; `observe` feeds a point to every member at once."""
+
+    def __init__(self, rule: AlertRule, *, max_points: int = DEFAULT_MAX_POINTS) -> None:
+        self.key = cohort_key(rule)  # None: never shared
+        self.windows = GroupWindows(
+            rule.aggregation, rule.window_us, rule.group_by, max_points=max_points
+        )
+        self.members: list[RuleEvaluator] = []
+        self.clock_us: int | None = None
+        self._quiet: dict[InstanceKey, Quiet | None] = {}  # every member's, per group
+        self._fresh: dict[InstanceKey, tuple[float, int]] = {}  # value, point: not folded
+
+    def observe(
+        self, tags: Mapping[str, str], ts_us: int, value: float
+    ) -> list[tuple[RuleEvaluator, Transition]]:
+        """A point known to match the members' rules: update its group's window and
+        evaluate that group now, so a crossing is seen at ingest and not at the next tick."""
+        try:
+            seen = self.windows.observe(tags, ts_us, value, self.clock_us)
+        except (ArithmeticError, ValueError):  # recorded as ERROR
+            seen = self._failed(tags, ts_us)
+        if seen is None:
+            return []
+        group, now, aggregate = seen
+        self.clock_us = now
+        quiet = self._quiet.get(group) or self.quiet(group)
+        if (
+            quiet is not None
+            and aggregate is not None
+            and quiet.lo < aggregate < quiet.hi
+            and now < quiet.until_us
+        ):
+            noted = self._fresh.get(group)
+            latest = ts_us if noted is None or ts_us > noted[1] else noted[1]
+            self._fresh[group] = (aggregate, latest)
+            return []
+        self.fold(group)
+        observation = Observation(aggregate, point_us=ts_us)
+        out: list[tuple[RuleEvaluator, Transition]] = []
+        for member in self.members:
+            state = member._states.get(group) or InstanceState(key=group)
+            moved = member._evaluate(state, observation, now)
+            if moved:
+                out += [(member, t) for t in moved]
+        return out
+
+    def quiet(self, group: InstanceKey) -> Quiet | None:
+        """Where every member's instance of `group` is quiet (cached until one changes)."""
+        quiet = self._quiet.get(group)
+        if quiet is None and group not in self._quiet:
+            quiet = self._quiet[group] = intersect([m.quiet_of(group) for m in self.members])
+        return quiet
+
+    def join(self, evaluator: RuleEvaluator, *, take_window: bool = True) -> None:
+        """`evaluator` evaluates on this cohort's window from now on. With `take_window`
+        its own window, just refilled from the store, replaces each group's buffer it
+        holds at least as recent points of (see `GroupWindows.take_newer`)."""
+        old = evaluator.cohort
+        if old is self:
+            return
+        if take_window and old.members == [evaluator]:
+            self.windows.take_newer(old.windows)
+        old.fold()
+        old.members.remove(evaluator)
+        old._quiet.clear()
+        self.fold()
+        self.members.append(evaluator)
+        self._quiet.clear()
+        evaluator.cohort = self
+        if old.clock_us is not None:
+            self.advance(old.clock_us)
+
+    def leave(self, evaluator: RuleEvaluator) -> None:
+        """`evaluator` stops sharing this window; it keeps its states in a cohort of its
+        own with an empty window (used to resolve what it had when a rule is removed)."""
+        if evaluator.cohort is not self:
+            return
+        alone = Cohort(evaluator.rule, max_points=self.windows.max_points)
+        alone.join(evaluator, take_window=False)
+
+    def fold(self, group: InstanceKey | None = None) -> None:
+        """Write the noted values and point times into the members' states (of `group`,
+        or of every group)."""
+        fresh = self._fresh
+        if not fresh:
+            return
+        if group is None:
+            noted = list(fresh.items())
+            fresh.clear()
+        elif group in fresh:
+            noted = [(group, fresh.pop(group))]
+        else:
+            return
+        for key, (value, point_us) in noted:
+            for member in self.members:
+                state = member._states.get(key)
+                if state is None:  # cannot happen: every member had one when it was noted
+                    continue
+                last = state.last_point_us
+                member._states[key] = state.evolve(
+                    value=value, last_point_us=point_us if last is None or point_us > last else last
+                )
+
+    def advance(self, now_us: int) -> int:
+        """Move the clock to `now_us` if it is later; the clock."""
+        clock = self.clock_us
+        if clock is None or now_us > clock:
+            self.clock_us = clock = now_us
+        return clock
+
+    def aggregate(self, group: InstanceKey, now: int) -> float | None:
+        """The group's aggregate at `now`; NaN (recorded as ERROR) if it cannot be computed."""
+        try:
+            return self.windows.aggregate(group, now)
+        except (ArithmeticError, ValueError):
+            return float("nan")
+
+    def _failed(self, tags: Mapping[str, str], ts_us: int) -> tuple[InstanceKey, int, float]:
+        """The point was added but its aggregate could not be computed: NaN."""
+        clock = self.clock_us
+        now = ts_us if clock is None or ts_us > clock else clock
+        return self.windows.group_of(tags), now, float("nan")
+
+    def forget(self, group: InstanceKey) -> None:
+        """A member forgot its instance of `group`: drop the buffer with the last one."""
+        self._quiet.pop(group, None)
+        if not any(group in m._states for m in self.members):
+            self.windows.discard(group)
 
 
 class RuleEvaluator:
@@ -35,54 +193,64 @@ class RuleEvaluator:
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> None:
         self.rule = rule
-        self.windows = GroupWindows(
-            rule.aggregation, rule.window_us, rule.group_by, max_points=max_points
-        )
         self._states: dict[InstanceKey, InstanceState] = {s.key: s for s in states}
+        self.cohort = Cohort(rule, max_points=max_points)
+        self.cohort.members.append(self)
         seen = [s.last_point_us for s in self._states.values() if s.last_point_us is not None]
-        self._clock_us: int | None = max(seen) if seen else None
+        self.cohort.clock_us = max(seen) if seen else None
+
+    @property
+    def windows(self) -> GroupWindows:
+        return self.cohort.windows
 
     @property
     def instances(self) -> Mapping[InstanceKey, InstanceState]:
+        self.cohort.fold()
         return self._states
 
     @property
     def clock_us(self) -> int | None:
         """The evaluator's time: the latest tick or point timestamp seen."""
-        return self._clock_us
+        return self.cohort.clock_us
 
     def matches(self, name: str, tags: Mapping[str, str]) -> bool:
         return name == self.rule.metric and matches_all(self.rule.matchers, tags)
 
     def observe(self, tags: Mapping[str, str], ts_us: int, value: float) -> list[Transition]:
-        """A point known to match the rule: update its group's window and evaluate that
-        group now, so a crossing is seen at ingest and not at the next tick."""
-        group = self.windows.add(tags, ts_us, value)
-        if group is None:
-            return []
-        now = self._advance(ts_us)
-        state = self._states.get(group) or InstanceState(key=group)
-        return self._evaluate(state, self._window(group, now, ts_us), now)
+        """A point known to match the rule, fed to its cohort; this rule's transitions.
+        (Evaluators sharing a cohort are fed through `Cohort.observe`, once per point.)"""
+        return [t for member, t in self.cohort.observe(tags, ts_us, value) if member is self]
 
     def prime(self, points: Iterable[Point]) -> None:
         """Refill the windows after a restart (points from the store) without evaluating."""
+        add = self.cohort.windows.add
         for tags, ts_us, value in points:
-            self.windows.add(tags, ts_us, value)
+            add(tags, ts_us, value)
 
     def tick(self, now_us: int) -> list[Transition]:
         """Advance time for every instance: pending and keep-firing periods, window
         expiry, acknowledgement expiry and no data."""
-        now = self._advance(now_us)
+        cohort = self.cohort
+        now = cohort.advance(now_us)
+        cohort.fold()
         no_data_after = self.rule.no_data_period_us
         out: list[Transition] = []
         for key, state in list(self._states.items()):
             last = state.last_point_us
             silent = last is None or now - last >= no_data_after
-            observation = NO_DATA if silent else self._window(key, now)
-            out += self._evaluate(state, observation, now)
+            if silent:
+                out += self._evaluate(state, NO_DATA, now)
+            else:
+                aggregate = cohort.aggregate(key, now)
+                quiet = cohort.quiet(key)
+                if quiet is not None and quiet.admits(aggregate, now):  # only the value moves
+                    if aggregate is not state.value:
+                        self._states[key] = state.evolve(value=aggregate)
+                    continue
+                out += self._evaluate(state, Observation(aggregate), now)
             if silent and _forgettable(self._states[key], now, no_data_after):
                 del self._states[key]
-                self.windows.discard(key)
+                cohort.forget(key)
         return out
 
     def acknowledge(
@@ -95,21 +263,21 @@ class RuleEvaluator:
         until_us: int | None = None,
     ) -> list[Transition]:
         state, out = acknowledge(
-            self._get(key), self._advance(now_us), by=by, comment=comment, until_us=until_us
+            self._get(key), self.cohort.advance(now_us), by=by, comment=comment, until_us=until_us
         )
-        self._states[key] = state
+        self._put(state)
         return out
 
     def resolve(
         self, key: InstanceKey, now_us: int, *, by: str, comment: str = ""
     ) -> list[Transition]:
-        state, out = resolve(self._get(key), self._advance(now_us), by=by, comment=comment)
-        self._states[key] = state
+        state, out = resolve(self._get(key), self.cohort.advance(now_us), by=by, comment=comment)
+        self._put(state)
         return out
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The instance states, JSON-ready; `RuleEvaluator.restore` rebuilds them."""
-        return [state.to_dict() for state in self._states.values()]
+        return [state.to_dict() for state in self.instances.values()]
 
     @classmethod
     def restore(
@@ -117,29 +285,28 @@ class RuleEvaluator:
     ) -> RuleEvaluator:
         return cls(rule, states=[InstanceState.from_dict(d) for d in snapshot], **options)
 
+    def quiet_of(self, group: InstanceKey) -> Quiet | None:
+        """Where this rule's instance of `group` takes the fast path (None: nowhere)."""
+        state = self._states.get(group)
+        return None if state is None else quiet_range(state, self.rule)
+
     # -------------------------------------------------------------------------------------
-
-    def _advance(self, now_us: int) -> int:
-        clock = self._clock_us
-        if clock is None or now_us > clock:
-            self._clock_us = clock = now_us
-        return clock
-
-    def _window(self, group: InstanceKey, now: int, point_us: int | None = None) -> Observation:
-        try:
-            return Observation(self.windows.aggregate(group, now), point_us=point_us)
-        except (ArithmeticError, ValueError):
-            return Observation(float("nan"), point_us=point_us)  # recorded as ERROR
 
     def _evaluate(
         self, state: InstanceState, observation: Observation, now: int
     ) -> list[Transition]:
         new_state, out = evaluate(state, observation, self.rule, now)
-        self._states[state.key] = new_state
+        self._put(new_state)
         return out
 
+    def _put(self, state: InstanceState) -> None:
+        self._states[state.key] = state
+        self.cohort._quiet.pop(state.key, None)
+
     def _get(self, key: InstanceKey) -> InstanceState:
-        state = self._states.get(tuple(key))
+        key = tuple(key)
+        self.cohort.fold(key)
+        state = self._states.get(key)
         if state is None:
             raise NotFound(f"no alert instance {list(key)!r} for rule {self.rule.name!r}")
         return state

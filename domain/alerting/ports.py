@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from domain.alerting.alert import Alert
@@ -48,6 +49,14 @@ class AlertStore(Protocol):
         self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
     ) -> list[Transition]:
         """Newest first; `before_us` pages back in time."""
+        ...
+
+    async def save_changes(
+        self, changes: Mapping[str, tuple[list[InstanceState], list[Transition]]]
+    ) -> None:
+        """For each alert id: `save_instances` of its states and `append_transitions` of
+        its transitions, all in one write (one transaction where the store has them), so
+        an evaluator writes what every rule changed since the last write at once."""
         ...
 
     async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:

@@ -109,7 +109,8 @@ class GroupWindows:
 
     def add(self, tags: Mapping[str, str], ts_us: int, value: float) -> InstanceKey | None:
         """Buffer a point known to match the rule; its group, or None if it came too late."""
-        group = tuple([tags.get(key, "") for key in self.group_by])
+        group_by = self.group_by
+        group = tuple([tags.get(key, "") for key in group_by]) if group_by else ()
         if self._rate:
             per_series = self._series.setdefault(group, {})
             items = tuple(sorted(tags.items()))
@@ -125,6 +126,37 @@ class GroupWindows:
             return None
         return group
 
+    def observe(
+        self, tags: Mapping[str, str], ts_us: int, value: float, clock_us: int | None
+    ) -> tuple[InstanceKey, int, float | None] | None:
+        """`add`, then `aggregate` at `max(clock_us, ts_us)`: the streaming step in one
+        call (the ingest hot path). (group, that time, the aggregate), or None if the
+        point came too late."""
+        if self._rate:
+            found = self.add(tags, ts_us, value)
+            if found is None:
+                return None
+            now = ts_us if clock_us is None or ts_us > clock_us else clock_us
+            return found, now, self.aggregate(found, now)
+        group_by = self.group_by
+        group = tuple([tags.get(key, "") for key in group_by]) if group_by else ()
+        buffer = self._groups.get(group)
+        if buffer is None:
+            buffer = self._groups[group] = _Buffer()
+        if not buffer.add(ts_us, value, self.max_points):
+            self.dropped_late += 1
+            return None
+        now = ts_us if clock_us is None or ts_us > clock_us else clock_us
+        cutoff = now - self.window_us
+        horizon = buffer.horizon
+        if horizon is None or cutoff > horizon:
+            buffer.trim(cutoff)
+        ts, lo = buffer.ts, buffer.head
+        hi = len(ts)
+        if hi > lo and ts[-1] > now:
+            hi = bisect_right(ts, now, lo)
+        return group, now, _aggregate(self.aggregation, buffer.values, lo, hi)
+
     def aggregate(self, group: InstanceKey, now_us: int) -> float | None:
         """The aggregate over (now - window, now]; None when the window holds no value
         (count is 0.0 then; rate needs two points of one series)."""
@@ -134,9 +166,13 @@ class GroupWindows:
         buffer = self._groups.get(group)
         if buffer is None:
             return 0.0 if self.aggregation is RuleAggregation.COUNT else None
-        buffer.trim(cutoff)
+        if buffer.horizon is None or cutoff > buffer.horizon:
+            buffer.trim(cutoff)
         lo, hi = buffer.span(now_us)
         return _aggregate(self.aggregation, buffer.values, lo, hi)
+
+    def group_of(self, tags: Mapping[str, str]) -> InstanceKey:
+        return tuple([tags.get(key, "") for key in self.group_by])
 
     def groups(self) -> list[InstanceKey]:
         return list(self._series if self._rate else self._groups)
@@ -147,6 +183,21 @@ class GroupWindows:
             return sum(len(b) for b in self._series.get(group, {}).values())
         buffer = self._groups.get(group)
         return 0 if buffer is None else len(buffer)
+
+    def take_newer(self, other: GroupWindows) -> None:
+        """Take over `other`'s buffer of each group whose newest point is at least as new
+        as this window's: `other` was just refilled from the store for a rule joining this
+        window, so it holds what this one missed, unless points arrived since its read."""
+        for group, buffer in other._groups.items():
+            mine = self._groups.get(group)
+            if mine is None or _newest(buffer) >= _newest(mine):
+                self._groups[group] = buffer
+        for group, per_series in other._series.items():
+            mine_series = self._series.get(group)
+            if mine_series is None or max(map(_newest, per_series.values()), default=-1) >= max(
+                map(_newest, mine_series.values()), default=-1
+            ):
+                self._series[group] = per_series
 
     def discard(self, group: InstanceKey) -> None:
         self._groups.pop(group, None)
@@ -167,6 +218,10 @@ class GroupWindows:
             if rate is not None:
                 total = rate if total is None else total + rate
         return total
+
+
+def _newest(buffer: _Buffer) -> int:
+    return buffer.ts[-1] if len(buffer) else -1
 
 
 def _aggregate(aggregation: RuleAggregation, values: list[float], lo: int, hi: int) -> float | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
+from domain.alerting.evaluator import Cohort, CohortKey, cohort_key
 from domain.events import MetricCollectedEvent
 from domain.metrics import MatchOp, matches_all
 
@@ -47,20 +49,22 @@ class RunningRule:
 
 # What a restart needs exactly; `value` and `last_point_us` move with every point and are
 # written at checkpoints (a restart also takes the last point from the stored points).
-_DURABLE = tuple(f.name for f in fields(InstanceState) if f.name not in ("value", "last_point_us"))
+_DURABLE = attrgetter(
+    *(f.name for f in fields(InstanceState) if f.name not in ("value", "last_point_us"))
+)
 
 
 def _durably_differ(a: InstanceState, b: InstanceState) -> bool:
-    return any(getattr(a, name) != getattr(b, name) for name in _DURABLE)
+    return bool(_DURABLE(a) != _DURABLE(b))
 
 
 class _MetricRules:
-    """The rules over one metric of one project, and which of them each series matches.
+    """The rules over one metric of one project, and which cohorts each series feeds.
 
     A rule with an equality matcher (host = "web-1") is filed under that tag, so a series
     is tested only against the rules filed under one of its own tags and the rules with
     no such matcher: 10,000 rules, one per host, cost a few look-ups per new series, not
-    10,000 matcher calls. A series' rules are remembered until the rules change.
+    10,000 matcher calls. A series' cohorts are remembered until the rules change.
     """
 
     __slots__ = ("by_tag", "routes", "rules", "unfiled")
@@ -69,7 +73,7 @@ class _MetricRules:
         self.rules: list[RunningRule] = []
         self.by_tag: dict[tuple[str, str], list[RunningRule]] = {}
         self.unfiled: list[RunningRule] = []
-        self.routes: dict[int, list[RunningRule]] = {}  # series id -> its rules
+        self.routes: dict[int, list[Cohort]] = {}  # series id -> the cohorts it feeds
 
     def add(self, running: RunningRule) -> None:
         self.rules.append(running)
@@ -81,14 +85,15 @@ class _MetricRules:
         self._file(running).remove(running)
         self.routes.clear()
 
-    def route(self, series: dict[str, Any]) -> list[RunningRule]:
+    def route(self, series: dict[str, Any]) -> list[Cohort]:
         hits = self.routes.get(series["id"])
         if hits is None:
             tags = series["tags"]
             candidates = list(self.unfiled)
             for item in tags.items():
                 candidates += self.by_tag.get(item, ())
-            hits = [r for r in candidates if matches_all(r.alert.rule.matchers, tags)]
+            matching = (r for r in candidates if matches_all(r.alert.rule.matchers, tags))
+            hits = list(dict.fromkeys(r.evaluator.cohort for r in matching))
             if len(self.routes) >= MAX_ROUTES:
                 self.routes.clear()
             self.routes[series["id"]] = hits
@@ -103,11 +108,14 @@ class _MetricRules:
 
 class RuleIndex:
     """Running rules by alert id, and by project and metric name: a point reaches only the
-    rules of its own metric whose matchers its series passes."""
+    rules of its own metric whose matchers its series passes. Rules of one project that
+    share a window (`cohort_key`) are evaluated through one `Cohort`."""
 
     def __init__(self) -> None:
         self._by_id: dict[str, RunningRule] = {}
         self._by_metric: dict[str, dict[str, _MetricRules]] = {}
+        self._cohorts: dict[tuple[str, CohortKey], Cohort] = {}
+        self._owners: dict[RuleEvaluator, RunningRule] = {}
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -119,9 +127,20 @@ class RuleIndex:
         return self._by_id.get(alert_id)
 
     def add(self, running: RunningRule) -> None:
-        """Add the rule, replacing the one of the same alert id if there is one."""
+        """Add the rule, replacing the one of the same alert id if there is one. It joins
+        the cohort of its window if one runs (whose live window then replaces the one it
+        was primed with), else its own cohort becomes that window's."""
         self.pop(running.alert.id)
         alert = running.alert
+        evaluator = running.evaluator
+        key = cohort_key(alert.rule)
+        if key is not None:
+            cohort = self._cohorts.get((alert.project, key))
+            if cohort is None:
+                self._cohorts[(alert.project, key)] = evaluator.cohort
+            else:
+                cohort.join(evaluator)
+        self._owners[evaluator] = running
         self._by_id[alert.id] = running
         by_name = self._by_metric.setdefault(alert.project, {})
         by_name.setdefault(alert.rule.metric, _MetricRules()).add(running)
@@ -131,6 +150,12 @@ class RuleIndex:
         if running is None:
             return None
         alert = running.alert
+        evaluator = running.evaluator
+        del self._owners[evaluator]
+        cohort = evaluator.cohort
+        cohort.leave(evaluator)
+        if not cohort.members and cohort.key is not None:
+            del self._cohorts[(alert.project, cohort.key)]
         by_name = self._by_metric[alert.project]
         rules = by_name[alert.rule.metric]
         rules.remove(running)
@@ -141,17 +166,18 @@ class RuleIndex:
         return running
 
     def observe(self, event: MetricCollectedEvent) -> list[tuple[RunningRule, Transition]]:
-        """Feed each point of the batch to the rules it matches (the ingest hot path)."""
+        """Feed each point of the batch to the cohorts it matches (the ingest hot path)."""
         by_name = self._by_metric.get(event.project)
         if not by_name:
             return []
         series = event.series
-        targets: list[list[RunningRule]] = []
+        targets: list[list[Cohort]] = []
         for s in series:
             rules = by_name.get(s["name"])
             targets.append(rules.route(s) if rules is not None else [])
         if not any(targets):
             return []
+        owners = self._owners
         fired: list[tuple[RunningRule, Transition]] = []
         for index, ts_us, value in zip(
             event.series_index, event.timestamps_us, event.values, strict=True
@@ -159,8 +185,8 @@ class RuleIndex:
             hits = targets[index]
             if hits:
                 tags = series[index]["tags"]
-                for running in hits:
-                    moved = running.evaluator.observe(tags, ts_us, value)
+                for cohort in hits:
+                    moved = cohort.observe(tags, ts_us, value)
                     if moved:
-                        fired += [(running, t) for t in moved]
+                        fired += [(owners[evaluator], t) for evaluator, t in moved]
         return fired

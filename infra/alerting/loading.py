@@ -27,7 +27,13 @@ async def recent_points(
     found: dict[str, list[Point]] = {}
     for (project, metric), members in groups.items():
         widest = max(a.rule.window_us for a in members)
-        points = await read_points(metrics, project, metric, start_us=now_us - widest, limit=limit)
+        # One rule (or rules with the same matchers, as when an alert is created): the
+        # store selects its series, instead of every point of the metric being read.
+        matchers = {a.rule.matchers for a in members}
+        shared = matchers.pop() if len(matchers) == 1 else ()
+        points = await read_points(
+            metrics, project, metric, matchers=shared, start_us=now_us - widest, limit=limit
+        )
         for alert in members:
             rule = alert.rule
             cutoff = now_us - rule.window_us

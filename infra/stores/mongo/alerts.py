@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
@@ -128,27 +129,29 @@ class MongoAlertStore:
         return [InstanceState.from_dict(doc["state"]) for doc in docs]
 
     async def append_transitions(self, alert_id: str, transitions: list[Transition]) -> None:
-        if not transitions:
-            return
-        count = len(transitions)
-        with unavailable("recording alert transitions"):
-            # Numbers in the order of recording, across instances and restarts: they order
-            # the transitions of one microsecond.
-            counter = await self._counters.find_one_and_update(
-                {"_id": ALERT_TRANSITIONS},
-                {"$inc": {"n": count}},
+        if transitions:
+            await self._record([(alert_id, t) for t in transitions])
+
+    async def save_changes(
+        self, changes: Mapping[str, tuple[list[InstanceState], list[Transition]]]
+    ) -> None:
+        """One bulk write of every state, then one counter step and one insert of every
+        transition (not one transaction: as `save_instances` then `append_transitions`)."""
+        writes = [
+            ReplaceOne(
+                {"_id": _instance_id(alert_id, state.key)},
+                {"alert_id": alert_id, "state": state.to_dict()},
                 upsert=True,
-                return_document=ReturnDocument.AFTER,
             )
-            assert counter is not None  # upsert=True with ReturnDocument.AFTER
-            first = int(counter["n"]) - count + 1
-            await self._transitions.insert_many(
-                [
-                    {"alert_id": alert_id, "seq": first + i, **t.to_dict()}
-                    for i, t in enumerate(transitions)
-                ],
-                ordered=True,
-            )
+            for alert_id, (states, _) in changes.items()
+            for state in states
+        ]
+        recorded = [(alert_id, t) for alert_id, (_, ts) in changes.items() for t in ts]
+        if writes:
+            with unavailable("saving alert instances"):
+                await self._instances.bulk_write(writes, ordered=True)
+        if recorded:
+            await self._record(recorded)
 
     async def list_transitions(
         self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
@@ -191,6 +194,27 @@ class MongoAlertStore:
         return {doc["_id"]: doc["owner"] for doc in docs}
 
     # -- helpers -----------------------------------------------------------------------------
+
+    async def _record(self, recorded: list[tuple[str, Transition]]) -> None:
+        count = len(recorded)
+        with unavailable("recording alert transitions"):
+            # Numbers in the order of recording, across instances and restarts: they order
+            # the transitions of one microsecond.
+            counter = await self._counters.find_one_and_update(
+                {"_id": ALERT_TRANSITIONS},
+                {"$inc": {"n": count}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            assert counter is not None  # upsert=True with ReturnDocument.AFTER
+            first = int(counter["n"]) - count + 1
+            await self._transitions.insert_many(
+                [
+                    {"alert_id": alert_id, "seq": first + i, **t.to_dict()}
+                    for i, (alert_id, t) in enumerate(recorded)
+                ],
+                ordered=True,
+            )
 
     async def _owned(self, project: str, alert_id: str) -> bool:
         doc = await self._alerts.find_one({"_id": alert_id, "project": project}, {"_id": 1})

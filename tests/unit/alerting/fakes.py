@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from domain.alerting import Alert, InstanceKey, InstanceState, Transition
 
 __all__ = ["FakeAlertStore"]
@@ -14,7 +16,8 @@ class FakeAlertStore:
         self.transitions: dict[str, list[Transition]] = {}
         self.leases: dict[str, tuple[str, int]] = {}
         self.fail_writes: Exception | None = None
-        self.writes = 0  # save_instances and append_transitions calls that wrote
+        self.writes = 0  # save_instances, append_transitions and save_changes calls
+        self.batches = 0  # save_changes calls that wrote
 
     async def save_alert(self, alert: Alert, *, expected_version: int | None = None) -> bool:
         stored = self.alerts.get(alert.id)
@@ -56,6 +59,15 @@ class FakeAlertStore:
     async def append_transitions(self, alert_id: str, transitions: list[Transition]) -> None:
         self._write()
         self.transitions.setdefault(alert_id, []).extend(transitions)
+
+    async def save_changes(
+        self, changes: Mapping[str, tuple[list[InstanceState], list[Transition]]]
+    ) -> None:
+        self._write()
+        self.batches += 1
+        for alert_id, (states, transitions) in changes.items():
+            self.instances.setdefault(alert_id, {}).update({s.key: s for s in states})
+            self.transitions.setdefault(alert_id, []).extend(transitions)
 
     async def list_transitions(
         self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
