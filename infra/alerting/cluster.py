@@ -123,9 +123,10 @@ class AlertCluster:
     async def reload(self, alert: Alert) -> None:
         if self.leases.owns(alert.id):
             # Follow its project first: a point stored after the windows are filled
-            # arrives over the bus.
-            await self._feed.follow(self.engine.projects | {alert.project})
-            await self.engine.reload(alert)
+            # arrives over the bus. Under the lock, so a round cannot unfollow it meanwhile.
+            async with self._moving:
+                await self._feed.follow(self.engine.projects | {alert.project})
+                await self.engine.reload(alert)
             return
         try:  # answered once the owner evaluates it: a point sent next is evaluated
             await self._control.call("reload", alert=alert.to_dict())
