@@ -62,7 +62,9 @@ class Cohort:
         self.members: list[RuleEvaluator] = []
         self.clock_us: int | None = None
         self._quiet: dict[InstanceKey, Quiet | None] = {}  # every member's, per group
-        self._fresh: dict[InstanceKey, tuple[float, int]] = {}  # value, point: not folded
+        # Not folded yet, per group: the value, and the latest point time (None: no point
+        # since the last fold, only a tick's value).
+        self._fresh: dict[InstanceKey, tuple[float | None, int | None]] = {}
 
     def observe(
         self, tags: Mapping[str, str], ts_us: int, value: float
@@ -85,15 +87,50 @@ class Cohort:
             and now < quiet.until_us
         ):
             noted = self._fresh.get(group)
-            latest = ts_us if noted is None or ts_us > noted[1] else noted[1]
-            self._fresh[group] = (aggregate, latest)
+            latest = noted[1] if noted is not None else None
+            self._fresh[group] = (aggregate, ts_us if latest is None or ts_us > latest else latest)
             return []
+        return self._moved(group, now, aggregate, ts_us)
+
+    def _moved(
+        self, group: InstanceKey, now: int, aggregate: float | None, ts_us: int
+    ) -> list[tuple[RuleEvaluator, Transition]]:
+        """A point whose aggregate is not quiet: every member runs the full machine."""
         self.fold(group)
         observation = Observation(aggregate, point_us=ts_us)
         out: list[tuple[RuleEvaluator, Transition]] = []
         for member in self.members:
             state = member._states.get(group) or InstanceState(key=group)
             moved = member._evaluate(state, observation, now)
+            if moved:
+                out += [(member, t) for t in moved]
+        return out
+
+    def tick(self, now_us: int) -> list[tuple[RuleEvaluator, Transition]]:
+        """Advance time for every member at once, as each member's `tick` would.
+
+        A group whose aggregate every member's instance admits as quiet, none of them
+        silent, only takes the new value, noted like a quiet point's: no state is built.
+        Every other group goes through each member's full tick, in the members' order."""
+        now = self.advance(now_us)
+        members = self.members
+        fresh = self._fresh
+        quiet_groups: set[InstanceKey] = set()
+        for key in members[0]._states if members else ():
+            quiet = self._quiet.get(key) or self.quiet(key)  # not None: every member has it
+            if quiet is None:
+                continue
+            noted = fresh.get(key)
+            point = None if noted is None else noted[1]
+            if any(_silent(m._states[key], point, now, m.rule.no_data_period_us) for m in members):
+                continue
+            aggregate = self.aggregate(key, now)
+            if quiet.admits(aggregate, now):
+                fresh[key] = (aggregate, point)
+                quiet_groups.add(key)
+        out: list[tuple[RuleEvaluator, Transition]] = []
+        for member in members:
+            moved = member._tick(now, skip=quiet_groups)
             if moved:
                 out += [(member, t) for t in moved]
         return out
@@ -151,9 +188,9 @@ class Cohort:
                 if state is None:  # cannot happen: every member had one when it was noted
                     continue
                 last = state.last_point_us
-                member._states[key] = state.evolve(
-                    value=value, last_point_us=point_us if last is None or point_us > last else last
-                )
+                if point_us is not None and (last is None or point_us > last):
+                    last = point_us
+                member._states[key] = state.evolve(value=value, last_point_us=last)
 
     def advance(self, now_us: int) -> int:
         """Move the clock to `now_us` if it is later; the clock."""
@@ -209,6 +246,17 @@ class RuleEvaluator:
         return self._states
 
     @property
+    def states(self) -> Mapping[InstanceKey, InstanceState]:
+        """The states as last evaluated, without folding what the cohort noted since:
+        the state-machine fields are current, `value` and `last_point_us` may lag."""
+        return self._states
+
+    def current(self, key: InstanceKey) -> InstanceState:
+        """The state of `key` (one of `states`) with what was noted since folded in."""
+        self.cohort.fold(key)
+        return self._states[key]
+
+    @property
     def clock_us(self) -> int | None:
         """The evaluator's time: the latest tick or point timestamp seen."""
         return self.cohort.clock_us
@@ -229,13 +277,27 @@ class RuleEvaluator:
 
     def tick(self, now_us: int) -> list[Transition]:
         """Advance time for every instance: pending and keep-firing periods, window
-        expiry, acknowledgement expiry and no data."""
+        expiry, acknowledgement expiry and no data. (Alone in its cohort, the cohort's
+        `tick`; the engine ticks each cohort once, through `Cohort.tick`.)"""
         cohort = self.cohort
+        if cohort.members == [self]:
+            return [t for _, t in cohort.tick(now_us)]
         now = cohort.advance(now_us)
         cohort.fold()
+        return self._tick(now)
+
+    def _tick(
+        self, now: int, skip: set[InstanceKey] | frozenset[InstanceKey] = frozenset()
+    ) -> list[Transition]:
+        """The tick of every instance whose group is not in `skip`."""
+        cohort = self.cohort
         no_data_after = self.rule.no_data_period_us
         out: list[Transition] = []
-        for key, state in list(self._states.items()):
+        for key in list(self._states):
+            if key in skip:
+                continue
+            cohort.fold(key)
+            state = self._states[key]
             last = state.last_point_us
             silent = last is None or now - last >= no_data_after
             if silent:
@@ -310,6 +372,14 @@ class RuleEvaluator:
         if state is None:
             raise NotFound(f"no alert instance {list(key)!r} for rule {self.rule.name!r}")
         return state
+
+
+def _silent(state: InstanceState, noted_us: int | None, now: int, period: int) -> bool:
+    """No point for `period`: the state's last point, or a later one noted since."""
+    last = state.last_point_us
+    if noted_us is not None and (last is None or noted_us > last):
+        last = noted_us
+    return last is None or now - last >= period
 
 
 def _forgettable(state: InstanceState, now: int, period: int) -> bool:

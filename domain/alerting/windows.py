@@ -12,19 +12,25 @@ time stay buffered but are left out of that evaluation.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
-from collections.abc import Mapping
-from itertools import islice
+from collections.abc import Mapping, Sequence
+from itertools import islice, repeat
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from domain.alerting.model import SECOND_US, InstanceKey, RuleAggregation
+from domain.alerting.model import SECOND_US, InstanceKey, RuleAggregation, Transition
 
-__all__ = ["DEFAULT_MAX_POINTS", "SMALL_WINDOW", "GroupWindows"]
+if TYPE_CHECKING:
+    from domain.alerting.evaluator import Cohort, RuleEvaluator
+
+__all__ = ["DEFAULT_MAX_POINTS", "SMALL_WINDOW", "GroupWindows", "Route", "observe_batch"]
 
 DEFAULT_MAX_POINTS = 100_000  # per buffer; past it the oldest points go first
 
 SeriesItems = tuple[tuple[str, str], ...]
+Route = tuple[Mapping[str, str], Sequence["Cohort"]]  # a series' tags and its cohorts
 
 
 class _Buffer:
@@ -66,8 +72,16 @@ class _Buffer:
         self.horizon = cutoff_us
         ts, head = self.ts, self.head
         if head < len(ts) and ts[head] <= cutoff_us:
-            self.head = bisect_right(ts, cutoff_us, head)
-            self._compact()
+            self.drop_through(cutoff_us)
+
+    def drop_through(self, cutoff_us: int) -> None:
+        """Drop the live points at or before the cutoff (the first one is)."""
+        ts = self.ts
+        head = self.head + 1  # a steady stream loses one point at a time: look at the next
+        if head < len(ts) and ts[head] <= cutoff_us:
+            head = bisect_right(ts, cutoff_us, head)
+        self.head = head
+        self._compact()
 
     def span(self, now_us: int) -> tuple[int, int]:
         """Indexes [lo, hi) of the live points at or before `now_us`."""
@@ -104,6 +118,7 @@ class GroupWindows:
         self.max_points = max_points
         self.dropped_late = 0
         self._rate = aggregation is RuleAggregation.RATE
+        self._last = aggregation is RuleAggregation.LAST
         self._groups: dict[InstanceKey, _Buffer] = {}
         self._series: dict[InstanceKey, dict[SeriesItems, _Buffer]] = {}
 
@@ -143,18 +158,33 @@ class GroupWindows:
         buffer = self._groups.get(group)
         if buffer is None:
             buffer = self._groups[group] = _Buffer()
-        if not buffer.add(ts_us, value, self.max_points):
+        # `_Buffer.add` and `trim` inlined for the usual point (in order, room left): the
+        # hot path pays for every call.
+        ts, horizon = buffer.ts, buffer.horizon
+        if (
+            ts
+            and ts_us >= ts[-1]
+            and (horizon is None or ts_us > horizon)
+            and len(ts) - buffer.head < self.max_points
+        ):
+            ts.append(ts_us)
+            buffer.values.append(value)
+        elif not buffer.add(ts_us, value, self.max_points):
             self.dropped_late += 1
             return None
         now = ts_us if clock_us is None or ts_us > clock_us else clock_us
         cutoff = now - self.window_us
         horizon = buffer.horizon
         if horizon is None or cutoff > horizon:
-            buffer.trim(cutoff)
-        ts, lo = buffer.ts, buffer.head
+            buffer.horizon = cutoff
+            if buffer.head < len(ts) and ts[buffer.head] <= cutoff:
+                buffer.drop_through(cutoff)
+        lo = buffer.head
         hi = len(ts)
         if hi > lo and ts[-1] > now:
             hi = bisect_right(ts, now, lo)
+        if self._last:
+            return group, now, buffer.values[hi - 1] if hi > lo else None
         return group, now, _aggregate(self.aggregation, buffer.values, lo, hi)
 
     def aggregate(self, group: InstanceKey, now_us: int) -> float | None:
@@ -278,3 +308,86 @@ def _rate(ts: list[int], values: list[float], lo: int, hi: int) -> float | None:
         increase += value - previous if value >= previous else value
         previous = value
     return increase * SECOND_US / elapsed
+
+
+def observe_batch(
+    routes: Sequence[Route | None],
+    series_index: Sequence[int],
+    timestamps_us: Sequence[int],
+    values: Sequence[float],
+) -> list[tuple[RuleEvaluator, Transition]]:
+    """`Cohort.observe` for each point of a batch (point i of series `series_index[i]`, fed
+    to the cohorts of `routes[series_index[i]]`), transitions in point order.
+
+    The usual point (in order, into a cached quiet range, LAST or a cheap aggregate) is
+    handled here with no Python call: CPython 3.11 allocates a frame stack chunk (mmap)
+    when a call crosses the end of one and frees it on return, so a loop whose calls sit
+    on that boundary pays 5-15 µs per call, and the server's ingest path runs at such a
+    depth (docs/decisions/0010, round 2). `GroupWindows.observe` and `Cohort.observe`
+    (domain/alerting/evaluator.py), inlined; any other point takes them."""
+    out: list[tuple[RuleEvaluator, Transition]] = []
+    last = RuleAggregation.LAST
+    for index, ts_us, value in zip(series_index, timestamps_us, values, strict=True):
+        route = routes[index]
+        if route is None:
+            continue
+        tags, cohorts = route
+        for cohort in cohorts:
+            windows = cohort.windows
+            group_by = windows.group_by
+            group = tuple(map(tags.get, group_by, repeat(""))) if group_by else ()
+            quiet = cohort._quiet.get(group)
+            buffer = windows._groups.get(group)  # never set for rate
+            ts = buffer.ts if buffer is not None else None
+            if (
+                quiet is None
+                or buffer is None
+                or not ts
+                or ts_us < ts[-1]
+                or (buffer.horizon is not None and ts_us <= buffer.horizon)
+                or len(ts) - buffer.head >= windows.max_points
+            ):
+                moved = cohort.observe(tags, ts_us, value)
+                if moved:
+                    out += moved
+                continue
+            kept = buffer.values
+            ts.append(ts_us)
+            kept.append(value)
+            clock = cohort.clock_us
+            now = ts_us if clock is None or ts_us > clock else clock
+            cutoff = now - windows.window_us
+            horizon = buffer.horizon
+            if horizon is None or cutoff > horizon:  # `_Buffer.trim`
+                buffer.horizon = cutoff
+                head = buffer.head
+                if ts[head] <= cutoff:
+                    head += 1
+                    if head < len(ts) and ts[head] <= cutoff:
+                        head = bisect_right(ts, cutoff, head)
+                    if head > 32 and head * 2 > len(ts):  # `_Buffer._compact`
+                        del ts[:head]
+                        del kept[:head]
+                        head = 0
+                    buffer.head = head
+            lo, hi = buffer.head, len(ts)
+            if ts[-1] > now:
+                hi = bisect_right(ts, now, lo)
+            if windows.aggregation is last:
+                aggregate = kept[hi - 1] if hi > lo else None
+            else:
+                try:
+                    aggregate = _aggregate(windows.aggregation, kept, lo, hi)
+                except (ArithmeticError, ValueError):  # recorded as ERROR
+                    aggregate = math.nan
+            cohort.clock_us = now
+            if aggregate is not None and quiet.lo < aggregate < quiet.hi and now < quiet.until_us:
+                fresh = cohort._fresh
+                noted = fresh.get(group)
+                latest = noted[1] if noted is not None else None
+                fresh[group] = (aggregate, ts_us if latest is None or ts_us > latest else latest)
+                continue
+            moved = cohort._moved(group, now, aggregate, ts_us)
+            if moved:
+                out += moved
+    return out

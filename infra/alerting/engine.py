@@ -160,14 +160,28 @@ class AlertEngine:
         """Advance every rule to `now_us` (default: the clock), publish, then write what
         changed (at a checkpoint: every state whose value moved, too)."""
         now = self._clock.now_us() if now_us is None else now_us
+        index = self._index
+        rules = list(index)
         fired: list[tuple[RunningRule, Transition]] = []
-        for n, running in enumerate(self._index, 1):
-            if self._index.get(running.alert.id) is running:  # not removed meanwhile
-                fired += [(running, t) for t in running.evaluator.tick(now)]
-            if n % TICK_SLICE == 0:
-                await asyncio.sleep(0)  # 10,000 rules take ~0.3 s: let ingest in between
+        # Each cohort once (rules sharing a window): one aggregate per group for all.
+        ticked = 0
+        for cohort in dict.fromkeys(r.evaluator.cohort for r in rules):
+            for evaluator, transition in cohort.tick(now):
+                running = index.owner(evaluator)
+                if running is not None:  # not removed meanwhile
+                    fired.append((running, transition))
+            ticked += len(cohort.members)
+            if ticked >= TICK_SLICE:
+                ticked = 0
+                await asyncio.sleep(0)  # let ingest in between
+        if len(fired) > 1:  # published in the rules' order, as when each rule ticked alone
+            order = {id(r): n for n, r in enumerate(rules)}
+            fired.sort(key=lambda f: order.get(id(f[0]), len(order)))
         await self._emit(fired)
-        checkpoint = now - self._checkpoint_us >= CHECKPOINT_SECONDS * 1_000_000
+        # Half a tick early: with ticks every 10 s, every sixth tick is a checkpoint, not
+        # the sixth or the seventh as the clock's jitter falls.
+        early_us = self._tick_seconds * 500_000
+        checkpoint = now - self._checkpoint_us >= CHECKPOINT_SECONDS * 1_000_000 - early_us
         if checkpoint:
             self._checkpoint_us = now
         await self._flush(self._index, everything=checkpoint)
@@ -320,8 +334,12 @@ class AlertEngine:
             running.mark_saved(states)
 
     async def _ticks(self) -> None:
+        """Tick at a fixed rate (a slow tick does not push the next ones later)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
         while True:
-            await asyncio.sleep(self._tick_seconds)
+            due = max(due + self._tick_seconds, loop.time())
+            await asyncio.sleep(due - loop.time())
             try:
                 await self.tick()
             except Exception:  # a bad tick must not end evaluation

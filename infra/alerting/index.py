@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
 from domain.alerting.evaluator import Cohort, CohortKey, cohort_key
+from domain.alerting.windows import Route, observe_batch
 from domain.events import MetricCollectedEvent
 from domain.metrics import MatchOp, matches_all
 
@@ -30,17 +31,23 @@ class RunningRule:
         """The states to write: those whose state-machine fields differ from the stored
         ones, or with `everything`, also those whose last value or point time moved."""
         saved = self.saved
+        evaluator = self.evaluator
+        if everything:
+            return [s for k, s in evaluator.instances.items() if saved.get(k) is not s]
         changed = []
-        for key, state in self.evaluator.instances.items():
+        # Without folding the values noted since (a tick would otherwise rebuild every
+        # state): those change neither `is` nor the durable fields. What is written is
+        # folded, as before.
+        for key, state in evaluator.states.items():
             stored = saved.get(key)
             if stored is state:  # states are immutable: the same object has not changed
                 continue
-            if everything or stored is None or _durably_differ(state, stored):
-                changed.append(state)
+            if stored is None or _durably_differ(state, stored):
+                changed.append(evaluator.current(key))
         return changed
 
     def mark_saved(self, states: list[InstanceState]) -> None:
-        live = self.evaluator.instances
+        live = self.evaluator.states
         for state in states:
             self.saved[state.key] = state
         for key in [k for k in self.saved if k not in live]:  # forgotten by the evaluator
@@ -126,6 +133,10 @@ class RuleIndex:
     def get(self, alert_id: str) -> RunningRule | None:
         return self._by_id.get(alert_id)
 
+    def owner(self, evaluator: RuleEvaluator) -> RunningRule | None:
+        """The running rule of `evaluator` (None once it was removed or replaced)."""
+        return self._owners.get(evaluator)
+
     def add(self, running: RunningRule) -> None:
         """Add the rule, replacing the one of the same alert id if there is one. It joins
         the cohort of its window if one runs (whose live window then replaces the one it
@@ -170,23 +181,24 @@ class RuleIndex:
         by_name = self._by_metric.get(event.project)
         if not by_name:
             return []
-        series = event.series
-        targets: list[list[Cohort]] = []
-        for s in series:
+        routes: list[Route | None] = []
+        found = False
+        for s in event.series:
             rules = by_name.get(s["name"])
-            targets.append(rules.route(s) if rules is not None else [])
-        if not any(targets):
-            return []
-        owners = self._owners
-        fired: list[tuple[RunningRule, Transition]] = []
-        for index, ts_us, value in zip(
-            event.series_index, event.timestamps_us, event.values, strict=True
-        ):
-            hits = targets[index]
+            if rules is None:
+                routes.append(None)
+                continue
+            # `route` inlined for a known series (see `observe_batch` on calls here)
+            hits = rules.routes.get(s["id"])
+            if hits is None:
+                hits = rules.route(s)
             if hits:
-                tags = series[index]["tags"]
-                for cohort in hits:
-                    moved = cohort.observe(tags, ts_us, value)
-                    if moved:
-                        fired += [(owners[evaluator], t) for evaluator, t in moved]
-        return fired
+                routes.append((s["tags"], hits))
+                found = True
+            else:
+                routes.append(None)
+        if not found:
+            return []
+        moved = observe_batch(routes, event.series_index, event.timestamps_us, event.values)
+        owners = self._owners
+        return [(owners[evaluator], t) for evaluator, t in moved]
