@@ -276,7 +276,10 @@ class Vigil:
             if settings.self_monitor_seconds > 0:
                 task = asyncio.create_task(
                     monitor.run(
-                        bus, interval=settings.self_monitor_seconds, subscriptions=groups.members
+                        bus,
+                        interval=settings.self_monitor_seconds,
+                        subscriptions=groups.members,
+                        alerts=lambda: engine.rules,
                     )
                 )
                 stack.callback(task.cancel)

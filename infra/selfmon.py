@@ -54,8 +54,9 @@ class SelfMonitor:
     def observe_points(self, count: int) -> None:
         self.points += count
 
-    def snapshot(self, *, subscriptions: int) -> list[dict[str, Any]]:
-        """The points of one interval; resets the latency samples."""
+    def snapshot(self, *, subscriptions: int, alerts: int = 0) -> list[dict[str, Any]]:
+        """The points of one interval; resets the latency samples. `alerts`: how many
+        alerts this instance evaluates (its share, with several instances)."""
         now = time.monotonic()
         elapsed = max(now - self._last_time, 1e-9)
         rate = (self.points - self._last_points) / elapsed
@@ -79,6 +80,7 @@ class SelfMonitor:
             point("vigil.ingest.points_per_second", rate),
             point("vigil.ws.connections", self.websockets),
             point("vigil.ws.subscriptions", subscriptions),
+            point("vigil.alerting.alerts_evaluated", alerts),
             point("vigil.process.cpu_percent", self._process.cpu_percent()),
             point("vigil.process.memory_rss_bytes", self._process.memory_info().rss),
         ]
@@ -94,13 +96,18 @@ class SelfMonitor:
         return points
 
     async def run(
-        self, bus: MessageBus, *, interval: float, subscriptions: Callable[[], int]
+        self,
+        bus: MessageBus,
+        *,
+        interval: float,
+        subscriptions: Callable[[], int],
+        alerts: Callable[[], int] = lambda: 0,
     ) -> None:
         """Record a snapshot every `interval` seconds until cancelled."""
         while True:
             await asyncio.sleep(interval)
             try:
-                points = self.snapshot(subscriptions=subscriptions())
+                points = self.snapshot(subscriptions=subscriptions(), alerts=alerts())
                 await bus.handle(CreateMetricsCommand(SYSTEM_PROJECT, points))
             except Exception:  # a bad tick must not end self-monitoring
                 logger.exception("self-monitoring snapshot failed")

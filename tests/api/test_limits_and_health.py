@@ -91,6 +91,22 @@ async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:
             assert expected in names
 
 
+async def test_vigil_reports_how_many_alerts_it_evaluates(tmp_path: Path) -> None:
+    admin = token(demo="admin", system="viewer")
+    create_points = """mutation { createMetrics(project: "demo",
+      points: [{name: "cpu", value: 1}]) { accepted } }"""
+    create_alert = """mutation { createAlert(project: "demo",
+      rule: {name: "cpu high", metric: "cpu", threshold: 90}) { id } }"""
+    series = """{ metricSeries(project: "system", name: "vigil.alerting.alerts_evaluated",
+      aggregation: LAST, from: "2020-01-01T00:00:00Z") { series { values } } }"""
+    async with serve(make_settings(tmp_path, self_monitor_seconds=0.2)) as vigil:
+        await vigil.ok(create_points, auth=admin)
+        await vigil.ok(create_alert, auth=admin)
+        await asyncio.sleep(0.7)
+        found = (await vigil.ok(series, auth=admin))["metricSeries"]["series"]
+    assert [v for v in found[0]["values"] if v is not None][-1] == 1.0
+
+
 async def test_list_arguments_are_limited(vigil: RunningVigil) -> None:
     query = """query($m: [TagMatcherInput!], $g: [String!]) {
       metricSeries(project: "demo", name: "x", matchers: $m, groupBy: $g) { timestamps } }"""
