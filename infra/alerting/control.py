@@ -83,10 +83,6 @@ class Control:
             raise _ERRORS.get(error["code"], VigilError)(error["message"])
         return result
 
-    async def cast(self, op: str, **payload: Any) -> None:
-        """Tell the owner, without waiting for it."""
-        await self._send(op, payload, rid="", reply="")
-
     async def _send(self, op: str, payload: dict[str, Any], *, rid: str, reply: str) -> None:
         try:
             message = {"op": op, "rid": rid, "reply": reply, "from": self._owner, **payload}
