@@ -124,7 +124,7 @@ def _alerting(
         return engine
     ttl_us = int(settings.alert_lease_seconds * 1_000_000)
     leases = ShardLeases(store, settings.instance_name, ttl_us=ttl_us)
-    return AlertCluster(engine, leases, events, clock)
+    return AlertCluster(engine, store, leases, events, clock)
 
 
 def _notifications(settings: Settings, store: NotificationStore) -> Notifications:

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from typing import Any
 
-from domain.alerting import Alert, InstanceKey, InstanceState, Transition, events_for
+from domain.alerting import Alert, AlertStore, InstanceKey, InstanceState, Transition, events_for
 from domain.errors import Unavailable
 from domain.events import Event
 from domain.ports import Clock
@@ -38,6 +38,7 @@ class AlertCluster:
     def __init__(
         self,
         engine: AlertEngine,
+        alerts: AlertStore,
         leases: ShardLeases,
         bus: EventBus,
         clock: Clock,
@@ -46,6 +47,7 @@ class AlertCluster:
     ) -> None:
         self.engine = engine
         self.leases = leases
+        self._alerts = alerts
         self._clock = clock
         owner = leases.owner
         self._feed = RemoteFeed(bus, owner, engine.on_points, engine.refill)
@@ -190,7 +192,7 @@ class AlertCluster:
         if not self.leases.owns(alert.id):
             return None
         if op == "reload":  # as stored here: a deployment sharing the Redis server is ignored
-            stored = await self.engine.stored(alert.project, alert.id)
+            stored = await self._alerts.get_alert(alert.project, alert.id)
             if stored is None or not stored.enabled:
                 return None
             await self.reload(stored)
@@ -198,15 +200,14 @@ class AlertCluster:
         if alert.id not in self.engine:
             return None  # not evaluated here (yet): no answer, the asker times out
         by, comment = request["by"], request["comment"]
+        key = None if request.get("key") is None else tuple(request["key"])
         if op == "remove":
             moved = await self.engine.remove(alert, by=by, comment=comment)
         elif op == "acknowledge":
-            key = None if request["key"] is None else tuple(request["key"])
             moved = await self.engine.acknowledge(
                 alert, key, by=by, comment=comment, until_us=request["until_us"]
             )
         elif op == "resolve":
-            key = None if request["key"] is None else tuple(request["key"])
             moved = await self.engine.resolve(alert, key, by=by, comment=comment)
         else:
             return None

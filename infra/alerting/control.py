@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.errors import BadUserInput, NotFound, Unavailable, VigilError
+from infra.alerting.channels import follow, wait_all
 from infra.bus import EventBus
 
 __all__ = ["CONTROL_CHANNEL", "Control", "Handler"]
@@ -24,7 +25,6 @@ __all__ = ["CONTROL_CHANNEL", "Control", "Handler"]
 logger = logging.getLogger("vigil.alerting")
 
 CONTROL_CHANNEL = "alerting.control"
-RETRY_SECONDS = 1.0
 
 # A request's handler: its answer (sent back if the request wants one), or None when this
 # process does not evaluate the alert (the owner answers).
@@ -48,13 +48,12 @@ class Control:
     async def start(self) -> None:
         ready = [asyncio.Event(), asyncio.Event()]
         self._tasks = [
-            asyncio.create_task(self._follow(CONTROL_CHANNEL, self._serve, ready[0])),
-            asyncio.create_task(self._follow(self._reply_channel, self._answered, ready[1])),
+            asyncio.create_task(follow(self._bus, CONTROL_CHANNEL, self._serve, ready=ready[0])),
+            asyncio.create_task(
+                follow(self._bus, self._reply_channel, self._answered, ready=ready[1])
+            ),
         ]
-        with contextlib.suppress(TimeoutError):  # the bus is down: the loops keep trying
-            async with asyncio.timeout(self._timeout):
-                for event in ready:
-                    await event.wait()
+        await wait_all(ready, self._timeout)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -69,7 +68,9 @@ class Control:
         answer: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = answer
         try:
-            await self._send(op, payload, rid=rid, reply=self._reply_channel)
+            # A bus that cannot be reached raises BusUnavailable, an Unavailable.
+            request = {"op": op, "rid": rid, "reply": self._reply_channel, "from": self._owner}
+            await self._bus.publish(CONTROL_CHANNEL, request | payload)
             async with asyncio.timeout(self._timeout):
                 result = await answer
         except TimeoutError:
@@ -82,13 +83,6 @@ class Control:
         if error:
             raise _ERRORS.get(error["code"], VigilError)(error["message"])
         return result
-
-    async def _send(self, op: str, payload: dict[str, Any], *, rid: str, reply: str) -> None:
-        try:
-            message = {"op": op, "rid": rid, "reply": reply, "from": self._owner, **payload}
-            await self._bus.publish(CONTROL_CHANNEL, message)
-        except Exception as exc:  # BusUnavailable: the owner cannot be reached
-            raise Unavailable("the event bus is unavailable; retry shortly") from exc
 
     async def _serve(self, message: dict[str, Any]) -> None:
         if message.get("from") == self._owner:
@@ -108,21 +102,3 @@ class Control:
         waiting = self._waiting.get(message.get("rid", ""))
         if waiting is not None and not waiting.done():
             waiting.set_result(message)
-
-    async def _follow(
-        self,
-        channel: str,
-        handle: Callable[[dict[str, Any]], Awaitable[None]],
-        ready: asyncio.Event,
-    ) -> None:
-        while True:
-            try:
-                async with self._bus.subscribe(channel) as messages:
-                    ready.set()
-                    async for message in messages:
-                        await handle(message)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.warning("alert control channel %r interrupted; retrying", channel)
-            await asyncio.sleep(RETRY_SECONDS)

@@ -123,9 +123,6 @@ class AlertEngine:
                 running.pending = current.pending
                 self._index.add(running)
 
-    async def stored(self, project: str, alert_id: str) -> Alert | None:
-        return await self._alerts.get_alert(project, alert_id)
-
     def __contains__(self, alert_id: object) -> bool:
         return isinstance(alert_id, str) and self._index.get(alert_id) is not None
 

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.events import MetricCollectedEvent
+from infra.alerting.channels import follow, wait_all
 from infra.bus import EventBus
 
 __all__ = ["ORIGIN", "RemoteFeed", "StampedPublisher"]
 
-logger = logging.getLogger("vigil.alerting")
-
 ORIGIN = "origin"  # the message key naming the publishing process
 QUEUE_BATCHES = 10_000  # buffered batches per project before the oldest is dropped
-RETRY_SECONDS = 1.0
 SUBSCRIBE_SECONDS = 2.0
 
 
@@ -70,13 +68,17 @@ class RemoteFeed:
         started = []
         for project in projects - self._pumps.keys():
             subscribed = asyncio.Event()
-            self._pumps[project] = asyncio.create_task(self._pump(project, subscribed))
+            pump = follow(
+                self._bus,
+                f"metrics.{project}",
+                functools.partial(self._receive, project),
+                ready=subscribed,
+                on_gap=self._on_gap,
+                queue_size=QUEUE_BATCHES,
+            )
+            self._pumps[project] = asyncio.create_task(pump)
             started.append(subscribed)
-        if started:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SUBSCRIBE_SECONDS):
-                    for subscribed in started:
-                        await subscribed.wait()
+        await wait_all(started, SUBSCRIBE_SECONDS)
 
     async def close(self) -> None:
         pumps, self._pumps = list(self._pumps.values()), {}
@@ -86,38 +88,17 @@ class RemoteFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _pump(self, project: str, subscribed: asyncio.Event) -> None:
-        first = True
-        while True:
-            try:
-                await self._read(project, subscribed, refill=not first)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the bus is down: retry; the windows are refilled on return
-                logger.warning("alert feed of project %r interrupted; retrying", project)
-            first = False
-            await asyncio.sleep(RETRY_SECONDS)
-
-    async def _read(self, project: str, subscribed: asyncio.Event, *, refill: bool) -> None:
-        async with self._bus.subscribe(f"metrics.{project}", queue_size=QUEUE_BATCHES) as sub:
-            subscribed.set()
-            if refill:  # subscribed again after a failure: what was missed is in the store
-                await self._on_gap()
-            seen = (sub.gaps, sub.dropped)
-            async for message in sub:
-                if (sub.gaps, sub.dropped) != seen:
-                    seen = (sub.gaps, sub.dropped)
-                    await self._on_gap()
-                if message.get(ORIGIN) == self._origin:
-                    continue
-                try:
-                    event = MetricCollectedEvent(
-                        project=project,
-                        series=message["series"],
-                        series_index=message["series_index"],
-                        timestamps_us=message["timestamps_us"],
-                        values=message["values"],
-                    )
-                except (KeyError, TypeError):
-                    continue  # not a batch of points
-                await self._deliver(event)
+    async def _receive(self, project: str, message: dict[str, Any]) -> None:
+        if message.get(ORIGIN) == self._origin:
+            return  # ingested here: evaluated in the ingest command already
+        try:
+            event = MetricCollectedEvent(
+                project=project,
+                series=message["series"],
+                series_index=message["series_index"],
+                timestamps_us=message["timestamps_us"],
+                values=message["values"],
+            )
+        except (KeyError, TypeError):
+            return  # not a batch of points
+        await self._deliver(event)
