@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from domain.alerting.alert import Alert
@@ -63,6 +63,13 @@ class AlertStore(Protocol):
         """Take or renew the named lease for `owner` until `now_us + ttl_us`. True if the
         owner holds it now: it was free, expired, or already its own. Atomic across
         processes sharing the store."""
+        ...
+
+    async def renew_leases(
+        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
+    ) -> set[str]:
+        """Extend to `now_us + ttl_us` every lease of `names` that `owner` still holds (no
+        other owner took it since), in one write; the names it holds now."""
         ...
 
     async def release_lease(self, name: str, owner: str) -> None: ...

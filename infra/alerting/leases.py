@@ -7,7 +7,9 @@ each can count the live processes and keep about its fair share of the shards: a
 that joins gets shards released by the others, and the shards of a process that dies are
 taken over once its leases expire.
 
-A round runs every third of the lease period. If rounds fail (the store is unreachable)
+A round runs every third of the lease period: one write renews everything held
+(`renew_leases`), one read lists the live leases, and free shards are taken one by one
+only when the share grows. If rounds fail (the store is unreachable)
 until the leases may have expired, the process gives up all its shards, so two processes
 never evaluate one alert past a lease period (the process clocks must agree to within a
 small part of it: NTP does that).
@@ -24,8 +26,9 @@ from domain.alerting import AlertStore
 __all__ = ["SHARDS", "Changes", "ShardLeases", "shard_of"]
 
 SHARDS = 64
-_SHARD = "alerting/shard/"
-_MEMBER = "alerting/member/"
+_PREFIX = "alerting/"
+_SHARD = _PREFIX + "shard/"
+_MEMBER = _PREFIX + "member/"
 
 
 def shard_of(alert_id: str) -> int:
@@ -73,16 +76,18 @@ class ShardLeases:
         A store error propagates; call `expire` after one to drop leases that may have run
         out meanwhile."""
         store, owner, ttl = self._store, self.owner, self.ttl_us
-        await store.acquire_lease(_MEMBER + owner, owner, now_us=now_us, ttl_us=ttl)
-        lost = set()
-        for shard in sorted(self._held):
-            if not await store.acquire_lease(_SHARD + str(shard), owner, now_us=now_us, ttl_us=ttl):
-                lost.add(shard)
+        member = _MEMBER + owner
+        names = [member, *(_SHARD + str(shard) for shard in sorted(self._held))]
+        kept = await store.renew_leases(names, owner, now_us=now_us, ttl_us=ttl)
+        if member not in kept:  # the first round, or after the membership expired
+            await store.acquire_lease(member, owner, now_us=now_us, ttl_us=ttl)
+        lost = {shard for shard in self._held if _SHARD + str(shard) not in kept}
         self._held -= lost
         self._valid_until_us = now_us + ttl
 
-        members = await store.lease_holders(_MEMBER, now_us=now_us)
-        holders = await store.lease_holders(_SHARD, now_us=now_us)
+        leases = await store.lease_holders(_PREFIX, now_us=now_us)
+        members = [name for name in leases if name.startswith(_MEMBER)]
+        holders = [name for name in leases if name.startswith(_SHARD)]
         share = math.ceil(SHARDS / max(1, len(members)))
         released: set[int] = set()
         while len(self._held) > share:

@@ -134,6 +134,26 @@ async def test_concurrent_acquires_give_the_lease_to_one(
         assert await alerts.acquire_lease("evaluator", loser, now_us=now + 1, ttl_us=ttl) is False
 
 
+async def test_renew_leases_extends_only_what_the_owner_still_holds(alerts: AlertStore) -> None:
+    ttl = 10 * SECOND_US
+    for name in ("a", "b"):
+        assert await alerts.acquire_lease(name, "ann", now_us=T0, ttl_us=ttl)
+    assert await alerts.acquire_lease("c", "bob", now_us=T0, ttl_us=ttl)
+    # ann's "b" expired and bob took it; "a" expired too, but nobody took it.
+    assert await alerts.acquire_lease("b", "bob", now_us=T0 + ttl, ttl_us=ttl)
+
+    kept = await alerts.renew_leases(
+        ["a", "b", "c", "missing"], "ann", now_us=T0 + ttl + 1, ttl_us=ttl
+    )
+
+    assert kept == {"a"}
+    # "a" now runs until T0 + 2 ttl + 1: bob is refused until then.
+    assert not await alerts.acquire_lease("a", "bob", now_us=T0 + 2 * ttl, ttl_us=ttl)
+    assert await alerts.acquire_lease("a", "bob", now_us=T0 + 2 * ttl + 1, ttl_us=ttl)
+    assert await alerts.lease_holders("b", now_us=T0 + ttl + 1) == {"b": "bob"}
+    assert await alerts.renew_leases([], "ann", now_us=T0, ttl_us=ttl) == set()
+
+
 async def test_lease_holders_lists_the_live_leases_under_a_prefix(alerts: AlertStore) -> None:
     ttl = 10 * SECOND_US
     await alerts.acquire_lease("shard/1", "ann", now_us=T0, ttl_us=ttl)

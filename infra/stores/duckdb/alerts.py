@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import suppress
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -147,6 +147,13 @@ class DuckDBAlertStore:
 
     async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
         return await self._run.write(_acquire_lease, name, owner, now_us, ttl_us)
+
+    async def renew_leases(
+        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
+    ) -> set[str]:
+        if not names:
+            return set()
+        return await self._run.write(_renew_leases, list(names), owner, now_us + ttl_us)
 
     async def release_lease(self, name: str, owner: str) -> None:
         await self._run.write(_release_lease, name, owner)
@@ -338,6 +345,15 @@ def _acquire_lease(cur: Cursor, name: str, owner: str, now_us: int, ttl_us: int)
         return True
     del params["now"]
     return bool(cur.execute(_TAKE_LEASE, params).fetchall())
+
+
+def _renew_leases(cur: Cursor, names: list[str], owner: str, expires_us: int) -> set[str]:
+    rows = cur.execute(
+        "UPDATE leases SET expires_at_us = $expires "
+        "WHERE owner = $owner AND list_contains($names::VARCHAR[], name) RETURNING name",
+        {"names": names, "owner": owner, "expires": expires_us},
+    ).fetchall()
+    return {name for (name,) in rows}
 
 
 def _release_lease(cur: Cursor, name: str, owner: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
@@ -182,6 +182,17 @@ class MongoAlertStore:
             except DuplicateKeyError:  # the lease exists and another owner holds it
                 return False
         return True
+
+    async def renew_leases(
+        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
+    ) -> set[str]:
+        if not names:
+            return set()
+        mine = {"_id": {"$in": list(names)}, "owner": owner}
+        with unavailable("renewing leases"):
+            await self._leases.update_many(mine, {"$set": {"expires_at": now_us + ttl_us}})
+            docs = await self._leases.find(mine, {"_id": 1}).to_list()
+        return {doc["_id"] for doc in docs}
 
     async def release_lease(self, name: str, owner: str) -> None:
         with unavailable("releasing a lease"):
