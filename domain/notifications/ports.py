@@ -55,7 +55,8 @@ class NotificationStore(Protocol):
     async def claim(
         self, project: str, delivery_id: str, owner: str, *, now_us: int, until_us: int
     ) -> Delivery | None:
-        """Claim one pending delivery now, due or not; None if another owner holds it."""
+        """Claim one pending delivery now, due or not; None while any claim on it lives,
+        this owner's included: a claim is one attempt, and two would run at once."""
         ...
 
     async def finish(self, delivery: Delivery, owner: str) -> bool:

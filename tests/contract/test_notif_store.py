@@ -113,6 +113,8 @@ async def test_deliveries_list_newest_first_by_state_and_project(
     await notifications.add_delivery(delivery("x", project="other"))
     claimed = await notifications.claim("demo", "d1", "w", now_us=0, until_us=10)
     assert claimed is not None
+    # Held: not even the same worker claims it again (a second attempt would run at once).
+    assert await notifications.claim("demo", "d1", "w", now_us=5, until_us=10) is None
     dead = claimed.after(
         Attempt(at_us=1, latency_ms=1, error="HTTP 500"), state=DeliveryState.DEAD,
         next_attempt_us=1,

@@ -70,7 +70,7 @@ _CLAIM_DUE = f"""
 _CLAIM_ONE = f"""
     UPDATE notification_deliveries SET claimed_by = $owner, claim_until_us = $until
     WHERE id = $id AND project = $project AND state = 'pending'
-        AND (claim_until_us <= $now OR claimed_by = $owner)
+        AND claim_until_us <= $now
     RETURNING {_DELIVERY}
 """
 _FINISH = """

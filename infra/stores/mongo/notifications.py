@@ -159,7 +159,7 @@ class MongoNotificationStore:
             "_id": delivery_id,
             "project": project,
             "state": DeliveryState.PENDING.value,
-            "$or": [{"claim_until_us": {"$lte": now_us}}, {"claimed_by": owner}],
+            "claim_until_us": {"$lte": now_us},
         }
         with unavailable("claiming a delivery"):
             doc = await self._deliveries.find_one_and_update(
