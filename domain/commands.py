@@ -1,25 +1,9 @@
-"""Commands: the RFC's writes, imperative and frozen, handled by exactly one handler."""
+"""The base of every command: a write, imperative and frozen, handled by exactly one handler."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-__all__ = ["Command", "CreateMetricsCommand"]
+__all__ = ["Command"]
 
 
 class Command:
     """Marker base of every command."""
-
-
-@dataclass(frozen=True, slots=True)
-class CreateMetricsCommand(Command):
-    """CreateMetricCommand of the RFC, for one point or a batch; all-or-nothing.
-
-    `points` is the raw JSON list: validating it is the handler's job, so every entry
-    point (GraphQL, HTTP, collectors) gets the same checks and the same error messages.
-    """
-
-    project: str
-    points: list[Any]
-    idempotency_key: str | None = None

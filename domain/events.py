@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import fields
 from typing import Any
 
-__all__ = ["Event", "MetricCollectedEvent", "SystemHealthChangedEvent"]
+__all__ = ["Event", "to_message"]
 
 
 class Event(abc.ABC):
@@ -19,29 +19,9 @@ class Event(abc.ABC):
         """The event-bus channel, scoped by project so subscribers see only their own."""
 
 
-@dataclass(frozen=True, slots=True)
-class MetricCollectedEvent(Event):
-    """A durable batch of points, in columns: point i is `values[i]` at `timestamps_us[i]`
-    in `series[series_index[i]]`.
-
-    Columnar and JSON-ready because it crosses the event bus once per batch, and the
-    columns are the validated batch's own lists: building the event copies nothing.
-    """
-
-    project: str
-    series: list[dict[str, Any]]
-    series_index: list[int]
-    timestamps_us: list[int]
-    values: list[float]
-
-    def channel(self) -> str:
-        return f"metrics.{self.project}"
-
-
-@dataclass(frozen=True, slots=True)
-class SystemHealthChangedEvent(Event):
-    status: str
-    components: dict[str, str]
-
-    def channel(self) -> str:
-        return "system.health"
+def to_message(event: Event) -> dict[str, Any]:
+    """An event as a JSON-ready dict; shallow on purpose, the columns are already lists."""
+    message: dict[str, Any] = {"type": type(event).__name__}
+    for f in fields(event):  # type: ignore[arg-type]
+        message[f.name] = getattr(event, f.name)
+    return message

@@ -11,13 +11,15 @@ from domain.alerting.ports import AlertEngine, AlertStore
 from domain.commands import Command
 from domain.dashboards.memory import MemoryDashboardStore
 from domain.dashboards.ports import DashboardStore
-from domain.dtos import AuditEntry
 from domain.errors import VigilError
 from domain.events import Event
-from domain.ingest import IngestLimits, SeriesCache
+from domain.metrics.ingest import IngestLimits, SeriesCache
+from domain.metrics.ports import MetricStore
 from domain.notifications.services import NotificationServices
-from domain.ports import AuditStore, Clock, EventPublisher, HealthCheck, MetricStore
+from domain.ports import Clock, EventPublisher
 from domain.queries import Query
+from domain.system.ports import AuditStore, HealthCheck
+from domain.system.read_models import AuditEntry
 
 __all__ = ["CommandHandler", "EventHandler", "MessageBus", "QueryHandler", "Services"]
 

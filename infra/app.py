@@ -18,7 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from domain.errors import VigilError
-from domain.queries import GetSystemHealthQuery
+from domain.system.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
 from infra.config import Settings

@@ -19,12 +19,13 @@ from domain.access import Principal
 from domain.alerting import AlertStore
 from domain.dashboards import DashboardStore
 from domain.errors import Unauthenticated, VigilError
-from domain.events import MetricCollectedEvent
-from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
-from domain.ingest import IngestLimits
 from domain.messagebus import EventHandler, MessageBus, Services
+from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.ingest import IngestLimits
+from domain.metrics.ports import MetricStore
 from domain.notifications import NotificationStore
-from domain.ports import AuditStore, Clock, MetricStore
+from domain.ports import Clock
+from domain.system.ports import AuditStore
 from infra.alerting import AlertCluster, AlertEngine, ShardLeases, StampedPublisher
 from infra.auth import (
     JWKSTokens,
@@ -37,8 +38,9 @@ from infra.bus import EventBus
 from infra.clock import SystemClock
 from infra.config import AuthMode, Settings
 from infra.dashboards import install_builtin_dashboards
-from infra.notify.wiring import Notifications
-from infra.notify.worker import RetryPolicy
+from infra.notifications.wiring import Notifications
+from infra.notifications.worker import RetryPolicy
+from infra.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema

@@ -15,8 +15,8 @@ import numpy as np
 import psutil
 
 from domain.access import SYSTEM_PROJECT
-from domain.commands import CreateMetricsCommand
 from domain.messagebus import MessageBus
+from domain.metrics.commands import CreateMetricsCommand
 
 __all__ = ["SelfMonitor"]
 

@@ -22,7 +22,7 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
-from domain.alerting.views import AlertDto
+from domain.alerting.read_models import AlertDto
 from domain.commands import Command
 from domain.errors import BadUserInput
 from schema.alerts import (

@@ -22,7 +22,7 @@ from domain.dashboards.queries import (
 )
 from domain.dashboards.variables import resolve_values
 from resolvers.dashboards import Range, Width, variables_of
-from resolvers.live import coalesce
+from resolvers.metrics_live import coalesce
 from schema.context import Info
 from schema.dashboards import DashboardCreated, DashboardUpdate
 from schema.durations import parse_duration

@@ -9,11 +9,11 @@ from typing import Annotated
 import strawberry
 
 from domain.access import Permission
-from domain.commands import CreateMetricsCommand
 from domain.errors import BadUserInput, NotFound
-from domain.metrics import Aggregation as DomainAggregation
-from domain.metrics import Metric as DomainMetric
-from domain.queries import (
+from domain.metrics.commands import CreateMetricsCommand
+from domain.metrics.model import Aggregation as DomainAggregation
+from domain.metrics.model import Metric as DomainMetric
+from domain.metrics.queries import (
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,

@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import alerts as alert_ops
-from resolvers import alerts_live, dashboards_live, live, notifications_live, system
+from resolvers import alerts_live, dashboards_live, metrics_live, notifications_live, system
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
@@ -141,7 +141,7 @@ class Mutation:
 @strawberry.type
 class Subscription:
     metric_collected = strawberry.subscription(
-        resolver=live.metric_collected, permission_classes=[CanRead]
+        resolver=metrics_live.metric_collected, permission_classes=[CanRead]
     )
     alert_triggered = strawberry.subscription(
         resolver=alerts_live.alert_triggered, permission_classes=[CanRead]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from domain.queries import GetAuditLogQuery, GetSystemHealthQuery
+from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from schema.context import Info
 from schema.types import AuditEntry, SystemHealth, to_us
 

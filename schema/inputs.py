@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp as DomainMatchOp
-from domain.metrics import TagMatcher
+from domain.matchers import MatchOp as DomainMatchOp
+from domain.matchers import TagMatcher
 from schema.scalars import Tags
 from schema.types import MatchOp, MetricType
 

@@ -7,11 +7,12 @@ from enum import Enum
 
 import strawberry
 
-from domain import dtos
-from domain.metrics import Aggregation as DomainAggregation
-from domain.metrics import MatchOp as DomainMatchOp
-from domain.metrics import Metric as DomainMetric
-from domain.metrics import MetricType as DomainMetricType
+from domain.matchers import MatchOp as DomainMatchOp
+from domain.metrics import read_models as metric_reads
+from domain.metrics.model import Aggregation as DomainAggregation
+from domain.metrics.model import Metric as DomainMetric
+from domain.metrics.model import MetricType as DomainMetricType
+from domain.system import read_models as system_reads
 from schema.scalars import FloatArray, JSONObject, Tags
 
 __all__ = [
@@ -102,7 +103,7 @@ class MetricSeries:
     series: list[SeriesLine]
 
     @classmethod
-    def of(cls, result: dtos.SeriesResult) -> MetricSeries:
+    def of(cls, result: metric_reads.SeriesResult) -> MetricSeries:
         return cls(
             timestamps=FloatArray([t // 1000 for t in result.timestamps_us]),
             series=[
@@ -117,7 +118,7 @@ class IngestReceipt:
     replayed: bool = strawberry.field(
         description="True when the idempotency key was seen before: nothing was stored twice."
     )
-    _receipt: strawberry.Private[dtos.IngestReceipt]
+    _receipt: strawberry.Private[metric_reads.IngestReceipt]
     ids: list[strawberry.ID] = strawberry.field(
         resolver=lambda root: [strawberry.ID(i) for i in root._receipt.point_ids()],
         description="The ids of the stored points, in the order sent (derived when asked).",
@@ -141,7 +142,7 @@ class SystemHealth:
     components: list[ComponentHealth]
 
     @classmethod
-    def of(cls, h: dtos.HealthCheckDto) -> SystemHealth:
+    def of(cls, h: system_reads.HealthCheckDto) -> SystemHealth:
         return cls(
             status=h.status,
             version=h.version,
@@ -171,7 +172,7 @@ class AuditEntry:
     detail: JSONObject
 
     @classmethod
-    def of(cls, e: dtos.AuditEntry) -> AuditEntry:
+    def of(cls, e: system_reads.AuditEntry) -> AuditEntry:
         return cls(
             seq=e.seq,
             actor=e.actor,

@@ -15,7 +15,7 @@ from domain.alerting.model import (
     NoDataPolicy,
     RuleAggregation,
 )
-from domain.metrics import TagMatcher
+from domain.matchers import TagMatcher
 
 if TYPE_CHECKING:
     from domain.alerting.rule import AlertRule

@@ -31,7 +31,7 @@ from domain.alerting.rule import AlertRule
 from domain.alerting.state import NO_DATA, InstanceState, Observation
 from domain.alerting.windows import DEFAULT_MAX_POINTS, GroupWindows
 from domain.errors import NotFound
-from domain.metrics import TagMatcher, matches_all
+from domain.matchers import TagMatcher, matches_all
 
 __all__ = ["Cohort", "CohortKey", "RuleEvaluator", "cohort_key"]
 

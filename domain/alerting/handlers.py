@@ -31,7 +31,7 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
-from domain.alerting.reads import (
+from domain.alerting.query_handlers import (
     alert_history,
     alert_templates,
     checked_rule,
@@ -42,9 +42,9 @@ from domain.alerting.reads import (
     preview_alert,
     view_of,
 )
+from domain.alerting.read_models import AlertDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.templates import builtin_template
-from domain.alerting.views import AlertDto
 from domain.commands import Command
 from domain.errors import BadUserInput
 from domain.events import Event

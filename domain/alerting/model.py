@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import BadUserInput
-from domain.metrics import Aggregation
+from domain.metrics.model import Aggregation
 
 __all__ = [
     "MINUTE_US",

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from domain.alerting.evaluator import Point
 from domain.errors import BadUserInput
-from domain.ingest import decode_point_id
-from domain.metrics import TagMatcher
-from domain.ports import MetricStore
-from domain.queries import GetMetricsListQuery
+from domain.matchers import TagMatcher
+from domain.metrics.ingest import decode_point_id
+from domain.metrics.ports import MetricStore
+from domain.metrics.queries import GetMetricsListQuery
 
 __all__ = ["PAGE", "read_points"]
 

@@ -10,7 +10,7 @@ from domain.alerting.model import Transition
 from domain.alerting.rule import AlertRule
 from domain.alerting.state import InstanceState
 from domain.errors import BadUserInput
-from domain.metrics import matches_all
+from domain.matchers import matches_all
 
 __all__ = ["MAX_PREVIEW_POINTS", "MAX_PREVIEW_TICKS", "PreviewResult", "preview"]
 

@@ -16,7 +16,7 @@ from domain.alerting.model import (
     RuleAggregation,
 )
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 
 __all__ = ["AlertRule", "FlappingSettings"]
 

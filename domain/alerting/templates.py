@@ -10,7 +10,7 @@ from typing import Any
 from domain.alerting.model import MINUTE_US, Condition, RuleAggregation
 from domain.alerting.rule import AlertRule
 from domain.errors import BadUserInput, NotFound
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 
 __all__ = ["BUILTIN_TEMPLATES", "AlertTemplate", "TemplateParameter", "builtin_template"]
 

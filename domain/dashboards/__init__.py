@@ -9,8 +9,7 @@ from domain.dashboards.events import (
     DashboardUpdatedEvent,
 )
 from domain.dashboards.ports import DashboardStore
-from domain.dashboards.spec import ALL, FORMAT, DashboardSpec, Variable, read_spec
-from domain.dashboards.views import (
+from domain.dashboards.read_models import (
     DashboardData,
     DashboardDto,
     DashboardPage,
@@ -19,6 +18,7 @@ from domain.dashboards.views import (
     VariableState,
     WidgetData,
 )
+from domain.dashboards.spec import ALL, FORMAT, DashboardSpec, Variable, read_spec
 from domain.dashboards.widgets import GridPos, SeriesQuery, Threshold, Widget, WidgetKind
 
 __all__ = [

@@ -6,15 +6,15 @@ import math
 from collections.abc import Mapping
 
 from domain.alerting.queries import GetAlertsListQuery
-from domain.alerting.reads import list_alerts
+from domain.alerting.query_handlers import list_alerts
+from domain.dashboards.read_models import LineData, TableRow, WidgetData
 from domain.dashboards.steps import auto_step, bucket_count, widget_pixels
 from domain.dashboards.variables import bind
-from domain.dashboards.views import LineData, TableRow, WidgetData
 from domain.dashboards.widgets import SECOND_US, SeriesQuery, Threshold, Widget, WidgetKind
-from domain.dtos import SeriesResult
 from domain.errors import BadUserInput, VigilError
 from domain.messagebus import Services
-from domain.queries import GetMetricSeriesQuery
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.metrics.read_models import SeriesResult
 
 __all__ = ["MAX_ALERTS", "MAX_POINTS", "color_of", "rate_of", "widget_data"]
 

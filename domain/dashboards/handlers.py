@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from domain.commands import Command
-from domain.dashboards.catalogue import check_catalogue
+from domain.dashboards.catalogue_check import check_catalogue
 from domain.dashboards.commands import (
     CreateDashboardCommand,
     DeleteDashboardCommand,
@@ -33,7 +33,7 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
     GetDashboardsListQuery,
 )
-from domain.dashboards.reads import (
+from domain.dashboards.query_handlers import (
     dashboard_data,
     dashboard_history,
     export_dashboard,

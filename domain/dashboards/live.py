@@ -9,7 +9,7 @@ from domain.alerting.handlers import ALERT_EVENTS
 from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import WidgetKind
-from domain.metrics import TagMatcher, matches_all
+from domain.matchers import TagMatcher, matches_all
 
 __all__ = ["LiveView"]
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.dashboards.reading import Problems, read_list, read_mapping, read_number, read_text
+from domain.dashboards.parsing import Problems, read_list, read_mapping, read_number, read_text
 from domain.dashboards.widgets import SECOND_US, Widget, read_widget
 
 __all__ = [

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from domain.dashboards.spec import ALL, REFERENCE, DashboardSpec
 from domain.dashboards.widgets import SeriesQuery
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 
 __all__ = ["bind", "resolve_values"]
 

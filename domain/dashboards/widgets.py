@@ -9,15 +9,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from domain.alerting.model import AlertSeverity, AlertState
-from domain.dashboards.reading import (
-    Problems,
-    read_list,
-    read_mapping,
-    read_number,
-    read_text,
-)
+from domain.dashboards.parsing import Problems, read_list, read_mapping, read_number, read_text
 from domain.errors import BadUserInput
-from domain.metrics import Aggregation, MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
+from domain.metrics.model import Aggregation
 
 __all__ = [
     "GRID_COLUMNS",

@@ -28,13 +28,10 @@ from domain.notifications.events import NotificationSentEvent
 from domain.notifications.messages import sample_message
 from domain.notifications.model import Channel, ChannelKind, Delivery, DeliveryReason
 from domain.notifications.policy import Policy, parse_matcher
-from domain.notifications.reads import (
-    NOTIFICATION_QUERY_HANDLERS,
-    find_channel,
-)
+from domain.notifications.query_handlers import NOTIFICATION_QUERY_HANDLERS, find_channel
+from domain.notifications.read_models import NotificationDto, PolicyView, SilenceView
 from domain.notifications.services import NotificationServices, require
 from domain.notifications.silences import Silence
-from domain.notifications.views import NotificationDto, PolicyView, SilenceView
 
 __all__ = [
     "NOTIFICATION_ALERT_HANDLERS",
@@ -158,8 +155,7 @@ async def send_test_notification(
         created_us=now,
         next_attempt_us=now,
     )
-    await ports.store.add_delivery(delivery)
-    return await ports.outbox.deliver(delivery)
+    return await ports.outbox.send_new(delivery)
 
 
 async def route_alert_event(event: AlertEvent, services: Services) -> None:

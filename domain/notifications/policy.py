@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from domain.notifications.timing import MuteTiming, parse_duration_us
 
 __all__ = [

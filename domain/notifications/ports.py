@@ -95,8 +95,9 @@ class TargetGuard(Protocol):
 
 
 class Outbox(Protocol):
-    async def deliver(self, delivery: Delivery) -> Delivery:
-        """Attempt a stored delivery once now, through the same path as the worker."""
+    async def send_new(self, delivery: Delivery) -> Delivery:
+        """Store a new delivery already claimed by this worker, then attempt it once now,
+        through the same path as the worker: no other worker can take it meanwhile."""
         ...
 
     def wake(self) -> None:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import BadUserInput
-from domain.metrics import TagMatcher
+from domain.matchers import TagMatcher
 from domain.notifications.policy import matcher_text, parse_matcher
 
 __all__ = ["MAX_SILENCE_US", "Silence", "SilenceState"]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.errors import BadUserInput, NotFound, Unavailable, VigilError
-from infra.alerting.channels import follow, wait_all
+from infra.alerting.following import follow, wait_all
 from infra.bus import EventBus
 
 __all__ = ["CONTROL_CHANNEL", "Control", "Handler"]

@@ -29,8 +29,10 @@ from domain.alerting import (
     events_for,
 )
 from domain.errors import Unavailable
-from domain.events import Event, MetricCollectedEvent
-from domain.ports import Clock, MetricStore
+from domain.events import Event
+from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.ports import MetricStore
+from domain.ports import Clock
 from infra.alerting.index import RuleIndex, RunningRule
 from infra.alerting.loading import build, recent_points
 

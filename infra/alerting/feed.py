@@ -17,8 +17,8 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from domain.events import MetricCollectedEvent
-from infra.alerting.channels import follow, wait_all
+from domain.metrics.events import MetricCollectedEvent
+from infra.alerting.following import follow, wait_all
 from infra.bus import EventBus
 
 __all__ = ["ORIGIN", "RemoteFeed", "StampedPublisher"]

@@ -10,8 +10,8 @@ from typing import Any
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
 from domain.alerting.evaluator import Cohort, CohortKey, cohort_key
 from domain.alerting.windows import Route, observe_batch
-from domain.events import MetricCollectedEvent
-from domain.metrics import MatchOp, matches_all
+from domain.matchers import MatchOp, matches_all
+from domain.metrics.events import MetricCollectedEvent
 
 __all__ = ["MAX_ROUTES", "RuleIndex", "RunningRule"]
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator
 from domain.alerting.evaluator import Point
 from domain.alerting.points import read_points
-from domain.metrics import matches_all
-from domain.ports import MetricStore
+from domain.matchers import matches_all
+from domain.metrics.ports import MetricStore
 from infra.alerting.index import RunningRule
 
 __all__ = ["PRIME_POINTS", "build", "recent_points"]

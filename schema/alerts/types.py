@@ -10,7 +10,7 @@ from domain.alerting import AlertRule as DomainRule
 from domain.alerting import AlertTemplate as DomainTemplate
 from domain.alerting import InstanceState, Transition, instance_id
 from domain.alerting.queries import GetAlertHistoryQuery
-from domain.alerting.views import AlertDto, AlertPreviewDto
+from domain.alerting.read_models import AlertDto, AlertPreviewDto
 from schema.alerts.inputs import (
     AlertSeverity,
     AlertState,

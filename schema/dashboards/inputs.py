@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 
 from domain.dashboards import WidgetKind as DomainWidgetKind
-from domain.metrics import Aggregation as DomainAggregation
-from domain.metrics import MatchOp as DomainMatchOp
+from domain.matchers import MatchOp as DomainMatchOp
+from domain.metrics.model import Aggregation as DomainAggregation
 from schema.alerts import AlertSeverity, AlertState
 from schema.durations import parse_duration
 from schema.inputs import TagMatcherInput

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 
 from domain.notifications import ChannelKind, Delivery, DeliveryState, SilenceState
-from domain.notifications.views import NotificationDto, PolicyView, SilenceView
+from domain.notifications.read_models import NotificationDto, PolicyView, SilenceView
 from schema.scalars import JSONObject
 from schema.types import from_us
 

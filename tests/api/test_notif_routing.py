@@ -12,7 +12,7 @@ from typing import Any, cast
 
 import pytest
 
-from infra.notify import AdjustableClock, DeliveryWorker
+from infra.notifications import AdjustableClock, DeliveryWorker
 from tests.notif_support import (
     ACK,
     CONFIGURE,

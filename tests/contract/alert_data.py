@@ -20,7 +20,7 @@ from domain.alerting.model import (
 from domain.alerting.ports import AlertStore
 from domain.alerting.rule import AlertRule
 from domain.alerting.state import Acknowledgement, InstanceState
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from tests.contract.conftest import StoreDatabase
 from tests.contract.data import NOW_US
 

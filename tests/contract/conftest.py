@@ -10,8 +10,9 @@ import pytest
 
 from domain.alerting.ports import AlertStore
 from domain.dashboards.ports import DashboardStore
+from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
-from domain.ports import AuditStore, MetricStore
+from domain.system.ports import AuditStore
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.ingest import PointBatch, SeriesSpec, series_id
-from domain.metrics import Aggregation, MetricType
+from domain.metrics.ingest import PointBatch, SeriesSpec, series_id
+from domain.metrics.model import Aggregation, MetricType
 
 __all__ = ["MINUTE", "NOW_US", "SECOND", "Point", "point_batch", "reference", "sid_of"]
 

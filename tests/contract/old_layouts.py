@@ -22,7 +22,7 @@ import pytest
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
-from domain.dtos import AuditEntry
+from domain.system.read_models import AuditEntry
 from infra.stores.mongo import MongoDatabase, ServerFeatures
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.options import MongoOptions

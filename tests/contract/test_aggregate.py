@@ -6,10 +6,10 @@ import random
 
 import pytest
 
-from domain.dtos import SeriesResult
-from domain.metrics import Aggregation
-from domain.ports import MetricStore
-from domain.queries import GetMetricSeriesQuery
+from domain.metrics.model import Aggregation
+from domain.metrics.ports import MetricStore
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.metrics.read_models import SeriesResult
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, reference
 
 NAME = "http.latency"

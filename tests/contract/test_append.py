@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from domain.ingest import PointBatch, decode_point_id
-from domain.metrics import MetricType
-from domain.ports import AppendResult, MetricStore
-from domain.queries import GetMetricsListQuery
+from domain.metrics.ingest import PointBatch, decode_point_id
+from domain.metrics.model import MetricType
+from domain.metrics.ports import AppendResult, MetricStore
+from domain.metrics.queries import GetMetricsListQuery
 from tests.contract.data import NOW_US, SECOND, Point, point_batch, sid_of
 
 

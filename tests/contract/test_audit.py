@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.dtos import AuditEntry
-from domain.ports import AuditStore
-from domain.queries import GetAuditLogQuery
+from domain.system.ports import AuditStore
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 from tests.contract.data import NOW_US, SECOND
 
 

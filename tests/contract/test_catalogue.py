@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.ports import MetricStore
+from domain.metrics.ports import MetricStore
 from tests.contract.data import NOW_US, Point, point_batch
 
 

@@ -7,10 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from domain.dtos import AuditEntry
-from domain.ingest import decode_point_id
-from domain.metrics import Aggregation
-from domain.queries import GetAuditLogQuery, GetMetricSeriesQuery
+from domain.metrics.ingest import decode_point_id
+from domain.metrics.model import Aggregation
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 from tests.contract.conftest import STORE_FACTORIES, StoreFactory
 from tests.contract.data import MINUTE, NOW_US, Point, point_batch
 

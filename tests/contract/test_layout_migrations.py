@@ -17,11 +17,11 @@ import pytest
 
 from domain.alerting.ports import AlertStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
-from domain.dtos import AuditEntry
 from domain.errors import Unavailable
-from domain.ingest import decode_point_id
+from domain.metrics.ingest import decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
-from domain.queries import GetAuditLogQuery
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import migrations as duckdb_migrations
 from infra.stores.mongo import migrations as mongo_migrations
 from infra.stores.mongo.options import MongoOptions

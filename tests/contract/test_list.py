@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from domain.ingest import decode_point_id
-from domain.metrics import MatchOp, TagMatcher
-from domain.ports import MetricStore
-from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.matchers import MatchOp, TagMatcher
+from domain.metrics.ingest import decode_point_id
+from domain.metrics.ports import MetricStore
+from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, sid_of
 
 HOSTS = ["web-1", "web-2", "db-1"]

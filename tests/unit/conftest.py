@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
-from domain.ingest import IngestLimits
 from domain.messagebus import MessageBus, Services
+from domain.metrics.ingest import IngestLimits
 from infra.alerting import AlertEngine
+from infra.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.fakes import (
     NOW_US,

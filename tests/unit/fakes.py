@@ -10,13 +10,16 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from domain.commands import CreateMetricsCommand
-from domain.dtos import AuditEntry, MetricPage, SeriesData, SeriesResult
-from domain.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.matchers import TagMatcher, matches_all
 from domain.messagebus import MessageBus
-from domain.metrics import Aggregation, Metric, TagMatcher, matches_all
-from domain.ports import AppendResult
-from domain.queries import GetAuditLogQuery, GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.commands import CreateMetricsCommand
+from domain.metrics.ingest import PointBatch, SeriesSpec, encode_point_id
+from domain.metrics.model import Aggregation, Metric
+from domain.metrics.ports import AppendResult
+from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.read_models import MetricPage, SeriesData, SeriesResult
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 
 __all__ = [
     "NOW_US",

@@ -12,7 +12,7 @@ from domain.dashboards.steps import auto_step, bucket_count, widget_pixels
 from domain.dashboards.variables import bind, resolve_values
 from domain.dashboards.widgets import SECOND_US
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from infra.dashboards.builtin import SYSTEM_DOCUMENT, system_dashboard
 from infra.selfmon import SelfMonitor
 

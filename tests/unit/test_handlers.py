@@ -8,12 +8,10 @@ import math
 import orjson
 import pytest
 
-from domain.commands import CreateMetricsCommand
-from domain.ingest import BatchRejected, series_id
 from domain.messagebus import MessageBus
-from domain.queries import (
-    GetMetricsByIdQuery,
-)
+from domain.metrics.commands import CreateMetricsCommand
+from domain.metrics.ingest import BatchRejected, series_id
+from domain.metrics.queries import GetMetricsByIdQuery
 from tests.unit.fakes import (
     NOW_US,
     FakeAuditStore,

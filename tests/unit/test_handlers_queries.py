@@ -7,19 +7,19 @@ import math
 import pytest
 
 from domain.errors import BadUserInput, NotFound
-from domain.handlers import MAX_BUCKETS, MAX_PAGE
-from domain.ingest import BatchRejected, decode_point_id, encode_point_id
+from domain.matchers import MatchOp, TagMatcher
 from domain.messagebus import MessageBus
-from domain.metrics import Aggregation, MatchOp, TagMatcher
-from domain.queries import (
-    GetAuditLogQuery,
+from domain.metrics.ingest import BatchRejected, decode_point_id, encode_point_id
+from domain.metrics.model import Aggregation
+from domain.metrics.queries import (
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,
     GetMetricsListQuery,
-    GetSystemHealthQuery,
     GetTagValuesQuery,
 )
+from domain.metrics.query_handlers import MAX_BUCKETS, MAX_PAGE
+from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from tests.unit.fakes import (
     NOW_US,
     FakeHealthCheck,

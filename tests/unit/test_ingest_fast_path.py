@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.ingest import BatchRejected, IngestLimits
+from domain.metrics.ingest import BatchRejected, IngestLimits
 from tests.unit.fakes import NOW_US
 
 LIMITS = IngestLimits()
@@ -21,7 +21,7 @@ def point(**fields: Any) -> dict[str, Any]:
 
 
 def test_a_series_cache_checks_each_series_once_across_batches() -> None:
-    from domain.ingest import IngestLimits, SeriesCache, validate_points
+    from domain.metrics.ingest import IngestLimits, SeriesCache, validate_points
 
     cache = SeriesCache()
     now = 1_800_000_000_000_000
@@ -57,9 +57,9 @@ def _iso(us: int) -> str:
 def test_the_columnar_fast_path_agrees_with_the_point_by_point_path(
     points: list[dict[str, Any]],
 ) -> None:
-    from domain.ingest import SeriesCache
-    from domain.ingest.columns import fast_batch
-    from domain.ingest.validate import point_by_point
+    from domain.metrics.ingest import SeriesCache
+    from domain.metrics.ingest.columns import fast_batch
+    from domain.metrics.ingest.validate import point_by_point
 
     now = NOW_US
     fast = fast_batch("acme", points, now_us=now, limits=LIMITS, cache=SeriesCache())

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.errors import BadUserInput
-from domain.ingest import (
+from domain.metrics.ingest import (
     BatchRejected,
     IngestLimits,
     PointBatch,
@@ -17,7 +17,7 @@ from domain.ingest import (
     series_id,
     validate_points,
 )
-from domain.metrics import MetricType
+from domain.metrics.model import MetricType
 from tests.unit.fakes import NOW_US
 
 LIMITS = IngestLimits()

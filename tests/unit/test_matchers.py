@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.errors import BadUserInput
-from domain.metrics import Aggregation, MatchOp, SeriesKey, TagMatcher, matches_all
+from domain.matchers import MatchOp, TagMatcher, matches_all
+from domain.metrics.model import Aggregation, SeriesKey
 
 TAGS = {"host": "web-1", "region": "eu-west", "env": ""}
 

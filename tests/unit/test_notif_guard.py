@@ -6,7 +6,7 @@ import pytest
 
 from domain.errors import BadUserInput
 from infra.config import ConfigError, Settings
-from infra.notify.guard import TargetGuard
+from infra.notifications.guard import TargetGuard
 
 REFUSED = [
     "http://169.254.169.254/latest/meta-data/",

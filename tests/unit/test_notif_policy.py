@@ -11,7 +11,7 @@ from domain.notifications import Policy, Silence, SilenceState
 from domain.notifications.grouping import Sent, needs_update
 from domain.notifications.messages import one_line
 from domain.notifications.policy import parse_matcher
-from infra.notify.templates import JinjaRenderer
+from infra.notifications.templates import JinjaRenderer
 
 
 def us(*args: int) -> int:

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from domain.dtos import SeriesData, SeriesResult
 from domain.errors import BadUserInput
-from domain.ingest import SeriesSpec
-from domain.metrics import Aggregation
-from domain.queries import GetMetricSeriesQuery
-from infra.stores.duckdb.catalog import SeriesCatalog
+from domain.metrics.ingest import SeriesSpec
+from domain.metrics.model import Aggregation
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.metrics.read_models import SeriesData, SeriesResult
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["MAX_BUCKETS", "aggregate"]

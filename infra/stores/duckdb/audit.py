@@ -9,8 +9,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from domain.dtos import AuditEntry
-from domain.queries import GetAuditLogQuery
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBAuditStore"]

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import duckdb
 
-from domain.ingest import SeriesSpec
-from domain.metrics import MetricType
+from domain.metrics.ingest import SeriesSpec
+from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
-from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate

@@ -13,9 +13,9 @@ import duckdb
 import numpy as np
 
 from domain.errors import Unavailable
-from domain.ingest import PointBatch, SeriesSpec
-from domain.ports import AppendResult
-from infra.stores.duckdb.catalog import SeriesCatalog
+from domain.metrics.ingest import PointBatch, SeriesSpec
+from domain.metrics.ports import AppendResult
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["BatchWriter"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from domain.dtos import MetricPage, SeriesResult
-from domain.ingest import PointBatch, SeriesSpec
-from domain.metrics import Metric
-from domain.ports import AppendResult
-from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.ingest import PointBatch, SeriesSpec
+from domain.metrics.model import Metric
+from domain.metrics.ports import AppendResult
+from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.read_models import MetricPage, SeriesResult
 from infra.stores.duckdb.aggregate import aggregate
-from infra.stores.duckdb.catalog import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.ingest import BatchWriter
 from infra.stores.duckdb.runner import Cursor, Runner
 

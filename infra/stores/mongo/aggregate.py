@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from domain.dtos import SeriesData, SeriesResult
 from domain.errors import BadUserInput
-from domain.ingest import SeriesSpec
-from domain.metrics import Aggregation
-from domain.queries import GetMetricSeriesQuery
+from domain.metrics.ingest import SeriesSpec
+from domain.metrics.model import Aggregation
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.metrics.read_models import SeriesData, SeriesResult
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
 

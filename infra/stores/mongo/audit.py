@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import DESCENDING, ReturnDocument
 from pymongo.write_concern import WriteConcern
 
-from domain.dtos import AuditEntry
-from domain.queries import GetAuditLogQuery
+from domain.system.queries import GetAuditLogQuery
+from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions

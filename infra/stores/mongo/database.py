@@ -10,7 +10,7 @@ from pymongo.errors import PyMongoError
 from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.audit import MongoAuditStore
-from infra.stores.mongo.catalog import MongoCatalog
+from infra.stores.mongo.catalogue import MongoCatalog
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.metrics import MongoMetricStore

@@ -15,9 +15,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from domain.errors import Unavailable
-from domain.ingest import PointBatch
-from domain.ports import AppendResult
-from infra.stores.mongo.catalog import MongoCatalog, series_document
+from domain.metrics.ingest import PointBatch
+from domain.metrics.ports import AppendResult
+from infra.stores.mongo.catalogue import MongoCatalog, series_document
 from infra.stores.mongo.dates import MAX_US, MIN_US, now
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions

@@ -7,14 +7,14 @@ from typing import Any
 
 from pymongo import DESCENDING
 
-from domain.dtos import MetricPage, SeriesResult
-from domain.ingest import PointBatch, SeriesSpec
-from domain.metrics import Metric
-from domain.ports import AppendResult
-from domain.queries import GetMetricSeriesQuery, GetMetricsListQuery
-from infra.stores.duckdb.catalog import SeriesCatalog
+from domain.metrics.ingest import PointBatch, SeriesSpec
+from domain.metrics.model import Metric
+from domain.metrics.ports import AppendResult
+from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.read_models import MetricPage, SeriesResult
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.mongo.aggregate import plan_chart
-from infra.stores.mongo.catalog import MongoCatalog
+from infra.stores.mongo.catalogue import MongoCatalog
 from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter

@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from domain.events import MetricCollectedEvent
-from domain.handlers import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from domain.messagebus import EventHandler, MessageBus, Services
+from domain.metrics.events import MetricCollectedEvent
 from infra.alerting import AlertEngine
+from infra.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
 from tests.unit.alerting.handling import send
 
 

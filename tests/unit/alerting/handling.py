@@ -7,9 +7,9 @@ from typing import Any
 
 from domain.alerting.commands import CreateAlertCommand
 from domain.alerting.queries import GetAlertsByIdQuery
-from domain.alerting.views import AlertDto
-from domain.commands import CreateMetricsCommand
+from domain.alerting.read_models import AlertDto
 from domain.messagebus import MessageBus
+from domain.metrics.commands import CreateMetricsCommand
 from tests.unit.fakes import FakePublisher
 
 S = 1_000_000

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from domain.alerting import AlertState, NoDataPolicy
-from domain.ingest import IngestLimits, validate_points
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
+from domain.metrics.ingest import IngestLimits, validate_points
 from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.alerting.test_engine import Recorder, S, alert, batch, started, state_of

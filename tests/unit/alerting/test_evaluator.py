@@ -16,7 +16,7 @@ from domain.alerting import (
     RuleEvaluator,
 )
 from domain.errors import NotFound
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from tests.unit.alerting.support import S, moves, rule
 
 OK, PENDING, FIRING = AlertState.OK, AlertState.PENDING, AlertState.FIRING

@@ -12,7 +12,7 @@ from domain.alerting.commands import (
     AcknowledgeAlertCommand,
     ResolveAlertCommand,
 )
-from domain.alerting.views import AlertDto
+from domain.alerting.read_models import AlertDto
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import MessageBus
 from infra.alerting import AlertEngine

@@ -21,10 +21,10 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
-from domain.alerting.views import AlertDto
-from domain.commands import CreateMetricsCommand
+from domain.alerting.read_models import AlertDto
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import MessageBus
+from domain.metrics.commands import CreateMetricsCommand
 from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.alerting.handling import RULE, S, create, send, view

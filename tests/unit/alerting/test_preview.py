@@ -16,7 +16,7 @@ from domain.alerting import (
     preview,
 )
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from tests.unit.alerting.support import S, moves, rule
 
 RULE = rule(

@@ -20,7 +20,7 @@ from domain.alerting import (
 )
 from domain.alerting.model import AlertState, Reason
 from domain.errors import BadUserInput
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 from tests.unit.alerting.support import S, rule
 
 

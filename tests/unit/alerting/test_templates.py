@@ -17,7 +17,7 @@ from domain.alerting import (
     builtin_template,
 )
 from domain.errors import BadUserInput, NotFound
-from domain.metrics import MatchOp, TagMatcher
+from domain.matchers import MatchOp, TagMatcher
 
 SYSTEM_METRICS = {
     "vigil.process.cpu_percent",

@@ -10,7 +10,7 @@ import pytest
 
 from domain.alerting import GroupWindows, RuleAggregation
 from domain.alerting.windows import SMALL_WINDOW, _quantile
-from domain.metrics import Aggregation
+from domain.metrics.model import Aggregation
 
 S = 1_000_000
 A = RuleAggregation

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from domain.ingest.batch import IngestLimits, PointBatch, SeriesSpec
-from domain.ingest.series import SeriesCache, SeriesKeyRaw
+from domain.metrics.ingest.batch import IngestLimits, PointBatch, SeriesSpec
+from domain.metrics.ingest.series import SeriesCache, SeriesKeyRaw
 
 __all__ = ["fast_batch"]
 

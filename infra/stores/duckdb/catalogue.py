@@ -6,8 +6,8 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from domain.ingest import SeriesSpec
-from domain.metrics import TagMatcher, matches_all
+from domain.matchers import TagMatcher, matches_all
+from domain.metrics.ingest import SeriesSpec
 
 __all__ = ["SeriesCatalog"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from domain.ingest import SeriesSpec
-from domain.metrics import MetricType
-from infra.stores.duckdb.catalog import SeriesCatalog
+from domain.metrics.ingest import SeriesSpec
+from domain.metrics.model import MetricType
+from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.mongo.schema import SERIES, Database
 
 __all__ = ["MongoCatalog", "series_document"]

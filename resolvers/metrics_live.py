@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from domain.ingest import SeriesSpec
-from domain.metrics import MetricType, TagMatcher, matches_all
+from domain.matchers import TagMatcher, matches_all
+from domain.metrics.ingest import SeriesSpec
+from domain.metrics.model import MetricType
 from schema.context import Info
 from schema.inputs import TagMatcherInput, matchers_of
 from schema.types import Metric

@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from domain.events import Event
@@ -34,7 +34,7 @@ from domain.notifications import (
     NotificationStore,
 )
 from domain.ports import Clock
-from infra.notify.result import SendResult
+from infra.notifications.result import SendResult
 
 __all__ = ["DeliveryWorker", "RetryPolicy", "Sender"]
 
@@ -119,13 +119,13 @@ class DeliveryWorker:
             if len(claimed) < BATCH:
                 return attempted
 
-    async def deliver(self, delivery: Delivery) -> Delivery:
-        now = self.clock.now_us()
-        claimed = await self.store.claim(
-            delivery.project, delivery.id, self.owner, now_us=now, until_us=now + self._claim_us
+    async def send_new(self, delivery: Delivery) -> Delivery:
+        # Stored with this worker's claim: the loop (here or in another process) cannot
+        # claim it between the insert and the attempt, so the caller sees its own attempt.
+        claimed = replace(
+            delivery, claimed_by=self.owner, claim_until_us=self.clock.now_us() + self._claim_us
         )
-        if claimed is None:  # another worker holds it, or it is done
-            return await self.store.get_delivery(delivery.project, delivery.id) or delivery
+        await self.store.add_delivery(claimed)
         return await self._attempt(claimed)
 
     async def _attempt(self, delivery: Delivery) -> Delivery:

@@ -14,8 +14,8 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
     GetDashboardsListQuery,
 )
+from domain.dashboards.read_models import DashboardData, DashboardPage, VariableState
 from domain.dashboards.variables import resolve_values
-from domain.dashboards.views import DashboardData, DashboardPage, VariableState
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import Services
 

@@ -13,8 +13,8 @@ from email.utils import formatdate, make_msgid
 from domain.errors import BadUserInput
 from domain.notifications import Channel, Delivery
 from domain.notifications.messages import one_line
-from infra.notify.guard import Address, TargetGuard
-from infra.notify.result import SendResult
+from infra.notifications.guard import Address, TargetGuard
+from infra.notifications.result import SendResult
 
 __all__ = ["EmailSender", "build_email"]
 

@@ -14,9 +14,9 @@ from domain.notifications.queries import (
     ListNotificationsQuery,
     ListSilencesQuery,
 )
+from domain.notifications.read_models import NotificationDto, PolicyView, SilenceView
 from domain.notifications.services import NotificationServices, require
 from domain.notifications.silences import SilenceState
-from domain.notifications.views import NotificationDto, PolicyView, SilenceView
 from domain.queries import Query
 
 __all__ = ["MAX_PAGE", "NOTIFICATION_QUERY_HANDLERS", "find_channel"]

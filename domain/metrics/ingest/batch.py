@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from domain.errors import BadUserInput, PointError
-from domain.metrics import Metric, MetricType
+from domain.metrics.model import Metric, MetricType
 
 __all__ = [
     "BatchRejected",

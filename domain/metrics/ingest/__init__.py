@@ -1,6 +1,6 @@
 """Ingest: raw points in, a validated columnar batch out (the ingest hot path)."""
 
-from domain.ingest.batch import (
+from domain.metrics.ingest.batch import (
     BatchRejected,
     IngestLimits,
     PointBatch,
@@ -9,8 +9,8 @@ from domain.ingest.batch import (
     encode_point_id,
     series_id,
 )
-from domain.ingest.series import SeriesCache
-from domain.ingest.validate import validate_points
+from domain.metrics.ingest.series import SeriesCache
+from domain.metrics.ingest.validate import validate_points
 
 __all__ = [
     "BatchRejected",

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import BadUserInput, PointError
-from domain.ingest.batch import BatchRejected, IngestLimits, PointBatch
-from domain.ingest.columns import fast_batch
-from domain.ingest.series import SeriesCache, unhashable_reason
+from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch
+from domain.metrics.ingest.columns import fast_batch
+from domain.metrics.ingest.series import SeriesCache, unhashable_reason
 
 __all__ = ["point_by_point", "validate_points"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.alerting.views import AlertDto
+from domain.alerting.read_models import AlertDto
 from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.widgets import WidgetKind
 

@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from domain.events import Event
 from domain.notifications import ChannelKind, Dispatcher, NotificationServices, NotificationStore
-from infra.notify.clock import AdjustableClock
-from infra.notify.guard import TargetGuard
-from infra.notify.http import HttpSender
-from infra.notify.mail import EmailSender
-from infra.notify.templates import JinjaRenderer
-from infra.notify.worker import DeliveryWorker, RetryPolicy
+from infra.notifications.clock import AdjustableClock
+from infra.notifications.guard import TargetGuard
+from infra.notifications.http import HttpSender
+from infra.notifications.mail import EmailSender
+from infra.notifications.templates import JinjaRenderer
+from infra.notifications.worker import DeliveryWorker, RetryPolicy
 
 __all__ = ["Notifications"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from domain.ingest.batch import IngestLimits, SeriesSpec, series_id
-from domain.metrics import MetricType
+from domain.metrics.ingest.batch import IngestLimits, SeriesSpec, series_id
+from domain.metrics.model import MetricType
 
 __all__ = ["SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
 

@@ -16,9 +16,9 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
+from domain.alerting.read_models import AlertDto, AlertPage, AlertPreviewDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.templates import BUILTIN_TEMPLATES, AlertTemplate
-from domain.alerting.views import AlertDto, AlertPage, AlertPreviewDto
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import Services
 

@@ -20,8 +20,8 @@ import orjson
 
 from domain.errors import BadUserInput
 from domain.notifications import Channel, ChannelKind, Delivery
-from infra.notify.guard import Address, TargetGuard
-from infra.notify.result import SendResult, retry_after_seconds
+from infra.notifications.guard import Address, TargetGuard
+from infra.notifications.result import SendResult, retry_after_seconds
 
 __all__ = ["HttpSender", "signature", "webhook_body"]
 

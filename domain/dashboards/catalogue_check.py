@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.dashboards.reading import Problems
+from domain.dashboards.parsing import Problems
 from domain.dashboards.spec import DashboardSpec
 from domain.messagebus import Services
 

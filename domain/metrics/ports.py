@@ -1,0 +1,55 @@
+"""What the metrics feature needs from a store: points and the series catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.metrics.ingest import PointBatch
+from domain.metrics.model import Metric
+from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
+from domain.metrics.read_models import MetricPage, SeriesResult
+
+__all__ = ["AppendResult", "MetricStore"]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    accepted: int
+    replayed: bool  # True when the idempotency key had been used: nothing new was stored
+
+
+class MetricStore(Protocol):
+    """Points and the series catalogue of every project."""
+
+    async def append(
+        self, batch: PointBatch, *, idempotency_key: str | None = None
+    ) -> AppendResult:
+        """Store the whole batch or nothing; return only once it is durable.
+
+        A batch whose idempotency key was already stored for the project stores nothing
+        and answers with the first batch's count and `replayed=True`.
+        """
+        ...
+
+    async def get_point(self, project: str, series_id: int, timestamp_us: int) -> Metric | None: ...
+
+    async def list_points(self, query: GetMetricsListQuery) -> MetricPage: ...
+
+    async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult: ...
+
+    async def metric_names(
+        self, project: str, prefix: str = "", limit: int = 1000
+    ) -> list[str]: ...
+
+    async def tag_keys(self, project: str, name: str | None = None) -> list[str]: ...
+
+    async def tag_values(
+        self, project: str, key: str, name: str | None = None, limit: int = 1000
+    ) -> list[str]: ...
+
+    async def ping(self) -> str:
+        """Raise if the store cannot serve; return its version text."""
+        ...
+
+    async def close(self) -> None: ...

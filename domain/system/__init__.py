@@ -1,0 +1,1 @@
+"""System: health of every component, and the audit log."""
