@@ -6,7 +6,9 @@ import abc
 from dataclasses import fields
 from typing import Any
 
-__all__ = ["Event", "to_message"]
+from domain.ports import EventPublisher
+
+__all__ = ["Event", "publish_event", "to_message"]
 
 
 class Event(abc.ABC):
@@ -25,3 +27,8 @@ def to_message(event: Event) -> dict[str, Any]:
     for f in fields(event):  # type: ignore[arg-type]
         message[f.name] = getattr(event, f.name)
     return message
+
+
+async def publish_event(event: Event, *, publisher: EventPublisher) -> None:
+    """The event handler that puts an event on the event bus for subscribers."""
+    await publisher.publish(event.channel(), to_message(event))

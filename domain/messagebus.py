@@ -1,53 +1,68 @@
-"""The message bus: routes commands and queries to their handler, then events to theirs."""
+"""The message bus: routes commands and queries to their handler, then events to theirs.
+
+Handlers are plain functions whose keyword-only parameters name their dependencies
+(`metrics: MetricStore`, `clock: Clock`, ...). `bind` fills them in once, at start-up
+(infra/bootstrap), so a handler never reaches into a locator and a test can call it with
+fakes directly.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Protocol
 
-from domain.alerting.ports import AlertEngine, AlertStore
 from domain.commands import Command
-from domain.dashboards.memory import MemoryDashboardStore
-from domain.dashboards.ports import DashboardStore
 from domain.errors import VigilError
 from domain.events import Event
-from domain.metrics.ingest import IngestLimits, SeriesCache
-from domain.metrics.ports import MetricStore
-from domain.notifications.services import NotificationServices
-from domain.ports import Clock, EventPublisher
 from domain.queries import Query
-from domain.system.ports import AuditStore, HealthCheck
-from domain.system.read_models import AuditEntry
 
-__all__ = ["CommandHandler", "EventHandler", "MessageBus", "QueryHandler", "Services"]
+__all__ = [
+    "Ask",
+    "CommandAudit",
+    "CommandHandler",
+    "EventHandler",
+    "MessageBus",
+    "QueryHandler",
+    "bind",
+]
 
 logger = logging.getLogger("vigil.bus")
 
+# How a handler reads what another feature answers: the bus's `ask`, injected as `ask`.
+Ask = Callable[[Query], Awaitable[Any]]
 
-@dataclass(slots=True)
-class Services:
-    """Everything a handler may touch, wired once by infra/bootstrap.py."""
-
-    metrics: MetricStore
-    audit: AuditStore
-    publisher: EventPublisher
-    clock: Clock
-    alerts: AlertStore
-    alert_engine: AlertEngine
-    limits: IngestLimits = field(default_factory=IngestLimits)
-    series_cache: SeriesCache = field(default_factory=SeriesCache)
-    health_checks: Sequence[HealthCheck] = ()
-    version: str = "0"
-    started_us: int = 0
-    dashboards: DashboardStore = field(default_factory=MemoryDashboardStore)
-    notifications: NotificationServices | None = None  # None: notifications are off
+# Bound handlers, as the bus calls them.
+CommandHandler = Callable[[Any, list[Event]], Awaitable[Any]]
+QueryHandler = Callable[[Any], Awaitable[Any]]
+EventHandler = Callable[[Any], Awaitable[None]]
 
 
-CommandHandler = Callable[[Any, Services, list[Event]], Awaitable[Any]]
-QueryHandler = Callable[[Any, Services], Awaitable[Any]]
-EventHandler = Callable[[Any, Services], Awaitable[None]]
+class CommandAudit(Protocol):
+    """Where the bus reports every command a caller sent, and how it ended."""
+
+    async def command_handled(
+        self, command: Command, *, actor: str, request_id: str, outcome: str
+    ) -> None: ...
+
+
+def bind(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Callable[..., Any]:
+    """The handler with its keyword-only parameters taken from `dependencies` by name.
+
+    A parameter with no dependency of that name and no default is a wiring mistake: it
+    raises here, at start-up, not at the first request.
+    """
+    wanted: dict[str, Any] = {}
+    for name, parameter in inspect.signature(handler).parameters.items():
+        if parameter.kind is not inspect.Parameter.KEYWORD_ONLY:
+            continue
+        if name in dependencies:
+            wanted[name] = dependencies[name]
+        elif parameter.default is inspect.Parameter.empty:
+            raise LookupError(f"{handler.__qualname__} needs {name!r}, which is not wired")
+    return partial(handler, **wanted) if wanted else handler
 
 
 class MessageBus:
@@ -55,73 +70,46 @@ class MessageBus:
 
     def __init__(
         self,
-        services: Services,
         *,
         commands: Mapping[type[Command], CommandHandler],
         queries: Mapping[type[Query], QueryHandler],
         events: Mapping[type[Event], Sequence[EventHandler]],
+        audit: CommandAudit | None = None,
     ) -> None:
-        self.services = services
         self._commands = commands
         self._queries = queries
         self._events = events
+        self._audit = audit
 
     async def handle(self, command: Command, *, actor: str = "", request_id: str = "") -> Any:
         """Run a command; every command from a caller (actor) leaves an audit entry."""
         handler = self._commands[type(command)]
         events: list[Event] = []
         try:
-            result = await handler(command, self.services, events)
+            result = await handler(command, events)
         except VigilError as exc:
-            await self._audit(command, actor, request_id, exc.code)
+            await self._audited(command, actor, request_id, exc.code)
             raise
         except Exception:
-            await self._audit(command, actor, request_id, "INTERNAL")
+            await self._audited(command, actor, request_id, "INTERNAL")
             raise
-        await self._audit(command, actor, request_id, "ok")
+        await self._audited(command, actor, request_id, "ok")
         for event in events:
             await self.publish(event)
         return result
 
     async def ask(self, query: Query) -> Any:
-        return await self._queries[type(query)](query, self.services)
+        return await self._queries[type(query)](query)
 
     async def publish(self, event: Event) -> None:
         for handler in self._events.get(type(event), ()):
             try:
-                await handler(event, self.services)
+                await handler(event)
             except Exception:
                 logger.exception("event handler %s failed for %s", handler, type(event).__name__)
 
-    async def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        project: str,
-        outcome: str,
-        request_id: str = "",
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Write an audit entry for something that is not a command (a denial, a login)."""
-        entry = AuditEntry(
-            actor=actor,
-            action=action,
-            project=project,
-            outcome=outcome,
-            timestamp_us=self.services.clock.now_us(),
-            request_id=request_id,
-            detail=detail or {},
-        )
-        await self.services.audit.record(entry)
-
-    async def _audit(self, command: Command, actor: str, request_id: str, outcome: str) -> None:
-        if not actor:  # Vigil's own work (self-monitoring) is not a user's action
-            return
-        await self.record(
-            actor=actor,
-            action=type(command).__name__,
-            project=getattr(command, "project", ""),
-            outcome=outcome,
-            request_id=request_id,
-        )
+    async def _audited(self, command: Command, actor: str, request_id: str, outcome: str) -> None:
+        if self._audit is not None:
+            await self._audit.command_handled(
+                command, actor=actor, request_id=request_id, outcome=outcome
+            )

@@ -1,11 +1,11 @@
-"""Kernel ports: the clock and the event bus, which every feature may use."""
+"""Kernel ports: the clock, the event bus and leases, which every feature may use."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any, Protocol
 
-__all__ = ["Clock", "EventPublisher", "EventSubscriber"]
+__all__ = ["Clock", "EventPublisher", "EventSubscriber", "LeaseStore"]
 
 
 class EventPublisher(Protocol):
@@ -20,3 +20,27 @@ class EventSubscriber(Protocol):
 
 class Clock(Protocol):
     def now_us(self) -> int: ...
+
+
+class LeaseStore(Protocol):
+    """Named leases with an owner and an expiry, shared by every process on the store: how
+    several instances split work (alert shards) so each piece runs in exactly one place."""
+
+    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
+        """Take or renew the named lease for `owner` until `now_us + ttl_us`. True if the
+        owner holds it now: it was free, expired, or already its own. Atomic across
+        processes sharing the store."""
+        ...
+
+    async def renew_leases(
+        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
+    ) -> set[str]:
+        """Extend to `now_us + ttl_us` every lease of `names` that `owner` still holds (no
+        other owner took it since), in one write; the names it holds now."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None: ...
+
+    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
+        """The unexpired leases whose name starts with `prefix`: name -> owner."""
+        ...

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from domain.errors import VigilError
+from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
@@ -126,15 +127,19 @@ def create_app(
     *,
     tune_gc: bool = False,
     database: StoreDatabase | None = None,
+    notifications_clock: Clock | None = None,
 ) -> Starlette:
     """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests.
-    `database`: a store opened by the caller, to share it between apps in one process."""
+    `database`: a store opened by the caller, to share it between apps in one process.
+    `notifications_clock`: the notification runtime's clock, for tests that move it."""
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        vigil = await Vigil.start(settings, monitor=monitor, database=database)
+        vigil = await Vigil.start(
+            settings, monitor=monitor, database=database, notifications_clock=notifications_clock
+        )
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil)
         if tune_gc:

@@ -17,8 +17,9 @@ import psutil
 from domain.access import SYSTEM_PROJECT
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
+from domain.metrics.events import MetricCollectedEvent
 
-__all__ = ["SelfMonitor"]
+__all__ = ["SelfMonitor", "count_points"]
 
 logger = logging.getLogger("vigil.selfmon")
 
@@ -111,3 +112,8 @@ class SelfMonitor:
                 await bus.handle(CreateMetricsCommand(SYSTEM_PROJECT, points))
             except Exception:  # a bad tick must not end self-monitoring
                 logger.exception("self-monitoring snapshot failed")
+
+
+async def count_points(event: MetricCollectedEvent, *, monitor: SelfMonitor) -> None:
+    """The MetricCollectedEvent handler behind `vigil.ingest.points`."""
+    monitor.observe_points(len(event.values))

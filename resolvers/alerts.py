@@ -195,7 +195,7 @@ async def preview_alert(
     """Replay the rule over stored points of [from, to) (default: the day before now),
     ticking every `step`; answers the transitions and notifications it would have made."""
     domain_rule = rule.to_rule()
-    end = to_us(to) or info.context.bus.services.clock.now_us()
+    end = to_us(to) or info.context.clock.now_us()
     start = to_us(from_) or end - DEFAULT_PREVIEW_US
     result = await info.context.bus.ask(
         PreviewAlertQuery(project, domain_rule, start, end, parse_step(step))

@@ -86,7 +86,7 @@ def window_of(
     if range_ is not None:
         if from_ is not None:
             raise BadUserInput("give from or range, not both")
-        end = end if end is not None else info.context.bus.services.clock.now_us()
+        end = end if end is not None else info.context.clock.now_us()
         start = end - max(parse_duration(range_, "range"), 1)
     return start, end
 

@@ -98,7 +98,7 @@ async def dashboard_updated(
                 touched |= view.touched(message)
         if not touched:
             continue
-        end = bus.services.clock.now_us()
+        end = info.context.clock.now_us()
         span = span_us if span_us is not None else view.dashboard.spec.time_range_us
         data = await bus.ask(
             GetDashboardDataQuery(

@@ -152,7 +152,7 @@ async def metric_series(
 
     The range defaults to the hour before `to`, and `to` to now, as a chart opens.
     """
-    end = to_us(to) or info.context.bus.services.clock.now_us()
+    end = to_us(to) or info.context.clock.now_us()
     start = to_us(from_) or end - DEFAULT_RANGE_US
     if group_by is not None and len(group_by) > MAX_GROUP_BY:
         raise BadUserInput(f"groupBy takes at most {MAX_GROUP_BY} tags")

@@ -10,7 +10,8 @@ import strawberry
 from domain.access import Permission, Principal
 from domain.errors import Unauthenticated, VigilError
 from domain.messagebus import MessageBus
-from domain.ports import EventSubscriber
+from domain.ports import Clock, EventSubscriber
+from domain.system.audit import AuditTrail
 
 __all__ = ["Info", "VigilContext"]
 
@@ -19,6 +20,8 @@ __all__ = ["Info", "VigilContext"]
 class VigilContext:
     bus: MessageBus
     subscriber: EventSubscriber
+    audit: AuditTrail
+    clock: Clock
     principal: Principal | None = None
     auth_error: VigilError | None = None  # why a presented token was refused
     request_id: str = ""

@@ -42,7 +42,7 @@ class _ProjectPermission(BasePermission):
 
 
 async def _record(info: Info, *, actor: str, project: str, outcome: str) -> None:
-    await info.context.bus.record(
+    await info.context.audit.record(
         actor=actor,
         action=f"{info.operation.operation.value}:{info.field_name}",
         project=project,

@@ -69,10 +69,13 @@ class RunningVigil:
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: Settings, *, database: Any = None) -> AsyncIterator[RunningVigil]:
+async def serve(
+    settings: Settings, *, database: Any = None, notifications_clock: Any = None
+) -> AsyncIterator[RunningVigil]:
     """Start the real ASGI app on a real uvicorn server bound to a free loopback port;
-    `database`: a store shared with other apps of the test."""
-    app = create_app(settings, database=database)
+    `database`: a store shared with other apps of the test; `notifications_clock`: a clock
+    the test moves to drive the notification router and worker."""
+    app = create_app(settings, database=database, notifications_clock=notifications_clock)
     config = uvicorn.Config(
         app,
         host="127.0.0.1",

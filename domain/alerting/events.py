@@ -10,6 +10,7 @@ from domain.alerting.rule import AlertRule
 from domain.events import Event
 
 __all__ = [
+    "ALERT_EVENTS",
     "AlertAcknowledgedEvent",
     "AlertEvent",
     "AlertResolvedEvent",
@@ -73,6 +74,14 @@ class AlertAcknowledgedEvent(AlertEvent):
     until_us: int | None
     at_us: int
 
+
+# Published on the event bus (channel `alerts.<project>`) as they happen.
+ALERT_EVENTS: tuple[type[AlertEvent], ...] = (
+    ThresholdExceededEvent,
+    AlertTriggeredEvent,
+    AlertResolvedEvent,
+    AlertAcknowledgedEvent,
+)
 
 _SEVERITY_CHANGES = (Reason.SEVERITY_RAISED, Reason.SEVERITY_LOWERED)
 

@@ -1,15 +1,15 @@
-"""What alerting needs: a store (alerts, instance states, history, leases) and the engine."""
+"""What alerting needs: a store (alerts, instance states, history) and the runtime."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Protocol
 
 from domain.alerting.alert import Alert
 from domain.alerting.model import InstanceKey, Transition
 from domain.alerting.state import InstanceState
 
-__all__ = ["AlertEngine", "AlertStore"]
+__all__ = ["AlertRuntime", "AlertStore"]
 
 
 class AlertStore(Protocol):
@@ -59,31 +59,14 @@ class AlertStore(Protocol):
         an evaluator writes what every rule changed since the last write at once."""
         ...
 
-    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
-        """Take or renew the named lease for `owner` until `now_us + ttl_us`. True if the
-        owner holds it now: it was free, expired, or already its own. Atomic across
-        processes sharing the store."""
-        ...
 
-    async def renew_leases(
-        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
-    ) -> set[str]:
-        """Extend to `now_us + ttl_us` every lease of `names` that `owner` still holds (no
-        other owner took it since), in one write; the names it holds now."""
-        ...
+class AlertRuntime(Protocol):
+    """The running evaluators, as commands may change them: the engine of this process, or
+    the cluster that hands a move to the process evaluating the alert.
 
-    async def release_lease(self, name: str, owner: str) -> None: ...
-
-    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
-        """The unexpired leases whose name starts with `prefix`: name -> owner."""
-        ...
-
-
-class AlertEngine(Protocol):
-    """The running evaluators of this process, as commands may change them.
-
-    `key` None means every instance the move applies to. Each method records what it
-    changed (instance states and transitions) before it returns.
+    `key` None means every instance the move applies to. The engine that owns the alert
+    carries out each move, records what it changed (instance states and transitions) and
+    publishes the resulting events before the call returns; the caller publishes nothing.
     """
 
     async def reload(self, alert: Alert) -> None:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from domain.dashboards.parsing import Problems
 from domain.dashboards.spec import DashboardSpec
-from domain.messagebus import Services
+from domain.metrics.ports import MetricStore
 
 __all__ = ["check_catalogue"]
 
 
-async def check_catalogue(services: Services, project: str, spec: DashboardSpec) -> None:
+async def check_catalogue(metrics: MetricStore, project: str, spec: DashboardSpec) -> None:
     """Raise BadUserInput naming every query (and variable) over a metric the project has
     no points of: a typo would otherwise save a dashboard that stays empty."""
     known: dict[str, bool] = {}
 
     async def exists(metric: str) -> bool:
         if metric not in known:
-            found = await services.metrics.metric_names(project, metric, 1)
+            found = await metrics.metric_names(project, metric, 1)
             known[metric] = found == [metric]
         return known[metric]
 

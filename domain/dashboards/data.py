@@ -6,25 +6,23 @@ import math
 from collections.abc import Mapping
 
 from domain.alerting.queries import GetAlertsListQuery
-from domain.alerting.query_handlers import list_alerts
 from domain.dashboards.read_models import LineData, TableRow, WidgetData
-from domain.dashboards.steps import auto_step, bucket_count, widget_pixels
+from domain.dashboards.steps import auto_step, widget_pixels
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import SECOND_US, SeriesQuery, Threshold, Widget, WidgetKind
-from domain.errors import BadUserInput, VigilError
-from domain.messagebus import Services
+from domain.errors import VigilError
+from domain.messagebus import Ask
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesResult
 
-__all__ = ["MAX_ALERTS", "MAX_POINTS", "color_of", "rate_of", "widget_data"]
+__all__ = ["MAX_ALERTS", "color_of", "rate_of", "widget_data"]
 
-MAX_POINTS = 11_000  # as metricSeries: a chart wider than this is not served in one query
 MAX_ALERTS = 100
 DEFAULT_COLOR = "green"
 
 
 async def widget_data(
-    services: Services,
+    ask: Ask,
     project: str,
     widget: Widget,
     *,
@@ -34,7 +32,7 @@ async def widget_data(
     width_px: int,
 ) -> WidgetData:
     """The widget's data; a widget that cannot be answered carries the reason instead."""
-    window = _Window(services, project, start_us, end_us, values)
+    window = _Window(ask, project, start_us, end_us, values)
     pixels = widget_pixels(widget.layout.w, width_px)
     try:
         if widget.kind is WidgetKind.TIMESERIES:
@@ -50,7 +48,7 @@ async def widget_data(
             query = GetAlertsListQuery(
                 project, widget.alert_state, widget.alert_severity, first=MAX_ALERTS
             )
-            page = await list_alerts(query, services)
+            page = await ask(query)
             return WidgetData(widget.id, widget.kind, alerts=page.items)
         return WidgetData(widget.id, widget.kind)
     except VigilError as exc:
@@ -86,8 +84,6 @@ async def _timeseries(window: _Window, widget: Widget, pixels: int) -> WidgetDat
     """Every query on one time axis: the coarsest step a query sets, else fitted to width."""
     steps = [q.step_us for q in widget.queries if q.step_us is not None]
     step = max(steps) if steps else auto_step(window.start_us, window.end_us, pixels)
-    if bucket_count(window.start_us, window.end_us, step) > MAX_POINTS:
-        raise BadUserInput(f"the range / step gives more than {MAX_POINTS} points; widen the step")
     timestamps: list[int] = []
     lines: list[LineData] = []
     for index, query in enumerate(widget.queries):
@@ -104,13 +100,13 @@ class _Window:
 
     def __init__(
         self,
-        services: Services,
+        ask: Ask,
         project: str,
         start_us: int,
         end_us: int,
         values: Mapping[str, str],
     ) -> None:
-        self.services = services
+        self.ask = ask
         self.project = project
         self.start_us = start_us
         self.end_us = end_us
@@ -119,7 +115,7 @@ class _Window:
     async def series(
         self, query: SeriesQuery, step_us: int | None, group_by: tuple[str, ...] | None
     ) -> SeriesResult:
-        return await self.services.metrics.aggregate(
+        result: SeriesResult = await self.ask(
             GetMetricSeriesQuery(
                 project=self.project,
                 name=query.metric,
@@ -131,6 +127,7 @@ class _Window:
                 group_by=group_by,
             )
         )
+        return result
 
     async def single(self, query: SeriesQuery, pixels: int) -> float | None:
         """One value over the whole range (every matching series together)."""

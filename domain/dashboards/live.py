@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domain.alerting.handlers import ALERT_EVENTS
+from domain.alerting.events import ALERT_EVENTS
 from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import WidgetKind

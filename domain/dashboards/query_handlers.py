@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.data import widget_data
+from domain.dashboards.ports import DashboardStore
 from domain.dashboards.queries import (
     ExportDashboardQuery,
     GetDashboardDataQuery,
@@ -17,7 +18,10 @@ from domain.dashboards.queries import (
 from domain.dashboards.read_models import DashboardData, DashboardPage, VariableState
 from domain.dashboards.variables import resolve_values
 from domain.errors import BadUserInput, NotFound
-from domain.messagebus import Services
+from domain.messagebus import Ask
+from domain.metrics.ports import MetricStore
+from domain.paging import check_first
+from domain.ports import Clock
 
 __all__ = [
     "dashboard_data",
@@ -28,24 +32,25 @@ __all__ = [
     "list_dashboards",
 ]
 
-MAX_PAGE = 1_000
 MAX_OPTIONS = 200
 MIN_WIDTH_PX, MAX_WIDTH_PX = 100, 20_000
 
 
-async def get_dashboard(query: GetDashboardQuery, services: Services) -> Dashboard:
-    dashboard = await find_dashboard(services, query.project, query.id)
+async def get_dashboard(query: GetDashboardQuery, *, dashboards: DashboardStore) -> Dashboard:
+    dashboard = await find_dashboard(dashboards, query.project, query.id)
     if query.version is None or query.version == dashboard.version:
         return dashboard
-    old = await services.dashboards.get_version(query.project, query.id, query.version)
+    old = await dashboards.get_version(query.project, query.id, query.version)
     if old is None:
         raise NotFound(f"dashboard {query.id!r} has no version {query.version}")
     return old
 
 
-async def list_dashboards(query: GetDashboardsListQuery, services: Services) -> DashboardPage:
-    _check_first(query.first)
-    found = await services.dashboards.list_dashboards(query.project)
+async def list_dashboards(
+    query: GetDashboardsListQuery, *, dashboards: DashboardStore
+) -> DashboardPage:
+    check_first(query.first)
+    found = await dashboards.list_dashboards(query.project)
     if query.search:
         needle = query.search.casefold()
         found = [
@@ -62,25 +67,37 @@ async def list_dashboards(query: GetDashboardsListQuery, services: Services) -> 
     return DashboardPage(found[: query.first], has_next_page=len(found) > query.first)
 
 
-async def dashboard_history(query: GetDashboardHistoryQuery, services: Services) -> list[Dashboard]:
-    _check_first(query.first)
-    await find_dashboard(services, query.project, query.id)
-    return await services.dashboards.list_versions(query.project, query.id, first=query.first)
+async def dashboard_history(
+    query: GetDashboardHistoryQuery, *, dashboards: DashboardStore
+) -> list[Dashboard]:
+    check_first(query.first)
+    await find_dashboard(dashboards, query.project, query.id)
+    return await dashboards.list_versions(query.project, query.id, first=query.first)
 
 
-async def export_dashboard(query: ExportDashboardQuery, services: Services) -> dict[str, Any]:
-    dashboard = await find_dashboard(services, query.project, query.id)
+async def export_dashboard(
+    query: ExportDashboardQuery, *, dashboards: DashboardStore
+) -> dict[str, Any]:
+    dashboard = await find_dashboard(dashboards, query.project, query.id)
     return dashboard.spec.to_dict(with_ids=False)
 
 
-async def dashboard_data(query: GetDashboardDataQuery, services: Services) -> DashboardData:
-    """Every widget's data in one call, widgets answered concurrently."""
+async def dashboard_data(
+    query: GetDashboardDataQuery,
+    *,
+    dashboards: DashboardStore,
+    metrics: MetricStore,
+    clock: Clock,
+    ask: Ask,
+) -> DashboardData:
+    """Every widget's data in one call, widgets answered concurrently; each widget asks the
+    bus (metricSeries, alerts) as a caller would, so it gets the same checks."""
     dashboard = await get_dashboard(
-        GetDashboardQuery(query.project, query.id, query.version), services
+        GetDashboardQuery(query.project, query.id, query.version), dashboards=dashboards
     )
     spec = dashboard.spec
     values = resolve_values(spec, query.variables)
-    end = query.end_us if query.end_us is not None else services.clock.now_us()
+    end = query.end_us if query.end_us is not None else clock.now_us()
     start = query.start_us if query.start_us is not None else end - spec.time_range_us
     if start >= end:
         raise BadUserInput("from must be before to")
@@ -90,7 +107,7 @@ async def dashboard_data(query: GetDashboardDataQuery, services: Services) -> Da
     data = await asyncio.gather(
         *(
             widget_data(
-                services,
+                ask,
                 query.project,
                 widget,
                 start_us=start,
@@ -104,21 +121,16 @@ async def dashboard_data(query: GetDashboardDataQuery, services: Services) -> Da
     states = []
     if query.widget_ids is None:  # live updates need no choices
         for variable in spec.variables:
-            options = await services.metrics.tag_values(
+            options = await metrics.tag_values(
                 query.project, variable.tag, variable.metric or None, MAX_OPTIONS
             )
             states.append(VariableState(variable.name, values[variable.name], options))
     return DashboardData(dashboard, start, end, states, list(data))
 
 
-async def find_dashboard(services: Services, project: str, dashboard_id: str) -> Dashboard:
+async def find_dashboard(dashboards: DashboardStore, project: str, dashboard_id: str) -> Dashboard:
     """The dashboard, or NotFound: a foreign id answers exactly as a missing one."""
-    dashboard = await services.dashboards.get_dashboard(project, dashboard_id)
+    dashboard = await dashboards.get_dashboard(project, dashboard_id)
     if dashboard is None:
         raise NotFound(f"no dashboard {dashboard_id!r} in project {project!r}")
     return dashboard
-
-
-def _check_first(first: int) -> None:
-    if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from domain.buckets import bucket_count
 from domain.dashboards.widgets import GRID_COLUMNS, SECOND_US
 
-__all__ = ["auto_step", "bucket_count", "widget_pixels"]
+__all__ = ["auto_step", "widget_pixels"]
 
 _MINUTE, _HOUR, _DAY = 60 * SECOND_US, 3_600 * SECOND_US, 86_400 * SECOND_US
 NICE_STEPS_US = (
@@ -13,12 +14,6 @@ NICE_STEPS_US = (
     *(h * _HOUR for h in (1, 2, 3, 6, 12)),
     *(d * _DAY for d in (1, 2, 7)),
 )
-
-
-def bucket_count(start_us: int, end_us: int, step_us: int) -> int:
-    """How many buckets the store answers: they start at multiples of the step."""
-    first = start_us - start_us % step_us
-    return -(-(end_us - first) // step_us)
 
 
 def auto_step(start_us: int, end_us: int, pixels: int) -> int:

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from domain.events import Event
-from domain.messagebus import Services
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
-from domain.metrics.ingest import validate_points
+from domain.metrics.ingest import IngestLimits, SeriesCache, validate_points
+from domain.metrics.ports import MetricStore
 from domain.metrics.read_models import IngestReceipt
+from domain.ports import Clock
 
 __all__ = ["create_metrics"]
 
 
 async def create_metrics(
-    command: CreateMetricsCommand, services: Services, events: list[Event]
+    command: CreateMetricsCommand,
+    events: list[Event],
+    *,
+    metrics: MetricStore,
+    clock: Clock,
+    limits: IngestLimits,
+    series_cache: SeriesCache,
 ) -> IngestReceipt:
     batch = validate_points(
-        command.project,
-        command.points,
-        now_us=services.clock.now_us(),
-        limits=services.limits,
-        cache=services.series_cache,
+        command.project, command.points, now_us=clock.now_us(), limits=limits, cache=series_cache
     )
-    result = await services.metrics.append(batch, idempotency_key=command.idempotency_key)
+    result = await metrics.append(batch, idempotency_key=command.idempotency_key)
     if not result.replayed:
         events.append(
             MetricCollectedEvent(

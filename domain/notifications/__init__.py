@@ -1,7 +1,6 @@
 """Notifications: channels, routing, grouping, silences, mute timings, inhibition,
 escalation, and deliveries that are stored before they are attempted."""
 
-from domain.notifications.dispatcher import Dispatcher
 from domain.notifications.events import NotificationSentEvent
 from domain.notifications.model import (
     Attempt,
@@ -14,7 +13,6 @@ from domain.notifications.model import (
 )
 from domain.notifications.policy import InhibitRule, Policy, Route, RouteLeaf
 from domain.notifications.ports import MessageRenderer, NotificationStore, Outbox, TargetGuard
-from domain.notifications.services import NotificationServices
 from domain.notifications.silences import Silence, SilenceState
 from domain.notifications.timing import MuteTiming, TimeInterval
 
@@ -25,13 +23,11 @@ __all__ = [
     "Delivery",
     "DeliveryReason",
     "DeliveryState",
-    "Dispatcher",
     "InhibitRule",
     "Message",
     "MessageRenderer",
     "MuteTiming",
     "NotificationSentEvent",
-    "NotificationServices",
     "NotificationStore",
     "Outbox",
     "Policy",

@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from domain.errors import BadUserInput
-from domain.messagebus import Services
+from domain.paging import check_first
+from domain.ports import Clock
+from domain.system.ports import AuditStore, HealthCheck
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from domain.system.read_models import AuditEntry, ComponentHealthDto, HealthCheckDto
 
 __all__ = ["audit_log", "system_health"]
 
-MAX_PAGE = 1_000
 
-
-async def system_health(query: GetSystemHealthQuery, services: Services) -> HealthCheckDto:
+async def system_health(
+    query: GetSystemHealthQuery,
+    *,
+    health_checks: Sequence[HealthCheck],
+    clock: Clock,
+    version: str,
+    started_us: int,
+) -> HealthCheckDto:
     components = []
-    for check in services.health_checks:
+    for check in health_checks:
         started = time.perf_counter()
         try:
-            version, status, detail = await check.check(), "ok", ""
+            found, status, detail = await check.check(), "ok", ""
         except Exception as exc:  # a component that is down is reported, not raised
-            version, status, detail = "", "down", type(exc).__name__
+            found, status, detail = "", "down", type(exc).__name__
         latency = (time.perf_counter() - started) * 1000
-        components.append(ComponentHealthDto(check.name, status, latency, version, detail))
+        components.append(ComponentHealthDto(check.name, status, latency, found, detail))
     down = sum(c.status != "ok" for c in components)
     overall = "ok" if not down else ("down" if down == len(components) else "degraded")
-    uptime = (services.clock.now_us() - services.started_us) / 1e6
-    return HealthCheckDto(overall, services.version, uptime, components)
+    uptime = (clock.now_us() - started_us) / 1e6
+    return HealthCheckDto(overall, version, uptime, components)
 
 
-async def audit_log(query: GetAuditLogQuery, services: Services) -> list[AuditEntry]:
-    if not 1 <= query.first <= MAX_PAGE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}")
-    return await services.audit.list_entries(query)
+async def audit_log(query: GetAuditLogQuery, *, audit_store: AuditStore) -> list[AuditEntry]:
+    check_first(query.first)
+    return await audit_store.list_entries(query)

@@ -1,7 +1,7 @@
 """Alert evaluation: the engine of one process, and the cluster of several."""
 
+from domain.alerting.runtime.engine import AlertEngine
 from infra.alerting.cluster import AlertCluster
-from infra.alerting.engine import AlertEngine
 from infra.alerting.feed import StampedPublisher
 from infra.alerting.leases import ShardLeases
 

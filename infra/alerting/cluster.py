@@ -1,11 +1,11 @@
-"""AlertCluster: the domain's AlertEngine port when several processes share a store and bus.
+"""AlertCluster: the AlertRuntime port when several processes share a store and bus.
 
 Each alert is evaluated by exactly one process at a time: the holder of its shard lease
 (`ShardLeases`). This process's `AlertEngine` evaluates the alerts of the shards it holds;
 `RemoteFeed` brings it the points ingested elsewhere; `Control` sends a user's move of an
-alert evaluated elsewhere to its owner, which makes the move and publishes its events
-(so the owner's notification router hears them); the port methods then return no
-transitions, and the asker publishes nothing. A process that stops cleanly releases its
+alert evaluated elsewhere to its owner, whose engine makes the move and publishes its
+events (so the owner's notification router hears them); the port methods then return no
+transitions. A process that stops cleanly releases its
 shards at once; one that dies hands them over when its leases expire, within
 `lease_seconds` plus one renewal round.
 """
@@ -17,12 +17,11 @@ import contextlib
 import logging
 from typing import Any
 
-from domain.alerting import Alert, AlertStore, InstanceKey, InstanceState, Transition, events_for
+from domain.alerting import Alert, AlertStore, InstanceKey, InstanceState, Transition
+from domain.alerting.runtime.engine import AlertEngine, Picker, Publish
 from domain.errors import Unavailable
-from domain.events import Event
 from domain.ports import Clock
 from infra.alerting.control import Control
-from infra.alerting.engine import AlertEngine, Picker, Publish
 from infra.alerting.feed import RemoteFeed
 from infra.alerting.leases import SHARDS, Changes, ShardLeases, shard_of
 from infra.bus import EventBus
@@ -33,7 +32,7 @@ logger = logging.getLogger("vigil.alerting")
 
 
 class AlertCluster:
-    """Implements the domain's AlertEngine port; `start` before use, `close` at the end."""
+    """Implements the AlertRuntime port; `start` before use, `close` at the end."""
 
     def __init__(
         self,
@@ -53,7 +52,6 @@ class AlertCluster:
         self._feed = RemoteFeed(bus, owner, engine.on_points, engine.refill)
         self._control = Control(bus, owner, self._serve, timeout=rpc_timeout)
         self._rounds: asyncio.Task[None] | None = None
-        self._publish: Publish = _nowhere
         self._moving = asyncio.Lock()  # one round or request changes ownership at a time
         self._closed = False
 
@@ -61,7 +59,6 @@ class AlertCluster:
 
     async def start(self, publish: Publish) -> None:
         """Take a share of the shards, start their alerts, then follow the bus."""
-        self._publish = publish
         try:
             await self.leases.round(self._clock.now_us())
         except Exception:
@@ -211,12 +208,8 @@ class AlertCluster:
             moved = await self.engine.resolve(alert, key, by=by, comment=comment)
         else:
             return None
-        # Published here, so this process's notification router (which holds the alert's
-        # groups and escalations) hears them; the asker publishes nothing.
-        options = {"ack_until_us": request["until_us"]} if op == "acknowledge" else {}
-        for transition in moved:
-            for event in events_for(alert.project, alert.id, alert.rule, transition, **options):
-                await self._publish(event)
+        # The engine published the events here, so this process's notification router
+        # (which holds the alert's groups and escalations) heard them.
         return {"moved": len(moved)}
 
     async def _renew(self) -> None:
@@ -234,7 +227,3 @@ def _in(shards: frozenset[int]) -> Picker:
 
 def _key(key: InstanceKey | None) -> list[str] | None:
     return None if key is None else list(key)
-
-
-async def _nowhere(event: Event) -> None:
-    """Publish before `start`: nothing is evaluated yet, so nothing is published."""

@@ -1,7 +1,7 @@
 """Which alerts this process evaluates, when several processes share a store.
 
 Alerts are spread over a fixed number of shards by a hash of their id, and each shard is a
-lease in the store (`AlertStore.acquire_lease`): the process holding it evaluates every
+lease in the store (`LeaseStore.acquire_lease`): the process holding it evaluates every
 alert of the shard, and no other does. Every process also holds a membership lease, so
 each can count the live processes and keep about its fair share of the shards: a process
 that joins gets shards released by the others, and the shards of a process that dies are
@@ -21,7 +21,7 @@ import math
 import zlib
 from dataclasses import dataclass
 
-from domain.alerting import AlertStore
+from domain.ports import LeaseStore
 
 __all__ = ["SHARDS", "Changes", "ShardLeases", "shard_of"]
 
@@ -52,7 +52,7 @@ class Changes:
 class ShardLeases:
     """The shards held by `owner`; call `round` every `interval_us`."""
 
-    def __init__(self, store: AlertStore, owner: str, *, ttl_us: int) -> None:
+    def __init__(self, store: LeaseStore, owner: str, *, ttl_us: int) -> None:
         self.owner = owner
         self.ttl_us = ttl_us
         self._store = store

@@ -11,7 +11,8 @@ from typing import Any
 from domain.access import SYSTEM_PROJECT
 from domain.dashboards import Dashboard, read_spec
 from domain.dashboards.handlers import ensure_dashboard
-from domain.messagebus import Services
+from domain.dashboards.ports import DashboardStore
+from domain.ports import Clock
 
 __all__ = ["SYSTEM_DASHBOARD_ID", "install_builtin_dashboards", "system_dashboard"]
 
@@ -142,7 +143,7 @@ def system_dashboard(now_us: int) -> Dashboard:
     )
 
 
-async def install_builtin_dashboards(services: Services) -> bool:
+async def install_builtin_dashboards(dashboards: DashboardStore, clock: Clock) -> bool:
     """Save the built-in dashboards that do not exist yet (a user's changes to them stay);
     True if one was saved now."""
-    return await ensure_dashboard(services, system_dashboard(services.clock.now_us()))
+    return await ensure_dashboard(dashboards, system_dashboard(clock.now_us()))

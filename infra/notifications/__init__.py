@@ -1,6 +1,5 @@
 """Notification adapters: template rendering, the SSRF guard, senders and the worker."""
 
-from infra.notifications.clock import AdjustableClock
 from infra.notifications.guard import TargetGuard
 from infra.notifications.http import HttpSender
 from infra.notifications.mail import EmailSender
@@ -8,7 +7,6 @@ from infra.notifications.templates import JinjaRenderer
 from infra.notifications.worker import DeliveryWorker, RetryPolicy
 
 __all__ = [
-    "AdjustableClock",
     "DeliveryWorker",
     "EmailSender",
     "HttpSender",

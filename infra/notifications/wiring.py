@@ -1,12 +1,13 @@
-"""Notifications assembled from the settings: the ports handlers see, and the worker."""
+"""Notifications assembled from the settings: the router, the worker and what they use."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from domain.events import Event
-from domain.notifications import ChannelKind, Dispatcher, NotificationServices, NotificationStore
-from infra.notifications.clock import AdjustableClock
+from domain.notifications import ChannelKind, NotificationStore
+from domain.notifications.runtime import Dispatcher
+from domain.ports import Clock
 from infra.notifications.guard import TargetGuard
 from infra.notifications.http import HttpSender
 from infra.notifications.mail import EmailSender
@@ -22,13 +23,13 @@ class Notifications:
     def __init__(
         self,
         store: NotificationStore,
+        clock: Clock,
         *,
         allow_loopback: bool = False,
         tick_seconds: float = 1.0,
         timeout_seconds: float = 10.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        clock = AdjustableClock()
         guard = TargetGuard(allow_loopback=allow_loopback)
         renderer = JinjaRenderer()
         dispatcher = Dispatcher(store, renderer, clock)
@@ -48,8 +49,11 @@ class Notifications:
             # Longer than any attempt can take: a live worker's claim never lapses under it.
             claim_seconds=timeout_seconds * 2 + 5,
         )
+        self.store = store
         self.clock = clock
-        self.services = NotificationServices(store, renderer, guard, dispatcher, self.worker)
+        self.renderer = renderer
+        self.guard = guard
+        self.dispatcher = dispatcher
 
     async def start(self, publish: Callable[[Event], Awaitable[None]]) -> None:
         await self.worker.start(publish)

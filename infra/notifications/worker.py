@@ -29,10 +29,10 @@ from domain.notifications import (
     ChannelKind,
     Delivery,
     DeliveryState,
-    Dispatcher,
     NotificationSentEvent,
     NotificationStore,
 )
+from domain.notifications.runtime import Dispatcher
 from domain.ports import Clock
 from infra.notifications.result import SendResult
 

@@ -78,7 +78,7 @@ class Cluster:
 
 
 def cluster_of(vigil: RunningVigil) -> AlertCluster:
-    engine = vigil.app.state.vigil.bus.services.alert_engine
+    engine = vigil.app.state.vigil.runtimes.alerting
     assert isinstance(engine, AlertCluster)
     return engine
 

@@ -125,7 +125,7 @@ async def test_a_step_set_on_the_query_is_kept_and_a_bad_one_fails_only_its_widg
 
     assert widgets["w1"]["step"] == 900.0 and widgets["w1"]["error"] is None
     assert widgets["dense"]["series"] == []
-    assert "more than 11000 points" in widgets["dense"]["error"]
+    assert "more than 11000 buckets" in widgets["dense"]["error"]
 
 
 async def test_thresholds_colour_the_stat_and_alert_lists_show_firing_alerts(

@@ -62,7 +62,7 @@ async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None
 
 
 async def test_readiness_is_503_when_the_store_is_down(vigil: RunningVigil) -> None:
-    store = vigil.app.state.vigil.bus.services.metrics
+    store = vigil.app.state.vigil.stores.metrics
     await store.close()
     ready = await vigil.http.get("/readyz")
     assert ready.status_code == 503

@@ -12,7 +12,8 @@ from typing import Any, cast
 
 import pytest
 
-from infra.notifications import AdjustableClock, DeliveryWorker
+from infra.notifications import DeliveryWorker
+from tests.adjustable_clock import AdjustableClock
 from tests.notif_support import (
     ACK,
     CONFIGURE,
@@ -73,12 +74,13 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     settings = make_settings(
         tmp_path, notify_allow_loopback=True, notify_tick_seconds=3600, alert_tick_seconds=3600
     )
+    clock = AdjustableClock()
     with receiver(tmp_path) as hook:
-        async with serve(settings) as vigil:
-            ports = vigil.app.state.vigil.bus.services.notifications
+        async with serve(settings, notifications_clock=clock) as vigil:
+            worker = vigil.app.state.vigil.runtimes.notifications.worker
             made = await vigil.ok(CONFIGURE, {"p": "demo", "c": webhook(hook.url)}, auth=ADMIN)
             channel = made["configureNotification"]["id"]
-            yield Rig(vigil, ports.clock, cast(DeliveryWorker, ports.outbox), hook, channel)
+            yield Rig(vigil, clock, cast(DeliveryWorker, worker), hook, channel)
 
 
 async def test_group_wait_interval_repeat_and_resolve(rig: Rig) -> None:

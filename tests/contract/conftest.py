@@ -12,6 +12,7 @@ from domain.alerting.ports import AlertStore
 from domain.dashboards.ports import DashboardStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
+from domain.ports import LeaseStore
 from domain.system.ports import AuditStore
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
@@ -102,3 +103,8 @@ def dashboards(store_db: StoreDatabase) -> DashboardStore:
 def notifications(store_db: StoreDatabase) -> NotificationStore:
     """The store's NotificationStore (the notification contract tests use only the port)."""
     return cast(NotificationStore, store_db.notifications)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def leases(store_db: StoreDatabase) -> LeaseStore:
+    return cast(LeaseStore, store_db.leases)  # type: ignore[attr-defined]

@@ -1,16 +1,12 @@
-"""AlertStore contract: transition history, leases and durability, on every store."""
+"""AlertStore contract: transition history and durability, on every store."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from domain.alerting.model import (
     MINUTE_US,
-    SECOND_US,
     AlertState,
     Reason,
     Transition,
@@ -82,96 +78,6 @@ async def test_paging_walks_all_transitions_once(alerts: AlertStore) -> None:
     assert seen == recorded[::-1]
 
 
-# -- leases ---------------------------------------------------------------------------------
-
-
-async def test_a_lease_has_one_owner_until_it_expires(alerts: AlertStore) -> None:
-    ttl = 10 * SECOND_US
-
-    assert await alerts.acquire_lease("evaluator", "ann", now_us=T0, ttl_us=ttl) is True
-    assert await alerts.acquire_lease("evaluator", "bob", now_us=T0 + 1, ttl_us=ttl) is False
-    assert await alerts.acquire_lease("other", "bob", now_us=T0 + 1, ttl_us=ttl) is True
-    # Renewal by the owner moves the expiry: bob is still refused after the first one.
-    assert await alerts.acquire_lease("evaluator", "ann", now_us=T0 + 5, ttl_us=ttl) is True
-    assert await alerts.acquire_lease("evaluator", "bob", now_us=T0 + ttl, ttl_us=ttl) is False
-    # Expired (expiry <= now): taken over, and the old owner is refused.
-    assert await alerts.acquire_lease("evaluator", "bob", now_us=T0 + 5 + ttl, ttl_us=ttl) is True
-    assert await alerts.acquire_lease("evaluator", "ann", now_us=T0 + 6 + ttl, ttl_us=ttl) is False
-
-
-async def test_only_the_owner_releases_a_lease(alerts: AlertStore) -> None:
-    ttl = MINUTE_US
-    await alerts.acquire_lease("evaluator", "ann", now_us=T0, ttl_us=ttl)
-
-    await alerts.release_lease("evaluator", "bob")
-    await alerts.release_lease("missing", "ann")
-    assert await alerts.acquire_lease("evaluator", "bob", now_us=T0 + 1, ttl_us=ttl) is False
-
-    await alerts.release_lease("evaluator", "ann")
-    assert await alerts.acquire_lease("evaluator", "bob", now_us=T0 + 2, ttl_us=ttl) is True
-    assert await alerts.acquire_lease("evaluator", "ann", now_us=T0 + 3, ttl_us=ttl) is False
-
-
-@pytest.mark.parametrize("held_before", [False, True], ids=["free", "expired"])
-async def test_concurrent_acquires_give_the_lease_to_one(
-    alerts: AlertStore, held_before: bool
-) -> None:
-    ttl = MINUTE_US
-    now = T0 + 2 * ttl
-    if held_before:
-        assert await alerts.acquire_lease("evaluator", "old", now_us=T0, ttl_us=ttl)
-    owners = [f"owner-{i}" for i in range(16)]
-
-    answers = await asyncio.gather(
-        *(alerts.acquire_lease("evaluator", o, now_us=now, ttl_us=ttl) for o in owners)
-    )
-
-    assert sum(answers) == 1
-    winner = owners[answers.index(True)]
-    assert await alerts.acquire_lease("evaluator", winner, now_us=now + 1, ttl_us=ttl) is True
-    losers = [o for o in owners if o != winner] + ["old"]
-    for loser in losers:
-        assert await alerts.acquire_lease("evaluator", loser, now_us=now + 1, ttl_us=ttl) is False
-
-
-async def test_renew_leases_extends_only_what_the_owner_still_holds(alerts: AlertStore) -> None:
-    ttl = 10 * SECOND_US
-    for name in ("a", "b"):
-        assert await alerts.acquire_lease(name, "ann", now_us=T0, ttl_us=ttl)
-    assert await alerts.acquire_lease("c", "bob", now_us=T0, ttl_us=ttl)
-    # ann's "b" expired and bob took it; "a" expired too, but nobody took it.
-    assert await alerts.acquire_lease("b", "bob", now_us=T0 + ttl, ttl_us=ttl)
-
-    kept = await alerts.renew_leases(
-        ["a", "b", "c", "missing"], "ann", now_us=T0 + ttl + 1, ttl_us=ttl
-    )
-
-    assert kept == {"a"}
-    # "a" now runs until T0 + 2 ttl + 1: bob is refused until then.
-    assert not await alerts.acquire_lease("a", "bob", now_us=T0 + 2 * ttl, ttl_us=ttl)
-    assert await alerts.acquire_lease("a", "bob", now_us=T0 + 2 * ttl + 1, ttl_us=ttl)
-    assert await alerts.lease_holders("b", now_us=T0 + ttl + 1) == {"b": "bob"}
-    assert await alerts.renew_leases([], "ann", now_us=T0, ttl_us=ttl) == set()
-
-
-async def test_lease_holders_lists_the_live_leases_under_a_prefix(alerts: AlertStore) -> None:
-    ttl = 10 * SECOND_US
-    await alerts.acquire_lease("shard/1", "ann", now_us=T0, ttl_us=ttl)
-    await alerts.acquire_lease("shard/2", "bob", now_us=T0 + 5 * SECOND_US, ttl_us=ttl)
-    await alerts.acquire_lease("member/ann", "ann", now_us=T0, ttl_us=ttl)
-    await alerts.acquire_lease("shard.x", "eve", now_us=T0, ttl_us=ttl)  # "." is not a pattern
-
-    assert await alerts.lease_holders("shard/", now_us=T0 + 1) == {
-        "shard/1": "ann",
-        "shard/2": "bob",
-    }
-    # Expired leases (expiry <= now) are not held by anyone.
-    assert await alerts.lease_holders("shard/", now_us=T0 + ttl) == {"shard/2": "bob"}
-    await alerts.release_lease("shard/2", "bob")
-    assert await alerts.lease_holders("shard/", now_us=T0 + 1) == {"shard/1": "ann"}
-    assert await alerts.lease_holders("nothing/", now_us=T0) == {}
-
-
 # -- durability -----------------------------------------------------------------------------
 
 
@@ -185,7 +91,7 @@ async def test_everything_survives_a_restart(store_factory: StoreFactory, tmp_pa
         await store.save_alert(alert("a2", "beta", enabled=False))
         await store.save_instances("a1", [ACKED])
         await store.append_transitions("a1", history)
-        assert await store.acquire_lease("evaluator", "ann", now_us=T0, ttl_us=MINUTE_US)
+        assert await db.leases.acquire_lease("evaluator", "ann", now_us=T0, ttl_us=MINUTE_US)  # type: ignore[attr-defined]
     finally:
         await db.close()
 
@@ -197,8 +103,9 @@ async def test_everything_survives_a_restart(store_factory: StoreFactory, tmp_pa
         assert await store.enabled_alerts() == [rich]
         assert await store.load_instances("a1") == [ACKED]
         assert await store.list_transitions("alpha", "a1") == history[::-1]
-        assert not await store.acquire_lease("evaluator", "bob", now_us=T0 + 1, ttl_us=MINUTE_US)
-        assert await store.acquire_lease("evaluator", "ann", now_us=T0 + 1, ttl_us=MINUTE_US)
+        leases = db.leases  # type: ignore[attr-defined]
+        assert not await leases.acquire_lease("evaluator", "bob", now_us=T0 + 1, ttl_us=MINUTE_US)
+        assert await leases.acquire_lease("evaluator", "ann", now_us=T0 + 1, ttl_us=MINUTE_US)
         # Recording order survives a restart: of two transitions of one microsecond, the
         # one recorded after the restart still comes first.
         later = transition(1, AlertState.OK, key=("web-1", "eu-west"))

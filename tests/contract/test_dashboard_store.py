@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import replace
 
 from domain.dashboards import Dashboard, DashboardStore, read_spec
-from domain.dashboards.memory import MemoryDashboardStore
 from tests.contract.data import NOW_US
+from tests.unit.fake_dashboards import MemoryDashboardStore
 
 DOCUMENT = {
     "name": "Web",

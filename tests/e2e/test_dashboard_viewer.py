@@ -129,7 +129,7 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
         idle = "document.querySelector('[data-widget=idle] .body').textContent"
         assert await page.evaluate(idle) == "No data"
         fine = "document.querySelector('[data-widget=fine] .error').textContent"
-        assert "11000 points" in await page.evaluate(fine)
+        assert "11000 buckets" in await page.evaluate(fine)
         width = "document.querySelector('[data-widget=cpu] canvas').clientWidth"
         wide = await page.evaluate(width)
         await page.call("Emulation.setDeviceMetricsOverride", width=900, **metrics)

@@ -1,14 +1,24 @@
-"""A message bus wired with the real handler tables and the in-memory fakes."""
+"""A message bus wired by bootstrap's routing table with the in-memory fakes.
+
+The unit bus wires metrics, system, alerting and dashboards. Notification handlers need
+the router and the worker: their tests run through the real app (tests/api).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from domain.messagebus import MessageBus, Services
-from domain.metrics.ingest import IngestLimits
-from infra.alerting import AlertEngine
-from infra.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
+from domain.alerting import handlers as alerting
+from domain.alerting.runtime import AlertEngine
+from domain.messagebus import MessageBus
+from domain.metrics.ingest import IngestLimits, SeriesCache
+from domain.system.audit import AuditTrail
+from infra.bootstrap.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS, build_bus
+from infra.selfmon import count_points
 from tests.unit.alerting.fakes import FakeAlertStore
+from tests.unit.fake_dashboards import MemoryDashboardStore
 from tests.unit.fakes import (
     NOW_US,
     FakeAuditStore,
@@ -17,6 +27,27 @@ from tests.unit.fakes import (
     FakeMetricStore,
     FakePublisher,
 )
+
+
+def _not_notifications(handler: Any) -> bool:
+    return not handler.__module__.startswith("domain.notifications.")
+
+
+def unit_bus(dependencies: dict[str, Any], *, evaluate: bool) -> MessageBus:
+    """The routing table without notifications and self-monitoring; alert evaluation on
+    MetricCollectedEvent only with `evaluate` (tests of the engine tick it by hand)."""
+    skipped = {count_points, *(() if evaluate else (alerting.evaluate_points,))}
+    events = {
+        kind: [h for h in handlers if _not_notifications(h) and h not in skipped]
+        for kind, handlers in EVENT_HANDLERS.items()
+    }
+    return build_bus(
+        dependencies,
+        audit=AuditTrail(dependencies["audit_store"], dependencies["clock"]),
+        commands={k: h for k, h in COMMAND_HANDLERS.items() if _not_notifications(h)},
+        queries={k: h for k, h in QUERY_HANDLERS.items() if _not_notifications(h)},
+        events=events,
+    )
 
 
 @pytest.fixture
@@ -56,7 +87,7 @@ def health_checks() -> list[FakeHealthCheck]:
 
 
 @pytest.fixture
-def services(
+def dependencies(
     store: FakeMetricStore,
     audit: FakeAuditStore,
     publisher: FakePublisher,
@@ -64,23 +95,25 @@ def services(
     alert_store: FakeAlertStore,
     engine: AlertEngine,
     health_checks: list[FakeHealthCheck],
-) -> Services:
-    return Services(
-        metrics=store,
-        audit=audit,
-        publisher=publisher,
-        clock=clock,
-        alerts=alert_store,
-        alert_engine=engine,
-        limits=IngestLimits(),
-        health_checks=health_checks,
-        version="9.9.9",
-        started_us=NOW_US - 90_000_000,
-    )
+) -> dict[str, Any]:
+    """What bootstrap hands the handlers, with fakes."""
+    return {
+        "metrics": store,
+        "audit_store": audit,
+        "publisher": publisher,
+        "clock": clock,
+        "alerts": alert_store,
+        "alert_runtime": engine,
+        "alert_engine": engine,
+        "dashboards": MemoryDashboardStore(),
+        "limits": IngestLimits(),
+        "series_cache": SeriesCache(),
+        "health_checks": health_checks,
+        "version": "9.9.9",
+        "started_us": NOW_US - 90_000_000,
+    }
 
 
 @pytest.fixture
-def bus(services: Services) -> MessageBus:
-    return MessageBus(
-        services, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS, events=EVENT_HANDLERS
-    )
+def bus(dependencies: dict[str, Any]) -> MessageBus:
+    return unit_bus(dependencies, evaluate=False)

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from domain.buckets import MAX_BUCKETS
 from domain.errors import BadUserInput, NotFound
 from domain.matchers import MatchOp, TagMatcher
 from domain.messagebus import MessageBus
@@ -18,7 +19,7 @@ from domain.metrics.queries import (
     GetMetricsListQuery,
     GetTagValuesQuery,
 )
-from domain.metrics.query_handlers import MAX_BUCKETS, MAX_PAGE
+from domain.paging import MAX_PAGE
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from tests.unit.fakes import (
     NOW_US,

@@ -1,4 +1,4 @@
-"""AlertStore on DuckDB: alerts, instance states, transitions and leases in the same file.
+"""AlertStore on DuckDB: alerts, instance states and transitions in the same file.
 
 Every write is one transaction on the writer thread, so a compare-and-set or a lease is
 decided by one statement seen by no other writer in between (this object is the file's
@@ -7,18 +7,17 @@ only writer: DuckDBDatabase). Entities are kept as the JSON text of their `to_di
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import duckdb
 
 from domain.alerting.alert import Alert
 from domain.alerting.model import InstanceKey, Transition
 from domain.alerting.state import InstanceState
-from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["DuckDBAlertStore"]
 
@@ -74,16 +73,6 @@ _APPEND_TRANSITIONS = """
     INSERT INTO alert_transitions (seq, n, alert_id, at_us, doc)
     SELECT $seq, unnest($ns::INTEGER[]), $alert_id, unnest($ats::BIGINT[]),
         unnest($docs::VARCHAR[])
-"""
-_RENEW_LEASE = """
-    UPDATE leases SET owner = $owner, expires_at_us = $expires
-    WHERE name = $name AND (owner = $owner OR expires_at_us <= $now)
-    RETURNING name
-"""
-_TAKE_LEASE = """
-    INSERT INTO leases (name, owner, expires_at_us) VALUES ($name, $owner, $expires)
-    ON CONFLICT DO NOTHING
-    RETURNING name
 """
 
 
@@ -143,43 +132,6 @@ class DuckDBAlertStore:
             return []
         return await self._run.read(_list_transitions, project, alert_id, first, before_us)
 
-    # -- leases ------------------------------------------------------------------------------
-
-    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
-        return await self._run.write(_acquire_lease, name, owner, now_us, ttl_us)
-
-    async def renew_leases(
-        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
-    ) -> set[str]:
-        if not names:
-            return set()
-        return await self._run.write(_renew_leases, list(names), owner, now_us + ttl_us)
-
-    async def release_lease(self, name: str, owner: str) -> None:
-        await self._run.write(_release_lease, name, owner)
-
-    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
-        rows = await self._run.read(_lease_holders, prefix, now_us)
-        return dict(rows)
-
-
-def _transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
-    """Run `fn` in one transaction: all its statements commit, or none does."""
-
-    @functools.wraps(fn)
-    def run(cur: Cursor, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        cur.begin()
-        try:
-            result = fn(cur, *args, **kwargs)
-            cur.commit()
-        except BaseException:
-            with suppress(duckdb.Error):
-                cur.rollback()
-            raise
-        return result
-
-    return run
-
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"))
@@ -194,7 +146,7 @@ def _insert_alert(cur: Cursor, alert: Alert) -> bool:
     return True
 
 
-@_transaction
+@transaction
 def _save_alert(cur: Cursor, alert: Alert, expected_version: int | None) -> bool:
     params = _alert_params(alert)
     if expected_version is None:
@@ -229,7 +181,7 @@ def _alerts(cur: Cursor, where: str, params: dict[str, Any]) -> list[Alert]:
     return [Alert.from_dict(json.loads(doc)) for (doc,) in rows]
 
 
-@_transaction
+@transaction
 def _delete_alert(cur: Cursor, project: str, alert_id: str) -> bool:
     params = {"id": alert_id, "project": project}
     if not cur.execute(
@@ -241,7 +193,7 @@ def _delete_alert(cur: Cursor, project: str, alert_id: str) -> bool:
     return True
 
 
-@_transaction
+@transaction
 def _save_instances(cur: Cursor, alert_id: str, latest: dict[str, InstanceState]) -> None:
     cur.execute(
         _SAVE_INSTANCES,
@@ -253,7 +205,7 @@ def _save_instances(cur: Cursor, alert_id: str, latest: dict[str, InstanceState]
     )
 
 
-@_transaction
+@transaction
 def _save_changes(
     cur: Cursor, changes: dict[str, tuple[list[InstanceState], list[Transition]]]
 ) -> None:
@@ -301,7 +253,7 @@ def _load_instances(cur: Cursor, alert_id: str) -> list[InstanceState]:
     return [InstanceState.from_dict(json.loads(state)) for (state,) in rows]
 
 
-@_transaction
+@transaction
 def _append_transitions(cur: Cursor, alert_id: str, transitions: list[Transition]) -> None:
     ((seq,),) = cur.execute("SELECT nextval('alert_transition_seq')").fetchall()
     cur.execute(
@@ -336,35 +288,3 @@ def _list_transitions(
         params,
     ).fetchall()
     return [Transition.from_dict(json.loads(doc)) for (doc,) in rows]
-
-
-@_transaction
-def _acquire_lease(cur: Cursor, name: str, owner: str, now_us: int, ttl_us: int) -> bool:
-    params = {"name": name, "owner": owner, "now": now_us, "expires": now_us + ttl_us}
-    if cur.execute(_RENEW_LEASE, params).fetchall():
-        return True
-    del params["now"]
-    return bool(cur.execute(_TAKE_LEASE, params).fetchall())
-
-
-def _renew_leases(cur: Cursor, names: list[str], owner: str, expires_us: int) -> set[str]:
-    rows = cur.execute(
-        "UPDATE leases SET expires_at_us = $expires "
-        "WHERE owner = $owner AND list_contains($names::VARCHAR[], name) RETURNING name",
-        {"names": names, "owner": owner, "expires": expires_us},
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
-def _release_lease(cur: Cursor, name: str, owner: str) -> None:
-    cur.execute(
-        "DELETE FROM leases WHERE name = $name AND owner = $owner", {"name": name, "owner": owner}
-    )
-
-
-def _lease_holders(cur: Cursor, prefix: str, now_us: int) -> list[tuple[str, str]]:
-    rows = cur.execute(
-        "SELECT name, owner FROM leases WHERE starts_with(name, $prefix) AND expires_at_us > $now",
-        {"prefix": prefix, "now": now_us},
-    ).fetchall()
-    return [(name, owner) for name, owner in rows]

@@ -13,6 +13,7 @@ from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
+from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
@@ -34,6 +35,7 @@ class DuckDBDatabase:
         self.metrics = DuckDBMetricStore(runner, catalog)
         self.audit = DuckDBAuditStore(runner)
         self.alerts = DuckDBAlertStore(runner)
+        self.leases = DuckDBLeaseStore(runner)
         self.dashboards = DuckDBDashboardStore(runner)
         self.notifications = DuckDBNotificationStore(runner)
         self._runner = runner

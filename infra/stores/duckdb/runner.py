@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from typing import Concatenate, ParamSpec, TypeVar
 
 import duckdb
 
 from domain.errors import Unavailable
 
-__all__ = ["Cursor", "Runner"]
+__all__ = ["Cursor", "Runner", "transaction"]
 
 Cursor = duckdb.DuckDBPyConnection
 P = ParamSpec("P")
@@ -75,3 +77,21 @@ class Runner:
         for cursor in self._cursors:
             cursor.close()
         self._con.close()
+
+
+def transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
+    """Run `fn` in one transaction: all its statements commit, or none does."""
+
+    @functools.wraps(fn)
+    def run(cur: Cursor, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        cur.begin()
+        try:
+            result = fn(cur, *args, **kwargs)
+            cur.commit()
+        except BaseException:
+            with suppress(duckdb.Error):
+                cur.rollback()
+            raise
+        return result
+
+    return run

@@ -1,16 +1,13 @@
-"""AlertStore on MongoDB: alerts, instance states, transitions and leases.
+"""AlertStore on MongoDB: alerts, instance states and transitions.
 
 Every decision another Vigil instance could race is one single-document operation: a
-compare-and-set is a `replace_one` whose filter names the expected version, a lease is a
-`find_one_and_update` with `upsert`, where the unique `_id` makes one of two racing
-inserts fail.
+compare-and-set is a `replace_one` whose filter names the expected version.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
@@ -27,7 +24,6 @@ from infra.stores.mongo.schema import (
     ALERT_TRANSITIONS,
     ALERTS,
     COUNTERS,
-    LEASES,
     Database,
 )
 
@@ -57,7 +53,6 @@ class MongoAlertStore:
         self._instances = db.get_collection(ALERT_INSTANCES, write_concern=concern)
         self._transitions = db.get_collection(ALERT_TRANSITIONS, write_concern=concern)
         self._counters = db.get_collection(COUNTERS, write_concern=concern)
-        self._leases = db.get_collection(LEASES, write_concern=concern)
 
     # -- alerts ------------------------------------------------------------------------------
 
@@ -168,41 +163,6 @@ class MongoAlertStore:
             cursor = self._transitions.find(where, _TRANSITION_FIELDS)
             docs = await cursor.sort(_NEWEST_FIRST).limit(first).to_list()
         return [Transition.from_dict(doc) for doc in docs]
-
-    # -- leases ------------------------------------------------------------------------------
-
-    async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:
-        with unavailable("acquiring a lease"):
-            try:
-                await self._leases.find_one_and_update(
-                    {"_id": name, "$or": [{"owner": owner}, {"expires_at": {"$lte": now_us}}]},
-                    {"$set": {"owner": owner, "expires_at": now_us + ttl_us}},
-                    upsert=True,
-                )
-            except DuplicateKeyError:  # the lease exists and another owner holds it
-                return False
-        return True
-
-    async def renew_leases(
-        self, names: Collection[str], owner: str, *, now_us: int, ttl_us: int
-    ) -> set[str]:
-        if not names:
-            return set()
-        mine = {"_id": {"$in": list(names)}, "owner": owner}
-        with unavailable("renewing leases"):
-            await self._leases.update_many(mine, {"$set": {"expires_at": now_us + ttl_us}})
-            docs = await self._leases.find(mine, {"_id": 1}).to_list()
-        return {doc["_id"] for doc in docs}
-
-    async def release_lease(self, name: str, owner: str) -> None:
-        with unavailable("releasing a lease"):
-            await self._leases.delete_one({"_id": name, "owner": owner})
-
-    async def lease_holders(self, prefix: str, *, now_us: int) -> dict[str, str]:
-        where = {"_id": {"$regex": f"^{re.escape(prefix)}"}, "expires_at": {"$gt": now_us}}
-        with unavailable("listing leases"):
-            docs = await self._leases.find(where, {"owner": 1}).to_list()
-        return {doc["_id"]: doc["owner"] for doc in docs}
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalogue import MongoCatalog
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
+from infra.stores.mongo.leases import MongoLeaseStore
 from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
@@ -46,6 +47,7 @@ class MongoDatabase:
         self.metrics = MongoMetricStore(db, catalog, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
+        self.leases = MongoLeaseStore(db, options)
         self.dashboards = MongoDashboardStore(db, options)
         self.notifications = MongoNotificationStore(db, options)
         self._client = client

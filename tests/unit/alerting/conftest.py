@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
-from domain.messagebus import EventHandler, MessageBus, Services
-from domain.metrics.events import MetricCollectedEvent
-from infra.alerting import AlertEngine
-from infra.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS
+from domain.alerting.runtime import AlertEngine
+from domain.messagebus import MessageBus
 from tests.unit.alerting.handling import send
+from tests.unit.conftest import unit_bus
 
 
 @pytest.fixture
-async def alert_bus(services: Services, engine: AlertEngine) -> AsyncIterator[MessageBus]:
-    events: dict[type, list[EventHandler]] = {k: list(v) for k, v in EVENT_HANDLERS.items()}
-    events[MetricCollectedEvent].append(engine.on_points)
-    bus = MessageBus(services, commands=COMMAND_HANDLERS, queries=QUERY_HANDLERS, events=events)
+async def alert_bus(dependencies: dict[str, Any], engine: AlertEngine) -> AsyncIterator[MessageBus]:
+    bus = unit_bus(dependencies, evaluate=True)
     await engine.start(publish=bus.publish)
     yield bus
     await engine.close()

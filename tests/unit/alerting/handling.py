@@ -23,9 +23,8 @@ RULE: dict[str, Any] = {
 
 
 async def send(bus: MessageBus, *points: tuple[str, float], project: str = "acme") -> None:
-    """Points (host, value) of `cpu`, stamped with the fake clock's now."""
-    now_ms = bus.services.clock.now_us() // 1000
-    raw = [{"name": "cpu", "value": v, "tags": {"host": h}, "timestamp": now_ms} for h, v in points]
+    """Points (host, value) of `cpu`, stamped with the fake clock's now (no timestamp)."""
+    raw = [{"name": "cpu", "value": v, "tags": {"host": h}} for h, v in points]
     await bus.handle(CreateMetricsCommand(project, raw))
     await asyncio.sleep(0)  # let the background writer run
 

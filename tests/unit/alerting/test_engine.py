@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from domain.alerting import Alert, AlertRule, AlertState, InstanceState, NoDataPolicy
+from domain.alerting.runtime import AlertEngine
 from domain.events import Event
 from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ingest import IngestLimits, validate_points
-from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.fakes import NOW_US, FakeClock, FakeMetricStore
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from domain.alerting import AlertState, NoDataPolicy
+from domain.alerting.runtime import AlertEngine
 from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.ingest import IngestLimits, validate_points
-from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.alerting.test_engine import Recorder, S, alert, batch, started, state_of
 from tests.unit.fakes import NOW_US, FakeClock, FakeMetricStore

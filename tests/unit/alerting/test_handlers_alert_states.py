@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
@@ -13,12 +12,12 @@ from domain.alerting.commands import (
     ResolveAlertCommand,
 )
 from domain.alerting.read_models import AlertDto
+from domain.alerting.runtime import AlertEngine
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import MessageBus
-from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.alerting.handling import S, alert_events, create, send, view
-from tests.unit.fakes import NOW_US, FakeClock, FakePublisher
+from tests.unit.fakes import NOW_US, FakeClock, FakeMetricStore, FakePublisher
 
 # -- streaming evaluation, ticks, events and persistence ------------------------------------
 
@@ -78,14 +77,14 @@ async def test_a_restarted_engine_restores_a_pending_instance(
     alert_store: FakeAlertStore,
     clock: FakeClock,
     publisher: FakePublisher,
-    services: Any,
+    store: FakeMetricStore,
 ) -> None:
     dto = await create(bus, for_us=30 * S)
     await send(bus, ("web-1", 95.0))
     await asyncio.sleep(0.01)
     clock.advance(10)
 
-    restarted = AlertEngine(alert_store, services.metrics, clock, tick_seconds=0)
+    restarted = AlertEngine(alert_store, store, clock, tick_seconds=0)
     await restarted.start(publish=bus.publish)
     [state] = [s for s in restarted.instances(dto.alert.id) or [] if s.key == ("web-1",)]
     assert (state.state, state.since_us) == (AlertState.PENDING, NOW_US)

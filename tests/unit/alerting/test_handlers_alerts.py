@@ -22,10 +22,10 @@ from domain.alerting.queries import (
     PreviewAlertQuery,
 )
 from domain.alerting.read_models import AlertDto
+from domain.alerting.runtime import AlertEngine
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
-from infra.alerting import AlertEngine
 from tests.unit.alerting.fakes import FakeAlertStore
 from tests.unit.alerting.handling import RULE, S, create, send, view
 from tests.unit.fakes import FakeAuditStore, FakeClock, FakePublisher

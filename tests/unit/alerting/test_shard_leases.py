@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from domain.alerting import AlertStore
+from domain.ports import LeaseStore
 from infra.alerting.leases import SHARDS, ShardLeases, shard_of
 from infra.stores.duckdb import DuckDBDatabase
 
@@ -15,15 +15,15 @@ T0 = 1_800_000_000_000_000
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[AlertStore]:
+async def store() -> AsyncIterator[LeaseStore]:
     database = await DuckDBDatabase.open(":memory:")
     try:
-        yield database.alerts
+        yield database.leases
     finally:
         await database.close()
 
 
-async def test_one_process_takes_every_shard(store: AlertStore) -> None:
+async def test_one_process_takes_every_shard(store: LeaseStore) -> None:
     alone = ShardLeases(store, "a", ttl_us=TTL)
     changes = await alone.round(T0)
     assert changes.gained == frozenset(range(SHARDS)) and len(alone.held) == SHARDS
@@ -31,7 +31,7 @@ async def test_one_process_takes_every_shard(store: AlertStore) -> None:
     assert not await alone.round(T0 + TTL // 3)  # a renewal changes nothing
 
 
-async def test_a_joining_process_gets_half_after_the_holder_releases(store: AlertStore) -> None:
+async def test_a_joining_process_gets_half_after_the_holder_releases(store: LeaseStore) -> None:
     a, b = ShardLeases(store, "a", ttl_us=TTL), ShardLeases(store, "b", ttl_us=TTL)
     await a.round(T0)
     assert not (await b.round(T0 + 1)).gained  # every shard is taken: b waits
@@ -46,7 +46,7 @@ async def test_a_joining_process_gets_half_after_the_holder_releases(store: Aler
 
 
 async def test_a_dead_process_shards_are_taken_when_its_leases_expire(
-    store: AlertStore,
+    store: LeaseStore,
 ) -> None:
     a, b = ShardLeases(store, "a", ttl_us=TTL), ShardLeases(store, "b", ttl_us=TTL)
     await a.round(T0)
@@ -60,7 +60,7 @@ async def test_a_dead_process_shards_are_taken_when_its_leases_expire(
     assert late.gained == a.held and len(b.held) == SHARDS
 
 
-async def test_leave_hands_over_at_once(store: AlertStore) -> None:
+async def test_leave_hands_over_at_once(store: LeaseStore) -> None:
     a, b = ShardLeases(store, "a", ttl_us=TTL), ShardLeases(store, "b", ttl_us=TTL)
     await a.round(T0)
     await b.round(T0)
@@ -68,7 +68,7 @@ async def test_leave_hands_over_at_once(store: AlertStore) -> None:
     assert len((await b.round(T0 + 1)).gained) == SHARDS
 
 
-async def test_a_stolen_shard_is_reported_lost(store: AlertStore) -> None:
+async def test_a_stolen_shard_is_reported_lost(store: LeaseStore) -> None:
     a = ShardLeases(store, "a", ttl_us=TTL)
     await a.round(T0)
     alert_id = "alert-1"
@@ -80,7 +80,7 @@ async def test_a_stolen_shard_is_reported_lost(store: AlertStore) -> None:
 
 
 async def test_failed_rounds_drop_every_shard_before_the_leases_may_expire(
-    store: AlertStore,
+    store: LeaseStore,
 ) -> None:
     a = ShardLeases(store, "a", ttl_us=TTL)
     await a.round(T0)

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator
 from domain.alerting.evaluator import Point
 from domain.alerting.points import read_points
+from domain.alerting.runtime.index import RunningRule
 from domain.matchers import matches_all
 from domain.metrics.ports import MetricStore
-from infra.alerting.index import RunningRule
 
 __all__ = ["PRIME_POINTS", "build", "recent_points"]
 

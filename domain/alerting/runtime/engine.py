@@ -1,14 +1,20 @@
 """AlertEngine: every enabled alert of this process, evaluated as points arrive.
 
+This is where an alert's instances change state, and the one place where a transition
+becomes events: evaluation, ticks and a user's moves (acknowledge, resolve, remove) all go
+through `_emit`.
+
 Streaming: the MetricCollectedEvent handler (`on_points`) feeds each point to the rules of
 its metric, inside the ingest command, so a crossing is published before the ingest
 request is answered. A tick task advances time (pending and keep-firing periods, window
 expiry, no data). Transitions are published as domain events at once; changed instance
 states and transitions are written in the background soon after (at once for
-acknowledgements and manual resolves), and every tick writes what is still unsaved.
+acknowledgements and manual resolves, before their events), and every tick writes what
+is still unsaved.
 
 With several processes, `AlertCluster` (infra/alerting/cluster.py) decides which alerts
-this engine evaluates (`adopt`, `drop`) and feeds it the points of the other processes.
+this engine evaluates (`adopt`, `drop`), feeds it the points of the other processes, and
+hands it the moves users ask of another process.
 """
 
 from __future__ import annotations
@@ -28,13 +34,13 @@ from domain.alerting import (
     Transition,
     events_for,
 )
+from domain.alerting.runtime.index import RuleIndex, RunningRule
+from domain.alerting.runtime.loading import build, recent_points
 from domain.errors import Unavailable
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ports import MetricStore
 from domain.ports import Clock
-from infra.alerting.index import RuleIndex, RunningRule
-from infra.alerting.loading import build, recent_points
 
 __all__ = ["AlertEngine", "Picker", "Publish"]
 
@@ -51,7 +57,8 @@ _SETTLED = (AlertState.OK, AlertState.RESOLVED)
 
 
 class AlertEngine:
-    """Implements the domain's AlertEngine port; `start` before use, `close` at the end."""
+    """Implements the AlertRuntime port in one process; `start` before use, `close` at the
+    end."""
 
     def __init__(
         self,
@@ -219,6 +226,7 @@ class AlertEngine:
             running.pending += moved
             self._dirty.discard(alert.id)
             await self._write(running)
+        await self._publish_moves(running.alert, moved)
         return moved
 
     async def acknowledge(
@@ -239,6 +247,7 @@ class AlertEngine:
                 k, now, by=by, comment=comment, until_us=until_us
             )
         await self._record(running, moved)
+        await self._publish_moves(running.alert, moved, ack_until_us=until_us)
         return moved
 
     async def resolve(
@@ -252,6 +261,7 @@ class AlertEngine:
         for k in keys:
             moved += running.evaluator.resolve(k, now, by=by, comment=comment)
         await self._record(running, moved)
+        await self._publish_moves(running.alert, moved)
         return moved
 
     def instances(self, alert_id: str) -> list[InstanceState] | None:
@@ -288,14 +298,24 @@ class AlertEngine:
             await self._write(running)
 
     async def _emit(self, fired: list[tuple[RunningRule, Transition]]) -> None:
-        publish = self._publish
+        """Evaluation's transitions: kept to be written, and published at once."""
         for running, transition in fired:
             running.pending.append(transition)
             self._dirty.add(running.alert.id)
-            if publish is None:
-                continue
-            alert = running.alert
-            for event in events_for(alert.project, alert.id, alert.rule, transition):
+            await self._publish_moves(running.alert, [transition])
+
+    async def _publish_moves(
+        self, alert: Alert, moved: list[Transition], *, ack_until_us: int | None = None
+    ) -> None:
+        """Each transition as its events, in order: the only place transitions are turned
+        into events, whichever process asked for the move."""
+        publish = self._publish
+        if publish is None:
+            return
+        for transition in moved:
+            for event in events_for(
+                alert.project, alert.id, alert.rule, transition, ack_until_us=ack_until_us
+            ):
                 await publish(event)
 
     async def _flush_dirty(self) -> None:

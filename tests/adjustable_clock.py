@@ -1,5 +1,6 @@
-"""The clock of the notification router and worker: the wall clock, plus an offset that
-tests move to drive group waits, repeats, escalations and mute timings."""
+"""A clock for tests: the wall clock plus an offset the test moves, handed to the app as the
+notification router's and worker's clock to drive group waits, repeats, escalations and mute
+timings."""
 
 from __future__ import annotations
 

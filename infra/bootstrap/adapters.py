@@ -1,0 +1,115 @@
+"""Opening adapters: the store named by its URL, the token verifier, health probes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
+
+from domain.alerting.ports import AlertStore
+from domain.dashboards.ports import DashboardStore
+from domain.metrics.ports import MetricStore
+from domain.notifications.ports import NotificationStore
+from domain.ports import LeaseStore
+from domain.system.ports import AuditStore
+from infra.auth import JWKSTokens, LocalTokens, TokenVerifier, load_or_create_secret
+from infra.config import AuthMode, Settings
+
+__all__ = [
+    "StoreDatabase",
+    "StoreProbe",
+    "local_tokens",
+    "make_verifier",
+    "open_store",
+    "vigil_version",
+]
+
+
+def vigil_version() -> str:
+    try:
+        return version("vigil")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class StoreDatabase(Protocol):
+    """What every store adapter opens: one object per store, with a port per concept."""
+
+    @property
+    def metrics(self) -> MetricStore: ...
+
+    @property
+    def audit(self) -> AuditStore: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
+
+    @property
+    def leases(self) -> LeaseStore: ...
+
+    @property
+    def notifications(self) -> NotificationStore: ...
+
+    @property
+    def dashboards(self) -> DashboardStore: ...
+
+    async def close(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def open_store(
+    url: str, *, retention_seconds: int | None = None
+) -> AsyncIterator[StoreDatabase]:
+    """The store named by the URL scheme, imported only when used.
+
+    `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
+    None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
+    """
+    database: StoreDatabase
+    if url.startswith("duckdb:///"):
+        from infra.stores.duckdb import DuckDBDatabase
+
+        # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
+        database = await DuckDBDatabase.open(url.removeprefix("duckdb:///"))
+    elif url.startswith(("mongodb://", "mongodb+srv://")):
+        from infra.stores.mongo import MongoDatabase, MongoOptions
+
+        options = MongoOptions() if retention_seconds is None else MongoOptions(retention_seconds)
+        # The database named in the URL's path, else "vigil".
+        database = await MongoDatabase.open(url, options=options)
+    else:
+        raise ValueError(f"no store for {url.split(':', 1)[0]!r} URLs in this version")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@dataclass(slots=True)
+class StoreProbe:
+    """A readiness probe (the HealthCheck port) over anything with `async ping() -> str`."""
+
+    name: str
+    target: Any
+
+    async def check(self) -> str:
+        return str(await self.target.ping())
+
+
+def make_verifier(settings: Settings) -> TokenVerifier:
+    if settings.auth_mode is AuthMode.JWKS:
+        return JWKSTokens(
+            settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    return local_tokens(settings)
+
+
+def local_tokens(settings: Settings) -> LocalTokens:
+    secret = settings.secret.encode() if settings.secret else None
+    return LocalTokens(
+        secret or load_or_create_secret(settings.secret_file),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )

@@ -1,0 +1,189 @@
+"""The routing table: every command, query and event handler of Vigil, in one place.
+
+Handlers name their dependencies as keyword-only parameters; `build_bus` binds them from
+the dependencies that `Vigil.start` assembles (and tests pass fakes the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from domain.alerting import handlers as alerting
+from domain.alerting import query_handlers as alert_queries
+from domain.alerting.commands import (
+    AcknowledgeAlertCommand,
+    CreateAlertCommand,
+    CreateAlertFromTemplateCommand,
+    DeleteAlertCommand,
+    ResolveAlertCommand,
+    UpdateAlertCommand,
+)
+from domain.alerting.events import (
+    AlertAcknowledgedEvent,
+    AlertResolvedEvent,
+    AlertTriggeredEvent,
+    ThresholdExceededEvent,
+)
+from domain.alerting.queries import (
+    GetAlertHistoryQuery,
+    GetAlertsByIdQuery,
+    GetAlertsListQuery,
+    ListAlertTemplatesQuery,
+    PreviewAlertQuery,
+)
+from domain.commands import Command
+from domain.dashboards import handlers as dashboards
+from domain.dashboards import query_handlers as dashboard_queries
+from domain.dashboards.commands import (
+    CreateDashboardCommand,
+    DeleteDashboardCommand,
+    DuplicateDashboardCommand,
+    ImportDashboardCommand,
+    RestoreDashboardCommand,
+    UpdateDashboardCommand,
+)
+from domain.dashboards.events import (
+    DashboardCreatedEvent,
+    DashboardDeletedEvent,
+    DashboardUpdatedEvent,
+)
+from domain.dashboards.queries import (
+    ExportDashboardQuery,
+    GetDashboardDataQuery,
+    GetDashboardHistoryQuery,
+    GetDashboardQuery,
+    GetDashboardsListQuery,
+)
+from domain.events import Event, publish_event
+from domain.messagebus import CommandAudit, MessageBus, bind
+from domain.metrics import handlers as metrics
+from domain.metrics import query_handlers as metric_queries
+from domain.metrics.commands import CreateMetricsCommand
+from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.queries import (
+    GetMetricNamesQuery,
+    GetMetricsByIdQuery,
+    GetMetricSeriesQuery,
+    GetMetricsListQuery,
+    GetTagKeysQuery,
+    GetTagValuesQuery,
+)
+from domain.notifications import handlers as notifications
+from domain.notifications import query_handlers as notification_queries
+from domain.notifications.commands import (
+    ConfigureNotificationCommand,
+    ConfigureNotificationPolicyCommand,
+    CreateSilenceCommand,
+    ExpireSilenceCommand,
+    SendTestNotificationCommand,
+)
+from domain.notifications.events import NotificationSentEvent
+from domain.notifications.queries import (
+    GetDeliveryQuery,
+    GetNotificationPolicyQuery,
+    GetNotificationQuery,
+    ListDeliveriesQuery,
+    ListNotificationsQuery,
+    ListSilencesQuery,
+)
+from domain.queries import Query
+from domain.system import query_handlers as system_queries
+from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
+from infra.selfmon import count_points
+
+__all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
+
+Handler = Callable[..., Any]
+
+COMMAND_HANDLERS: dict[type[Command], Handler] = {
+    CreateMetricsCommand: metrics.create_metrics,
+    CreateAlertCommand: alerting.create_alert,
+    CreateAlertFromTemplateCommand: alerting.create_alert_from_template,
+    UpdateAlertCommand: alerting.update_alert,
+    DeleteAlertCommand: alerting.delete_alert,
+    AcknowledgeAlertCommand: alerting.acknowledge_alert,
+    ResolveAlertCommand: alerting.resolve_alert,
+    CreateDashboardCommand: dashboards.create_dashboard,
+    UpdateDashboardCommand: dashboards.update_dashboard,
+    RestoreDashboardCommand: dashboards.restore_dashboard,
+    DuplicateDashboardCommand: dashboards.duplicate_dashboard,
+    DeleteDashboardCommand: dashboards.delete_dashboard,
+    ImportDashboardCommand: dashboards.import_dashboard,
+    ConfigureNotificationCommand: notifications.configure_notification,
+    ConfigureNotificationPolicyCommand: notifications.configure_policy,
+    CreateSilenceCommand: notifications.create_silence,
+    ExpireSilenceCommand: notifications.expire_silence,
+    SendTestNotificationCommand: notifications.send_test_notification,
+}
+
+QUERY_HANDLERS: dict[type[Query], Handler] = {
+    GetMetricsByIdQuery: metric_queries.get_metric,
+    GetMetricsListQuery: metric_queries.list_metrics,
+    GetMetricSeriesQuery: metric_queries.metric_series,
+    GetMetricNamesQuery: metric_queries.metric_names,
+    GetTagKeysQuery: metric_queries.tag_keys,
+    GetTagValuesQuery: metric_queries.tag_values,
+    GetSystemHealthQuery: system_queries.system_health,
+    GetAuditLogQuery: system_queries.audit_log,
+    GetAlertsByIdQuery: alert_queries.get_alert,
+    GetAlertsListQuery: alert_queries.list_alerts,
+    GetAlertHistoryQuery: alert_queries.alert_history,
+    ListAlertTemplatesQuery: alert_queries.alert_templates,
+    PreviewAlertQuery: alert_queries.preview_alert,
+    GetDashboardQuery: dashboard_queries.get_dashboard,
+    GetDashboardsListQuery: dashboard_queries.list_dashboards,
+    GetDashboardHistoryQuery: dashboard_queries.dashboard_history,
+    GetDashboardDataQuery: dashboard_queries.dashboard_data,
+    ExportDashboardQuery: dashboard_queries.export_dashboard,
+    GetNotificationQuery: notification_queries.get_notification,
+    ListNotificationsQuery: notification_queries.list_notifications,
+    GetNotificationPolicyQuery: notification_queries.get_policy,
+    ListSilencesQuery: notification_queries.list_silences,
+    ListDeliveriesQuery: notification_queries.list_deliveries,
+    GetDeliveryQuery: notification_queries.get_delivery,
+}
+
+# In order: an event goes on the event bus first, then to the in-process handlers.
+EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
+    MetricCollectedEvent: [publish_event, count_points, alerting.evaluate_points],
+    ThresholdExceededEvent: [publish_event],
+    AlertTriggeredEvent: [publish_event, notifications.route_alert_event],
+    AlertResolvedEvent: [publish_event, notifications.route_alert_event],
+    AlertAcknowledgedEvent: [publish_event, notifications.route_alert_event],
+    DashboardCreatedEvent: [publish_event],
+    DashboardUpdatedEvent: [publish_event],
+    DashboardDeletedEvent: [publish_event],
+    NotificationSentEvent: [publish_event],
+}
+
+
+def build_bus(
+    dependencies: Mapping[str, Any],
+    *,
+    audit: CommandAudit | None = None,
+    commands: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
+    queries: Mapping[type[Query], Handler] = QUERY_HANDLERS,
+    events: Mapping[type[Event], list[Handler]] = EVENT_HANDLERS,
+) -> MessageBus:
+    """The message bus with every handler bound to `dependencies` (by parameter name).
+
+    A handler's dependency that is missing raises at once. Handlers of features a caller
+    does not wire (a unit test without notifications, say) are left out by passing
+    narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
+    another feature through its queries.
+    """
+    bus: MessageBus | None = None
+
+    async def ask(query: Query) -> Any:
+        assert bus is not None
+        return await bus.ask(query)
+
+    wired = {"ask": ask, **dependencies}
+    bus = MessageBus(
+        commands={kind: bind(handler, wired) for kind, handler in commands.items()},
+        queries={kind: bind(handler, wired) for kind, handler in queries.items()},
+        events={kind: [bind(h, wired) for h in handlers] for kind, handlers in events.items()},
+        audit=audit,
+    )
+    return bus
