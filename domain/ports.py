@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from domain.events import Event
 
 __all__ = ["Clock", "EventPublisher", "EventSubscriber", "LeaseStore"]
 
 
 class EventPublisher(Protocol):
-    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+    async def publish(self, event: Event) -> None:
+        """Put the event on its channel (`event.channel()`) for every process's subscribers."""
+        ...
 
 
 class EventSubscriber(Protocol):
-    def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
-        """Messages of one channel, as published, until the caller stops iterating."""
+    def subscribe(self, channel: str) -> AsyncIterator[Event]:
+        """The events of one channel, typed, until the caller stops iterating."""
         ...
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
 
 import strawberry
 
+from domain.alerting.events import AlertEvent
+from domain.dashboards.events import DashboardCreatedEvent, DashboardDeletedEvent, DashboardEvent
 from domain.dashboards.live import LiveView
 from domain.dashboards.queries import (
     DEFAULT_WIDTH_PX,
@@ -21,6 +22,8 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
 )
 from domain.dashboards.variables import resolve_values
+from domain.events import Event
+from domain.metrics.events import MetricCollectedEvent
 from resolvers.dashboards import Range, Width, variables_of
 from resolvers.metrics_live import coalesce
 from schema.context import Info
@@ -33,11 +36,11 @@ __all__ = ["TICK_SECONDS", "dashboard_created", "dashboard_updated", "merged"]
 TICK_SECONDS = 0.25
 
 
-async def merged(*streams: AsyncIterator[dict[str, Any]]) -> AsyncGenerator[dict[str, Any], None]:
-    """The messages of several streams as they come; ends when one of them fails."""
-    queue: asyncio.Queue[dict[str, Any] | BaseException] = asyncio.Queue()
+async def merged(*streams: AsyncIterator[Event]) -> AsyncGenerator[Event, None]:
+    """The events of several streams as they come; ends when one of them fails."""
+    queue: asyncio.Queue[Event | BaseException] = asyncio.Queue()
 
-    async def pump(stream: AsyncIterator[dict[str, Any]]) -> None:
+    async def pump(stream: AsyncIterator[Event]) -> None:
         try:
             async for message in stream:
                 queue.put_nowait(message)
@@ -79,14 +82,14 @@ async def dashboard_updated(
     view = LiveView(dashboard, resolve_values(dashboard.spec, chosen))
     span_us = None if range_ is None else max(parse_duration(range_, "range"), 1)
     subscriber = info.context.subscriber
-    messages = merged(
-        subscriber.subscribe(f"metrics.{project}"),
-        subscriber.subscribe(f"alerts.{project}"),
-        subscriber.subscribe(f"dashboards.{project}"),
+    events = merged(
+        subscriber.subscribe(MetricCollectedEvent.channel_for(project)),
+        subscriber.subscribe(AlertEvent.channel_for(project)),
+        subscriber.subscribe(DashboardEvent.channel_for(project)),
     )
-    async for batch in coalesce(messages, TICK_SECONDS):
+    async for batch in coalesce(events, TICK_SECONDS):
         mine = [m for m in batch if view.concerns(m)]
-        if any(m.get("type") == "DashboardDeletedEvent" for m in mine):
+        if any(isinstance(m, DashboardDeletedEvent) for m in mine):
             return
         touched: set[str] = set()
         for message in batch:
@@ -116,12 +119,12 @@ async def dashboard_updated(
 
 async def dashboard_created(info: Info, project: str) -> AsyncGenerator[DashboardCreated, None]:
     """DashboardCreatedEvent: a dashboard was created, duplicated or imported."""
-    messages = info.context.subscriber.subscribe(f"dashboards.{project}")
+    events = info.context.subscriber.subscribe(DashboardEvent.channel_for(project))
     try:
-        async for message in messages:
-            if message.get("type") == "DashboardCreatedEvent":
-                yield DashboardCreated.of(message)
+        async for event in events:
+            if isinstance(event, DashboardCreatedEvent):
+                yield DashboardCreated.of(event)
     finally:
-        close = getattr(messages, "aclose", None)
+        close = getattr(events, "aclose", None)
         if close is not None:
             await close()

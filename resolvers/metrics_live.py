@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+from typing import TypeVar
 
 from domain.matchers import TagMatcher, matches_all
+from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
 from schema.context import Info
@@ -17,22 +18,22 @@ __all__ = ["TICK_SECONDS", "coalesce", "metric_collected"]
 
 TICK_SECONDS = 0.1
 
+E = TypeVar("E")
 
-async def coalesce(
-    messages: AsyncIterator[dict[str, Any]], tick: float
-) -> AsyncGenerator[list[dict[str, Any]], None]:
+
+async def coalesce(events: AsyncIterator[E], tick: float) -> AsyncGenerator[list[E], None]:
     """At most one batch per tick; a message after a quiet tick goes out at once.
 
     So an idle stream has millisecond latency and a busy one sends one message per tick
     instead of one per event (DESIGN.md: fewer, larger messages).
     """
     loop = asyncio.get_running_loop()
-    buffer: list[dict[str, Any]] = []
+    buffer: list[E] = []
     arrived = asyncio.Event()
 
     async def pump() -> None:
-        async for message in messages:
-            buffer.append(message)
+        async for event in events:
+            buffer.append(event)
             arrived.set()
 
     reader = asyncio.create_task(pump())
@@ -59,24 +60,22 @@ async def coalesce(
 
 
 def _points(
-    message: dict[str, Any], name: str | None, matchers: tuple[TagMatcher, ...]
+    event: MetricCollectedEvent, name: str | None, matchers: tuple[TagMatcher, ...]
 ) -> list[Metric]:
-    """The message's points that this subscription asked for."""
+    """The event's points that this subscription asked for."""
     wanted = {
         i: SeriesSpec(
             s["id"], s["name"], s["tags"], MetricType(s["type"]), s["category"], s["source"]
         )
-        for i, s in enumerate(message["series"])
+        for i, s in enumerate(event.series)
         if (name is None or s["name"] == name) and matches_all(matchers, s["tags"])
     }
     if not wanted:
         return []
-    project = message["project"]
+    project = event.project
     return [
         Metric.of(wanted[i].metric(project, ts, value))
-        for i, ts, value in zip(
-            message["series_index"], message["timestamps_us"], message["values"], strict=True
-        )
+        for i, ts, value in zip(event.series_index, event.timestamps_us, event.values, strict=True)
         if i in wanted
     ]
 
@@ -89,8 +88,13 @@ async def metric_collected(
 ) -> AsyncGenerator[list[Metric], None]:
     """MetricCollectedEvent: the points of each tick (at most 100 ms) that match."""
     wanted = matchers_of(matchers)
-    messages = info.context.subscriber.subscribe(f"metrics.{project}")
-    async for batch in coalesce(messages, TICK_SECONDS):
-        points = [p for message in batch for p in _points(message, name, wanted)]
+    events = info.context.subscriber.subscribe(MetricCollectedEvent.channel_for(project))
+    async for batch in coalesce(events, TICK_SECONDS):
+        points = [
+            p
+            for e in batch
+            if isinstance(e, MetricCollectedEvent)
+            for p in _points(e, name, wanted)
+        ]
         if points:
             yield points

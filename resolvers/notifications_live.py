@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from domain.notifications.events import NotificationSentEvent
 from schema.context import Info
 from schema.notifications import NotificationDeliveryState, NotificationSent
 
@@ -20,16 +21,16 @@ async def notification_sent(
 ) -> AsyncGenerator[NotificationSent, None]:
     """NotificationSentEvent: one message per attempt (state PENDING: will be retried)."""
     wanted = None if state is None else state.value
-    messages = info.context.subscriber.subscribe(f"notifications.{project}")
+    events = info.context.subscriber.subscribe(NotificationSentEvent.channel_for(project))
     try:
-        async for message in messages:
-            if message.get("type") != "NotificationSentEvent":
+        async for event in events:
+            if not isinstance(event, NotificationSentEvent):
                 continue
-            if channel_id not in (None, message.get("channel_id")):
+            if channel_id not in (None, event.channel_id):
                 continue
-            if wanted in (None, message.get("state")):
-                yield NotificationSent.of(message)
+            if wanted in (None, event.state):
+                yield NotificationSent.of(event)
     finally:
-        close = getattr(messages, "aclose", None)
+        close = getattr(events, "aclose", None)
         if close is not None:
             await close()

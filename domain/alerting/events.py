@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 from domain.alerting.model import AlertState, Reason, Transition, instance_id
 from domain.alerting.rule import AlertRule
@@ -30,8 +31,7 @@ class AlertEvent(Event):
     instance_id: str
     tags: dict[str, str]
 
-    def channel(self) -> str:
-        return f"alerts.{self.project}"
+    TOPIC: ClassVar[str] = "alerts"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from domain.events import Event
 
@@ -23,8 +24,7 @@ class DashboardEvent(Event):
     by: str
     at_us: int
 
-    def channel(self) -> str:
-        return f"dashboards.{self.project}"
+    TOPIC: ClassVar[str] = "dashboards"
 
 
 @dataclass(frozen=True, slots=True)

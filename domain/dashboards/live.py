@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from domain.alerting.events import ALERT_EVENTS
+from domain.alerting.events import AlertEvent
 from domain.dashboards.dashboard import Dashboard
+from domain.dashboards.events import DashboardEvent
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import WidgetKind
+from domain.events import Event
 from domain.matchers import TagMatcher, matches_all
+from domain.metrics.events import MetricCollectedEvent
 
 __all__ = ["LiveView"]
-
-_ALERT_EVENTS = frozenset(event.__name__ for event in ALERT_EVENTS)
 
 
 class LiveView:
@@ -31,20 +31,19 @@ class LiveView:
             w.id for w in dashboard.spec.widgets if w.kind is WidgetKind.ALERT_LIST
         )
 
-    def touched(self, message: Mapping[str, Any]) -> frozenset[str]:
-        """The ids of the widgets whose data the message may change."""
-        kind = message.get("type")
-        if kind == "MetricCollectedEvent":
-            series = message.get("series") or ()
+    def touched(self, event: Event) -> frozenset[str]:
+        """The ids of the widgets whose data the event may change."""
+        if isinstance(event, MetricCollectedEvent):
+            series = event.series
             return frozenset(
                 widget_id
                 for widget_id, metric, matchers in self._queries
                 if any(s["name"] == metric and matches_all(matchers, s["tags"]) for s in series)
             )
-        if kind in _ALERT_EVENTS:
+        if isinstance(event, AlertEvent):
             return self._alert_widgets
         return frozenset()
 
-    def concerns(self, message: Mapping[str, Any]) -> bool:
-        """Is the message a change of this dashboard (a new version, or its deletion)?"""
-        return message.get("dashboard_id") == self.dashboard.id
+    def concerns(self, event: Event) -> bool:
+        """Is the event a change of this dashboard (a new version, or its deletion)?"""
+        return isinstance(event, DashboardEvent) and event.dashboard_id == self.dashboard.id

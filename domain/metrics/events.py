@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.events import Event
 
@@ -25,5 +25,4 @@ class MetricCollectedEvent(Event):
     timestamps_us: list[int]
     values: list[float]
 
-    def channel(self) -> str:
-        return f"metrics.{self.project}"
+    TOPIC: ClassVar[str] = "metrics"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from domain.events import Event
 
@@ -29,5 +30,4 @@ class NotificationSentEvent(Event):
     error: str
     at_us: int
 
-    def channel(self) -> str:
-        return f"notifications.{self.project}"
+    TOPIC: ClassVar[str] = "notifications"

@@ -2,7 +2,6 @@
 
 from domain.alerting.runtime.engine import AlertEngine
 from infra.alerting.cluster import AlertCluster
-from infra.alerting.feed import StampedPublisher
 from infra.alerting.leases import ShardLeases
 
-__all__ = ["AlertCluster", "AlertEngine", "ShardLeases", "StampedPublisher"]
+__all__ = ["AlertCluster", "AlertEngine", "ShardLeases"]

@@ -2,7 +2,7 @@
 
 A process evaluates the points it ingests itself in the ingest command (the fastest path).
 Points ingested by another process reach it over the event bus: every message published
-through `StampedPublisher` names the process it came from, and `RemoteFeed` follows the
+through `EventStream` names the process it came from, and `RemoteFeed` follows the
 `metrics.<project>` channels of the projects whose alerts this process evaluates, skipping
 its own messages. When the bus reports a gap or a full buffer, points were missed: the
 feed asks for the windows to be refilled from the store, which holds every acknowledged
@@ -17,27 +17,15 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from domain.events import UnknownEvent, from_message
 from domain.metrics.events import MetricCollectedEvent
 from infra.alerting.following import follow, wait_all
-from infra.bus import EventBus
+from infra.bus import ORIGIN, EventBus
 
-__all__ = ["ORIGIN", "RemoteFeed", "StampedPublisher"]
+__all__ = ["RemoteFeed"]
 
-ORIGIN = "origin"  # the message key naming the publishing process
 QUEUE_BATCHES = 10_000  # buffered batches per project before the oldest is dropped
 SUBSCRIBE_SECONDS = 2.0
-
-
-class StampedPublisher:
-    """The EventPublisher port over the bus, adding this process's name to every message."""
-
-    def __init__(self, bus: EventBus, origin: str) -> None:
-        self._bus = bus
-        self.origin = origin
-
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        message[ORIGIN] = self.origin  # a fresh dict built for this publish
-        await self._bus.publish(channel, message)
 
 
 class RemoteFeed:
@@ -70,7 +58,7 @@ class RemoteFeed:
             subscribed = asyncio.Event()
             pump = follow(
                 self._bus,
-                f"metrics.{project}",
+                MetricCollectedEvent.channel_for(project),
                 functools.partial(self._receive, project),
                 ready=subscribed,
                 on_gap=self._on_gap,
@@ -92,13 +80,8 @@ class RemoteFeed:
         if message.get(ORIGIN) == self._origin:
             return  # ingested here: evaluated in the ingest command already
         try:
-            event = MetricCollectedEvent(
-                project=project,
-                series=message["series"],
-                series_index=message["series_index"],
-                timestamps_us=message["timestamps_us"],
-                values=message["values"],
-            )
-        except (KeyError, TypeError):
-            return  # not a batch of points
-        await self._deliver(event)
+            event = from_message(message)
+        except UnknownEvent:
+            return
+        if isinstance(event, MetricCollectedEvent) and event.project == project:
+            await self._deliver(event)

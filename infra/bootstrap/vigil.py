@@ -20,7 +20,7 @@ from domain.messagebus import MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
-from infra.alerting import AlertCluster, ShardLeases, StampedPublisher
+from infra.alerting import AlertCluster, ShardLeases
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -30,7 +30,7 @@ from infra.bootstrap.adapters import (
     vigil_version,
 )
 from infra.bootstrap.routing import build_bus
-from infra.bus import EventBus
+from infra.bus import EventBus, EventStream
 from infra.clock import SystemClock
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
@@ -138,7 +138,7 @@ class Vigil:
     ) -> VigilContext:
         return VigilContext(
             bus=self.bus,
-            subscriber=self.events,
+            subscriber=EventStream(self.events),
             audit=self.audit,
             clock=self.clock,
             principal=principal,
@@ -233,7 +233,7 @@ def _build_bus(
     notifications = runtimes.notifications
     dependencies: dict[str, Any] = {
         "clock": clock,
-        "publisher": StampedPublisher(events, origin=settings.instance_name),
+        "publisher": EventStream(events, origin=settings.instance_name),
         "monitor": monitor,
         # metrics
         "metrics": stores.metrics,

@@ -2,6 +2,16 @@
 
 from infra.bus.bus import EventBus
 from infra.bus.errors import BusError, BusGap, BusUnavailable, InvalidMessage
+from infra.bus.events import ORIGIN, EventStream
 from infra.bus.subscription import Subscription
 
-__all__ = ["BusError", "BusGap", "BusUnavailable", "EventBus", "InvalidMessage", "Subscription"]
+__all__ = [
+    "ORIGIN",
+    "BusError",
+    "BusGap",
+    "BusUnavailable",
+    "EventBus",
+    "EventStream",
+    "InvalidMessage",
+    "Subscription",
+]

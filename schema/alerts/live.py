@@ -1,4 +1,4 @@
-"""Alert events as subscribers receive them, built from the event-bus messages."""
+"""Alert events as subscribers receive them, built from the domain's alert events."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from domain.alerting import AlertSeverity as DomainSeverity
+from domain.alerting import events
 from schema.alerts.inputs import AlertSeverity
 from schema.scalars import Tags
 from schema.types import from_us
@@ -21,19 +22,18 @@ __all__ = [
 ]
 
 
-def _severity(message: dict[str, Any]) -> DomainSeverity | None:
-    value = message.get("severity")
+def _severity(value: str | None) -> DomainSeverity | None:
     return None if value is None else DomainSeverity(value)
 
 
-def _head(message: dict[str, Any]) -> dict[str, Any]:
+def _head(event: events.AlertEvent, at_us: int) -> dict[str, Any]:
     return {
-        "project": message["project"],
-        "alert_id": strawberry.ID(message["rule_id"]),
-        "alert_name": message["rule_name"],
-        "instance_id": message["instance_id"],
-        "tags": Tags(message["tags"]),
-        "at": from_us(message["at_us"]),
+        "project": event.project,
+        "alert_id": strawberry.ID(event.rule_id),
+        "alert_name": event.rule_name,
+        "instance_id": event.instance_id,
+        "tags": Tags(event.tags),
+        "at": from_us(at_us),
     }
 
 
@@ -56,14 +56,14 @@ class AlertTriggered(AlertEvent):
     notify: bool
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> AlertTriggered:
+    def of(cls, e: events.AlertTriggeredEvent) -> AlertTriggered:
         return cls(
-            **_head(m),
-            severity=_severity(m),
-            value=m["value"],
-            threshold=m["threshold"],
-            reason=m["reason"],
-            notify=m["notify"],
+            **_head(e, e.at_us),
+            severity=_severity(e.severity),
+            value=e.value,
+            threshold=e.threshold,
+            reason=e.reason,
+            notify=e.notify,
         )
 
 
@@ -76,14 +76,14 @@ class AlertResolved(AlertEvent):
     comment: str
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> AlertResolved:
+    def of(cls, e: events.AlertResolvedEvent) -> AlertResolved:
         return cls(
-            **_head(m),
-            value=m["value"],
-            reason=m["reason"],
-            notify=m["notify"],
-            by=m["by"],
-            comment=m["comment"],
+            **_head(e, e.at_us),
+            value=e.value,
+            reason=e.reason,
+            notify=e.notify,
+            by=e.by,
+            comment=e.comment,
         )
 
 
@@ -95,13 +95,13 @@ class ThresholdExceeded(AlertEvent):
     severity: AlertSeverity | None  # type: ignore[valid-type]
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> ThresholdExceeded:
+    def of(cls, e: events.ThresholdExceededEvent) -> ThresholdExceeded:
         return cls(
-            **_head(m),
-            value=m["value"],
-            threshold=m["threshold"],
-            condition=m["condition"],
-            severity=_severity(m),
+            **_head(e, e.at_us),
+            value=e.value,
+            threshold=e.threshold,
+            condition=e.condition,
+            severity=_severity(e.severity),
         )
 
 
@@ -112,11 +112,10 @@ class AlertAcknowledged(AlertEvent):
     until: datetime | None
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> AlertAcknowledged:
-        until = m["until_us"]
+    def of(cls, e: events.AlertAcknowledgedEvent) -> AlertAcknowledged:
         return cls(
-            **_head(m),
-            by=m["by"],
-            comment=m["comment"],
-            until=None if until is None else from_us(until),
+            **_head(e, e.at_us),
+            by=e.by,
+            comment=e.comment,
+            until=None if e.until_us is None else from_us(e.until_us),
         )

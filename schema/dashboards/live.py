@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
+from domain.dashboards import DashboardCreatedEvent
 from domain.dashboards import DashboardData as DomainData
 from schema.dashboards.types import WidgetData
 from schema.types import from_us
@@ -43,12 +43,12 @@ class DashboardCreated:
     at: datetime
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> DashboardCreated:
+    def of(cls, e: DashboardCreatedEvent) -> DashboardCreated:
         return cls(
-            project=m["project"],
-            dashboard_id=strawberry.ID(m["dashboard_id"]),
-            name=m["name"],
-            version=m["version"],
-            created_by=m["by"],
-            at=from_us(m["at_us"]),
+            project=e.project,
+            dashboard_id=strawberry.ID(e.dashboard_id),
+            name=e.name,
+            version=e.version,
+            created_by=e.by,
+            at=from_us(e.at_us),
         )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from domain.notifications import DeliveryState
+from domain.notifications.events import NotificationSentEvent
 from schema.notifications.types import NotificationDeliveryState
 from schema.types import from_us
 
@@ -32,20 +32,20 @@ class NotificationSent:
     at: datetime
 
     @classmethod
-    def of(cls, m: dict[str, Any]) -> NotificationSent:
+    def of(cls, e: NotificationSentEvent) -> NotificationSent:
         return cls(
-            project=m["project"],
-            delivery_id=strawberry.ID(m["delivery_id"]),
-            channel_id=strawberry.ID(m["channel_id"]),
-            channel_name=m["channel_name"],
-            kind=m["kind"],
-            reason=m["reason"],
-            status=m["status"],
-            title=m["title"],
-            state=DeliveryState(m["state"]),
-            attempt=m["attempt"],
-            status_code=m["status_code"],
-            latency_ms=m["latency_ms"],
-            error=m["error"],
-            at=from_us(m["at_us"]),
+            project=e.project,
+            delivery_id=strawberry.ID(e.delivery_id),
+            channel_id=strawberry.ID(e.channel_id),
+            channel_name=e.channel_name,
+            kind=e.kind,
+            reason=e.reason,
+            status=e.status,
+            title=e.title,
+            state=DeliveryState(e.state),
+            attempt=e.attempt,
+            status_code=e.status_code,
+            latency_ms=e.latency_ms,
+            error=e.error,
+            at=from_us(e.at_us),
         )

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from domain.events import Event, to_message
 from domain.matchers import TagMatcher, matches_all
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
@@ -223,16 +224,17 @@ class FakeAuditStore:
 
 
 class FakePublisher:
-    """Records every (channel, message); raises `fail_with` instead when it is set."""
+    """Records every event as (channel, message), the way the bus carries it; raises
+    `fail_with` instead when it is set."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, dict[str, Any]]] = []
         self.fail_with: Exception | None = None
 
-    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+    async def publish(self, event: Event) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        self.published.append((channel, message))
+        self.published.append((event.channel(), to_message(event)))
 
 
 class FakeHealthCheck:
