@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BadUserInput",
+    "Conflict",
     "Forbidden",
     "NotFound",
     "PointError",
@@ -41,6 +42,20 @@ class NotFound(VigilError):
 
 class BadUserInput(VigilError):
     code = "BAD_USER_INPUT"
+
+
+class Conflict(VigilError):
+    """A change based on a version someone else changed since; nothing was written.
+
+    `extensions.current_version` names the version to reload."""
+
+    code = "CONFLICT"
+
+    def __init__(self, what: str, current_version: int) -> None:
+        super().__init__(
+            f"{what} was changed by someone else (version {current_version}); reload and retry",
+            current_version=current_version,
+        )
 
 
 class RateLimited(VigilError):

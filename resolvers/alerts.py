@@ -24,6 +24,7 @@ from domain.alerting.queries import (
 )
 from domain.alerting.read_models import AlertDto
 from domain.commands import Command
+from domain.durations import parse_step
 from domain.errors import BadUserInput
 from schema.alerts import (
     Alert,
@@ -36,7 +37,6 @@ from schema.alerts import (
     instance_of,
 )
 from schema.context import Info
-from schema.durations import parse_step
 from schema.scalars import JSONObject, Tags
 from schema.types import PageInfo, to_us
 

@@ -22,10 +22,10 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
     GetDashboardsListQuery,
 )
+from domain.durations import parse_duration
 from domain.errors import BadUserInput
 from schema.context import Info
 from schema.dashboards import Dashboard, DashboardConnection, DashboardInput, DataRequest
-from schema.durations import parse_duration
 from schema.scalars import Duration, JSONObject, Tags
 from schema.types import PageInfo, to_us
 

@@ -22,13 +22,13 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
 )
 from domain.dashboards.variables import resolve_values
+from domain.durations import parse_duration
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
 from resolvers.dashboards import Range, Width, variables_of
 from resolvers.metrics_live import coalesce
 from schema.context import Info
 from schema.dashboards import DashboardCreated, DashboardUpdate
-from schema.durations import parse_duration
 from schema.scalars import Tags
 
 __all__ = ["TICK_SECONDS", "dashboard_created", "dashboard_updated", "merged"]

@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 
 from domain.access import Permission
+from domain.durations import parse_step
 from domain.errors import BadUserInput, NotFound
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.model import Aggregation as DomainAggregation
@@ -22,7 +23,6 @@ from domain.metrics.queries import (
     GetTagValuesQuery,
 )
 from schema.context import Info
-from schema.durations import parse_step
 from schema.inputs import PointInput, TagMatcherInput, matchers_of
 from schema.scalars import PointBatch
 from schema.types import (

@@ -168,10 +168,12 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class ApiLimits:
-    max_depth: int = 10
-    max_aliases: int = 30
-    max_tokens: int = 2_000
-    introspection: bool = True
+    """What the schema refuses before executing; the defaults live in infra/config.py."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    introspection: bool
 
 
 class VigilSchema(strawberry.Schema):

@@ -27,7 +27,7 @@ from domain.alerting.read_models import AlertDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.runtime import AlertEngine
 from domain.alerting.templates import builtin_template
-from domain.errors import BadUserInput
+from domain.errors import BadUserInput, Conflict
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ingest import IngestLimits
@@ -227,8 +227,5 @@ def _comment(comment: str) -> str:
     return comment
 
 
-def _conflict(version: int) -> BadUserInput:
-    return BadUserInput(
-        f"alert was changed by someone else (version {version}); reload and retry",
-        current_version=version,
-    )
+def _conflict(version: int) -> Conflict:
+    return Conflict("alert", version)

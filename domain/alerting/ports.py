@@ -23,8 +23,12 @@ class AlertStore(Protocol):
 
     async def get_alert(self, project: str, alert_id: str) -> Alert | None: ...
 
-    async def list_alerts(self, project: str) -> list[Alert]:
-        """The project's alerts, oldest first."""
+    async def list_alerts(
+        self, project: str, *, after: str | None = None, first: int | None = None
+    ) -> list[Alert]:
+        """The project's alerts, oldest first (by creation time, then id): at most `first`
+        of them (None: all), after the alert whose id is `after` (none if it is not one of
+        the project's)."""
         ...
 
     async def enabled_alerts(self) -> list[Alert]:

@@ -17,13 +17,15 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
-from domain.alerting.read_models import AlertDto, AlertPage, AlertPreviewDto
+from domain.alerting.read_models import AlertDto, AlertPreviewDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.templates import BUILTIN_TEMPLATES, AlertTemplate
 from domain.errors import BadUserInput, NotFound
 from domain.metrics.ingest import IngestLimits
 from domain.metrics.ports import MetricStore
-from domain.paging import check_first
+from domain.paging import Page, check_first
+
+LIST_CHUNK = 200  # alerts read from the store at a time while filtering a page
 
 __all__ = [
     "alert_history",
@@ -47,23 +49,27 @@ async def get_alert(
 
 async def list_alerts(
     query: GetAlertsListQuery, *, alerts: AlertStore, alert_runtime: AlertRuntime
-) -> AlertPage:
+) -> Page[AlertDto]:
+    """Pages through the store, a chunk at a time, until `first` alerts pass the filters
+    (their state is live, so it cannot be filtered in the store)."""
     check_first(query.first)
-    found = await alerts.list_alerts(query.project)
-    if query.after is not None:
-        ids = [a.id for a in found]
-        if query.after not in ids:
-            raise BadUserInput("after is not the id of an alert of this project")
-        found = found[ids.index(query.after) + 1 :]
+    after = query.after
+    if after is not None and await alerts.get_alert(query.project, after) is None:
+        raise BadUserInput("after is not the id of an alert of this project")
+    chunk = max(query.first + 1, LIST_CHUNK)
     items: list[AlertDto] = []
-    for alert in found:
-        view = await view_of(alerts, alert_runtime, alert)
-        if query.state not in (None, view.state) or query.severity not in (None, view.severity):
-            continue
-        if len(items) == query.first:
-            return AlertPage(items, has_next_page=True)
-        items.append(view)
-    return AlertPage(items, has_next_page=False)
+    while True:
+        found = await alerts.list_alerts(query.project, after=after, first=chunk)
+        for alert in found:
+            view = await view_of(alerts, alert_runtime, alert)
+            if query.state not in (None, view.state) or query.severity not in (None, view.severity):
+                continue
+            if len(items) == query.first:
+                return Page(items, has_next_page=True)
+            items.append(view)
+        if len(found) < chunk:
+            return Page(items, has_next_page=False)
+        after = found[-1].id
 
 
 async def alert_history(query: GetAlertHistoryQuery, *, alerts: AlertStore) -> list[Transition]:

@@ -9,7 +9,7 @@ from domain.alerting.model import AlertSeverity, AlertState
 from domain.alerting.preview import PreviewResult
 from domain.alerting.state import InstanceState
 
-__all__ = ["AlertDto", "AlertPage", "AlertPreviewDto"]
+__all__ = ["AlertDto", "AlertPreviewDto"]
 
 # The state an alert shows is the most pressing of its instances' states.
 _PRESSING = (
@@ -53,12 +53,6 @@ class AlertDto:
             (i.since_us for i in self.instances if i.state is AlertState.RESOLVED and i.since_us),
             default=None,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPage:
-    items: list[AlertDto]
-    has_next_page: bool
 
 
 @dataclass(frozen=True, slots=True)

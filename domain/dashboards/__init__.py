@@ -12,7 +12,6 @@ from domain.dashboards.ports import DashboardStore
 from domain.dashboards.read_models import (
     DashboardData,
     DashboardDto,
-    DashboardPage,
     LineData,
     TableRow,
     VariableState,
@@ -31,7 +30,6 @@ __all__ = [
     "DashboardDeletedEvent",
     "DashboardDto",
     "DashboardEvent",
-    "DashboardPage",
     "DashboardSpec",
     "DashboardStore",
     "DashboardUpdatedEvent",

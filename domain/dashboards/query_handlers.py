@@ -15,12 +15,12 @@ from domain.dashboards.queries import (
     GetDashboardQuery,
     GetDashboardsListQuery,
 )
-from domain.dashboards.read_models import DashboardData, DashboardPage, VariableState
+from domain.dashboards.read_models import DashboardData, VariableState
 from domain.dashboards.variables import resolve_values
 from domain.errors import BadUserInput, NotFound
 from domain.messagebus import Ask
 from domain.metrics.ports import MetricStore
-from domain.paging import check_first
+from domain.paging import Page, check_first
 from domain.ports import Clock
 
 __all__ = [
@@ -48,7 +48,7 @@ async def get_dashboard(query: GetDashboardQuery, *, dashboards: DashboardStore)
 
 async def list_dashboards(
     query: GetDashboardsListQuery, *, dashboards: DashboardStore
-) -> DashboardPage:
+) -> Page[Dashboard]:
     check_first(query.first)
     found = await dashboards.list_dashboards(query.project)
     if query.search:
@@ -64,7 +64,7 @@ async def list_dashboards(
         if query.after not in ids:
             raise BadUserInput("after is not the id of a dashboard of this list")
         found = found[ids.index(query.after) + 1 :]
-    return DashboardPage(found[: query.first], has_next_page=len(found) > query.first)
+    return Page(found[: query.first], has_next_page=len(found) > query.first)
 
 
 async def dashboard_history(

@@ -11,7 +11,6 @@ from domain.dashboards.widgets import WidgetKind
 __all__ = [
     "DashboardData",
     "DashboardDto",
-    "DashboardPage",
     "LineData",
     "TableRow",
     "VariableState",
@@ -71,9 +70,3 @@ class DashboardData:
     end_us: int
     variables: list[VariableState]
     widgets: list[WidgetData]
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardPage:
-    items: list[Dashboard]
-    has_next_page: bool

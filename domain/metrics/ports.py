@@ -8,7 +8,8 @@ from typing import Protocol
 from domain.metrics.ingest import PointBatch
 from domain.metrics.model import Metric
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
-from domain.metrics.read_models import MetricPage, SeriesResult
+from domain.metrics.read_models import SeriesResult
+from domain.paging import Page
 
 __all__ = ["AppendResult", "MetricStore"]
 
@@ -34,7 +35,7 @@ class MetricStore(Protocol):
 
     async def get_point(self, project: str, series_id: int, timestamp_us: int) -> Metric | None: ...
 
-    async def list_points(self, query: GetMetricsListQuery) -> MetricPage: ...
+    async def list_points(self, query: GetMetricsListQuery) -> Page[Metric]: ...
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult: ...
 

@@ -15,8 +15,8 @@ from domain.metrics.queries import (
     GetTagKeysQuery,
     GetTagValuesQuery,
 )
-from domain.metrics.read_models import MetricPage, SeriesResult
-from domain.paging import check_first
+from domain.metrics.read_models import SeriesResult
+from domain.paging import Page, check_first
 
 __all__ = [
     "get_metric",
@@ -38,7 +38,7 @@ async def get_metric(query: GetMetricsByIdQuery, *, metrics: MetricStore) -> Met
     return point
 
 
-async def list_metrics(query: GetMetricsListQuery, *, metrics: MetricStore) -> MetricPage:
+async def list_metrics(query: GetMetricsListQuery, *, metrics: MetricStore) -> Page[Metric]:
     check_first(query.first)
     _check_range(query.start_us, query.end_us)
     return await metrics.list_points(query)

@@ -7,15 +7,9 @@ from typing import Any
 
 from domain.metrics.model import Metric
 
-__all__ = ["IngestReceipt", "MetricDto", "MetricPage", "SeriesData", "SeriesResult"]
+__all__ = ["IngestReceipt", "MetricDto", "SeriesData", "SeriesResult"]
 
 MetricDto = Metric
-
-
-@dataclass(frozen=True, slots=True)
-class MetricPage:
-    items: list[Metric]
-    has_next_page: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from domain.alerting.events import (
     AlertEvent,
 )
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput, Conflict, NotFound
 from domain.events import Event
 from domain.notifications.channels import apply_spec
 from domain.notifications.commands import (
@@ -196,8 +196,5 @@ async def _checked(renderer: MessageRenderer, guard: TargetGuard, channel: Chann
     return channel
 
 
-def _conflict(version: int) -> BadUserInput:
-    return BadUserInput(
-        f"channel was changed by someone else (version {version}); reload and retry",
-        current_version=version,
-    )
+def _conflict(version: int) -> Conflict:
+    return Conflict("channel", version)

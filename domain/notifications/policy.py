@@ -8,9 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.durations import parse_duration
 from domain.errors import BadUserInput
 from domain.matchers import MatchOp, TagMatcher
-from domain.notifications.timing import MuteTiming, parse_duration_us
+from domain.notifications.timing import MuteTiming
 
 __all__ = [
     "DEFAULT_GROUP_INTERVAL_US",
@@ -162,7 +163,7 @@ class Route:
         if unknown:
             raise BadUserInput(f"unknown route fields {unknown}")
         durations = {
-            f"{name}_us": parse_duration_us(data[name], name)
+            f"{name}_us": parse_duration(data[name], name)
             for name in ("group_wait", "group_interval", "repeat_interval")
             if data.get(name) is not None
         }
@@ -175,7 +176,7 @@ class Route:
         if escalate is not None:
             if not isinstance(escalate, Mapping) or not escalate.get("channels"):
                 raise BadUserInput("escalate is {after: 15m, channels: [channel ids]}")
-            after = parse_duration_us(escalate.get("after", 0), "escalate.after")
+            after = parse_duration(escalate.get("after", 0), "escalate.after")
             to = _texts(escalate["channels"], "escalate.channels")
         group_by = data.get("group_by")
         return cls(

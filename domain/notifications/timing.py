@@ -12,29 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import BadUserInput
 
-__all__ = ["MuteTiming", "TimeInterval", "parse_duration_us"]
+__all__ = ["MuteTiming", "TimeInterval"]
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _CLOCK = re.compile(r"(\d{2}):(\d{2})")
-_DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
-_UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
-MAX_DURATION_US = 366 * 86_400_000_000
-
-
-def parse_duration_us(value: object, name: str) -> int:
-    """Seconds (a number) or text such as "30s", "5m", "4h", in microseconds."""
-    if isinstance(value, str):
-        found = _DURATION.fullmatch(value.strip())
-        if found is None:
-            raise BadUserInput(f"{name} {value!r} is not a duration such as 30s, 5m or 4h")
-        micros = int(found[1]) * _UNIT_US[found[2]]
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        micros = round(value * 1_000_000)
-    else:
-        raise BadUserInput(f"{name} must be seconds or text such as 5m")
-    if not 0 <= micros <= MAX_DURATION_US:
-        raise BadUserInput(f"{name} must be between 0 and 366 days")
-    return micros
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from domain.alerting import Condition as DomainCondition
 from domain.alerting import FlappingSettings
 from domain.alerting import NoDataPolicy as DomainNoDataPolicy
 from domain.alerting import RuleAggregation as DomainAggregation
+from domain.durations import parse_duration
 from domain.errors import BadUserInput
-from schema.durations import parse_duration
 from schema.inputs import TagMatcherInput, matchers_of
 from schema.scalars import Duration, Tags
 

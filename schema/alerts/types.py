@@ -11,6 +11,7 @@ from domain.alerting import AlertTemplate as DomainTemplate
 from domain.alerting import InstanceState, Transition, instance_id
 from domain.alerting.queries import GetAlertHistoryQuery
 from domain.alerting.read_models import AlertDto, AlertPreviewDto
+from domain.durations import seconds_of
 from schema.alerts.inputs import (
     AlertSeverity,
     AlertState,
@@ -19,7 +20,6 @@ from schema.alerts.inputs import (
     RuleAggregation,
 )
 from schema.context import Info
-from schema.durations import seconds_of
 from schema.scalars import Duration, Tags
 from schema.types import MatchOp, PageInfo, from_us, to_us
 

@@ -8,10 +8,10 @@ from typing import Any
 import strawberry
 
 from domain.dashboards import WidgetKind as DomainWidgetKind
+from domain.durations import parse_duration
 from domain.matchers import MatchOp as DomainMatchOp
 from domain.metrics.model import Aggregation as DomainAggregation
 from schema.alerts import AlertSeverity, AlertState
-from schema.durations import parse_duration
 from schema.inputs import TagMatcherInput
 from schema.scalars import Duration
 from schema.types import Aggregation

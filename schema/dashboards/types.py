@@ -18,10 +18,10 @@ from domain.dashboards.queries import (
     GetDashboardDataQuery,
     GetDashboardHistoryQuery,
 )
+from domain.durations import seconds_of
 from schema.alerts import Alert, AlertSeverity, AlertState
 from schema.context import Info
 from schema.dashboards.inputs import WidgetKind
-from schema.durations import seconds_of
 from schema.scalars import Duration, FloatArray, Tags
 from schema.types import Aggregation, MatchOp, PageInfo, from_us
 

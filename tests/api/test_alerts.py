@@ -177,7 +177,7 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(vigil: RunningV
 
     stale = error(await vigil.gql(UPDATE, first | {"rule": RULE | {"threshold": 10}}, auth=ADMIN))
 
-    assert stale["extensions"]["code"] == "BAD_USER_INPUT"
+    assert stale["extensions"]["code"] == "CONFLICT"
     assert stale["extensions"]["current_version"] == 2
     assert "changed by someone else (version 2); reload and retry" in stale["message"]
     now = await vigil.ok(GET, {"p": "demo", "id": alert["id"]}, auth=ADMIN)

@@ -50,7 +50,7 @@ async def test_create_read_update_delete_and_the_secret_never_comes_back(
     stale = await vigil.gql(
         CONFIGURE, {"p": "demo", "id": channel["id"], "v": 1, "c": {"name": "x"}}, auth=ADMIN
     )
-    assert code(stale) == "BAD_USER_INPUT"
+    assert code(stale) == "CONFLICT"
     slack = await vigil.ok(
         CONFIGURE,
         {

@@ -204,3 +204,21 @@ async def test_the_last_state_of_a_key_given_twice_wins(alerts: AlertStore) -> N
     await alerts.save_instances("a1", [first, last])
 
     assert await alerts.load_instances("a1") == [last]
+
+
+async def test_alerts_are_listed_a_page_at_a_time_in_creation_order(alerts: AlertStore) -> None:
+    # Three share a creation time: the id breaks the tie, so no page repeats or skips one.
+    made = [alert(f"a{n}", created=0 if n < 3 else n) for n in (2, 0, 1, 4, 3)]
+    for a in made:
+        await alerts.save_alert(a)
+    await alerts.save_alert(alert("b0", "beta"))
+
+    pages: list[list[str]] = []
+    after: str | None = None
+    while page := await alerts.list_alerts("alpha", after=after, first=2):
+        pages.append([a.id for a in page])
+        after = page[-1].id
+
+    assert pages == [["a0", "a1"], ["a2", "a3"], ["a4"]]
+    assert await alerts.list_alerts("alpha", after="b0") == []  # another project's id
+    assert await alerts.list_alerts("alpha", after="missing", first=2) == []

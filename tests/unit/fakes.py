@@ -18,7 +18,8 @@ from domain.metrics.ingest import PointBatch, SeriesSpec, encode_point_id
 from domain.metrics.model import Aggregation, Metric
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
-from domain.metrics.read_models import MetricPage, SeriesData, SeriesResult
+from domain.metrics.read_models import SeriesData, SeriesResult
+from domain.paging import Page
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 
@@ -98,7 +99,7 @@ class FakeMetricStore:
             return None
         return self._metric(project, series_id, timestamp_us, value)
 
-    async def list_points(self, query: GetMetricsListQuery) -> MetricPage:
+    async def list_points(self, query: GetMetricsListQuery) -> Page[Metric]:
         rows = sorted(
             (
                 (ts, sid, value)
@@ -112,7 +113,7 @@ class FakeMetricStore:
         )
         page = rows[: query.first]
         items = [self._metric(query.project, sid, ts, value) for ts, sid, value in page]
-        return MetricPage(items, has_next_page=len(rows) > query.first)
+        return Page(items, has_next_page=len(rows) > query.first)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
         """Per series only (no group_by), and only the aggregations the tests use."""

@@ -93,8 +93,19 @@ class DuckDBAlertStore:
     async def get_alert(self, project: str, alert_id: str) -> Alert | None:
         return await self._run.read(_get_alert, project, alert_id)
 
-    async def list_alerts(self, project: str) -> list[Alert]:
-        return await self._run.read(_alerts, "WHERE project = $project", {"project": project})
+    async def list_alerts(
+        self, project: str, *, after: str | None = None, first: int | None = None
+    ) -> list[Alert]:
+        where, params = "WHERE project = $project", {"project": project}
+        if after is not None:
+            where += (
+                " AND (created_at_us, id) > (SELECT (created_at_us, id) FROM alerts"
+                " WHERE id = $after AND project = $project)"
+            )
+            params["after"] = after
+        if first is not None:
+            where += f" ORDER BY created_at_us, id LIMIT {int(first)}"
+        return await self._run.read(_alerts, where, params)
 
     async def enabled_alerts(self) -> list[Alert]:
         return await self._run.read(_alerts, "WHERE enabled", {})
@@ -175,9 +186,8 @@ def _get_alert(cur: Cursor, project: str, alert_id: str) -> Alert | None:
 
 
 def _alerts(cur: Cursor, where: str, params: dict[str, Any]) -> list[Alert]:
-    rows = cur.execute(
-        f"SELECT doc FROM alerts {where} ORDER BY created_at_us, id", params
-    ).fetchall()
+    order = "" if "ORDER BY" in where else " ORDER BY created_at_us, id"
+    rows = cur.execute(f"SELECT doc FROM alerts {where}{order}", params).fetchall()
     return [Alert.from_dict(json.loads(doc)) for (doc,) in rows]
 
 

@@ -8,7 +8,8 @@ from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.model import Metric
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
-from domain.metrics.read_models import MetricPage, SeriesResult
+from domain.metrics.read_models import SeriesResult
+from domain.paging import Page
 from infra.stores.duckdb.aggregate import aggregate
 from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.duckdb.ingest import BatchWriter
@@ -37,7 +38,7 @@ class DuckDBMetricStore:
             return None
         return await self._run.read(self._get_point, project, spec, timestamp_us)
 
-    async def list_points(self, query: GetMetricsListQuery) -> MetricPage:
+    async def list_points(self, query: GetMetricsListQuery) -> Page[Metric]:
         return await self._run.read(self._list_points, query)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
@@ -73,11 +74,11 @@ class DuckDBMetricStore:
         ).fetchall()
         return spec.metric(project, timestamp_us, rows[0][0]) if rows else None
 
-    def _list_points(self, cur: Cursor, query: GetMetricsListQuery) -> MetricPage:
+    def _list_points(self, cur: Cursor, query: GetMetricsListQuery) -> Page[Metric]:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
         specs = self._catalog.select(query.project, query.name, query.matchers)
         if not specs or query.first <= 0:
-            return MetricPage([], False)
+            return Page([], False)
         params: dict[str, object] = {"limit": query.first + 1}
         if len(specs) == 1:
             where = ["series_id = $sid"]
@@ -109,7 +110,7 @@ class DuckDBMetricStore:
                 cur.unregister("sel")
         by_id = {s.id: s for s in specs}
         items = [by_id[sid].metric(query.project, ts, value) for sid, ts, value in rows]
-        return MetricPage(items[: query.first], has_next_page=len(items) > query.first)
+        return Page(items[: query.first], has_next_page=len(items) > query.first)
 
 
 def _version(cur: Cursor) -> str:

@@ -79,11 +79,26 @@ class MongoAlertStore:
             doc = await self._alerts.find_one({"_id": alert_id, "project": project}, _NO_ID)
         return None if doc is None else Alert.from_dict(doc)
 
-    async def list_alerts(self, project: str) -> list[Alert]:
+    async def list_alerts(
+        self, project: str, *, after: str | None = None, first: int | None = None
+    ) -> list[Alert]:
+        where: dict[str, Any] = {"project": project}
         with unavailable("listing alerts"):
-            docs = (
-                await self._alerts.find({"project": project}, _NO_ID).sort(_OLDEST_FIRST).to_list()
-            )
+            if after is not None:
+                last = await self._alerts.find_one(
+                    {"_id": after, "project": project}, {"created_at_us": 1}
+                )
+                if last is None:
+                    return []
+                since = last["created_at_us"]
+                where["$or"] = [
+                    {"created_at_us": {"$gt": since}},
+                    {"created_at_us": since, "_id": {"$gt": after}},
+                ]
+            cursor = self._alerts.find(where, _NO_ID).sort(_OLDEST_FIRST)
+            if first is not None:
+                cursor = cursor.limit(first)
+            docs = await cursor.to_list()
         return [Alert.from_dict(doc) for doc in docs]
 
     async def enabled_alerts(self) -> list[Alert]:

@@ -11,7 +11,8 @@ from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.model import Metric
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
-from domain.metrics.read_models import MetricPage, SeriesResult
+from domain.metrics.read_models import SeriesResult
+from domain.paging import Page
 from infra.stores.duckdb.catalogue import SeriesCatalog
 from infra.stores.mongo.aggregate import plan_chart
 from infra.stores.mongo.catalogue import MongoCatalog
@@ -64,20 +65,20 @@ class MongoMetricStore:
             )
         return spec.metric(project, timestamp_us, doc["v"]) if doc is not None else None
 
-    async def list_points(self, query: GetMetricsListQuery) -> MetricPage:
+    async def list_points(self, query: GetMetricsListQuery) -> Page[Metric]:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
         with unavailable("listing points"):
             specs = (await self._series(query.project)).select(
                 query.project, query.name, query.matchers
             )
             if not specs or query.first <= 0:
-                return MetricPage([], False)
+                return Page([], False)
             cursor = self._points.find(_list_filter(query, specs), _POINT_FIELDS)
             cursor = cursor.sort([("us", DESCENDING), ("m.s", DESCENDING)]).limit(query.first + 1)
             docs = await cursor.to_list()
         by_id = {s.id: s for s in specs}
         items = [by_id[d["m"]["s"]].metric(query.project, d["us"], d["v"]) for d in docs]
-        return MetricPage(items[: query.first], has_next_page=len(items) > query.first)
+        return Page(items[: query.first], has_next_page=len(items) > query.first)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
         with unavailable("aggregating points"):

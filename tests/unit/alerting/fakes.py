@@ -32,11 +32,17 @@ class FakeAlertStore:
         alert = self.alerts.get(alert_id)
         return alert if alert is not None and alert.project == project else None
 
-    async def list_alerts(self, project: str) -> list[Alert]:
-        return sorted(
+    async def list_alerts(
+        self, project: str, *, after: str | None = None, first: int | None = None
+    ) -> list[Alert]:
+        found = sorted(
             (a for a in self.alerts.values() if a.project == project),
-            key=lambda a: a.created_at_us,
+            key=lambda a: (a.created_at_us, a.id),
         )
+        if after is not None:
+            ids = [a.id for a in found]
+            found = found[ids.index(after) + 1 :] if after in ids else []
+        return found if first is None else found[:first]
 
     async def enabled_alerts(self) -> list[Alert]:
         return [a for a in self.alerts.values() if a.enabled]

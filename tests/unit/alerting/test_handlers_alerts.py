@@ -23,7 +23,7 @@ from domain.alerting.queries import (
 )
 from domain.alerting.read_models import AlertDto
 from domain.alerting.runtime import AlertEngine
-from domain.errors import BadUserInput, NotFound
+from domain.errors import BadUserInput, Conflict, NotFound
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
 from tests.unit.alerting.fakes import FakeAlertStore
@@ -111,7 +111,7 @@ async def test_a_stale_version_is_refused_and_nothing_changes(
     alert_id = (await create(bus)).alert.id
     await bus.handle(UpdateAlertCommand("acme", alert_id, 1, {"enabled": True}))
 
-    with pytest.raises(BadUserInput, match=r"changed by someone else \(version 2\)") as caught:
+    with pytest.raises(Conflict, match=r"changed by someone else \(version 2\)") as caught:
         await bus.handle(UpdateAlertCommand("acme", alert_id, 1, {"rule": {"threshold": 1.0}}))
     assert caught.value.details == {"current_version": 2}
     assert alert_store.alerts[alert_id].rule.threshold == 90.0
@@ -162,8 +162,11 @@ async def test_delete_and_foreign_ids_answer_not_found(
 # -- lists, history, preview ----------------------------------------------------------------
 
 
-async def test_list_filters_by_current_state_and_severity_and_pages(bus: MessageBus) -> None:
+async def test_list_filters_by_current_state_and_severity_and_pages(
+    bus: MessageBus, clock: FakeClock
+) -> None:
     firing = (await create(bus, name="a")).alert.id
+    clock.advance(0.001)  # listed by creation time (then by id)
     quiet = (await create(bus, name="b", threshold=99.0, severity="warning")).alert.id
     await send(bus, ("web-1", 95.0))
 

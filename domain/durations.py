@@ -1,4 +1,5 @@
-"""Durations at the edge: Prometheus-style text ("30s", "5m", "1h") or a number of seconds."""
+"""Durations: Prometheus-style text ("30s", "5m", "1h") or a number of seconds, one parser
+for every window, period, step and timing Vigil reads."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import re
 
 from domain.errors import BadUserInput
 
-__all__ = ["parse_duration", "parse_step", "seconds_of"]
+__all__ = ["MAX_DURATION_US", "parse_duration", "parse_step", "seconds_of"]
 
 _TEXT = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
-_MAX_US = 366 * 86_400_000_000
+MAX_DURATION_US = 366 * 86_400_000_000
 
 
 def parse_step(text: str) -> int:
@@ -34,7 +35,7 @@ def parse_duration(value: object, name: str) -> int:
         micros = round(value * 1_000_000)
     else:
         raise BadUserInput(f"{name} must be a number of seconds or text such as 5m")
-    if not 0 <= micros <= _MAX_US:
+    if not 0 <= micros <= MAX_DURATION_US:
         raise BadUserInput(f"{name} must be between 0 and 366 days")
     return micros
 
