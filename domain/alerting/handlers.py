@@ -30,7 +30,6 @@ from domain.alerting.templates import builtin_template
 from domain.errors import BadUserInput, Conflict
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
-from domain.metrics.ingest import IngestLimits
 from domain.metrics.ports import MetricStore
 from domain.ports import Clock
 
@@ -55,10 +54,10 @@ async def create_alert(
     alerts: AlertStore,
     alert_runtime: AlertRuntime,
     metrics: MetricStore,
-    limits: IngestLimits,
+    retention_seconds: int,
     clock: Clock,
 ) -> AlertDto:
-    rule = await checked_rule(metrics, limits, command.project, command.rule)
+    rule = await checked_rule(metrics, retention_seconds, command.project, command.rule)
     alert = _new_alert(command.project, rule, command.enabled, command.actor, clock)
     return await _created(alert, alerts, alert_runtime)
 
@@ -70,14 +69,14 @@ async def create_alert_from_template(
     alerts: AlertStore,
     alert_runtime: AlertRuntime,
     metrics: MetricStore,
-    limits: IngestLimits,
+    retention_seconds: int,
     clock: Clock,
 ) -> AlertDto:
     template = builtin_template(command.template)
     rule = template.build(command.params).to_dict()
     if command.name is not None:
         rule["name"] = command.name
-    checked = await checked_rule(metrics, limits, command.project, rule)
+    checked = await checked_rule(metrics, retention_seconds, command.project, rule)
     alert = _new_alert(
         command.project, checked, command.enabled, command.actor, clock, template.name
     )
@@ -91,7 +90,7 @@ async def update_alert(
     alerts: AlertStore,
     alert_runtime: AlertRuntime,
     metrics: MetricStore,
-    limits: IngestLimits,
+    retention_seconds: int,
     clock: Clock,
 ) -> AlertDto:
     unknown = sorted(set(command.changes) - _CHANGES)
@@ -104,7 +103,7 @@ async def update_alert(
     if rule is not None and not isinstance(rule, AlertRule):
         rule = {**current.rule.to_dict(), **rule}
     if rule is not None:
-        rule = await checked_rule(metrics, limits, command.project, rule)
+        rule = await checked_rule(metrics, retention_seconds, command.project, rule)
     enabled = command.changes.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
         raise BadUserInput("enabled must be true or false")

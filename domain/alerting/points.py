@@ -6,7 +6,7 @@ from __future__ import annotations
 from domain.alerting.evaluator import Point
 from domain.errors import BadUserInput
 from domain.matchers import TagMatcher
-from domain.metrics.ingest import decode_point_id
+from domain.metrics.model import decode_point_id
 from domain.metrics.ports import MetricStore
 from domain.metrics.queries import GetMetricsListQuery
 

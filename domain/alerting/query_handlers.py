@@ -21,7 +21,6 @@ from domain.alerting.read_models import AlertDto, AlertPreviewDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.templates import BUILTIN_TEMPLATES, AlertTemplate
 from domain.errors import BadUserInput, NotFound
-from domain.metrics.ingest import IngestLimits
 from domain.metrics.ports import MetricStore
 from domain.paging import Page, check_first
 
@@ -85,10 +84,10 @@ async def alert_templates(query: ListAlertTemplatesQuery) -> list[AlertTemplate]
 
 
 async def preview_alert(
-    query: PreviewAlertQuery, *, metrics: MetricStore, limits: IngestLimits
+    query: PreviewAlertQuery, *, metrics: MetricStore, retention_seconds: int
 ) -> AlertPreviewDto:
     """The live evaluator replayed over stored points; nothing is saved or published."""
-    rule = await checked_rule(metrics, limits, query.project, query.rule)
+    rule = await checked_rule(metrics, retention_seconds, query.project, query.rule)
     if query.end_us <= query.start_us:
         raise BadUserInput("from must be before to")
     points = await read_points(
@@ -112,13 +111,13 @@ async def preview_alert(
 
 async def checked_rule(
     metrics: MetricStore,
-    limits: IngestLimits,
+    retention_seconds: int,
     project: str,
     rule: AlertRule | Mapping[str, Any],
 ) -> AlertRule:
     """A valid rule over a metric the project has, whose periods fit in the retention."""
     checked = rule if isinstance(rule, AlertRule) else AlertRule.from_dict(rule)
-    checked.validate(retention_seconds=limits.retention_seconds)
+    checked.validate(retention_seconds=retention_seconds)
     if await metrics.metric_names(project, checked.metric, 1) != [checked.metric]:
         raise BadUserInput(
             f"unknown metric {checked.metric!r}: project {project!r} has no points of it",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.matchers import Tags
 
-__all__ = ["Aggregation", "Metric", "MetricType", "SeriesKey"]
+__all__ = [
+    "Aggregation",
+    "Metric",
+    "MetricType",
+    "SeriesKey",
+    "decode_point_id",
+    "encode_point_id",
+]
+
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 class MetricType(StrEnum):
@@ -60,3 +70,14 @@ class Metric:
     category: str = ""
     type: MetricType = MetricType.GAUGE
     source: str = ""
+
+
+def encode_point_id(sid: int, timestamp_us: int) -> str:
+    """A point is named by its series and its timestamp, so no per-point id is stored."""
+    return f"{sid:016x}{timestamp_us:014x}"
+
+
+def decode_point_id(point_id: str) -> tuple[int, int] | None:
+    if len(point_id) != 30 or not _HEX.fullmatch(point_id):
+        return None  # int(x, 16) alone would also take "0x", signs, "_" and spaces
+    return int(point_id[:16], 16), int(point_id[16:], 16)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from domain.buckets import BucketGrid
 from domain.errors import BadUserInput, NotFound
-from domain.metrics.ingest import decode_point_id
-from domain.metrics.model import Metric
+from domain.metrics.model import Metric, decode_point_id
 from domain.metrics.ports import MetricStore
 from domain.metrics.queries import (
     GetMetricNamesQuery,

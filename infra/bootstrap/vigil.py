@@ -231,15 +231,15 @@ def _build_bus(
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
+    retention = settings.retention_days * 86_400
     dependencies: dict[str, Any] = {
         "clock": clock,
         "publisher": EventStream(events, origin=settings.instance_name),
         "monitor": monitor,
         # metrics
         "metrics": stores.metrics,
-        "limits": IngestLimits(
-            max_batch=settings.max_batch, retention_seconds=settings.retention_days * 86_400
-        ),
+        "limits": IngestLimits(max_batch=settings.max_batch, retention_seconds=retention),
+        "retention_seconds": retention,
         "series_cache": SeriesCache(),
         # system
         "audit_store": stores.audit,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.dashboard_support import (
+from tests.api.dashboards_support import (
     ADMIN,
     CPU_WIDGET,
     CREATE,

@@ -88,7 +88,7 @@ def audit(store_db: StoreDatabase) -> AuditStore:
 @pytest.fixture
 def alerts(store_db: StoreDatabase) -> AlertStore:
     """The store's AlertStore (the alerting contract tests use only the port)."""
-    from tests.contract.alert_data import alerts_of
+    from tests.contract.alerting_data import alerts_of
 
     return alerts_of(store_db)
 

@@ -26,7 +26,7 @@ from domain.system.read_models import AuditEntry
 from infra.stores.mongo import MongoDatabase, ServerFeatures
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.options import MongoOptions
-from tests.contract.alert_data import alert, full_rule
+from tests.contract.alerting_data import alert, full_rule
 from tests.contract.conftest import StoreDatabase, StoreFactory, open_duckdb
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
 from tests.contract.mongo_emulator import URL_ENV, EmulatedClient, open_mongo_real

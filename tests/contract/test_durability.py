@@ -7,8 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from domain.metrics.ingest import decode_point_id
-from domain.metrics.model import Aggregation
+from domain.metrics.model import Aggregation, decode_point_id
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry

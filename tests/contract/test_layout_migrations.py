@@ -18,7 +18,7 @@ import pytest
 from domain.alerting.ports import AlertStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
-from domain.metrics.ingest import decode_point_id
+from domain.metrics.model import decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry

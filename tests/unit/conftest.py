@@ -18,7 +18,7 @@ from domain.system.audit import AuditTrail
 from infra.bootstrap.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS, build_bus
 from infra.selfmon import count_points
 from tests.unit.alerting.fakes import FakeAlertStore
-from tests.unit.fake_dashboards import MemoryDashboardStore
+from tests.unit.dashboards.fakes import MemoryDashboardStore
 from tests.unit.fakes import (
     NOW_US,
     FakeAuditStore,
@@ -107,6 +107,7 @@ def dependencies(
         "alert_engine": engine,
         "dashboards": MemoryDashboardStore(),
         "limits": IngestLimits(),
+        "retention_seconds": IngestLimits().retention_seconds,
         "series_cache": SeriesCache(),
         "health_checks": health_checks,
         "version": "9.9.9",

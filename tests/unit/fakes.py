@@ -14,8 +14,8 @@ from domain.events import Event, to_message
 from domain.matchers import TagMatcher, matches_all
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
-from domain.metrics.ingest import PointBatch, SeriesSpec, encode_point_id
-from domain.metrics.model import Aggregation, Metric
+from domain.metrics.ingest import PointBatch, SeriesSpec
+from domain.metrics.model import Aggregation, Metric, encode_point_id
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesData, SeriesResult

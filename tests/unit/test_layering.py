@@ -30,10 +30,10 @@ def python_files() -> list[Path]:
     return sorted(p for layer in LAYERS for p in (ROOT / layer).rglob("*.py"))
 
 
-def imports_of(path: Path) -> Iterator[tuple[int, str, str]]:
+def imports_of(path: Path, root: Path | None = None) -> Iterator[tuple[int, str, str]]:
     """(line, absolute module, source text) of every import, relative ones resolved."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = list(path.relative_to(ROOT).parts[:-1])  # for mod.py and __init__.py alike
+    package = list(path.relative_to(root or ROOT).parts[:-1])  # for mod.py and __init__.py
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -139,3 +139,77 @@ def test_the_checker_reports_file_line_and_import(
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
 
     assert violations() == expected
+
+
+# -- inside the domain: a kernel, and features that meet only through their contracts -----
+
+# What a feature publishes to the others: its messages, ports, model values and read models.
+# Its handlers, runtime and internal modules are its own (docs/architecture.md).
+CONTRACT = frozenset({"commands", "queries", "events", "ports", "model", "read_models"})
+
+
+def features(root: Path) -> frozenset[str]:
+    return frozenset(p.parent.name for p in (root / "domain").glob("*/__init__.py"))
+
+
+def feature_violations(root: Path) -> list[str]:
+    """Kernel modules (the domain root) importing a feature, and features importing another
+    feature past its contract."""
+    found = []
+    names = features(root)
+    for path in sorted((root / "domain").rglob("*.py")):
+        parts = path.relative_to(root / "domain").parts
+        own = parts[0] if len(parts) > 1 else None  # None: a kernel module
+        for line, module, text in imports_of(path, root):
+            bits = module.split(".")
+            if bits[0] != "domain" or len(bits) < 2 or bits[1] not in names or bits[1] == own:
+                continue
+            where = f"{path.relative_to(root)}:{line}: {text}"
+            if own is None:
+                found.append(f"{where} (the kernel imports no feature)")
+            elif len(bits) < 3 or bits[2] not in CONTRACT:
+                found.append(f"{where} (only {bits[1]}'s {', '.join(sorted(CONTRACT))})")
+    return found
+
+
+def test_the_kernel_imports_no_feature_and_features_meet_through_contracts() -> None:
+    found = feature_violations(ROOT)
+    assert not found, "domain features crossed:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("relative", "source", "expected"),
+    [
+        ("domain/messagebus.py", "from domain.errors import E\n", []),
+        (
+            "domain/messagebus.py",
+            "from domain.alerting.events import E\n",
+            ["domain/messagebus.py:1: from domain.alerting.events import E (the kernel"],
+        ),
+        ("domain/alerting/x.py", "from domain.metrics.ports import MetricStore\n", []),
+        ("domain/alerting/x.py", "from domain.alerting.runtime import AlertEngine\n", []),
+        (
+            "domain/dashboards/x.py",
+            "from domain.alerting.runtime import AlertEngine\n",
+            ["domain/dashboards/x.py:1: from domain.alerting.runtime import AlertEngine (only"],
+        ),
+        (
+            "domain/dashboards/x.py",
+            "from domain.alerting import AlertEngine\n",
+            ["domain/dashboards/x.py:1: from domain.alerting import AlertEngine (only"],
+        ),
+    ],
+)
+def test_the_feature_checker_sees_a_crossing(
+    tmp_path: Path, relative: str, source: str, expected: list[str]
+) -> None:
+    for feature in ("alerting", "dashboards", "metrics"):
+        (tmp_path / "domain" / feature).mkdir(parents=True)
+        (tmp_path / "domain" / feature / "__init__.py").write_text("")
+    target = tmp_path / relative
+    target.write_text(source, encoding="utf-8")
+
+    found = [v for v in feature_violations(tmp_path) if v.startswith(relative)]
+    assert len(found) == len(expected)
+    for violation, start in zip(found, expected, strict=True):
+        assert violation.startswith(start)

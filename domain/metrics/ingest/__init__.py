@@ -5,8 +5,6 @@ from domain.metrics.ingest.batch import (
     IngestLimits,
     PointBatch,
     SeriesSpec,
-    decode_point_id,
-    encode_point_id,
     series_id,
 )
 from domain.metrics.ingest.series import SeriesCache
@@ -18,8 +16,6 @@ __all__ = [
     "PointBatch",
     "SeriesCache",
     "SeriesSpec",
-    "decode_point_id",
-    "encode_point_id",
     "series_id",
     "validate_points",
 ]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from domain.errors import BadUserInput, PointError
-from domain.metrics.model import Metric, MetricType
+from domain.metrics.model import Metric, MetricType, decode_point_id, encode_point_id
 
 __all__ = [
     "BatchRejected",
@@ -18,8 +17,6 @@ __all__ = [
     "encode_point_id",
     "series_id",
 ]
-
-_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +93,3 @@ def series_id(project: str, name: str, tags: tuple[tuple[str, str], ...]) -> int
     """A stable 63-bit id for a series: the same in every store and after every restart."""
     text = "\x1f".join([project, name, *(f"{k}\x1e{v}" for k, v in tags)])
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest()) >> 1
-
-
-def encode_point_id(sid: int, timestamp_us: int) -> str:
-    """A point is named by its series and its timestamp, so no per-point id is stored."""
-    return f"{sid:016x}{timestamp_us:014x}"
-
-
-def decode_point_id(point_id: str) -> tuple[int, int] | None:
-    if len(point_id) != 30 or not _HEX.fullmatch(point_id):
-        return None  # int(x, 16) alone would also take "0x", signs, "_" and spaces
-    return int(point_id[:16], 16), int(point_id[16:], 16)

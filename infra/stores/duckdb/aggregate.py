@@ -11,7 +11,7 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["MAX_BUCKETS", "aggregate"]
@@ -27,7 +27,7 @@ _PLAIN = {
 }
 
 
-def aggregate(cur: Cursor, catalog: SeriesCatalog, query: GetMetricSeriesQuery) -> SeriesResult:
+def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery) -> SeriesResult:
     """Buckets start at multiples of the step since the epoch; no step is one bucket."""
     start, end, step = query.start_us, query.end_us, query.step_us
     if end <= start:
@@ -45,7 +45,7 @@ def aggregate(cur: Cursor, catalog: SeriesCatalog, query: GetMetricSeriesQuery) 
         bucket = "(epoch_us(p.ts) - $first) // $step"
         params |= {"first": first, "step": step}
 
-    specs = catalog.select(query.project, query.name, query.matchers)
+    specs = catalogue.select(query.project, query.name, query.matchers)
     if not specs:
         return SeriesResult(timestamps, [])
     gids, tags = _groups(specs, query.group_by)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from domain.matchers import TagMatcher, matches_all
 from domain.metrics.ingest import SeriesSpec
 
-__all__ = ["SeriesCatalog"]
+__all__ = ["SeriesCatalogue"]
 
 
 @dataclass(slots=True)
@@ -18,7 +18,7 @@ class _Project:
     by_name: dict[str, list[SeriesSpec]] = field(default_factory=dict)
 
 
-class SeriesCatalog:
+class SeriesCatalogue:
     """Series by project, by id and by name.
 
     A batch inserts only the series that are not here yet, and reads turn a metric name

@@ -11,7 +11,7 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
@@ -30,9 +30,9 @@ class DuckDBDatabase:
     that is what makes the in-memory series catalogue authoritative.
     """
 
-    def __init__(self, runner: Runner, catalog: SeriesCatalog, path: str) -> None:
+    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, path: str) -> None:
         self.path = path
-        self.metrics = DuckDBMetricStore(runner, catalog)
+        self.metrics = DuckDBMetricStore(runner, catalogue)
         self.audit = DuckDBAuditStore(runner)
         self.alerts = DuckDBAlertStore(runner)
         self.leases = DuckDBLeaseStore(runner)
@@ -47,8 +47,8 @@ class DuckDBDatabase:
 
         A file written by a newer Vigil raises `Unavailable` and is left as it was.
         """
-        con, catalog = await asyncio.to_thread(_connect, path)
-        return cls(Runner(con, readers=readers), catalog, path)
+        con, catalogue = await asyncio.to_thread(_connect, path)
+        return cls(Runner(con, readers=readers), catalogue, path)
 
     async def close(self) -> None:
         """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
@@ -61,20 +61,20 @@ class DuckDBDatabase:
         await self.close()
 
 
-def _connect(path: str) -> tuple[Cursor, SeriesCatalog]:
+def _connect(path: str) -> tuple[Cursor, SeriesCatalogue]:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(path)
     try:
         migrate(con)
-        catalog = SeriesCatalog()
+        catalogue = SeriesCatalogue()
         rows = con.execute(
             "SELECT project, id, name, tags, type, category, source FROM series"
         ).fetchall()
         for project, sid, name, tags, type_, category, source in rows:
             spec = SeriesSpec(sid, name, dict(tags), MetricType(type_), category, source)
-            catalog.add(project, [spec])
+            catalogue.add(project, [spec])
     except BaseException:
         con.close()
         raise
-    return con, catalog
+    return con, catalogue

@@ -15,7 +15,7 @@ import numpy as np
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["BatchWriter"]
@@ -54,9 +54,9 @@ class BatchWriter:
     faulty one fails. A batch's caller resumes only after the COMMIT that stored it.
     """
 
-    def __init__(self, runner: Runner, catalog: SeriesCatalog, *, max_points: int = 100_000):
+    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, *, max_points: int = 100_000):
         self._run = runner
-        self._catalog = catalog
+        self._catalogue = catalogue
         self._max_points = max_points
         self._queue: deque[_Request] = deque()
 
@@ -135,7 +135,7 @@ class BatchWriter:
                 cur.rollback()
             raise
         for project, spec in fresh:  # only once committed
-            self._catalog.add(project, [spec])
+            self._catalogue.add(project, [spec])
         for request, answer in answers.items():
             request.result = answer
 
@@ -143,7 +143,7 @@ class BatchWriter:
         fresh: dict[int, tuple[str, SeriesSpec]] = {}
         for request in requests:
             project = request.batch.project
-            for spec in self._catalog.unknown(project, request.batch.series):
+            for spec in self._catalogue.unknown(project, request.batch.series):
                 fresh.setdefault(spec.id, (project, spec))
         return list(fresh.values())
 

@@ -11,7 +11,7 @@ from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.paging import Page
 from infra.stores.duckdb.aggregate import aggregate
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.ingest import BatchWriter
 from infra.stores.duckdb.runner import Cursor, Runner
 
@@ -21,10 +21,10 @@ __all__ = ["DuckDBMetricStore"]
 class DuckDBMetricStore:
     """Points and series of every project in one DuckDB file (see DuckDBDatabase)."""
 
-    def __init__(self, runner: Runner, catalog: SeriesCatalog) -> None:
+    def __init__(self, runner: Runner, catalogue: SeriesCatalogue) -> None:
         self._run = runner
-        self._catalog = catalog
-        self._writer = BatchWriter(runner, catalog)
+        self._catalogue = catalogue
+        self._writer = BatchWriter(runner, catalogue)
 
     async def append(
         self, batch: PointBatch, *, idempotency_key: str | None = None
@@ -33,7 +33,7 @@ class DuckDBMetricStore:
         return await self._writer.append(batch, idempotency_key)
 
     async def get_point(self, project: str, series_id: int, timestamp_us: int) -> Metric | None:
-        spec = self._catalog.get(project, series_id)
+        spec = self._catalogue.get(project, series_id)
         if spec is None:
             return None
         return await self._run.read(self._get_point, project, spec, timestamp_us)
@@ -42,21 +42,21 @@ class DuckDBMetricStore:
         return await self._run.read(self._list_points, query)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
-        return await self._run.read(aggregate, self._catalog, query)
+        return await self._run.read(aggregate, self._catalogue, query)
 
     # The catalogue answers these from memory; a scan of a large project's series still
     # takes milliseconds, so it runs on a reader thread rather than on the event loop.
 
     async def metric_names(self, project: str, prefix: str = "", limit: int = 1000) -> list[str]:
-        return await self._run.read(lambda _: self._catalog.names(project, prefix, limit))
+        return await self._run.read(lambda _: self._catalogue.names(project, prefix, limit))
 
     async def tag_keys(self, project: str, name: str | None = None) -> list[str]:
-        return await self._run.read(lambda _: self._catalog.tag_keys(project, name))
+        return await self._run.read(lambda _: self._catalogue.tag_keys(project, name))
 
     async def tag_values(
         self, project: str, key: str, name: str | None = None, limit: int = 1000
     ) -> list[str]:
-        return await self._run.read(lambda _: self._catalog.tag_values(project, key, name, limit))
+        return await self._run.read(lambda _: self._catalogue.tag_values(project, key, name, limit))
 
     async def ping(self) -> str:
         return await self._run.read(_version)
@@ -76,7 +76,7 @@ class DuckDBMetricStore:
 
     def _list_points(self, cur: Cursor, query: GetMetricsListQuery) -> Page[Metric]:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
-        specs = self._catalog.select(query.project, query.name, query.matchers)
+        specs = self._catalogue.select(query.project, query.name, query.matchers)
         if not specs or query.first <= 0:
             return Page([], False)
         params: dict[str, object] = {"limit": query.first + 1}

@@ -7,16 +7,16 @@ from typing import Any
 
 from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.schema import SERIES, Database
 
-__all__ = ["MongoCatalog", "series_document"]
+__all__ = ["MongoCatalogue", "series_document"]
 
 _FIELDS = {"_id": 0, "p": 1, "s": 1, "n": 1, "tags": 1, "type": 1, "category": 1, "source": 1}
 
 
-class MongoCatalog:
-    """The same `SeriesCatalog` the DuckDB store uses, so both select the same series.
+class MongoCatalogue:
+    """The same `SeriesCatalogue` the DuckDB store uses, so both select the same series.
 
     Unlike a DuckDB file, a MongoDB database may have several Vigil instances writing
     to it, so the catalogue is not authoritative: before a read, a project's series are
@@ -26,7 +26,7 @@ class MongoCatalog:
     """
 
     def __init__(self, db: Database, refresh_seconds: float) -> None:
-        self.series = SeriesCatalog()
+        self.series = SeriesCatalogue()
         self._collection = db[SERIES]
         self._refresh = refresh_seconds
         self._checked: dict[str, float] = {}
@@ -34,7 +34,7 @@ class MongoCatalog:
     async def load(self) -> None:
         await self._load({})
 
-    async def fresh(self, project: str) -> SeriesCatalog:
+    async def fresh(self, project: str) -> SeriesCatalogue:
         """The catalogue, with the project's series no older than `refresh_seconds`."""
         now = time.monotonic()
         if now - self._checked.get(project, -1e18) >= self._refresh:

@@ -10,7 +10,7 @@ from pymongo.errors import PyMongoError
 from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.audit import MongoAuditStore
-from infra.stores.mongo.catalogue import MongoCatalog
+from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.leases import MongoLeaseStore
@@ -36,7 +36,7 @@ class MongoDatabase:
     def __init__(
         self,
         db: Database,
-        catalog: MongoCatalog,
+        catalogue: MongoCatalogue,
         options: MongoOptions,
         features: ServerFeatures,
         client: Client | None,
@@ -44,7 +44,7 @@ class MongoDatabase:
         self.name = db.name
         self.options = options
         self.features = features
-        self.metrics = MongoMetricStore(db, catalog, options, features, self.close)
+        self.metrics = MongoMetricStore(db, catalogue, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
         self.leases = MongoLeaseStore(db, options)
@@ -115,9 +115,9 @@ class MongoDatabase:
                     raise Unavailable(f"MongoDB: {exc}") from None
             await migrate_layout(db, options)  # only one instance migrates; others wait
             await apply_settings(db, options)
-            catalog = MongoCatalog(db, options.catalog_refresh_seconds)
-            await catalog.load()
-        return cls(db, catalog, options, features, client)
+            catalogue = MongoCatalogue(db, options.catalogue_refresh_seconds)
+            await catalogue.load()
+        return cls(db, catalogue, options, features, client)
 
     async def close(self) -> None:
         """Close the client if this object made it; the stores fail as Unavailable after."""

@@ -17,7 +17,7 @@ from pymongo.write_concern import WriteConcern
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch
 from domain.metrics.ports import AppendResult
-from infra.stores.mongo.catalogue import MongoCatalog, series_document
+from infra.stores.mongo.catalogue import MongoCatalogue, series_document
 from infra.stores.mongo.dates import MAX_US, MIN_US, now
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
@@ -91,7 +91,7 @@ class BatchWriter:
     key) and marked done after the points; see docs/decisions/0004 for the guarantee.
     """
 
-    def __init__(self, db: Database, catalog: MongoCatalog, options: MongoOptions) -> None:
+    def __init__(self, db: Database, catalogue: MongoCatalogue, options: MongoOptions) -> None:
         concern = WriteConcern(
             w=options.write_concern_w,
             j=options.write_concern_j,
@@ -100,7 +100,7 @@ class BatchWriter:
         self._points = db.get_collection(POINTS, write_concern=concern)
         self._series = db.get_collection(SERIES, write_concern=concern)
         self._keys = db.get_collection(KEYS, write_concern=concern)
-        self._catalog = catalog
+        self._catalogue = catalogue
         self._options = options
         # Appends under way in this process, by (project, key): a second append with the
         # key waits for the first and answers its count, without asking the server.
@@ -197,7 +197,7 @@ class BatchWriter:
         if documents:
             await self._points.insert_many(documents, ordered=False)
         project = prepared.project
-        fresh = self._catalog.series.unknown(project, prepared.batch.series)
+        fresh = self._catalogue.series.unknown(project, prepared.batch.series)
         if not fresh:
             return
         first_seen = now()
@@ -211,7 +211,7 @@ class BatchWriter:
                 e.get("code") != _DUPLICATE_KEY for e in errors
             ):
                 raise
-        self._catalog.add(project, fresh)
+        self._catalogue.add(project, fresh)
 
     async def _undo(self, prepared: _Prepared, batch_id: ObjectId, claim: Any = None) -> None:
         """Best effort: delete the batch's points, then release its key. If the server

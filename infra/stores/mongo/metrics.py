@@ -13,9 +13,9 @@ from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.paging import Page
-from infra.stores.duckdb.catalogue import SeriesCatalog
+from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.aggregate import plan_chart
-from infra.stores.mongo.catalogue import MongoCatalog
+from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter
@@ -33,17 +33,17 @@ class MongoMetricStore:
     def __init__(
         self,
         db: Database,
-        catalog: MongoCatalog,
+        catalogue: MongoCatalogue,
         options: MongoOptions,
         features: ServerFeatures,
         close: Callable[[], Awaitable[None]],
     ) -> None:
         self._db = db
         self._points = db[POINTS]
-        self._catalog = catalog
+        self._catalogue = catalogue
         self._options = options
         self._features = features
-        self._writer = BatchWriter(db, catalog, options)
+        self._writer = BatchWriter(db, catalogue, options)
         self._close = close
 
     async def append(
@@ -117,8 +117,8 @@ class MongoMetricStore:
         """Closes the whole database: the audit store shares its client."""
         await self._close()
 
-    async def _series(self, project: str) -> SeriesCatalog:
-        return await self._catalog.fresh(project)
+    async def _series(self, project: str) -> SeriesCatalogue:
+        return await self._catalogue.fresh(project)
 
 
 def _list_filter(query: GetMetricsListQuery, specs: list[SeriesSpec]) -> dict[str, Any]:

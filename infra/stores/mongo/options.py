@@ -35,7 +35,7 @@ class MongoOptions:
     key_wait_seconds: float = 10.0
     key_stale_seconds: float = 120.0
     # Series stored by other instances reach this one's catalogue within this delay.
-    catalog_refresh_seconds: float = 1.0
+    catalogue_refresh_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if self.retention_seconds <= 0:

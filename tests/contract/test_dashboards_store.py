@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from tests.contract.data import NOW_US
-from tests.unit.fake_dashboards import MemoryDashboardStore
+from tests.unit.dashboards.fakes import MemoryDashboardStore
 
 DOCUMENT = {
     "name": "Web",

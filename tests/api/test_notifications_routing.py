@@ -14,7 +14,7 @@ import pytest
 
 from infra.notifications import DeliveryWorker
 from tests.adjustable_clock import AdjustableClock
-from tests.notif_support import (
+from tests.notifications_support import (
     ACK,
     CONFIGURE,
     CREATE_ALERT,

@@ -7,7 +7,7 @@ from dataclasses import replace
 from domain.alerting.model import AlertState
 from domain.alerting.ports import AlertStore
 from domain.alerting.state import InstanceState
-from tests.contract.alert_data import ACKED, ODD_KEYS, alert, by_key, transition
+from tests.contract.alerting_data import ACKED, ODD_KEYS, alert, by_key, transition
 
 
 async def test_changes_of_several_alerts_land_as_if_written_one_by_one(

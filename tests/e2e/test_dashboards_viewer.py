@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.dashboard_browser import CHROMIUM, open_page
+from tests.e2e.dashboards_browser import CHROMIUM, open_page
 from tests.support import token
 
 pytestmark = [

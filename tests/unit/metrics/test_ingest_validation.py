@@ -12,12 +12,10 @@ from domain.metrics.ingest import (
     BatchRejected,
     IngestLimits,
     PointBatch,
-    decode_point_id,
-    encode_point_id,
     series_id,
     validate_points,
 )
-from domain.metrics.model import MetricType
+from domain.metrics.model import MetricType, decode_point_id, encode_point_id
 from tests.unit.fakes import NOW_US
 
 LIMITS = IngestLimits()

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from domain.metrics.ingest import PointBatch, decode_point_id
-from domain.metrics.model import MetricType
+from domain.metrics.ingest import PointBatch
+from domain.metrics.model import MetricType, decode_point_id
 from domain.metrics.ports import AppendResult, MetricStore
 from domain.metrics.queries import GetMetricsListQuery
 from tests.contract.data import NOW_US, SECOND, Point, point_batch, sid_of

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.notif_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
+from tests.notifications_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
 ADMIN = token(demo="admin")

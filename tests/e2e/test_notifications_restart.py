@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.notif_support import (
+from tests.notifications_support import (
     CONFIGURE,
     CREATE_ALERT,
     CREATE_POINTS,

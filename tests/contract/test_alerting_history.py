@@ -12,12 +12,10 @@ from domain.alerting.model import (
     Transition,
 )
 from domain.alerting.ports import AlertStore
-from tests.contract.alert_data import (  # noqa: F401
+from tests.contract.alerting_data import (
     ACKED,
-    ODD_KEYS,
     alert,
     alerts_of,
-    by_key,
     full_rule,
     transition,
 )

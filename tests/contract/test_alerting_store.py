@@ -11,14 +11,7 @@ from domain.alerting.model import (
 )
 from domain.alerting.ports import AlertStore
 from domain.alerting.state import Acknowledgement, InstanceState
-from tests.contract.alert_data import (
-    ACKED,
-    ODD_KEYS,
-    alert,
-    by_key,
-    full_rule,
-    transition,
-)
+from tests.contract.alerting_data import ACKED, ODD_KEYS, alert, by_key, full_rule, transition
 from tests.contract.data import NOW_US
 
 T0 = NOW_US

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.notif_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
+from tests.notifications_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
 from tests.support import RunningVigil, make_settings, serve, token
 
 ADMIN = token(demo="admin")

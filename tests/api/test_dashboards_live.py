@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.dashboard_support import (
+from tests.api.dashboards_support import (
     CPU_WIDGET,
     DELETE,
     DOCUMENT,

@@ -10,8 +10,8 @@ from domain.buckets import MAX_BUCKETS
 from domain.errors import BadUserInput, NotFound
 from domain.matchers import MatchOp, TagMatcher
 from domain.messagebus import MessageBus
-from domain.metrics.ingest import BatchRejected, decode_point_id, encode_point_id
-from domain.metrics.model import Aggregation
+from domain.metrics.ingest import BatchRejected
+from domain.metrics.model import Aggregation, decode_point_id, encode_point_id
 from domain.metrics.queries import (
     GetMetricNamesQuery,
     GetMetricsByIdQuery,

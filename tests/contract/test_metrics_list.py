@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from domain.matchers import MatchOp, TagMatcher
-from domain.metrics.ingest import decode_point_id
+from domain.metrics.model import decode_point_id
 from domain.metrics.ports import MetricStore
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, sid_of
