@@ -15,6 +15,7 @@ from itertools import repeat
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from infra.collectors.bodies import DEFAULT_MAX_BODY, inflate
 from infra.collectors.decoded import DecodedPoints, DecodeError
@@ -128,13 +129,13 @@ class LineProtocolDecoder:
 
 
 def _microseconds(
-    raw: np.ndarray | None,  # type: ignore[type-arg]
-    present: np.ndarray | None,  # type: ignore[type-arg]
+    raw: npt.NDArray[np.int64] | None,
+    present: npt.NDArray[np.bool_] | None,
     scale: int,
     now_us: int,
     count: int,
     line_of: list[int] | None,
-) -> np.ndarray:  # type: ignore[type-arg]
+) -> npt.NDArray[np.int64]:
     if raw is None:
         return np.full(count, now_us, dtype=np.int64)
     if scale < 0:
@@ -148,7 +149,7 @@ def _microseconds(
         stamps = raw * scale
     if present is not None and not present.all():
         stamps[~present] = now_us
-    return stamps  # type: ignore[no-any-return]
+    return stamps
 
 
 def _line_number(data: bytes, point: int, line_of: list[int] | None) -> int:

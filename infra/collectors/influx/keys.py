@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
-from typing import Final
+from typing import Final, cast
 
 from infra.collectors.decoded import DecodedSeries, DecodeError
 
@@ -20,7 +20,7 @@ _MEASUREMENT: Final = re.compile(rb"\\([, ])")
 _TAG: Final = re.compile(rb"\\([, =])")
 
 
-class KeyError_(DecodeError):  # noqa: N801 (KeyError is a builtin)
+class KeyError_(DecodeError):
     """A bad series key; the decoder adds the line number."""
 
     def __init__(self, key: Hashable, message: str) -> None:
@@ -66,18 +66,19 @@ def unescape_tag(raw: bytes, what: str) -> str:
 def series_of_key(key: Hashable) -> DecodedSeries:
     """Series of `(raw key, raw field key, extra tags)`: field `f` of `m` is metric `m.f`,
     or `m` when the field is `value`."""
-    raw, raw_field, extra = key  # type: ignore[misc]
+    raw, raw_field, extra = cast(tuple[bytes, bytes, tuple[tuple[str, str], ...]], key)
     parts = split_escaped(raw, 44)  # ","
     measurement = unescape_name(parts[0])
     if not measurement:
         raise KeyError_(key, "the measurement is empty")
     tags: dict[str, str] = dict(extra)
+    given = set(tags)
     for part in parts[1:]:
         pair = split_escaped(part, 61, 1)  # "="
         if len(pair) != 2 or not pair[0] or not pair[1]:
             raise KeyError_(key, f"tag {part.decode(errors='replace')!r} is not key=value")
         name = unescape_tag(pair[0], "a tag key")
-        if name in tags and name not in dict(extra):
+        if name in tags and name not in given:
             raise KeyError_(key, f"tag {name!r} appears twice")
         tags[name] = unescape_tag(pair[1], "a tag value")
     field = unescape_tag(raw_field, "a field key")
