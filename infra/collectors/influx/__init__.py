@@ -112,7 +112,13 @@ class LineProtocolDecoder:
             values = np.array(parsed.values, dtype=np.float64)
             present = np.array([s is not None for s in parsed.stamps], dtype=np.bool_)
             raw_stamps = np.array([s or 0 for s in parsed.stamps], dtype=np.int64)
-        stamps = _microseconds(raw_stamps, present, scale, now_us, len(values), line_of)
+        try:
+            stamps = _microseconds(raw_stamps, present, scale, now_us, len(values))
+        except _OutOfRange as exc:
+            number = _line_number(data, exc.point, line_of)
+            raise DecodeError(
+                400, f"line {number}: the timestamp is out of range for its precision"
+            ) from None
         series_keys: list[Hashable] = list(zip(keys, fields, repeat(extra), strict=False))
         try:
             series, index = self._interner.index(series_keys, series_of_key)
@@ -128,13 +134,17 @@ class LineProtocolDecoder:
         )
 
 
+class _OutOfRange(Exception):
+    def __init__(self, point: int) -> None:
+        self.point = point
+
+
 def _microseconds(
     raw: npt.NDArray[np.int64] | None,
     present: npt.NDArray[np.bool_] | None,
     scale: int,
     now_us: int,
     count: int,
-    line_of: list[int] | None,
 ) -> npt.NDArray[np.int64]:
     if raw is None:
         return np.full(count, now_us, dtype=np.int64)
@@ -144,8 +154,7 @@ def _microseconds(
         limit = (2**63 - 1) // scale
         outside = np.flatnonzero((raw > limit) | (raw < -limit))
         if len(outside):
-            where = f"line {line_of[outside[0]]}" if line_of else f"point {outside[0]}"
-            raise DecodeError(400, f"{where}: the timestamp is out of range for its precision")
+            raise _OutOfRange(int(outside[0]))
         stamps = raw * scale
     if present is not None and not present.all():
         stamps[~present] = now_us

@@ -52,7 +52,7 @@ def _text(raw: bytes, what: str) -> str:
     try:
         return raw.decode()
     except UnicodeDecodeError:
-        raise DecodeError(400, f"{what} is not valid UTF-8: {raw!r}") from None
+        raise ValueError(f"{what} is not valid UTF-8: {raw!r}") from None
 
 
 def unescape_name(raw: bytes) -> str:
@@ -66,6 +66,13 @@ def unescape_tag(raw: bytes, what: str) -> str:
 def series_of_key(key: Hashable) -> DecodedSeries:
     """Series of `(raw key, raw field key, extra tags)`: field `f` of `m` is metric `m.f`,
     or `m` when the field is `value`."""
+    try:
+        return _series(key)
+    except ValueError as exc:
+        raise KeyError_(key, str(exc)) from None
+
+
+def _series(key: Hashable) -> DecodedSeries:
     raw, raw_field, extra = cast(tuple[bytes, bytes, tuple[tuple[str, str], ...]], key)
     parts = split_escaped(raw, 44)  # ","
     measurement = unescape_name(parts[0])
