@@ -34,6 +34,7 @@ class StatsdServer(asyncio.DatagramProtocol):
         self._clock_us = clock_us
         self._transport: asyncio.DatagramTransport | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed: asyncio.Event | None = None
         self.packets = 0
 
     # -- asyncio.DatagramProtocol --------------------------------------------------------
@@ -41,6 +42,10 @@ class StatsdServer(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.DatagramTransport)
         self._transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed is not None:
+            self._closed.set()
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         self.packets += 1
@@ -56,7 +61,9 @@ class StatsdServer(asyncio.DatagramProtocol):
 
     async def start(self, host: str = "127.0.0.1", port: int = 8125) -> None:
         loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        self._transport = transport  # connection_made runs on a later loop turn
+        self._closed = asyncio.Event()
         self._task = asyncio.create_task(self._flush_loop(), name="statsd-flush")
 
     async def stop(self) -> None:
@@ -64,6 +71,8 @@ class StatsdServer(asyncio.DatagramProtocol):
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+            if self._closed is not None:
+                await self._closed.wait()  # the socket is released on the next loop turn
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
