@@ -8,12 +8,12 @@ from typing import Any
 from domain.metrics.ingest.batch import IngestLimits, SeriesSpec, series_id
 from domain.metrics.model import MetricType
 
-__all__ = ["SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
+__all__ = ["NAME_PATTERN", "SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
 
 # (name, tag items, type, category, source) exactly as sent: hashable, not yet checked
 SeriesKeyRaw = tuple[Any, tuple[tuple[Any, Any], ...], Any, Any, Any]
 
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
+NAME_PATTERN = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
 _TAG_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.\-]*")
 _TYPES = {t.value: t for t in MetricType}
 
@@ -26,7 +26,7 @@ def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, s
         raise ValueError("name is required and must be text")
     if len(name) > limits.max_name_length:
         raise ValueError(f"name longer than {limits.max_name_length} characters")
-    if _NAME.fullmatch(name) is None:
+    if NAME_PATTERN.fullmatch(name) is None:
         raise ValueError(f"name {name!r} has characters outside [a-zA-Z0-9_:.-]")
     if len(tags) > limits.max_tags:
         raise ValueError(f"more than {limits.max_tags} tags")

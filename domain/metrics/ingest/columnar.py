@@ -1,0 +1,245 @@
+"""The columnar form of a batch: series with arrays of timestamps and values, checked with
+numpy as whole columns, never as one dict per point.
+
+Two ways in. Collectors hand `PointColumns` (the series of a request and, per point, the
+position of its series, its timestamp and its value, as numpy arrays), so a decoded body
+reaches the store without a Python object per point. `createMetrics` may send a
+`PointBatch` of series entries, `{"name", "tags", "timestamps": [...], "values": [...]}`,
+one per series, which `series_entries` turns into the same columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.errors import BadUserInput, PointError
+from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch, SeriesSpec
+from domain.metrics.ingest.columns import timestamps_us
+from domain.metrics.ingest.series import SeriesCache, SeriesKeyRaw
+
+__all__ = ["ColumnSeries", "PointColumns", "is_series_entry", "series_entries", "validate_columns"]
+
+_NUMBERS = frozenset({float, int})
+
+
+class ColumnSeries(Protocol):
+    """A series of `PointColumns`: a collector's decoded series fits as it is."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def tags(self) -> Mapping[str, str]: ...
+
+    @property
+    def type(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PointColumns:
+    """Point i is `values[i]` at `timestamps_us[i]` of `series[series_index[i]]`.
+
+    `category` and `source` apply to every series (a collector names its protocol).
+    """
+
+    series: Sequence[ColumnSeries]
+    series_index: npt.NDArray[np.int64]
+    timestamps_us: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    category: str = ""
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def is_series_entry(raw: Any) -> bool:
+    """A `PointBatch` element of the columnar form (it has `values`, not `value`)."""
+    return type(raw) is dict and "values" in raw
+
+
+def validate_columns(
+    project: str,
+    columns: PointColumns,
+    *,
+    now_us: int,
+    limits: IngestLimits,
+    cache: SeriesCache,
+) -> PointBatch:
+    """The batch, or BatchRejected naming every bad point by its position in the columns."""
+    count = len(columns.values)
+    if not len(columns.series_index) == len(columns.timestamps_us) == count:
+        raise BadUserInput("the columns need as many series indexes, timestamps and values")
+    keys: list[SeriesKeyRaw] = [
+        (s.name, tuple(s.tags.items()), s.type, columns.category, columns.source)
+        for s in columns.series
+    ]
+    return _assemble(
+        project,
+        keys,
+        np.asarray(columns.series_index, dtype=np.int64),
+        np.asarray(columns.timestamps_us, dtype=np.int64),
+        np.asarray(columns.values, dtype=np.float64),
+        now_us=now_us,
+        limits=limits,
+        cache=cache,
+    )
+
+
+def series_entries(
+    project: str,
+    entries: list[Any],
+    *,
+    now_us: int,
+    limits: IngestLimits,
+    cache: SeriesCache,
+) -> PointBatch:
+    """A `PointBatch` of series entries; a bad entry is named by its index in the list, and
+    a bad point inside it by its position in the entry's arrays."""
+    keys: list[SeriesKeyRaw] = []
+    stamps: list[npt.NDArray[np.int64]] = []
+    values: list[npt.NDArray[np.float64]] = []
+    errors: list[PointError] = []
+    for index, raw in enumerate(entries):
+        try:
+            key, entry_stamps, entry_values = _entry(raw, now_us)
+        except (ValueError, TypeError, OverflowError) as exc:
+            errors.append(PointError(index, str(exc)))
+            continue
+        keys.append(key)
+        stamps.append(entry_stamps)
+        values.append(entry_values)
+    if errors:
+        raise BatchRejected(errors)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    try:
+        return _assemble(
+            project,
+            keys,
+            np.repeat(np.arange(len(keys), dtype=np.int64), lengths),
+            np.concatenate(stamps) if stamps else np.empty(0, np.int64),
+            np.concatenate(values) if values else np.empty(0, np.float64),
+            now_us=now_us,
+            limits=limits,
+            cache=cache,
+        )
+    except BatchRejected as rejected:
+        starts = np.cumsum(lengths) - lengths
+        raise BatchRejected([_in_entry(e, starts) for e in rejected.errors]) from None
+
+
+def _entry(
+    raw: Any, now_us: int
+) -> tuple[SeriesKeyRaw, npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    if type(raw) is not dict:
+        raise ValueError("a series entry must be an object")
+    raw_values, raw_stamps = raw.get("values"), raw.get("timestamps")
+    if type(raw_values) is not list or not raw_values:
+        raise ValueError("values must be a non-empty list of numbers")
+    if not set(map(type, raw_values)) <= _NUMBERS:
+        raise ValueError("values must be numbers")
+    if type(raw_stamps) is not list or len(raw_stamps) != len(raw_values):
+        raise ValueError("timestamps must be a list as long as values")
+    stamps = timestamps_us(raw_stamps, now_us)
+    if stamps is None:
+        raise ValueError("timestamps must be epoch milliseconds or ISO-8601 text with a zone")
+    tags = raw.get("tags") or {}
+    if type(tags) is not dict:
+        raise ValueError("tags must be an object of text values")
+    key = (
+        raw.get("name"),
+        tuple(tags.items()),
+        raw.get("type"),
+        raw.get("category"),
+        raw.get("source"),
+    )
+    return key, stamps, np.array(raw_values, dtype=np.float64)
+
+
+def _in_entry(error: PointError, starts: npt.NDArray[np.int64]) -> PointError:
+    """A position in the concatenated columns as (entry, position in the entry)."""
+    entry = int(np.searchsorted(starts, error.index, side="right")) - 1
+    return PointError(entry, f"point {error.index - int(starts[entry])}: {error.reason}")
+
+
+def _assemble(
+    project: str,
+    keys: list[SeriesKeyRaw],
+    index: npt.NDArray[np.int64],
+    stamps: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    *,
+    now_us: int,
+    limits: IngestLimits,
+    cache: SeriesCache,
+) -> PointBatch:
+    count = len(values)
+    if count == 0:
+        raise BadUserInput("a batch needs at least one point")
+    if count > limits.max_columnar_points:
+        raise BadUserInput(f"a columnar batch holds at most {limits.max_columnar_points} points")
+    if index.min() < 0 or index.max() >= len(keys):
+        raise BadUserInput("a point names a series the columns do not hold")
+    errors: list[PointError] = []
+    earliest = now_us - limits.retention_seconds * 1_000_000
+    latest = now_us + limits.max_future_seconds * 1_000_000
+    bad_value = ~np.isfinite(values)
+    too_old, too_new = stamps < earliest, stamps > latest
+    if bad_value.any() or too_old.any() or too_new.any():
+        for at in np.flatnonzero(bad_value | too_old | too_new).tolist():
+            errors.append(PointError(at, _time_or_value_reason(bad_value[at], too_old[at], limits)))
+
+    series: list[SeriesSpec] = []
+    slots_by_id: dict[int, int] = {}
+    slot_of = np.empty(len(keys), dtype=np.int64)
+    bad_series: dict[int, str] = {}
+    for position, key in enumerate(keys):
+        try:
+            spec = cache.spec(project, key, limits)
+        except (ValueError, TypeError) as exc:
+            bad_series[position] = str(exc)
+            continue
+        slot = slots_by_id.get(spec.id)
+        if slot is None:
+            slot = slots_by_id[spec.id] = len(series)
+            series.append(spec)
+        elif series[slot] != spec:
+            bad_series[position] = (
+                "type, category or source differs from another entry of this series"
+            )
+        slot_of[position] = slot
+    if bad_series:
+        first_point = _first_point_of(index, len(keys))
+        for position, reason in bad_series.items():
+            if first_point[position] >= 0:
+                errors.append(PointError(int(first_point[position]), reason))
+    if errors:
+        raise BatchRejected(sorted(errors, key=lambda e: e.index))
+    return PointBatch(
+        project,
+        series=series,
+        series_index=slot_of[index].tolist(),
+        timestamps_us=stamps.tolist(),
+        values=values.tolist(),
+    )
+
+
+def _time_or_value_reason(bad_value: bool, too_old: bool, limits: IngestLimits) -> str:
+    if bad_value:
+        return "value must be finite (no NaN or Infinity)"
+    if too_old:
+        return "timestamp is older than the retention period"
+    return f"timestamp is more than {limits.max_future_seconds} s in the future"
+
+
+def _first_point_of(index: npt.NDArray[np.int64], series_count: int) -> npt.NDArray[np.int64]:
+    """For each series, the position of its first point (-1 if it has none)."""
+    first = np.full(series_count, -1, dtype=np.int64)
+    positions = np.arange(len(index), dtype=np.int64)[::-1]
+    first[index[::-1]] = positions  # the last write wins: the smallest position
+    return first
