@@ -196,9 +196,12 @@ def _assemble(
 
     series: list[SeriesSpec] = []
     slots_by_id: dict[int, int] = {}
-    slot_of = np.empty(len(keys), dtype=np.int64)
+    slot_of = np.zeros(len(keys), dtype=np.int64)
     bad_series: dict[int, str] = {}
+    first_point = _first_point_of(index, len(keys))
     for position, key in enumerate(keys):
+        if first_point[position] < 0:
+            continue  # a series without points is not stored
         try:
             spec = cache.spec(project, key, limits)
         except (ValueError, TypeError) as exc:
@@ -213,11 +216,8 @@ def _assemble(
                 "type, category or source differs from another entry of this series"
             )
         slot_of[position] = slot
-    if bad_series:
-        first_point = _first_point_of(index, len(keys))
-        for position, reason in bad_series.items():
-            if first_point[position] >= 0:
-                errors.append(PointError(int(first_point[position]), reason))
+    for position, reason in bad_series.items():
+        errors.append(PointError(int(first_point[position]), reason))
     if errors:
         raise BatchRejected(sorted(errors, key=lambda e: e.index))
     return PointBatch(
