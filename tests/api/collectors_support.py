@@ -32,7 +32,8 @@ query ($project: String!) {
 
 async def points(vigil: RunningVigil, name: str, project: str = "demo") -> list[dict[str, Any]]:
     """The stored points of a metric, oldest first."""
-    data = await vigil.ok(_POINTS, {"project": project, "name": name}, auth=ADMIN)
+    auth = token("admin", **{project: "admin"})
+    data = await vigil.ok(_POINTS, {"project": project, "name": name}, auth=auth)
     items: list[dict[str, Any]] = data["metrics"]["items"]
     return items[::-1]
 

@@ -99,12 +99,16 @@ class CollectorGateway:
         endpoint = request.url.path
         request_id = request.scope.get("state", {}).get("request_id", "")
         named = request.query_params.get("project") or request.headers.get("x-vigil-project")
-        if token is None:
-            await self._refusal(
-                "anonymous", named or "", Unauthenticated.code, request_id, endpoint
-            )
-            raise Unauthenticated("a token is required (Authorization: Bearer <token>)")
-        principal = await self._authenticate(token, request_id=request_id)  # audits refusals
+        try:
+            if token is None:
+                raise Unauthenticated("a token is required (Authorization: Bearer <token>)")
+            principal = await self._authenticate(token, request_id=request_id)
+        except Unauthenticated:
+            # As GraphQL does: the token's refusal (audited by authenticate), then the
+            # operation's, in the project the request named.
+            outcome = Unauthenticated.code
+            await self._refusal("anonymous", named or "", outcome, request_id, endpoint)
+            raise
         writable = [p for p, role in principal.roles.items() if role in INGEST_ROLES]
         project = named or (writable[0] if len(writable) == 1 else None)
         if project is None and writable:
