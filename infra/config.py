@@ -122,6 +122,8 @@ class Settings:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
         if self.statsd_addr and not self.statsd_project:
             raise ConfigError("VIGIL_STATSD_ADDR needs VIGIL_STATSD_PROJECT, the project it feeds")
+        if self.statsd_addr and not _host_port(self.statsd_addr):
+            raise ConfigError("VIGIL_STATSD_ADDR must be host:port, such as 127.0.0.1:8125")
         positive = (
             "max_columnar_points",
             "collector_max_pending_points",
@@ -137,6 +139,11 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host.strip("[]")) and port.isdigit() and int(port) <= 65_535
 
 
 def boolean(raw: str) -> bool:
