@@ -44,17 +44,7 @@ async def create_metrics(
         events.append(
             MetricCollectedEvent(
                 project=batch.project,
-                series=[
-                    {
-                        "id": s.id,
-                        "name": s.name,
-                        "tags": s.tags,
-                        "type": s.type.value,
-                        "category": s.category,
-                        "source": s.source,
-                    }
-                    for s in batch.series
-                ],
+                series=[series_cache.event_form(s) for s in batch.series],
                 series_index=batch.series_index,
                 timestamps_us=batch.timestamps_us,
                 values=batch.values,

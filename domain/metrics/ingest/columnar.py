@@ -10,7 +10,7 @@ one per series, which `series_entries` turns into the same columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -75,19 +75,20 @@ def validate_columns(
     count = len(columns.values)
     if not len(columns.series_index) == len(columns.timestamps_us) == count:
         raise BadUserInput("the columns need as many series indexes, timestamps and values")
-    keys: list[SeriesKeyRaw] = [
-        (s.name, tuple(s.tags.items()), s.type, columns.category, columns.source)
-        for s in columns.series
-    ]
+    series, category, source = columns.series, columns.category, columns.source
+
+    def spec_at(position: int) -> SeriesSpec:
+        return cache.spec_of_object(project, series[position], category, source, limits)
+
     return _assemble(
+        len(series),
+        spec_at,
         project,
-        keys,
         np.asarray(columns.series_index, dtype=np.int64),
         np.asarray(columns.timestamps_us, dtype=np.int64),
         np.asarray(columns.values, dtype=np.float64),
         now_us=now_us,
         limits=limits,
-        cache=cache,
     )
 
 
@@ -119,14 +120,14 @@ def series_entries(
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     try:
         return _assemble(
+            len(keys),
+            lambda position: cache.spec(project, keys[position], limits),
             project,
-            keys,
             np.repeat(np.arange(len(keys), dtype=np.int64), lengths),
             np.concatenate(stamps) if stamps else np.empty(0, np.int64),
             np.concatenate(values) if values else np.empty(0, np.float64),
             now_us=now_us,
             limits=limits,
-            cache=cache,
         )
     except BatchRejected as rejected:
         starts = np.cumsum(lengths) - lengths
@@ -167,23 +168,26 @@ def _in_entry(error: PointError, starts: npt.NDArray[np.int64]) -> PointError:
     return PointError(entry, f"point {error.index - int(starts[entry])}: {error.reason}")
 
 
+SpecAt = Callable[[int], SeriesSpec]  # the checked series at a position; ValueError if bad
+
+
 def _assemble(
+    series_count: int,
+    spec_at: SpecAt,
     project: str,
-    keys: list[SeriesKeyRaw],
     index: npt.NDArray[np.int64],
     stamps: npt.NDArray[np.int64],
     values: npt.NDArray[np.float64],
     *,
     now_us: int,
     limits: IngestLimits,
-    cache: SeriesCache,
 ) -> PointBatch:
     count = len(values)
     if count == 0:
         raise BadUserInput("a batch needs at least one point")
     if count > limits.max_columnar_points:
         raise BadUserInput(f"a columnar batch holds at most {limits.max_columnar_points} points")
-    if index.min() < 0 or index.max() >= len(keys):
+    if index.min() < 0 or index.max() >= series_count:
         raise BadUserInput("a point names a series the columns do not hold")
     errors: list[PointError] = []
     earliest = now_us - limits.retention_seconds * 1_000_000
@@ -194,16 +198,55 @@ def _assemble(
         for at in np.flatnonzero(bad_value | too_old | too_new).tolist():
             errors.append(PointError(at, _time_or_value_reason(bad_value[at], too_old[at], limits)))
 
+    points_per_series = np.bincount(index, minlength=series_count)
+    fast = _series_fast(series_count, spec_at, points_per_series)
+    if fast is not None:
+        series, slot_of = fast
+        bad_series: dict[int, str] = {}
+    else:
+        series, slot_of, bad_series = _series_one_by_one(series_count, spec_at, points_per_series)
+    first_point = _first_point_of(index, series_count) if bad_series else index
+    for position, reason in bad_series.items():
+        errors.append(PointError(int(first_point[position]), reason))
+    if errors:
+        raise BatchRejected(sorted(errors, key=lambda e: e.index))
+    return PointBatch(
+        project,
+        series=series,
+        series_index=slot_of[index].tolist(),
+        timestamps_us=stamps.tolist(),
+        values=values.tolist(),
+    )
+
+
+def _series_fast(
+    series_count: int, spec_at: SpecAt, points_per_series: npt.NDArray[np.int64]
+) -> tuple[list[SeriesSpec], npt.NDArray[np.int64]] | None:
+    """The usual case in one comprehension: every series has points, is valid and is
+    distinct (collectors' decoders hand each series once). None: look one by one."""
+    if not points_per_series.all():
+        return None
+    try:
+        specs = [spec_at(position) for position in range(series_count)]
+    except (ValueError, TypeError):
+        return None
+    if len({spec.id for spec in specs}) != len(specs):
+        return None
+    return specs, np.arange(series_count, dtype=np.int64)
+
+
+def _series_one_by_one(
+    series_count: int, spec_at: SpecAt, points_per_series: npt.NDArray[np.int64]
+) -> tuple[list[SeriesSpec], npt.NDArray[np.int64], dict[int, str]]:
     series: list[SeriesSpec] = []
     slots_by_id: dict[int, int] = {}
-    slot_of = np.zeros(len(keys), dtype=np.int64)
+    slot_of = np.zeros(series_count, dtype=np.int64)
     bad_series: dict[int, str] = {}
-    first_point = _first_point_of(index, len(keys))
-    for position, key in enumerate(keys):
-        if first_point[position] < 0:
+    for position in range(series_count):
+        if not points_per_series[position]:
             continue  # a series without points is not stored
         try:
-            spec = cache.spec(project, key, limits)
+            spec = spec_at(position)
         except (ValueError, TypeError) as exc:
             bad_series[position] = str(exc)
             continue
@@ -216,17 +259,7 @@ def _assemble(
                 "type, category or source differs from another entry of this series"
             )
         slot_of[position] = slot
-    for position, reason in bad_series.items():
-        errors.append(PointError(int(first_point[position]), reason))
-    if errors:
-        raise BatchRejected(sorted(errors, key=lambda e: e.index))
-    return PointBatch(
-        project,
-        series=series,
-        series_index=slot_of[index].tolist(),
-        timestamps_us=stamps.tolist(),
-        values=values.tolist(),
-    )
+    return series, slot_of, bad_series
 
 
 def _time_or_value_reason(bad_value: bool, too_old: bool, limits: IngestLimits) -> str:
