@@ -5,24 +5,23 @@ Two ways in. Collectors hand `PointColumns` (the series of a request and, per po
 position of its series, its timestamp and its value, as numpy arrays), so a decoded body
 reaches the store without a Python object per point. `createMetrics` may send a
 `PointBatch` of series entries, `{"name", "tags", "timestamps": [...], "values": [...]}`,
-one per series, which `series_entries` turns into the same columns.
+one per series, which entries.py turns into the same columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from domain.errors import BadUserInput, PointError
 from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch, SeriesSpec
-from domain.metrics.ingest.columns import timestamps_us
-from domain.metrics.ingest.series import SeriesCache, SeriesKeyRaw
+from domain.metrics.ingest.series import SeriesCache
 
-__all__ = ["ColumnSeries", "PointColumns", "is_series_entry", "series_entries", "validate_columns"]
+__all__ = ["ColumnSeries", "PointColumns", "SpecAt", "assemble", "validate_columns"]
 
 _NUMBERS = frozenset({float, int})
 
@@ -58,11 +57,6 @@ class PointColumns:
         return len(self.values)
 
 
-def is_series_entry(raw: Any) -> bool:
-    """A `PointBatch` element of the columnar form (it has `values`, not `value`)."""
-    return type(raw) is dict and "values" in raw
-
-
 def validate_columns(
     project: str,
     columns: PointColumns,
@@ -80,7 +74,7 @@ def validate_columns(
     def spec_at(position: int) -> SeriesSpec:
         return cache.spec_of_object(project, series[position], category, source, limits)
 
-    return _assemble(
+    return assemble(
         len(series),
         spec_at,
         project,
@@ -92,86 +86,10 @@ def validate_columns(
     )
 
 
-def series_entries(
-    project: str,
-    entries: list[Any],
-    *,
-    now_us: int,
-    limits: IngestLimits,
-    cache: SeriesCache,
-) -> PointBatch:
-    """A `PointBatch` of series entries; a bad entry is named by its index in the list, and
-    a bad point inside it by its position in the entry's arrays."""
-    keys: list[SeriesKeyRaw] = []
-    stamps: list[npt.NDArray[np.int64]] = []
-    values: list[npt.NDArray[np.float64]] = []
-    errors: list[PointError] = []
-    for index, raw in enumerate(entries):
-        try:
-            key, entry_stamps, entry_values = _entry(raw, now_us)
-        except (ValueError, TypeError, OverflowError) as exc:
-            errors.append(PointError(index, str(exc)))
-            continue
-        keys.append(key)
-        stamps.append(entry_stamps)
-        values.append(entry_values)
-    if errors:
-        raise BatchRejected(errors)
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    try:
-        return _assemble(
-            len(keys),
-            lambda position: cache.spec(project, keys[position], limits),
-            project,
-            np.repeat(np.arange(len(keys), dtype=np.int64), lengths),
-            np.concatenate(stamps) if stamps else np.empty(0, np.int64),
-            np.concatenate(values) if values else np.empty(0, np.float64),
-            now_us=now_us,
-            limits=limits,
-        )
-    except BatchRejected as rejected:
-        starts = np.cumsum(lengths) - lengths
-        raise BatchRejected([_in_entry(e, starts) for e in rejected.errors]) from None
-
-
-def _entry(
-    raw: Any, now_us: int
-) -> tuple[SeriesKeyRaw, npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    if type(raw) is not dict:
-        raise ValueError("a series entry must be an object")
-    raw_values, raw_stamps = raw.get("values"), raw.get("timestamps")
-    if type(raw_values) is not list or not raw_values:
-        raise ValueError("values must be a non-empty list of numbers")
-    if not set(map(type, raw_values)) <= _NUMBERS:
-        raise ValueError("values must be numbers")
-    if type(raw_stamps) is not list or len(raw_stamps) != len(raw_values):
-        raise ValueError("timestamps must be a list as long as values")
-    stamps = timestamps_us(raw_stamps, now_us)
-    if stamps is None:
-        raise ValueError("timestamps must be epoch milliseconds or ISO-8601 text with a zone")
-    tags = raw.get("tags") or {}
-    if type(tags) is not dict:
-        raise ValueError("tags must be an object of text values")
-    key = (
-        raw.get("name"),
-        tuple(tags.items()),
-        raw.get("type"),
-        raw.get("category"),
-        raw.get("source"),
-    )
-    return key, stamps, np.array(raw_values, dtype=np.float64)
-
-
-def _in_entry(error: PointError, starts: npt.NDArray[np.int64]) -> PointError:
-    """A position in the concatenated columns as (entry, position in the entry)."""
-    entry = int(np.searchsorted(starts, error.index, side="right")) - 1
-    return PointError(entry, f"point {error.index - int(starts[entry])}: {error.reason}")
-
-
 SpecAt = Callable[[int], SeriesSpec]  # the checked series at a position; ValueError if bad
 
 
-def _assemble(
+def assemble(
     series_count: int,
     spec_at: SpecAt,
     project: str,

@@ -9,13 +9,9 @@ from typing import Any
 
 from domain.errors import BadUserInput, PointError
 from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch
-from domain.metrics.ingest.columnar import (
-    PointColumns,
-    is_series_entry,
-    series_entries,
-    validate_columns,
-)
+from domain.metrics.ingest.columnar import PointColumns, validate_columns
 from domain.metrics.ingest.columns import fast_batch
+from domain.metrics.ingest.entries import is_series_entry, series_entries
 from domain.metrics.ingest.series import SeriesCache, unhashable_reason
 
 __all__ = ["point_by_point", "validate_points"]
