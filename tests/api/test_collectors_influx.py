@@ -14,7 +14,7 @@ from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
 from tests.api.collectors_support import audit, names, points, values
-from tests.support import make_settings, serve, token
+from tests.support import make_settings, serve, token, ws_client
 
 COLLECTOR = token("agent", demo="collector")
 
@@ -126,3 +126,24 @@ async def test_wrong_tokens_and_roles(tmp_path: Path) -> None:
         ok = await http.post(v2, content=line, headers={"Authorization": f"Bearer {editor}"})
         assert ok.status_code == 204
         assert await values(vigil, "m") == [1.0]
+
+
+async def test_collected_points_reach_live_subscribers(tmp_path: Path) -> None:
+    """The same ingest path as createMetrics: its MetricCollectedEvent reaches subscribers."""
+    subscription = (
+        'subscription { metricCollected(project: "demo", name: "cpu.usage_user") '
+        "{ name value tags } }"
+    )
+    viewer = token("eve", demo="viewer")
+    async with serve(make_settings(tmp_path)) as vigil, ws_client(vigil.ws_url, viewer) as client:
+        live = await client.subscribe(subscription)
+        await asyncio.sleep(0.1)  # the subscription is registered
+        line = b"cpu,host=web-1 usage_user=12.5,usage_idle=80\n"
+        answer = await vigil.http.post(
+            "/write", content=line, headers={"Authorization": f"Token {COLLECTOR}"}
+        )
+        assert answer.status_code == 204
+        message = await client.next_for(live)
+        assert message["payload"]["data"]["metricCollected"] == [
+            {"name": "cpu.usage_user", "value": 12.5, "tags": {"host": "web-1"}}
+        ]
