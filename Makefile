@@ -26,8 +26,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# `make bench` runs every benchmark; `make bench collectors` (or any names) only those.
+BENCHMARKS := ingest query fanout alerts collectors
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(filter $(BENCHMARKS),$(MAKECMDGOALS))
+
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+$(BENCHMARKS): ; @:
+endif
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache

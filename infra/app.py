@@ -22,6 +22,7 @@ from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
+from infra.collectors.endpoints import collector_endpoints, collector_routes
 from infra.config import Settings
 from infra.dashboards import viewer_routes
 from infra.http import BodyLimit, RequestObserver
@@ -142,6 +143,7 @@ def create_app(
         )
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil)
+        app.state.collectors = collector_endpoints(vigil)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
             # and collect less often. A 5,000-point body allocates ~10k containers; the
@@ -160,6 +162,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *viewer_routes(settings.web_dir or None),
+            *collector_routes(),  # remote-write, InfluxDB, OTLP (docs/collectors.md)
         ],
         middleware=[
             Middleware(RequestObserver, observe=monitor.observe_request),

@@ -64,6 +64,14 @@ class Settings:
     notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
     notify_retry_max_seconds: float = 3_600.0
     notify_allow_loopback: bool = False  # development only: lets tests use local receivers
+    # Collectors (docs/collectors.md)
+    max_columnar_points: int = 100_000  # a columnar batch or one collector request
+    collector_max_pending_points: int = 1_000_000  # waiting for their commit; then 429
+    collector_max_decoded_bytes: int = 64 * 1024 * 1024  # a body once decompressed; then 413
+    otlp_resource_tags: str = "service.name,service.namespace,host.name"
+    statsd_addr: str = ""  # host:port to listen on for StatsD over UDP; empty: off
+    statsd_project: str = ""  # the project StatsD points go to (required with statsd_addr)
+    statsd_flush_seconds: float = 10.0
 
     @property
     def production(self) -> bool:
@@ -112,7 +120,15 @@ class Settings:
         for name in (f"notify_{n}" for n in notify):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        if self.statsd_addr and not self.statsd_project:
+            raise ConfigError("VIGIL_STATSD_ADDR needs VIGIL_STATSD_PROJECT, the project it feeds")
+        if self.statsd_addr and not _host_port(self.statsd_addr):
+            raise ConfigError("VIGIL_STATSD_ADDR must be host:port, such as 127.0.0.1:8125")
         positive = (
+            "max_columnar_points",
+            "collector_max_pending_points",
+            "collector_max_decoded_bytes",
+            "statsd_flush_seconds",
             "port",
             "max_body_bytes",
             "max_batch",
@@ -123,6 +139,11 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host.strip("[]")) and port.isdigit() and int(port) <= 65_535
 
 
 def boolean(raw: str) -> bool:

@@ -41,6 +41,9 @@ class Query:
         resolver=metric_ops.metric_series, permission_classes=[CanRead]
     )
     metric_names = strawberry.field(resolver=metric_ops.metric_names, permission_classes=[CanRead])
+    metric_metadata = strawberry.field(
+        resolver=metric_ops.metric_metadata, permission_classes=[CanRead]
+    )
     tag_keys = strawberry.field(resolver=metric_ops.tag_keys, permission_classes=[CanRead])
     tag_values = strawberry.field(resolver=metric_ops.tag_values, permission_classes=[CanRead])
     system_health = strawberry.field(

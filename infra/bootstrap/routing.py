@@ -62,6 +62,7 @@ from domain.metrics import query_handlers as metric_queries
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.queries import (
+    GetMetricMetadataQuery,
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,
@@ -123,6 +124,7 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetMetricSeriesQuery: metric_queries.metric_series,
     GetMetricNamesQuery: metric_queries.metric_names,
     GetTagKeysQuery: metric_queries.tag_keys,
+    GetMetricMetadataQuery: metric_queries.metric_metadata,
     GetTagValuesQuery: metric_queries.tag_values,
     GetSystemHealthQuery: system_queries.system_health,
     GetAuditLogQuery: system_queries.audit_log,

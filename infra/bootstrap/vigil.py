@@ -32,6 +32,7 @@ from infra.bootstrap.adapters import (
 from infra.bootstrap.routing import build_bus
 from infra.bus import EventBus, EventStream
 from infra.clock import SystemClock
+from infra.collectors.endpoints import start_statsd
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.notifications.wiring import Notifications
@@ -238,7 +239,11 @@ def _build_bus(
         "monitor": monitor,
         # metrics
         "metrics": stores.metrics,
-        "limits": IngestLimits(max_batch=settings.max_batch, retention_seconds=retention),
+        "limits": IngestLimits(
+            max_batch=settings.max_batch,
+            retention_seconds=retention,
+            max_columnar_points=settings.max_columnar_points,
+        ),
         "retention_seconds": retention,
         "series_cache": SeriesCache(),
         # system
@@ -277,6 +282,14 @@ async def _start_runtimes(
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
     stack.push_async_callback(runtimes.notifications.close)
+    if settings.statsd_addr:  # off by default (docs/collectors.md)
+        await start_statsd(
+            stack,
+            address=settings.statsd_addr,
+            project=settings.statsd_project,
+            interval=settings.statsd_flush_seconds,
+            bus=bus,
+        )
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

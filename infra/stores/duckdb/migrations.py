@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -147,10 +147,26 @@ _DASHBOARDS_AND_NOTIFICATIONS = (
     """,
 )
 
+# Layout 3: metric descriptions (Prometheus type and help, OTLP unit and description; issue 16).
+_METRIC_DESCRIPTIONS = (
+    """
+    CREATE TABLE IF NOT EXISTS metric_descriptions (
+        project     VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        type        VARCHAR NOT NULL,
+        help        VARCHAR NOT NULL,
+        unit        VARCHAR NOT NULL,
+        updated_at  TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, name)
+    )
+    """,
+)
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _run_all(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "metric descriptions", _run_all(_METRIC_DESCRIPTIONS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

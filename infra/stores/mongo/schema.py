@@ -27,6 +27,7 @@ __all__ = [
     "COUNTERS",
     "DASHBOARDS",
     "DASHBOARD_VERSIONS",
+    "DESCRIPTIONS",
     "INDEXES",
     "KEYS",
     "LEASES",
@@ -64,6 +65,9 @@ LEASES = "leases"
 # _id [project, id, version].
 DASHBOARDS = "dashboards"
 DASHBOARD_VERSIONS = "dashboard_versions"
+# What senders say about metric names: {p, n: name, type, help, unit, at}
+# (infra/stores/mongo/descriptions.py).
+DESCRIPTIONS = "metric_descriptions"
 # {_id: "layout", version, lock: {owner, version, until} while migrating, history: [...]}
 # (infra/stores/mongo/migrations.py).
 META = "meta"
@@ -98,6 +102,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
+    DESCRIPTIONS: [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
 }
 
 
