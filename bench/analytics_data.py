@@ -5,8 +5,10 @@ harmonics, business-hours square wave, nightly spike, sawtooth), signal-to-noise
 (standard deviation of the pattern over that of the noise), white or AR(1) noise, a random
 trend, 10% of buckets missing; and series with no period (white noise, AR(1), random walk,
 trend, a level shift, random bursts), where the right answer is "none".
-Change points: piecewise series with level shifts (1 to 4 noise deviations) and variance
-shifts (x2.5 to x4), segments of 60 to 600 buckets.
+Change points: piecewise series with level shifts and variance shifts, segments of 60 to
+600 buckets, white noise: the main set with level shifts of 2 to 5 noise deviations and
+variance factors of 3 to 6, the hard set with 1 to 2 deviations and factors of 2 to 3
+(reported apart: a shift of one deviation cannot be placed within 2 buckets reliably).
 """
 
 from __future__ import annotations
@@ -122,8 +124,10 @@ def seasonality_set(seed: int = 14, per_period: int = 40, nulls: int = 60) -> li
     return cases
 
 
-def change_point_set(seed: int = 41, count: int = 60) -> list[ChangeCase]:
-    rng = np.random.default_rng(seed)
+def change_point_set(seed: int = 41, count: int = 60, *, hard: bool = False) -> list[ChangeCase]:
+    rng = np.random.default_rng(seed + hard)
+    shift = (1.0, 2.0) if hard else (2.0, 5.0)
+    factors = (2.0, 3.0) if hard else (3.0, 6.0)
     cases: list[ChangeCase] = []
     for k in range(count):
         lengths = rng.integers(60, 601, size=int(rng.integers(2, 7)))
@@ -134,12 +138,14 @@ def change_point_set(seed: int = 41, count: int = 60) -> list[ChangeCase]:
             if i:
                 changes.append(int(sum(lengths[:i])))
                 if rng.random() < 0.6:  # a level shift
-                    level += float(rng.choice([-1, 1]) * rng.uniform(1.0, 4.0))
+                    level += float(rng.choice([-1, 1]) * rng.uniform(*shift)) * scale
                 else:  # a variance shift
-                    factor = rng.uniform(2.5, 4.0)
+                    factor = rng.uniform(*factors)
                     scale = scale * factor if scale <= 1.0 or rng.random() < 0.3 else scale / factor
             parts.append(level + scale * rng.normal(size=int(length)))
         values = 20 + np.concatenate(parts)
-        grid = Grid(T0_US, MINUTE_US, values, {"case": f"cp-{k}"})
-        cases.append(ChangeCase(f"cp-{k}", grid, tuple(changes)))
+        name = f"cp-{'hard-' if hard else ''}{k}"
+        cases.append(
+            ChangeCase(name, Grid(T0_US, MINUTE_US, values, {"case": name}), tuple(changes))
+        )
     return cases
