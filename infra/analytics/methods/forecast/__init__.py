@@ -84,11 +84,11 @@ def fit_forecast(
     model = models[chosen]
     errors, paths = runs[chosen]
     scored[chosen] = score(model, errors, baseline, paths, the_plan, coverage=True)
-    offsets = band_offsets(errors, levels)
+    offsets = band_offsets(errors, the_plan, levels)
     # The chosen model refitted on the whole history forecasts from its end.
     model.fit(y, period)
     end = np.array([len(y)], dtype=np.int64)
-    mean = model.paths(y, end, the_plan.horizon)[0]
+    mean = model.paths(y, end, np.arange(the_plan.horizon, dtype=np.int64))[0]
     return FittedForecast(
         model=model.name,
         period=period,

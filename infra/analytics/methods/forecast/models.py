@@ -1,6 +1,6 @@
 """The forecast candidates, each fitted on a prefix and then run from many origins at once.
 
-`paths(y, origins, horizon)[k, h]` forecasts `y[origins[k] + h]` from `y[:origins[k]]`:
+`paths(y, origins, steps)[k, i]` forecasts `y[origins[k] + steps[i]]` from `y[:origins[k]]`:
 parameters come from `fit` (on the prefix only), states move forward with the data, so a
 backtest from every origin is genuinely out of sample and costs one pass over the series.
 """
@@ -36,7 +36,7 @@ class Model(Protocol):
 
     def fit(self, y: FloatArray, period: int) -> None: ...
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray: ...
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray: ...
 
 
 def candidates(period: int, length: int) -> list[Model]:
@@ -45,10 +45,6 @@ def candidates(period: int, length: int) -> list[Model]:
     if period >= 2 and length >= 2 * period + 1:
         models.append(StlEts())
     return models
-
-
-def _steps(horizon: int) -> IntArray:
-    return np.arange(horizon, dtype=np.int64)
 
 
 class SeasonalNaive:
@@ -62,9 +58,9 @@ class SeasonalNaive:
     def fit(self, y: FloatArray, period: int) -> None:
         self.period = max(1, period)
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray:
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
         m = self.period
-        index = origins[:, None] - m + (_steps(horizon) % m)[None, :]
+        index = origins[:, None] - m + (steps % m)[None, :]
         return np.asarray(y[index], dtype=np.float64)
 
 
@@ -81,10 +77,10 @@ class SeasonalNaiveDrift(SeasonalNaive):
         span = len(y) - m
         self.drift = float(y[-m:].mean() - y[:m].mean()) / span if span > 0 else 0.0
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray:
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
         # Each step of h carries the drift of the whole periods skipped plus one.
-        skipped = (_steps(horizon) // self.period + 1) * self.period
-        return super().paths(y, origins, horizon) + self.drift * skipped[None, :]
+        skipped = (steps // self.period + 1) * self.period
+        return super().paths(y, origins, steps) + self.drift * skipped[None, :]
 
 
 class TheilSen:
@@ -109,8 +105,8 @@ class TheilSen:
         rest = y - self.slope * t
         self.levels = np.array([np.median(rest[p::m]) for p in range(m)])
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray:
-        target = origins[:, None] + _steps(horizon)[None, :]
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
+        target = origins[:, None] + steps[None, :]
         m = len(self.levels)
         return np.asarray(self.levels[target % m] + self.slope * target, dtype=np.float64)
 
@@ -150,9 +146,9 @@ class DampedEts:
         level = y - (1.0 - self.alpha) * e
         return np.asarray(level, dtype=np.float64), np.asarray(trend, dtype=np.float64)
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray:
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
         level, trend = self.states(y)
-        h = _steps(horizon) + 1.0
+        h = steps + 1.0
         phi = self.phi
         damp = phi * (1.0 - phi**h) / (1.0 - phi)
         last = origins - 1
@@ -192,8 +188,8 @@ class StlEts:
         # Index n - m + ((t - n) mod m): the last fitted cycle, repeated.
         return np.concatenate((known, known[n - m + (extra - n) % m]))
 
-    def paths(self, y: FloatArray, origins: IntArray, horizon: int) -> FloatArray:
-        seasonal = self._seasonal(int(origins.max()) + horizon)
-        adjusted = self.ets.paths(y - seasonal[: len(y)], origins, horizon)
-        target = origins[:, None] + _steps(horizon)[None, :]
-        return adjusted + seasonal[target]
+    def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
+        seasonal = self._seasonal(int(origins.max()) + int(steps.max()) + 1)
+        adjusted = self.ets.paths(y - seasonal[: len(y)], origins, steps)
+        target = origins[:, None] + steps[None, :]
+        return np.asarray(adjusted + seasonal[target], dtype=np.float64)
