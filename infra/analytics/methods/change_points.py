@@ -26,8 +26,8 @@ class GaussianCost:
     """Twice the Gaussian negative log-likelihood of a segment (mean and variance free),
     up to a constant, in O(1) from cumulative sums (ruptures' CostNormal is O(length)).
 
-    It has ruptures' cost interface (`fit`, `error`, `min_size`, `signal`), so ruptures'
-    own Pelt can run on it: the tests check that `pelt` below finds what ruptures finds.
+    It has ruptures' cost interface (`fit`, `error`, `min_size`, `signal`): the tests run
+    ruptures' own Pelt on it and check that `pelt` below finds the same segmentation.
     """
 
     model = "gaussian_cumsum"

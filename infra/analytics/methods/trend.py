@@ -88,6 +88,8 @@ def _hamed_rao_factor(detrended: FloatArray, alpha: float) -> float:
     # The full autocorrelation through an FFT: np.correlate's O(n^2) costs ~15 ms at 10k.
     spectrum = np.fft.rfft(centred, 2 * n)
     acov = np.fft.irfft(spectrum * np.conj(spectrum), 2 * n)[:n] / n
+    if not acov[0] > 0:  # an exact line: every detrended rank ties, nothing to correct
+        return 1.0
     acf = acov / acov[0]
     bound = float(norm.ppf(1 - alpha / 2)) / math.sqrt(n)
     lags = np.arange(1, n, dtype=np.float64)
