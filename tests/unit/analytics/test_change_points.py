@@ -92,9 +92,7 @@ def test_pelt_equals_ruptures_on_the_same_cost(seed: int) -> None:
     for jump in (1, 2, 5):
         ours = pelt(GaussianCost(floor=1e-6).fit(x), len(x), pen, 8, jump)
         theirs = (
-            rpt.Pelt(custom_cost=_RupturesGaussian(), min_size=8, jump=jump)
-            .fit(x)
-            .predict(pen=pen)
+            rpt.Pelt(custom_cost=_RupturesGaussian(), min_size=8, jump=jump).fit(x).predict(pen=pen)
         )
         assert ours == theirs
 
