@@ -72,7 +72,7 @@ def _shape(kind: str, phase: np.ndarray, rng: np.random.Generator) -> np.ndarray
     if kind == "spike":
         centre = rng.uniform(0, 1)
         dist = np.minimum(np.abs(phase - centre), 1 - np.abs(phase - centre))
-        return np.exp(-0.5 * (dist / 0.03) ** 2)
+        return np.asarray(np.exp(-0.5 * (dist / 0.03) ** 2))
     return (phase + rng.uniform(0, 1)) % 1.0  # sawtooth
 
 

@@ -121,9 +121,10 @@ class DampedEts:
 
     With fixed parameters the one-step error is a second-order IIR filter of the series,
     e = y (1 - (1+phi)z^-1 + phi z^-2) / (1 + (a(1+phi b) - 1 - phi) z^-1 + phi(1-a) z^-2),
-    and the trend a first-order filter of e, so scipy's lfilter (C) runs a fit in ~0.1 ms
-    where statsmodels' ETSModel.fit took ~1 s (docs/decisions/draft-analytics-methods.md).
-    Parameters minimise the one-step squared error over a grid (96 settings).
+    and the trend a first-order filter of e, so scipy's lfilter (C) runs one setting in
+    ~50 us; the grid of 96 settings (minimum one-step squared error) fits 8k points in
+    4-9 ms of CPU where statsmodels' ETSModel.fit took 64-119 ms, with the same 288-step
+    error within 1% (docs/decisions/draft-analytics-methods.md).
     """
 
     name = ForecastModel.DAMPED_ETS
