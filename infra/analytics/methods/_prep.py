@@ -47,7 +47,8 @@ def stl(values: FloatArray, period: int) -> tuple[FloatArray, FloatArray, FloatA
 
     With statsmodels' defaults (no loess jumps, 5 inner iterations) STL costs 1.4 s on 10k
     points at period 288 and 10 s at 2016; with R's (jumps of a tenth of each window, 2
-    inner iterations) 10-20 ms, the seasonal within 1e-3 of the slow one.
+    inner iterations) 10-20 ms; the seasonal moved by at most 0.24% of the series' standard
+    deviation (10k points, period 288).
     """
     seasonal_window = 7
     trend_window = math.ceil(1.5 * period / (1 - 1.5 / seasonal_window))

@@ -68,9 +68,9 @@ def change_points(
     PELT runs on every `jump`-th position (at most COARSE_CANDIDATES of them), then each
     change is moved to its best bucket within a jump either side, so positions are exact
     to the bucket. Missing buckets are skipped; a change's time is that of the first
-    bucket of the new segment. PELT is written here with numpy because ruptures' Pelt,
-    even on this O(1) cost, took 0.46 s on 10k points (0.85 s with its CostNormal); this
-    one takes ~30 ms and returns the same segmentation (a test runs both).
+    bucket of the new segment. PELT is written here with numpy because ruptures' Pelt on
+    this same O(1) cost took 1.48 s on 10k points at jump 5 (0.53 s at jump 10); this one
+    takes 0.09 s (0.07 s) and returns the same segmentation (a test runs both).
     """
     observed = np.flatnonzero(grid.observed)
     x = np.asarray(grid.values[observed], dtype=np.float64)
