@@ -89,3 +89,25 @@ def test_audit_marks_attach_to_the_nearest_changes() -> None:
 @pytest.mark.parametrize("kind", [CorrelationResult, ComparisonResult])
 def test_results_are_frozen(kind: type) -> None:
     assert kind.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [np.full(3_000, 5.0), np.where(np.arange(3_000) % 2, np.nan, np.arange(3_000.0))],
+    ids=["flat", "every-other-missing"],
+)
+def test_degenerate_series_still_answer(values: np.ndarray) -> None:
+    g = grid(values)
+    for result in (
+        trend(g),
+        seasonality(g),
+        change_points(g),
+        forecast(g, horizon=100),
+        capacity(g, limit=1e9, horizon=100),
+    ):
+        json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_nothing_observed_is_refused_with_a_reason() -> None:
+    with pytest.raises(ValueError, match="observed"):
+        forecast(grid(np.full(3_000, np.nan)), horizon=10)

@@ -66,6 +66,8 @@ def fit_forecast(
     grid: Grid, *, horizon: int, period: int | None, levels: tuple[float, ...]
 ) -> FittedForecast:
     observed = grid.observed
+    if observed.sum() < 2:
+        raise ValueError("a forecast needs observed buckets; this series has almost none")
     y = fill_gaps(grid.values)
     if period is None:
         found = seasonality(grid).periods

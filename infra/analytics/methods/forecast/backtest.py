@@ -102,23 +102,32 @@ def score(
     """MASE (horizons weighted alike), MAE relative to seasonal naive, sMAPE, and (with
     `coverage`, for the chosen model) the coverage of 80% and 95% bands calibrated on one
     half of the origins and counted on the other (cross-fitted: not the calibration's own)."""
-    mae_h = np.nanmean(np.abs(errors), axis=0)
-    base_h = np.nanmean(np.abs(baseline), axis=0)
+    mae_h = _column_means(np.abs(errors))
+    base_h = _column_means(np.abs(baseline))
     usable = ~np.isnan(mae_h) & ~np.isnan(base_h)
-    mae = float(mae_h[usable].mean())
+    mae = float(mae_h[usable].mean()) if usable.any() else math.nan
+    base = float(base_h[usable].mean()) if usable.any() else math.nan
     actual = forecasts + errors
     denom = np.abs(actual) + np.abs(forecasts)
     ratio = np.where(denom > 0, 2.0 * np.abs(errors) / np.where(denom > 0, denom, 1.0), 0.0)
     return BacktestScores(
         model=model.name,
         mase=mae / the_plan.scale,
-        relative_mae=mae / float(base_h[usable].mean()) if base_h[usable].mean() > 0 else math.nan,
-        smape=float(100.0 * np.nanmean(np.where(np.isnan(errors), np.nan, ratio))),
+        relative_mae=mae / base if base > 0 else math.nan,
+        smape=float(100.0 * ratio[~np.isnan(errors)].mean()) if usable.any() else math.nan,
         coverage80=_cross_coverage(errors, the_plan, 0.80) if coverage else math.nan,
         coverage95=_cross_coverage(errors, the_plan, 0.95) if coverage else math.nan,
         origins=len(the_plan.origins),
         horizon=the_plan.horizon,
     )
+
+
+def _column_means(values: FloatArray) -> FloatArray:
+    """Mean of each column over its non-NaN cells; NaN for a column without any."""
+    seen = ~np.isnan(values)
+    counts = seen.sum(axis=0)
+    sums = np.where(seen, values, 0.0).sum(axis=0)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def band_offsets(errors: FloatArray, the_plan: Plan, levels: tuple[float, ...]) -> FloatArray:
