@@ -44,6 +44,10 @@ class Grid:
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
 
+    def __reduce__(self) -> tuple[type[Grid], tuple[int, int, FloatArray, dict[str, str]]]:
+        # The tags are a read-only proxy, which does not pickle: worker processes get a dict.
+        return (Grid, (self.start_us, self.step_us, self.values, dict(self.tags)))
+
     def __len__(self) -> int:
         return int(self.values.shape[0])
 

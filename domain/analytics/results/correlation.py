@@ -13,7 +13,8 @@ __all__ = ["ComparisonResult", "CorrelatedSeries", "CorrelationResult", "Mover",
 
 @dataclass(frozen=True, slots=True)
 class CorrelatedSeries(Json):
-    """Two-sample Kolmogorov-Smirnov of the window against the baseline (D in [0, 1])."""
+    """Two-sample Kolmogorov-Smirnov of the window against the baseline (D in [0, 1]);
+    `name` is the series' metric (set by the job that read many metrics)."""
 
     tags: Mapping[str, str]
     statistic: float
@@ -22,6 +23,7 @@ class CorrelatedSeries(Json):
     baseline_mean: float
     window_points: int
     baseline_points: int
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
