@@ -22,6 +22,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import alerts as alert_ops
+from resolvers import analytics as analytics_ops
+from resolvers import analytics_live
 from resolvers import alerts_live, dashboards_live, metrics_live, notifications_live, system
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
@@ -74,6 +76,13 @@ class Query:
         resolver=notification_ops.notification_delivery, permission_classes=[CanAdminister]
     )
     silences = strawberry.field(resolver=notification_ops.silences, permission_classes=[CanRead])
+    analytics = strawberry.field(resolver=analytics_ops.analytics, permission_classes=[CanRead])
+    analytics_job = strawberry.field(
+        resolver=analytics_ops.analytics_job, permission_classes=[CanRead]
+    )
+    analytics_jobs = strawberry.field(
+        resolver=analytics_ops.analytics_jobs, permission_classes=[CanRead]
+    )
 
 
 @strawberry.type
@@ -136,6 +145,12 @@ class Mutation:
     expire_silence = strawberry.mutation(
         resolver=notification_ops.expire_silence, permission_classes=[CanEdit]
     )
+    create_analytics_job = strawberry.mutation(
+        resolver=analytics_ops.create_analytics_job, permission_classes=[CanEdit]
+    )
+    cancel_analytics_job = strawberry.mutation(
+        resolver=analytics_ops.cancel_analytics_job, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
@@ -163,6 +178,12 @@ class Subscription:
     )
     notification_sent = strawberry.subscription(
         resolver=notifications_live.notification_sent, permission_classes=[CanAdminister]
+    )
+    analytics_progress = strawberry.subscription(
+        resolver=analytics_live.analytics_progress, permission_classes=[CanRead]
+    )
+    analytics_completed = strawberry.subscription(
+        resolver=analytics_live.analytics_completed, permission_classes=[CanRead]
     )
 
 

@@ -21,6 +21,7 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
+from infra.analytics.wiring import Analytics
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -46,11 +47,13 @@ __all__ = ["Runtimes", "Vigil"]
 
 @dataclass(slots=True)
 class Runtimes:
-    """The stateful parts that run beside the bus: alert evaluation and notifications."""
+    """The stateful parts that run beside the bus: alert evaluation, notifications and
+    analytics jobs."""
 
     engine: AlertEngine  # this process's evaluator
     alerting: AlertEngine | AlertCluster  # what commands move (the AlertRuntime port)
     notifications: Notifications
+    analytics: Analytics
 
 
 @dataclass(slots=True)
@@ -217,7 +220,8 @@ def _runtimes(
             max_seconds=settings.notify_retry_max_seconds,
         ),
     )
-    return Runtimes(engine, alerting, notifications)
+    analytics = Analytics(settings, stores.analytics, stores.leases, clock)
+    return Runtimes(engine, alerting, notifications, analytics)
 
 
 def _build_bus(
@@ -259,6 +263,12 @@ def _build_bus(
         "guard": notifications.guard,
         "dispatcher": notifications.dispatcher,
         "outbox": notifications.worker,
+        # analytics
+        "analytics_jobs": runtimes.analytics.store,
+        "analytics_runtime": runtimes.analytics.runner,
+        "analytics_kinds": runtimes.analytics.kinds,
+        "analytics_workers": runtimes.analytics.workers,
+        "analytics_limits": runtimes.analytics.limits,
     }
     return build_bus(dependencies, audit=audit)
 
@@ -277,6 +287,11 @@ async def _start_runtimes(
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
     stack.push_async_callback(runtimes.notifications.close)
+    analytics = runtimes.analytics
+    await analytics.workers.start()
+    stack.push_async_callback(analytics.workers.close)
+    await analytics.runner.start(publish=bus.publish, ask=bus.ask)
+    stack.push_async_callback(analytics.runner.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(
