@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from bench import analytics_serving
 from bench.analytics_accuracy import (
     change_point_accuracy,
     forecast_accuracy,
@@ -159,6 +160,8 @@ def run(ctx: Context) -> dict[str, Any]:
     log("analytics: speed of each kind on 10k points")
     sync = sync_speed()
     job = job_speed()
+    log("analytics: a FORECAST job through a real server, and ingest latency meanwhile")
+    serving = analytics_serving.run(ctx)
     return {
         "benchmark": "analytics",
         "date": now_iso(),
@@ -167,6 +170,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "change_points": changes,
         "forecast": forecasts,
         "speed": {"sync": sync, "forecast_job": job},
+        "serving": serving,
     }
 
 
