@@ -12,6 +12,7 @@ and VIGIL_BENCH_JOB_POINTS, default 10000, size the job).
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -25,17 +26,21 @@ from bench.common import Context, log, machine, now_iso, start_vigil
 
 __all__ = ["run"]
 
-INGEST = "mutation($points: PointBatch!) { createMetrics(project: \"bench\", points: $points) { accepted } }"
+INGEST = """mutation($points: PointBatch!) {
+  createMetrics(project: "bench", points: $points) { accepted } }"""
 CREATE = """mutation($job: AnalyticsJobInput!) {
   createAnalyticsJob(project: "bench", job: $job) { id } }"""
 JOB = """query($id: ID!) { analyticsJob(project: "bench", id: $id) {
-  state progress phase error createdAt startedAt finishedAt duration result(first: 1) { total } } }"""
+  state progress phase error createdAt startedAt finishedAt duration
+  result(first: 1) { total } } }"""
 PROBES = 400
 TARGET_RATIO = 1.2
 
 
 def _post(http: httpx.Client, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = http.post("/graphql", json={"query": query, "variables": variables}).json()
+    body: dict[str, Any] = http.post(
+        "/graphql", json={"query": query, "variables": variables}
+    ).json()
     if "errors" in body:
         raise RuntimeError(str(body["errors"])[:500])
     data: dict[str, Any] = body["data"]
@@ -64,8 +69,10 @@ def _probe(http: httpx.Client, n: int, until: Any = None) -> list[float]:
     latencies = []
     for i in range(n):
         now_ms = int(time.time() * 1000)
-        batch = [{"name": "probe", "value": float(j), "timestamp": now_ms, "tags": {"j": str(j)}}
-                 for j in range(100)]
+        batch = [
+            {"name": "probe", "value": float(j), "timestamp": now_ms, "tags": {"j": str(j)}}
+            for j in range(100)
+        ]
         started = time.perf_counter()
         _post(http, INGEST, {"points": batch})
         latencies.append((time.perf_counter() - started) * 1000)
@@ -101,9 +108,9 @@ def run(ctx: Context) -> dict[str, Any]:
                 "to": _iso(end_s),
                 "horizon": "1d",
             }
-            job_id = _post(http, CREATE, {"job": {"kind": "FORECAST", "input": spec, "timeout": 3600}})[
-                "createAnalyticsJob"
-            ]["id"]
+            job_id = _post(
+                http, CREATE, {"job": {"kind": "FORECAST", "input": spec, "timeout": 3600}}
+            )["createAnalyticsJob"]["id"]
             created = time.monotonic()
             phases: list[tuple[float, float, str]] = []
 
@@ -119,8 +126,9 @@ def run(ctx: Context) -> dict[str, Any]:
             while (job := state())["state"] == "RUNNING":
                 time.sleep(0.5)
             wall = time.monotonic() - created
-    gaps = [b[0] - a[0] for a, b in zip(phases, phases[1:], strict=False)
-            if a[2] == "computing" and b[1] > a[1]]
+    gaps = [
+        b[0] - a[0] for a, b in itertools.pairwise(phases) if a[2] == "computing" and b[1] > a[1]
+    ]
     return {
         "benchmark": "analytics_serving",
         "date": now_iso(),
@@ -154,9 +162,23 @@ def _token(db: Any) -> str:
     from bench.common import PYTHON, ROOT, vigil_env
 
     out = subprocess.run(
-        [PYTHON, "-m", "infra.cli", "token", "--subject", "bench", "--project", "bench",
-         "--role", "admin"],
-        env=vigil_env(db), cwd=ROOT, check=True, capture_output=True, timeout=60,
+        [
+            PYTHON,
+            "-m",
+            "infra.cli",
+            "token",
+            "--subject",
+            "bench",
+            "--project",
+            "bench",
+            "--role",
+            "admin",
+        ],
+        env=vigil_env(db),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return out.stdout.decode().strip()
 

@@ -36,9 +36,7 @@ __all__ = [
 ]
 
 
-async def create_analytics_job(
-    info: Info, project: str, job: AnalyticsJobInput
-) -> AnalyticsJob:
+async def create_analytics_job(info: Info, project: str, job: AnalyticsJobInput) -> AnalyticsJob:
     """CreateAnalyticsJobCommand: stored QUEUED before the answer; any instance runs it,
     once. Follow it with `analyticsProgress` and `analyticsCompleted`."""
     actor = info.context.require_principal().subject
@@ -118,5 +116,7 @@ async def analytics(
     """GetAnalyticsQuery: the same result as a job, now, for small inputs (up to
     VIGIL_ANALYTICS_SYNC_MAX_POINTS series x buckets, answered within
     VIGIL_ANALYTICS_SYNC_TIMEOUT_SECONDS); refused beyond, with `extensions.hint`."""
-    query = GetAnalyticsQuery(project, DomainKind(kind), input.to_domain(info.context.clock.now_us()))
+    query = GetAnalyticsQuery(
+        project, DomainKind(kind), input.to_domain(info.context.clock.now_us())
+    )
     return AnalyticsResult.of(await info.context.bus.ask(query))

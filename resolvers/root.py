@@ -22,9 +22,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import alerts as alert_ops
+from resolvers import (
+    alerts_live,
+    analytics_live,
+    dashboards_live,
+    metrics_live,
+    notifications_live,
+    system,
+)
 from resolvers import analytics as analytics_ops
-from resolvers import analytics_live
-from resolvers import alerts_live, dashboards_live, metrics_live, notifications_live, system
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops

@@ -58,8 +58,9 @@ class AnalyticsJobStore(Protocol):
     async def request_cancel(
         self, project: str, job_id: str, *, now_us: int, ttl_us: int
     ) -> AnalyticsJob | None:
-        """QUEUED: CANCELLED now (finished, expiring `ttl_us` later); RUNNING: `cancel_requested` set for its runner;
-        finished: unchanged. The job after, None if there is no such job."""
+        """QUEUED: CANCELLED now (finished, expiring `ttl_us` later); RUNNING:
+        `cancel_requested` set for its runner; finished: unchanged. The job after, None if
+        there is no such job."""
         ...
 
     async def save_results(

@@ -64,9 +64,7 @@ async def forecast(ask: Ask, project: str, spec: AnalyticsInput, *, max_points: 
     return Work([Task(AnalyticsKind.FORECAST, (g,), options) for g in grids])
 
 
-async def change_points(
-    ask: Ask, project: str, spec: AnalyticsInput, *, max_points: int
-) -> Work:
+async def change_points(ask: Ask, project: str, spec: AnalyticsInput, *, max_points: int) -> Work:
     grids = await _grids(ask, project, spec, max_points)
     marks = [m.to_dict() for m in await _marks(ask, project, spec)]
     options = {

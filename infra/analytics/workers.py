@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import multiprocessing
 import os
@@ -50,6 +51,11 @@ class _Queued:
     future: asyncio.Future[list[Item]] = field(compare=False)
     index: int = field(compare=False)
     on_done: Callable[[int], None] | None = field(compare=False)
+
+
+def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Item]]) -> None:
+    if future.cancelled():
+        running.cancel()
 
 
 class ProcessComputer:
@@ -89,7 +95,7 @@ class ProcessComputer:
                 await self._dispatcher
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            pool.stop()
+            pool.stop()  # type: ignore[no-untyped-call]
             await asyncio.to_thread(pool.join, 10)
 
     async def run(
@@ -124,13 +130,16 @@ class ProcessComputer:
                 self._free.release()
                 continue
             assert self._pool is not None
-            running = self._pool.schedule(run_task, args=(queued.task,))
-            running.add_done_callback(
-                lambda done, q=queued: loop.call_soon_threadsafe(self._settle, done, q)
-            )
-            queued.future.add_done_callback(
-                lambda f, r=running: r.cancel() if f.cancelled() else None
-            )
+            running: Future[Any] = self._pool.schedule(run_task, args=(queued.task,))
+            running.add_done_callback(functools.partial(self._finished, loop, queued))
+            # A caller that gives up cancels its future: the task's worker is killed.
+            queued.future.add_done_callback(functools.partial(_kill_if_cancelled, running))
+
+    def _finished(
+        self, loop: asyncio.AbstractEventLoop, queued: _Queued, done: Future[Any]
+    ) -> None:
+        """Called on a pebble thread: hand the outcome to the event loop."""
+        loop.call_soon_threadsafe(self._settle, done, queued)
 
     def _settle(self, done: Future[Any], queued: _Queued) -> None:
         self._free.release()

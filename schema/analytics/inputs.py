@@ -16,7 +16,7 @@ from schema.inputs import TagMatcherInput, matchers_of
 from schema.scalars import Duration
 from schema.types import Aggregation, to_us
 
-__all__ = ["AnalyticsInput", "AnalyticsJobInput", "AnalyticsKind", "DEFAULT_RANGE_US"]
+__all__ = ["DEFAULT_RANGE_US", "AnalyticsInput", "AnalyticsJobInput", "AnalyticsKind"]
 
 AnalyticsKind = strawberry.enum(DomainKind, name="AnalyticsKind")
 DEFAULT_RANGE_US = 86_400_000_000
@@ -47,8 +47,9 @@ class AnalyticsInput:
     )
     limit: float | None = strawberry.field(default=None, description="CAPACITY: a fixed limit.")
     limit_metric: str | None = strawberry.field(
-        default=None, description="CAPACITY: a series as the limit (its matching series summed"
-        " by the aggregation), e.g. disk size against capacity."
+        default=None,
+        description="CAPACITY: a series as the limit (its matching series summed"
+        " by the aggregation), e.g. disk size against capacity.",
     )
     limit_matchers: list[TagMatcherInput] | None = None
     baseline_from: datetime | None = strawberry.field(

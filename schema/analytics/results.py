@@ -178,7 +178,16 @@ class BacktestScores:
         return cls(**{k: d[k] for k in _SCORES})
 
 
-_SCORES = ("model", "mase", "relative_mae", "smape", "coverage80", "coverage95", "origins", "horizon")
+_SCORES = (
+    "model",
+    "mase",
+    "relative_mae",
+    "smape",
+    "coverage80",
+    "coverage95",
+    "origins",
+    "horizon",
+)
 
 
 @strawberry.type(description="FORECAST: the chosen model's path with 80% and 95% bands.")

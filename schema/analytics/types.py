@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -37,7 +36,7 @@ AnalyticsJobState = strawberry.enum(DomainState, name="AnalyticsJobState")
 class AnalyticsResult:
     kind: AnalyticsKind  # type: ignore[valid-type]
     total: int = strawberry.field(description="Items in the whole result.")
-    items: list[AnalyticsItem] = strawberry.field(  # type: ignore[valid-type]
+    items: list[AnalyticsItem] = strawberry.field(
         description="One result per series (one in all for CORRELATION and COMPARISON)."
     )
     skipped: list[SkippedSeries]
@@ -177,5 +176,3 @@ class AnalyticsCompletedEvent:
             result_count=e.result_count,
             at=from_us(e.at_us),
         )
-
-

@@ -142,7 +142,9 @@ async def load_many(
             for x, v in zip(t, values, strict=True)
         ]
         for start in range(0, len(batch), 10_000):
-            await vigil.ok(INGEST, {"p": project, "points": batch[start : start + 10_000]}, auth=auth)
+            await vigil.ok(
+                INGEST, {"p": project, "points": batch[start : start + 10_000]}, auth=auth
+            )
     return {
         "metric": "many",
         "step": "1m",

@@ -90,7 +90,9 @@ def _check(kind: str, result: dict[str, Any]) -> None:
             assert forecast["timestamps"][0] == END_S * 1000
             assert all(
                 lo <= m <= hi
-                for lo, m, hi in zip(forecast["lower95"], forecast["mean"], forecast["upper95"], strict=True)
+                for lo, m, hi in zip(
+                    forecast["lower95"], forecast["mean"], forecast["upper95"], strict=True
+                )
             )
             assert forecast["scores"]["origins"] > 0 and forecast["scores"]["mase"] > 0
     elif kind == "CAPACITY":
@@ -254,9 +256,7 @@ async def test_viewers_read_editors_create_and_other_projects_see_nothing(
 
 def _workers() -> set[int]:
     """The analytics worker processes of this test process (children of its fork server)."""
-    servers = [
-        p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())
-    ]
+    servers = [p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())]
     return {worker.pid for server in servers for worker in server.children()}
 
 
@@ -288,7 +288,7 @@ async def test_cancelling_a_running_job_kills_its_worker_and_a_queued_one_never_
     assert job["state"] == "CANCELLED"
     assert job["result"] is None and job["error"] is None and job["progress"] < 1
     async with asyncio.timeout(10):  # the worker that ran it was killed (and replaced)
-        while busy & _workers():
+        while busy & _workers():  # noqa: ASYNC110 (psutil has nothing to wait on)
             await asyncio.sleep(0.05)
     never = (await app.ok(JOB, {"p": "demo", "id": queued["id"]}, auth=ADMIN))["analyticsJob"]
     assert (never["state"], never["startedAt"], never["attempt"]) == ("CANCELLED", None, 0)
@@ -302,5 +302,3 @@ async def test_a_job_past_its_timeout_fails_and_says_so(app: RunningVigil) -> No
     ]
     job = await _until_state(app, job_id, "FAILED", "SUCCEEDED", timeout=30)
     assert (job["state"], job["error"]) == ("FAILED", "timed out after 1 s")
-
-

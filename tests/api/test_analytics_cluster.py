@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -21,7 +22,7 @@ from infra.config import Settings
 from infra.stores.duckdb import DuckDBDatabase
 from tests.api.analytics_support import COMPLETED, CREATE, INPUTS, load, load_many
 from tests.contract.mongo_emulator import open_mongo_emulated
-from tests.support import RunningVigil, make_settings, serve, token, ws_client
+from tests.support import make_settings, serve, token, ws_client
 
 pytestmark = pytest.mark.redis
 
@@ -96,9 +97,11 @@ async def test_each_job_runs_once_and_a_project_runs_one_at_a_time(
     assert all(j.state is JobState.SUCCEEDED and j.attempt == 1 for j in jobs)
     # One slot for the project across both instances: no two runs overlapped in time.
     spans = sorted((j.started_us or 0, j.finished_us or 0) for j in jobs)
-    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
-    assert {j.owner for j in jobs} <= {a.app.state.vigil.settings.instance_name,
-                                      b.app.state.vigil.settings.instance_name}
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
+    assert {j.owner for j in jobs} <= {
+        a.app.state.vigil.settings.instance_name,
+        b.app.state.vigil.settings.instance_name,
+    }
 
 
 async def test_a_job_whose_instance_stops_is_finished_by_the_other(
@@ -112,11 +115,13 @@ async def test_a_job_whose_instance_stops_is_finished_by_the_other(
             spec = await load_many(a, auth, series=30, buckets=6_000, project=project)
             # Only A may take it: B is at its limit of jobs until A has it.
             b_runner.settings = replace(b_runner.settings, max_jobs=0)
-            created = await a.ok(CREATE, {"p": project, "job": {"kind": "FORECAST", "input": spec}}, auth=auth)
+            created = await a.ok(
+                CREATE, {"p": project, "job": {"kind": "FORECAST", "input": spec}}, auth=auth
+            )
             job_id = created["createAnalyticsJob"]["id"]
             a_runner = a.app.state.vigil.runtimes.analytics.runner
             async with asyncio.timeout(30):
-                while job_id not in a_runner.running:
+                while job_id not in a_runner.running:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
             b_runner.settings = replace(b_runner.settings, max_jobs=2)
         # A stopped mid-job: its leases were given back, the job stays RUNNING, B takes it.

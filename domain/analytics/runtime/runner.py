@@ -216,7 +216,10 @@ class JobRunner:
                 async with asyncio.timeout(job.timeout_us / 1e6):
                     items = await self._compute(run)
                 if items and all(item["kind"] == SKIPPED for item in items):
-                    state, error = JobState.FAILED, f"nothing could be analysed: {items[0]['reason']}"
+                    state, error = (
+                        JobState.FAILED,
+                        f"nothing could be analysed: {items[0]['reason']}",
+                    )
             except TimeoutError:
                 state, error = JobState.FAILED, f"timed out after {job.timeout_us / 1e6:g} s"
             except asyncio.CancelledError:
@@ -257,7 +260,9 @@ class JobRunner:
     ) -> None:
         now = self._clock.now_us()
         count = len(items) if state is JobState.SUCCEEDED else 0
-        final = job.ended(state, at_us=now, ttl_us=self.limits.result_ttl_us, error=error, count=count)
+        final = job.ended(
+            state, at_us=now, ttl_us=self.limits.result_ttl_us, error=error, count=count
+        )
         if not await self.store.finish_job(final):
             logger.warning("analytics job %s: another process took it over", job.id)
             return

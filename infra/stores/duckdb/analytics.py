@@ -124,7 +124,9 @@ class DuckDBAnalyticsJobStore:
         row = _row(job)
         names = ", ".join(f"${k}" for k in row)
         await self._run.write(
-            lambda cur: cur.execute(f"INSERT INTO analytics_jobs ({_COLUMNS}) VALUES ({names})", row)
+            lambda cur: cur.execute(
+                f"INSERT INTO analytics_jobs ({_COLUMNS}) VALUES ({names})", row
+            )
         )
 
     async def get_job(self, project: str, job_id: str, *, now_us: int) -> AnalyticsJob | None:

@@ -132,7 +132,12 @@ class MongoAnalyticsJobStore:
             where = {
                 "$and": [
                     where,
-                    {"$or": [{"created_us": {"$lt": at}}, {"created_us": at, "_id": {"$lt": last}}]},
+                    {
+                        "$or": [
+                            {"created_us": {"$lt": at}},
+                            {"created_us": at, "_id": {"$lt": last}},
+                        ]
+                    },
                 ]
             }
         with unavailable("listing analytics jobs"):
@@ -249,9 +254,7 @@ class MongoAnalyticsJobStore:
                 },
             )
             if done.matched_count:
-                await self._results.delete_many(
-                    {"job_id": job.id, "attempt": {"$ne": job.attempt}}
-                )
+                await self._results.delete_many({"job_id": job.id, "attempt": {"$ne": job.attempt}})
         return bool(done.matched_count)
 
     async def get_results(
