@@ -16,6 +16,7 @@ from typing import Any, cast
 import pytest
 
 from domain.alerting.ports import AlertStore
+from domain.analytics.ports import AnalyticsJobStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
 from domain.metrics.model import MetricDescription, MetricType, decode_point_id
@@ -25,6 +26,7 @@ from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import migrations as duckdb_migrations
 from infra.stores.mongo import migrations as mongo_migrations
 from infra.stores.mongo.options import MongoOptions
+from tests.contract.analytics_data import sample_job
 from tests.contract.conftest import StoreDatabase, StoreFactory
 from tests.contract.data import NOW_US
 from tests.contract.old_layouts import (
@@ -39,7 +41,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 3  # the layout this build writes; both stores agree on it
+CURRENT = 4  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -240,8 +242,12 @@ async def _old_data_is_readable(db: StoreDatabase) -> None:
 
 
 async def _new_features_work(db: StoreDatabase) -> None:
-    """Dashboards and notification channels (layout 2) and metric descriptions (layout 3)
-    through their store ports."""
+    """Dashboards and notification channels (layout 2), metric descriptions (layout 3) and
+    analytics jobs (layout 4), through their store ports."""
+    jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
+    await jobs.add_job(sample_job("j1"))
+    assert await jobs.get_job("alpha", "j1", now_us=NOW_US) == sample_job("j1")
+
     dashboards = cast(DashboardStore, db.dashboards)  # type: ignore[attr-defined]
     board = Dashboard("d1", "alpha", read_spec({"name": "Web"}), NOW_US, "alice")
     assert await dashboards.save_dashboard(board)

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
+from infra.stores.mongo.analytics import ANALYTICS_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -103,6 +104,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     ],
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
     DESCRIPTIONS: [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+    **ANALYTICS_INDEXES,  # analytics jobs and their result items
 }
 
 
