@@ -12,6 +12,7 @@ from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
@@ -38,6 +39,7 @@ class DuckDBDatabase:
         self.leases = DuckDBLeaseStore(runner)
         self.dashboards = DuckDBDashboardStore(runner)
         self.notifications = DuckDBNotificationStore(runner)
+        self.compliance = DuckDBComplianceStore(runner)
         self._runner = runner
 
     @classmethod

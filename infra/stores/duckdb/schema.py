@@ -7,6 +7,7 @@ contract suite checks that a migrated file and a new one hold the same tables.
 
 from __future__ import annotations
 
+from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 
 __all__ = ["SCHEMA"]
@@ -55,9 +56,18 @@ SCHEMA = (
         outcome     VARCHAR NOT NULL,
         ts          TIMESTAMP NOT NULL,
         request_id  VARCHAR NOT NULL,
-        detail      JSON NOT NULL
+        detail      JSON NOT NULL,
+        role        VARCHAR NOT NULL DEFAULT '',
+        target      JSON NOT NULL DEFAULT '{}',
+        changes     JSON NOT NULL DEFAULT '[]',
+        client      VARCHAR NOT NULL DEFAULT '',
+        chain_index BIGINT NOT NULL DEFAULT 0,
+        prev_hash   VARCHAR NOT NULL DEFAULT '',
+        hash        VARCHAR NOT NULL DEFAULT ''
     )
     """,
+    # Each project's chain (domain/system/model.py): one entry per index, never a fork.
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_chain ON audit (project, chain_index)",
     # Alerting (infra/stores/duckdb/alerts.py). Entities are stored as the JSON text of
     # their `to_dict()` (VARCHAR: the text comes back exactly as written), beside the
     # columns that queries filter and sort on.
@@ -122,4 +132,5 @@ SCHEMA = (
     )
     """,
     *NOTIFICATION_SCHEMA,  # infra/stores/duckdb/notifications.py
+    *COMPLIANCE_SCHEMA,  # infra/stores/duckdb/compliance.py
 )

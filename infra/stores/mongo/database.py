@@ -11,6 +11,7 @@ from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalogue import MongoCatalogue
+from infra.stores.mongo.compliance import MongoComplianceStore
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.leases import MongoLeaseStore
@@ -50,6 +51,7 @@ class MongoDatabase:
         self.leases = MongoLeaseStore(db, options)
         self.dashboards = MongoDashboardStore(db, options)
         self.notifications = MongoNotificationStore(db, options)
+        self.compliance = MongoComplianceStore(db, options)
         self._client = client
         self._closed = False
 

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
+from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -47,7 +48,8 @@ POINTS = "points"
 SERIES = "series"
 # Idempotency keys: {_id, p, k, n: first count, b: batch id, done, at, lo, hi}.
 KEYS = "ingest_keys"
-# The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail}.
+# The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail,
+# role, target, changes, client, chain_index, prev_hash, hash} (infra/stores/mongo/audit.py).
 AUDIT = "audit"
 # {_id: "audit" or "alert_transitions", n: the last number handed out}
 COUNTERS = "counters"
@@ -82,6 +84,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("project", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("actor", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("action", ASCENDING), ("seq", DESCENDING)], {}),
+        # Each project's chain: one entry per index, never a fork.
+        ([("project", ASCENDING), ("chain_index", DESCENDING)], {"unique": True}),
     ],
     ALERTS: [
         ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
@@ -98,6 +102,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
+    **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
 }
 
 
