@@ -30,7 +30,11 @@ from tests.unit.fakes import (
 
 
 def _not_notifications(handler: Any) -> bool:
-    return not handler.__module__.startswith("domain.notifications.")
+    """Notifications, compliance and health watching need their runtimes: their tests
+    build them (tests/unit/compliance) or run the real app (tests/api)."""
+    return not handler.__module__.startswith(
+        ("domain.notifications.", "domain.compliance.", "domain.system.health")
+    )
 
 
 def unit_bus(dependencies: dict[str, Any], *, evaluate: bool) -> MessageBus:
