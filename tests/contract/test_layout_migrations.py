@@ -23,8 +23,8 @@ from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
 from domain.metrics.model import decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
-from domain.system.queries import GetAuditLogQuery
 from domain.system.model import GENESIS, entry_hash
+from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import migrations as duckdb_migrations
 from infra.stores.mongo import migrations as mongo_migrations
@@ -251,7 +251,9 @@ async def _chain_verifies(db: StoreDatabase, project: str) -> None:
     for before, entry in itertools.pairwise(chain):
         assert entry.prev_hash == before.hash
     for entry in chain:
-        assert entry.hash == entry_hash(entry, chain_index=entry.chain_index, prev_hash=entry.prev_hash)
+        assert entry.hash == entry_hash(
+            entry, chain_index=entry.chain_index, prev_hash=entry.prev_hash
+        )
 
 
 async def _new_features_work(db: StoreDatabase) -> None:
