@@ -261,10 +261,13 @@ def alert_response(found: AlertResponse, policy: CompliancePolicy) -> CheckResul
 class Coverage:
     alerts: list[str]  # ids of enabled alert rules
     channels: list[str]  # ids of enabled channels the policy routes to
+    problem: str = ""  # why the channels could not be read, if they could not
 
 
 def monitoring_coverage(found: Coverage) -> CheckResult:
     evidence = {"alerts": found.alerts[:20], "routed_channels": found.channels[:20]}
+    if found.problem:
+        return CheckResult("monitoring_coverage", FAIL, found.problem, evidence)
     missing = []
     if not found.alerts:
         missing.append("no enabled alert rule")

@@ -172,7 +172,10 @@ async def alert_response(
 async def coverage(ask: Ask, project: str) -> checks.Coverage:
     page = await ask(GetAlertsListQuery(project, first=MAX_ALERTS))
     alerts = [dto.alert.id for dto in page.items if dto.alert.enabled]
-    channels = await ask(ListNotificationsQuery(project))
+    try:
+        channels = await ask(ListNotificationsQuery(project))
+    except VigilError as exc:  # stored, but not readable here (a key missing)
+        return checks.Coverage(alerts, [], f"notification channels unreadable: {exc.message}")
     enabled = {dto.channel.id for dto in channels if dto.channel.enabled}
     view = await ask(GetNotificationPolicyQuery(project))
     routed = _channel_ids(view.policy)

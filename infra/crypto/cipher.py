@@ -78,7 +78,10 @@ class SecretCipher:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
             plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], context.encode())
         except (InvalidTag, ValueError):
-            raise SecretUnreadable("a sealed secret does not open: altered, or moved") from None
+            raise SecretUnreadable(
+                f"a sealed secret does not open with this instance's key version {version}:"
+                " sealed with another key, altered, or moved"
+            ) from None
         return plain.decode()
 
     def reseal(self, text: str, *, context: str) -> str | None:

@@ -66,7 +66,8 @@ async def test_a_revocation_on_one_instance_is_refused_by_every_instance(
     admin, mallory = token(**{project: "admin"}), token("mallory", **{project: "viewer"})
     async with (
         serve(named(settings, "a"), database=database) as a,
-        serve(named(settings, "b"), database=database) as b,ws_client(b.ws_url, mallory) as ws
+        serve(named(settings, "b"), database=database) as b,
+        ws_client(b.ws_url, mallory) as ws,
     ):
         op = await ws.subscribe(SUB, {"p": project})
         await a.ok(POINTS, {"p": project, "points": [{"name": "x", "value": 1}]}, auth=admin)
