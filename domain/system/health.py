@@ -104,7 +104,7 @@ class DeliveryHealth:
         self._recent: deque[tuple[int, str]] = deque(maxlen=50)  # (at, state)
 
     def observe(self, event: NotificationSentEvent) -> None:
-        state = "failed" if event.error else event.state
+        state = event.state if event.state == "dead" or not event.error else "failed"
         self._recent.append((event.at_us, state))
 
     async def check(self) -> str:

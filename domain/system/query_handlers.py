@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from domain.errors import VigilError
 from domain.paging import check_first
 from domain.ports import Clock
 from domain.system.model import ComponentDegraded
@@ -30,6 +31,8 @@ async def system_health(
             found, status, detail = await check.check(), "ok", ""
         except ComponentDegraded as exc:
             found, status, detail = "", "degraded", exc.reason
+        except VigilError as exc:  # its message is safe to show (domain/errors.py)
+            found, status, detail = "", "down", exc.message
         except Exception as exc:  # a component that is down is reported, not raised
             found, status, detail = (
                 "",
