@@ -28,12 +28,12 @@ def closed_port() -> int:
 
 
 async def test_a_store_going_down_is_announced_with_its_reason(tmp_path: Path) -> None:
-    async with serve(make_settings(tmp_path, health_watch_seconds=0.2)) as vigil:
-        async with ws_client(vigil.ws_url, token(demo="viewer")) as ws:
-            op = await ws.subscribe(CHANGED)
-            await asyncio.sleep(0.3)
-            await vigil.app.state.vigil.stores.metrics.close()
-            event = (await ws.next_for(op))["payload"]["data"]["systemHealthChanged"]
+    settings = make_settings(tmp_path, health_watch_seconds=0.2)
+    async with serve(settings) as vigil, ws_client(vigil.ws_url, token(demo="viewer")) as ws:
+        op = await ws.subscribe(CHANGED)
+        await asyncio.sleep(0.3)
+        await vigil.app.state.vigil.stores.metrics.close()
+        event = (await ws.next_for(op))["payload"]["data"]["systemHealthChanged"]
 
     assert (event["status"], event["previousStatus"]) == ("degraded", "ok")
     store = next(c for c in event["components"] if c["name"] == "store")
