@@ -17,9 +17,9 @@ from domain.compliance.model import (
     ComplianceRun,
     Decision,
     DecisionKind,
+    ReviewedSubject,
     Revocation,
     RevocationKind,
-    ReviewedSubject,
 )
 from domain.compliance.ports import ComplianceStore
 from domain.notifications import Channel, ChannelKind, NotificationStore
@@ -107,7 +107,7 @@ async def test_access_seen_is_merged(compliance: ComplianceStore) -> None:
     assert (merged.role, merged.last_token_id) == ("admin", "t2")  # the latest use's
     forever = AccessUsage("alpha", "bob", "admin", 1, 2, frozenset({"read"}), None, True)
     await compliance.record_usage([forever])
-    bob = [u for u in await compliance.usage("alpha") if u.subject == "bob"][0]
+    bob = next(u for u in await compliance.usage("alpha") if u.subject == "bob")
     assert (bob.longest_token_s, bob.no_expiry) == (None, True)
 
 

@@ -72,10 +72,12 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path, Path]]:
     cert, key = self_signed(tmp_path)
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"]
-        + ["--tls-cert-file", str(cert), "--tls-key-file", str(key)]
-        + ["--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"]
-        + ["--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            *(binary, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"),
+            *("--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+            *("--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"),
+            *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -142,21 +144,25 @@ async def test_https_and_wss_with_a_tls_event_bus(vigil_tls: tuple[str, Path]) -
             await ws.send(orjson.dumps({"type": "connection_init", "payload": {"token": ADMIN}}))
             assert orjson.loads(await ws.recv()) == {"type": "connection_ack"}
             query = 'subscription { metricCollected(project: "demo") { name value } }'
-            await ws.send(orjson.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+            subscribe = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+            await ws.send(orjson.dumps(subscribe))
             sent = await http.post(
                 "/graphql",
-                json={"query": 'mutation { createMetrics(project: "demo", points: [{name: "cpu",'
-                ' value: 0.5}]) { accepted } }'},
+                json={
+                    "query": 'mutation { createMetrics(project: "demo", points: [{name: "cpu",'
+                    " value: 0.5}]) { accepted } }"
+                },
                 headers={"Authorization": f"Bearer {ADMIN}"},
             )
             assert sent.json()["data"]["createMetrics"]["accepted"] == 1
             message = orjson.loads(await ws.recv())
             assert message["payload"]["data"]["metricCollected"] == [{"name": "cpu", "value": 0.5}]
 
-    with pytest.raises(httpx.HTTPError):  # no plain HTTP on the TLS port
-        httpx.get(url.replace("https", "http") + "/healthz", timeout=2)
-    with pytest.raises(httpx.ConnectError):  # and no certificate that is not trusted
-        httpx.get(f"{url}/healthz", timeout=2)
+    async with httpx.AsyncClient(timeout=2) as plain:
+        with pytest.raises(httpx.HTTPError):  # no plain HTTP on the TLS port
+            await plain.get(url.replace("https", "http") + "/healthz")
+        with pytest.raises(httpx.ConnectError):  # and no certificate that is not trusted
+            await plain.get(f"{url}/healthz")
 
 
 def test_a_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
