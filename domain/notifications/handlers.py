@@ -193,11 +193,19 @@ async def route_alert_event(event: AlertEvent, *, dispatcher: Dispatcher) -> Non
 
 
 async def route_compliance_event(
-    event: ComplianceCheckedEvent, *, dispatcher: Dispatcher, notification_clock: Clock
+    event: ComplianceCheckedEvent,
+    *,
+    dispatcher: Dispatcher,
+    notification_clock: Clock,
+    compliance_notify: bool = False,
 ) -> None:
-    """A failing compliance check routes like an alert: labels `alertname` (Compliance:
-    <check>), `check`, `source="compliance"` and `severity="warning"`; a check that passes
-    again resolves it. Heard only where the run happened, so routed once."""
+    """With `compliance_notify` (off by default: a catch-all route would otherwise page
+    for every failing check), a failing compliance check routes like an alert: labels
+    `alertname` (Compliance: <check>), `check`, `source="compliance"` and
+    `severity="warning"`; a check that passes again resolves it. Heard only where the run
+    happened, so routed once."""
+    if not compliance_notify:
+        return
     for result in event.results:
         check = str(result.get("check", ""))
         instance_id = f"compliance/{event.project}/{check}"

@@ -126,6 +126,7 @@ class Compliance:
             "delivery_health": self.delivery_health,
             "instance_name": self.settings.instance_name,
             "compliance_check_seconds": self.settings.compliance_check_seconds,
+            "compliance_notify": self.settings.compliance_notify,
         }
 
     def health_checks(self, store_path: str) -> list[Any]:

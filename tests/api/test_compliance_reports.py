@@ -68,6 +68,7 @@ async def test_a_report_maps_each_control_to_its_check_and_a_failing_run_is_rout
         notify_tick_seconds=0.05,
         self_monitor_seconds=0.2,
         clock_tolerance_seconds=5,
+        compliance_notify=True,
     )
     with receiver(tmp_path) as hook:
         async with serve(settings) as vigil:
