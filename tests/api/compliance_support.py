@@ -3,12 +3,15 @@ each store (DuckDB's file, the MongoDB emulator's collection), never through Vig
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from tests.contract.mongo_emulator import _EMULATORS
+from tests.contract.mongo_emulator import _EMULATORS, open_mongo_emulated
+from tests.support import RunningVigil, make_settings, serve
 
 AUDIT = """query($p: String!, $first: Int) { auditLog(project: $p, first: $first) {
   seq actor role action project outcome target client requestId detail chainIndex hash
@@ -115,3 +118,19 @@ class MongoAudit:
         self.collection.update_one({"_id": a["_id"]}, {"$set": {"chain_index": -1, "seq": -1}})
         self.collection.update_one({"_id": b["_id"]}, {"$set": {"chain_index": i, "seq": a["seq"]}})
         self.collection.update_one({"_id": a["_id"]}, {"$set": {"chain_index": j, "seq": b["seq"]}})
+
+
+@contextlib.asynccontextmanager
+async def vigil_on(kind: str, tmp_path: Path, **overrides: Any) -> AsyncIterator[RunningVigil]:
+    """A Vigil on DuckDB, or on the MongoDB emulator (the same tests on both stores)."""
+    settings = make_settings(tmp_path, **overrides)
+    if kind == "duckdb":
+        async with serve(settings) as vigil:
+            yield vigil
+        return
+    database = await open_mongo_emulated(tmp_path)
+    try:
+        async with serve(settings, database=database) as vigil:
+            yield vigil
+    finally:
+        await database.close()

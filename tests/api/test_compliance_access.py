@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.api.compliance_support import (
     ACCESS,
     APPROVE,
@@ -18,6 +20,7 @@ from tests.api.compliance_support import (
     REVOKE,
     START,
     claims_of,
+    vigil_on,
 )
 from tests.notifications_support import CONFIGURE, webhook
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
@@ -28,9 +31,15 @@ REVIEWS = """query($p: String!) { accessReviews(project: $p) { id completedAt
   decisions { subject decision by comment } } }"""
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "mongo-emulated"])
 async def test_a_review_lists_subjects_with_flags_and_keeps_its_decisions(
-    vigil: RunningVigil,
+    kind: str, tmp_path: Path
 ) -> None:
+    async with vigil_on(kind, tmp_path) as vigil:
+        await _review_flow(vigil)
+
+
+async def _review_flow(vigil: RunningVigil) -> None:
     bob, carol = token("bob", demo="viewer"), token("carol", demo="editor")
     dave = token("dave", ttl=200 * 86_400, demo="admin")  # valid for 200 days
     await vigil.ok(POINTS, {"p": "demo", "points": [{"name": "cpu", "value": 1}]}, auth=ALICE)

@@ -207,3 +207,21 @@ async def test_only_admins_verify(vigil: RunningVigil) -> None:
             await http.post("/graphql", json={"query": VERIFY, "variables": {"p": "demo"}})
         ).json()
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_metric_reads_are_one_entry_per_actor_project_and_hour(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    reader = token("rita", demo="viewer")
+    series = """{ metricSeries(project: "demo", name: "cpu") { timestamps } }"""
+    async with serve(settings) as vigil:
+        await vigil.ok(POINTS, {"p": "demo", "points": [{"name": "cpu", "value": 1}]}, auth=ADMIN)
+        for _ in range(12):
+            await vigil.ok(series, auth=reader)
+        await vigil.ok(NAMES, {"p": "demo"}, auth=reader)
+    async with serve(settings) as vigil:  # the hour's count was written at shutdown
+        log = await entries(vigil)
+
+    (reads,) = [e for e in log if e["action"] == "readMetrics"]
+    assert (reads["actor"], reads["role"], reads["client"]) == ("rita", "viewer", "127.0.0.1")
+    assert reads["detail"]["reads"] == 13
+    assert reads["detail"]["queries"] == {"GetMetricNamesQuery": 1, "GetMetricSeriesQuery": 12}

@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.api.compliance_support import CHECKED, POINTS, REPORT, RUN
+import pytest
+
+from tests.api.compliance_support import CHECKED, POINTS, REPORT, RUN, vigil_on
 from tests.notifications_support import ACK, CONFIGURE, CREATE_ALERT, POLICY, receiver, webhook
-from tests.support import RunningVigil, make_settings, serve, token, ws_client
+from tests.support import RunningVigil, token, ws_client
 
 ADMIN = token(demo="admin", system="viewer")
 OFFSETS = """{ metricSeries(project: "system", name: "vigil.collector.clock_offset_seconds",
@@ -59,19 +61,19 @@ async def prepare(vigil: RunningVigil, hook_url: str) -> None:
     assert min(v for v in line["values"] if v is not None) < -590
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "mongo-emulated"])
 async def test_a_report_maps_each_control_to_its_check_and_a_failing_run_is_routed(
-    tmp_path: Path,
+    kind: str, tmp_path: Path
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        notify_allow_loopback=True,
-        notify_tick_seconds=0.05,
-        self_monitor_seconds=0.2,
-        clock_tolerance_seconds=5,
-        compliance_notify=True,
-    )
+    settings = {
+        "notify_allow_loopback": True,
+        "notify_tick_seconds": 0.05,
+        "self_monitor_seconds": 0.2,
+        "clock_tolerance_seconds": 5,
+        "compliance_notify": True,
+    }
     with receiver(tmp_path) as hook:
-        async with serve(settings) as vigil:
+        async with vigil_on(kind, tmp_path, **settings) as vigil:
             await prepare(vigil, hook.url)
             soc2 = (await vigil.ok(REPORT, {"p": "demo", "f": "SOC2"}, auth=ADMIN))[
                 "complianceReport"
