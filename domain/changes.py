@@ -144,6 +144,8 @@ def _shallow(value: Any) -> Any:
     if isinstance(value, list | tuple):
         nested = any(isinstance(v, Mapping | list | tuple) for v in value)
         return f"<{len(value)} items>" if nested else value
+    if hasattr(value, "__len__") and not isinstance(value, str | bytes):
+        return f"<{len(value)} items>"  # columns of points, arrays: counted, never printed
     return value
 
 
@@ -173,5 +175,7 @@ def summarize(value: Any, depth: int = 0) -> Any:
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
         return summarize(to_dict(), depth)
+    if hasattr(value, "__len__") and not isinstance(value, bytes):
+        return f"<{len(value)} items>"  # an array: its size, not its text
     text = str(value)
     return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."

@@ -162,3 +162,24 @@ def test_a_principal_loses_what_is_revoked() -> None:
     p = Principal("ann", {"a": Role.ADMIN, "b": Role.VIEWER}, token_id="t1")
     assert p.without({"a"}).roles == {"b": Role.VIEWER}
     assert not p.without({"a"}).can("a", Permission.READ)
+
+
+def test_columns_and_arrays_are_counted_never_printed() -> None:
+    from dataclasses import dataclass
+
+    import numpy as np
+
+    @dataclass(frozen=True)
+    class Columns:
+        values: object
+
+        def __len__(self) -> int:
+            return 3
+
+    @dataclass(frozen=True)
+    class Batch:
+        points: object
+
+    changes = {c.field: c.new for c in command_changes(Batch(Columns(np.zeros(3))))}
+    assert changes == {"points": "<3 items>"}
+    assert summarize(np.arange(5_000)) == "<5000 items>"
