@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench import alerts, analytics, collectors, fanout, ingest, query
+from bench import alerts, analytics, audit, collectors, fanout, ingest, query
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "alerts": alerts.run,
     "collectors": collectors.run,
     "analytics": analytics.run,
+    "audit": audit.run,
 }
 
 

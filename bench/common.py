@@ -161,6 +161,7 @@ def vigil_env(db_path: Path) -> dict[str, str]:
         **os.environ,
         "VIGIL_STORE_URL": f"duckdb:///{db_path}",
         "VIGIL_SECRET": SECRET,
+        "VIGIL_SECRET_FILE": str(db_path.parent / "secret.key"),  # keys created beside it
         "VIGIL_SELF_MONITOR_SECONDS": "0",
         "PYTHONPATH": str(ROOT),
     }

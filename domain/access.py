@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from domain.errors import Forbidden
@@ -44,6 +44,8 @@ class Principal:
     subject: str
     roles: Mapping[str, Role] = field(default_factory=dict)
     expires_at: float | None = None  # unix seconds, from the token's `exp`
+    token_id: str | None = None  # the token's `jti`: what a revocation of one token names
+    issued_at: float | None = None  # unix seconds, from the token's `iat`
 
     def can(self, project: str, permission: Permission) -> bool:
         role = self.roles.get(project)
@@ -53,6 +55,13 @@ class Principal:
         """Raise Forbidden unless the principal holds `permission` in `project`."""
         if not self.can(project, permission):
             raise Forbidden(f"{permission.value} is not allowed in project {project!r}")
+
+    def role_in(self, project: str) -> Role | None:
+        return self.roles.get(project)
+
+    def without(self, projects: Collection[str]) -> Principal:
+        """The same caller with no role left in `projects` (what a revocation takes away)."""
+        return replace(self, roles={p: r for p, r in self.roles.items() if p not in projects})
 
     def projects_with(self, permission: Permission) -> list[str]:
         return sorted(p for p, role in self.roles.items() if permission in _GRANTS[role])

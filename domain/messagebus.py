@@ -8,12 +8,15 @@ fakes directly.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from domain.changes import AuditNote, collecting
 from domain.commands import Command
 from domain.errors import VigilError
 from domain.events import Event
@@ -21,10 +24,12 @@ from domain.queries import Query
 
 __all__ = [
     "Ask",
+    "Caller",
     "CommandAudit",
     "CommandHandler",
     "EventHandler",
     "MessageBus",
+    "QueryAudit",
     "QueryHandler",
     "bind",
 ]
@@ -40,12 +45,32 @@ QueryHandler = Callable[[Any], Awaitable[Any]]
 EventHandler = Callable[[Any], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sends what the bus handles: a token's subject, its roles, where it called from."""
+
+    actor: str
+    roles: Mapping[str, str] = field(default_factory=dict)
+    client: str = ""  # the client's address, as the server saw it
+    request_id: str = ""
+    token_id: str = ""
+
+    def role_in(self, project: str) -> str:
+        return str(self.roles.get(project, ""))
+
+
 class CommandAudit(Protocol):
-    """Where the bus reports every command a caller sent, and how it ended."""
+    """Where the bus reports every command a caller sent, how it ended and what it changed."""
 
     async def command_handled(
-        self, command: Command, *, actor: str, request_id: str, outcome: str
+        self, command: Command, *, caller: Caller, outcome: str, note: AuditNote
     ) -> None: ...
+
+
+class QueryAudit(Protocol):
+    """Where the bus reports the queries a caller asks (metric reads are audited)."""
+
+    def query_asked(self, query: Query, caller: Caller) -> None: ...
 
 
 def bind(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Callable[..., Any]:
@@ -75,30 +100,44 @@ class MessageBus:
         queries: Mapping[type[Query], QueryHandler],
         events: Mapping[type[Event], Sequence[EventHandler]],
         audit: CommandAudit | None = None,
+        query_audit: QueryAudit | None = None,
     ) -> None:
         self._commands = commands
         self._queries = queries
         self._events = events
         self._audit = audit
+        self._query_audit = query_audit
+        self._caller: Caller | None = None
+
+    def for_caller(self, caller: Caller) -> MessageBus:
+        """This bus, sending as `caller`: its commands are audited with the caller's role and
+        address, its queries reported to the query audit. One per request; cheap."""
+        bound = copy.copy(self)
+        bound._caller = caller
+        return bound
 
     async def handle(self, command: Command, *, actor: str = "", request_id: str = "") -> Any:
         """Run a command; every command from a caller (actor) leaves an audit entry."""
         handler = self._commands[type(command)]
+        caller = self._caller_for(actor, request_id)
         events: list[Event] = []
-        try:
-            result = await handler(command, events)
-        except VigilError as exc:
-            await self._audited(command, actor, request_id, exc.code)
-            raise
-        except Exception:
-            await self._audited(command, actor, request_id, "INTERNAL")
-            raise
-        await self._audited(command, actor, request_id, "ok")
+        with collecting() as note:
+            try:
+                result = await handler(command, events)
+            except VigilError as exc:
+                await self._audited(command, caller, exc.code, note)
+                raise
+            except Exception:
+                await self._audited(command, caller, "INTERNAL", note)
+                raise
+            await self._audited(command, caller, "ok", note)
         for event in events:
             await self.publish(event)
         return result
 
     async def ask(self, query: Query) -> Any:
+        if self._caller is not None and self._query_audit is not None:
+            self._query_audit.query_asked(query, self._caller)
         return await self._queries[type(query)](query)
 
     async def publish(self, event: Event) -> None:
@@ -108,8 +147,20 @@ class MessageBus:
             except Exception:
                 logger.exception("event handler %s failed for %s", handler, type(event).__name__)
 
-    async def _audited(self, command: Command, actor: str, request_id: str, outcome: str) -> None:
+    def _caller_for(self, actor: str, request_id: str) -> Caller:
+        bound = self._caller
+        if bound is None:
+            return Caller(actor, request_id=request_id)
+        if actor and actor != bound.actor:  # a caller acting for another: say so
+            return Caller(actor, request_id=request_id or bound.request_id, client=bound.client)
+        return (
+            bound
+            if not request_id
+            else Caller(bound.actor, bound.roles, bound.client, request_id, bound.token_id)
+        )
+
+    async def _audited(
+        self, command: Command, caller: Caller, outcome: str, note: AuditNote
+    ) -> None:
         if self._audit is not None:
-            await self._audit.command_handled(
-                command, actor=actor, request_id=request_id, outcome=outcome
-            )
+            await self._audit.command_handled(command, caller=caller, outcome=outcome, note=note)

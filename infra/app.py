@@ -70,14 +70,15 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
 
     async def get_context(self, request: Any, response: Any) -> VigilContext:
         request_id = request.scope.get("state", {}).get("request_id", "")
+        client = request.client.host if request.client else ""
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
-            return self.vigil.context(None, request_id)
+            return self.vigil.context(None, request_id, client=client)
         try:
-            principal = await self.vigil.authenticate(token, request_id=request_id)
+            principal = await self.vigil.authenticate(token, request_id=request_id, client=client)
         except VigilError as exc:  # Unauthenticated, or Unavailable when the IdP is down
-            return self.vigil.context(None, request_id, auth_error=exc)
-        return self.vigil.context(principal, request_id)
+            return self.vigil.context(None, request_id, auth_error=exc, client=client)
+        return self.vigil.context(principal, request_id, client=client)
 
 
 class _GraphQLEndpoint:
@@ -89,18 +90,27 @@ class _GraphQLEndpoint:
 
 async def graphql_ws(websocket: WebSocket) -> None:
     vigil: Vigil = websocket.app.state.vigil
+    client = websocket.client.host if websocket.client else ""
+
+    async def authenticate(payload: dict[str, Any]) -> Any:
+        return await vigil.authenticate_socket(payload, client=client)
+
     connection = GraphQLWebSocket(
         websocket,
         schema=vigil.schema,
         groups=vigil.groups,
-        authenticate=vigil.authenticate_socket,
-        make_context=lambda principal, request_id: vigil.context(principal, request_id),
+        authenticate=authenticate,
+        make_context=lambda principal, request_id: vigil.context(
+            principal, request_id, client=client
+        ),
         limits=vigil.ws_limits,
     )
     vigil.monitor.websockets += 1
+    vigil.compliance.sockets.add(connection)  # a revocation ends it (infra/compliance)
     try:
         await connection.serve()
     finally:
+        vigil.compliance.sockets.discard(connection)
         vigil.monitor.websockets -= 1
 
 
@@ -110,7 +120,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: every dependency answers; 503 names the ones that do not."""
+    """Readiness: every dependency answers; 503 names the ones that do not. A degraded
+    component (failing deliveries, a filling disk) is reported, not a reason to stop
+    taking traffic."""
     vigil: Vigil = request.app.state.vigil
     health = await vigil.bus.ask(GetSystemHealthQuery())
     body = {
@@ -120,7 +132,8 @@ async def readyz(request: Request) -> Response:
             for c in health.components
         },
     }
-    return JSONResponse(body, status_code=200 if health.status == "ok" else 503)
+    down = any(c.status == "down" for c in health.components)
+    return JSONResponse(body, status_code=503 if down else 200)
 
 
 def create_app(

@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the server (settings from VIGIL_* variables)")
     serve.add_argument("--host", help="address to bind (default VIGIL_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default VIGIL_PORT or 8000)")
+    serve.add_argument("--tls-cert", help="PEM certificate: serve HTTPS (VIGIL_TLS_CERT_FILE)")
+    serve.add_argument("--tls-key", help="PEM private key of --tls-cert (VIGIL_TLS_KEY_FILE)")
 
     token = commands.add_parser("token", help="print a token signed with the local secret")
     token.add_argument("--subject", required=True, help="who the token is for")
@@ -36,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
         help="the role in the project given at the same position",
     )
     token.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+
+    rotate = commands.add_parser(
+        "rotate-key", help="add an encryption key version and re-encrypt every stored secret"
+    )
+    rotate.add_argument(
+        "--reencrypt-only", action="store_true", help="seal with the current key; add none"
+    )
+    rotate.add_argument(
+        "--drop-old", action="store_true", help="then remove the older versions from the key file"
+    )
     return parser
 
 
@@ -43,12 +55,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         overrides = {k: v for k in ("host", "port") if (v := getattr(args, k, None)) is not None}
+        tls = {"tls_cert_file": "tls_cert", "tls_key_file": "tls_key"}
+        overrides |= {k: v for k, a in tls.items() if (v := getattr(args, a, None)) is not None}
         settings = Settings.from_env(**overrides)
     except ConfigError as exc:
         print(f"vigil: {exc}", file=sys.stderr)
         return 2
     if args.command == "token":
         return _token(settings, args)
+    if args.command == "rotate-key":
+        return _rotate_key(settings, args)
     return _serve(settings)
 
 
@@ -70,17 +86,46 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from domain.errors import VigilError
+    from infra.compliance.rotate import rotate_key
+    from infra.crypto import KeyringError
+
+    try:
+        done = asyncio.run(
+            rotate_key(settings, new_key=not args.reencrypt_only, drop_old=args.drop_old)
+        )
+    except (KeyringError, VigilError) as exc:
+        print(f"vigil: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"key version {done.previous_version} -> {done.current_version};"
+        f" {done.resealed} secrets sealed with version {done.current_version}"
+        + (f"; dropped versions {', '.join(map(str, done.dropped))}" if done.dropped else "")
+    )
+    return 0
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
     from infra.app import create_app
 
+    # TLS by uvicorn's own options: with both files set, HTTPS and WSS only.
+    tls = (
+        {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
+        if settings.tls_cert_file
+        else {}
+    )
     uvicorn.run(
         create_app(settings, tune_gc=True),
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.ws_max_message_bytes,
         log_level="info",
+        **tls,  # type: ignore[arg-type]
     )
     return 0
 

@@ -84,6 +84,28 @@ class Settings:
     analytics_job_max_points: int = 20_000_000  # series x buckets a job may read
     analytics_job_timeout_seconds: float = 600.0  # a job's default timeout
     analytics_result_days: float = 7.0  # a finished job and its result are kept this long
+    # Compliance and security (docs/compliance.md, docs/security.md)
+    tls_cert_file: str = ""  # with tls_key_file: `vigil serve` speaks HTTPS and WSS
+    tls_key_file: str = ""
+    encryption_keys: str = ""  # "<version>:<base64 key>", several by commas; empty: key file
+    encryption_key_file: str = ""  # empty: encryption.keys beside the secret file
+    audit_key_file: str = ""  # Ed25519 checkpoint key; empty: audit-signing.key beside it
+    audit_trusted_keys: str = ""  # base64 public keys of retired checkpoint keys, by commas
+    audit_checkpoint_seconds: float = 3_600.0  # sign each moved chain head this often
+    compliance_check_seconds: float = 86_400.0  # scheduled compliance checks, per project
+    compliance_notify: bool = False  # failing checks route to notifications like alerts
+    access_flush_seconds: float = 10.0  # access seen, merged into the store this often
+    revocation_refresh_seconds: float = 5.0  # revocations reloaded (the bus brings them sooner)
+    health_watch_seconds: float = 10.0  # systemHealthChanged: components checked this often
+    health_disk_warn_percent: float = 10.0  # free space under which `disk` is degraded
+    health_disk_down_percent: float = 2.0  # ... and down
+    security_log_per_source: int = 20  # refusals a minute written per client, then counted
+    security_log_overall: int = 200  # refusals a minute written in all
+    review_every_days: int = 90  # an access review is due this often
+    stale_access_days: int = 90  # an admin or editor idle this long is flagged
+    max_token_days: int = 90  # tokens valid longer are flagged
+    alert_ack_target_seconds: int = 3_600  # fired alerts answered within this
+    clock_tolerance_seconds: float = 30.0  # collectors' clocks may be off by this much
 
     @property
     def production(self) -> bool:
@@ -152,6 +174,7 @@ class Settings:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
         self._check_analytics()
+        self._check_compliance()
 
     def _check_analytics(self) -> None:
         positive = (
@@ -172,6 +195,35 @@ class Settings:
             raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
         if not 0 <= self.analytics_worker_nice <= 19:
             raise ConfigError("VIGIL_ANALYTICS_WORKER_NICE must be between 0 and 19")
+
+    def _check_compliance(self) -> None:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ConfigError("VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE go together")
+        for name in ("tls_cert_file", "tls_key_file"):
+            path = getattr(self, name)
+            if path and not os.path.isfile(path):
+                raise ConfigError(f"VIGIL_{name.upper()}: no file {path!r}")
+        positive = (
+            "audit_checkpoint_seconds",
+            "compliance_check_seconds",
+            "access_flush_seconds",
+            "revocation_refresh_seconds",
+            "health_watch_seconds",
+            "security_log_per_source",
+            "security_log_overall",
+            "review_every_days",
+            "stale_access_days",
+            "max_token_days",
+            "alert_ack_target_seconds",
+            "clock_tolerance_seconds",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+
+    def beside_secret(self, configured: str, name: str) -> str:
+        """`configured`, or the file `name` in the folder of the token secret file."""
+        return configured or os.path.join(os.path.dirname(self.secret_file) or ".", name)
 
 
 def _host_port(text: str) -> bool:

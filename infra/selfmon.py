@@ -103,12 +103,15 @@ class SelfMonitor:
         interval: float,
         subscriptions: Callable[[], int],
         alerts: Callable[[], int] = lambda: 0,
+        extra: Callable[[], list[dict[str, Any]]] = list,
     ) -> None:
-        """Record a snapshot every `interval` seconds until cancelled."""
+        """Record a snapshot every `interval` seconds until cancelled; `extra` adds points
+        others count (security events, collectors' clock offsets: infra/compliance)."""
         while True:
             await asyncio.sleep(interval)
             try:
                 points = self.snapshot(subscriptions=subscriptions(), alerts=alerts())
+                points += extra()
                 await bus.handle(CreateMetricsCommand(SYSTEM_PROJECT, points))
             except Exception:  # a bad tick must not end self-monitoring
                 logger.exception("self-monitoring snapshot failed")

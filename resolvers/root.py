@@ -25,12 +25,14 @@ from resolvers import alerts as alert_ops
 from resolvers import (
     alerts_live,
     analytics_live,
+    compliance_live,
     dashboards_live,
     metrics_live,
     notifications_live,
     system,
 )
 from resolvers import analytics as analytics_ops
+from resolvers import compliance as compliance_ops
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
@@ -91,6 +93,25 @@ class Query:
     )
     analytics_jobs = strawberry.field(
         resolver=analytics_ops.analytics_jobs, permission_classes=[CanRead]
+    )
+    # compliance
+    verify_audit_log = strawberry.field(
+        resolver=compliance_ops.verify_audit_log, permission_classes=[CanAdminister]
+    )
+    access_review = strawberry.field(
+        resolver=compliance_ops.access_review, permission_classes=[CanAdminister]
+    )
+    access_reviews = strawberry.field(
+        resolver=compliance_ops.access_reviews, permission_classes=[CanAdminister]
+    )
+    revocations = strawberry.field(
+        resolver=compliance_ops.revocations, permission_classes=[CanAdminister]
+    )
+    compliance_report = strawberry.field(
+        resolver=compliance_ops.compliance_report, permission_classes=[CanAdminister]
+    )
+    compliance_checks = strawberry.field(
+        resolver=compliance_ops.compliance_checks, permission_classes=[CanAdminister]
     )
 
 
@@ -160,6 +181,22 @@ class Mutation:
     cancel_analytics_job = strawberry.mutation(
         resolver=analytics_ops.cancel_analytics_job, permission_classes=[CanEdit]
     )
+    # compliance
+    start_access_review = strawberry.mutation(
+        resolver=compliance_ops.start_access_review, permission_classes=[CanAdminister]
+    )
+    approve_access = strawberry.mutation(
+        resolver=compliance_ops.approve_access, permission_classes=[CanAdminister]
+    )
+    revoke_access = strawberry.mutation(
+        resolver=compliance_ops.revoke_access, permission_classes=[CanAdminister]
+    )
+    restore_access = strawberry.mutation(
+        resolver=compliance_ops.restore_access, permission_classes=[CanAdminister]
+    )
+    run_compliance_check = strawberry.mutation(
+        resolver=compliance_ops.run_compliance_check, permission_classes=[CanAdminister]
+    )
 
 
 @strawberry.type
@@ -193,6 +230,13 @@ class Subscription:
     )
     analytics_completed = strawberry.subscription(
         resolver=analytics_live.analytics_completed, permission_classes=[CanRead]
+    )
+    # compliance and health
+    compliance_checked = strawberry.subscription(
+        resolver=compliance_live.compliance_checked, permission_classes=[CanAdminister]
+    )
+    system_health_changed = strawberry.subscription(
+        resolver=compliance_live.system_health_changed, permission_classes=[IsAuthenticated]
     )
 
 

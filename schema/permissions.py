@@ -1,7 +1,9 @@
 """Field permissions: deny by default, checked against the `project` argument.
 
 Every root field names one of these; a test walks the schema to keep it so.
-A refusal is written to the audit trail before the error reaches the client.
+A refusal is written to the audit trail before the error reaches the client: to the
+project's log when the caller is a member of it, else to the security log (rate-limited,
+domain/system/security.py). A permission granted is counted for access reviews.
 """
 
 from __future__ import annotations
@@ -16,39 +18,60 @@ from schema.context import Info
 
 __all__ = ["CanAdminister", "CanEdit", "CanRead", "CanWriteMetrics", "IsAuthenticated"]
 
+# Live subscriptions that read metrics, counted with the metric reads (the queries are
+# counted by the message bus as they are asked).
+_LIVE_METRIC_READS = frozenset({"metricCollected", "dashboardUpdated"})
+
 
 class _ProjectPermission(BasePermission):
     required: ClassVar[Permission | None] = None
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         context = info.context
+        project = kwargs.get("project")
         try:
             principal = context.require_principal()
         except Unauthenticated:
-            await _record(
-                info,
-                actor="anonymous",
-                project=kwargs.get("project") or "",
-                outcome=Unauthenticated.code,
-            )
+            if context.auth_error is None and context.security is not None:
+                # No token at all (a refused token was recorded when it was refused).
+                await context.security.refused(
+                    metric="refused_tokens",
+                    actor="anonymous",
+                    action=_action(info),
+                    outcome=Unauthenticated.code,
+                    asked=project or "",
+                    reason="missing",
+                    client=context.client,
+                    request_id=context.request_id,
+                )
             raise
-        project = kwargs.get("project")
         if self.required is None or project is None:
             return True
         if not principal.can(project, self.required):
-            await _record(info, actor=principal.subject, project=project, outcome=Forbidden.code)
+            if context.security is not None:
+                role = principal.role_in(project)
+                await context.security.refused(
+                    metric="refused_permissions",
+                    actor=principal.subject,
+                    action=_action(info),
+                    outcome=Forbidden.code,
+                    asked=project,
+                    tenant=role is not None,
+                    role=role.value if role is not None else "",
+                    reason=self.required.value,
+                    client=context.client,
+                    request_id=context.request_id,
+                )
             raise Forbidden(f"{self.required.value} is not allowed in project {project!r}")
+        if context.access is not None:
+            context.access.seen(principal, project, self.required)
+        if context.reads is not None and info.field_name in _LIVE_METRIC_READS:
+            context.reads.count(context.caller(), project, f"subscription:{info.field_name}")
         return True
 
 
-async def _record(info: Info, *, actor: str, project: str, outcome: str) -> None:
-    await info.context.audit.record(
-        actor=actor,
-        action=f"{info.operation.operation.value}:{info.field_name}",
-        project=project,
-        outcome=outcome,
-        request_id=info.context.request_id,
-    )
+def _action(info: Info) -> str:
+    return f"{info.operation.operation.value}:{info.field_name}"
 
 
 class IsAuthenticated(_ProjectPermission):

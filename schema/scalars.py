@@ -14,13 +14,22 @@ import strawberry
 from graphql import ValueNode, value_from_ast_untyped
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["SCALAR_MAP", "Duration", "FloatArray", "JSONObject", "PointBatch", "Tags"]
+__all__ = [
+    "SCALAR_MAP",
+    "Duration",
+    "FloatArray",
+    "JSONObject",
+    "JSONValue",
+    "PointBatch",
+    "Tags",
+]
 
 PointBatch = NewType("PointBatch", list)  # type: ignore[type-arg]
 Tags = NewType("Tags", dict)  # type: ignore[type-arg]
 FloatArray = NewType("FloatArray", list)  # type: ignore[type-arg]
 JSONObject = NewType("JSONObject", dict)  # type: ignore[type-arg]
 Duration = NewType("Duration", object)  # seconds (a number) or text such as "5m"
+JSONValue = NewType("JSONValue", object)  # any JSON value (an audited field's old or new)
 
 
 def _identity(value: Any) -> Any:
@@ -76,6 +85,7 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         "FloatArray", "A JSON array of numbers; null where a bucket holds no data."
     ),
     JSONObject: _passthrough("JSONObject", "An arbitrary JSON object."),
+    JSONValue: _passthrough("JSONValue", "Any JSON value: text, number, boolean, list, object."),
     Duration: _passthrough(
         "Duration",
         'A duration: seconds as a number (90, 0.5) or text such as "30s", "5m", "1h", "1d". '

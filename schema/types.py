@@ -14,10 +14,11 @@ from domain.metrics.model import Metric as DomainMetric
 from domain.metrics.model import MetricDescription as DomainMetricDescription
 from domain.metrics.model import MetricType as DomainMetricType
 from domain.system import read_models as system_reads
-from schema.scalars import FloatArray, JSONObject, Tags
+from schema.scalars import FloatArray, JSONObject, JSONValue, Tags
 
 __all__ = [
     "Aggregation",
+    "AuditChange",
     "AuditEntry",
     "ComponentHealth",
     "IngestReceipt",
@@ -182,6 +183,14 @@ class SystemHealth:
         )
 
 
+@strawberry.type(description="One changed field; a secret shows its name only (redacted).")
+class AuditChange:
+    field: str
+    old: JSONValue | None
+    new: JSONValue | None
+    redacted: bool
+
+
 @strawberry.type(description="The RFC's AuditLogDto.")
 class AuditEntry:
     seq: int
@@ -192,6 +201,13 @@ class AuditEntry:
     timestamp: datetime
     request_id: str
     detail: JSONObject
+    role: str = strawberry.field(description="The actor's role in the project when it acted.")
+    target: JSONObject = strawberry.field(description="The ids the action touched.")
+    changes: list[AuditChange]
+    client: str = strawberry.field(description="The client's address, as the server saw it.")
+    chain_index: int = strawberry.field(description="Its place in the project's hash chain.")
+    prev_hash: str
+    hash: str
 
     @classmethod
     def of(cls, e: system_reads.AuditEntry) -> AuditEntry:
@@ -204,4 +220,19 @@ class AuditEntry:
             timestamp=from_us(e.timestamp_us),
             request_id=e.request_id,
             detail=JSONObject(e.detail),
+            role=e.role,
+            target=JSONObject(e.target),
+            changes=[
+                AuditChange(
+                    field=str(c.get("field", "")),
+                    old=JSONValue(c.get("old")),
+                    new=JSONValue(c.get("new")),
+                    redacted=bool(c.get("redacted")),
+                )
+                for c in e.changes
+            ],
+            client=e.client,
+            chain_index=e.chain_index,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
         )

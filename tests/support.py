@@ -26,6 +26,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(
         store_url=f"duckdb:///{tmp_path}/vigil.duckdb",
         secret=SECRET,
+        secret_file=f"{tmp_path}/secret.key",  # the encryption and signing keys go beside it
         self_monitor_seconds=0,
         ws_init_timeout_seconds=2.0,
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from domain.alerting.alert import Alert
 from domain.alerting.commands import (
@@ -27,6 +28,7 @@ from domain.alerting.read_models import AlertDto
 from domain.alerting.rule import AlertRule
 from domain.alerting.runtime import AlertEngine
 from domain.alerting.templates import builtin_template
+from domain.changes import note_changes, note_target
 from domain.errors import BadUserInput, Conflict
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
@@ -108,6 +110,8 @@ async def update_alert(
     if enabled is not None and not isinstance(enabled, bool):
         raise BadUserInput("enabled must be true or false")
     changed = current.changed(rule=rule, enabled=enabled, at_us=clock.now_us(), by=command.actor)
+    note_target(alert=current.id)
+    note_changes(_audited(current), _audited(changed))
     if not await alerts.save_alert(changed, expected_version=current.version):
         latest = await find_alert(alerts, command.project, command.alert_id)
         raise _conflict(latest.version)
@@ -129,6 +133,8 @@ async def delete_alert(
     alert_runtime: AlertRuntime,
 ) -> bool:
     alert = await find_alert(alerts, command.project, command.alert_id)
+    note_target(alert=alert.id)
+    note_changes(_audited(alert), None)
     if alert.enabled:
         await alert_runtime.remove(alert, by=command.actor, comment="alert deleted")
     if not await alerts.delete_alert(command.project, command.alert_id):
@@ -194,7 +200,14 @@ def _new_alert(
     )
 
 
+def _audited(alert: Alert) -> dict[str, Any]:
+    """What the audit trail compares of an alert: its state and each rule field."""
+    return {"enabled": alert.enabled, **{f"rule.{k}": v for k, v in alert.rule.to_dict().items()}}
+
+
 async def _created(alert: Alert, alerts: AlertStore, alert_runtime: AlertRuntime) -> AlertDto:
+    note_target(alert=alert.id)
+    note_changes(None, _audited(alert))
     await alerts.save_alert(alert)
     if alert.enabled:
         await alert_runtime.reload(alert)

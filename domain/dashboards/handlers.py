@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from domain.changes import note_changes, note_target
 from domain.dashboards.catalogue_check import check_catalogue
 from domain.dashboards.commands import (
     CreateDashboardCommand,
@@ -126,6 +127,8 @@ async def delete_dashboard(
     clock: Clock,
 ) -> bool:
     dashboard = await find_dashboard(dashboards, command.project, command.dashboard_id)
+    note_target(dashboard=dashboard.id)
+    note_changes(dashboard.spec.to_dict(), None)
     if not await dashboards.delete_dashboard(command.project, command.dashboard_id):
         raise NotFound(f"no dashboard {command.dashboard_id!r} in project {command.project!r}")
     events.append(_event(DashboardDeletedEvent, dashboard, command.actor, clock.now_us()))
@@ -164,6 +167,8 @@ async def _insert(
     dashboard = Dashboard(uuid.uuid4().hex, project, spec, created_at_us=now, created_by=actor)
     while not await dashboards.save_dashboard(dashboard):  # an id is never reused
         dashboard = replace(dashboard, id=uuid.uuid4().hex)
+    note_target(dashboard=dashboard.id)
+    note_changes(None, dashboard.spec.to_dict())
     events.append(_event(DashboardCreatedEvent, dashboard, actor, now))
     return dashboard
 
@@ -187,6 +192,8 @@ async def _replace(
 ) -> Dashboard:
     now = clock.now_us()
     changed = current.changed(spec, at_us=now, by=actor)
+    note_target(dashboard=current.id)
+    note_changes(current.spec.to_dict(), spec.to_dict())
     if not await dashboards.save_dashboard(changed, expected_version=current.version):
         latest = await find_dashboard(dashboards, current.project, current.id)
         raise DashboardConflict(current.id, latest.version)

@@ -8,8 +8,11 @@ from dataclasses import replace
 from domain.alerting.events import (
     AlertEvent,
 )
+from domain.changes import note_changes, note_target
+from domain.compliance.events import ComplianceCheckedEvent
 from domain.errors import BadUserInput, Conflict, NotFound
 from domain.events import Event
+from domain.notifications.alerts import AlertRecord
 from domain.notifications.channels import apply_spec
 from domain.notifications.commands import (
     ConfigureNotificationCommand,
@@ -34,6 +37,7 @@ __all__ = [
     "create_silence",
     "expire_silence",
     "route_alert_event",
+    "route_compliance_event",
     "send_test_notification",
 ]
 
@@ -64,6 +68,7 @@ async def configure_notification(
             created_by=command.actor,
         )
         channel = await _checked(renderer, guard, apply_spec(blank, command.spec))
+        _note_channel(None, channel)
         await notification_store.save_channel(channel)
         dispatcher.configs.invalidate(command.project)
         return NotificationDto.of(channel)
@@ -74,6 +79,7 @@ async def configure_notification(
         policy = await notification_store.get_policy(command.project)
         if policy is not None and current.id in policy.channel_ids():
             raise BadUserInput("the notification policy routes to this channel: change it first")
+        _note_channel(current, None)
         await notification_store.delete_channel(command.project, current.id)
         dispatcher.configs.invalidate(command.project)
         return None
@@ -83,6 +89,7 @@ async def configure_notification(
     changed = await _checked(
         renderer, guard, replace(changed, version=current.version + 1, updated_at_us=now)
     )
+    _note_channel(current, changed)
     if not await notification_store.save_channel(changed, expected_version=current.version):
         raise _conflict(
             (await find_channel(notification_store, command.project, current.id)).version
@@ -185,6 +192,42 @@ async def route_alert_event(event: AlertEvent, *, dispatcher: Dispatcher) -> Non
     await dispatcher.on_alert_event(event)
 
 
+async def route_compliance_event(
+    event: ComplianceCheckedEvent,
+    *,
+    dispatcher: Dispatcher,
+    notification_clock: Clock,
+    compliance_notify: bool = False,
+) -> None:
+    """With `compliance_notify` (off by default: a catch-all route would otherwise page
+    for every failing check), a failing compliance check routes like an alert: labels
+    `alertname` (Compliance: <check>), `check`, `source="compliance"` and
+    `severity="warning"`; a check that passes again resolves it. Heard only where the run
+    happened, so routed once."""
+    if not compliance_notify:
+        return
+    for result in event.results:
+        check = str(result.get("check", ""))
+        instance_id = f"compliance/{event.project}/{check}"
+        if check in event.failing:
+            await dispatcher.raise_record(
+                AlertRecord(
+                    project=event.project,
+                    instance_id=instance_id,
+                    rule_id=f"compliance:{check}",
+                    rule_name=f"Compliance: {check}",
+                    tags={"source": "compliance", "check": check},
+                    severity="warning",
+                    value=None,
+                    threshold=None,
+                    reason=str(result.get("detail", "")),
+                    starts_us=notification_clock.now_us(),
+                )
+            )
+        else:
+            dispatcher.resolve_record(event.project, instance_id, "the check passes again")
+
+
 async def _checked(renderer: MessageRenderer, guard: TargetGuard, channel: Channel) -> Channel:
     """Templates compile and the target is one Vigil may reach (checked again at send)."""
     for name in ("title_template", "body_template"):
@@ -194,6 +237,21 @@ async def _checked(renderer: MessageRenderer, guard: TargetGuard, channel: Chann
     target = channel.smtp_host if channel.kind is ChannelKind.EMAIL else channel.url
     await guard.check(target)
     return channel
+
+
+def _note_channel(before: Channel | None, after: Channel | None) -> None:
+    """What the audit trail records: each changed field; the secret, and a Slack URL (its
+    credential), by name only."""
+    channel = after or before
+    assert channel is not None
+    secrets = ("secret", "url") if channel.kind is ChannelKind.SLACK else ("secret",)
+    note_target(channel=channel.id)
+    note_changes(
+        before.to_dict() if before else None,
+        after.to_dict() if after else None,
+        secrets=secrets,
+        ignore=("id", "project", "version", "created_at_us", "updated_at_us", "created_by"),
+    )
 
 
 def _conflict(version: int) -> Conflict:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import fields, is_dataclass
 from typing import Any
 
+from domain.changes import AuditNote, Change, command_changes
 from domain.commands import Command
+from domain.messagebus import Caller
 from domain.ports import Clock
 from domain.system.ports import AuditStore
 from domain.system.read_models import AuditEntry
@@ -20,16 +24,22 @@ class AuditTrail:
         self._clock = clock
 
     async def command_handled(
-        self, command: Command, *, actor: str, request_id: str, outcome: str
+        self, command: Command, *, caller: Caller, outcome: str, note: AuditNote
     ) -> None:
-        if not actor:  # Vigil's own work (self-monitoring) is not a user's action
+        if not caller.actor:  # Vigil's own work (self-monitoring) is not a user's action
             return
+        project = str(getattr(command, "project", ""))
+        changes = note.changes if note.noted else command_changes(command)
         await self.record(
-            actor=actor,
+            actor=caller.actor,
             action=type(command).__name__,
-            project=getattr(command, "project", ""),
+            project=project,
             outcome=outcome,
-            request_id=request_id,
+            request_id=caller.request_id,
+            role=caller.role_in(project),
+            target=note.target or _ids_of(command),
+            changes=changes,
+            client=caller.client,
         )
 
     async def record(
@@ -41,8 +51,12 @@ class AuditTrail:
         outcome: str,
         request_id: str = "",
         detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Write an entry for something that is not a command (a denial, a login)."""
+        role: str = "",
+        target: Mapping[str, str] | None = None,
+        changes: Sequence[Change] = (),
+        client: str = "",
+    ) -> AuditEntry:
+        """Write an entry (chained by the store) and return it as stored."""
         entry = AuditEntry(
             actor=actor,
             action=action,
@@ -51,5 +65,21 @@ class AuditTrail:
             timestamp_us=self._clock.now_us(),
             request_id=request_id,
             detail=detail or {},
+            role=role,
+            target=dict(target or {}),
+            changes=[c.to_dict() for c in changes],
+            client=client,
         )
-        await self._store.record(entry)
+        return await self._store.record(entry)
+
+
+def _ids_of(command: Command) -> dict[str, str]:
+    """What a command names by id (`alert_id`, `channel_id`, ...), when its handler said nothing."""
+    if not is_dataclass(command):
+        return {}
+    found = {}
+    for f in fields(command):
+        value = getattr(command, f.name)
+        if (f.name == "id" or f.name.endswith("_id")) and isinstance(value, str) and value:
+            found[f.name] = value
+    return found

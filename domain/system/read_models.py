@@ -11,7 +11,7 @@ __all__ = ["AuditEntry", "ComponentHealthDto", "HealthCheckDto"]
 @dataclass(frozen=True, slots=True)
 class ComponentHealthDto:
     name: str
-    status: str  # "ok" or "down"
+    status: str  # "ok", "degraded" or "down"
     latency_ms: float
     version: str
     detail: str = ""
@@ -27,7 +27,12 @@ class HealthCheckDto:
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """Who did what, where, when, and how it ended; `seq` orders entries for paging."""
+    """Who did what, where, when, and how it ended; `seq` orders entries for paging.
+
+    `role` is the actor's role in the project when it acted; `target` the ids it touched;
+    `changes` each changed field as {field, old, new, redacted} (a secret keeps its name
+    only); `client` the address the request came from. `chain_index`, `prev_hash` and
+    `hash` place the entry in its project's chain (domain/system/model.py)."""
 
     actor: str
     action: str
@@ -37,3 +42,10 @@ class AuditEntry:
     request_id: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
+    role: str = ""
+    target: dict[str, str] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    client: str = ""
+    chain_index: int = 0
+    prev_hash: str = ""
+    hash: str = ""

@@ -8,6 +8,7 @@ A Vigil token is a signed JWT whose payload holds:
 - `nbf` (optional): not-before time in unix seconds; refused until then.
 - `iss` (required): the issuer; must equal the verifier's issuer exactly.
 - `aud` (required): a string or a list of strings; must contain the verifier's audience.
+- `jti` (optional): the token's id, a string; `revokeAccess(tokenId: ...)` revokes it.
 - `projects` (required): an object mapping each project name to one role, `viewer`,
   `editor`, `admin` or `collector`.
 
@@ -90,7 +91,18 @@ def principal_from_claims(
     if projects_claim not in claims:
         raise Unauthenticated(f"token lacks the {projects_claim!r} claim", reason="malformed")
     roles = parse_projects(claims[projects_claim], claim=projects_claim)
-    return Principal(subject=subject, roles=roles, expires_at=float(exp))
+    jti, iat = claims.get("jti"), claims.get("iat")
+    if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= _MAX_SUBJECT_LENGTH):
+        raise Unauthenticated("token claim 'jti' is invalid", reason="malformed")
+    return Principal(
+        subject=subject,
+        roles=roles,
+        expires_at=float(exp),
+        token_id=jti,
+        issued_at=float(iat)
+        if isinstance(iat, int | float) and not isinstance(iat, bool)
+        else None,
+    )
 
 
 def parse_projects(value: object, *, claim: str = DEFAULT_PROJECTS_CLAIM) -> Mapping[str, Role]:

@@ -8,6 +8,7 @@ import secrets
 import stat
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -87,6 +88,7 @@ class LocalTokens:
             "sub": subject,
             "iat": now,
             "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,  # what `revokeAccess(tokenId: ...)` names
             "projects": roles,
         }
         return jwt.encode({"alg": _ALGORITHM}, claims, self._key, algorithms=[_ALGORITHM])

@@ -43,6 +43,24 @@ from domain.analytics.queries import (
     ListAnalyticsJobsQuery,
 )
 from domain.commands import Command
+from domain.compliance import handlers as compliance
+from domain.compliance import query_handlers as compliance_queries
+from domain.compliance.commands import (
+    ApproveAccessCommand,
+    RestoreAccessCommand,
+    RevokeAccessCommand,
+    RunComplianceCheckCommand,
+    StartAccessReviewCommand,
+)
+from domain.compliance.events import AccessRevokedEvent, ComplianceCheckedEvent
+from domain.compliance.queries import (
+    GetAccessReviewQuery,
+    GetComplianceReportQuery,
+    ListAccessReviewsQuery,
+    ListComplianceRunsQuery,
+    ListRevocationsQuery,
+    VerifyAuditLogQuery,
+)
 from domain.dashboards import handlers as dashboards
 from domain.dashboards import query_handlers as dashboard_queries
 from domain.dashboards.commands import (
@@ -66,7 +84,7 @@ from domain.dashboards.queries import (
     GetDashboardsListQuery,
 )
 from domain.events import Event, publish_event
-from domain.messagebus import CommandAudit, MessageBus, bind
+from domain.messagebus import CommandAudit, MessageBus, QueryAudit, bind
 from domain.metrics import handlers as metrics
 from domain.metrics import query_handlers as metric_queries
 from domain.metrics.commands import CreateMetricsCommand
@@ -100,6 +118,8 @@ from domain.notifications.queries import (
 )
 from domain.queries import Query
 from domain.system import query_handlers as system_queries
+from domain.system.events import SystemHealthChangedEvent
+from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from infra.selfmon import count_points
 
@@ -128,6 +148,12 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     SendTestNotificationCommand: notifications.send_test_notification,
     CreateAnalyticsJobCommand: analytics.create_analytics_job,
     CancelAnalyticsJobCommand: analytics.cancel_analytics_job,
+    # compliance
+    StartAccessReviewCommand: compliance.start_access_review,
+    ApproveAccessCommand: compliance.approve_access,
+    RevokeAccessCommand: compliance.revoke_access,
+    RestoreAccessCommand: compliance.restore_access,
+    RunComplianceCheckCommand: compliance.run_compliance_check,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -160,11 +186,23 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetAnalyticsJobQuery: analytics_queries.analytics_job,
     ListAnalyticsJobsQuery: analytics_queries.analytics_jobs,
     GetAnalyticsJobResultQuery: analytics_queries.analytics_job_result,
+    # compliance
+    VerifyAuditLogQuery: compliance_queries.verify_audit_log,
+    GetAccessReviewQuery: compliance_queries.access_review,
+    ListAccessReviewsQuery: compliance_queries.access_reviews,
+    ListRevocationsQuery: compliance_queries.revocations,
+    GetComplianceReportQuery: compliance_queries.compliance_report,
+    ListComplianceRunsQuery: compliance_queries.compliance_runs,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
 EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
-    MetricCollectedEvent: [publish_event, count_points, alerting.evaluate_points],
+    MetricCollectedEvent: [
+        publish_event,
+        count_points,
+        alerting.evaluate_points,
+        compliance.observe_clock_offsets,
+    ],
     ThresholdExceededEvent: [publish_event],
     AlertTriggeredEvent: [publish_event, notifications.route_alert_event],
     AlertResolvedEvent: [publish_event, notifications.route_alert_event],
@@ -172,9 +210,13 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     DashboardCreatedEvent: [publish_event],
     DashboardUpdatedEvent: [publish_event],
     DashboardDeletedEvent: [publish_event],
-    NotificationSentEvent: [publish_event],
+    NotificationSentEvent: [publish_event, observe_delivery],
     AnalyticsProgressEvent: [publish_event],
     AnalyticsCompletedEvent: [publish_event],
+    # compliance and system health
+    ComplianceCheckedEvent: [publish_event, notifications.route_compliance_event],
+    AccessRevokedEvent: [publish_event, compliance.apply_revocation],
+    SystemHealthChangedEvent: [publish_event],
 }
 
 
@@ -182,6 +224,7 @@ def build_bus(
     dependencies: Mapping[str, Any],
     *,
     audit: CommandAudit | None = None,
+    query_audit: QueryAudit | None = None,
     commands: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
     queries: Mapping[type[Query], Handler] = QUERY_HANDLERS,
     events: Mapping[type[Event], list[Handler]] = EVENT_HANDLERS,
@@ -205,5 +248,6 @@ def build_bus(
         queries={kind: bind(handler, wired) for kind, handler in queries.items()},
         events={kind: [bind(h, wired) for h in handlers] for kind, handlers in events.items()},
         audit=audit,
+        query_audit=query_audit,
     )
     return bus

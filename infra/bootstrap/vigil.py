@@ -16,7 +16,7 @@ import strawberry
 from domain.access import Principal
 from domain.alerting.runtime import AlertEngine
 from domain.errors import Unauthenticated, VigilError
-from domain.messagebus import MessageBus
+from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
@@ -34,6 +34,7 @@ from infra.bootstrap.routing import build_bus
 from infra.bus import EventBus, EventStream
 from infra.clock import SystemClock
 from infra.collectors.endpoints import start_statsd
+from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.notifications.wiring import Notifications
@@ -73,6 +74,7 @@ class Vigil:
     groups: SubscriptionGroups
     monitor: SelfMonitor
     ws_limits: WebSocketLimits
+    compliance: Compliance
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @classmethod
@@ -97,11 +99,14 @@ class Vigil:
             stores, events, verifier = await _open_adapters(stack, settings, database)
             runtimes = _runtimes(settings, stores, events, clock, notifications_clock or clock)
             audit = AuditTrail(stores.audit, clock)
-            bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit)
+            compliance = Compliance(settings, stores, clock, audit)
+            bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit, compliance)
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
-            await _start_runtimes(stack, settings, runtimes, bus, monitor, groups)
+            await _start_runtimes(stack, settings, runtimes, bus, monitor, groups, compliance)
+            await compliance.start(bus, events, stores.leases)
+            stack.push_async_callback(compliance.close)  # before the store closes: it flushes
             return cls(
                 settings=settings,
                 stores=stores,
@@ -128,6 +133,7 @@ class Vigil:
                     queue_messages=settings.ws_queue_messages,
                     init_timeout_seconds=settings.ws_init_timeout_seconds,
                 ),
+                compliance=compliance,
                 _stack=stack,
             )
         except BaseException:
@@ -138,37 +144,75 @@ class Vigil:
         await self._stack.aclose()
 
     def context(
-        self, principal: Principal | None, request_id: str, auth_error: VigilError | None = None
+        self,
+        principal: Principal | None,
+        request_id: str,
+        auth_error: VigilError | None = None,
+        *,
+        client: str = "",
     ) -> VigilContext:
+        bus = self.bus
+        if principal is not None:  # its commands audited with its role and address
+            roles = {p: r.value for p, r in principal.roles.items()}
+            caller = Caller(principal.subject, roles, client, request_id, principal.token_id or "")
+            bus = bus.for_caller(caller)
         return VigilContext(
-            bus=self.bus,
+            bus=bus,
             subscriber=EventStream(self.events),
             audit=self.audit,
             clock=self.clock,
             principal=principal,
             auth_error=auth_error,
             request_id=request_id,
+            client=client,
+            security=self.compliance.security,
+            access=self.compliance.access,
+            reads=self.compliance.reads,
         )
 
-    async def authenticate(self, token: str | None, *, request_id: str = "") -> Principal:
-        """Verify a token; a refusal is audited and raised as Unauthenticated."""
+    async def authenticate(
+        self, token: str | None, *, request_id: str = "", client: str = ""
+    ) -> Principal:
+        """Verify a token and take away what was revoked; a refusal goes to the security
+        log (rate-limited) and is raised as Unauthenticated."""
         if token is None:
             raise Unauthenticated("a bearer token is required")
+        security = self.compliance.security
         try:
-            return await self.verifier.verify(token)
+            principal = await self.verifier.verify(token)
         except Unauthenticated as exc:
-            await self.audit.record(
+            await security.refused(
+                metric="refused_tokens",
                 actor="anonymous",
                 action="authenticate",
-                project="",
                 outcome=exc.code,
+                reason=str(exc.details.get("reason") or exc.message),
+                client=client,
                 request_id=request_id,
-                detail={"reason": exc.message},
             )
             raise
+        revoked = self.compliance.revocations.revoked_in(principal)
+        if not revoked:
+            return principal
+        for project in sorted(revoked):
+            await security.refused(
+                metric="revoked_token_use",
+                actor=principal.subject,
+                action="authenticate",
+                outcome=Unauthenticated.code,
+                asked=project,
+                reason="revoked",
+                client=client,
+                request_id=request_id,
+                counted_in=project,  # the token did hold a role there
+            )
+        principal = principal.without(revoked)
+        if not principal.roles:
+            raise Unauthenticated("token has been revoked", reason="revoked")
+        return principal
 
-    async def authenticate_socket(self, payload: dict[str, Any]) -> Principal:
-        return await self.authenticate(connection_init_token(payload))
+    async def authenticate_socket(self, payload: dict[str, Any], *, client: str = "") -> Principal:
+        return await self.authenticate(connection_init_token(payload), client=client)
 
 
 # -- the three steps of start -----------------------------------------------------------------
@@ -233,6 +277,7 @@ def _build_bus(
     monitor: SelfMonitor,
     clock: Clock,
     audit: AuditTrail,
+    compliance: Compliance,
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
@@ -274,8 +319,21 @@ def _build_bus(
         "analytics_kinds": runtimes.analytics.kinds,
         "analytics_workers": runtimes.analytics.workers,
         "analytics_limits": runtimes.analytics.limits,
+        # compliance (infra/compliance)
+        **compliance.dependencies(),
     }
-    return build_bus(dependencies, audit=audit)
+    dependencies["health_checks"] = (
+        *dependencies["health_checks"],
+        *compliance.health_checks(_disk_of(settings)),
+    )
+    return build_bus(dependencies, audit=audit, query_audit=compliance.reads)
+
+
+def _disk_of(settings: Settings) -> str:
+    """Where the store (DuckDB) or at least Vigil's keys and secret live."""
+    if settings.store_url.startswith("duckdb:///"):
+        return settings.store_url.removeprefix("duckdb:///")
+    return settings.beside_secret("", ".")
 
 
 async def _start_runtimes(
@@ -285,6 +343,7 @@ async def _start_runtimes(
     bus: MessageBus,
     monitor: SelfMonitor,
     groups: SubscriptionGroups,
+    compliance: Compliance,
 ) -> None:
     """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
     before the store closes."""
@@ -313,6 +372,7 @@ async def _start_runtimes(
                 interval=settings.self_monitor_seconds,
                 subscriptions=groups.members,
                 alerts=lambda: engine.rules,
+                extra=compliance.metric_points,
             )
         )
         stack.callback(task.cancel)

@@ -226,6 +226,14 @@ class GraphQLWebSocket:
             delay = max(0.0, self.principal.expires_at - time.time())
             self._timers.append(asyncio.get_running_loop().call_later(delay, self._expire))
 
+    def revoke(self, reason: str) -> None:
+        """Access was revoked (infra/compliance): end every operation with an error, then
+        close as Forbidden; a client that reconnects gets what its token still allows."""
+        payload = _error(reason, "FORBIDDEN")
+        for operation in list(self.operations.values()):
+            operation.send_payload("error", payload)
+        self.close(4403, "Forbidden: access revoked")
+
     def _expire(self) -> None:
         payload = _error("token expired", "UNAUTHENTICATED")
         for operation in list(self.operations.values()):

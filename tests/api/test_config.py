@@ -31,6 +31,8 @@ async def test_a_relative_duckdb_url_lands_under_the_working_directory(
         ({"VIGIL_BUS_URL": "kafka://x"}, "VIGIL_BUS_URL must start"),
         ({"VIGIL_AUTH_MODE": "jwks"}, "needs VIGIL_JWKS_URL"),
         ({"VIGIL_MAX_BATCH": "0"}, "VIGIL_MAX_BATCH must be positive"),
+        ({"VIGIL_TLS_KEY_FILE": "/no/key.pem"}, "VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE go"),
+        ({"VIGIL_AUDIT_CHECKPOINT_SECONDS": "0"}, "VIGIL_AUDIT_CHECKPOINT_SECONDS must be"),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(
@@ -44,3 +46,11 @@ def test_defaults_are_the_embedded_set_up() -> None:
     settings = Settings.from_env({})
     assert settings.store_url == "duckdb:///var/vigil.duckdb"
     assert settings.bus_url == "memory://" and not settings.production
+
+
+def test_every_setting_is_documented() -> None:
+    from dataclasses import fields
+
+    documented = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    missing = [f.name for f in fields(Settings) if f"VIGIL_{f.name.upper()}" not in documented]
+    assert missing == []

@@ -49,7 +49,8 @@ async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None
     assert (await vigil.http.get("/healthz")).json() == {"status": "ok"}
     ready = await vigil.http.get("/readyz")
     assert ready.status_code == 200
-    assert set(ready.json()["components"]) == {"store", "event_bus"}
+    components = {"store", "event_bus", "notifications", "disk", "jobs"}
+    assert set(ready.json()["components"]) == components
     health = (
         await vigil.ok(
             "{ systemHealth { status version uptimeSeconds"
@@ -58,7 +59,7 @@ async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None
         )
     )["systemHealth"]
     assert health["status"] == "ok" and health["uptimeSeconds"] >= 0
-    assert {c["name"] for c in health["components"]} == {"store", "event_bus"}
+    assert {c["name"] for c in health["components"]} == components
 
 
 async def test_readiness_is_503_when_the_store_is_down(vigil: RunningVigil) -> None:

@@ -71,8 +71,11 @@ def test_issued_claims_follow_the_documented_format(tokens: LocalTokens) -> None
     payload = token.split(".")[1]
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
-    assert set(decoded) == {"iss", "aud", "sub", "iat", "exp", "projects"}
+    assert set(decoded) == {"iss", "aud", "sub", "iat", "exp", "jti", "projects"}
     assert decoded["exp"] - decoded["iat"] == 60
+    assert len(decoded["jti"]) == 32  # a fresh id per token: what revokeAccess names
+    again = tokens.issue(subject="collector-7", projects={"demo": "collector"}, ttl_seconds=60)
+    assert (decoded["jti"], decoded["iat"]) != (None, None) and again != token
     assert decoded["projects"] == {"demo": "collector"}
     assert (decoded["iss"], decoded["aud"]) == ("vigil", "vigil")
 
@@ -80,7 +83,14 @@ def test_issued_claims_follow_the_documented_format(tokens: LocalTokens) -> None
 async def test_async_verify_satisfies_the_token_verifier_protocol(tokens: LocalTokens) -> None:
     verifier: TokenVerifier = tokens
     principal = await verifier.verify(tokens.issue(subject="ana", projects={}))
-    assert principal == Principal(subject="ana", roles={}, expires_at=principal.expires_at)
+    assert principal == Principal(
+        subject="ana",
+        roles={},
+        expires_at=principal.expires_at,
+        token_id=principal.token_id,
+        issued_at=principal.issued_at,
+    )
+    assert principal.token_id and principal.issued_at
 
 
 def test_expired_token_is_rejected(tokens: LocalTokens) -> None:

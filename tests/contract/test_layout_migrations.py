@@ -7,6 +7,7 @@ and indexes, and data as it stored them), then opens it with the current code.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,10 +18,13 @@ import pytest
 
 from domain.alerting.ports import AlertStore
 from domain.analytics.ports import AnalyticsJobStore
+from domain.compliance.model import Revocation, RevocationKind
+from domain.compliance.ports import ComplianceStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
 from domain.metrics.model import MetricDescription, MetricType, decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
+from domain.system.model import GENESIS, entry_hash
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import migrations as duckdb_migrations
@@ -41,7 +45,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 4  # the layout this build writes; both stores agree on it
+CURRENT = 5  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -149,7 +153,7 @@ async def test_instances_opening_together_migrate_once(
     finally:
         await first.close()
         await second.close()
-    # the other instance waited instead of running them too
+    # Each step once: the other instance waited instead of running it too.
     assert runs == Counter({v: 1 for v in range(2, CURRENT + 1)})
     assert await old.layout() == _migrated_once()
 
@@ -231,19 +235,32 @@ async def _old_data_is_readable(db: StoreDatabase) -> None:
         (e.actor, e.outcome, e.detail) for e in reversed(OLD_AUDIT)
     ]
     assert [e.seq for e in entries[-2:]] == [2, 1]
-    # Audit numbering goes on after the entries of layout 1.
+    # Layout 3 chained the old entries, in the order written, and the chain goes on.
     await db.audit.record(AuditEntry("carol", "createDashboard", "alpha", "ok", NOW_US + 9))
     newest = (await db.audit.list_entries(GetAuditLogQuery("alpha", first=1)))[0]
     assert newest.actor == "carol" and newest.seq > len(OLD_AUDIT)
+    await _chain_verifies(db, "alpha")
 
     alerts = cast(AlertStore, db.alerts)  # type: ignore[attr-defined]
     assert await alerts.get_alert("alpha", OLD_ALERT.id) == OLD_ALERT
     assert [a.id for a in await alerts.enabled_alerts()] == [OLD_ALERT.id]
 
 
+async def _chain_verifies(db: StoreDatabase, project: str) -> None:
+    chain = await db.audit.chain(project, after_index=0, first=100)  # type: ignore[attr-defined]
+    assert [e.chain_index for e in chain] == list(range(1, len(chain) + 1))
+    assert chain and chain[0].prev_hash == GENESIS
+    for before, entry in itertools.pairwise(chain):
+        assert entry.prev_hash == before.hash
+    for entry in chain:
+        assert entry.hash == entry_hash(
+            entry, chain_index=entry.chain_index, prev_hash=entry.prev_hash
+        )
+
+
 async def _new_features_work(db: StoreDatabase) -> None:
-    """Dashboards and notification channels (layout 2), metric descriptions (layout 3) and
-    analytics jobs (layout 4), through their store ports."""
+    """Dashboards and notification channels (layout 2), metric descriptions (layout 3),
+    analytics jobs (layout 4) and compliance (layout 5), through their store ports."""
     jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
     await jobs.add_job(sample_job("j1"))
     assert await jobs.get_job("alpha", "j1", now_us=NOW_US) == sample_job("j1")
@@ -262,3 +279,7 @@ async def _new_features_work(db: StoreDatabase) -> None:
     described = MetricDescription("cpu", MetricType.GAUGE, "CPU in use", "1")
     await db.metrics.describe("alpha", [described])
     assert await db.metrics.descriptions("alpha") == [described]
+    compliance = cast(ComplianceStore, db.compliance)  # type: ignore[attr-defined]
+    revoked = Revocation("alpha", RevocationKind.SUBJECT, "mallory", NOW_US, "alice")
+    assert await compliance.add_revocation(revoked)
+    assert await compliance.revocations("alpha") == [revoked]

@@ -30,8 +30,11 @@ from tests.unit.fakes import (
 
 
 def _not_notifications(handler: Any) -> bool:
-    """Neither notifications nor analytics, which these unit tests do not wire."""
-    return not handler.__module__.startswith(("domain.notifications.", "domain.analytics."))
+    """Notifications, analytics, compliance and health watching need their runtimes: their
+    tests build them (tests/unit/compliance) or run the real app (tests/api)."""
+    return not handler.__module__.startswith(
+        ("domain.notifications.", "domain.analytics.", "domain.compliance.", "domain.system.health")
+    )
 
 
 def unit_bus(dependencies: dict[str, Any], *, evaluate: bool) -> MessageBus:

@@ -86,6 +86,23 @@ class Dispatcher:
             record.acknowledged = True
             self._cancel_escalations(event.instance_id)
 
+    async def raise_record(self, record: AlertRecord) -> None:
+        """Something that is not an alert rule fires like one (a failing compliance check):
+        routed, grouped, silenced and escalated by its labels, as alerts are."""
+        known = self._alerts.setdefault(record.project, {})
+        previous = known.get(record.instance_id)
+        if previous is not None and previous.firing:
+            record.starts_us = previous.starts_us
+        known[record.instance_id] = record
+        await self._route(record, self.clock.now_us(), escalate=True)
+
+    def resolve_record(self, project: str, instance_id: str, reason: str) -> None:
+        """What `raise_record` fired is over; receivers are told at the group's next flush."""
+        record = self._alerts.get(project, {}).get(instance_id)
+        if record is not None and record.firing:
+            record.ends_us, record.reason = self.clock.now_us(), reason
+            self._cancel_escalations(instance_id)
+
     async def _route(self, record: AlertRecord, now: int, *, escalate: bool) -> None:
         config = await self.configs.get(record.project, now)
         leaves = config.policy.route.match(record.labels)

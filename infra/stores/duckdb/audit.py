@@ -1,4 +1,4 @@
-"""AuditStore on DuckDB: an append-only table ordered by a sequence number."""
+"""AuditStore on DuckDB: an append-only table, each project's entries chained by hash."""
 
 from __future__ import annotations
 
@@ -6,27 +6,67 @@ import asyncio
 import json
 from collections import deque
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.system.model import link
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb.runner import Cursor, Runner
 
-__all__ = ["DuckDBAuditStore"]
+__all__ = ["DuckDBAuditStore", "row_entry"]
 
+COLUMNS = (
+    "seq, actor, action, project, outcome, epoch_us(ts), request_id, detail,"
+    " role, target, changes, client, chain_index, prev_hash, hash"
+)
 _INSERT = """
-    INSERT INTO audit (actor, action, project, outcome, ts, request_id, detail)
+    INSERT INTO audit (actor, action, project, outcome, ts, request_id, detail,
+        role, target, changes, client, chain_index, prev_hash, hash)
     SELECT unnest($actors::VARCHAR[]), unnest($actions::VARCHAR[]),
         unnest($projects::VARCHAR[]), unnest($outcomes::VARCHAR[]),
         make_timestamp(unnest($ts::BIGINT[])), unnest($request_ids::VARCHAR[]),
-        unnest($details::VARCHAR[])
+        unnest($details::VARCHAR[]), unnest($roles::VARCHAR[]), unnest($targets::VARCHAR[]),
+        unnest($changes::VARCHAR[]), unnest($clients::VARCHAR[]),
+        unnest($indexes::BIGINT[]), unnest($prevs::VARCHAR[]), unnest($hashes::VARCHAR[])
+    RETURNING project, chain_index, seq
 """
+_HEAD = (
+    f"SELECT {COLUMNS} FROM audit WHERE project = $project"
+    " ORDER BY chain_index DESC, seq DESC LIMIT 1"
+)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def row_entry(row: tuple[Any, ...]) -> AuditEntry:
+    (seq, actor, action, project, outcome, ts, request_id, detail) = row[:8]
+    (role, target, changes, client, chain_index, prev_hash, digest) = row[8:]
+    return AuditEntry(
+        actor=actor,
+        action=action,
+        project=project,
+        outcome=outcome,
+        timestamp_us=ts,
+        request_id=request_id,
+        detail=json.loads(detail),
+        seq=seq,
+        role=role,
+        target=json.loads(target),
+        changes=json.loads(changes),
+        client=client,
+        chain_index=chain_index,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
 
 
 @dataclass(eq=False, slots=True)
 class _Pending:
     entry: AuditEntry
+    stored: AuditEntry | None = None
     error: Exception | None = None
 
 
@@ -36,13 +76,18 @@ class DuckDBAuditStore:
     Entries waiting for the writer thread share one INSERT and one COMMIT (group commit,
     as for points): one transaction per entry cost the writer thread ~70% of its time
     under many small requests (docs/performance.md). `record` returns after the COMMIT.
+
+    The chain is linked on the writer thread too: this process is the file's only writer,
+    so the head of each project's chain it remembers (`_heads`, read from the file the
+    first time) is the head; a unique index on (project, chain_index) refuses a fork.
     """
 
     def __init__(self, runner: Runner) -> None:
         self._run = runner
         self._pending: deque[_Pending] = deque()
+        self._heads: dict[str, tuple[int, str]] = {}  # writer thread only
 
-    async def record(self, entry: AuditEntry) -> None:
+    async def record(self, entry: AuditEntry) -> AuditEntry:
         pending = _Pending(entry)
         self._pending.append(pending)
         try:
@@ -55,25 +100,77 @@ class DuckDBAuditStore:
             raise
         if pending.error is not None:
             raise pending.error
+        assert pending.stored is not None
+        return pending.stored
 
     def _drain(self, cur: Cursor) -> None:
         group = list(self._pending)
         self._pending.clear()
         if not group:
             return
+        heads = dict(self._heads)
+        linked = []
+        for pending in group:
+            project = pending.entry.project
+            if project not in heads:
+                rows = cur.execute(_HEAD, {"project": project}).fetchall()
+                if rows:
+                    heads[project] = (rows[0][12], rows[0][14])
+            entry = link(pending.entry, heads.get(project))
+            heads[project] = (entry.chain_index, entry.hash)
+            linked.append(entry)
         try:
-            _record(cur, [p.entry for p in group])
+            seqs = _record(cur, linked)
         except Exception as exc:
             for pending in group:
                 pending.error = exc
+            # What the file holds is unknown now: read the heads again next time.
+            for entry in linked:
+                self._heads.pop(entry.project, None)
+            return
+        self._heads.update(heads)
+        for pending, entry in zip(group, linked, strict=True):
+            pending.stored = replace(entry, seq=seqs[(entry.project, entry.chain_index)])
 
     async def list_entries(self, query: GetAuditLogQuery) -> list[AuditEntry]:
         """Newest first; `after` is the `seq` of the last entry already seen."""
         return await self._run.read(_list, query)
 
+    async def chain(self, project: str, *, after_index: int, first: int) -> list[AuditEntry]:
+        rows = await self._run.read(
+            _rows,
+            f"SELECT {COLUMNS} FROM audit WHERE project = $project AND chain_index > $after"
+            " ORDER BY chain_index, seq LIMIT $first",
+            {"project": project, "after": after_index, "first": first},
+        )
+        return [row_entry(r) for r in rows]
 
-def _record(cur: Cursor, entries: list[AuditEntry]) -> None:
-    cur.execute(
+    async def first_index_at(self, project: str, at_us: int) -> int | None:
+        rows = await self._run.read(
+            _rows,
+            "SELECT min(chain_index) FROM audit"
+            " WHERE project = $project AND ts >= make_timestamp($at)",
+            {"project": project, "at": at_us},
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    async def head(self, project: str) -> AuditEntry | None:
+        rows = await self._run.read(_rows, _HEAD, {"project": project})
+        return row_entry(rows[0]) if rows else None
+
+    async def projects(self) -> list[str]:
+        rows = await self._run.read(
+            _rows, "SELECT DISTINCT project FROM audit WHERE project <> '' ORDER BY 1", {}
+        )
+        return [p for (p,) in rows]
+
+
+def _rows(cur: Cursor, sql: str, params: dict[str, Any]) -> list[Any]:
+    return cur.execute(sql, params).fetchall()
+
+
+def _record(cur: Cursor, entries: list[AuditEntry]) -> dict[tuple[str, int], int]:
+    rows = cur.execute(
         _INSERT,
         {
             "actors": [e.actor for e in entries],
@@ -82,9 +179,17 @@ def _record(cur: Cursor, entries: list[AuditEntry]) -> None:
             "outcomes": [e.outcome for e in entries],
             "ts": [e.timestamp_us for e in entries],
             "request_ids": [e.request_id for e in entries],
-            "details": [json.dumps(e.detail, separators=(",", ":"), default=str) for e in entries],
+            "details": [_dumps(e.detail) for e in entries],
+            "roles": [e.role for e in entries],
+            "targets": [_dumps(e.target) for e in entries],
+            "changes": [_dumps(e.changes) for e in entries],
+            "clients": [e.client for e in entries],
+            "indexes": [e.chain_index for e in entries],
+            "prevs": [e.prev_hash for e in entries],
+            "hashes": [e.hash for e in entries],
         },
-    )
+    ).fetchall()
+    return {(project, index): seq for project, index, seq in rows}
 
 
 def _list(cur: Cursor, query: GetAuditLogQuery) -> list[AuditEntry]:
@@ -103,20 +208,7 @@ def _list(cur: Cursor, query: GetAuditLogQuery) -> list[AuditEntry]:
             where.append(test)
             params[column] = value
     rows = cur.execute(
-        "SELECT seq, actor, action, project, outcome, epoch_us(ts), request_id, detail"
-        f" FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $limit",
+        f"SELECT {COLUMNS} FROM audit WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT $limit",
         params,
     ).fetchall()
-    return [
-        AuditEntry(
-            actor=actor,
-            action=action,
-            project=project,
-            outcome=outcome,
-            timestamp_us=ts,
-            request_id=request_id,
-            detail=json.loads(detail),
-            seq=seq,
-        )
-        for seq, actor, action, project, outcome, ts, request_id, detail in rows
-    ]
+    return [row_entry(r) for r in rows]

@@ -13,6 +13,7 @@ from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.analytics import DuckDBAnalyticsJobStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
@@ -40,6 +41,7 @@ class DuckDBDatabase:
         self.dashboards = DuckDBDashboardStore(runner)
         self.notifications = DuckDBNotificationStore(runner)
         self.analytics = DuckDBAnalyticsJobStore(runner)
+        self.compliance = DuckDBComplianceStore(runner)
         self._runner = runner
 
     @classmethod

@@ -17,6 +17,7 @@ so a file that already has part of it (one written by an unreleased build) takes
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
+from domain.system.model import link
+from domain.system.read_models import AuditEntry
 from infra.stores.duckdb.runner import Cursor
 from infra.stores.duckdb.schema import SCHEMA
 
@@ -41,7 +44,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -197,12 +200,135 @@ _ANALYTICS_JOBS = (
     """,
 )
 
+# Layout 5: the audit trail grows (role, target, changes, client) and is chained by hash;
+# compliance keeps checkpoints, access seen, reviews, revocations and check runs.
+_AUDIT_V3 = """
+    CREATE TABLE audit_v3 (
+        seq         BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+        actor       VARCHAR NOT NULL,
+        action      VARCHAR NOT NULL,
+        project     VARCHAR NOT NULL,
+        outcome     VARCHAR NOT NULL,
+        ts          TIMESTAMP NOT NULL,
+        request_id  VARCHAR NOT NULL,
+        detail      JSON NOT NULL,
+        role        VARCHAR NOT NULL DEFAULT '',
+        target      JSON NOT NULL DEFAULT '{}',
+        changes     JSON NOT NULL DEFAULT '[]',
+        client      VARCHAR NOT NULL DEFAULT '',
+        chain_index BIGINT NOT NULL DEFAULT 0,
+        prev_hash   VARCHAR NOT NULL DEFAULT '',
+        hash        VARCHAR NOT NULL DEFAULT ''
+    )
+"""
+_COMPLIANCE = (
+    """
+    CREATE TABLE IF NOT EXISTS audit_checkpoints (
+        project     VARCHAR NOT NULL,
+        chain_index BIGINT NOT NULL,
+        hash        VARCHAR NOT NULL,
+        at_us       BIGINT NOT NULL,
+        key_id      VARCHAR NOT NULL,
+        signature   VARCHAR NOT NULL,
+        PRIMARY KEY (project, chain_index)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS access_usage (
+        project     VARCHAR NOT NULL,
+        subject     VARCHAR NOT NULL,
+        doc         VARCHAR NOT NULL,
+        PRIMARY KEY (project, subject)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS access_reviews (
+        id          VARCHAR PRIMARY KEY,
+        project     VARCHAR NOT NULL,
+        started_us  BIGINT NOT NULL,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS revocations (
+        project     VARCHAR NOT NULL,
+        kind        VARCHAR NOT NULL,
+        value       VARCHAR NOT NULL,
+        at_us       BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL,
+        PRIMARY KEY (project, kind, value)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS compliance_runs (
+        project         VARCHAR NOT NULL,
+        slot            VARCHAR NOT NULL,
+        owner           VARCHAR NOT NULL,
+        claim_until_us  BIGINT NOT NULL,
+        finished_us     BIGINT,
+        doc             VARCHAR NOT NULL,
+        PRIMARY KEY (project, slot)
+    )
+    """,
+)
+
+
+def _chained_audit(cur: Cursor) -> None:
+    """Rebuild the audit table with the new columns, the entries written before chains
+    existed chained in the order they were written (`seq`): from now on, changing one of
+    them shows. A rebuild, not ALTER and UPDATE: DuckDB builds no index over rows updated
+    in the same transaction, and the step is one transaction."""
+    columns = {
+        name
+        for (name,) in cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'audit'"
+        ).fetchall()
+    }
+    if "chain_index" not in columns:  # not rebuilt yet
+        rows = cur.execute(
+            "SELECT seq, actor, action, project, outcome, epoch_us(ts), request_id, detail"
+            " FROM audit ORDER BY seq"
+        ).fetchall()
+        heads: dict[str, tuple[int, str]] = {}
+        sealed = []
+        for seq, actor, action, project, outcome, ts, request_id, detail in rows:
+            old = AuditEntry(actor, action, project, outcome, ts, request_id, json.loads(detail))
+            entry = link(old, heads.get(project))
+            heads[project] = (entry.chain_index, entry.hash)
+            sealed.append((seq, entry.chain_index, entry.prev_hash, entry.hash))
+        cur.execute(
+            "CREATE TEMP TABLE sealed AS SELECT unnest($seqs::BIGINT[]) AS seq,"
+            " unnest($idx::BIGINT[]) AS n, unnest($prev::VARCHAR[]) AS p,"
+            " unnest($hash::VARCHAR[]) AS h",
+            {
+                "seqs": [s[0] for s in sealed],
+                "idx": [s[1] for s in sealed],
+                "prev": [s[2] for s in sealed],
+                "hash": [s[3] for s in sealed],
+            },
+        )
+        cur.execute(_AUDIT_V3)
+        cur.execute(
+            "INSERT INTO audit_v3 SELECT a.seq, a.actor, a.action, a.project, a.outcome, a.ts,"
+            " a.request_id, a.detail, '', '{}', '[]', '', s.n, s.p, s.h"
+            " FROM audit a JOIN sealed s ON a.seq = s.seq"
+        )
+        cur.execute("DROP TABLE sealed")
+        cur.execute("DROP TABLE audit")
+        cur.execute("ALTER TABLE audit_v3 RENAME TO audit")
+    cur.execute("CREATE UNIQUE INDEX IF NOT EXISTS audit_chain ON audit (project, chain_index)")
+    for statement in _COMPLIANCE:
+        cur.execute(statement)
+
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _run_all(_DASHBOARDS_AND_NOTIFICATIONS)),
     Migration(3, "metric descriptions", _run_all(_METRIC_DESCRIPTIONS)),
     Migration(4, "analytics jobs", _run_all(_ANALYTICS_JOBS)),
+    Migration(5, "chained audit trail and compliance", _chained_audit),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

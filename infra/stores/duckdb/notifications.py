@@ -12,8 +12,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from domain.compliance.model import SecretsStatus
 from domain.notifications import Channel, Delivery, DeliveryState, Policy, Silence
+from infra.crypto import SecretCipher
 from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.sealing import open_channel, reseal_channel, seal_channel, status_of
 
 __all__ = ["NOTIFICATION_SCHEMA", "DuckDBNotificationStore"]
 
@@ -96,11 +99,16 @@ class DuckDBNotificationStore:
 
     def __init__(self, runner: Runner) -> None:
         self._run = runner
+        self.cipher: SecretCipher | None = None  # secrets sealed at rest (infra/stores/sealing)
+
+    def use_cipher(self, cipher: SecretCipher) -> None:
+        self.cipher = cipher
 
     # -- channels ----------------------------------------------------------------------------
 
     async def save_channel(self, channel: Channel, *, expected_version: int | None = None) -> bool:
-        return await self._run.write(_save_channel, channel, expected_version)
+        doc = seal_channel(self.cipher, channel.to_dict())
+        return await self._run.write(_save_channel, channel, doc, expected_version)
 
     async def get_channel(self, project: str, channel_id: str) -> Channel | None:
         found = await self._run.read(
@@ -108,7 +116,7 @@ class DuckDBNotificationStore:
             "SELECT doc FROM notification_channels WHERE id = $id AND project = $project",
             {"id": channel_id, "project": project},
         )
-        return Channel.from_dict(found[0]) if found else None
+        return Channel.from_dict(open_channel(self.cipher, found[0])) if found else None
 
     async def list_channels(self, project: str) -> list[Channel]:
         found = await self._run.read(
@@ -117,7 +125,35 @@ class DuckDBNotificationStore:
             "ORDER BY created_at_us, id",
             {"project": project},
         )
-        return [Channel.from_dict(doc) for doc in found]
+        return [Channel.from_dict(open_channel(self.cipher, doc)) for doc in found]
+
+    async def secrets_status(self, project: str) -> SecretsStatus:
+        """How the project's channels keep their secrets (the SecretsAtRest port)."""
+        found = await self._run.read(
+            _docs,
+            "SELECT doc FROM notification_channels WHERE project = $project",
+            {"project": project},
+        )
+        return status_of(self.cipher, found)
+
+    async def reseal_all(self) -> int:
+        """Seal every channel secret under the current key (plain ones included): what
+        `vigil rotate-key` and each start run. The number of secrets sealed anew."""
+        cipher = self.cipher
+        if cipher is None:
+            return 0
+        found = await self._run.read(_docs, "SELECT doc FROM notification_channels", {})
+        changed = 0
+        for doc in found:
+            resealed, count = reseal_channel(cipher, doc)
+            if count:
+                await self._run.write(
+                    _execute,
+                    "UPDATE notification_channels SET doc = $doc WHERE id = $id",
+                    {"doc": _dumps(resealed), "id": doc["id"]},
+                )
+                changed += count
+        return changed
 
     async def delete_channel(self, project: str, channel_id: str) -> bool:
         found = await self._run.write(
@@ -258,13 +294,15 @@ def _docs(cur: Cursor, sql: str, params: dict[str, Any], *, raw: bool = False) -
     return rows if raw else [json.loads(doc) for (doc,) in rows]
 
 
-def _save_channel(cur: Cursor, channel: Channel, expected_version: int | None) -> bool:
+def _save_channel(
+    cur: Cursor, channel: Channel, doc: dict[str, Any], expected_version: int | None
+) -> bool:
     params: dict[str, Any] = {
         "id": channel.id,
         "project": channel.project,
         "created": channel.created_at_us,
         "version": channel.version,
-        "doc": _dumps(channel.to_dict()),
+        "doc": _dumps(doc),
     }
     if expected_version is None:
         sql = """

@@ -8,6 +8,7 @@ contract suite checks that a migrated file and a new one hold the same tables.
 from __future__ import annotations
 
 from infra.stores.duckdb.analytics import ANALYTICS_SCHEMA
+from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 
@@ -57,9 +58,18 @@ SCHEMA = (
         outcome     VARCHAR NOT NULL,
         ts          TIMESTAMP NOT NULL,
         request_id  VARCHAR NOT NULL,
-        detail      JSON NOT NULL
+        detail      JSON NOT NULL,
+        role        VARCHAR NOT NULL DEFAULT '',
+        target      JSON NOT NULL DEFAULT '{}',
+        changes     JSON NOT NULL DEFAULT '[]',
+        client      VARCHAR NOT NULL DEFAULT '',
+        chain_index BIGINT NOT NULL DEFAULT 0,
+        prev_hash   VARCHAR NOT NULL DEFAULT '',
+        hash        VARCHAR NOT NULL DEFAULT ''
     )
     """,
+    # Each project's chain (domain/system/model.py): one entry per index, never a fork.
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_chain ON audit (project, chain_index)",
     # Alerting (infra/stores/duckdb/alerts.py). Entities are stored as the JSON text of
     # their `to_dict()` (VARCHAR: the text comes back exactly as written), beside the
     # columns that queries filter and sort on.
@@ -127,4 +137,5 @@ SCHEMA = (
     # What senders say about metric names (infra/stores/duckdb/descriptions.py).
     DESCRIPTIONS_TABLE,
     *ANALYTICS_SCHEMA,  # infra/stores/duckdb/analytics.py
+    *COMPLIANCE_SCHEMA,  # infra/stores/duckdb/compliance.py
 )

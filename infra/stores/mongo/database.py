@@ -12,6 +12,7 @@ from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.analytics import MongoAnalyticsJobStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalogue import MongoCatalogue
+from infra.stores.mongo.compliance import MongoComplianceStore
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.leases import MongoLeaseStore
@@ -52,6 +53,7 @@ class MongoDatabase:
         self.dashboards = MongoDashboardStore(db, options)
         self.notifications = MongoNotificationStore(db, options)
         self.analytics = MongoAnalyticsJobStore(db, options)
+        self.compliance = MongoComplianceStore(db, options)
         self._client = client
         self._closed = False
 

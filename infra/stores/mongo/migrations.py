@@ -25,6 +25,7 @@ ours, so each step is recorded once in `history`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -42,6 +43,8 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from domain.errors import Unavailable
+from domain.system.model import link
+from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import now
 from infra.stores.mongo.options import MongoOptions
 from infra.stores.mongo.schema import (
@@ -70,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -136,12 +139,62 @@ _ANALYTICS_JOBS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 5: the audit trail chained by hash, and compliance's collections. Frozen.
+_CHAIN_AND_COMPLIANCE: dict[str, list[IndexSpec]] = {
+    AUDIT: [([("project", ASCENDING), ("chain_index", DESCENDING)], {"unique": True})],
+    "audit_checkpoints": [([("project", ASCENDING), ("chain_index", DESCENDING)], {})],
+    "access_usage": [([("project", ASCENDING), ("subject", ASCENDING)], {})],
+    "access_reviews": [([("project", ASCENDING), ("started_us", DESCENDING)], {})],
+    "revocations": [([("project", ASCENDING), ("at_us", ASCENDING)], {})],
+    "compliance_runs": [([("project", ASCENDING), ("finished_us", DESCENDING)], {})],
+}
+
+
+async def _chained_audit(db: Database, options: MongoOptions) -> None:
+    """Chain the entries written before chains existed, in the order written (`seq`), then
+    index the chains. Entries already chained (a step re-run) are left as they are."""
+    audit = db[AUDIT]
+    heads: dict[str, tuple[int, str]] = {}
+    chained = audit.find({"chain_index": {"$gt": 0}}, {"project": 1, "chain_index": 1, "hash": 1})
+    for doc in await chained.sort("chain_index", ASCENDING).to_list():
+        heads[doc["project"]] = (doc["chain_index"], doc["hash"])
+    old = audit.find({"chain_index": {"$exists": False}})
+    for doc in await old.sort("seq", ASCENDING).to_list():
+        entry = AuditEntry(
+            doc["actor"],
+            doc["action"],
+            doc["project"],
+            doc["outcome"],
+            doc["us"],
+            doc["request_id"],
+            json.loads(doc["detail"]),
+        )
+        sealed = link(entry, heads.get(entry.project))
+        heads[entry.project] = (sealed.chain_index, sealed.hash)
+        await audit.update_one(
+            {"_id": doc["_id"]},
+            {
+                "$set": {
+                    "role": "",
+                    "target": "{}",
+                    "changes": "[]",
+                    "client": "",
+                    "chain_index": sealed.chain_index,
+                    "prev_hash": sealed.prev_hash,
+                    "hash": sealed.hash,
+                }
+            },
+        )
+    await _create_indexes(_CHAIN_AND_COMPLIANCE)(db, options)
+
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _create_indexes(_DASHBOARDS_AND_NOTIFICATIONS)),
     Migration(3, "metric descriptions", _create_indexes(_METRIC_DESCRIPTIONS)),
     Migration(4, "analytics jobs", _create_indexes(_ANALYTICS_JOBS)),
+    Migration(5, "chained audit trail and compliance", _chained_audit),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

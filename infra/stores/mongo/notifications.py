@@ -15,9 +15,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
+from domain.compliance.model import SecretsStatus
 from domain.notifications import Channel, Delivery, DeliveryState, Policy, Silence
+from infra.crypto import SecretCipher
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
+from infra.stores.sealing import open_channel, reseal_channel, seal_channel, status_of
 
 __all__ = ["NOTIFICATION_INDEXES", "MongoNotificationStore"]
 
@@ -54,11 +57,15 @@ class MongoNotificationStore:
         self._policies = db.get_collection(POLICIES, write_concern=concern)
         self._silences = db.get_collection(SILENCES, write_concern=concern)
         self._deliveries = db.get_collection(DELIVERIES, write_concern=concern)
+        self.cipher: SecretCipher | None = None  # secrets sealed at rest (infra/stores/sealing)
+
+    def use_cipher(self, cipher: SecretCipher) -> None:
+        self.cipher = cipher
 
     # -- channels ----------------------------------------------------------------------------
 
     async def save_channel(self, channel: Channel, *, expected_version: int | None = None) -> bool:
-        doc = {"_id": channel.id, **channel.to_dict()}
+        doc = {"_id": channel.id, **seal_channel(self.cipher, channel.to_dict())}
         where: dict[str, Any] = {"_id": channel.id, "project": channel.project}
         with unavailable("saving a notification channel"):
             if expected_version is None:
@@ -74,7 +81,7 @@ class MongoNotificationStore:
     async def get_channel(self, project: str, channel_id: str) -> Channel | None:
         with unavailable("reading a notification channel"):
             doc = await self._channels.find_one({"_id": channel_id, "project": project}, _NO_ID)
-        return None if doc is None else Channel.from_dict(doc)
+        return None if doc is None else Channel.from_dict(open_channel(self.cipher, doc))
 
     async def list_channels(self, project: str) -> list[Channel]:
         with unavailable("listing notification channels"):
@@ -83,7 +90,29 @@ class MongoNotificationStore:
                 .sort(_OLDEST_FIRST)
                 .to_list()
             )
-        return [Channel.from_dict(doc) for doc in docs]
+        return [Channel.from_dict(open_channel(self.cipher, doc)) for doc in docs]
+
+    async def secrets_status(self, project: str) -> SecretsStatus:
+        """How the project's channels keep their secrets (the SecretsAtRest port)."""
+        with unavailable("reading notification channels"):
+            docs = await self._channels.find({"project": project}, _NO_ID).to_list()
+        return status_of(self.cipher, docs)
+
+    async def reseal_all(self) -> int:
+        """Seal every channel secret under the current key (plain ones included): what
+        `vigil rotate-key` and each start run. The number of secrets sealed anew."""
+        cipher = self.cipher
+        if cipher is None:
+            return 0
+        changed = 0
+        with unavailable("sealing notification secrets"):
+            for doc in await self._channels.find({}, _NO_ID).to_list():
+                resealed, count = reseal_channel(cipher, doc)
+                if count:
+                    fields = {k: resealed[k] for k in ("secret", "url")}
+                    await self._channels.update_one({"_id": doc["id"]}, {"$set": fields})
+                    changed += count
+        return changed
 
     async def delete_channel(self, project: str, channel_id: str) -> bool:
         with unavailable("deleting a notification channel"):

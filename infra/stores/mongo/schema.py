@@ -17,6 +17,7 @@ from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
 from infra.stores.mongo.analytics import ANALYTICS_INDEXES
+from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -49,7 +50,8 @@ POINTS = "points"
 SERIES = "series"
 # Idempotency keys: {_id, p, k, n: first count, b: batch id, done, at, lo, hi}.
 KEYS = "ingest_keys"
-# The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail}.
+# The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail,
+# role, target, changes, client, chain_index, prev_hash, hash} (infra/stores/mongo/audit.py).
 AUDIT = "audit"
 # {_id: "audit" or "alert_transitions", n: the last number handed out}
 COUNTERS = "counters"
@@ -87,6 +89,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("project", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("actor", ASCENDING), ("seq", DESCENDING)], {}),
         ([("project", ASCENDING), ("action", ASCENDING), ("seq", DESCENDING)], {}),
+        # Each project's chain: one entry per index, never a fork.
+        ([("project", ASCENDING), ("chain_index", DESCENDING)], {"unique": True}),
     ],
     ALERTS: [
         ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
@@ -105,6 +109,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
     DESCRIPTIONS: [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
     **ANALYTICS_INDEXES,  # analytics jobs and their result items
+    **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
 }
 
 

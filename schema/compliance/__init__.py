@@ -1,0 +1,45 @@
+"""Compliance in the GraphQL schema: types, and what its subscriptions deliver."""
+
+from schema.compliance.live import ComplianceChecked, ComponentStatus, SystemHealthChanged
+from schema.compliance.types import (
+    AccessDecision,
+    AccessFlag,
+    AccessReview,
+    AccessReviewRecord,
+    AccessSubject,
+    AuditBreak,
+    AuditBreakKind,
+    AuditCheckpoint,
+    AuditVerification,
+    CheckOutcome,
+    ComplianceControl,
+    ComplianceFramework,
+    ComplianceReport,
+    ComplianceRun,
+    ControlStatus,
+    Revocation,
+    RevocationKind,
+)
+
+__all__ = [
+    "AccessDecision",
+    "AccessFlag",
+    "AccessReview",
+    "AccessReviewRecord",
+    "AccessSubject",
+    "AuditBreak",
+    "AuditBreakKind",
+    "AuditCheckpoint",
+    "AuditVerification",
+    "CheckOutcome",
+    "ComplianceChecked",
+    "ComplianceControl",
+    "ComplianceFramework",
+    "ComplianceReport",
+    "ComplianceRun",
+    "ComponentStatus",
+    "ControlStatus",
+    "Revocation",
+    "RevocationKind",
+    "SystemHealthChanged",
+]
