@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -16,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from domain.errors import VigilError
 from domain.ports import Clock
@@ -25,9 +28,11 @@ from infra.bootstrap import StoreDatabase, Vigil
 from infra.config import Settings
 from infra.dashboards import viewer_routes
 from infra.http import BodyLimit, RequestObserver
+from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
 from infra.ws import GraphQLWebSocket
 from schema.context import VigilContext
+from schema.documents import operation_type
 
 __all__ = ["create_app"]
 
@@ -60,6 +65,40 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
             + ",\n      });",
         )
         return HTMLResponse(html)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, except that a refused request is answered in GraphQL's shape."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            content_type = request.headers.get("content-type", "")
+            response = request_error(exc.status_code, exc.reason, content_type=content_type)
+        await response(scope, receive, send)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: VigilContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """Refuses subscriptions before they run: over HTTP they cannot stream here."""
+        if (
+            isinstance(request_data, GraphQLRequestData)
+            and isinstance(request_data.query, str)
+            and operation_type(request_data.query, request_data.operation_name)
+            is OperationType.SUBSCRIPTION
+        ):
+            raise HTTPException(400, SUBSCRIPTION_OVER_HTTP)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

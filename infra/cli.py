@@ -35,8 +35,23 @@ def _parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role],
         help="the role in the project given at the same position",
     )
-    token.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl", type=_lifetime, default=86_400, help="lifetime in seconds (default: one day)"
+    )
     return parser
+
+
+def _lifetime(raw: str) -> int:
+    """--ttl: a whole, positive number of seconds."""
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a lifetime: give a whole number of seconds above 0 (86400 is a day)"
+        )
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,7 +37,7 @@ class _ProjectPermission(BasePermission):
             return True
         if not principal.can(project, self.required):
             await _record(info, actor=principal.subject, project=project, outcome=Forbidden.code)
-            raise Forbidden(f"{self.required.value} is not allowed in project {project!r}")
+            raise Forbidden(principal.refusal(project, self.required, info.field_name))
         return True
 
 
