@@ -32,11 +32,12 @@ def _timestamp_us(raw: Any, now_us: int) -> int:
     raise ValueError("timestamp must be ISO-8601 text or epoch milliseconds")
 
 
-# Epoch magnitudes of the years 2001 to ~5000 in each unit, and the factor to milliseconds.
+# Epoch magnitudes of the years 2001 to ~5000 in other units, and how many of each make a
+# millisecond (seconds: a thousandth).
 _UNITS = (
-    (1e9, 1e11, "seconds", 1000),
-    (1e14, 1e17, "microseconds", 1e-3),
-    (1e17, 1e20, "nanoseconds", 1e-6),
+    (1e9, 1e11, "seconds", 0.001),
+    (1e14, 1e17, "microseconds", 1_000),
+    (1e17, 1e20, "nanoseconds", 1_000_000),
 )
 
 
@@ -45,12 +46,10 @@ def _unit(raw: Any) -> str:
     (what most tools send), or micro- or nanoseconds, for milliseconds."""
     if type(raw) not in (int, float):
         return ""
-    size = abs(raw)
-    for low, high, unit, factor in _UNITS:
-        if low <= size < high:
-            fixed = raw * factor
-            shown = f"{int(fixed)}" if fixed == int(fixed) else f"{fixed}"
-            return f"; epoch timestamps are in milliseconds: {raw} looks like {unit}, send {shown}"
+    for low, high, unit, per_milli in _UNITS:
+        if low <= abs(raw) < high:
+            millis = round(raw * 1000) if per_milli < 1 else round(raw / per_milli)
+            return f"; epoch timestamps are in milliseconds: {raw} looks like {unit}, send {millis}"
     return ""
 
 
