@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from collections.abc import Sequence
 
@@ -90,12 +91,16 @@ def _serve(settings: Settings) -> int:
 
     from infra.app import create_app
 
+    # uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
         create_app(settings, tune_gc=True),
         host=settings.host,
         port=settings.port,
         ws_max_size=settings.ws_max_message_bytes,
         log_level="info",
+        log_config=log_config,
     )
     return 0
 

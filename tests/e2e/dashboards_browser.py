@@ -1,5 +1,5 @@
 """Headless Chromium driven over the Chrome DevTools Protocol (plain websockets), for the
-dashboard viewer test. Debian's `chromium` package; no browser is downloaded."""
+dashboard viewer and GraphiQL tests. Debian's `chromium` package; no browser is downloaded."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import httpx
 import orjson
 import websockets
 
-__all__ = ["CHROMIUM", "Page", "open_page"]
+__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page"]
 
 CHROMIUM = next(
     (
@@ -38,6 +38,8 @@ FLAGS = (
     "--disable-sync",
     "--remote-debugging-port=0",
 )
+# No network but the loopback: every other host fails to resolve, and no proxy is used.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server")
 
 
 class Page:
@@ -47,6 +49,7 @@ class Page:
         self._connection = connection
         self._ids = itertools.count(1)
         self.errors: list[str] = []  # uncaught exceptions and console errors of the page
+        self.requests: list[str] = []  # every URL the page asked for (Network domain)
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         call_id = next(self._ids)
@@ -88,12 +91,17 @@ class Page:
             self.errors.append(str(params.get("exceptionDetails", {}).get("exception", {})))
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
             self.errors.append(str(params.get("args")))
+        elif method == "Network.requestWillBeSent":
+            self.requests.append(params["request"]["url"])
+        elif method == "Network.webSocketCreated":
+            self.requests.append(params["url"])
 
 
 @contextlib.asynccontextmanager
-async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
-    """Start Chromium with a fresh profile, open `url` in a tab, and stop it afterwards."""
-    process, log = await asyncio.to_thread(_start, profile)
+async def open_page(url: str, profile: Path, flags: tuple[str, ...] = ()) -> AsyncIterator[Page]:
+    """Start Chromium with a fresh profile (and `flags`), open `url` in a tab, and stop it
+    afterwards."""
+    process, log = await asyncio.to_thread(_start, profile, flags)
     try:
         port = await _devtools_port(profile, process)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
@@ -101,6 +109,7 @@ async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
         async with websockets.connect(tab["webSocketDebuggerUrl"], max_size=2**24) as connection:
             page = Page(connection)
             await page.call("Runtime.enable")
+            await page.call("Network.enable")
             await page.call("Page.navigate", url=url)  # with its #fragment, unlike /json/new
             yield page
     finally:
@@ -113,11 +122,11 @@ async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
         log.close()
 
 
-def _start(profile: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+def _start(profile: Path, flags: tuple[str, ...]) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     assert CHROMIUM is not None
     profile.mkdir(parents=True, exist_ok=True)
     log = (profile.parent / "chromium.log").open("wb")  # a file: a full pipe would block it
-    command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"]
+    command = [CHROMIUM, *FLAGS, *flags, f"--user-data-dir={profile}", "about:blank"]
     return subprocess.Popen(command, stdout=log, stderr=log), log
 
 
