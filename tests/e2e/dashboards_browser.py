@@ -9,6 +9,7 @@ import itertools
 import shutil
 import subprocess
 import time
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +18,7 @@ import httpx
 import orjson
 import websockets
 
-__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page"]
+__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page", "png_has_color"]
 
 CHROMIUM = next(
     (
@@ -143,3 +144,47 @@ async def _devtools_port(profile: Path, process: subprocess.Popen[bytes]) -> int
                 return int(first[0])
         await asyncio.sleep(0.1)
     raise RuntimeError("chromium did not open its DevTools port")
+
+
+def png_has_color(png: bytes, rgb: tuple[int, int, int]) -> bool:
+    """Whether an 8-bit RGB or RGBA PNG (what Chromium's --screenshot writes) holds a pixel
+    of exactly `rgb`; a small decoder, so that the test needs no imaging library."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    chunks: dict[bytes, bytes] = {}
+    offset = 8
+    while offset < len(png):
+        length = int.from_bytes(png[offset : offset + 4], "big")
+        kind = png[offset + 4 : offset + 8]
+        chunks[kind] = chunks.get(kind, b"") + png[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+    width, height = int.from_bytes(chunks[b"IHDR"][:4]), int.from_bytes(chunks[b"IHDR"][4:8])
+    depth, color = chunks[b"IHDR"][8], chunks[b"IHDR"][9]
+    assert depth == 8 and color in (2, 6), f"unsupported PNG: depth {depth}, color type {color}"
+    step = 3 if color == 2 else 4
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = width * step
+    previous = bytearray(stride)
+    wanted = bytes(rgb)
+    for row in range(height):
+        kind, line = (
+            raw[row * (stride + 1)],
+            bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            left = line[i - step] if i >= step else 0
+            up, corner = previous[i], previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + ((left + up) >> 1)) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                best = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[i] = (line[i] + best) & 0xFF
+        if any(line[i : i + 3] == wanted for i in range(0, stride, step)):
+            return True
+        previous = line
+    return False
