@@ -66,9 +66,9 @@ def test_a_refused_token_surfaces_at_once_with_the_reason(
     seconds = time.monotonic() - started
     assert client.returncode == 0, err
     # Not a timing assertion: how long it took is reported, the reason is what is checked.
-    assert err.strip() == "closed 4403: token expired: mint a new one (vigil token) and reconnect", (
-        f"after {seconds:.2f} s: {err}"
-    )
+    assert (
+        err.strip() == "closed 4403: token expired: mint a new one (vigil token) and reconnect"
+    ), f"after {seconds:.2f} s: {err}"
     assert out == ""
     print(f"graphql-ws surfaced the refused token after {seconds:.2f} s (node start included)")
 
@@ -84,8 +84,10 @@ def test_a_valid_token_streams_points(vigil_process: Callable[..., VigilProcess]
             assert time.monotonic() < deadline, "no point reached the graphql-ws client"
             httpx.post(
                 f"{vigil.url}/graphql",
-                json={"query": 'mutation { createMetric(project: "demo", point: '
-                '{name: "cpu", value: 7.5}) { id } }'},
+                json={
+                    "query": 'mutation { createMetric(project: "demo", point: '
+                    '{name: "cpu", value: 7.5}) { id } }'
+                },
                 headers={"Authorization": f"Bearer {admin}"},
                 timeout=10,
             ).raise_for_status()

@@ -108,9 +108,7 @@ def test_a_second_server_on_the_same_file_says_so_in_one_line(
 
 
 @pytest.mark.parametrize("ttl", ["0", "-5", "soon"])
-def test_a_lifetime_that_is_not_positive_is_named_as_the_option(
-    tmp_path: Path, ttl: str
-) -> None:
+def test_a_lifetime_that_is_not_positive_is_named_as_the_option(tmp_path: Path, ttl: str) -> None:
     answer = vigil_cli(
         "token", "--subject", "a", "--project", "demo", "--role", "admin", "--ttl", ttl,
         cwd=tmp_path, env={"VIGIL_DATA_DIR": str(tmp_path)},
