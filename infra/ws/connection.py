@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
 from domain.errors import Unauthenticated, Unavailable
-from infra.auth import connection_init_token
+from infra.ws.close_reasons import SEND_INIT, SUBPROTOCOL, clip, refusal
 from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
 from schema.context import VigilContext
 from schema.documents import operation_type
@@ -107,7 +107,7 @@ class GraphQLWebSocket:
         offered = self.websocket.scope.get("subprotocols") or []
         if PROTOCOL not in offered:  # accept first: a close before accept is an HTTP 403
             await self.websocket.accept()
-            await self.websocket.close(4406, _SUBPROTOCOL)
+            await self.websocket.close(4406, SUBPROTOCOL)
             return
         await self.websocket.accept(subprotocol=PROTOCOL)
         writer = asyncio.create_task(self._write())
@@ -157,7 +157,7 @@ class GraphQLWebSocket:
     def close(self, code: int, reason: str) -> None:
         """Close after what is queued; the writer does the closing."""
         if self._closing is None:
-            self._closing = (code, _clip(reason))
+            self._closing = (code, clip(reason))
             while not self.outbox.empty():  # make room for the close marker
                 if self.outbox.full():
                     self.outbox.get_nowait()
@@ -179,7 +179,7 @@ class GraphQLWebSocket:
     def _init_timeout(self) -> None:
         if not self._init_received:
             seconds = f"{self.limits.init_timeout_seconds:g}"
-            self.close(4408, f"no connection_init within {seconds} s: {_SEND_INIT}")
+            self.close(4408, f"no connection_init within {seconds} s: {SEND_INIT}")
 
     async def _handle(self, text: str) -> None:
         try:
@@ -213,7 +213,7 @@ class GraphQLWebSocket:
                 raise Unauthenticated("connection_init payload must be an object")
             self.principal = await self.authenticate(payload)
         except Unauthenticated as exc:
-            self.close(4403, _refusal(payload, exc))
+            self.close(4403, refusal(payload, exc))
             return
         except Unavailable:
             self.close(1013, "Identity provider unavailable; try again later")
@@ -297,39 +297,6 @@ class GraphQLWebSocket:
             operation.send_payload("error", _error(INTERNAL_MESSAGE, "INTERNAL"))
             return
         operation.send_complete()
-
-
-# Close reasons say what happened and what to do, within the protocol's 123 bytes: a
-# refused token closes 4403, which graphql-ws clients retry for ~40 s by default before
-# they show the reason (docs/api.md shows `shouldRetry`).
-_MAX_REASON_BYTES = 123
-_SEND_INIT = 'send {"type": "connection_init", "payload": {"Authorization": "Bearer ..."}}'
-_SUBPROTOCOL = "Subprotocol not acceptable: offer graphql-transport-ws, the only one served"
-_REFUSALS = {
-    "expired": "token expired: mint a new one (vigil token) and reconnect",
-    "bad_signature": "token signature is invalid: not signed with this server's secret; mint one "
-    "where the server runs",
-}
-
-
-def _refusal(payload: object, exc: Unauthenticated) -> str:
-    """Why a `connection_init` is refused, for the close reason."""
-    if not isinstance(payload, dict):
-        return 'connection_init payload must be an object: {"Authorization": "Bearer ..."}'
-    if connection_init_token(payload) is None:
-        if any(isinstance(payload.get(k), str) for k in ("Authorization", "authorization")):
-            return 'no token: the Authorization value must read "Bearer <token>"'
-        return 'no token: send {"Authorization": "Bearer ..."} in connection_init'
-    reason = exc.details.get("reason")
-    text = _REFUSALS.get(reason, exc.message) if isinstance(reason, str) else exc.message
-    return _clip(text)
-
-
-def _clip(text: str) -> str:
-    encoded = text.encode()
-    if len(encoded) <= _MAX_REASON_BYTES:
-        return text
-    return encoded[: _MAX_REASON_BYTES - 3].decode(errors="ignore") + "..."
 
 
 def _error(message: str, code: str = "BAD_USER_INPUT") -> str:
