@@ -49,8 +49,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# `make bench` runs every benchmark; `make bench analytics` (or any names) runs those.
+BENCH_NAMES := $(filter-out bench,$(MAKECMDGOALS))
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_NAMES)
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+$(BENCH_NAMES):
+	@:
+endif
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from typing import Any, cast
 
@@ -132,9 +133,11 @@ async def crossings(
 
 
 def _pct(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile of sorted values: the smallest value with at least q% of the
+    values at or below it (p99 of 200 is the 198th; of 50 it would be the maximum)."""
     if not values:
         return None
-    k = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+    k = min(len(values) - 1, max(0, math.ceil(q / 100 * len(values)) - 1))
     return round(values[k], 2)
 
 

@@ -1,4 +1,4 @@
-"""Baselines: the least a plain Starlette app has to do for the same traffic.
+"""Baselines: a plain Starlette app doing the simplest work the same traffic needs.
 
 Run as its own uvicorn process (`python -m bench.baselines --port N`), with the same
 uvicorn settings `vigil serve` uses, so that both sides pay for the same HTTP and
@@ -6,8 +6,9 @@ websocket machinery and differ only in what Vigil adds.
 
 - `POST /ingest`: decode the JSON body with orjson, count the points, answer a small JSON.
   Nothing is validated or stored.
-- `POST /publish` + websocket `/graphql`: a plain fan-out. Each point POSTed becomes one
-  message sent to every connected subscriber (no coalescing), through one queue and one
+- `POST /publish` + websocket `/graphql`: a naive fan-out. Each point POSTed becomes one
+  message sent to every connected subscriber (no coalescing, which Vigil does: this is
+  the simplest fan-out, not the least work), through one queue and one
   writer task per connection. The socket speaks just enough `graphql-transport-ws`
   (connection_init -> connection_ack, subscribe) for the benchmark's clients to be the
   very same code for Vigil and for the baseline; the token is not checked.

@@ -19,11 +19,16 @@ Both targets get the same traffic:
   until every socket has every acknowledged point (at most 15 s; what is missing then is
   `lost`), and the clients write what they received to .npy files for the analysis.
 
-Vigil is `createMetrics` at `/graphql`; the baseline (bench/baselines.py) is a plain
-Starlette websocket fan-out fed by `POST /publish` with the same body, one message per
-point per subscriber. Server CPU is the psutil `cpu_times` delta of the server process
-(all threads) from the first publish to the end of the drain; `cpu` says how busy the
-whole machine was meanwhile, and how much of that was someone else.
+Vigil is `createMetrics` at `/graphql`; the baseline (bench/baselines.py) is a naive
+Starlette websocket fan-out fed by `POST /publish` with the same body: it sends one
+message per point per subscriber (Vigil coalesces a tick's points into one message).
+Server CPU is the psutil `cpu_times` delta of the server process (all threads) from the
+first publish to the end of the drain; `cpu` says how busy the whole machine was
+meanwhile, and how much of that was someone else. Because a side that
+saturates answers fewer points and keeps burning CPU while the publisher waits for answers
+that never come, each side also reports CPU per point acknowledged within the 20 s of
+sending (`schedule_window`), the ratio uses that, and `saturated` says which side could
+not keep up and why.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +142,16 @@ class _Publisher:
         return ack
 
     async def paced(
-        self, count: int, rate: int, value: Any = None, ack_timeout: float = ACK_TIMEOUT
+        self,
+        count: int,
+        rate: int,
+        value: Any = None,
+        ack_timeout: float = ACK_TIMEOUT,
+        on_last_send: Callable[[], None] | None = None,
     ) -> dict[float, float | None]:
         """`count` points at `rate`/s, each sent on schedule without waiting for the last;
         send time -> acknowledgement time (None: refused, or not acknowledged within
-        `ack_timeout` s after the last send)."""
+        `ack_timeout` s after the last send). `on_last_send` runs as the schedule ends."""
         sends: dict[float, asyncio.Task[float | None]] = {}
         interval = 1.0 / rate
         start = time.monotonic()
@@ -154,6 +165,8 @@ class _Publisher:
                 body = _body(v, int(sent * 1000))
                 sends[sent] = asyncio.create_task(self.post(body))
             self.schedule_seconds = time.monotonic() - start
+            if on_last_send is not None:
+                on_last_send()
             if sends:
                 await asyncio.wait(sends.values(), timeout=ack_timeout)
         finally:
@@ -240,8 +253,14 @@ async def _measure(
         pub0 = psutil.Process().cpu_times()
         watch = CpuWatch([server.pid, os.getpid(), *(c.process.pid for c in clients)])
         cpu0, wall0 = server.cpu_seconds(), time.monotonic()
-        acks = await publisher.paced(RATE * SECONDS, RATE)
+        at_schedule_end: list[float] = []
+
+        def mark() -> None:
+            at_schedule_end[:] = [server.cpu_seconds() - cpu0, time.time()]
+
+        acks = await publisher.paced(RATE * SECONDS, RATE, on_last_send=mark)
         schedule_s = publisher.schedule_seconds
+        schedule_cpu, schedule_end = at_schedule_end
         acked = {sent: ack for sent, ack in acks.items() if ack is not None}
         expected = len(acked) * CLIENTS * SOCKETS_PER_CLIENT
         deadline = time.monotonic() + DRAIN_TIMEOUT
@@ -300,11 +319,36 @@ async def _measure(
         "server_cpu_cores": round(server_cpu / window, 3),
         "server_cpu_ms_per_point": round(server_cpu * 1000 / max(1, len(acked)), 2),
         "server_cpu_us_per_delivery": round(server_cpu * 1e6 / max(1, stats["deliveries"]), 1),
+        # Equal windows for both sides: the 20 s of sending, and the points acknowledged in
+        # them, so time spent waiting for answers that never came counts for neither.
+        "schedule_window": {
+            "seconds": round(schedule_s, 2),
+            "server_cpu_seconds": round(schedule_cpu, 2),
+            "points_acknowledged": sum(a <= schedule_end for a in acked.values()),
+            "server_cpu_ms_per_acknowledged_point": round(
+                schedule_cpu * 1000 / max(1, sum(a <= schedule_end for a in acked.values())), 2
+            ),
+        },
+        "saturated": _saturation(len(acks), acked, schedule_s, window),
         "ingest_only": ingest_only,
         "clients_cpu_seconds": clients_cpu,
         "cpu": machine_cpu,
         "publisher_cpu_seconds": round((pub1.user + pub1.system) - (pub0.user + pub0.system), 2),
     }
+
+
+def _saturation(
+    published: int, acked: dict[float, float], schedule_s: float, window_s: float
+) -> str | None:
+    """Why a side could not keep up with the offered load, or None if it did."""
+    if len(acked) < published:
+        return f"answered {len(acked)} of {published} requests"
+    rate = ack_rate(acked) or 0.0
+    if rate < 0.95 * RATE:
+        return f"acknowledged {rate:.0f} points/s of {RATE}"
+    if window_s > schedule_s + 2.0:
+        return f"delivered the last point {window_s - schedule_s:.1f} s after the last send"
+    return None
 
 
 async def _run(ctx: Context) -> dict[str, Any]:
@@ -327,6 +371,9 @@ async def _run(ctx: Context) -> dict[str, Any]:
         f"fanout baseline: lost {base['lost']}, p99 {base['latency_ms']['p99']} ms, "
         f"cpu {base['server_cpu_cores']} cores"
     )
+    for side, result in (("vigil", vigil), ("baseline", base)):
+        saturated = result["saturated"]
+        log(f"fanout {side}: {'saturated: ' + saturated if saturated else 'kept up'}")
     p99 = vigil["latency_ms"]["p99"]
     return {
         "benchmark": "fanout",
@@ -341,7 +388,14 @@ async def _run(ctx: Context) -> dict[str, Any]:
         },
         "vigil": vigil,
         "baseline": base,
+        "saturated": {"vigil": vigil["saturated"], "baseline": base["saturated"]},
         "ratios": {
+            # CPU per point acknowledged within the equal sending windows: fair when one
+            # side saturates and answers fewer points.
+            "server_cpu_per_acknowledged_point_in_schedule": ratio(
+                vigil["schedule_window"]["server_cpu_ms_per_acknowledged_point"],
+                base["schedule_window"]["server_cpu_ms_per_acknowledged_point"],
+            ),
             "latency_p50": ratio(vigil["latency_ms"]["p50"] or 0, base["latency_ms"]["p50"] or 0),
             "latency_p99": ratio(p99 or 0, base["latency_ms"]["p99"] or 0),
             "server_cpu": ratio(vigil["server_cpu_seconds"], base["server_cpu_seconds"]),

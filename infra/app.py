@@ -26,6 +26,7 @@ from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
+from infra.collectors.endpoints import collector_endpoints, collector_routes
 from infra.config import Settings
 from infra.dashboards import viewer_routes
 from infra.dashboards.viewer import DEFAULT_WEB_DIR
@@ -174,6 +175,7 @@ def create_app(
         )
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
+        app.state.collectors = collector_endpoints(vigil)
         announce(settings, web_dir)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
@@ -195,6 +197,7 @@ def create_app(
             *viewer_routes(settings.web_dir or None),
             *page_routes(web_dir, graphiql=not settings.production),
             *asset_routes(web_dir),
+            *collector_routes(),  # remote-write, InfluxDB, OTLP (docs/collectors.md)
         ],
         middleware=[
             Middleware(ConciseStartupFailure),

@@ -77,6 +77,26 @@ class Settings:
     notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
     notify_retry_max_seconds: float = 3_600.0
     notify_allow_loopback: bool = False  # development only: lets tests use local receivers
+    # Collectors (docs/collectors.md)
+    max_columnar_points: int = 100_000  # a columnar batch or one collector request
+    collector_max_pending_points: int = 1_000_000  # waiting for their commit; then 429
+    collector_max_decoded_bytes: int = 64 * 1024 * 1024  # a body once decompressed; then 413
+    otlp_resource_tags: str = "service.name,service.namespace,host.name"
+    statsd_addr: str = ""  # host:port to listen on for StatsD over UDP; empty: off
+    statsd_project: str = ""  # the project StatsD points go to (required with statsd_addr)
+    statsd_flush_seconds: float = 10.0
+    # Analytics (docs/analytics.md)
+    analytics_workers: int = 0  # worker processes for fits; 0: one per CPU core
+    analytics_worker_nice: int = 10  # their CPU priority below the server's (0 to 19)
+    analytics_max_jobs: int = 2  # jobs running at once in this process
+    analytics_max_jobs_per_project: int = 2  # jobs running at once in a project, all instances
+    analytics_lease_seconds: float = 15.0  # a dead instance's jobs restart after this
+    analytics_poll_seconds: float = 1.0  # how often the store is looked at for new jobs
+    analytics_sync_max_points: int = 100_000  # series x buckets of the `analytics` query
+    analytics_sync_timeout_seconds: float = 2.0  # then the query is refused: use a job
+    analytics_job_max_points: int = 20_000_000  # series x buckets a job may read
+    analytics_job_timeout_seconds: float = 600.0  # a job's default timeout
+    analytics_result_days: float = 7.0  # a finished job and its result are kept this long
 
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
@@ -135,7 +155,15 @@ class Settings:
         for name in (f"notify_{n}" for n in notify):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        if self.statsd_addr and not self.statsd_project:
+            raise ConfigError("VIGIL_STATSD_ADDR needs VIGIL_STATSD_PROJECT, the project it feeds")
+        if self.statsd_addr and not _host_port(self.statsd_addr):
+            raise ConfigError("VIGIL_STATSD_ADDR must be host:port, such as 127.0.0.1:8125")
         positive = (
+            "max_columnar_points",
+            "collector_max_pending_points",
+            "collector_max_decoded_bytes",
+            "statsd_flush_seconds",
             "port",
             "max_body_bytes",
             "max_batch",
@@ -146,6 +174,32 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        self._check_analytics()
+
+    def _check_analytics(self) -> None:
+        positive = (
+            "analytics_max_jobs",
+            "analytics_max_jobs_per_project",
+            "analytics_lease_seconds",
+            "analytics_poll_seconds",
+            "analytics_sync_max_points",
+            "analytics_sync_timeout_seconds",
+            "analytics_job_max_points",
+            "analytics_job_timeout_seconds",
+            "analytics_result_days",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        if self.analytics_workers < 0:
+            raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
+        if not 0 <= self.analytics_worker_nice <= 19:
+            raise ConfigError("VIGIL_ANALYTICS_WORKER_NICE must be between 0 and 19")
+
+
+def _host_port(text: str) -> bool:
+    host, _, port = text.rpartition(":")
+    return bool(host.strip("[]")) and port.isdigit() and int(port) <= 65_535
 
 
 def boolean(raw: str) -> bool:

@@ -15,6 +15,7 @@ from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.model import Aggregation as DomainAggregation
 from domain.metrics.model import Metric as DomainMetric
 from domain.metrics.queries import (
+    GetMetricMetadataQuery,
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,
@@ -30,6 +31,7 @@ from schema.types import (
     IngestReceipt,
     Metric,
     MetricConnection,
+    MetricMetadata,
     MetricSeries,
     PageInfo,
     to_us,
@@ -39,6 +41,7 @@ __all__ = [
     "create_metric",
     "create_metrics",
     "metric",
+    "metric_metadata",
     "metric_names",
     "metric_series",
     "metrics",
@@ -174,6 +177,14 @@ async def metric_series(
 async def metric_names(info: Info, project: str, prefix: str = "", limit: int = 1000) -> list[str]:
     names: list[str] = await info.context.bus.ask(GetMetricNamesQuery(project, prefix, limit))
     return names
+
+
+async def metric_metadata(
+    info: Info, project: str, prefix: str = "", limit: int = 1000
+) -> list[MetricMetadata]:
+    """Metric names with their type, help and unit, as collectors described them."""
+    found = await info.context.bus.ask(GetMetricMetadataQuery(project, prefix, limit))
+    return [MetricMetadata.of(d) for d in found]
 
 
 async def tag_keys(info: Info, project: str, name: str | None = None) -> list[str]:

@@ -21,7 +21,15 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import alerts as alert_ops
-from resolvers import alerts_live, dashboards_live, metrics_live, notifications_live, system
+from resolvers import (
+    alerts_live,
+    analytics_live,
+    dashboards_live,
+    metrics_live,
+    notifications_live,
+    system,
+)
+from resolvers import analytics as analytics_ops
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
@@ -41,6 +49,9 @@ class Query:
         resolver=metric_ops.metric_series, permission_classes=[CanRead]
     )
     metric_names = strawberry.field(resolver=metric_ops.metric_names, permission_classes=[CanRead])
+    metric_metadata = strawberry.field(
+        resolver=metric_ops.metric_metadata, permission_classes=[CanRead]
+    )
     tag_keys = strawberry.field(resolver=metric_ops.tag_keys, permission_classes=[CanRead])
     tag_values = strawberry.field(resolver=metric_ops.tag_values, permission_classes=[CanRead])
     system_health = strawberry.field(
@@ -74,6 +85,13 @@ class Query:
         resolver=notification_ops.notification_delivery, permission_classes=[CanAdminister]
     )
     silences = strawberry.field(resolver=notification_ops.silences, permission_classes=[CanRead])
+    analytics = strawberry.field(resolver=analytics_ops.analytics, permission_classes=[CanRead])
+    analytics_job = strawberry.field(
+        resolver=analytics_ops.analytics_job, permission_classes=[CanRead]
+    )
+    analytics_jobs = strawberry.field(
+        resolver=analytics_ops.analytics_jobs, permission_classes=[CanRead]
+    )
 
 
 @strawberry.type
@@ -136,6 +154,12 @@ class Mutation:
     expire_silence = strawberry.mutation(
         resolver=notification_ops.expire_silence, permission_classes=[CanEdit]
     )
+    create_analytics_job = strawberry.mutation(
+        resolver=analytics_ops.create_analytics_job, permission_classes=[CanEdit]
+    )
+    cancel_analytics_job = strawberry.mutation(
+        resolver=analytics_ops.cancel_analytics_job, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
@@ -163,6 +187,12 @@ class Subscription:
     )
     notification_sent = strawberry.subscription(
         resolver=notifications_live.notification_sent, permission_classes=[CanAdminister]
+    )
+    analytics_progress = strawberry.subscription(
+        resolver=analytics_live.analytics_progress, permission_classes=[CanRead]
+    )
+    analytics_completed = strawberry.subscription(
+        resolver=analytics_live.analytics_completed, permission_classes=[CanRead]
     )
 
 

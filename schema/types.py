@@ -11,6 +11,7 @@ from domain.matchers import MatchOp as DomainMatchOp
 from domain.metrics import read_models as metric_reads
 from domain.metrics.model import Aggregation as DomainAggregation
 from domain.metrics.model import Metric as DomainMetric
+from domain.metrics.model import MetricDescription as DomainMetricDescription
 from domain.metrics.model import MetricType as DomainMetricType
 from domain.system import read_models as system_reads
 from schema.scalars import FloatArray, JSONObject, Tags
@@ -23,6 +24,7 @@ __all__ = [
     "MatchOp",
     "Metric",
     "MetricConnection",
+    "MetricMetadata",
     "MetricSeries",
     "MetricType",
     "PageInfo",
@@ -123,6 +125,26 @@ class IngestReceipt:
         resolver=lambda root: [strawberry.ID(i) for i in root._receipt.point_ids()],
         description="The ids of the stored points, in the order sent (derived when asked).",
     )
+
+
+@strawberry.type(
+    description="A metric name and what its senders said about it: the Prometheus type and"
+    " help text, the OpenTelemetry unit and description. Null or empty when nobody said."
+)
+class MetricMetadata:
+    name: str
+    type: MetricType | None  # type: ignore[valid-type]
+    help: str
+    unit: str
+
+    @classmethod
+    def of(cls, description: DomainMetricDescription) -> MetricMetadata:
+        return cls(
+            name=description.name,
+            type=description.type,
+            help=description.help,
+            unit=description.unit,
+        )
 
 
 @strawberry.type

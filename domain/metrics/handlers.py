@@ -5,7 +5,13 @@ from __future__ import annotations
 from domain.events import Event
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
-from domain.metrics.ingest import IngestLimits, SeriesCache, validate_points
+from domain.metrics.ingest import (
+    IngestLimits,
+    PointBatch,
+    SeriesCache,
+    check_descriptions,
+    validate_points,
+)
 from domain.metrics.ports import MetricStore
 from domain.metrics.read_models import IngestReceipt
 from domain.ports import Clock
@@ -22,25 +28,23 @@ async def create_metrics(
     limits: IngestLimits,
     series_cache: SeriesCache,
 ) -> IngestReceipt:
+    descriptions = check_descriptions(command.descriptions, limits)
+    if descriptions and not len(command.points):  # metadata on its own
+        await metrics.describe(command.project, descriptions)
+        return IngestReceipt(accepted=0, replayed=False, batch=PointBatch(command.project))
     batch = validate_points(
         command.project, command.points, now_us=clock.now_us(), limits=limits, cache=series_cache
     )
+    if descriptions:
+        # Before the points: if storing them fails, the request is retried, and a
+        # description stored twice is the same description.
+        await metrics.describe(command.project, descriptions)
     result = await metrics.append(batch, idempotency_key=command.idempotency_key)
     if not result.replayed:
         events.append(
             MetricCollectedEvent(
                 project=batch.project,
-                series=[
-                    {
-                        "id": s.id,
-                        "name": s.name,
-                        "tags": s.tags,
-                        "type": s.type.value,
-                        "category": s.category,
-                        "source": s.source,
-                    }
-                    for s in batch.series
-                ],
+                series=[series_cache.event_form(s) for s in batch.series],
                 series_index=batch.series_index,
                 timestamps_us=batch.timestamps_us,
                 values=batch.values,

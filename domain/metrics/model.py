@@ -11,6 +11,7 @@ from domain.matchers import Tags
 __all__ = [
     "Aggregation",
     "Metric",
+    "MetricDescription",
     "MetricType",
     "SeriesKey",
     "decode_point_id",
@@ -70,6 +71,17 @@ class Metric:
     category: str = ""
     type: MetricType = MetricType.GAUGE
     source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDescription:
+    """What a sender says about a metric name: Prometheus type and help, OTLP unit and
+    description. Kept per name in the catalogue, beside the series of that name."""
+
+    name: str
+    type: MetricType | None = None
+    help: str = ""
+    unit: str = ""
 
 
 def encode_point_id(sid: int, timestamp_us: int) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from domain.metrics.ingest import PointBatch
-from domain.metrics.model import Metric
+from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.paging import Page
@@ -44,6 +45,16 @@ class MetricStore(Protocol):
     ) -> list[str]: ...
 
     async def tag_keys(self, project: str, name: str | None = None) -> list[str]: ...
+
+    async def describe(self, project: str, descriptions: Sequence[MetricDescription]) -> None:
+        """Keep these descriptions (one per name; a newer one replaces the older) durably."""
+        ...
+
+    async def descriptions(
+        self, project: str, prefix: str = "", limit: int = 1000
+    ) -> list[MetricDescription]:
+        """The project's descriptions whose name starts with `prefix`, by name."""
+        ...
 
     async def tag_values(
         self, project: str, key: str, name: str | None = None, limit: int = 1000

@@ -10,6 +10,7 @@ from domain.metrics.model import Aggregation
 from domain.queries import Query
 
 __all__ = [
+    "GetMetricMetadataQuery",
     "GetMetricNamesQuery",
     "GetMetricSeriesQuery",
     "GetMetricsByIdQuery",
@@ -70,4 +71,13 @@ class GetTagValuesQuery(Query):
     project: str
     key: str
     name: str | None = None
+    limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class GetMetricMetadataQuery(Query):
+    """Metric names with what their senders said about them (type, help, unit)."""
+
+    project: str
+    prefix: str = ""
     limit: int = 1000

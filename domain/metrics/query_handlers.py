@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from domain.buckets import BucketGrid
 from domain.errors import BadUserInput, NotFound
-from domain.metrics.model import Metric, decode_point_id
+from domain.metrics.model import Metric, MetricDescription, decode_point_id
 from domain.metrics.ports import MetricStore
 from domain.metrics.queries import (
+    GetMetricMetadataQuery,
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,
@@ -20,6 +21,7 @@ from domain.paging import Page, check_first
 __all__ = [
     "get_metric",
     "list_metrics",
+    "metric_metadata",
     "metric_names",
     "metric_series",
     "tag_keys",
@@ -52,6 +54,41 @@ async def metric_series(query: GetMetricSeriesQuery, *, metrics: MetricStore) ->
 async def metric_names(query: GetMetricNamesQuery, *, metrics: MetricStore) -> list[str]:
     limit = check_first(query.limit, name="limit")
     return await metrics.metric_names(query.project, query.prefix, limit)
+
+
+# A Prometheus histogram or summary family `x` is sent as the series `x_bucket`, `x_sum` and
+# `x_count` (OTLP: `x.bucket`, `x.sum`, `x.count`), but described once, as `x`.
+_FAMILY_SUFFIXES = ("_bucket", "_sum", "_count", "_created", ".bucket", ".sum", ".count")
+
+
+async def metric_metadata(
+    query: GetMetricMetadataQuery, *, metrics: MetricStore
+) -> list[MetricDescription]:
+    """Every metric name of the project (as metricNames lists them) with its description,
+    or its family's; a name nobody described has no type, help or unit."""
+    limit = check_first(query.limit, name="limit")
+    names = await metrics.metric_names(query.project, query.prefix, limit)
+    if not names:
+        return []
+    known = {d.name: d for d in await metrics.descriptions(query.project, "", 1_000_000)}
+    answer = []
+    for name in names:
+        found = known.get(name) or _family_of(name, known)
+        answer.append(
+            MetricDescription(name, found.type, found.help, found.unit)
+            if found is not None
+            else MetricDescription(name)
+        )
+    return answer
+
+
+def _family_of(name: str, known: dict[str, MetricDescription]) -> MetricDescription | None:
+    for suffix in _FAMILY_SUFFIXES:
+        if name.endswith(suffix):
+            family = known.get(name[: -len(suffix)])
+            if family is not None:
+                return family
+    return None
 
 
 async def tag_keys(query: GetTagKeysQuery, *, metrics: MetricStore) -> list[str]:

@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
 from domain.alerting.ports import AlertStore
+from domain.analytics.ports import AnalyticsJobStore
 from domain.dashboards.ports import DashboardStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
@@ -54,6 +55,9 @@ class StoreDatabase(Protocol):
 
     @property
     def dashboards(self) -> DashboardStore: ...
+
+    @property
+    def analytics(self) -> AnalyticsJobStore: ...
 
     async def close(self) -> None: ...
 

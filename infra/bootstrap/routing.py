@@ -32,6 +32,16 @@ from domain.alerting.queries import (
     ListAlertTemplatesQuery,
     PreviewAlertQuery,
 )
+from domain.analytics import handlers as analytics
+from domain.analytics import query_handlers as analytics_queries
+from domain.analytics.commands import CancelAnalyticsJobCommand, CreateAnalyticsJobCommand
+from domain.analytics.events import AnalyticsCompletedEvent, AnalyticsProgressEvent
+from domain.analytics.queries import (
+    GetAnalyticsJobQuery,
+    GetAnalyticsJobResultQuery,
+    GetAnalyticsQuery,
+    ListAnalyticsJobsQuery,
+)
 from domain.commands import Command
 from domain.dashboards import handlers as dashboards
 from domain.dashboards import query_handlers as dashboard_queries
@@ -62,6 +72,7 @@ from domain.metrics import query_handlers as metric_queries
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.queries import (
+    GetMetricMetadataQuery,
     GetMetricNamesQuery,
     GetMetricsByIdQuery,
     GetMetricSeriesQuery,
@@ -115,6 +126,8 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     CreateSilenceCommand: notifications.create_silence,
     ExpireSilenceCommand: notifications.expire_silence,
     SendTestNotificationCommand: notifications.send_test_notification,
+    CreateAnalyticsJobCommand: analytics.create_analytics_job,
+    CancelAnalyticsJobCommand: analytics.cancel_analytics_job,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -123,6 +136,7 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetMetricSeriesQuery: metric_queries.metric_series,
     GetMetricNamesQuery: metric_queries.metric_names,
     GetTagKeysQuery: metric_queries.tag_keys,
+    GetMetricMetadataQuery: metric_queries.metric_metadata,
     GetTagValuesQuery: metric_queries.tag_values,
     GetSystemHealthQuery: system_queries.system_health,
     GetAuditLogQuery: system_queries.audit_log,
@@ -142,6 +156,10 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     ListSilencesQuery: notification_queries.list_silences,
     ListDeliveriesQuery: notification_queries.list_deliveries,
     GetDeliveryQuery: notification_queries.get_delivery,
+    GetAnalyticsQuery: analytics_queries.analytics,
+    GetAnalyticsJobQuery: analytics_queries.analytics_job,
+    ListAnalyticsJobsQuery: analytics_queries.analytics_jobs,
+    GetAnalyticsJobResultQuery: analytics_queries.analytics_job_result,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -155,6 +173,8 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     DashboardUpdatedEvent: [publish_event],
     DashboardDeletedEvent: [publish_event],
     NotificationSentEvent: [publish_event],
+    AnalyticsProgressEvent: [publish_event],
+    AnalyticsCompletedEvent: [publish_event],
 }
 
 

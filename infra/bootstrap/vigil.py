@@ -21,6 +21,7 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
+from infra.analytics.wiring import Analytics
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -32,6 +33,7 @@ from infra.bootstrap.adapters import (
 from infra.bootstrap.routing import build_bus
 from infra.bus import EventBus, EventStream
 from infra.clock import SystemClock
+from infra.collectors.endpoints import start_statsd
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.notifications.wiring import Notifications
@@ -46,11 +48,13 @@ __all__ = ["Runtimes", "Vigil"]
 
 @dataclass(slots=True)
 class Runtimes:
-    """The stateful parts that run beside the bus: alert evaluation and notifications."""
+    """The stateful parts that run beside the bus: alert evaluation, notifications and
+    analytics jobs."""
 
     engine: AlertEngine  # this process's evaluator
     alerting: AlertEngine | AlertCluster  # what commands move (the AlertRuntime port)
     notifications: Notifications
+    analytics: Analytics
 
 
 @dataclass(slots=True)
@@ -217,7 +221,8 @@ def _runtimes(
             max_seconds=settings.notify_retry_max_seconds,
         ),
     )
-    return Runtimes(engine, alerting, notifications)
+    analytics = Analytics(settings, stores.analytics, stores.leases, clock)
+    return Runtimes(engine, alerting, notifications, analytics)
 
 
 def _build_bus(
@@ -238,7 +243,11 @@ def _build_bus(
         "monitor": monitor,
         # metrics
         "metrics": stores.metrics,
-        "limits": IngestLimits(max_batch=settings.max_batch, retention_seconds=retention),
+        "limits": IngestLimits(
+            max_batch=settings.max_batch,
+            retention_seconds=retention,
+            max_columnar_points=settings.max_columnar_points,
+        ),
         "retention_seconds": retention,
         "series_cache": SeriesCache(),
         # system
@@ -259,6 +268,12 @@ def _build_bus(
         "guard": notifications.guard,
         "dispatcher": notifications.dispatcher,
         "outbox": notifications.worker,
+        # analytics
+        "analytics_jobs": runtimes.analytics.store,
+        "analytics_runtime": runtimes.analytics.runner,
+        "analytics_kinds": runtimes.analytics.kinds,
+        "analytics_workers": runtimes.analytics.workers,
+        "analytics_limits": runtimes.analytics.limits,
     }
     return build_bus(dependencies, audit=audit)
 
@@ -277,6 +292,19 @@ async def _start_runtimes(
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
     stack.push_async_callback(runtimes.notifications.close)
+    if settings.statsd_addr:  # off by default (docs/collectors.md)
+        await start_statsd(
+            stack,
+            address=settings.statsd_addr,
+            project=settings.statsd_project,
+            interval=settings.statsd_flush_seconds,
+            bus=bus,
+        )
+    analytics = runtimes.analytics
+    await analytics.workers.start()
+    stack.push_async_callback(analytics.workers.close)
+    await analytics.runner.start(publish=bus.publish, ask=bus.ask)
+    stack.push_async_callback(analytics.runner.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

@@ -16,15 +16,17 @@ from typing import Any, cast
 import pytest
 
 from domain.alerting.ports import AlertStore
+from domain.analytics.ports import AnalyticsJobStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
-from domain.metrics.model import decode_point_id
+from domain.metrics.model import MetricDescription, MetricType, decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import migrations as duckdb_migrations
 from infra.stores.mongo import migrations as mongo_migrations
 from infra.stores.mongo.options import MongoOptions
+from tests.contract.analytics_data import sample_job
 from tests.contract.conftest import StoreDatabase, StoreFactory
 from tests.contract.data import NOW_US
 from tests.contract.old_layouts import (
@@ -39,7 +41,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 2  # the layout this build writes; both stores agree on it
+CURRENT = 4  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -147,7 +149,8 @@ async def test_instances_opening_together_migrate_once(
     finally:
         await first.close()
         await second.close()
-    assert runs == Counter({2: 1})  # the other instance waited instead of running it too
+    # the other instance waited instead of running them too
+    assert runs == Counter({v: 1 for v in range(2, CURRENT + 1)})
     assert await old.layout() == _migrated_once()
 
 
@@ -239,7 +242,12 @@ async def _old_data_is_readable(db: StoreDatabase) -> None:
 
 
 async def _new_features_work(db: StoreDatabase) -> None:
-    """Dashboards and notification channels (layout 2) through their store ports."""
+    """Dashboards and notification channels (layout 2), metric descriptions (layout 3) and
+    analytics jobs (layout 4), through their store ports."""
+    jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
+    await jobs.add_job(sample_job("j1"))
+    assert await jobs.get_job("alpha", "j1", now_us=NOW_US) == sample_job("j1")
+
     dashboards = cast(DashboardStore, db.dashboards)  # type: ignore[attr-defined]
     board = Dashboard("d1", "alpha", read_spec({"name": "Web"}), NOW_US, "alice")
     assert await dashboards.save_dashboard(board)
@@ -250,3 +258,7 @@ async def _new_features_work(db: StoreDatabase) -> None:
     hook = Channel("c1", "alpha", "hook", ChannelKind.WEBHOOK, url="https://8.8.8.8/x")
     assert await notifications.save_channel(hook)
     assert await notifications.get_channel("alpha", "c1") == hook
+
+    described = MetricDescription("cpu", MetricType.GAUGE, "CPU in use", "1")
+    await db.metrics.describe("alpha", [described])
+    assert await db.metrics.descriptions("alpha") == [described]

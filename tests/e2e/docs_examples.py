@@ -6,8 +6,8 @@ A fenced block's info string says how: its first word is the language (`sh`, `py
 `graphql`, `text`, ...); then `skip: <why>` leaves it out, visibly (it needs what this
 machine cannot have, such as Docker or a MongoDB server); `runs-until-stopped` marks an
 example that streams until the reader stops it; `expect=<text>` names what its output
-must show. The only change made to an example is the port: the documents say 8000, the
-test's server listens on a free one.
+must show. The only change made to an example is the ports: the documents say 8000 (and
+8125 for StatsD), the test's server listens on free ones.
 """
 
 from __future__ import annotations
@@ -86,8 +86,8 @@ class Session:
     """One bash, as a reader's terminal: variables set by one example are there for the
     next. `set -e`: a failing command ends the session, and the example with it."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, port: int) -> None:
-        self.port = port
+    def __init__(self, env: dict[str, str], cwd: Path, ports: dict[str, str]) -> None:
+        self.ports = ports  # as written -> as served, e.g. "127.0.0.1:8000" -> "127.0.0.1:41234"
         self._process = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
             cwd=cwd,
@@ -110,7 +110,9 @@ class Session:
         while_running: Callable[[], None] = lambda: None,
     ) -> str:
         """The output of `example`; raises AssertionError with that output if it fails."""
-        code = example.code.replace("127.0.0.1:8000", f"127.0.0.1:{self.port}")
+        code = example.code
+        for written, served in self.ports.items():
+            code = code.replace(written, served)
         if example.language == "python" and example.until_stopped:
             # In the background, so that the test can stop it as the reader would (Ctrl-C).
             script = (

@@ -14,14 +14,16 @@ import pytest
 from tests.e2e.conftest import VigilProcess
 from tests.e2e.dashboards_browser import CHROMIUM, FLAGS, open_page, png_has_color
 from tests.support import token
+from tests.tools import missing
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="chromium is not installed (apt-get install -y chromium; .ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.e2e]
+
+
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    if CHROMIUM is None:
+        missing("chromium is not installed (apt-get install -y chromium)")
+
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 POINTS = """mutation($points: PointBatch!) {

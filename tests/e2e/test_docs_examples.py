@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -33,6 +34,13 @@ CASES = [
 FAILED = ('"errors"', "Traceback", "command not found", "No such file or directory")
 
 
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def test_every_example_names_its_language() -> None:
     """So that no shell example hides from this test as an unlabelled block."""
     unlabelled = [e.name for e in every_example() if not e.language]
@@ -43,10 +51,13 @@ class Server:
     def __init__(self, folder: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.statsd_port = free_udp_port()
         self.env = {
             **os.environ,
             "VIGIL_DATA_DIR": str(folder / "data"),  # the secret both vigil token and it use
             "VIGIL_PORT": str(self.port),
+            "VIGIL_STATSD_ADDR": f"127.0.0.1:{self.statsd_port}",
+            "VIGIL_STATSD_PROJECT": "demo",
         }
         self.env.pop("VIGIL_SECRET", None)
         self.log = folder / "vigil.log"
@@ -106,7 +117,11 @@ def session_for(server: Server) -> Iterator[Callable[[Path], Session]]:
 
     def get(document: Path) -> Session:
         if document not in sessions:
-            sessions[document] = Session(env, ROOT, server.port)
+            ports = {
+                "127.0.0.1:8000": f"127.0.0.1:{server.port}",
+                '"127.0.0.1", 8125': f'"127.0.0.1", {server.statsd_port}',
+            }
+            sessions[document] = Session(env, ROOT, ports)
         return sessions[document]
 
     yield get

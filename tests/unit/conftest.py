@@ -30,7 +30,8 @@ from tests.unit.fakes import (
 
 
 def _not_notifications(handler: Any) -> bool:
-    return not handler.__module__.startswith("domain.notifications.")
+    """Neither notifications nor analytics, which these unit tests do not wire."""
+    return not handler.__module__.startswith(("domain.notifications.", "domain.analytics."))
 
 
 def unit_bus(dependencies: dict[str, Any], *, evaluate: bool) -> MessageBus:

@@ -15,7 +15,7 @@ from domain.matchers import TagMatcher, matches_all
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.ingest import PointBatch, SeriesSpec
-from domain.metrics.model import Aggregation, Metric, encode_point_id
+from domain.metrics.model import Aggregation, Metric, MetricDescription, encode_point_id
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
@@ -58,6 +58,7 @@ class FakeMetricStore:
         self.points: dict[str, dict[tuple[int, int], float]] = {}
         self.series: dict[str, dict[int, SeriesSpec]] = {}
         self.idempotency: dict[tuple[str, str], int] = {}
+        self.described: dict[str, dict[str, MetricDescription]] = {}
         self.fail_next_append: Exception | None = None
         self.appends = 0  # batches actually written
         self.closed = False
@@ -148,6 +149,15 @@ class FakeMetricStore:
     async def metric_names(self, project: str, prefix: str = "", limit: int = 1000) -> list[str]:
         names = {s.name for s in self.series.get(project, {}).values()}
         return sorted(n for n in names if n.startswith(prefix))[:limit]
+
+    async def describe(self, project: str, descriptions: Any) -> None:
+        self.described.setdefault(project, {}).update({d.name: d for d in descriptions})
+
+    async def descriptions(
+        self, project: str, prefix: str = "", limit: int = 1000
+    ) -> list[MetricDescription]:
+        found = self.described.get(project, {})
+        return [found[n] for n in sorted(found) if n.startswith(prefix)][:limit]
 
     async def tag_keys(self, project: str, name: str | None = None) -> list[str]:
         return sorted({k for s in self._specs(project, name) for k in s.tags})

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import fields
 from importlib import resources
@@ -26,6 +25,7 @@ import pytest
 import yaml
 
 from infra.config import ConfigError, Settings
+from tests.tools import need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -199,11 +199,7 @@ def test_the_proxy_upgrades_websockets_on_graphql() -> None:
 
 
 def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
-    nginx = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None
-    )
-    if nginx is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light): syntax not checked")
+    nginx = need_tool("nginx", "/usr/sbin/nginx", install="apt-get install nginx-light")
     # The instances' names resolve only on the compose network: point them at loopback.
     text = re.sub(r"\bvigil-[12]:8000\b", "127.0.0.1:8000", NGINX.read_text())
     config = tmp_path / "nginx.conf"
@@ -216,9 +212,7 @@ def test_nginx_accepts_the_configuration(tmp_path: Path) -> None:
 
 
 def test_the_mongo_script_is_valid_javascript() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed: deploy/mongo-init.js syntax not checked")
+    node = need_tool("node", install="apt-get install nodejs")
     run = subprocess.run([node, "--check", str(MONGO_INIT)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
 

@@ -7,15 +7,20 @@ from domain.metrics.ingest.batch import (
     SeriesSpec,
     series_id,
 )
+from domain.metrics.ingest.columnar import ColumnSeries, PointColumns
+from domain.metrics.ingest.describe import check_descriptions
 from domain.metrics.ingest.series import SeriesCache
 from domain.metrics.ingest.validate import validate_points
 
 __all__ = [
     "BatchRejected",
+    "ColumnSeries",
     "IngestLimits",
     "PointBatch",
+    "PointColumns",
     "SeriesCache",
     "SeriesSpec",
+    "check_descriptions",
     "series_id",
     "validate_points",
 ]

@@ -22,6 +22,11 @@ __all__ = [
 @dataclass(frozen=True, slots=True)
 class IngestLimits:
     max_batch: int = 10_000
+    # The columnar form (series with arrays, collectors' requests) is checked with numpy,
+    # not per point, so it may be larger.
+    max_columnar_points: int = 100_000
+    max_help_length: int = 1_000  # a metric description's help text
+    max_unit_length: int = 100
     max_name_length: int = 200
     max_tags: int = 32
     max_tag_key_length: int = 100

@@ -15,7 +15,7 @@ import numpy as np
 from domain.metrics.ingest.batch import IngestLimits, PointBatch, SeriesSpec
 from domain.metrics.ingest.series import SeriesCache, SeriesKeyRaw
 
-__all__ = ["fast_batch"]
+__all__ = ["fast_batch", "timestamps_us"]
 
 _NUMBERS = frozenset({float, int})
 
@@ -44,7 +44,7 @@ def _columns(
     column = np.array(values, dtype=np.float64)
     if not np.isfinite(column).all():
         return None
-    stamps = _timestamps([p.get("timestamp") for p in points], now_us)
+    stamps = timestamps_us([p.get("timestamp") for p in points], now_us)
     if stamps is None:
         return None
     earliest = now_us - limits.retention_seconds * 1_000_000
@@ -85,7 +85,7 @@ def _columns(
     )
 
 
-def _timestamps(raw: list[Any], now_us: int) -> np.ndarray[Any, np.dtype[np.int64]] | None:
+def timestamps_us(raw: list[Any], now_us: int) -> np.ndarray[Any, np.dtype[np.int64]] | None:
     """Microseconds, with the same rounding as the point-by-point path, or None."""
     kinds = set(map(type, raw))
     if kinds <= _NUMBERS:

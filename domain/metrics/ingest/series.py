@@ -8,12 +8,12 @@ from typing import Any
 from domain.metrics.ingest.batch import IngestLimits, SeriesSpec, series_id
 from domain.metrics.model import MetricType
 
-__all__ = ["SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
+__all__ = ["NAME_PATTERN", "SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
 
 # (name, tag items, type, category, source) exactly as sent: hashable, not yet checked
 SeriesKeyRaw = tuple[Any, tuple[tuple[Any, Any], ...], Any, Any, Any]
 
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
+NAME_PATTERN = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
 _TAG_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.\-]*")
 _TYPES = {t.value: t for t in MetricType}
 
@@ -26,7 +26,7 @@ def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, s
         raise ValueError("name is required and must be text")
     if len(name) > limits.max_name_length:
         raise ValueError(f"name longer than {limits.max_name_length} characters")
-    if _NAME.fullmatch(name) is None:
+    if NAME_PATTERN.fullmatch(name) is None:
         raise ValueError(f"name {name!r} has characters outside [a-zA-Z0-9_:.-]")
     if len(tags) > limits.max_tags:
         raise ValueError(f"more than {limits.max_tags} tags")
@@ -65,6 +65,11 @@ class SeriesCache:
     def __init__(self, max_entries: int = 200_000) -> None:
         self.max_entries = max_entries
         self._specs: dict[tuple[Any, ...], SeriesSpec] = {}
+        # Collectors hand the same decoded series objects request after request: found by
+        # identity, they cost one lookup instead of a key built from their tags. The entry
+        # holds the object, so its id cannot be reused by another while it is here.
+        self._objects: dict[tuple[int, str, str, str], tuple[object, SeriesSpec]] = {}
+        self._events: dict[int, tuple[SeriesSpec, dict[str, Any]]] = {}
 
     def __len__(self) -> int:
         return len(self._specs)
@@ -85,3 +90,38 @@ class SeriesCache:
                 self._specs.clear()
             self._specs[cache_key] = spec
         return spec
+
+    def spec_of_object(
+        self, project: str, series: Any, category: str, source: str, limits: IngestLimits
+    ) -> SeriesSpec:
+        """The checked series of an object with `name`, `tags` and `type` (a collector's
+        decoded series); raises ValueError with the reason if bad."""
+        key = (id(series), project, category, source)
+        entry = self._objects.get(key)
+        if entry is not None and entry[0] is series:
+            return entry[1]
+        raw = (series.name, tuple(series.tags.items()), series.type, category, source)
+        spec = self.spec(project, raw, limits)
+        if len(self._objects) >= self.max_entries:
+            self._objects.clear()
+        self._objects[key] = (series, spec)
+        return spec
+
+    def event_form(self, spec: SeriesSpec) -> dict[str, Any]:
+        """The series as MetricCollectedEvent carries it, built once per series. Shared:
+        read-only for everyone who receives it."""
+        entry = self._events.get(spec.id)
+        if entry is not None and entry[0] == spec:
+            return entry[1]
+        form = {
+            "id": spec.id,
+            "name": spec.name,
+            "tags": spec.tags,
+            "type": spec.type.value,
+            "category": spec.category,
+            "source": spec.source,
+        }
+        if len(self._events) >= self.max_entries:
+            self._events.clear()
+        self._events[spec.id] = (spec, form)
+        return form

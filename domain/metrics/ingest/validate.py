@@ -9,7 +9,9 @@ from typing import Any
 
 from domain.errors import BadUserInput, PointError
 from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch
+from domain.metrics.ingest.columnar import PointColumns, validate_columns
 from domain.metrics.ingest.columns import fast_batch
+from domain.metrics.ingest.entries import is_series_entry, series_entries
 from domain.metrics.ingest.series import SeriesCache, unhashable_reason
 
 __all__ = ["point_by_point", "validate_points"]
@@ -61,16 +63,24 @@ def validate_points(
     limits: IngestLimits,
     cache: SeriesCache | None = None,
 ) -> PointBatch:
-    """Turn raw JSON points into a PointBatch, or raise BatchRejected naming every bad one."""
+    """Turn raw points into a PointBatch, or raise BatchRejected naming every bad one.
+
+    Raw points are a JSON list of points, a JSON list of series entries (the columnar
+    form, columnar.py), or a collector's PointColumns.
+    """
+    if cache is None:  # not `or`: an empty cache is falsy
+        cache = SeriesCache()
+    if isinstance(raw_points, PointColumns):
+        return validate_columns(project, raw_points, now_us=now_us, limits=limits, cache=cache)
     if not isinstance(raw_points, list):
         raise BadUserInput("points must be a list of point objects")
     if not raw_points:
         raise BadUserInput("a batch needs at least one point")
+    if is_series_entry(raw_points[0]):
+        return series_entries(project, raw_points, now_us=now_us, limits=limits, cache=cache)
     if len(raw_points) > limits.max_batch:
         raise BadUserInput(f"a batch holds at most {limits.max_batch} points")
 
-    if cache is None:  # not `or`: an empty cache is falsy
-        cache = SeriesCache()
     fast = fast_batch(project, raw_points, now_us=now_us, limits=limits, cache=cache)
     if fast is not None:
         return fast

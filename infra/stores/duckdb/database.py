@@ -12,6 +12,7 @@ from domain.errors import Unavailable
 from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
+from infra.stores.duckdb.analytics import DuckDBAnalyticsJobStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
@@ -40,6 +41,7 @@ class DuckDBDatabase:
         self.leases = DuckDBLeaseStore(runner)
         self.dashboards = DuckDBDashboardStore(runner)
         self.notifications = DuckDBNotificationStore(runner)
+        self.analytics = DuckDBAnalyticsJobStore(runner)
         self._runner = runner
 
     @classmethod

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from domain.metrics.ingest import PointBatch, SeriesSpec
-from domain.metrics.model import Metric
+from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.paging import Page
 from infra.stores.duckdb.aggregate import aggregate
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.descriptions import DuckDBDescriptions
 from infra.stores.duckdb.ingest import BatchWriter
 from infra.stores.duckdb.runner import Cursor, Runner
 
@@ -25,6 +28,7 @@ class DuckDBMetricStore:
         self._run = runner
         self._catalogue = catalogue
         self._writer = BatchWriter(runner, catalogue)
+        self._descriptions = DuckDBDescriptions(runner)
 
     async def append(
         self, batch: PointBatch, *, idempotency_key: str | None = None
@@ -57,6 +61,14 @@ class DuckDBMetricStore:
         self, project: str, key: str, name: str | None = None, limit: int = 1000
     ) -> list[str]:
         return await self._run.read(lambda _: self._catalogue.tag_values(project, key, name, limit))
+
+    async def describe(self, project: str, descriptions: Sequence[MetricDescription]) -> None:
+        await self._descriptions.describe(project, descriptions)
+
+    async def descriptions(
+        self, project: str, prefix: str = "", limit: int = 1000
+    ) -> list[MetricDescription]:
+        return await self._descriptions.descriptions(project, prefix, limit)
 
     async def ping(self) -> str:
         return await self._run.read(_version)

@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 4
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -147,10 +147,62 @@ _DASHBOARDS_AND_NOTIFICATIONS = (
     """,
 )
 
+# Layout 3: metric descriptions (Prometheus type and help, OTLP unit and description; issue 16).
+_METRIC_DESCRIPTIONS = (
+    """
+    CREATE TABLE IF NOT EXISTS metric_descriptions (
+        project     VARCHAR NOT NULL,
+        name        VARCHAR NOT NULL,
+        type        VARCHAR NOT NULL,
+        help        VARCHAR NOT NULL,
+        unit        VARCHAR NOT NULL,
+        updated_at  TIMESTAMP NOT NULL,
+        PRIMARY KEY (project, name)
+    )
+    """,
+)
+
+# Layout 4: analytics jobs and their result items (infra/stores/duckdb/analytics.py).
+_ANALYTICS_JOBS = (
+    """
+    CREATE TABLE IF NOT EXISTS analytics_jobs (
+        id                  VARCHAR PRIMARY KEY,
+        project             VARCHAR NOT NULL,
+        kind                VARCHAR NOT NULL,
+        state               VARCHAR NOT NULL,
+        input               VARCHAR NOT NULL,
+        created_us          BIGINT NOT NULL,
+        created_by          VARCHAR NOT NULL,
+        timeout_us          BIGINT NOT NULL,
+        progress            DOUBLE NOT NULL,
+        phase               VARCHAR NOT NULL,
+        started_us          BIGINT,
+        finished_us         BIGINT,
+        error               VARCHAR,
+        attempt             INTEGER NOT NULL,
+        owner               VARCHAR NOT NULL,
+        cancel_requested    BOOLEAN NOT NULL,
+        expires_us          BIGINT,
+        result_count        INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS analytics_results (
+        job_id      VARCHAR NOT NULL,
+        attempt     INTEGER NOT NULL,
+        seq         INTEGER NOT NULL,
+        doc         VARCHAR NOT NULL,
+        PRIMARY KEY (job_id, attempt, seq)
+    )
+    """,
+)
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _run_all(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "metric descriptions", _run_all(_METRIC_DESCRIPTIONS)),
+    Migration(4, "analytics jobs", _run_all(_ANALYTICS_JOBS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

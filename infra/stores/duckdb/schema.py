@@ -7,6 +7,8 @@ contract suite checks that a migrated file and a new one hold the same tables.
 
 from __future__ import annotations
 
+from infra.stores.duckdb.analytics import ANALYTICS_SCHEMA
+from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 
 __all__ = ["SCHEMA"]
@@ -122,4 +124,7 @@ SCHEMA = (
     )
     """,
     *NOTIFICATION_SCHEMA,  # infra/stores/duckdb/notifications.py
+    # What senders say about metric names (infra/stores/duckdb/descriptions.py).
+    DESCRIPTIONS_TABLE,
+    *ANALYTICS_SCHEMA,  # infra/stores/duckdb/analytics.py
 )

@@ -9,6 +9,7 @@ from pymongo.errors import PyMongoError
 
 from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
+from infra.stores.mongo.analytics import MongoAnalyticsJobStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.dashboards import MongoDashboardStore
@@ -50,6 +51,7 @@ class MongoDatabase:
         self.leases = MongoLeaseStore(db, options)
         self.dashboards = MongoDashboardStore(db, options)
         self.notifications = MongoNotificationStore(db, options)
+        self.analytics = MongoAnalyticsJobStore(db, options)
         self._client = client
         self._closed = False
 

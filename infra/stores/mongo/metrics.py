@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pymongo import DESCENDING
 
 from domain.metrics.ingest import PointBatch, SeriesSpec
-from domain.metrics.model import Metric
+from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
@@ -17,6 +17,7 @@ from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.aggregate import plan_chart
 from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us
+from infra.stores.mongo.descriptions import MongoDescriptions
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
@@ -44,6 +45,7 @@ class MongoMetricStore:
         self._options = options
         self._features = features
         self._writer = BatchWriter(db, catalogue, options)
+        self._descriptions = MongoDescriptions(db, options)
         self._close = close
 
     async def append(
@@ -107,6 +109,14 @@ class MongoMetricStore:
     ) -> list[str]:
         with unavailable("listing tag values"):
             return (await self._series(project)).tag_values(project, key, name, limit)
+
+    async def describe(self, project: str, descriptions: Sequence[MetricDescription]) -> None:
+        await self._descriptions.describe(project, descriptions)
+
+    async def descriptions(
+        self, project: str, prefix: str = "", limit: int = 1000
+    ) -> list[MetricDescription]:
+        return await self._descriptions.descriptions(project, prefix, limit)
 
     async def ping(self) -> str:
         with unavailable("ping"):

@@ -70,7 +70,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 4
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -119,10 +119,29 @@ _DASHBOARDS_AND_NOTIFICATIONS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 3: metric descriptions (issue 16). Frozen, as above.
+_METRIC_DESCRIPTIONS: dict[str, list[IndexSpec]] = {
+    "metric_descriptions": [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+}
+
+# Layout 4: analytics jobs and their result items (infra/stores/mongo/analytics.py).
+_ANALYTICS_JOBS: dict[str, list[IndexSpec]] = {
+    "analytics_jobs": [
+        ([("project", ASCENDING), ("created_us", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("state", ASCENDING), ("created_us", ASCENDING)], {}),
+        ([("expires_us", ASCENDING)], {}),
+    ],
+    "analytics_results": [
+        ([("job_id", ASCENDING), ("attempt", ASCENDING), ("seq", ASCENDING)], {})
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _create_indexes(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "metric descriptions", _create_indexes(_METRIC_DESCRIPTIONS)),
+    Migration(4, "analytics jobs", _create_indexes(_ANALYTICS_JOBS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

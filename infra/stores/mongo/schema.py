@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
+from infra.stores.mongo.analytics import ANALYTICS_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -27,6 +28,7 @@ __all__ = [
     "COUNTERS",
     "DASHBOARDS",
     "DASHBOARD_VERSIONS",
+    "DESCRIPTIONS",
     "INDEXES",
     "KEYS",
     "LEASES",
@@ -64,6 +66,9 @@ LEASES = "leases"
 # _id [project, id, version].
 DASHBOARDS = "dashboards"
 DASHBOARD_VERSIONS = "dashboard_versions"
+# What senders say about metric names: {p, n: name, type, help, unit, at}
+# (infra/stores/mongo/descriptions.py).
+DESCRIPTIONS = "metric_descriptions"
 # {_id: "layout", version, lock: {owner, version, until} while migrating, history: [...]}
 # (infra/stores/mongo/migrations.py).
 META = "meta"
@@ -98,6 +103,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
+    DESCRIPTIONS: [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+    **ANALYTICS_INDEXES,  # analytics jobs and their result items
 }
 
 

@@ -1,0 +1,203 @@
+"""Analytics through a real `vigil serve`: a FORECAST job over many series (wall time,
+progress), and ingest acknowledgement latency while it runs against an idle server's.
+
+The series go in through `createMetrics`; the job goes through `createAnalyticsJob` and
+runs in the server's worker processes (VIGIL_ANALYTICS_WORKERS, default one per core, at
+nice 10). Ingest latency: sequential 100-point batches, acknowledged once durable; the
+same probe idle, then while the job computes. Target: p99 within 1.2x of idle.
+
+Run alone with `python -m bench.analytics_serving` (VIGIL_BENCH_JOB_SERIES, default 1000,
+and VIGIL_BENCH_JOB_POINTS, default 10000, size the job).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from typing import Any
+
+import httpx
+import numpy as np
+import orjson
+
+from bench.common import Context, log, machine, now_iso, start_vigil
+
+__all__ = ["run"]
+
+INGEST = """mutation($points: PointBatch!) {
+  createMetrics(project: "bench", points: $points) { accepted } }"""
+CREATE = """mutation($job: AnalyticsJobInput!) {
+  createAnalyticsJob(project: "bench", job: $job) { id } }"""
+JOB = """query($id: ID!) { analyticsJob(project: "bench", id: $id) {
+  state progress phase error createdAt startedAt finishedAt duration
+  result(first: 1) { total } } }"""
+PROBES = 400
+TARGET_RATIO = 1.2
+
+
+def _post(http: httpx.Client, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = http.post(
+        "/graphql", json={"query": query, "variables": variables}
+    ).json()
+    if "errors" in body:
+        raise RuntimeError(str(body["errors"])[:500])
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _load(http: httpx.Client, series: int, points: int, end_s: int) -> None:
+    rng = np.random.default_rng(11)
+    t = np.arange(end_s - points * 60, end_s, 60)
+    daily = np.sin(2 * np.pi * (t % 86_400) / 86_400)
+    stamps = (t * 1000).tolist()
+    for s in range(series):
+        values = (50 + 5 * daily + rng.normal(0, 1, len(t))).tolist()
+        batch = [
+            {"name": "load", "value": v, "timestamp": ts, "tags": {"s": str(s)}}
+            for ts, v in zip(stamps, values, strict=True)
+        ]
+        for start in range(0, len(batch), 10_000):
+            _post(http, INGEST, {"points": batch[start : start + 10_000]})
+        if s % 100 == 99:
+            log(f"analytics serving: loaded {s + 1}/{series} series")
+
+
+def _probe(http: httpx.Client, n: int, until: Any = None) -> list[float]:
+    """Ack latency (ms) of sequential 100-point batches; stops early when `until()`."""
+    latencies = []
+    for i in range(n):
+        now_ms = int(time.time() * 1000)
+        batch = [
+            {"name": "probe", "value": float(j), "timestamp": now_ms, "tags": {"j": str(j)}}
+            for j in range(100)
+        ]
+        started = time.perf_counter()
+        _post(http, INGEST, {"points": batch})
+        latencies.append((time.perf_counter() - started) * 1000)
+        if until is not None and i % 20 == 0 and until():
+            break
+        time.sleep(0.01)
+    return latencies
+
+
+def _p(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)), 2)
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    series = int(os.environ.get("VIGIL_BENCH_JOB_SERIES", "1000"))
+    points = int(os.environ.get("VIGIL_BENCH_JOB_POINTS", "10000"))
+    db = ctx.tmp / "analytics.duckdb"
+    end_s = int(time.time()) // 60 * 60
+    with start_vigil(db, ctx.tmp) as server:
+        headers = {"Authorization": f"Bearer {_token(db)}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=120) as http:
+            log(f"analytics serving: loading {series} series x {points} points")
+            started = time.monotonic()
+            _load(http, series, points, end_s)
+            load_s = time.monotonic() - started
+            log("analytics serving: idle ingest latency")
+            idle = _probe(http, PROBES)
+            spec = {
+                "metric": "load",
+                "groupBy": ["s"],
+                "step": "1m",
+                "from": _iso(end_s - points * 60),
+                "to": _iso(end_s),
+                "horizon": "1d",
+            }
+            job_id = _post(
+                http, CREATE, {"job": {"kind": "FORECAST", "input": spec, "timeout": 3600}}
+            )["createAnalyticsJob"]["id"]
+            created = time.monotonic()
+            phases: list[tuple[float, float, str]] = []
+
+            def state() -> dict[str, Any]:
+                job: dict[str, Any] = _post(http, JOB, {"id": job_id})["analyticsJob"]
+                phases.append((time.monotonic() - created, job["progress"], job["phase"]))
+                return job
+
+            while state()["phase"] != "computing":
+                time.sleep(0.2)
+            log("analytics serving: ingest latency while the job computes")
+            busy = _probe(http, PROBES, until=lambda: state()["state"] != "RUNNING")
+            while (job := state())["state"] == "RUNNING":
+                time.sleep(0.5)
+            wall = time.monotonic() - created
+    gaps = [
+        b[0] - a[0] for a, b in itertools.pairwise(phases) if a[2] == "computing" and b[1] > a[1]
+    ]
+    return {
+        "benchmark": "analytics_serving",
+        "date": now_iso(),
+        "machine": machine(),
+        "job": {
+            "series": series,
+            "points_per_series": points,
+            "kind": "FORECAST",
+            "state": job["state"],
+            "error": job["error"],
+            "items": (job.get("result") or {}).get("total"),
+            "wall_s": round(wall, 1),
+            "run_s": job["duration"],
+            "load_s": round(load_s, 1),
+            "progress_polls": len(phases),
+            "target_s": 60.0,
+        },
+        "ingest_latency_ms": {
+            "idle": {"p50": _p(idle, 50), "p99": _p(idle, 99), "n": len(idle)},
+            "during_job": {"p50": _p(busy, 50), "p99": _p(busy, 99), "n": len(busy)},
+            "p99_ratio": round(_p(busy, 99) / _p(idle, 99), 2),
+            "target_ratio": TARGET_RATIO,
+        },
+        "progress_gap_s_max": round(max(gaps), 2) if gaps else None,
+    }
+
+
+def _token(db: Any) -> str:
+    import subprocess
+
+    from bench.common import PYTHON, ROOT, vigil_env
+
+    out = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "infra.cli",
+            "token",
+            "--subject",
+            "bench",
+            "--project",
+            "bench",
+            "--role",
+            "admin",
+        ],
+        env=vigil_env(db),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return out.stdout.decode().strip()
+
+
+def _iso(seconds: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def main() -> int:
+    ctx = Context.create()
+    try:
+        result = run(ctx)
+    finally:
+        ctx.cleanup()
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

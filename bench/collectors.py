@@ -1,0 +1,275 @@
+"""Collectors: server CPU per point and per request, Vigil against VictoriaMetrics.
+
+The same 1M points (1,000 series x 1,000 instants 10 s apart, ending a minute ago) go
+through Prometheus remote-write 1.0 (snappy protobuf, one sample per TimeSeries as
+Prometheus sends them) and InfluxDB line protocol, in 5,000-point requests over 4
+connections, to Vigil (`vigil serve`, DuckDB, acknowledged after a durable commit) and to
+Debian `victoria-metrics` (acknowledged from memory; its CPU is counted until the last
+answer plus a forced flush) in the same run. Then small requests (1, 10 and 100 points,
+8 concurrent senders): server CPU per request and the request rate one core sustains.
+Then `createMetrics` with columnar batches (series entries with arrays) on Vigil.
+
+Figures are server CPU time (user + system, all threads) read from /proc before and after,
+so they hold on a shared machine better than wall-clock rates; `cpu.others_cores` says
+how busy the rest of the machine was meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.collector_bodies import (
+    columnar_bodies,
+    line_bodies,
+    remote_write_bodies,
+)
+from bench.common import (
+    Context,
+    CpuWatch,
+    Server,
+    free_port,
+    log,
+    machine,
+    now_iso,
+    ratio,
+    start_vigil,
+    token,
+)
+from bench.rawhttp import RawHTTP
+
+__all__ = ["run"]
+
+SERIES = 1_000
+INSTANTS = 1_000
+BATCH = 5_000  # points per request: 5 instants of every series
+CONNECTIONS = 4
+SMALL = (1, 10, 100)
+SMALL_SENDERS = 8
+SMALL_REQUESTS = {1: 2_000, 10: 2_000, 100: 1_000}
+STEP_MS = 10_000
+
+RW_HEADERS = {
+    "content-type": "application/x-protobuf",
+    "content-encoding": "snappy",
+    "x-prometheus-remote-write-version": "0.1.0",
+}
+LP_HEADERS = {"content-type": "text/plain; charset=utf-8"}
+
+
+# -- driving -----------------------------------------------------------------------------------
+
+
+async def _drive(url: str, bodies: list[bytes], headers: dict[str, str], senders: int) -> int:
+    """POST every body over `senders` connections; the number of refusals."""
+    queue = list(reversed(bodies))
+    client = RawHTTP(url, headers, senders)
+    await client.open()
+    refused: list[str] = []
+
+    async def worker() -> None:
+        while queue:
+            status, content = await client.post(queue.pop())
+            if status not in (200, 204) or b'"errors"' in content:
+                refused.append(f"{status} {content[:200]!r}")
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(senders)))
+    finally:
+        await client.close()
+    if refused:
+        log(f"collectors: {len(refused)} refused, first: {refused[0]}")
+    return len(refused)
+
+
+def measure(
+    server: Server,
+    path: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    *,
+    points: int,
+    senders: int,
+    settle: Any = None,
+) -> dict[str, Any]:
+    """Warm up on the first body (untimed), then send the rest and read the server's CPU."""
+    url = f"{server.url}{path}"
+    asyncio.run(_drive(url, bodies[:1], headers, 1))
+    timed = bodies[1:]
+    cpu0, watch, started = server.cpu_seconds(), CpuWatch([server.pid]), time.perf_counter()
+    refused = asyncio.run(_drive(url, timed, headers, senders))
+    if settle is not None:
+        settle()
+    seconds = time.perf_counter() - started
+    cpu = server.cpu_seconds() - cpu0
+    timed_points = points * len(timed) // len(bodies)
+    return {
+        "requests": len(timed),
+        "points": timed_points,
+        "refused": refused,
+        "seconds": round(seconds, 3),
+        "server_cpu_seconds": round(cpu, 3),
+        "cpu_us_per_point": round(cpu / timed_points * 1e6, 3),
+        "cpu_us_per_request": round(cpu / len(timed) * 1e6, 1),
+        "requests_per_core_second": round(len(timed) / cpu) if cpu else None,
+        "points_per_s": round(timed_points / seconds),
+        "cpu": watch.stop(),
+    }
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+def start_victoria(tmp: Path) -> Server | None:
+    binary = shutil.which("victoria-metrics")
+    if binary is None:
+        log("collectors: victoria-metrics is not installed (Debian package victoria-metrics);"
+            " its side of the comparison is skipped")  # fmt: skip
+        return None
+    port = free_port()
+    log_path = tmp / f"victoria-{port}.log"
+    argv = [
+        binary,
+        f"-httpListenAddr=127.0.0.1:{port}",
+        f"-storageDataPath={tmp / 'victoria'}",
+        "-retentionPeriod=100y",
+    ]
+    with open(log_path, "wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+    server = Server("victoria-metrics", port, process, log_path)
+    server.wait_ready("/health")
+    log(f"victoria-metrics on port {port} (pid {server.pid})")
+    return server
+
+
+def _flush(server: Server) -> Any:
+    def flush() -> None:
+        import httpx
+
+        httpx.get(f"{server.url}/internal/force_flush", timeout=60)
+
+    return flush
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    end = (now_ms - 60_000) // STEP_MS * STEP_MS
+    instants = [end - (INSTANTS - 1 - i) * STEP_MS for i in range(INSTANTS)]
+    started = time.perf_counter()
+    series = range(SERIES)
+    bulk = {
+        "remote_write": (remote_write_bodies("bench_rw", series, instants, BATCH), RW_HEADERS,
+                         "/api/v1/write"),
+        "line_protocol": (line_bodies("bench_lp", series, instants, BATCH), LP_HEADERS,
+                          "/write?db=bench"),
+    }  # fmt: skip
+    small: dict[str, Any] = {}
+    for size in SMALL:
+        count = SMALL_REQUESTS[size]
+        stamps = instants[-(count * size // SERIES + 1) :] if size < SERIES else instants
+        few = range(size)
+        rw = remote_write_bodies(f"small_rw_{size}", few, _cycle(stamps, count), size)[:count]
+        lp = line_bodies(f"small_lp_{size}", few, _cycle(stamps, count), size)[:count]
+        small[f"remote_write_{size}"] = (rw, RW_HEADERS, "/api/v1/write", size)
+        small[f"line_protocol_{size}"] = (lp, LP_HEADERS, "/write?db=bench", size)
+    columnar = columnar_bodies("bench.columnar", instants, BATCH // SERIES)
+    log(f"collectors: bodies encoded in {time.perf_counter() - started:.1f} s")
+
+    results: dict[str, Any] = {"vigil": {}, "victoria_metrics": {}}
+    db = ctx.tmp / "collectors.duckdb"
+    collector = {"authorization": f"Bearer {token(db, role='collector')}"}
+    admin = {"authorization": f"Bearer {token(db, role='admin')}"}
+    victoria = start_victoria(ctx.tmp)
+    try:
+        with start_vigil(db, ctx.tmp) as vigil:
+            for name, (bodies, headers, path) in bulk.items():
+                results["vigil"][name] = measure(
+                    vigil, path, bodies, headers | collector, points=len(bodies) * BATCH,
+                    senders=CONNECTIONS)  # fmt: skip
+                log(f"collectors: vigil {name}: {results['vigil'][name]['cpu_us_per_point']}"
+                    " us/point")  # fmt: skip
+            for name, (bodies, headers, path, size) in small.items():
+                results["vigil"][name] = measure(
+                    vigil, path, bodies, headers | collector, points=len(bodies) * size,
+                    senders=SMALL_SENDERS)  # fmt: skip
+                log(f"collectors: vigil {name}: "
+                    f"{results['vigil'][name]['cpu_us_per_request']} us/request")  # fmt: skip
+            results["vigil"]["create_metrics_columnar"] = measure(
+                vigil, "/graphql", columnar, {"content-type": "application/json"} | admin,
+                points=SERIES * INSTANTS, senders=CONNECTIONS)  # fmt: skip
+        if victoria is not None:
+            flush = _flush(victoria)
+            for name, (bodies, headers, path) in bulk.items():
+                results["victoria_metrics"][name] = measure(
+                    victoria, path, bodies, headers, points=len(bodies) * BATCH,
+                    senders=CONNECTIONS, settle=flush)  # fmt: skip
+            for name, (bodies, headers, path, size) in small.items():
+                results["victoria_metrics"][name] = measure(
+                    victoria, path, bodies, headers, points=len(bodies) * size,
+                    senders=SMALL_SENDERS, settle=flush)  # fmt: skip
+    finally:
+        if victoria is not None:
+            victoria.stop()
+    return _report(results)
+
+
+def _cycle(stamps: list[int], count: int) -> list[int]:
+    """Enough instants for `count` requests (repeats are other series at the same time)."""
+    return (stamps * (count // len(stamps) + 1))[:count]
+
+
+def _report(results: dict[str, Any]) -> dict[str, Any]:
+    vigil, vm = results["vigil"], results["victoria_metrics"]
+    ratios: dict[str, Any] = {}
+    met: dict[str, Any] = {}
+    for name in ("remote_write", "line_protocol"):
+        if name in vm:
+            ratios[f"{name}_cpu_per_point"] = ratio(
+                vigil[name]["cpu_us_per_point"], vm[name]["cpu_us_per_point"]
+            )
+            met[f"{name}_at_most_2x"] = (ratios[f"{name}_cpu_per_point"] or 99) <= 2
+    if "remote_write" in vm:
+        best = min(vm[n]["cpu_us_per_point"] for n in ("remote_write", "line_protocol"))
+        ratios["create_metrics_columnar_cpu_per_point"] = ratio(
+            vigil["create_metrics_columnar"]["cpu_us_per_point"], best
+        )
+        met["create_metrics_columnar_at_most_2x"] = (
+            ratios["create_metrics_columnar_cpu_per_point"] or 99
+        ) <= 2
+    for key, figures in vigil.items():
+        if key.startswith(("remote_write_", "line_protocol_")):
+            met[f"{key}_at_most_1ms"] = figures["cpu_us_per_request"] <= 1000
+            if key in vm:
+                ratios[f"{key}_requests_per_core"] = ratio(
+                    figures["requests_per_core_second"] or 0,
+                    vm[key]["requests_per_core_second"] or 0,
+                )
+    return {
+        "benchmark": "collectors",
+        "date": now_iso(),
+        "machine": machine(),
+        "workload": {
+            "points": SERIES * INSTANTS,
+            "series": SERIES,
+            "batch": BATCH,
+            "connections": CONNECTIONS,
+            "small_senders": SMALL_SENDERS,
+            "small_requests": {str(k): v for k, v in SMALL_REQUESTS.items()},
+            "victoria_metrics": "acknowledges from memory; CPU counted to the last answer"
+            " plus a forced flush",
+            "vigil": "acknowledges after a durable DuckDB commit",
+        },
+        "vigil": vigil,
+        "victoria_metrics": vm or "skipped: victoria-metrics is not installed",
+        "ratios": ratios,
+        "met": met,
+        "pid": os.getpid(),
+    }

@@ -1,0 +1,28 @@
+"""Analytics read models: jobs (the RFC's AnalyticsDto) and an analysis's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.analytics.model import AnalyticsJob
+from domain.analytics.results import AnalyticsKind
+from domain.analytics.work import Item
+
+__all__ = ["AnalysisResult", "AnalyticsJobDto"]
+
+AnalyticsJobDto = AnalyticsJob
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    """Result items in order (one per series, or one for CORRELATION and COMPARISON);
+    `total` counts every item of the result, of which this holds `offset`..."""
+
+    kind: AnalyticsKind
+    items: list[Item]
+    total: int
+    offset: int = 0
+
+    @property
+    def has_next_page(self) -> bool:
+        return self.offset + len(self.items) < self.total

@@ -1,0 +1,158 @@
+"""Worker processes for analytics: the Computer port over a pebble process pool.
+
+Fits never run on the event loop. Tasks wait in one priority queue (synchronous queries
+before job work) and at most `workers` run at once, so a query waits for one task at
+most, never for a whole job. When the caller of `run` is cancelled (a job cancelled or
+timed out, a query past its deadline), its queued tasks are dropped and its running ones
+are stopped by killing their worker process (pebble starts a fresh one): cancelling
+stops the work, it does not wait for it.
+
+Workers run at a lower CPU priority (`nice`) than the server, so on a busy machine the
+scheduler serves ingest and queries first (docs/performance.md measures it). They come
+from a fork server that has imported the methods once, so a killed worker is replaced in
+milliseconds rather than the ~1 s numpy, scipy and statsmodels take to import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from pebble import ProcessPool
+
+from domain.analytics.work import Item, Task
+from infra.analytics.kinds import run_task, warm
+
+__all__ = ["ProcessComputer"]
+
+# One thread per worker: the pool is the parallelism (BLAS threads would oversubscribe).
+_ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _init_worker(nice: int) -> None:
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
+
+
+@dataclass(order=True, slots=True)
+class _Queued:
+    priority: int
+    seq: int
+    task: Task = field(compare=False)
+    future: asyncio.Future[list[Item]] = field(compare=False)
+    index: int = field(compare=False)
+    on_done: Callable[[int], None] | None = field(compare=False)
+
+
+def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Item]]) -> None:
+    if future.cancelled():
+        running.cancel()
+
+
+class ProcessComputer:
+    def __init__(self, workers: int, *, nice: int = 10) -> None:
+        self.workers = max(1, workers)
+        self.nice = nice
+        self._pool: ProcessPool | None = None
+        self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
+        self._free = asyncio.Semaphore(self.workers)
+        self._seq = itertools.count()
+        self._dispatcher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        # Starting the fork server imports the methods (~1 s): not on the event loop.
+        self._pool = await asyncio.to_thread(self._start_pool)
+        self._dispatcher = asyncio.create_task(self._dispatch())
+
+    def _start_pool(self) -> ProcessPool:
+        for name in _ONE_THREAD:
+            os.environ.setdefault(name, "1")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["infra.analytics.kinds"])
+        pool = ProcessPool(
+            max_workers=self.workers,
+            initializer=_init_worker,
+            initargs=(self.nice,),
+            context=context,
+        )
+        for _ in range(self.workers):  # start and warm every worker now, not at the first query
+            pool.schedule(warm)
+        return pool
+
+    async def close(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dispatcher
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.stop()  # type: ignore[no-untyped-call]
+            await asyncio.to_thread(pool.join, 10)
+
+    async def run(
+        self,
+        tasks: Sequence[Task],
+        *,
+        urgent: bool = False,
+        on_done: Callable[[int], None] | None = None,
+    ) -> list[Item]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[list[Item]]] = []
+        for index, task in enumerate(tasks):
+            future: asyncio.Future[list[Item]] = loop.create_future()
+            futures.append(future)
+            self._queue.put_nowait(
+                _Queued(0 if urgent else 1, next(self._seq), task, future, index, on_done)
+            )
+        try:
+            results = await asyncio.gather(*futures)
+        except BaseException:
+            for future in futures:  # queued: dropped; running: its worker is killed
+                future.cancel()
+            raise
+        return [item for items in results for item in items]
+
+    async def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._free.acquire()
+            queued = await self._queue.get()
+            if queued.future.done():  # its caller gave up while it waited
+                self._free.release()
+                continue
+            assert self._pool is not None
+            running: Future[Any] = self._pool.schedule(run_task, args=(queued.task,))
+            running.add_done_callback(functools.partial(self._finished, loop, queued))
+            # A caller that gives up cancels its future: the task's worker is killed.
+            queued.future.add_done_callback(functools.partial(_kill_if_cancelled, running))
+
+    def _finished(
+        self, loop: asyncio.AbstractEventLoop, queued: _Queued, done: Future[Any]
+    ) -> None:
+        """Called on a pebble thread: hand the outcome to the event loop."""
+        loop.call_soon_threadsafe(self._settle, done, queued)
+
+    def _settle(self, done: Future[Any], queued: _Queued) -> None:
+        self._free.release()
+        future = queued.future
+        if future.done():
+            return
+        if done.cancelled():
+            future.cancel()
+            return
+        error = done.exception()
+        if error is not None:
+            future.set_exception(error)
+            return
+        future.set_result(done.result())
+        if queued.on_done is not None:
+            queued.on_done(queued.index)

@@ -1,0 +1,60 @@
+"""Series interning: a wire key (raw label bytes, a tuple of strings...) is turned into a
+DecodedSeries once per process, not once per point or per request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from infra.collectors.decoded import DecodedSeries
+
+__all__ = ["DEFAULT_MAX_SERIES", "SeriesInterner"]
+
+DEFAULT_MAX_SERIES: Final = 200_000
+
+
+class SeriesInterner:
+    """Bounded map of wire keys to series; when full it starts again empty.
+
+    Not thread-safe: one per decoder, used from one thread (the event loop or one worker).
+    """
+
+    def __init__(self, *, max_entries: int = DEFAULT_MAX_SERIES) -> None:
+        self._ids: dict[Hashable, int] = {}
+        self._series: list[DecodedSeries] = []
+        self._max = max_entries
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def clear(self) -> None:
+        self._ids.clear()
+        self._series.clear()
+
+    def index(
+        self, keys: Sequence[Hashable], make: Callable[[Hashable], DecodedSeries]
+    ) -> tuple[list[DecodedSeries], npt.NDArray[np.int64]]:
+        """The request's distinct series, and for each key the position of its series.
+
+        `make` builds the series of a key not seen before; it may raise DecodeError.
+        """
+        if len(self._ids) + len(keys) > self._max:
+            self.clear()  # cheaper than LRU bookkeeping on the hot path
+        ids = self._ids
+        found = list(map(ids.get, keys))
+        if None in found:
+            for pos, key in enumerate(keys):
+                if found[pos] is None:
+                    known = ids.get(key)
+                    if known is None:
+                        series = make(key)  # may raise: record nothing before it returns
+                        known = ids[key] = len(self._series)
+                        self._series.append(series)
+                    found[pos] = known
+        gids = np.fromiter(found, np.int64, len(found))
+        unique, inverse = np.unique(gids, return_inverse=True)
+        table = self._series
+        return [table[g] for g in unique.tolist()], inverse.astype(np.int64, copy=False)
