@@ -1,24 +1,47 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Two installs: Vigil alone (make serve), and with the test toolchain, the dev extra (make test).
+SERVE_STAMP := $(VENV)/.serve-installed
 STAMP := $(VENV)/.installed
-# The dashboard viewer's libraries (web/package-lock.json), installed by npm ci.
+# GraphiQL's and the dashboard viewer's libraries (web/package-lock.json), installed by npm ci.
 WEB_DEPS := web/node_modules/.package-lock.json
+# The Node clients the suite drives (tests/e2e/node/package-lock.json): for make test only.
+NODE_TEST_DEPS := tests/e2e/node/node_modules/.package-lock.json
+NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean web
 
-$(STAMP): pyproject.toml
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(SERVE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@ $(SERVE_STAMP)
 
 $(WEB_DEPS): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 
-serve: $(STAMP) $(WEB_DEPS)
+$(NODE_TEST_DEPS): tests/e2e/node/package.json tests/e2e/node/package-lock.json
+	cd tests/e2e/node && npm ci --no-audit --no-fund
+
+web: $(WEB_DEPS)
+
+# The API needs Python only: without npm (or when npm ci fails) Vigil serves it, and its
+# start message and pages say that GraphiQL and the dashboard pages need `make web`.
+serve: $(SERVE_STAMP)
+ifeq ($(NPM),)
+	@echo "npm not found: serving the API; GraphiQL and the dashboard pages need Node.js, npm and 'make web'"
+else
+	@$(MAKE) --no-print-directory web || echo "npm ci failed: serving the API; GraphiQL and the dashboard pages need 'make web'"
+endif
 	$(VENV)/bin/vigil serve
 
-test: $(STAMP) $(WEB_DEPS)
+test: $(STAMP) $(WEB_DEPS) $(NODE_TEST_DEPS)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from domain.errors import Forbidden
 
-__all__ = ["SYSTEM_PROJECT", "Permission", "Principal", "Role"]
+__all__ = ["SYSTEM_PROJECT", "Permission", "Principal", "Role", "roles_granting"]
 
 SYSTEM_PROJECT = "system"
 
@@ -37,6 +37,16 @@ _GRANTS: Mapping[Role, frozenset[Permission]] = {
 }
 
 
+def roles_granting(permission: Permission) -> list[Role]:
+    """The roles that hold `permission`, in the order of `Role`."""
+    return [role for role in Role if permission in _GRANTS[role]]
+
+
+def _either(roles: list[Role]) -> str:
+    names = [role.value for role in roles]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: a subject and its role in each project it may access."""
@@ -51,10 +61,20 @@ class Principal:
         role = self.roles.get(project)
         return role is not None and permission in _GRANTS[role]
 
-    def require(self, project: str, permission: Permission) -> None:
+    def require(self, project: str, permission: Permission, action: str = "this operation") -> None:
         """Raise Forbidden unless the principal holds `permission` in `project`."""
         if not self.can(project, permission):
-            raise Forbidden(f"{permission.value} is not allowed in project {project!r}")
+            raise Forbidden(self.refusal(project, permission, action))
+
+    def refusal(self, project: str, permission: Permission, action: str) -> str:
+        """Why `action` is refused, in the caller's terms: the role the token holds and the
+        roles that would do (permission names are Vigil's, not the caller's)."""
+        role = self.roles.get(project)
+        held = f"role {role.value}" if role is not None else "no role"
+        return (
+            f"your token has {held} in project {project!r}; "
+            f"{action} needs {_either(roles_granting(permission))}"
+        )
 
     def role_in(self, project: str) -> Role | None:
         return self.roles.get(project)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import OperationType
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from domain.errors import VigilError
 from domain.ports import Clock
@@ -25,24 +29,24 @@ from infra.bootstrap import StoreDatabase, Vigil
 from infra.collectors.endpoints import collector_endpoints, collector_routes
 from infra.config import Settings
 from infra.dashboards import viewer_routes
+from infra.dashboards.viewer import DEFAULT_WEB_DIR
 from infra.http import BodyLimit, RequestObserver
+from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
+from infra.startup import ConciseStartupFailure, announce
+from infra.web import asset_routes, graphiql_page, page_routes
 from infra.ws import GraphQLWebSocket
 from schema.context import VigilContext
+from schema.documents import operation_type
 
 __all__ = ["create_app"]
-
-
-_HEADERS_FROM_EDITOR = (
-    '() => { try { return JSON.parse(localStorage.getItem("graphiql:headers") || "{}"); }'
-    " catch (e) { return {}; } }"
-)
 
 
 class GraphQLHTTP(GraphQL[VigilContext, None]):
     """Strawberry's HTTP view with orjson and a context carrying the caller's principal."""
 
-    def __init__(self, vigil: Vigil) -> None:
+    def __init__(self, vigil: Vigil, web_dir: Path) -> None:
+        self.web_dir = web_dir
         super().__init__(
             vigil.schema,
             graphql_ide=None if vigil.settings.production else "graphiql",
@@ -52,15 +56,42 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         self.vigil = vigil
 
     async def render_graphql_ide(self, request: Any) -> Response:
-        """GraphiQL, with its Headers tab also sent in `connection_init`, so subscriptions
-        carry the same token as queries (GraphiQL alone sends no headers on websockets)."""
-        html = self.graphql_ide_html.replace(
-            "        subscriptionUrl,\n      });",
-            "        subscriptionUrl,\n        wsConnectionParams: "
-            + _HEADERS_FROM_EDITOR
-            + ",\n      });",
+        """Vigil's own GraphiQL page (infra/web), not Strawberry's, which loads from a CDN."""
+        return graphiql_page(request, self.web_dir)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, except that a refused request is answered in GraphQL's shape."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            content_type = request.headers.get("content-type", "")
+            response = request_error(exc.status_code, exc.reason, content_type=content_type)
+        await response(scope, receive, send)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: VigilContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """Refuses subscriptions before they run: over HTTP they cannot stream here."""
+        if (
+            isinstance(request_data, GraphQLRequestData)
+            and isinstance(request_data.query, str)
+            and operation_type(request_data.query, request_data.operation_name)
+            is OperationType.SUBSCRIPTION
+        ):
+            raise HTTPException(400, SUBSCRIPTION_OVER_HTTP)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
         )
-        return HTMLResponse(html)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
@@ -148,6 +179,7 @@ def create_app(
     `notifications_clock`: the notification runtime's clock, for tests that move it."""
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
+    web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -155,8 +187,9 @@ def create_app(
             settings, monitor=monitor, database=database, notifications_clock=notifications_clock
         )
         app.state.vigil = vigil
-        app.state.graphql_http = GraphQLHTTP(vigil)
+        app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
         app.state.collectors = collector_endpoints(vigil)
+        announce(settings, web_dir)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
             # and collect less often. A 5,000-point body allocates ~10k containers; the
@@ -175,9 +208,12 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             *viewer_routes(settings.web_dir or None),
+            *page_routes(web_dir, graphiql=not settings.production),
+            *asset_routes(web_dir),
             *collector_routes(),  # remote-write, InfluxDB, OTLP (docs/collectors.md)
         ],
         middleware=[
+            Middleware(ConciseStartupFailure),
             Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from collections.abc import Sequence
 
@@ -37,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=[r.value for r in Role],
         help="the role in the project given at the same position",
     )
-    token.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+    token.add_argument(
+        "--ttl", type=_lifetime, default=86_400, help="lifetime in seconds (default: one day)"
+    )
 
     rotate = commands.add_parser(
         "rotate-key", help="add an encryption key version and re-encrypt every stored secret"
@@ -49,6 +52,19 @@ def _parser() -> argparse.ArgumentParser:
         "--drop-old", action="store_true", help="then remove the older versions from the key file"
     )
     return parser
+
+
+def _lifetime(raw: str) -> int:
+    """--ttl: a whole, positive number of seconds."""
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a lifetime: give a whole number of seconds above 0 (86400 is a day)"
+        )
+    return seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,6 +135,9 @@ def _serve(settings: Settings) -> int:
         if settings.tls_cert_file
         else {}
     )
+    # uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
         create_app(settings, tune_gc=True),
         host=settings.host,
@@ -126,6 +145,7 @@ def _serve(settings: Settings) -> int:
         ws_max_size=settings.ws_max_message_bytes,
         log_level="info",
         **tls,  # type: ignore[arg-type]
+        log_config=log_config,
     )
     return 0
 

@@ -7,9 +7,21 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-__all__ = ["AuthMode", "ConfigError", "Mode", "Settings"]
+__all__ = ["AuthMode", "ConfigError", "Mode", "Settings", "default_data_dir"]
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def default_data_dir() -> Path:
+    """Where the embedded store and the token secret live unless VIGIL_DATA_DIR says: `var/`
+    of the checkout Vigil runs from, else the user's data folder (XDG). Never the working
+    directory, so `vigil token` run anywhere signs with the secret `vigil serve` checks."""
+    if (_CHECKOUT / "pyproject.toml").is_file():
+        return _CHECKOUT / "var"
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "vigil"
 
 
 class ConfigError(ValueError):
@@ -33,11 +45,12 @@ class Settings:
     mode: Mode = Mode.DEVELOPMENT
     host: str = "127.0.0.1"
     port: int = 8000
-    store_url: str = "duckdb:///var/vigil.duckdb"
+    data_dir: str = ""  # the embedded store and the secret; empty: default_data_dir()
+    store_url: str = ""  # empty: duckdb:///<data_dir>/vigil.duckdb
     bus_url: str = "memory://"
     auth_mode: AuthMode = AuthMode.LOCAL
     secret: str = ""  # HS256 secret; empty: read or create `secret_file`
-    secret_file: str = "./var/secret.key"
+    secret_file: str = ""  # empty: <data_dir>/secret.key
     jwks_url: str = ""
     jwt_issuer: str = "vigil"
     jwt_audience: str = "vigil"
@@ -106,6 +119,16 @@ class Settings:
     max_token_days: int = 90  # tokens valid longer are flagged
     alert_ack_target_seconds: int = 3_600  # fired alerts answered within this
     clock_tolerance_seconds: float = 30.0  # collectors' clocks may be off by this much
+
+    def __post_init__(self) -> None:
+        # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
+        # against the working directory of the start).
+        data = Path(self.data_dir).expanduser().resolve() if self.data_dir else default_data_dir()
+        object.__setattr__(self, "data_dir", str(data))
+        if not self.store_url:
+            object.__setattr__(self, "store_url", f"duckdb:///{data / 'vigil.duckdb'}")
+        if not self.secret_file:
+            object.__setattr__(self, "secret_file", str(data / "secret.key"))
 
     @property
     def production(self) -> bool:

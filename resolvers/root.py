@@ -12,7 +12,6 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -36,6 +35,7 @@ from resolvers import compliance as compliance_ops
 from resolvers import dashboards as dashboard_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
+from schema.documents import ReportingParserCache
 from schema.errors import ErrorCodes
 from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
 from schema.scalars import SCALAR_MAP
@@ -270,7 +270,7 @@ def build_schema(
         *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
     ]
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: ParserCache(maxsize=512),
+        lambda: ReportingParserCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),

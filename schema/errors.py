@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 
 from graphql.error import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import VigilError
 
@@ -16,11 +18,17 @@ logger = logging.getLogger("vigil.errors")
 
 INTERNAL_MESSAGE = "Internal error; it has been logged."
 
+# Strawberry's refusals of a request before parsing: an empty query, an operationName the
+# document lacks, an operation type the transport does not run. The caller's to fix.
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
 
 def code_of(error: GraphQLError) -> str:
     original = error.original_error
     if isinstance(original, VigilError):
         return original.code
+    if isinstance(original, _REQUEST_ERRORS):
+        return "BAD_USER_INPUT"
     if original is None or isinstance(original, GraphQLError):
         # syntax, validation and variable-coercion errors (an unknown enum value in a
         # variable arrives wrapped in a second GraphQLError)

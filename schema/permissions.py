@@ -62,7 +62,7 @@ class _ProjectPermission(BasePermission):
                     client=context.client,
                     request_id=context.request_id,
                 )
-            raise Forbidden(f"{self.required.value} is not allowed in project {project!r}")
+            raise Forbidden(principal.refusal(project, self.required, info.field_name))
         if context.access is not None:
             context.access.seen(principal, project, self.required)
         if context.reads is not None and info.field_name in _LIVE_METRIC_READS:

@@ -28,6 +28,10 @@ MIN_SECRET_BYTES = 32
 DEFAULT_SECRET_PATH = Path("var/secret.key")
 
 _ALGORITHM = "HS256"
+BAD_SIGNATURE = (
+    "token signature is invalid: it was not signed with this server's secret; mint one with "
+    "`vigil token` where the server runs (same VIGIL_DATA_DIR, or VIGIL_SECRET)"
+)
 
 
 class LocalTokens:
@@ -97,7 +101,14 @@ class LocalTokens:
         """Return the principal of a valid token; raise `Unauthenticated` otherwise."""
         if read_header(token)["alg"] != _ALGORITHM:
             raise Unauthenticated("token algorithm is not accepted", reason="bad_algorithm")
-        claims = decode_token(token, self._key, algorithms=[_ALGORITHM])
+        try:
+            claims = decode_token(token, self._key, algorithms=[_ALGORITHM])
+        except Unauthenticated as exc:
+            if exc.details.get("reason") != "bad_signature":
+                raise
+            # Almost always a token minted with another secret: another machine, or another
+            # VIGIL_DATA_DIR. Say so, without naming where the secret is kept.
+            raise Unauthenticated(BAD_SIGNATURE, reason="bad_signature") from None
         return principal_from_claims(
             claims,
             issuer=self._issuer,

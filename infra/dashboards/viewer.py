@@ -3,8 +3,8 @@
 The page (web/viewer/) talks to /graphql over graphql-transport-ws with the token the user
 gives it in the URL fragment (`#token=...`), which browsers never send to the server; the
 charting and Markdown libraries are served from web/node_modules, installed by `npm ci`
-(`make serve` and `make test` run it). Nothing is loaded from anywhere else: the page's
-Content-Security-Policy says so to the browser.
+(`make web`; `make serve` runs it when npm is there). Nothing is loaded from anywhere else:
+the page's Content-Security-Policy says so to the browser.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from infra.web.assets import missing_libraries
+from infra.web.pages import missing_page
+from infra.web.security import security_headers
 
 __all__ = ["DEFAULT_WEB_DIR", "viewer_routes"]
 
@@ -30,23 +34,11 @@ ASSETS = {
     "uPlot.min.css": ("node_modules/uplot/dist/uPlot.min.css", "text/css"),
     "markdown-it.min.js": ("node_modules/markdown-it/dist/markdown-it.min.js", "text/javascript"),
 }
+_LIBRARIES = tuple(path for path, _ in ASSETS.values() if path.startswith("node_modules/"))
 _MISSING = (
     "The dashboard viewer's libraries are not installed: run `npm ci` in web/ "
-    "(`make serve` does it).\n"
+    "(`make web` does it).\n"
 )
-
-
-def _security_headers(request: Request) -> dict[str, str]:
-    host = request.headers.get("host", "")
-    return {
-        "Content-Security-Policy": (
-            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data:; connect-src 'self' ws://{host} wss://{host}; "
-            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-        ),
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
 
 
 def viewer_routes(web_dir: Path | str | None = None) -> list[BaseRoute]:
@@ -55,7 +47,10 @@ def viewer_routes(web_dir: Path | str | None = None) -> list[BaseRoute]:
     root = Path(web_dir) if web_dir else DEFAULT_WEB_DIR
 
     async def page(request: Request) -> Response:
-        headers = _security_headers(request) | {"Cache-Control": "no-store"}
+        missing = missing_libraries(root, _LIBRARIES)
+        if missing:
+            return missing_page(request, "The dashboard viewer", missing)
+        headers = security_headers(request) | {"Cache-Control": "no-store"}
         return FileResponse(root / "viewer" / "index.html", media_type="text/html", headers=headers)
 
     async def asset(request: Request) -> Response:
@@ -65,7 +60,7 @@ def viewer_routes(web_dir: Path | str | None = None) -> list[BaseRoute]:
         path = root / found[0]
         if not path.is_file():
             return PlainTextResponse(_MISSING, status_code=503)
-        headers = _security_headers(request) | {"Cache-Control": "no-cache"}
+        headers = security_headers(request) | {"Cache-Control": "no-cache"}
         return FileResponse(path, media_type=found[1], headers=headers)
 
     return [

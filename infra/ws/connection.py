@@ -1,7 +1,8 @@
 """One websocket speaking `graphql-transport-ws` (the only protocol Vigil accepts).
 
 Close codes follow the protocol: 4400 bad message, 4401 unauthorised, 4403 forbidden,
-4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init;
+4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init,
+each with a reason that says what to do;
 1009 for an oversized message; 1013 (Try Again Later) for a consumer too slow to keep up, an
 identity provider that cannot be reached, and a live stream interrupted or refused because
 the event bus lost its backend (ADR 0007). 1013 always means: reconnect after a while, then
@@ -12,26 +13,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import orjson
 import strawberry
-from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
+from graphql import OperationType
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
 from domain.errors import Unauthenticated, Unavailable
+from infra.ws.close_reasons import SEND_INIT, SUBPROTOCOL, clip, refusal
 from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
 from schema.context import VigilContext
+from schema.documents import operation_type
+from schema.errors import INTERNAL_MESSAGE
 
 __all__ = ["GraphQLWebSocket", "WebSocketLimits"]
 
 PROTOCOL = "graphql-transport-ws"
+
+logger = logging.getLogger("vigil.ws")
 
 Authenticate = Callable[[dict[str, Any]], Awaitable[Principal]]
 MakeContext = Callable[[Principal, str], VigilContext]
@@ -43,16 +49,6 @@ class WebSocketLimits:
     max_message_bytes: int = 64 * 1024
     queue_messages: int = 1_000
     init_timeout_seconds: float = 5.0
-
-
-@lru_cache(maxsize=512)
-def _operation_type(query: str, operation_name: str | None) -> OperationType | None:
-    try:
-        document: DocumentNode = parse(query, max_tokens=10_000)
-    except GraphQLError:
-        return None  # the execution reports the syntax error properly
-    operation = get_operation_ast(document, operation_name)
-    return None if operation is None else operation.operation
 
 
 class _Operation:
@@ -111,7 +107,7 @@ class GraphQLWebSocket:
         offered = self.websocket.scope.get("subprotocols") or []
         if PROTOCOL not in offered:  # accept first: a close before accept is an HTTP 403
             await self.websocket.accept()
-            await self.websocket.close(4406, "Subprotocol not acceptable")
+            await self.websocket.close(4406, SUBPROTOCOL)
             return
         await self.websocket.accept(subprotocol=PROTOCOL)
         writer = asyncio.create_task(self._write())
@@ -161,7 +157,7 @@ class GraphQLWebSocket:
     def close(self, code: int, reason: str) -> None:
         """Close after what is queued; the writer does the closing."""
         if self._closing is None:
-            self._closing = (code, reason)
+            self._closing = (code, clip(reason))
             while not self.outbox.empty():  # make room for the close marker
                 if self.outbox.full():
                     self.outbox.get_nowait()
@@ -182,7 +178,8 @@ class GraphQLWebSocket:
 
     def _init_timeout(self) -> None:
         if not self._init_received:
-            self.close(4408, "Connection initialisation timeout")
+            seconds = f"{self.limits.init_timeout_seconds:g}"
+            self.close(4408, f"no connection_init within {seconds} s: {SEND_INIT}")
 
     async def _handle(self, text: str) -> None:
         try:
@@ -215,8 +212,8 @@ class GraphQLWebSocket:
             if not isinstance(payload, dict):
                 raise Unauthenticated("connection_init payload must be an object")
             self.principal = await self.authenticate(payload)
-        except Unauthenticated:
-            self.close(4403, "Forbidden")
+        except Unauthenticated as exc:
+            self.close(4403, refusal(payload, exc))
             return
         except Unavailable:
             self.close(1013, "Identity provider unavailable; try again later")
@@ -238,11 +235,13 @@ class GraphQLWebSocket:
         payload = _error("token expired", "UNAUTHENTICATED")
         for operation in list(self.operations.values()):
             operation.send_payload("error", payload)
-        self.close(4401, "Token expired")
+        self.close(4401, "token expired: reconnect with a new token (vigil token mints one)")
 
     def _on_subscribe(self, message: dict[str, Any]) -> None:
         if self.principal is None:
-            self.close(4401, "Unauthorized")
+            self.close(
+                4401, "subscribe before connection_ack: send connection_init, wait for the ack"
+            )
             return
         op_id, payload = message.get("id"), message.get("payload")
         if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
@@ -258,6 +257,11 @@ class GraphQLWebSocket:
             self.close(4409, f"Subscriber for {op_id[:40]} already exists")
             return
         operation = _Operation(self, op_id)
+        if not query.strip():
+            operation.send_payload(
+                "error", _error("the query is empty: put a GraphQL document in payload.query")
+            )
+            return
         if len(self.operations) >= self.limits.max_subscriptions:
             limit = self.limits.max_subscriptions
             operation.send_payload(
@@ -271,7 +275,7 @@ class GraphQLWebSocket:
             context = self.make_context(principal, uuid.uuid4().hex)
             return await self.schema.stream(query, variables, context, None, operation_name)
 
-        if _operation_type(query, operation_name) is OperationType.SUBSCRIPTION:
+        if operation_type(query, operation_name) is OperationType.SUBSCRIPTION:
             key = (
                 query,
                 orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
@@ -284,18 +288,24 @@ class GraphQLWebSocket:
             operation.task = asyncio.create_task(self._run_once(operation, start))
 
     async def _run_once(self, operation: _Operation, start: StartStream) -> None:
-        """A query or mutation over the socket: `next` then `complete`, or `error`."""
-        stream = await start()
+        """A query or mutation over the socket (or a document that does not parse): `next`
+        then `complete`, or `error`; whatever happens, the operation ends and its id is free."""
         try:
-            async for result in stream:
-                if isinstance(result, strawberry.types.execution.PreExecutionError):
-                    operation.send_payload("error", encode_errors(result))
-                    return
-                operation.send_payload("next", encode_result(result))
-        finally:
-            await stream.aclose()
+            stream = await start()
+            try:
+                async for result in stream:
+                    if isinstance(result, strawberry.types.execution.PreExecutionError):
+                        operation.send_payload("error", encode_errors(result))
+                        return
+                    operation.send_payload("next", encode_result(result))
+            finally:
+                await stream.aclose()
+        except Exception:
+            logger.exception("websocket operation failed")
+            operation.send_payload("error", _error(INTERNAL_MESSAGE, "INTERNAL"))
+            return
         operation.send_complete()
 
 
-def _error(message: str, code: str) -> str:
+def _error(message: str, code: str = "BAD_USER_INPUT") -> str:
     return orjson.dumps([{"message": message, "extensions": {"code": code}}]).decode()

@@ -44,7 +44,10 @@ def test_unusable_settings_are_refused_with_the_variable_named(
 
 def test_defaults_are_the_embedded_set_up() -> None:
     settings = Settings.from_env({})
-    assert settings.store_url == "duckdb:///var/vigil.duckdb"
+    checkout_var = Path(__file__).resolve().parents[2] / "var"  # whatever the working folder
+    assert settings.data_dir == str(checkout_var)
+    assert settings.store_url == f"duckdb:///{checkout_var}/vigil.duckdb"
+    assert settings.secret_file == str(checkout_var / "secret.key")
     assert settings.bus_url == "memory://" and not settings.production
 
 
@@ -54,3 +57,14 @@ def test_every_setting_is_documented() -> None:
     documented = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     missing = [f.name for f in fields(Settings) if f"VIGIL_{f.name.upper()}" not in documented]
     assert missing == []
+
+
+def test_the_data_dir_holds_the_store_and_the_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({"VIGIL_DATA_DIR": "data"})
+    assert settings.store_url == f"duckdb:///{tmp_path}/data/vigil.duckdb"
+    assert settings.secret_file == f"{tmp_path}/data/secret.key"
+    explicit = Settings.from_env({"VIGIL_DATA_DIR": "data", "VIGIL_SECRET_FILE": "/k"})
+    assert explicit.secret_file == "/k"

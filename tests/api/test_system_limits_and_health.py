@@ -42,7 +42,9 @@ async def test_production_mode_hides_graphiql_and_introspection(tmp_path: Path) 
 async def test_development_mode_serves_graphiql(vigil: RunningVigil) -> None:
     page = await vigil.http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
-    assert "wsConnectionParams" in page.text  # subscriptions carry the Headers tab token
+    # Vigil's own start script sends the Headers tab in connection_init too (the browser
+    # test, tests/e2e/test_graphiql_browser.py, checks it does).
+    assert '<script src="/assets/graphiql-start.js">' in page.text
 
 
 async def test_liveness_readiness_and_system_health(vigil: RunningVigil) -> None:

@@ -1,5 +1,5 @@
 """Headless Chromium driven over the Chrome DevTools Protocol (plain websockets), for the
-dashboard viewer test. Debian's `chromium` package; no browser is downloaded."""
+dashboard viewer and GraphiQL tests. Debian's `chromium` package; no browser is downloaded."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import itertools
 import shutil
 import subprocess
 import time
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +18,7 @@ import httpx
 import orjson
 import websockets
 
-__all__ = ["CHROMIUM", "Page", "open_page"]
+__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page", "png_has_color"]
 
 CHROMIUM = next(
     (
@@ -38,6 +39,8 @@ FLAGS = (
     "--disable-sync",
     "--remote-debugging-port=0",
 )
+# No network but the loopback: every other host fails to resolve, and no proxy is used.
+OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server")
 
 
 class Page:
@@ -47,6 +50,7 @@ class Page:
         self._connection = connection
         self._ids = itertools.count(1)
         self.errors: list[str] = []  # uncaught exceptions and console errors of the page
+        self.requests: list[str] = []  # every URL the page asked for (Network domain)
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         call_id = next(self._ids)
@@ -88,12 +92,17 @@ class Page:
             self.errors.append(str(params.get("exceptionDetails", {}).get("exception", {})))
         elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
             self.errors.append(str(params.get("args")))
+        elif method == "Network.requestWillBeSent":
+            self.requests.append(params["request"]["url"])
+        elif method == "Network.webSocketCreated":
+            self.requests.append(params["url"])
 
 
 @contextlib.asynccontextmanager
-async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
-    """Start Chromium with a fresh profile, open `url` in a tab, and stop it afterwards."""
-    process, log = await asyncio.to_thread(_start, profile)
+async def open_page(url: str, profile: Path, flags: tuple[str, ...] = ()) -> AsyncIterator[Page]:
+    """Start Chromium with a fresh profile (and `flags`), open `url` in a tab, and stop it
+    afterwards."""
+    process, log = await asyncio.to_thread(_start, profile, flags)
     try:
         port = await _devtools_port(profile, process)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
@@ -101,6 +110,7 @@ async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
         async with websockets.connect(tab["webSocketDebuggerUrl"], max_size=2**24) as connection:
             page = Page(connection)
             await page.call("Runtime.enable")
+            await page.call("Network.enable")
             await page.call("Page.navigate", url=url)  # with its #fragment, unlike /json/new
             yield page
     finally:
@@ -113,11 +123,11 @@ async def open_page(url: str, profile: Path) -> AsyncIterator[Page]:
         log.close()
 
 
-def _start(profile: Path) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
+def _start(profile: Path, flags: tuple[str, ...]) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
     assert CHROMIUM is not None
     profile.mkdir(parents=True, exist_ok=True)
     log = (profile.parent / "chromium.log").open("wb")  # a file: a full pipe would block it
-    command = [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"]
+    command = [CHROMIUM, *FLAGS, *flags, f"--user-data-dir={profile}", "about:blank"]
     return subprocess.Popen(command, stdout=log, stderr=log), log
 
 
@@ -134,3 +144,47 @@ async def _devtools_port(profile: Path, process: subprocess.Popen[bytes]) -> int
                 return int(first[0])
         await asyncio.sleep(0.1)
     raise RuntimeError("chromium did not open its DevTools port")
+
+
+def png_has_color(png: bytes, rgb: tuple[int, int, int]) -> bool:
+    """Whether an 8-bit RGB or RGBA PNG (what Chromium's --screenshot writes) holds a pixel
+    of exactly `rgb`; a small decoder, so that the test needs no imaging library."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    chunks: dict[bytes, bytes] = {}
+    offset = 8
+    while offset < len(png):
+        length = int.from_bytes(png[offset : offset + 4], "big")
+        kind = png[offset + 4 : offset + 8]
+        chunks[kind] = chunks.get(kind, b"") + png[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+    width, height = int.from_bytes(chunks[b"IHDR"][:4]), int.from_bytes(chunks[b"IHDR"][4:8])
+    depth, color = chunks[b"IHDR"][8], chunks[b"IHDR"][9]
+    assert depth == 8 and color in (2, 6), f"unsupported PNG: depth {depth}, color type {color}"
+    step = 3 if color == 2 else 4
+    raw = zlib.decompress(chunks[b"IDAT"])
+    stride = width * step
+    previous = bytearray(stride)
+    wanted = bytes(rgb)
+    for row in range(height):
+        kind, line = (
+            raw[row * (stride + 1)],
+            bytearray(raw[row * (stride + 1) + 1 : (row + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            left = line[i - step] if i >= step else 0
+            up, corner = previous[i], previous[i - step] if i >= step else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + ((left + up) >> 1)) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                best = left if pa <= pb and pa <= pc else up if pb <= pc else corner
+                line[i] = (line[i] + best) & 0xFF
+        if any(line[i : i + 3] == wanted for i in range(0, stride, step)):
+            return True
+        previous = line
+    return False

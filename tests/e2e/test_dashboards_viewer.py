@@ -3,6 +3,7 @@ the widgets render, and a point sent through the API appears on the chart withou
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.dashboards_browser import CHROMIUM, open_page
+from tests.e2e.dashboards_browser import CHROMIUM, FLAGS, open_page, png_has_color
 from tests.support import token
 from tests.tools import missing
 
@@ -161,3 +162,32 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
         assert page.errors == []
 
     assert viewer not in vigil.log.read_text()  # the fragment never reaches the server
+
+
+def headless(url: str, profile: Path, *action: str) -> bytes:
+    """`chromium --headless` as a script would run it: it captures at the page's `load`."""
+    assert CHROMIUM is not None
+    flags = [f for f in FLAGS if not f.startswith("--remote-debugging")]
+    command = [CHROMIUM, *flags, f"--user-data-dir={profile}", "--window-size=900,600"]
+    return subprocess.run([*command, *action, url], capture_output=True, timeout=60).stdout
+
+
+def test_a_headless_snapshot_shows_the_data_not_connecting(
+    vigil_process: Callable[..., VigilProcess], tmp_path: Path
+) -> None:
+    vigil = vigil_process()
+    admin, viewer = token(demo="admin"), token("vic", demo="viewer")
+    points = [{"name": "cpu", "value": v, "tags": {"host": "web-1"}} for v in (12.0, 123.5)]
+    graphql(vigil, admin, POINTS, {"points": points})
+    dashboard_id = graphql(vigil, admin, CREATE, {"d": DOCUMENT})["createDashboard"]["id"]
+    url = f"{vigil.url}/dashboards/{dashboard_id}?project=demo#token={viewer}"
+
+    dom = headless(url, tmp_path / "one", "--dump-dom").decode()
+    assert '<span id="status" class="status loaded">loaded</span>' in dom
+    assert '<span>124</span><span class="unit"> %</span>' in dom  # drawn before `load`
+    assert "<canvas" in dom  # and the chart
+
+    picture = tmp_path / "snapshot.png"
+    headless(url, tmp_path / "two", f"--screenshot={picture}")
+    assert png_has_color(picture.read_bytes(), (255, 0, 0))  # the stat in its threshold red
+    assert viewer not in vigil.log.read_text()  # the token still never reaches the server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.access import Permission, Principal, Role
+from domain.access import Permission, Principal, Role, roles_granting
 from domain.errors import Forbidden
 
 R, W, E, A = Permission.READ, Permission.WRITE_METRICS, Permission.EDIT, Permission.ADMINISTER
@@ -49,8 +49,18 @@ def test_a_project_the_principal_has_no_role_in_is_denied(
     with pytest.raises(Forbidden) as caught:
         principal.require("globex", permission)
     assert caught.value.code == "FORBIDDEN"
-    assert "globex" in caught.value.message
-    assert permission.value in caught.value.message
+    message = caught.value.message  # in the caller's terms: roles, not permission names
+    assert message.startswith("your token has no role in project 'globex'; this operation needs")
+    assert all(r.value in message for r in roles_granting(permission))
+
+
+def test_a_refusal_names_the_role_held_and_the_roles_that_would_do() -> None:
+    viewer = Principal("vic", {"demo": Role.VIEWER})
+    assert viewer.refusal("demo", W, "createMetrics") == (
+        "your token has role viewer in project 'demo'; createMetrics needs admin or collector"
+    )
+    assert viewer.refusal("demo", E, "createAlert").endswith("createAlert needs editor or admin")
+    assert viewer.refusal("demo", A, "auditLog").endswith("auditLog needs admin")
 
 
 def test_a_principal_without_roles_can_do_nothing() -> None:

@@ -166,10 +166,34 @@
     };
   }
 
+  // The first picture before the page's `load` event, over HTTP: headless snapshots
+  // (`chromium --headless --screenshot`) and thumbnails capture at `load`, before a
+  // websocket could answer. Synchronous on purpose: nothing else delays `load` until an
+  // authenticated request is answered (docs/decisions/00NN-draft-viewer-first-picture.md). The live connection follows.
+  function firstPicture() {
+    const request = new XMLHttpRequest();
+    try {
+      request.open("POST", "/graphql", false);
+      request.setRequestHeader("Content-Type", "application/json");
+      request.setRequestHeader("Authorization", "Bearer " + token);
+      request.send(JSON.stringify({ query: LOAD, variables: variables() }));
+      const body = JSON.parse(request.responseText);
+      if (body.errors && body.errors.length) {
+        setStatus(body.errors[0].message, "failed");
+        return;
+      }
+      render(body.data.dashboard);
+      setStatus("loaded", "loaded");
+    } catch (error) {
+      // the websocket will say what is wrong
+    }
+  }
+
   function start(given) {
     token = given;
     $("login").hidden = true;
     setStatus("connecting");
+    if (document.readyState === "loading") firstPicture();
     connect();
   }
 

@@ -90,7 +90,9 @@ def timestamps_us(raw: list[Any], now_us: int) -> np.ndarray[Any, np.dtype[np.in
     kinds = set(map(type, raw))
     if kinds <= _NUMBERS:
         millis = np.array(raw, dtype=np.float64)
-        if not np.isfinite(millis).all():
+        # Beyond ~1e15 ms (micro- or nanoseconds sent as milliseconds) the microseconds
+        # overflow int64: the point-by-point path refuses those and names their unit.
+        if not np.isfinite(millis).all() or (len(millis) and np.abs(millis).max() > 1e15):
             return None
         return np.rint(millis * 1000).astype(np.int64)
     if kinds == {type(None)}:

@@ -34,6 +34,27 @@ def _timestamp_us(raw: Any, now_us: int) -> int:
     raise ValueError("timestamp must be ISO-8601 text or epoch milliseconds")
 
 
+# Epoch magnitudes of the years 2001 to ~5000 in other units, and how many of each make a
+# millisecond (seconds: a thousandth).
+_UNITS = (
+    (1e9, 1e11, "seconds", 0.001),
+    (1e14, 1e17, "microseconds", 1_000),
+    (1e17, 1e20, "nanoseconds", 1_000_000),
+)
+
+
+def _unit(raw: Any) -> str:
+    """A hint when an epoch number out of range has the magnitude of another unit: seconds
+    (what most tools send), or micro- or nanoseconds, for milliseconds."""
+    if type(raw) not in (int, float):
+        return ""
+    for low, high, unit, per_milli in _UNITS:
+        if low <= abs(raw) < high:
+            millis = round(raw * 1000) if per_milli < 1 else round(raw / per_milli)
+            return f"; epoch timestamps are in milliseconds: {raw} looks like {unit}, send {millis}"
+    return ""
+
+
 def validate_points(
     project: str,
     raw_points: Any,
@@ -94,12 +115,14 @@ def point_by_point(
                     raise ValueError("value out of range")
             else:
                 raise ValueError("value is required and must be a number")
-            stamp = _timestamp_us(raw.get("timestamp"), now_us)
+            given = raw.get("timestamp")
+            stamp = _timestamp_us(given, now_us)
             if stamp < earliest:
-                raise ValueError("timestamp is older than the retention period")
+                raise ValueError("timestamp is older than the retention period" + _unit(given))
             if stamp > latest:
                 raise ValueError(
                     f"timestamp is more than {limits.max_future_seconds} s in the future"
+                    + _unit(given)
                 )
             name: Any = raw.get("name")
             if type(name) is not str:

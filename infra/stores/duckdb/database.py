@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import duckdb
 
+from domain.errors import Unavailable
 from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
@@ -49,7 +51,8 @@ class DuckDBDatabase:
         """Create the file, its folder and the tables if needed, or bring an older file's
         layout up to date (migrations.py); `":memory:"` for throwaways.
 
-        A file written by a newer Vigil raises `Unavailable` and is left as it was.
+        A file written by a newer Vigil, or open in another process, raises `Unavailable`
+        and is left as it was.
         """
         con, catalogue = await asyncio.to_thread(_connect, path)
         return cls(Runner(con, readers=readers), catalogue, path)
@@ -65,10 +68,24 @@ class DuckDBDatabase:
         await self.close()
 
 
+# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in ... (PID 123)'
+_LOCK_HOLDER = re.compile(r"Could not set lock on file.*\(PID (\d+)\)")
+
+
 def _connect(path: str) -> tuple[Cursor, SeriesCatalogue]:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(path)
+    try:
+        con = duckdb.connect(path)
+    except duckdb.IOException as exc:
+        held = _LOCK_HOLDER.search(str(exc))
+        if held is None:
+            raise
+        # DuckDB's own text runs to a traceback of its internals; say what it means.
+        raise Unavailable(
+            f"Vigil is already running on {path} (PID {held.group(1)}): stop it, or give "
+            "this one another VIGIL_DATA_DIR or VIGIL_STORE_URL"
+        ) from None
     try:
         migrate(con)
         catalogue = SeriesCatalogue()
