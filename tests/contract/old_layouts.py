@@ -23,13 +23,18 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from domain.system.read_models import AuditEntry
-from infra.stores.mongo import MongoDatabase, ServerFeatures
+from infra.stores.mongo import MongoDatabase
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.options import MongoOptions
 from tests.contract.alerting_data import alert, full_rule
 from tests.contract.conftest import StoreDatabase, StoreFactory, open_duckdb
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
-from tests.contract.mongo_emulator import URL_ENV, EmulatedClient, open_mongo_real
+from tests.contract.mongo_emulator import (
+    EMULATOR_FEATURES,
+    URL_ENV,
+    EmulatedClient,
+    open_mongo_real,
+)
 
 # -- what a layout-1 store holds -------------------------------------------------------------
 
@@ -95,7 +100,6 @@ V1_MONGO_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] 
     "alert_transitions": [([("alert_id", _UP), ("at_us", _DOWN), ("seq", _DOWN)], {})],
 }
 HALF_OF_V2_MONGO = ("dashboards", [("project", _UP), ("created_at_us", _UP), ("id", _UP)])
-EMULATOR_FEATURES = ServerFeatures("7.0 (mongomock-ng)", sort_array=False, percentile=False)
 
 
 @dataclass(frozen=True, slots=True)

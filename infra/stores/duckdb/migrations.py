@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -147,10 +147,26 @@ _DASHBOARDS_AND_NOTIFICATIONS = (
     """,
 )
 
+# Layout 3: one point per (series, timestamp) (decision 00NN-draft-idempotent-points). The
+# writer replaces a point stored again from now on; points stored twice before are reduced
+# to the one stored last (`points` was append-only, so `rowid` follows the order of
+# insertion). No table changes: a new store has nothing to reduce.
+_ONE_POINT_PER_KEY = (
+    """
+    DELETE FROM points p
+    USING (
+        SELECT series_id, ts, max(rowid) AS kept FROM points
+        GROUP BY series_id, ts HAVING count(*) > 1
+    ) d
+    WHERE p.series_id = d.series_id AND p.ts = d.ts AND p.rowid <> d.kept
+    """,
+)
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _run_all(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "one point per series and timestamp", _run_all(_ONE_POINT_PER_KEY)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

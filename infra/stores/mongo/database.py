@@ -18,7 +18,9 @@ from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.schema import Database, apply_settings
+from infra.stores.mongo.retention import settle_retention
+from infra.stores.mongo.schema import Database
+from infra.stores.mongo.server import check_server
 
 __all__ = ["MongoDatabase"]
 
@@ -40,10 +42,13 @@ class MongoDatabase:
         options: MongoOptions,
         features: ServerFeatures,
         client: Client | None,
+        retention_seconds: int,
     ) -> None:
         self.name = db.name
         self.options = options
         self.features = features
+        # The stored retention (retention.py): what ingest must accept, for every instance.
+        self.retention_seconds = retention_seconds
         self.metrics = MongoMetricStore(db, catalogue, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
@@ -59,9 +64,11 @@ class MongoDatabase:
     ) -> MongoDatabase:
         """Connect, check the server, create or migrate the layout and load the catalogue.
 
-        `database` defaults to the one named in the URL, else "vigil". A server that
-        cannot be reached raises `Unavailable` after the server selection timeout; so does
-        a database written by a newer Vigil, which is left as it was (migrations.py).
+        `database`, when given, is the database used, whatever the URL names (the URL's
+        database may be another one, production's); otherwise the URL's, else "vigil".
+        A server that cannot be reached raises `Unavailable` once the operation timeout
+        has passed; so does a server Vigil cannot run on (server.py) and a database
+        written by a newer Vigil, which is left as it was (migrations.py).
         """
         options = options or MongoOptions()
         try:
@@ -69,11 +76,17 @@ class MongoDatabase:
                 url,
                 appname="vigil",
                 tz_aware=False,
-                serverSelectionTimeoutMS=options.server_selection_timeout_ms,
+                # timeoutMS bounds every operation, server selection included; the
+                # deprecated socketTimeoutMS and wtimeout are not set (they would conflict).
+                timeoutMS=options.timeout_ms,
                 connectTimeoutMS=options.connect_timeout_ms,
-                socketTimeoutMS=options.socket_timeout_ms,
+                retryWrites=True,
+                retryReads=True,
             )
-            db = client.get_default_database(default=database or "vigil")
+            if database is not None:
+                db = client.get_database(database)
+            else:
+                db = client.get_default_database(default="vigil")
         except (PyMongoError, ValueError, TypeError) as exc:
             # Whatever the parser says may quote the URL, password included.
             raise Unavailable(
@@ -94,8 +107,8 @@ class MongoDatabase:
         options: MongoOptions | None = None,
         features: ServerFeatures | None = None,
     ) -> MongoDatabase:
-        """As `open`, on the caller's client. `features` skips asking the server what it
-        runs (an emulator that lacks operators says so here)."""
+        """As `open`, on the caller's client. `features` skips the checks of the server
+        (server.py): an emulator has no version or replica set to check."""
         return await cls._open(client[database], options or MongoOptions(), features, None)
 
     @classmethod
@@ -109,15 +122,12 @@ class MongoDatabase:
         with unavailable("opening the store"):
             await db.command("ping")
             if features is None:
-                try:
-                    features = ServerFeatures.of(await db.command("buildInfo"))
-                except ValueError as exc:
-                    raise Unavailable(f"MongoDB: {exc}") from None
+                features = await check_server(db)
             await migrate_layout(db, options)  # only one instance migrates; others wait
-            await apply_settings(db, options)
-            catalogue = MongoCatalogue(db, options.catalogue_refresh_seconds)
+            retention = await settle_retention(db, options)
+            catalogue = MongoCatalogue(db, options)
             await catalogue.load()
-        return cls(db, catalogue, options, features, client)
+        return cls(db, catalogue, options, features, client, retention)
 
     async def close(self) -> None:
         """Close the client if this object made it; the stores fail as Unavailable after."""
