@@ -1,4 +1,5 @@
-"""The `vigil` command: `vigil serve` runs the server, `vigil token` prints a local token."""
+"""The `vigil` command: `vigil serve` runs the server, `vigil token` prints a local token,
+`vigil retention` shows or sets how long the MongoDB store keeps points."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.access import Role
-from infra.config import ConfigError, Settings
+from infra.config import MAX_RETENTION_DAYS, ConfigError, Settings
 
 __all__ = ["main"]
 
@@ -36,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         help="the role in the project given at the same position",
     )
     token.add_argument("--ttl", type=int, default=86_400, help="lifetime in seconds")
+
+    retention = commands.add_parser(
+        "retention",
+        help="show, or set for every instance, how long the MongoDB store keeps points",
+    )
+    retention.add_argument("days", type=int, nargs="?", help="the new retention in days")
     return parser
 
 
@@ -49,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "token":
         return _token(settings, args)
+    if args.command == "retention":
+        return _retention(settings, args.days)
     return _serve(settings)
 
 
@@ -68,6 +77,45 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     print(token)
     return 0
+
+
+def _retention(settings: Settings, days: int | None) -> int:
+    import asyncio
+    import getpass
+
+    from domain.errors import Unavailable
+    from infra.stores.mongo import MongoDatabase, MongoOptions
+
+    if not settings.store_url.startswith(("mongodb://", "mongodb+srv://")):
+        print(
+            "vigil: the embedded DuckDB store keeps what it stored; VIGIL_RETENTION_DAYS"
+            " bounds how old an accepted point may be",
+            file=sys.stderr,
+        )
+        return 2
+    if days is not None and not 0 < days <= MAX_RETENTION_DAYS:
+        print(f"vigil: the retention must be 1 to {MAX_RETENTION_DAYS} days", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        options = MongoOptions(retention_seconds=settings.retention_days * 86_400)
+        async with await MongoDatabase.open(settings.store_url, options=options) as db:
+            if days is not None:
+                await db.set_retention(days * 86_400, by=f"vigil retention ({getpass.getuser()})")
+            applied = await db.applied_retention()
+            shown = ", ".join(f"{k} {_days(v)}" for k, v in applied.items())
+            return f"retention {_days(db.retention_seconds)} (expiry of {shown})"
+
+    try:
+        print(asyncio.run(run()))
+    except Unavailable as exc:
+        print(f"vigil: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _days(seconds: int | None) -> str:
+    return "none" if seconds is None else f"{seconds / 86_400:g} days"
 
 
 def _serve(settings: Settings) -> int:

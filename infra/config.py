@@ -9,7 +9,9 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["AuthMode", "ConfigError", "Mode", "Settings"]
+__all__ = ["MAX_RETENTION_DAYS", "AuthMode", "ConfigError", "Mode", "Settings"]
+
+MAX_RETENTION_DAYS = 10_000  # the same bound as infra/stores/mongo/options.py
 
 
 class ConfigError(ValueError):
@@ -123,6 +125,12 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
+        # stops for the whole collection on an earlier one); 10,000 days is 27 years.
+        if self.retention_days > MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)"
+            )
 
 
 def boolean(raw: str) -> bool:

@@ -31,6 +31,8 @@ async def test_a_relative_duckdb_url_lands_under_the_working_directory(
         ({"VIGIL_BUS_URL": "kafka://x"}, "VIGIL_BUS_URL must start"),
         ({"VIGIL_AUTH_MODE": "jwks"}, "needs VIGIL_JWKS_URL"),
         ({"VIGIL_MAX_BATCH": "0"}, "VIGIL_MAX_BATCH must be positive"),
+        ({"VIGIL_RETENTION_DAYS": "0"}, "VIGIL_RETENTION_DAYS must be positive"),
+        ({"VIGIL_RETENTION_DAYS": "20800"}, "VIGIL_RETENTION_DAYS must be at most 10000"),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(

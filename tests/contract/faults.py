@@ -163,12 +163,12 @@ class DuckDBFaults:
 
     kind = "duckdb"
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, db: StoreDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._runner = db.metrics._run  # type: ignore[attr-defined]
         self._apply = duckdb_ingest.apply
         self._failing = False
         self._entered = threading.Event()
         self._proceed: threading.Event | None = None
-        self._done = threading.Event()
         monkeypatch.setattr(duckdb_ingest, "apply", self._patched)
 
     def fail_part_way(self, *, stored: int) -> None:
@@ -191,9 +191,10 @@ class DuckDBFaults:
 
     async def land(self) -> None:
         assert self._proceed is not None
-        self._done.clear()
         self._proceed.set()
-        await asyncio.to_thread(self._done.wait)
+        # The writer thread runs one call at a time: this one runs once the transaction
+        # under way has committed.
+        await self._runner.write(lambda _cur: None)
 
     async def before_landing(self, retry: Callable[[], Awaitable[T]]) -> T:
         # One writer thread: the retry can only queue behind the write under way.
@@ -209,7 +210,6 @@ class DuckDBFaults:
             proceed.wait()
             self._proceed = None
             self._apply(cur, plan)
-            self._done.set()
             return
         self._apply(cur, plan)
         if self._failing:
@@ -218,7 +218,7 @@ class DuckDBFaults:
 
 def faults_for(store_factory: StoreFactory, db: StoreDatabase, mp: pytest.MonkeyPatch) -> Faults:
     if store_factory is open_duckdb:
-        return DuckDBFaults(mp)
+        return DuckDBFaults(db, mp)
     kind = "mongo-emulated" if store_factory is open_mongo_emulated else "mongo-real"
     return MongoFaults(db, kind)
 

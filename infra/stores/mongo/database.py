@@ -18,11 +18,11 @@ from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.retention import settle_retention
+from infra.stores.mongo.retention import applied_retention, set_retention, settle_retention
 from infra.stores.mongo.schema import Database
 from infra.stores.mongo.server import check_server
 
-__all__ = ["MongoDatabase"]
+__all__ = ["MongoDatabase", "pick_database"]
 
 Client = AsyncMongoClient[dict[str, Any]]
 
@@ -55,6 +55,7 @@ class MongoDatabase:
         self.leases = MongoLeaseStore(db, options)
         self.dashboards = MongoDashboardStore(db, options)
         self.notifications = MongoNotificationStore(db, options)
+        self._db = db
         self._client = client
         self._closed = False
 
@@ -83,10 +84,7 @@ class MongoDatabase:
                 retryWrites=True,
                 retryReads=True,
             )
-            if database is not None:
-                db = client.get_database(database)
-            else:
-                db = client.get_default_database(default="vigil")
+            db = pick_database(client, database)
         except (PyMongoError, ValueError, TypeError) as exc:
             # Whatever the parser says may quote the URL, password included.
             raise Unavailable(
@@ -129,6 +127,18 @@ class MongoDatabase:
             await catalogue.load()
         return cls(db, catalogue, options, features, client, retention)
 
+    async def set_retention(self, seconds: int, *, by: str) -> None:
+        """Store a new retention for every instance and apply it (retention.py); the
+        instances running now use theirs until restarted."""
+        with unavailable("changing the retention"):
+            await set_retention(self._db, seconds, by=by)
+        self.retention_seconds = seconds
+
+    async def applied_retention(self) -> dict[str, int | None]:
+        """The expiry of points and of what expires with them, as the server has it."""
+        with unavailable("reading the retention"):
+            return await applied_retention(self._db)
+
     async def close(self) -> None:
         """Close the client if this object made it; the stores fail as Unavailable after."""
         if self._closed:
@@ -142,3 +152,11 @@ class MongoDatabase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def pick_database(client: Client, database: str | None) -> Database:
+    """`database` when given, whatever the URL names (a test suite's own database must
+    never become the URL's, which may be production's); else the URL's, else "vigil"."""
+    if database is not None:
+        return client.get_database(database)
+    return client.get_default_database(default="vigil")

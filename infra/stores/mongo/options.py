@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["MAX_RETENTION_DAYS", "MongoOptions", "ServerFeatures"]
-
 # A time-series collection stops expiring anything once it holds a point dated before
 # 1970 (MongoDB's TTL and bucket rules), and points up to the retention are accepted: a
-# retention of 10,000 days (27 years) keeps every accepted point after 1970 for ever.
-MAX_RETENTION_DAYS = 10_000
+# retention of at most 10,000 days (27 years) keeps every accepted point after 1970.
+from infra.config import MAX_RETENTION_DAYS
+
+__all__ = ["MAX_RETENTION_DAYS", "MongoOptions", "ServerFeatures"]
 
 
 @dataclass(frozen=True, slots=True)
