@@ -123,7 +123,7 @@ async def test_an_exact_percentile_over_too_many_points_is_refused_with_a_hint(
         await small.metrics.append(point_batch("alpha", points))
         query = GetMetricSeriesQuery("alpha", "cpu", NOW_US, NOW_US + MINUTE, Aggregation.P50)
 
-        with pytest.raises(BadUserInput, match="at most 5 points per bucket.*smaller step"):
+        with pytest.raises(BadUserInput, match=r"at most 5 points per bucket.*smaller step"):
             await small.metrics.aggregate(query)
         halves = await small.metrics.aggregate(
             GetMetricSeriesQuery(
@@ -143,7 +143,7 @@ async def test_a_selection_of_too_many_series_is_refused(
         points = [Point("cpu", {"host": h}, NOW_US, 1.0) for h in "abc"]
         await small.metrics.append(point_batch("alpha", points))
 
-        with pytest.raises(BadUserInput, match="matches 3 series; .* at most 2"):
+        with pytest.raises(BadUserInput, match=r"matches 3 series; .* at most 2"):
             await small.metrics.list_points(GetMetricsListQuery("alpha", name="cpu"))
         with pytest.raises(BadUserInput, match="matches 3 series"):
             await small.metrics.aggregate(
