@@ -30,7 +30,7 @@ import pytest
 from pymongo.errors import AutoReconnect, NetworkTimeout
 
 from domain.metrics.ports import AppendResult
-from infra.stores.duckdb import ingest as duckdb_ingest
+from infra.stores.duckdb import overlap
 from infra.stores.mongo import MongoDatabase
 from tests.contract.conftest import StoreDatabase, StoreFactory, open_duckdb
 from tests.contract.mongo_emulator import (
@@ -165,11 +165,12 @@ class DuckDBFaults:
 
     def __init__(self, db: StoreDatabase, monkeypatch: pytest.MonkeyPatch) -> None:
         self._runner = db.metrics._run  # type: ignore[attr-defined]
-        self._apply = duckdb_ingest.apply
+        self._apply = overlap.apply
         self._failing = False
         self._entered = threading.Event()
         self._proceed: threading.Event | None = None
-        monkeypatch.setattr(duckdb_ingest, "apply", self._patched)
+        # The writer's own reference to it (ingest.py imports the function).
+        monkeypatch.setattr("infra.stores.duckdb.ingest.apply", self._patched)
 
     def fail_part_way(self, *, stored: int) -> None:
         self._failing = True  # a transaction stores all of a batch or nothing of it
@@ -230,7 +231,7 @@ async def another_instance(
     assert isinstance(db, MongoDatabase)
     settings = replace(db.options, **options)
     if store_factory is open_mongo_emulated:
-        client = db.metrics._db.client  # type: ignore[attr-defined]
+        client = db.metrics._db.client
         return await MongoDatabase.open_with_client(
             client, database=db.name, options=settings, features=EMULATOR_FEATURES
         )

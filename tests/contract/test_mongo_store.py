@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pymongo.errors import AutoReconnect, OperationFailure
 
-from domain.alerting.model import InstanceKey
-from domain.alerting.state import AlertState, InstanceState
+from domain.alerting.model import AlertState, InstanceKey
+from domain.alerting.state import InstanceState
 from domain.dashboards import Dashboard, read_spec
 from domain.errors import BadUserInput, Unavailable
 from domain.metrics.model import Aggregation
