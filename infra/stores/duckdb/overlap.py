@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -52,17 +53,22 @@ class Columns:
         slot_of: dict[int, int] = {}
         slots, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         for batch in batches:
-            mapping = np.fromiter(
-                (slot_of.setdefault(s.id, len(slot_of)) for s in batch.series),
-                dtype=np.int64,
-                count=len(batch.series),
-            )
-            index = np.asarray(batch.series_index, dtype=np.intp)
+            index = np.asarray(batch.series_index, dtype=np.int64)
             if not len(index) == len(batch.timestamps_us) == len(batch.values):
                 raise ValueError("a batch needs as many series indexes, timestamps and values")
-            if len(index) and (index.min() < 0 or index.max() >= len(mapping)):
+            if len(index) and (index.min() < 0 or index.max() >= len(batch.series)):
                 raise IndexError("a point names a series the batch does not hold")
-            slots.append(mapping[index])
+            if not slot_of and len({s.id for s in batch.series}) == len(batch.series):
+                # The first batch's series (each once, as ingest builds them) are the slots.
+                slot_of.update((s.id, n) for n, s in enumerate(batch.series))
+                slots.append(index)
+            else:
+                mapping = np.fromiter(
+                    (slot_of.setdefault(s.id, len(slot_of)) for s in batch.series),
+                    dtype=np.int64,
+                    count=len(batch.series),
+                )
+                slots.append(mapping[index])
             stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
             values.append(np.asarray(batch.values, dtype=np.float64))
         return cls(
@@ -88,6 +94,7 @@ class Plan:
     insert: dict[str, np.ndarray]
     replaced: dict[str, np.ndarray] | None  # series_id, ts of stored points to delete first
     latest: dict[int, int]  # each series' new bound, applied once the group has committed
+    forward: bool = False  # every new bound is above the old one (a plain append)
 
 
 class LatestStamps:
@@ -115,28 +122,28 @@ class LatestStamps:
         if forward and above:  # the usual case: a plain append
             ends = np.append(np.flatnonzero(~same), len(slot) - 1)
             latest = dict(zip(columns.series_ids, ts[ends].tolist(), strict=True))
-            return Plan(columns.table(), None, latest)
+            return Plan(columns.table(), None, latest, forward=True)
         return self._careful(columns, bounds)
 
     def commit(self, plan: Plan) -> None:
         """Remember the bounds of a group once its transaction has committed."""
+        if plan.forward:
+            self._latest.update(plan.latest)
+            return
         for sid, stamp in plan.latest.items():
             if stamp > self._latest.get(sid, _NONE):
                 self._latest[sid] = stamp
 
     def _bounds(self, cur: Cursor, columns: Columns, new_series: set[int]) -> np.ndarray:
         """Each slot's bound; series not seen since open are looked up in the file."""
-        latest = self._latest
+        latest, ids = self._latest, columns.series_ids
+        # A stored bound is never _NONE, so _NONE here means "not seen since open".
+        bounds = np.fromiter(map(latest.get, ids, repeat(_NONE)), dtype=np.int64, count=len(ids))
         unseen = [
-            (i, sid)
-            for i, sid in enumerate(columns.series_ids)
-            if sid not in latest and sid not in new_series
+            (i, ids[i])
+            for i in np.flatnonzero(bounds == _NONE).tolist()
+            if ids[i] not in new_series
         ]
-        bounds = np.fromiter(
-            (latest.get(sid, _NONE) for sid in columns.series_ids),
-            dtype=np.int64,
-            count=len(columns.series_ids),
-        )
         if unseen:
             since = int(columns.ts.min())
             cur.register("hydrate", {"sid": np.asarray([sid for _, sid in unseen], np.int64)})
