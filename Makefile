@@ -4,7 +4,7 @@ STAMP := $(VENV)/.installed
 # The dashboard viewer's libraries (web/package-lock.json), installed by npm ci.
 WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean test-mongo
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The store contract and the checks only a real server can make, against a MongoDB replica
+# set: make test-mongo VIGIL_TEST_MONGO_URL=mongodb://user:pass@host:27017/?replicaSet=rs0
+test-mongo: $(STAMP)
+	@test -n "$(VIGIL_TEST_MONGO_URL)" || { echo "set VIGIL_TEST_MONGO_URL"; exit 2; }
+	VIGIL_TEST_MONGO_URL='$(VIGIL_TEST_MONGO_URL)' $(PY) -m pytest -q -rs tests/contract -k "mongo-real or test_mongo_server"
 
 bench: $(STAMP)
 	$(PY) -m bench
