@@ -46,3 +46,16 @@ def test_defaults_are_the_embedded_set_up() -> None:
     settings = Settings.from_env({})
     assert settings.store_url == "duckdb:///var/vigil.duckdb"
     assert settings.bus_url == "memory://" and not settings.production
+
+
+def test_vigil_retention_is_for_mongodb_and_bounded(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.cli import main
+
+    monkeypatch.setenv("VIGIL_STORE_URL", "duckdb:///var/x.duckdb")
+    assert main(["retention", "90"]) == 2
+    assert "the embedded DuckDB store keeps what it stored" in capsys.readouterr().err
+    monkeypatch.setenv("VIGIL_STORE_URL", "mongodb://127.0.0.1:1/vigil")
+    assert main(["retention", "20800"]) == 2
+    assert "the retention must be 1 to 10000 days" in capsys.readouterr().err
