@@ -5,9 +5,10 @@ check-jsonschema package ships (its `vendor.compose-spec` built-in schema, Apach
 the compose-spec project), then checked for what Vigil needs: two instances on MongoDB and
 Redis sharing one secret, behind a proxy that reaches both and passes websockets, and a
 MongoDB replica set with access control (a keyFile, a root user, a least-privilege user
-for Vigil), initiated by compose, on a pinned server release Vigil accepts. Every `VIGIL_*` variable is read from
-`infra.config.Settings`, so renaming a setting fails here. nginx and node check the syntax
-of deploy/ when they are installed (`apt-get install nginx-light nodejs`).
+for Vigil), initiated by compose, on a pinned server release Vigil accepts. Every
+`VIGIL_*` variable is read from `infra.config.Settings`, so renaming a setting fails here.
+nginx and node check the syntax of deploy/ when they are installed (`apt-get install
+nginx-light nodejs`).
 """
 
 from __future__ import annotations

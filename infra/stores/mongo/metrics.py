@@ -155,7 +155,9 @@ class MongoMetricStore:
         found: list[dict[str, Any]] = []
         previous: tuple[int, int] | None = None
         cursor = self._points.find(where, {**_POINT_FIELDS, "w": 1, "b": 1})
-        cursor = cursor.sort(_NEWEST_FIRST + _LAST_WRITE_FIRST).batch_size(self._page_size)
+        # A page's worth in the first round trip: repeats of a key are rare.
+        size = min(self._page_size, wanted + 1)
+        cursor = cursor.sort(_NEWEST_FIRST + _LAST_WRITE_FIRST).batch_size(size)
         try:
             async for doc in cursor:
                 key = (doc["us"], doc["m"]["s"])
