@@ -50,7 +50,8 @@ class Columns:
 
     @classmethod
     def of(cls, batches: Sequence[PointBatch]) -> Columns:
-        slot_of: dict[int, int] = {}
+        series_ids: list[int] = []
+        slot_of: dict[int, int] | None = None  # only when batches must share slots
         slots, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         for batch in batches:
             index = np.asarray(batch.series_index, dtype=np.int64)
@@ -58,22 +59,24 @@ class Columns:
                 raise ValueError("a batch needs as many series indexes, timestamps and values")
             if len(index) and (index.min() < 0 or index.max() >= len(batch.series)):
                 raise IndexError("a point names a series the batch does not hold")
-            if not slot_of and len({s.id for s in batch.series}) == len(batch.series):
+            ids = [s.id for s in batch.series]
+            if not series_ids and len(set(ids)) == len(ids):
                 # The first batch's series (each once, as ingest builds them) are the slots.
-                slot_of.update((s.id, n) for n, s in enumerate(batch.series))
+                series_ids = ids
                 slots.append(index)
             else:
+                if slot_of is None:
+                    slot_of = {sid: n for n, sid in enumerate(series_ids)}
                 mapping = np.fromiter(
-                    (slot_of.setdefault(s.id, len(slot_of)) for s in batch.series),
+                    (slot_of.setdefault(sid, len(slot_of)) for sid in ids),
                     dtype=np.int64,
-                    count=len(batch.series),
+                    count=len(ids),
                 )
+                series_ids = list(slot_of)
                 slots.append(mapping[index])
             stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
             values.append(np.asarray(batch.values, dtype=np.float64))
-        return cls(
-            list(slot_of), np.concatenate(slots), np.concatenate(stamps), np.concatenate(values)
-        )
+        return cls(series_ids, np.concatenate(slots), np.concatenate(stamps), np.concatenate(values))
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -93,7 +96,8 @@ class Plan:
 
     insert: dict[str, np.ndarray]
     replaced: dict[str, np.ndarray] | None  # series_id, ts of stored points to delete first
-    latest: dict[int, int]  # each series' new bound, applied once the group has committed
+    # Each series' new bound, applied once the group has committed: (series ids, bounds).
+    latest: tuple[list[int], list[int]]
     forward: bool = False  # every new bound is above the old one (a plain append)
 
 
@@ -112,7 +116,7 @@ class LatestStamps:
     def plan(self, cur: Cursor, columns: Columns, new_series: set[int]) -> Plan:
         """`new_series` are the group's series the file does not hold (no point stored)."""
         if not len(columns):
-            return Plan(columns.table(), None, {})
+            return Plan(columns.table(), None, ([], []))
         bounds = self._bounds(cur, columns, new_series)
         order = np.argsort(columns.slot, kind="stable")  # by series, arrival order within
         slot, ts = columns.slot[order], columns.ts[order]
@@ -121,16 +125,17 @@ class LatestStamps:
         above = bool(np.all(columns.ts > bounds[columns.slot]))
         if forward and above:  # the usual case: a plain append
             ends = np.append(np.flatnonzero(~same), len(slot) - 1)
-            latest = dict(zip(columns.series_ids, ts[ends].tolist(), strict=True))
+            latest = (columns.series_ids, ts[ends].tolist())
             return Plan(columns.table(), None, latest, forward=True)
         return self._careful(columns, bounds)
 
     def commit(self, plan: Plan) -> None:
         """Remember the bounds of a group once its transaction has committed."""
+        ids, stamps = plan.latest
         if plan.forward:
-            self._latest.update(plan.latest)
+            self._latest.update(zip(ids, stamps, strict=True))
             return
-        for sid, stamp in plan.latest.items():
+        for sid, stamp in zip(ids, stamps, strict=True):
             if stamp > self._latest.get(sid, _NONE):
                 self._latest[sid] = stamp
 
@@ -175,12 +180,12 @@ class LatestStamps:
                 "series_id": ids[kept_slot[old]],
                 "ts": kept_ts[old].view("datetime64[us]"),
             }
-        latest: dict[int, int] = {}
+        newest: dict[int, int] = {}
         for s, t in zip(kept_slot.tolist(), kept_ts.tolist(), strict=True):
             sid = columns.series_ids[s]
-            if t > latest.get(sid, _NONE):
-                latest[sid] = t
-        return Plan(columns.table(keep), replaced, latest)
+            if t > newest.get(sid, _NONE):
+                newest[sid] = t
+        return Plan(columns.table(keep), replaced, (list(newest), list(newest.values())))
 
 
 def apply(cur: Cursor, plan: Plan) -> None:
