@@ -76,7 +76,9 @@ class Columns:
                 slots.append(mapping[index])
             stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
             values.append(np.asarray(batch.values, dtype=np.float64))
-        return cls(series_ids, np.concatenate(slots), np.concatenate(stamps), np.concatenate(values))
+        return cls(
+            series_ids, np.concatenate(slots), np.concatenate(stamps), np.concatenate(values)
+        )
 
     def __len__(self) -> int:
         return len(self.ts)
