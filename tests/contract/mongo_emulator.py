@@ -17,7 +17,7 @@ emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documen
 - sessions with `with_transaction` around an async callback, on mongomock-ng's
   per-collection snapshots (a rollback, not isolation from concurrent writers);
 - the server checks of `open` (version, FCV, replica set): `open_with_client` is given
-  the server's features instead, and `tests/unit/test_mongo_server.py` checks them
+  the server's features instead, and `tests/unit/test_mongo_server_checks.py` checks them
   against recorded server answers.
 
 What only `mongo-real` checks: time-series buckets and expiry, write concerns,

@@ -147,7 +147,7 @@ _DASHBOARDS_AND_NOTIFICATIONS = (
     """,
 )
 
-# Layout 3: one point per (series, timestamp) (decision 00NN-draft-idempotent-points). The
+# Layout 3: one point per (series, timestamp) (decision draft-mongodb-write-path). The
 # writer replaces a point stored again from now on; points stored twice before are reduced
 # to the one stored last (`points` was append-only, so `rowid` follows the order of
 # insertion). No table changes: a new store has nothing to reduce.
