@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from domain.errors import Unavailable
 from domain.metrics.model import Aggregation
 from domain.metrics.ports import AppendResult, MetricStore
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
@@ -130,6 +131,38 @@ async def test_a_key_whose_writer_died_is_taken_over_and_stored_once(
         replay = await store_db.metrics.append(BATCH, idempotency_key="k-3")
         assert replay == AppendResult(len(BATCH), True)
     finally:
+        await other.close()
+
+
+async def test_a_key_another_process_is_storing_makes_a_retry_wait_then_give_up(
+    store_factory: StoreFactory, store_db: StoreDatabase, faults: Faults, tmp_path: Path
+) -> None:
+    """While the claim's writer may still be alive, another instance neither stores the
+    batch a second time nor takes the key: it waits, then answers that the batch is
+    still being stored (a retryable error)."""
+    if not isinstance(faults, MongoFaults):
+        pytest.skip(NOT_DUCKDB)
+    other = await another_instance(store_factory, store_db, tmp_path, key_wait_seconds=0.3)
+    hung = faults.hang_part_way(stored=len(BATCH) // 2)
+    writing = asyncio.create_task(store_db.metrics.append(BATCH, idempotency_key="k-5"))
+    try:
+        await hung.wait()
+
+        with pytest.raises(Unavailable, match="still being stored"):
+            await other.metrics.append(BATCH, idempotency_key="k-5")
+
+        assert (await seen(other.metrics))[0] <= len(BATCH) // 2  # no second copy
+        writing.cancel()  # the writer gives up: its batch is set aside, its key freed
+        with suppress(asyncio.CancelledError):
+            await writing
+        retry = await other.metrics.append(BATCH, idempotency_key="k-5")
+        assert retry == AppendResult(len(BATCH), False)
+        expected = (len(BATCH), sum(p.value for p in POINTS), len(BATCH))
+        assert await seen(other.metrics) == expected
+    finally:
+        writing.cancel()
+        with suppress(asyncio.CancelledError):
+            await writing
         await other.close()
 
 
