@@ -9,7 +9,7 @@ WEB_DEPS := web/node_modules/.package-lock.json
 NODE_TEST_DEPS := tests/e2e/node/node_modules/.package-lock.json
 NPM := $(shell command -v npm 2>/dev/null)
 
-.PHONY: serve test lint bench clean web
+.PHONY: serve test lint bench clean web test-mongo
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -48,6 +48,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The store contract and the checks only a real server can make, against a MongoDB replica
+# set: make test-mongo VIGIL_TEST_MONGO_URL=mongodb://user:pass@host:27017/?replicaSet=rs0
+test-mongo: $(STAMP)
+	@test -n "$(VIGIL_TEST_MONGO_URL)" || { echo "set VIGIL_TEST_MONGO_URL"; exit 2; }
+	VIGIL_TEST_MONGO_URL='$(VIGIL_TEST_MONGO_URL)' $(PY) -m pytest -q -rs tests/contract -k "mongo-real or test_mongo_server"
 
 # `make bench` runs every benchmark; `make bench analytics` (or any names) runs those.
 BENCH_NAMES := $(filter-out bench,$(MAKECMDGOALS))

@@ -1,4 +1,5 @@
-"""The `vigil` command: `vigil serve` runs the server, `vigil token` prints a local token."""
+"""The `vigil` command: `vigil serve` runs the server, `vigil token` prints a local token,
+`vigil retention` shows or sets how long the MongoDB store keeps points."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from domain.access import Role
-from infra.config import ConfigError, Settings
+from infra.config import MAX_RETENTION_DAYS, ConfigError, Settings
 
 __all__ = ["main"]
 
@@ -51,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument(
         "--drop-old", action="store_true", help="then remove the older versions from the key file"
     )
+
+    retention = commands.add_parser(
+        "retention",
+        help="show, or set for every instance, how long the MongoDB store keeps points",
+    )
+    retention.add_argument("days", type=int, nargs="?", help="the new retention in days")
     return parser
 
 
@@ -81,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _token(settings, args)
     if args.command == "rotate-key":
         return _rotate_key(settings, args)
+    if args.command == "retention":
+        return _retention(settings, args.days)
     return _serve(settings)
 
 
@@ -122,6 +131,45 @@ def _rotate_key(settings: Settings, args: argparse.Namespace) -> int:
         + (f"; dropped versions {', '.join(map(str, done.dropped))}" if done.dropped else "")
     )
     return 0
+
+
+def _retention(settings: Settings, days: int | None) -> int:
+    import asyncio
+    import getpass
+
+    from domain.errors import Unavailable
+    from infra.stores.mongo import MongoDatabase, MongoOptions
+
+    if not settings.store_url.startswith(("mongodb://", "mongodb+srv://")):
+        print(
+            "vigil: the embedded DuckDB store keeps what it stored; VIGIL_RETENTION_DAYS"
+            " bounds how old an accepted point may be",
+            file=sys.stderr,
+        )
+        return 2
+    if days is not None and not 0 < days <= MAX_RETENTION_DAYS:
+        print(f"vigil: the retention must be 1 to {MAX_RETENTION_DAYS} days", file=sys.stderr)
+        return 2
+
+    async def run() -> str:
+        options = MongoOptions(retention_seconds=settings.retention_days * 86_400)
+        async with await MongoDatabase.open(settings.store_url, options=options) as db:
+            if days is not None:
+                await db.set_retention(days * 86_400, by=f"vigil retention ({getpass.getuser()})")
+            applied = await db.applied_retention()
+            shown = ", ".join(f"{k} {_days(v)}" for k, v in applied.items())
+            return f"retention {_days(db.retention_seconds)} (expiry of {shown})"
+
+    try:
+        print(asyncio.run(run()))
+    except Unavailable as exc:
+        print(f"vigil: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _days(seconds: int | None) -> str:
+    return "none" if seconds is None else f"{seconds / 86_400:g} days"
 
 
 def _serve(settings: Settings) -> int:

@@ -10,7 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["AuthMode", "ConfigError", "Mode", "Settings", "default_data_dir"]
+__all__ = [
+    "MAX_RETENTION_DAYS",
+    "AuthMode",
+    "ConfigError",
+    "Mode",
+    "Settings",
+    "default_data_dir",
+]
+
+MAX_RETENTION_DAYS = 10_000  # the same bound as infra/stores/mongo/options.py
 
 _CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -196,6 +205,12 @@ class Settings:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
+        # stops for the whole collection on an earlier one); 10,000 days is 27 years.
+        if self.retention_days > MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)"
+            )
         self._check_analytics()
         self._check_compliance()
 

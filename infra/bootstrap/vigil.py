@@ -282,6 +282,8 @@ def _build_bus(
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
     retention = settings.retention_days * 86_400
+    # MongoDB keeps one retention for every instance, stored in the database (mongo/retention.py).
+    retention = getattr(stores, "retention_seconds", retention)
     dependencies: dict[str, Any] = {
         "clock": clock,
         "publisher": EventStream(events, origin=settings.instance_name),

@@ -1,7 +1,7 @@
 """A sender retries a whole request (its answer was lost): a user still sees each point once.
 
-Storing the same (series, timestamp) again must keep one point; that change to the stores'
-point write path is being made on another branch (issue 16, item 2), hence the xfail.
+Storing the same (series, timestamp) again keeps one point, last write wins (decision
+draft-mongodb-write-path).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ OTLP_BODY = (
 ) % NOW_NS
 
 
-@pytest.mark.xfail(reason="needs idempotent points (mongo branch)", strict=True)
 @pytest.mark.parametrize(
     ("path", "content_type", "body"),
     [

@@ -33,6 +33,8 @@ async def test_a_relative_duckdb_url_lands_under_the_working_directory(
         ({"VIGIL_MAX_BATCH": "0"}, "VIGIL_MAX_BATCH must be positive"),
         ({"VIGIL_TLS_KEY_FILE": "/no/key.pem"}, "VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE go"),
         ({"VIGIL_AUDIT_CHECKPOINT_SECONDS": "0"}, "VIGIL_AUDIT_CHECKPOINT_SECONDS must be"),
+        ({"VIGIL_RETENTION_DAYS": "0"}, "VIGIL_RETENTION_DAYS must be positive"),
+        ({"VIGIL_RETENTION_DAYS": "20800"}, "VIGIL_RETENTION_DAYS must be at most 10000"),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(
@@ -68,3 +70,16 @@ def test_the_data_dir_holds_the_store_and_the_secret(
     assert settings.secret_file == f"{tmp_path}/data/secret.key"
     explicit = Settings.from_env({"VIGIL_DATA_DIR": "data", "VIGIL_SECRET_FILE": "/k"})
     assert explicit.secret_file == "/k"
+
+
+def test_vigil_retention_is_for_mongodb_and_bounded(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.cli import main
+
+    monkeypatch.setenv("VIGIL_STORE_URL", "duckdb:///var/x.duckdb")
+    assert main(["retention", "90"]) == 2
+    assert "the embedded DuckDB store keeps what it stored" in capsys.readouterr().err
+    monkeypatch.setenv("VIGIL_STORE_URL", "mongodb://127.0.0.1:1/vigil")
+    assert main(["retention", "20800"]) == 2
+    assert "the retention must be 1 to 10000 days" in capsys.readouterr().err

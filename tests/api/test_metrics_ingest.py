@@ -87,7 +87,9 @@ async def test_non_finite_values_are_refused(vigil: RunningVigil) -> None:
 
 async def test_a_retried_batch_with_the_same_key_stores_nothing_twice(vigil: RunningVigil) -> None:
     admin = token(demo="admin")
-    points = [{"name": "req", "value": float(i)} for i in range(10)]
+    # Distinct timestamps: points of one series at one instant are one point.
+    start_ms = int(time.time() * 1000) - 60_000
+    points = [{"name": "req", "value": float(i), "timestamp": start_ms + i} for i in range(10)]
     variables = {"project": "demo", "points": points, "key": "batch-42"}
     first = (await vigil.ok(CREATE, variables, auth=admin))["createMetrics"]
     again = (await vigil.ok(CREATE, variables, auth=admin))["createMetrics"]

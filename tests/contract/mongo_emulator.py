@@ -5,16 +5,24 @@ synchronous API) behind a thin asynchronous wrapper that has the methods of
 `AsyncMongoClient` the adapter calls. Each call first yields to the event loop, as a real
 network call would, so concurrent appends interleave.
 
-What the emulator does not do, and so what only `mongo-real` checks:
+The store runs the same code on both: nothing in `infra/stores/mongo` knows the
+emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documents it:
 - time-series storage: mongomock-ng refuses the `timeseries` and `expireAfterSeconds`
   options, so the wrapper records them (`list_collections` reports them back, as a
   server does) and stores points in a plain collection that nothing expires;
-- `$sortArray`, `$percentile`: it has neither, so the emulator's store is opened with
-  `ServerFeatures(sort_array=False, percentile=False)` and percentiles are interpolated in
-  Python from the values the `$group` stage pushes. A real server runs the exact
-  interpolation inside the pipeline instead;
-- a retention changed on an existing database (`collMod` of the key TTL index);
-- write concerns, timeouts, network errors, and a second process on the same data.
+- `collMod` of a collection's expiry or of a TTL index's (recorded, or the index rebuilt);
+- `$sortArray` (an expression: the sorted array) and the `$firstN` accumulator (a
+  `$push` of the group's values, then `$slice` to the first n), which the exact
+  percentile pipeline uses;
+- sessions with `with_transaction` around an async callback, on mongomock-ng's
+  per-collection snapshots (a rollback, not isolation from concurrent writers);
+- the server checks of `open` (version, FCV, replica set): `open_with_client` is given
+  the server's features instead, and `tests/unit/test_mongo_server_checks.py` checks them
+  against recorded server answers.
+
+What only `mongo-real` checks: time-series buckets and expiry, write concerns,
+`timeoutMS`, elections, isolation of transactions, and a second process on the data
+(`tests/contract/test_mongo_server.py` adds the checks no emulator can make).
 
 `mongo-real` runs the same suite against the server at `VIGIL_TEST_MONGO_URL` (MongoDB
 7.0 or later; a replica set for `w: "majority"`), one fresh database per test, dropped
@@ -34,6 +42,7 @@ from typing import Any
 
 import mongomock_ng
 import pytest
+from mongomock_ng import aggregate as _mongomock_aggregate
 
 from infra.stores.mongo import MongoDatabase, ServerFeatures
 
@@ -66,6 +75,12 @@ class _Cursor:
         self._limit = count
         return self
 
+    def batch_size(self, _size: int) -> _Cursor:
+        return self
+
+    async def close(self) -> None:
+        return None
+
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
         await asyncio.sleep(0)
         cursor = self._make()
@@ -85,28 +100,105 @@ class _Collection:
     def __init__(self, collection: Any) -> None:
         self._c = collection
 
+    @property
+    def name(self) -> str:
+        return str(self._c.name)
+
     def find(self, *args: Any, **kwargs: Any) -> _Cursor:
-        return _Cursor(lambda: self._c.find(*args, **kwargs))
+        return _Cursor(lambda: self._c.find(*args, **_unwrap(kwargs)))
 
     async def aggregate(self, pipeline: list[dict[str, Any]], **_options: Any) -> _Cursor:
         await asyncio.sleep(0)  # options such as allowDiskUse mean nothing in memory
-        return _Cursor(lambda: self._c.aggregate(pipeline))
+        stages = _first_n_as_push(pipeline)
+        return _Cursor(lambda: self._c.aggregate(stages))
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._c, name)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             await asyncio.sleep(0)
-            return method(*args, **kwargs)
+            return method(*args, **_unwrap(kwargs))
 
         return call
 
 
+class _Session:
+    """An AsyncClientSession's `with_transaction` over a mongomock-ng session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> _Session:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.session.end_session()
+
+    async def with_transaction(self, callback: Callable[[Any], Any], **_options: Any) -> Any:
+        self.session.start_transaction()
+        try:
+            result = await callback(self)
+        except BaseException:
+            self.session.abort_transaction()
+            raise
+        self.session.commit_transaction()
+        return result
+
+
+def _unwrap(kwargs: dict[str, Any]) -> dict[str, Any]:
+    session = kwargs.get("session")
+    return kwargs | {"session": session.session} if isinstance(session, _Session) else kwargs
+
+
+def _first_n_as_push(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`{$firstN: {input, n}}` in a $group becomes a $push, sliced to n right after."""
+    stages: list[dict[str, Any]] = []
+    for stage in pipeline:
+        group = stage.get("$group")
+        sliced = {}
+        if group is not None:
+            group = dict(group)
+            for field, accumulator in group.items():
+                if isinstance(accumulator, dict) and "$firstN" in accumulator:
+                    spec = accumulator["$firstN"]
+                    group[field] = {"$push": spec["input"]}
+                    sliced[field] = {"$slice": [f"${field}", spec["n"]]}
+            stage = {"$group": group}
+        stages.append(stage)
+        if sliced:
+            stages.append({"$set": sliced})
+    return stages
+
+
+def _install_sort_array() -> None:
+    """`{$sortArray: {input, sortBy: 1 | -1}}` for arrays of numbers (all Vigil sorts)."""
+    parser = _mongomock_aggregate._Parser
+    if getattr(parser, "_vigil_sort_array", False):
+        return
+    handle = parser._handle_array_operator
+
+    def handle_array_operator(self: Any, operator: str, value: Any) -> Any:
+        if operator != "$sortArray":
+            return handle(self, operator, value)
+        values = self.parse(value["input"])
+        if values is None:
+            return None
+        return sorted(values, reverse=value["sortBy"] == -1)
+
+    _mongomock_aggregate.array_operators.append("$sortArray")
+    parser._handle_array_operator = handle_array_operator
+    parser._vigil_sort_array = True
+
+
+_install_sort_array()
+
+
 class _Database:
-    def __init__(self, db: Any, options: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, db: Any, options: dict[str, dict[str, Any]], client: Any) -> None:
         self._db = db
         self._options = options  # by collection: what mongomock-ng could not take
         self.name = db.name
+        self.client = client
 
     def __getitem__(self, name: str) -> _Collection:
         return _Collection(self._db[name])
@@ -120,6 +212,14 @@ class _Database:
             self._options.setdefault(command["collMod"], {})["expireAfterSeconds"] = command[
                 "expireAfterSeconds"
             ]
+            return {"ok": 1.0}
+        if isinstance(command, dict) and set(command) == {"collMod", "index"}:
+            # A TTL index's expiry changed in place: rebuilt here with the new one.
+            collection, index = self._db[command["collMod"]], command["index"]
+            keys = collection.index_information()[index["name"]]["key"]
+            collection.drop_index(index["name"])
+            seconds = index["expireAfterSeconds"]
+            collection.create_index(keys, name=index["name"], expireAfterSeconds=seconds)
             return {"ok": 1.0}
         result: dict[str, Any] = self._db.command(command)
         return result
@@ -145,8 +245,13 @@ class EmulatedClient:
         self._options: dict[str, dict[str, dict[str, Any]]] = {}
 
     def __getitem__(self, name: str) -> _Database:
-        return _Database(self._client[name], self._options.setdefault(name, {}))
+        return _Database(self._client[name], self._options.setdefault(name, {}), self)
 
+    def start_session(self) -> _Session:
+        return _Session(self._client.start_session())
+
+
+EMULATOR_FEATURES = ServerFeatures("8.0.4 (mongomock-ng)", "8.0")
 
 # One emulated server per tmp_path, so that a test that reopens the store (the restart
 # tests) finds its data; each test has its own tmp_path, so no two tests share data.
@@ -160,11 +265,10 @@ async def open_mongo_emulated(tmp_path: Path) -> MongoDatabase:
     _EMULATORS[key] = client
     while len(_EMULATORS) > 4:
         _EMULATORS.popitem(last=False)
-    features = ServerFeatures("7.0 (mongomock-ng)", sort_array=False, percentile=False)
     return await MongoDatabase.open_with_client(
         client,  # type: ignore[arg-type]
         database="vigil",
-        features=features,
+        features=EMULATOR_FEATURES,
     )
 
 

@@ -23,13 +23,18 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 
 from domain.system.read_models import AuditEntry
-from infra.stores.mongo import MongoDatabase, ServerFeatures
+from infra.stores.mongo import MongoDatabase
 from infra.stores.mongo.dates import date_of_us
 from infra.stores.mongo.options import MongoOptions
 from tests.contract.alerting_data import alert, full_rule
 from tests.contract.conftest import StoreDatabase, StoreFactory, open_duckdb
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
-from tests.contract.mongo_emulator import URL_ENV, EmulatedClient, open_mongo_real
+from tests.contract.mongo_emulator import (
+    EMULATOR_FEATURES,
+    URL_ENV,
+    EmulatedClient,
+    open_mongo_real,
+)
 
 # -- what a layout-1 store holds -------------------------------------------------------------
 
@@ -39,6 +44,9 @@ OLD_BATCH = point_batch(
     + [Point("mem", {"host": "h2", "dc": "eu"}, NOW_US + i * SECOND, 100.0 + i) for i in range(3)],
 )
 OLD_KEY = "collector-batch-7"
+# Layout 1 and 2 stored a point sent twice twice: the first point of OLD_BATCH was also
+# stored earlier with this value, which layout 3 must hide (the last write wins).
+STALE_VALUE = -1.0
 OLD_AUDIT = [
     AuditEntry("ann", "createAlert", "alpha", "ok", NOW_US, "r-1", {"$odd.key": [1, "two"]}),
     AuditEntry("bob", "acknowledgeAlert", "alpha", "FORBIDDEN", NOW_US + 1, "r-2", {}),
@@ -95,7 +103,6 @@ V1_MONGO_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] 
     "alert_transitions": [([("alert_id", _UP), ("at_us", _DOWN), ("seq", _DOWN)], {})],
 }
 HALF_OF_V2_MONGO = ("dashboards", [("project", _UP), ("created_at_us", _UP), ("id", _UP)])
-EMULATOR_FEATURES = ServerFeatures("7.0 (mongomock-ng)", sort_array=False, percentile=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +136,7 @@ class OldDuckDB:
                     | {"v": list(spec.tags.values()), "type": spec.type.value, "now": NOW_US}
                     | {"category": spec.category, "source": spec.source},
                 )
-            for i, ts, value in _points():
+            for i, ts, value in [(*_points()[0][:2], STALE_VALUE), *_points()]:
                 con.execute(
                     "INSERT INTO points VALUES ($sid, make_timestamp($ts), $v)",
                     {"sid": OLD_BATCH.series[i].id, "ts": ts, "v": value},
@@ -231,6 +238,7 @@ class OldMongo:
         for name, specs in indexes.items():
             for keys, extra in specs:
                 await db[name].create_index(keys, **extra)
+        stale_id = ObjectId()  # an earlier batch: ObjectIds of one process grow
         batch_id, metas = (
             ObjectId(),
             [
@@ -238,8 +246,11 @@ class OldMongo:
                 for s in OLD_BATCH.series
             ],
         )
+        i, ts, _ = _points()[0]
+        stale = {"t": date_of_us(ts), "m": metas[i], "us": ts, "v": STALE_VALUE, "b": stale_id}
         await db["points"].insert_many(
-            [
+            [stale]
+            + [
                 {"t": date_of_us(ts), "m": metas[i], "us": ts, "v": v, "b": batch_id}
                 for i, ts, v in _points()
             ]

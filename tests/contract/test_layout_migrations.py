@@ -23,6 +23,7 @@ from domain.compliance.ports import ComplianceStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
 from domain.metrics.model import MetricDescription, MetricType, decode_point_id
+from domain.metrics.queries import GetMetricsListQuery
 from domain.notifications import Channel, ChannelKind, NotificationStore
 from domain.system.model import GENESIS, entry_hash
 from domain.system.queries import GetAuditLogQuery
@@ -38,6 +39,7 @@ from tests.contract.old_layouts import (
     OLD_AUDIT,
     OLD_BATCH,
     OLD_KEY,
+    STALE_VALUE,
     Layout,
     OldMongo,
     OldStore,
@@ -45,7 +47,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 5  # the layout this build writes; both stores agree on it
+CURRENT = 6  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -225,6 +227,10 @@ async def _old_data_is_readable(db: StoreDatabase) -> None:
         assert decoded is not None
         point = await db.metrics.get_point("alpha", *decoded)
         assert point is not None and point.value == value
+    # One point per (series, timestamp) since layout 3: the stale copy is gone from sight.
+    listed = await db.metrics.list_points(GetMetricsListQuery("alpha", first=100))
+    assert sorted(m.value for m in listed.items) == sorted(OLD_BATCH.values)
+    assert STALE_VALUE not in [m.value for m in listed.items]
     assert await db.metrics.metric_names("alpha") == ["cpu", "mem"]
     assert await db.metrics.tag_values("alpha", "host") == ["h1", "h2"]
     replay = await db.metrics.append(OLD_BATCH, idempotency_key=OLD_KEY)

@@ -44,7 +44,9 @@ async def test_collect_subscribe_and_survive_a_kill(
         op = await client.subscribe(SUB, {"p": "demo"})
         await asyncio.sleep(0.2)
         sent = time.monotonic()
-        points = [{"name": "cpu", "value": float(i)} for i in range(100)]
+        # Distinct timestamps: points of one series at one instant are one point.
+        start_ms = int(time.time() * 1000) - 60_000
+        points = [{"name": "cpu", "value": float(i), "timestamp": start_ms + i} for i in range(100)]
         data = await asyncio.to_thread(post, vigil, CREATE, {"p": "demo", "points": points}, admin)
         assert data["createMetrics"]["accepted"] == 100
         received: list[float] = []

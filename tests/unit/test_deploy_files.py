@@ -4,9 +4,11 @@ docker-compose.yml is validated against the compose-spec JSON schema that the
 check-jsonschema package ships (its `vendor.compose-spec` built-in schema, Apache-2.0, from
 the compose-spec project), then checked for what Vigil needs: two instances on MongoDB and
 Redis sharing one secret, behind a proxy that reaches both and passes websockets, and a
-MongoDB replica set initiated by compose. Every `VIGIL_*` variable is read from
-`infra.config.Settings`, so renaming a setting fails here. nginx and node check the syntax
-of deploy/ when they are installed (`apt-get install nginx-light nodejs`).
+MongoDB replica set with access control (a keyFile, a root user, a least-privilege user
+for Vigil), initiated by compose, on a pinned server release Vigil accepts. Every
+`VIGIL_*` variable is read from `infra.config.Settings`, so renaming a setting fails here.
+nginx and node check the syntax of deploy/ when they are installed (`apt-get install
+nginx-light nodejs`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ import pytest
 import yaml
 
 from infra.config import ConfigError, Settings
+from infra.stores.mongo.server import version_problem
 from tests.tools import need_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 NGINX = ROOT / "deploy" / "nginx.conf"
 MONGO_INIT = ROOT / "deploy" / "mongo-init.js"
+DEPLOYMENT = ROOT / "docs" / "deployment.md"
 DOCKERFILE = ROOT / "Dockerfile"
 SETTINGS = {f"VIGIL_{f.name.upper()}" for f in fields(Settings)}
 VIGIL_SERVICES = ("vigil-1", "vigil-2")
@@ -58,7 +62,9 @@ def compose() -> dict[str, Any]:
 
 
 def interpolate(value: str) -> str:
-    """Compose's `${NAME:-default}` with nothing exported: the default."""
+    """Compose's `${NAME:-default}` with nothing exported: the default; `${NAME:?message}`
+    (a value the operator must export): a stand-in password."""
+    value = re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "exported0secret", value)
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
 
 
@@ -107,6 +113,8 @@ def test_two_vigil_instances_on_mongodb_and_redis(compose: dict[str, Any]) -> No
             "/vigil",
         )
         assert parse_qs(store.query)["replicaSet"] == ["rs0"]
+        assert parse_qs(store.query)["authSource"] == ["admin"]
+        assert (store.username, store.password) == ("vigil", "exported0secret")
         assert (bus.scheme, bus.hostname, bus.port) == ("redis", "redis", 6379)
         assert {"mongo", "redis"} <= set(services), "the URLs name services of this file"
         assert env["VIGIL_MODE"] == "production"
@@ -151,7 +159,7 @@ def test_mongo_is_a_replica_set_initiated_by_compose(compose: dict[str, Any]) ->
     init = services["mongo-init"]
     assert init["depends_on"]["mongo"] == {"condition": "service_healthy"}
     assert init["restart"] == "no", "a one-shot service"
-    assert "/deploy/mongo-init.js" in init["entrypoint"]
+    assert "--file /deploy/mongo-init.js" in " ".join(init["entrypoint"])
     assert "./deploy/mongo-init.js:/deploy/mongo-init.js:ro" in init["volumes"]
     script = MONGO_INIT.read_text()
     assert '_id: "rs0"' in script and 'host: "mongo:27017"' in script
@@ -159,9 +167,58 @@ def test_mongo_is_a_replica_set_initiated_by_compose(compose: dict[str, Any]) ->
     assert "isWritablePrimary" in script, "waits until primary before Vigil starts"
 
 
+def test_mongo_runs_a_pinned_release_with_access_control(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    mongo = services["mongo"]
+    release = re.fullmatch(r"mongo:(\d+)\.(\d+)\.(\d+)", mongo["image"])
+    assert release, "the patch release is pinned"
+    numbers = [int(n) for n in release.groups()]
+    assert version_problem({"version": ".".join(release.groups()), "versionArray": numbers}) is None
+    assert {services[n]["image"] for n in ("mongo-keyfile", "mongo-init")} == {mongo["image"]}
+    command = mongo["command"]
+    assert command[command.index("--keyFile") + 1] == "/keys/keyfile"
+    assert float(interpolate(command[command.index("--wiredTigerCacheSizeGB") + 1])) <= 2
+    assert "mongo-keys:/keys:ro" in mongo["volumes"]
+    assert mongo["depends_on"]["mongo-keyfile"] == {"condition": "service_completed_successfully"}
+    keyfile = " ".join(services["mongo-keyfile"]["entrypoint"])
+    assert "chmod 0400" in keyfile and "chown 999:999" in keyfile and "test -s" in keyfile
+    root_password = mongo["environment"]["MONGO_INITDB_ROOT_PASSWORD"]
+    assert root_password.startswith("${MONGO_ROOT_PASSWORD:?"), "no default password"
+    assert "--authenticationDatabase admin" in " ".join(services["mongo-init"]["entrypoint"])
+
+
+def test_vigil_gets_a_least_privilege_user() -> None:
+    script = MONGO_INIT.read_text()
+    assert '{ role: "readWrite", db: "vigil" }' in script
+    assert 'actions: ["getParameter"]' in script and "resource: { cluster: true }" in script
+    assert "process.env.VIGIL_MONGO_PASSWORD" in script
+    assert "updateUser(" in script and "createUser(" in script, "idempotent"
+    assert "dbAdmin" not in script and "root" not in script.split("const roles")[1]
+
+
+def test_backup_and_restore_commands_have_a_shape_that_works() -> None:
+    """mongodump and mongorestore are not in Debian's archive, and no Docker engine runs
+    here: the commands are checked for the mistakes that would break them."""
+    text = DEPLOYMENT.read_text()
+    commands = [line.strip() for line in re.findall(r"(?m)^\s*(docker compose [^\n]*)$", text)]
+    dump = [c for c in commands if "mongodump" in c]
+    restore = [c for c in commands if "mongorestore" in c]
+    assert dump and restore
+    for command in dump + restore:
+        # -T: no TTY, which would mangle the binary archive on stdout or stdin.
+        assert command.startswith("docker compose exec -T mongo mongo"), command
+        assert "--archive" in command and "--gzip" in command
+        assert "--authenticationDatabase admin" in command
+    # A point-in-time copy of a replica set: the whole deployment with its oplog (--oplog
+    # refuses --db), replayed on restore.
+    assert all("--oplog" in c and "--db" not in c for c in dump)
+    assert all("--oplogReplay" in c for c in restore)
+    assert "docker compose stop vigil-1 vigil-2" in text, "instances stopped during a restore"
+
+
 def test_long_running_services_have_health_checks_and_restart(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name == "mongo-init":
+        if name in ("mongo-init", "mongo-keyfile"):
             continue
         assert service["restart"] == "unless-stopped", name
         assert service["healthcheck"]["test"][0] == "CMD", name

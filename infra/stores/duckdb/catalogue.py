@@ -47,6 +47,22 @@ class SeriesCatalogue:
                     entry.by_id[spec.id] = spec
                     entry.by_name.setdefault(spec.name, []).append(spec)
 
+    def replace(self, project: str, series: Iterable[SeriesSpec]) -> None:
+        """The project's series become exactly these (a store shared by several
+        instances reloads a project this way)."""
+        fresh = _Project()
+        for spec in series:
+            if spec.id not in fresh.by_id:
+                fresh.by_id[spec.id] = spec
+                fresh.by_name.setdefault(spec.name, []).append(spec)
+        with self._lock:
+            self._projects[project] = fresh
+
+    def count(self, project: str) -> int:
+        with self._lock:
+            entry = self._projects.get(project)
+            return len(entry.by_id) if entry is not None else 0
+
     def unknown(self, project: str, series: Iterable[SeriesSpec]) -> list[SeriesSpec]:
         """The series of a batch that are not stored yet, each once."""
         entry = self._projects.get(project)

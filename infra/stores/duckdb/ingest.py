@@ -10,12 +10,12 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 import duckdb
-import numpy as np
 
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.overlap import Columns, LatestStamps, apply
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["BatchWriter"]
@@ -34,7 +34,6 @@ _INSERT_SERIES = """
         make_timestamp($now)
     ON CONFLICT DO NOTHING
 """
-_INSERT_POINTS = "INSERT INTO points SELECT series_id, ts, value FROM batch"
 
 
 @dataclass(eq=False, slots=True)
@@ -52,6 +51,7 @@ class BatchWriter:
     so a group of batches costs little more than one. Each batch stays all-or-nothing:
     if the group's transaction fails, its batches are retried one by one and only the
     faulty one fails. A batch's caller resumes only after the COMMIT that stored it.
+    Storing a (series, timestamp) again replaces the stored point (overlap.py).
     """
 
     def __init__(self, runner: Runner, catalogue: SeriesCatalogue, *, max_points: int = 100_000):
@@ -59,6 +59,7 @@ class BatchWriter:
         self._catalogue = catalogue
         self._max_points = max_points
         self._queue: deque[_Request] = deque()
+        self._latest = LatestStamps()
 
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         request = _Request(batch, key)
@@ -120,21 +121,21 @@ class BatchWriter:
                     claimed[project, key] = count
                 stored.append(request)
                 answers[request] = AppendResult(count, replayed=False)
-            columns = _columns([r.batch for r in stored])  # a malformed batch fails here
+            columns = Columns.of([r.batch for r in stored])  # a malformed batch fails here
             if claimed:
                 cur.execute(_INSERT_KEYS, _key_params(claimed, now))
             fresh = self._fresh(stored)
+            plan = self._latest.plan(cur, columns, {spec.id for _, spec in fresh})
             if fresh:
                 cur.execute(_INSERT_SERIES, _series_params(fresh, now))
-            if len(columns["value"]):
-                cur.register("batch", columns)  # replaced by the next group's
-                cur.execute(_INSERT_POINTS)
+            apply(cur, plan)
             cur.commit()
         except BaseException:
             with suppress(duckdb.Error):
                 cur.rollback()
             raise
-        for project, spec in fresh:  # only once committed
+        self._latest.commit(plan)  # only once committed, as the catalogue
+        for project, spec in fresh:
             self._catalogue.add(project, [spec])
         for request, answer in answers.items():
             request.result = answer
@@ -146,24 +147,6 @@ class BatchWriter:
             for spec in self._catalogue.unknown(project, request.batch.series):
                 fresh.setdefault(spec.id, (project, spec))
         return list(fresh.values())
-
-
-def _columns(batches: Sequence[PointBatch]) -> dict[str, np.ndarray]:
-    """The points of every batch as the three columns of `points`."""
-    sids, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
-    for batch in batches:
-        ids = np.fromiter((s.id for s in batch.series), dtype=np.int64, count=len(batch.series))
-        index = np.asarray(batch.series_index, dtype=np.intp)
-        if not len(index) == len(batch.timestamps_us) == len(batch.values):
-            raise ValueError("a batch needs as many series indexes, timestamps and values")
-        sids.append(ids[index])
-        stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
-        values.append(np.asarray(batch.values, dtype=np.float64))
-    return {
-        "series_id": np.concatenate(sids),
-        "ts": np.concatenate(stamps).view("datetime64[us]"),
-        "value": np.concatenate(values),
-    }
 
 
 def _key_params(claimed: dict[tuple[str, str], int], now: int) -> dict[str, object]:

@@ -44,7 +44,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -322,6 +322,21 @@ def _chained_audit(cur: Cursor) -> None:
         cur.execute(statement)
 
 
+# Layout 6: one point per (series, timestamp) (decision draft-mongodb-write-path). The
+# writer replaces a point stored again from now on; points stored twice before are reduced
+# to the one stored last (`points` was append-only, so `rowid` follows the order of
+# insertion). No table changes: a new store has nothing to reduce.
+_ONE_POINT_PER_KEY = (
+    """
+    DELETE FROM points p
+    USING (
+        SELECT series_id, ts, max(rowid) AS kept FROM points
+        GROUP BY series_id, ts HAVING count(*) > 1
+    ) d
+    WHERE p.series_id = d.series_id AND p.ts = d.ts AND p.rowid <> d.kept
+    """,
+)
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -329,6 +344,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "metric descriptions", _run_all(_METRIC_DESCRIPTIONS)),
     Migration(4, "analytics jobs", _run_all(_ANALYTICS_JOBS)),
     Migration(5, "chained audit trail and compliance", _chained_audit),
+    Migration(6, "one point per series and timestamp", _run_all(_ONE_POINT_PER_KEY)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

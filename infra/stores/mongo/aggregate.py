@@ -1,11 +1,12 @@
-"""Chart queries pushed down to MongoDB: $match on meta and time, one $group per bucket."""
+"""Chart queries pushed down to MongoDB: $match on meta and time, one point per (series,
+timestamp), then one $group per bucket."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
+from bson import ObjectId
 
 from domain.errors import BadUserInput
 from domain.metrics.ingest import SeriesSpec
@@ -13,9 +14,9 @@ from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
 from infra.stores.mongo.dates import date_of_us
-from infra.stores.mongo.options import MongoOptions, ServerFeatures
+from infra.stores.mongo.options import MongoOptions
 
-__all__ = ["MAX_BUCKETS", "Chart", "plan_chart"]
+__all__ = ["MAX_BUCKETS", "Chart", "last_write", "plan_chart", "too_many_series"]
 
 MAX_BUCKETS = 100_000
 
@@ -29,8 +30,25 @@ _PLAIN = {
     # element (the server's Value::compare, and Python's lists in the emulator). The
     # $concatArrays wrapper is there because a $group accumulator takes one expression,
     # not an array of them.
-    Aggregation.LAST: {"$max": {"$concatArrays": [["$us", "$m.s", "$v"]]}},
+    Aggregation.LAST: {"$max": {"$concatArrays": [["$us", "$s", "$v"]]}},
 }
+
+
+def last_write() -> dict[str, Any]:
+    """The accumulator that keeps, of one (series, timestamp)'s points, the last written:
+    the greatest [write stamp, batch id, value] (points stored before write stamps
+    existed count as stamp 0, so any later write wins over them)."""
+    return {"$max": {"$concatArrays": [[{"$ifNull": ["$w", 0]}, "$b", "$v"]]}}
+
+
+def too_many_series(count: int, options: MongoOptions) -> BadUserInput | None:
+    """The series ids go to the server in one command (16 MiB at most): refuse above."""
+    if count <= options.max_series_per_query:
+        return None
+    return BadUserInput(
+        f"the selection matches {count} series; a query on this store takes at most"
+        f" {options.max_series_per_query}: narrow it with a metric name or tag matchers"
+    )
 
 
 class Chart:
@@ -42,44 +60,67 @@ class Chart:
         specs: Sequence[SeriesSpec],
         timestamps: list[int],
         first: int,
-        features: ServerFeatures,
         options: MongoOptions,
     ) -> None:
         self.query = query
         self.specs = specs
         self.timestamps = timestamps
         self._first = first
-        self._features = features
         self._options = options
-        self._in_python = False  # percentiles interpolated here (servers without $sortArray)
 
-    def pipeline(self) -> list[dict[str, Any]]:
+    def pipeline(self, voids: Sequence[ObjectId] = ()) -> list[dict[str, Any]]:
+        """`voids`: batches whose points are left out (batches.py)."""
         q, ids = self.query, [s.id for s in self.specs]
-        match = {
+        match: dict[str, Any] = {
             "m.p": q.project,
             "m.s": ids[0] if len(ids) == 1 else {"$in": ids},
             # `t` (milliseconds) lets the server skip buckets; `us` is the exact bound.
             "t": {"$gte": date_of_us(q.start_us), "$lte": date_of_us(q.end_us - 1)},
             "us": {"$gte": q.start_us, "$lt": q.end_us},
         }
-        group: dict[str, Any] = {"_id": {"g": self._group_key(), "b": self._bucket()}}
-        stages: list[dict[str, Any]] = [{"$match": match}, {"$group": group}]
+        if voids:
+            match["b"] = {"$nin": list(voids)}
+        # One point per (series, timestamp): the last written (a retried batch, a point
+        # sent twice). The group key rides along so that the second $group needs no tags.
+        point: dict[str, Any] = {"s": "$m.s", "us": "$us"}
+        if q.group_by is not None:
+            point["g"] = self._group_key()
+        unique = {"$group": {"_id": point, "w": last_write()}}
+        flat = {
+            "$project": {
+                "_id": 0,
+                "s": "$_id.s",
+                "us": "$_id.us",
+                "g": "$_id.s" if q.group_by is None else "$_id.g",
+                "v": {"$arrayElemAt": ["$w", 2]},
+            }
+        }
+        group: dict[str, Any] = {"_id": {"g": "$g", "b": self._bucket()}}
+        stages: list[dict[str, Any]] = [{"$match": match}, unique, flat, {"$group": group}]
         quantile = q.aggregation.quantile
         if quantile is None:
             group["v"] = _PLAIN[q.aggregation]
-        elif self._options.percentiles == "approximate" and self._features.percentile:
+        elif self._options.percentiles == "approximate":
             group["v"] = {"$percentile": {"input": "$v", "p": [quantile], "method": "approximate"}}
         else:
-            group["vs"] = {"$push": "$v"}
-            if self._features.sort_array:
-                stages.append({"$project": {"v": _interpolate("$vs", quantile)}})
-            else:
-                self._in_python = True
+            # At most one value more than the bound is kept per bucket, so the server's
+            # 100 MiB per group is never reached: `n` shows a bucket over the bound.
+            limit = self._options.percentile_max_values
+            group["vs"] = {"$firstN": {"input": "$v", "n": limit + 1}}
+            group["n"] = {"$sum": 1}
+            stages.append({"$project": {"n": 1, "v": _interpolate("$vs", quantile)}})
         return stages
 
     def result(self, rows: list[dict[str, Any]]) -> SeriesResult:
         """Dense arrays, None where a bucket is empty; groups without data are left out."""
         step = self.query.step_us
+        limit = self._options.percentile_max_values
+        if any(row.get("n", 0) > limit for row in rows):
+            raise BadUserInput(
+                f"an exact percentile takes at most {limit} points per bucket on this store:"
+                " choose a smaller step or range, or an approximate percentile (a storage"
+                " tier's sketch)"
+            )
         cells: dict[Any, dict[int, float]] = {}
         for row in rows:
             key = row["_id"]
@@ -93,9 +134,7 @@ class Chart:
         return SeriesResult(self.timestamps, series)
 
     def _group_key(self) -> Any:
-        group_by = self.query.group_by
-        if group_by is None:
-            return "$m.s"
+        group_by = self.query.group_by or ()
         # Tag keys may hold dots (never a leading $), hence $getField; a missing tag is "".
         return [
             {"$ifNull": [{"$getField": {"field": k, "input": "$m.tags"}}, ""]} for k in group_by
@@ -110,16 +149,12 @@ class Chart:
         step = self.query.step_us
         if step is None:
             return 0
-        offset = {"$subtract": ["$us", self._first]}
+        offset = {"$subtract": ["$us", self._first]}  # `us` of the flattened point
         return {
             "$let": {"vars": {"d": offset}, "in": {"$subtract": ["$$d", {"$mod": ["$$d", step]}]}}
         }
 
     def _value(self, row: dict[str, Any]) -> float:
-        if self._in_python:
-            quantile = self.query.aggregation.quantile
-            assert quantile is not None
-            return float(np.quantile(np.asarray(row["vs"], dtype=np.float64), quantile))
         value = row["v"]
         if self.query.aggregation is Aggregation.LAST:
             value = value[2]
@@ -138,10 +173,7 @@ class Chart:
 
 
 def plan_chart(
-    query: GetMetricSeriesQuery,
-    specs: Sequence[SeriesSpec],
-    features: ServerFeatures,
-    options: MongoOptions,
+    query: GetMetricSeriesQuery, specs: Sequence[SeriesSpec], options: MongoOptions
 ) -> Chart | SeriesResult:
     """A Chart to run, or the answer already when nothing needs the server."""
     start, end, step = query.start_us, query.end_us, query.step_us
@@ -158,7 +190,10 @@ def plan_chart(
         timestamps = list(range(first, end, step))
     if not specs:
         return SeriesResult(timestamps, [])
-    return Chart(query, specs, timestamps, first, features, options)
+    refused = too_many_series(len(specs), options)
+    if refused is not None:
+        raise refused
+    return Chart(query, specs, timestamps, first, options)
 
 
 def _interpolate(values: str, quantile: float) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from infra.stores.mongo.schema import (
     COUNTERS,
     Database,
 )
+from infra.stores.mongo.transactions import Session, in_transaction
 
 __all__ = ["MongoAlertStore"]
 
@@ -38,17 +39,14 @@ _NEWEST_FIRST = [("at_us", DESCENDING), ("seq", DESCENDING)]
 class MongoAlertStore:
     """The AlertStore port (domain.alerting.ports) on the production store.
 
-    Deleting an alert takes several writes (MongoDB has no transaction on every
-    deployment): its instances and history go first, then the alert, then what an
-    evaluator may have written meanwhile, so a delete that failed half-way can be retried.
+    Deleting an alert and saving an evaluator's changes are one transaction each
+    (transactions.py): another instance sees all of it or none of it.
     """
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        self._db = db
+        self._options = options
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._alerts = db.get_collection(ALERTS, write_concern=concern)
         self._instances = db.get_collection(ALERT_INSTANCES, write_concern=concern)
         self._transitions = db.get_collection(ALERT_TRANSITIONS, write_concern=concern)
@@ -107,13 +105,18 @@ class MongoAlertStore:
         return [Alert.from_dict(doc) for doc in docs]
 
     async def delete_alert(self, project: str, alert_id: str) -> bool:
-        with unavailable("deleting an alert"):
-            if not await self._owned(project, alert_id):
+        async def delete(session: Session) -> bool:
+            result = await self._alerts.delete_one(
+                {"_id": alert_id, "project": project}, session=session
+            )
+            if not result.deleted_count:  # none, or another project's: nothing else goes
                 return False
-            await self._delete_children(alert_id)
-            result = await self._alerts.delete_one({"_id": alert_id, "project": project})
-            await self._delete_children(alert_id)
-            return bool(result.deleted_count)
+            await self._instances.delete_many({"alert_id": alert_id}, session=session)
+            await self._transitions.delete_many({"alert_id": alert_id}, session=session)
+            return True
+
+        with unavailable("deleting an alert"):
+            return await in_transaction(self._db, self._options, delete)
 
     # -- instances and transitions -----------------------------------------------------------
 
@@ -145,8 +148,7 @@ class MongoAlertStore:
     async def save_changes(
         self, changes: Mapping[str, tuple[list[InstanceState], list[Transition]]]
     ) -> None:
-        """One bulk write of every state, then one counter step and one insert of every
-        transition (not one transaction: as `save_instances` then `append_transitions`)."""
+        """One transaction: every state, one counter step and every transition."""
         writes = [
             ReplaceOne(
                 {"_id": _instance_id(alert_id, state.key)},
@@ -157,11 +159,17 @@ class MongoAlertStore:
             for state in states
         ]
         recorded = [(alert_id, t) for alert_id, (_, ts) in changes.items() for t in ts]
-        if writes:
-            with unavailable("saving alert instances"):
-                await self._instances.bulk_write(writes, ordered=True)
-        if recorded:
-            await self._record(recorded)
+        if not writes and not recorded:
+            return
+
+        async def save(session: Session) -> None:
+            if writes:
+                await self._instances.bulk_write(writes, ordered=True, session=session)
+            if recorded:
+                await self._insert_transitions(recorded, session)
+
+        with unavailable("saving alert changes"):
+            await in_transaction(self._db, self._options, save)
 
     async def list_transitions(
         self, project: str, alert_id: str, *, first: int = 100, before_us: int | None = None
@@ -182,33 +190,38 @@ class MongoAlertStore:
     # -- helpers -----------------------------------------------------------------------------
 
     async def _record(self, recorded: list[tuple[str, Transition]]) -> None:
-        count = len(recorded)
         with unavailable("recording alert transitions"):
-            # Numbers in the order of recording, across instances and restarts: they order
-            # the transitions of one microsecond.
-            counter = await self._counters.find_one_and_update(
-                {"_id": ALERT_TRANSITIONS},
-                {"$inc": {"n": count}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
+            await in_transaction(
+                self._db, self._options, lambda s: self._insert_transitions(recorded, s)
             )
-            assert counter is not None  # upsert=True with ReturnDocument.AFTER
-            first = int(counter["n"]) - count + 1
-            await self._transitions.insert_many(
-                [
-                    {"alert_id": alert_id, "seq": first + i, **t.to_dict()}
-                    for i, (alert_id, t) in enumerate(recorded)
-                ],
-                ordered=True,
-            )
+
+    async def _insert_transitions(
+        self, recorded: list[tuple[str, Transition]], session: Session
+    ) -> None:
+        count = len(recorded)
+        # Numbers in the order of recording, across instances and restarts: they order
+        # the transitions of one microsecond.
+        counter = await self._counters.find_one_and_update(
+            {"_id": ALERT_TRANSITIONS},
+            {"$inc": {"n": count}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        assert counter is not None  # upsert=True with ReturnDocument.AFTER
+        first = int(counter["n"]) - count + 1
+        await self._transitions.insert_many(
+            [
+                {"alert_id": alert_id, "seq": first + i, **t.to_dict()}
+                for i, (alert_id, t) in enumerate(recorded)
+            ],
+            ordered=True,
+            session=session,
+        )
 
     async def _owned(self, project: str, alert_id: str) -> bool:
         doc = await self._alerts.find_one({"_id": alert_id, "project": project}, {"_id": 1})
         return doc is not None
-
-    async def _delete_children(self, alert_id: str) -> None:
-        await self._instances.delete_many({"alert_id": alert_id})
-        await self._transitions.delete_many({"alert_id": alert_id})
 
 
 def _instance_id(alert_id: str, key: InstanceKey) -> str:

@@ -97,9 +97,7 @@ class MongoAnalyticsJobStore:
     """The AnalyticsJobStore port (domain.analytics.ports) on the production store."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w, j=options.write_concern_j, wtimeout=options.write_timeout_ms
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._jobs = db.get_collection(JOBS, write_concern=concern)
         self._results = db.get_collection(RESULTS, write_concern=concern)
 

@@ -84,11 +84,7 @@ class MongoAuditStore:
     of `seq` order for the moment between their two writes."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._audit = db.get_collection(AUDIT, write_concern=concern)
         self._counters = db.get_collection(COUNTERS, write_concern=concern)
         self._locks: dict[str, asyncio.Lock] = {}

@@ -62,9 +62,7 @@ class MongoComplianceStore:
     """The ComplianceStore port (domain.compliance.ports) on the production store."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w, j=options.write_concern_j, wtimeout=options.write_timeout_ms
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._checkpoints = db.get_collection(CHECKPOINTS, write_concern=concern)
         self._usage = db.get_collection(USAGE, write_concern=concern)
         self._reviews = db.get_collection(REVIEWS, write_concern=concern)

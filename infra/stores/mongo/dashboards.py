@@ -1,10 +1,9 @@
 """DashboardStore on MongoDB: the current dashboards and every saved version.
 
-Every decision another Vigil instance could race is one single-document operation: a new
-dashboard is an `insert_one` (the `_id` names project and id, so a taken id fails), a
-change is a `replace_one` whose filter names the expected version. The version is then
-kept in the history by an idempotent upsert; a process that dies between the two leaves
-the dashboard right and that one version out of its history.
+A new dashboard is an `insert_one` (the `_id` names project and id, so a taken id fails),
+a change is a `replace_one` whose filter names the expected version; the saved version
+goes to the history in the same transaction (transactions.py), so another instance sees
+a dashboard and its history together. A delete takes both in one transaction too.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from domain.dashboards.dashboard import Dashboard
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
 from infra.stores.mongo.schema import DASHBOARD_VERSIONS, DASHBOARDS, Database
+from infra.stores.mongo.transactions import Session, in_transaction
 
 __all__ = ["MongoDashboardStore"]
 
@@ -30,11 +30,9 @@ class MongoDashboardStore:
     """The DashboardStore port (domain.dashboards.ports) on the production store."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
+        self._db = db
+        self._options = options
         self._current = db.get_collection(DASHBOARDS, write_concern=concern)
         self._versions = db.get_collection(DASHBOARD_VERSIONS, write_concern=concern)
 
@@ -50,28 +48,33 @@ class MongoDashboardStore:
             "version": dashboard.version,
             "doc": doc,
         }
-        with unavailable("saving a dashboard"):
+        version_id = _key(dashboard.project, dashboard.id, dashboard.version)
+        version = {
+            "project": dashboard.project,
+            "id": dashboard.id,
+            "version": dashboard.version,
+            "doc": doc,
+        }
+
+        async def save(session: Session) -> bool:
             if expected_version is None:
-                try:
-                    await self._current.insert_one(row)
-                except DuplicateKeyError:
-                    return False
+                # A taken id fails here, which aborts the transaction (caught below).
+                await self._current.insert_one(row, session=session)
             else:
                 where = {"_id": row["_id"], "version": expected_version}
-                if not (await self._current.replace_one(where, row)).matched_count:
+                replaced = await self._current.replace_one(where, row, session=session)
+                if not replaced.matched_count:
                     return False
-            version_id = _key(dashboard.project, dashboard.id, dashboard.version)
             await self._versions.replace_one(
-                {"_id": version_id},
-                {
-                    "project": dashboard.project,
-                    "id": dashboard.id,
-                    "version": dashboard.version,
-                    "doc": doc,
-                },
-                upsert=True,
+                {"_id": version_id}, version, upsert=True, session=session
             )
-        return True
+            return True
+
+        with unavailable("saving a dashboard"):
+            try:
+                return await in_transaction(self._db, self._options, save)
+            except DuplicateKeyError:
+                return False
 
     async def get_dashboard(self, project: str, dashboard_id: str) -> Dashboard | None:
         with unavailable("reading a dashboard"):
@@ -85,10 +88,17 @@ class MongoDashboardStore:
         return [Dashboard.from_dict(row["doc"]) for row in rows]
 
     async def delete_dashboard(self, project: str, dashboard_id: str) -> bool:
+        async def delete(session: Session) -> bool:
+            result = await self._current.delete_one(
+                {"_id": _key(project, dashboard_id)}, session=session
+            )
+            await self._versions.delete_many(
+                {"project": project, "id": dashboard_id}, session=session
+            )
+            return bool(result.deleted_count)
+
         with unavailable("deleting a dashboard"):
-            result = await self._current.delete_one({"_id": _key(project, dashboard_id)})
-            await self._versions.delete_many({"project": project, "id": dashboard_id})
-        return bool(result.deleted_count)
+            return await in_transaction(self._db, self._options, delete)
 
     async def list_versions(
         self, project: str, dashboard_id: str, *, first: int = 100

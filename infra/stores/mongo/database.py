@@ -20,9 +20,11 @@ from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.schema import Database, apply_settings
+from infra.stores.mongo.retention import applied_retention, set_retention, settle_retention
+from infra.stores.mongo.schema import Database
+from infra.stores.mongo.server import check_server
 
-__all__ = ["MongoDatabase"]
+__all__ = ["MongoDatabase", "pick_database"]
 
 Client = AsyncMongoClient[dict[str, Any]]
 
@@ -42,10 +44,13 @@ class MongoDatabase:
         options: MongoOptions,
         features: ServerFeatures,
         client: Client | None,
+        retention_seconds: int,
     ) -> None:
         self.name = db.name
         self.options = options
         self.features = features
+        # The stored retention (retention.py): what ingest must accept, for every instance.
+        self.retention_seconds = retention_seconds
         self.metrics = MongoMetricStore(db, catalogue, options, features, self.close)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
@@ -54,6 +59,7 @@ class MongoDatabase:
         self.notifications = MongoNotificationStore(db, options)
         self.analytics = MongoAnalyticsJobStore(db, options)
         self.compliance = MongoComplianceStore(db, options)
+        self._db = db
         self._client = client
         self._closed = False
 
@@ -63,9 +69,11 @@ class MongoDatabase:
     ) -> MongoDatabase:
         """Connect, check the server, create or migrate the layout and load the catalogue.
 
-        `database` defaults to the one named in the URL, else "vigil". A server that
-        cannot be reached raises `Unavailable` after the server selection timeout; so does
-        a database written by a newer Vigil, which is left as it was (migrations.py).
+        `database`, when given, is the database used, whatever the URL names (the URL's
+        database may be another one, production's); otherwise the URL's, else "vigil".
+        A server that cannot be reached raises `Unavailable` once the operation timeout
+        has passed; so does a server Vigil cannot run on (server.py) and a database
+        written by a newer Vigil, which is left as it was (migrations.py).
         """
         options = options or MongoOptions()
         try:
@@ -73,11 +81,14 @@ class MongoDatabase:
                 url,
                 appname="vigil",
                 tz_aware=False,
-                serverSelectionTimeoutMS=options.server_selection_timeout_ms,
+                # timeoutMS bounds every operation, server selection included; the
+                # deprecated socketTimeoutMS and wtimeout are not set (they would conflict).
+                timeoutMS=options.timeout_ms,
                 connectTimeoutMS=options.connect_timeout_ms,
-                socketTimeoutMS=options.socket_timeout_ms,
+                retryWrites=True,
+                retryReads=True,
             )
-            db = client.get_default_database(default=database or "vigil")
+            db = pick_database(client, database)
         except (PyMongoError, ValueError, TypeError) as exc:
             # Whatever the parser says may quote the URL, password included.
             raise Unavailable(
@@ -98,8 +109,8 @@ class MongoDatabase:
         options: MongoOptions | None = None,
         features: ServerFeatures | None = None,
     ) -> MongoDatabase:
-        """As `open`, on the caller's client. `features` skips asking the server what it
-        runs (an emulator that lacks operators says so here)."""
+        """As `open`, on the caller's client. `features` skips the checks of the server
+        (server.py): an emulator has no version or replica set to check."""
         return await cls._open(client[database], options or MongoOptions(), features, None)
 
     @classmethod
@@ -113,15 +124,24 @@ class MongoDatabase:
         with unavailable("opening the store"):
             await db.command("ping")
             if features is None:
-                try:
-                    features = ServerFeatures.of(await db.command("buildInfo"))
-                except ValueError as exc:
-                    raise Unavailable(f"MongoDB: {exc}") from None
+                features = await check_server(db)
             await migrate_layout(db, options)  # only one instance migrates; others wait
-            await apply_settings(db, options)
-            catalogue = MongoCatalogue(db, options.catalogue_refresh_seconds)
+            retention = await settle_retention(db, options)
+            catalogue = MongoCatalogue(db, options)
             await catalogue.load()
-        return cls(db, catalogue, options, features, client)
+        return cls(db, catalogue, options, features, client, retention)
+
+    async def set_retention(self, seconds: int, *, by: str) -> None:
+        """Store a new retention for every instance and apply it (retention.py); the
+        instances running now use theirs until restarted."""
+        with unavailable("changing the retention"):
+            await set_retention(self._db, seconds, by=by)
+        self.retention_seconds = seconds
+
+    async def applied_retention(self) -> dict[str, int | None]:
+        """The expiry of points and of what expires with them, as the server has it."""
+        with unavailable("reading the retention"):
+            return await applied_retention(self._db)
 
     async def close(self) -> None:
         """Close the client if this object made it; the stores fail as Unavailable after."""
@@ -136,3 +156,11 @@ class MongoDatabase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def pick_database(client: Client, database: str | None) -> Database:
+    """`database` when given, whatever the URL names (a test suite's own database must
+    never become the URL's, which may be production's); else the URL's, else "vigil"."""
+    if database is not None:
+        return client.get_database(database)
+    return client.get_default_database(default="vigil")

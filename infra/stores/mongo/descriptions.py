@@ -26,9 +26,7 @@ class MongoDescriptions:
     from any instance is an upsert that replaces the whole description."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w, j=options.write_concern_j, wtimeout=options.write_timeout_ms
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._collection = db.get_collection(DESCRIPTIONS, write_concern=concern)
         self._written: dict[tuple[str, str], MetricDescription] = {}
 

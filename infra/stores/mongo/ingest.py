@@ -1,29 +1,32 @@
-"""The append path: one unordered insert_many per batch, idempotency keys claimed first."""
+"""The append path: one unordered insert_many per batch; a failed batch is made void, never
+deleted from the time-series collection (draft-mongodb-write-path)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from bson import ObjectId
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 from pymongo.write_concern import WriteConcern
 
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch
 from domain.metrics.ports import AppendResult
-from infra.stores.mongo.catalogue import MongoCatalogue, series_document
+from infra.stores.mongo.batches import VoidBatch, WriteStamps, void_document
+from infra.stores.mongo.catalogue import MongoCatalogue, change_id, series_document
 from infra.stores.mongo.dates import MAX_US, MIN_US, now
 from infra.stores.mongo.errors import unavailable
+from infra.stores.mongo.keys import Claim, KeyClaims
 from infra.stores.mongo.options import MongoOptions
-from infra.stores.mongo.schema import KEYS, POINTS, SERIES, Database
+from infra.stores.mongo.schema import COUNTERS, KEYS, POINTS, SERIES, VOIDS, Database
 
-__all__ = ["BatchWriter"]
+__all__ = ["BatchWriter", "prepare"]
 
 log = logging.getLogger("vigil.store.mongo")
 
@@ -39,31 +42,27 @@ class _Prepared:
     timestamps_us: list[int]
     dates: list[datetime]
     values: list[float]
+    lo_us: int
+    hi_us: int
 
     @property
     def project(self) -> str:
         return self.batch.project
 
-    def documents(self, batch_id: ObjectId) -> list[dict[str, Any]]:
+    def documents(self, batch_id: ObjectId, stamp: int) -> list[dict[str, Any]]:
         metas = [
             {"p": self.project, "n": s.name, "s": s.id, "tags": dict(sorted(s.tags.items()))}
             for s in self.batch.series
         ]
         return [
-            {"t": t, "m": metas[i], "us": us, "v": v, "b": batch_id}
+            {"t": t, "m": metas[i], "us": us, "v": v, "b": batch_id, "w": stamp}
             for i, t, us, v in zip(
                 self.series_index, self.dates, self.timestamps_us, self.values, strict=True
             )
         ]
 
-    def points_of(self, batch_id: ObjectId) -> dict[str, Any]:
-        """A filter for this batch's points that the (project, series, time) index serves."""
-        return {
-            "m.p": self.project,
-            "m.s": {"$in": sorted({s.id for s in self.batch.series})},
-            "t": {"$gte": min(self.dates), "$lte": max(self.dates)},
-            "b": batch_id,
-        }
+    def void(self, batch_id: ObjectId) -> VoidBatch:
+        return VoidBatch(batch_id, self.lo_us, self.hi_us)
 
 
 def prepare(batch: PointBatch) -> _Prepared:
@@ -77,45 +76,62 @@ def prepare(batch: PointBatch) -> _Prepared:
         raise IndexError("a point names a series the batch does not hold")
     if len(stamps) and (stamps.min() < MIN_US or stamps.max() > MAX_US):
         raise ValueError("a timestamp is outside the years 1 to 9999")
+    lo, hi = (int(stamps.min()), int(stamps.max())) if len(stamps) else (MIN_US, MIN_US)
+    keep = _last_of_each_point(index, stamps)
+    if keep is not None:
+        index, stamps, values = index[keep], stamps[keep], values[keep]
     dates = (stamps // 1000).astype("datetime64[ms]").tolist()
-    return _Prepared(batch, index.tolist(), stamps.tolist(), dates, values.tolist())
+    return _Prepared(batch, index.tolist(), stamps.tolist(), dates, values.tolist(), lo, hi)
+
+
+def _last_of_each_point(index: np.ndarray, stamps: np.ndarray) -> np.ndarray | None:
+    """Positions to keep when the batch names a (series, timestamp) twice (the last of
+    each, as a later write would win), or None when it does not. Its points share one
+    write stamp, so readers could not tell which came last."""
+    if len(index) < 2:
+        return None
+    order = np.lexsort((np.arange(len(index)), stamps, index))
+    same = (index[order][1:] == index[order][:-1]) & (stamps[order][1:] == stamps[order][:-1])
+    if not same.any():
+        return None
+    return np.sort(order[np.append(~same, True)])
 
 
 class BatchWriter:
-    """Stores batches all or nothing as far as MongoDB allows without transactions.
+    """Stores batches all or nothing as readers see them.
 
     Transactions cannot write to time-series collections, so a batch is one unordered
-    `insert_many` acknowledged with the configured write concern, and every point
-    carries its batch's id (`b`) so that a batch that failed can be deleted again.
-    With an idempotency key, the key is claimed first (a unique index on project and
-    key) and marked done after the points; see docs/decisions/0004 for the guarantee.
+    `insert_many` acknowledged with the configured write concern. Every point carries
+    its batch's id and a write stamp (batches.py). If the write fails or its outcome is
+    unknown, the batch is marked void: readers leave its points out, including any the
+    server applies after the client gave up. Storing a (series, timestamp) again is a
+    new write that readers prefer, so a retried batch stores nothing twice.
     """
 
     def __init__(self, db: Database, catalogue: MongoCatalogue, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._points = db.get_collection(POINTS, write_concern=concern)
         self._series = db.get_collection(SERIES, write_concern=concern)
-        self._keys = db.get_collection(KEYS, write_concern=concern)
+        self._voids = db.get_collection(VOIDS, write_concern=concern)
+        self._counters = db.get_collection(COUNTERS, write_concern=concern)
+        self._claims = KeyClaims(db.get_collection(KEYS, write_concern=concern), options)
         self._catalogue = catalogue
-        self._options = options
+        self._stamps = WriteStamps()
         # Appends under way in this process, by (project, key): a second append with the
         # key waits for the first and answers its count, without asking the server.
         self._running: dict[tuple[str, str], asyncio.Future[int | None]] = {}
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         prepared = prepare(batch)
         if key is None:
             batch_id = ObjectId()
-            with unavailable("storing a batch"):
-                try:
+            try:
+                with unavailable("storing a batch"):
                     await self._store(prepared, batch_id)
-                except BaseException:
-                    await self._undo(prepared, batch_id)
-                    raise
+            except BaseException:
+                await self._finally(self._void(prepared.project, prepared.void(batch_id)))
+                raise
             return AppendResult(len(batch), replayed=False)
         slot = (batch.project, key)
         while (running := self._running.get(slot)) is not None:
@@ -138,62 +154,29 @@ class BatchWriter:
 
     async def _append_keyed(self, prepared: _Prepared, key: str) -> AppendResult:
         batch_id = ObjectId()
-        claim = await self._claim(prepared, key, batch_id)
+        claim = await self._claims.claim(
+            prepared.project, key, prepared.void(batch_id), len(prepared.batch)
+        )
         if isinstance(claim, AppendResult):
             return claim
         try:
+            for old in claim.abandoned:  # the writers this one took over from
+                if not await self._void(prepared.project, old):
+                    raise Unavailable("MongoDB: could not set aside an unfinished batch")
             await self._store(prepared, batch_id)
-            marked = await self._keys.update_one(
-                {"_id": claim, "b": batch_id}, {"$set": {"done": True}}
-            )
+            finished = await self._claims.finish(claim, batch_id)
         except BaseException:
-            await self._undo(prepared, batch_id, claim)
+            await self._finally(self._abandon(prepared, batch_id, claim))
             raise
-        if marked.matched_count != 1:  # judged stale and taken over by another writer
-            await self._undo(prepared, batch_id)
+        if not finished:  # judged stale and taken over by another writer
+            await self._finally(self._void(prepared.project, prepared.void(batch_id)))
             raise Unavailable("MongoDB: the batch took too long to store; retry with its key")
         return AppendResult(len(prepared.batch), replayed=False)
-
-    async def _claim(self, prepared: _Prepared, key: str, batch_id: ObjectId) -> Any:
-        """The claimed key's `_id`, or the first batch's answer when the key is used."""
-        project, count = prepared.project, len(prepared.batch)
-        deadline = time.monotonic() + self._options.key_wait_seconds
-        stale = timedelta(seconds=self._options.key_stale_seconds)
-        pause = 0.01
-        while time.monotonic() < deadline:
-            claim = {"_id": batch_id, "p": project, "k": key, "n": count, "b": batch_id}
-            try:
-                await self._keys.insert_one(claim | {"done": False, "at": now()})
-                return batch_id
-            except DuplicateKeyError:
-                pass
-            found = await self._keys.find_one({"p": project, "k": key})
-            if found is None:
-                continue  # released since: claim it again
-            if found["done"]:
-                return AppendResult(int(found["n"]), replayed=True)
-            if now() - found["at"] > stale and await self._take_over(found, count, batch_id):
-                return found["_id"]
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.5)
-        raise Unavailable("MongoDB: a batch with this idempotency key is still being stored")
-
-    async def _take_over(self, found: dict[str, Any], count: int, batch_id: ObjectId) -> bool:
-        """A claim whose writer is presumed dead: delete what it stored, then own it."""
-        taken = await self._keys.find_one_and_update(
-            {"_id": found["_id"], "b": found["b"], "done": False},
-            {"$set": {"b": batch_id, "n": count, "at": now()}},
-        )
-        if taken is None:
-            return False
-        log.warning("MongoDB: took over a stale idempotency key of project %s", found["p"])
-        await self._points.delete_many({"m.p": found["p"], "b": found["b"]})
-        return True
 
     async def _store(self, prepared: _Prepared, batch_id: ObjectId) -> None:
         """Points first, then the series they introduce: readers find points only
         through the catalogue, so a batch's points show once its series are stored."""
-        documents = prepared.documents(batch_id)
+        documents = prepared.documents(batch_id, self._stamps.next())
         if documents:
             await self._points.insert_many(documents, ordered=False)
         project = prepared.project
@@ -211,15 +194,47 @@ class BatchWriter:
                 e.get("code") != _DUPLICATE_KEY for e in errors
             ):
                 raise
+        await self._bump(project, "s")
         self._catalogue.add(project, fresh)
 
-    async def _undo(self, prepared: _Prepared, batch_id: ObjectId, claim: Any = None) -> None:
-        """Best effort: delete the batch's points, then release its key. If the server
-        cannot be reached, the key stays claimed and a retry takes it over once stale."""
+    async def _abandon(self, prepared: _Prepared, batch_id: ObjectId, claim: Claim) -> None:
+        """Void the batch, then free its key: a retry may claim the key only once nothing
+        of this batch can become visible. If the server cannot be reached, the key stays
+        claimed; a retry here takes it over at once, elsewhere once it is stale."""
+        if await self._void(prepared.project, prepared.void(batch_id)):
+            try:
+                await self._claims.release(claim, batch_id)
+                return
+            except PyMongoError as exc:
+                log.warning("MongoDB: could not free an idempotency key: %s", type(exc).__name__)
+        self._claims.give_up(claim, batch_id)
+
+    async def _void(self, project: str, batch: VoidBatch) -> bool:
+        """Mark a batch void (idempotent); False if the marker could not be written."""
         try:
-            if len(prepared.batch):
-                await self._points.delete_many(prepared.points_of(batch_id))
-            if claim is not None:
-                await self._keys.delete_one({"_id": claim, "b": batch_id})
+            await self._voids.update_one(
+                {"_id": batch.id}, {"$setOnInsert": void_document(project, batch)}, upsert=True
+            )
+            self._catalogue.voids.add(project, batch)
+            await self._bump(project, "v")
+            return True
         except PyMongoError as exc:
-            log.warning("MongoDB: could not undo a failed batch: %s", type(exc).__name__)
+            log.warning("MongoDB: could not set a failed batch aside: %s", type(exc).__name__)
+            return False
+
+    async def _bump(self, project: str, field: str) -> None:
+        """Tell the other instances that the project's series or void batches changed."""
+        await self._counters.update_one(
+            {"_id": change_id(project)}, {"$inc": {field: 1}}, upsert=True
+        )
+
+    async def _finally(self, cleanup: Coroutine[Any, Any, object]) -> None:
+        """Run a cleanup to its end even if the caller is cancelled (again) meanwhile."""
+        task: asyncio.Task[None] = asyncio.ensure_future(_discard(cleanup))
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+        await asyncio.shield(task)
+
+
+async def _discard(cleanup: Coroutine[Any, Any, object]) -> None:
+    await cleanup

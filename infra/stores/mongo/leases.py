@@ -18,11 +18,7 @@ __all__ = ["MongoLeaseStore"]
 
 class MongoLeaseStore:
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._leases = db.get_collection(LEASES, write_concern=concern)
 
     async def acquire_lease(self, name: str, owner: str, *, now_us: int, ttl_us: int) -> bool:

@@ -1,10 +1,15 @@
-"""MetricStore on MongoDB: points in a time-series collection, series chosen in memory."""
+"""MetricStore on MongoDB: points in a time-series collection, series chosen in memory.
+
+Every read keeps one point per (series, timestamp), the last written, and leaves out the
+points of void batches (batches.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from bson import ObjectId
 from pymongo import DESCENDING
 
 from domain.metrics.ingest import PointBatch, SeriesSpec
@@ -14,7 +19,7 @@ from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.paging import Page
 from infra.stores.duckdb.catalogue import SeriesCatalogue
-from infra.stores.mongo.aggregate import plan_chart
+from infra.stores.mongo.aggregate import plan_chart, too_many_series
 from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us
 from infra.stores.mongo.descriptions import MongoDescriptions
@@ -26,6 +31,11 @@ from infra.stores.mongo.schema import POINTS, Database
 __all__ = ["MongoMetricStore"]
 
 _POINT_FIELDS = {"_id": 0, "m.s": 1, "us": 1, "v": 1}
+# Newest first. `t` leads, so that the server walks buckets in time order; `us` and the
+# series id order the points of one millisecond as the contract does; of the points of
+# one (series, timestamp), the last written comes first and is the one kept.
+_NEWEST_FIRST = [("t", DESCENDING), ("us", DESCENDING), ("m.s", DESCENDING)]
+_LAST_WRITE_FIRST = [("w", DESCENDING), ("b", DESCENDING)]
 
 
 class MongoMetricStore:
@@ -46,6 +56,7 @@ class MongoMetricStore:
         self._features = features
         self._writer = BatchWriter(db, catalogue, options)
         self._descriptions = MongoDescriptions(db, options)
+        self._page_size = 1000  # points fetched per round trip of a list
         self._close = close
 
     async def append(
@@ -61,11 +72,18 @@ class MongoMetricStore:
             spec = (await self._series(project)).get(project, series_id)
             if spec is None:
                 return None
-            doc = await self._points.find_one(
-                {"m.p": project, "m.s": spec.id, "t": date_of_us(timestamp_us), "us": timestamp_us},
-                _POINT_FIELDS,
-            )
-        return spec.metric(project, timestamp_us, doc["v"]) if doc is not None else None
+            where: dict[str, Any] = {
+                "m.p": project,
+                "m.s": spec.id,
+                "t": date_of_us(timestamp_us),
+                "us": timestamp_us,
+            }
+            voids = self._voids(project, timestamp_us, timestamp_us)
+            if voids:
+                where["b"] = {"$nin": voids}
+            cursor = self._points.find(where, _POINT_FIELDS).sort(_LAST_WRITE_FIRST).limit(1)
+            docs = await cursor.to_list()
+        return spec.metric(project, timestamp_us, docs[0]["v"]) if docs else None
 
     async def list_points(self, query: GetMetricsListQuery) -> Page[Metric]:
         """Newest first, by (timestamp, series id) descending; `after` is a keyset cursor."""
@@ -75,9 +93,12 @@ class MongoMetricStore:
             )
             if not specs or query.first <= 0:
                 return Page([], False)
-            cursor = self._points.find(_list_filter(query, specs), _POINT_FIELDS)
-            cursor = cursor.sort([("us", DESCENDING), ("m.s", DESCENDING)]).limit(query.first + 1)
-            docs = await cursor.to_list()
+            refused = too_many_series(len(specs), self._options)
+            if refused is not None:
+                raise refused
+            last = query.end_us - 1 if query.end_us is not None else None
+            voids = self._voids(query.project, query.start_us, last)
+            docs = await self._unique_points(_list_filter(query, specs, voids), query.first + 1)
         by_id = {s.id: s for s in specs}
         items = [by_id[d["m"]["s"]].metric(query.project, d["us"], d["v"]) for d in docs]
         return Page(items[: query.first], has_next_page=len(items) > query.first)
@@ -87,10 +108,11 @@ class MongoMetricStore:
             specs = (await self._series(query.project)).select(
                 query.project, query.name, query.matchers
             )
-            chart = plan_chart(query, specs, self._features, self._options)
+            chart = plan_chart(query, specs, self._options)
             if isinstance(chart, SeriesResult):
                 return chart
-            cursor = await self._points.aggregate(chart.pipeline(), allowDiskUse=True)
+            voids = self._voids(query.project, query.start_us, query.end_us - 1)
+            cursor = await self._points.aggregate(chart.pipeline(voids), allowDiskUse=True)
             rows = await cursor.to_list()
         return chart.result(rows)
 
@@ -130,10 +152,43 @@ class MongoMetricStore:
     async def _series(self, project: str) -> SeriesCatalogue:
         return await self._catalogue.fresh(project)
 
+    def _voids(self, project: str, lo_us: int | None, hi_us: int | None) -> list[ObjectId]:
+        """The void batches with points in the range (the catalogue refreshed them)."""
+        return self._catalogue.voids.overlapping(project, lo_us, hi_us)
 
-def _list_filter(query: GetMetricsListQuery, specs: list[SeriesSpec]) -> dict[str, Any]:
+    async def _unique_points(self, where: dict[str, Any], wanted: int) -> list[dict[str, Any]]:
+        """The first `wanted` points newest first, one per (series, timestamp).
+
+        The points of one (series, timestamp) come together, the last written first, so
+        the others are skipped; the cursor is read a page at a time and closed early.
+        """
+        found: list[dict[str, Any]] = []
+        previous: tuple[int, int] | None = None
+        cursor = self._points.find(where, {**_POINT_FIELDS, "w": 1, "b": 1})
+        # A page's worth in the first round trip: repeats of a key are rare.
+        size = min(self._page_size, wanted + 1)
+        cursor = cursor.sort(_NEWEST_FIRST + _LAST_WRITE_FIRST).batch_size(size)
+        try:
+            async for doc in cursor:
+                key = (doc["us"], doc["m"]["s"])
+                if key == previous:
+                    continue
+                previous = key
+                found.append(doc)
+                if len(found) >= wanted:
+                    break
+        finally:
+            await cursor.close()
+        return found
+
+
+def _list_filter(
+    query: GetMetricsListQuery, specs: list[SeriesSpec], voids: list[ObjectId]
+) -> dict[str, Any]:
     ids = [s.id for s in specs]
     where: dict[str, Any] = {"m.p": query.project, "m.s": ids[0] if len(ids) == 1 else {"$in": ids}}
+    if voids:
+        where["b"] = {"$nin": voids}
     exact: dict[str, int] = {}
     lowest, highest = query.start_us, query.end_us
     if lowest is not None:

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -188,6 +188,23 @@ async def _chained_audit(db: Database, options: MongoOptions) -> None:
     await _create_indexes(_CHAIN_AND_COMPLIANCE)(db, options)
 
 
+# Layout 6: failed batches are set aside instead of deleted, and the catalogue is refreshed
+# by a change document (decision draft-mongodb-write-path). Frozen as layout 2 is.
+_VOID_BATCHES_AND_RECENT_SERIES: dict[str, list[IndexSpec]] = {
+    "void_batches": [([("p", ASCENDING)], {})],
+    "series": [([("p", ASCENDING), ("first_seen", ASCENDING)], {})],
+}
+
+
+async def _void_batches(db: Database, options: MongoOptions) -> None:
+    await _create_indexes(_VOID_BATCHES_AND_RECENT_SERIES)(db, options)
+    # Void markers expire with the points they hide: the expiry the points have now.
+    infos = await (await db.list_collections(filter={"name": POINTS})).to_list()
+    points = infos[0].get("options", {}) if infos else {}
+    seconds = int(points.get("expireAfterSeconds") or options.retention_seconds)
+    await db["void_batches"].create_index("at", name="at_ttl", expireAfterSeconds=seconds)
+
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -195,6 +212,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "metric descriptions", _create_indexes(_METRIC_DESCRIPTIONS)),
     Migration(4, "analytics jobs", _create_indexes(_ANALYTICS_JOBS)),
     Migration(5, "chained audit trail and compliance", _chained_audit),
+    Migration(6, "void batches and recent series", _void_batches),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
@@ -219,9 +237,7 @@ async def migrate_layout(
     Raises `Unavailable` when the layout is newer (having written nothing), or when
     another instance's migration is not over within `wait_seconds`.
     """
-    concern = WriteConcern(
-        w=options.write_concern_w, j=options.write_concern_j, wtimeout=options.write_timeout_ms
-    )
+    concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
     meta: Meta = db.get_collection(META, write_concern=concern)
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
     deadline = time.monotonic() + wait_seconds

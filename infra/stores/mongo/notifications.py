@@ -48,11 +48,7 @@ class MongoNotificationStore:
     """The NotificationStore port (domain.notifications.ports) on the production store."""
 
     def __init__(self, db: Database, options: MongoOptions) -> None:
-        concern = WriteConcern(
-            w=options.write_concern_w,
-            j=options.write_concern_j,
-            wtimeout=options.write_timeout_ms,
-        )
+        concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._channels = db.get_collection(CHANNELS, write_concern=concern)
         self._policies = db.get_collection(POLICIES, write_concern=concern)
         self._silences = db.get_collection(SILENCES, write_concern=concern)

@@ -3,8 +3,7 @@
 A new database gets it from `create_layout`; an older one is brought here by the steps of
 migrations.py instead. Changing an index below takes a new step there and a higher
 `LAYOUT_VERSION` (decision 0012); the contract suite checks that a migrated database and
-a new one have the same indexes. `apply_settings` runs at every start: the retention is a
-setting, not a layout.
+a new one have the same indexes. The retention is a setting, not a layout (retention.py).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
-from domain.errors import Unavailable
 from infra.stores.mongo.analytics import ANALYTICS_INDEXES
 from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
@@ -36,24 +34,32 @@ __all__ = [
     "META",
     "POINTS",
     "SERIES",
+    "TTL_INDEXES",
+    "VOIDS",
     "Database",
-    "apply_settings",
     "create_layout",
+    "create_ttl_index",
 ]
 
 Database = AsyncDatabase[dict[str, Any]]
 
 # Points: {t: date (ms), m: {p: project, n: name, s: series id, tags: {...}}, us: int64
-# microseconds (exact), v: double, b: ObjectId of the batch}. A time-series collection.
+# microseconds (exact), v: double, b: ObjectId of the batch, w: int64 write stamp}. A
+# time-series collection; points are never deleted from it but by its expiry
+# (batches.py: readers keep the last write of a (series, timestamp), and skip void batches).
 POINTS = "points"
 # The catalogue: {p, s: series id, n: name, tags, type, category, source, first_seen}.
 SERIES = "series"
-# Idempotency keys: {_id, p, k, n: first count, b: batch id, done, at, lo, hi}.
+# Idempotency keys: {_id, p, k, n: first count, b: batch id, done, at, lo, hi: the batch's
+# first and last microsecond, abandoned: [{b, lo, hi}] batches of writers taken over}.
 KEYS = "ingest_keys"
+# Batches whose points readers leave out: {_id: batch id, p, lo, hi, at} (batches.py).
+VOIDS = "void_batches"
 # The audit log: {seq, actor, action, project, outcome, ts: date, us, request_id, detail,
 # role, target, changes, client, chain_index, prev_hash, hash} (infra/stores/mongo/audit.py).
 AUDIT = "audit"
-# {_id: "audit" or "alert_transitions", n: the last number handed out}
+# {_id: "audit" or "alert_transitions", n: the last number handed out}, and each project's
+# change document {_id: "catalogue/<project>", s, v} (catalogue.py).
 COUNTERS = "counters"
 # Alerting (infra/stores/mongo/alerts.py). An alert: {_id: id, **Alert.to_dict()}.
 ALERTS = "alerts"
@@ -72,18 +78,26 @@ DASHBOARD_VERSIONS = "dashboard_versions"
 # (infra/stores/mongo/descriptions.py).
 DESCRIPTIONS = "metric_descriptions"
 # {_id: "layout", version, lock: {owner, version, until} while migrating, history: [...]}
-# (infra/stores/mongo/migrations.py).
+# (infra/stores/mongo/migrations.py), and {_id: "retention", seconds, by, at} (retention.py).
 META = "meta"
 
 _NAMESPACE_EXISTS = 48
 _INDEX_OPTIONS_CONFLICT = 85
-_KEY_TTL = "at_ttl"
+# Collections whose documents expire with the points they describe: the TTL index on
+# `at` of each, named `at_ttl`, follows the retention (retention.py).
+TTL_INDEXES = (KEYS, VOIDS)
+TTL_INDEX = "at_ttl"
 
 INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     # Every read names a project and series ids, most a time range too.
     POINTS: [([("m.p", ASCENDING), ("m.s", ASCENDING), ("t", ASCENDING)], {})],
-    SERIES: [([("p", ASCENDING), ("s", ASCENDING)], {"unique": True})],
+    SERIES: [
+        ([("p", ASCENDING), ("s", ASCENDING)], {"unique": True}),
+        # Series other instances stored lately (catalogue.py).
+        ([("p", ASCENDING), ("first_seen", ASCENDING)], {}),
+    ],
     KEYS: [([("p", ASCENDING), ("k", ASCENDING)], {"unique": True})],
+    VOIDS: [([("p", ASCENDING)], {})],
     AUDIT: [
         ([("seq", DESCENDING)], {"unique": True}),
         ([("project", ASCENDING), ("seq", DESCENDING)], {}),
@@ -133,26 +147,15 @@ async def create_layout(db: Database, options: MongoOptions) -> None:
     for name, indexes in INDEXES.items():
         for keys, extra in indexes:
             await db[name].create_index(keys, **extra)
-    await _key_ttl(db, options.retention_seconds)
+    for name in TTL_INDEXES:
+        await create_ttl_index(db, name, options.retention_seconds)
 
 
-async def apply_settings(db: Database, options: MongoOptions) -> None:
-    """Bring the retention of points and idempotency keys to `options` (every start)."""
-    infos = await (await db.list_collections(filter={"name": POINTS})).to_list()
-    settings = infos[0].get("options", {}) if infos else {}
-    if "timeseries" not in settings:
-        raise Unavailable(f"MongoDB: the collection {POINTS!r} is missing or not time-series")
-    if settings.get("expireAfterSeconds") != options.retention_seconds:
-        await db.command({"collMod": POINTS, "expireAfterSeconds": options.retention_seconds})
-    await _key_ttl(db, options.retention_seconds)
-
-
-async def _key_ttl(db: Database, seconds: int) -> None:
-    """Keys older than the retention expire: the points they protect are gone too."""
+async def create_ttl_index(db: Database, name: str, seconds: int) -> None:
+    """The expiry of a collection that follows the retention (an existing one is left as
+    it is: retention.py changes it)."""
     try:
-        await db[KEYS].create_index("at", name=_KEY_TTL, expireAfterSeconds=seconds)
+        await db[name].create_index("at", name=TTL_INDEX, expireAfterSeconds=seconds)
     except OperationFailure as exc:
         if exc.code != _INDEX_OPTIONS_CONFLICT:
             raise
-        index = {"name": _KEY_TTL, "expireAfterSeconds": seconds}
-        await db.command({"collMod": KEYS, "index": index})
