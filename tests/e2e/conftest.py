@@ -93,8 +93,9 @@ def vigil_process(tmp_path: Path) -> Iterator[Callable[..., VigilProcess]]:
             **os.environ,
             "VIGIL_STORE_URL": f"duckdb:///{tmp_path}/vigil-{len(started)}.duckdb",
             "VIGIL_SECRET": SECRET,
-            # The encryption and audit keys are created beside it: in the test's folder.
-            "VIGIL_SECRET_FILE": f"{tmp_path}/secret.key",
+            # The secret file, and the encryption and audit keys beside it: in the test's
+            # folder (a test may name another data directory).
+            "VIGIL_DATA_DIR": str(tmp_path),
             "VIGIL_SELF_MONITOR_SECONDS": "0",
             **env,
         }
