@@ -28,23 +28,24 @@ LEARNING_US = 15 * 60 * SECOND_US
 
 LEVEL_RATE = 0.1  # basic level: follows the series within ~10 points
 SHIFT_RATE = 0.02  # seasonal models' level
-SCALE_RATE = 0.01  # scales: ~100 points of memory
+SCALE_RATE = 0.003  # scales: ~300 points of memory
 ERROR_RATE = 0.005  # model comparison: ~200 points
 PROFILE_CYCLES = 2.0  # a profile hour forgets with ~2 cycles of memory
-CLIP = 3.0  # residuals beyond CLIP scales move the model only as far as CLIP scales
+CLIP = 2.4  # residuals beyond CLIP sigmas move the model only as far as CLIP sigmas
 SHIFT_RUN = 6  # this many points in a row beyond CLIP on one side: a new level
 SEASONAL_GAIN = 0.8  # a profile must cut the one-step error by 20% to be used
 
-TAIL_FROM = 2.0  # the tail model starts at 2 scales
+TAIL_FROM = 2.4  # the tail model starts at 2.4 sigmas
 TAIL_RATE = 0.002  # ~500 points of memory for how often the tail is reached
-EXCESS_RATE = 0.02  # ~50 exceedances of memory for how far beyond it points go
-PRIOR_TAIL = 0.0228  # a normal distribution's one-sided P(z > 2)
-PRIOR_EXCESS = 0.4  # its mean excess beyond 2 (0.37), rounded up
-MAX_EXCESS = 10.0  # one huge point moves the tail model as much as a 12-scale one
+EXCESS_RATE = 0.005  # ~200 exceedances of memory for how far beyond it points go
+PRIOR_TAIL = 0.0082  # a normal distribution's one-sided P(z > 2.4)
+PRIOR_EXCESS = 0.35  # its mean excess beyond 2.4 (0.34), rounded up
+MAX_EXCESS = 16.0  # one huge point moves the tail model as much as a 18-sigma one
+SIGMA_PER_MAD = 1.2533  # sigma / mean absolute deviation, for a normal distribution
 ABS_FLOOR = 1e-9
 # Counts and other stepped series: the scale is at least half their typical non-zero step,
 # or a series of zeros and ones would call every one infinitely surprising.
-RESOLUTION_SHARE = 0.5
+RESOLUTION_SHARE = 0.6
 REL_FLOOR = 1e-4  # a flat series still has a scale: 0.01% of its level
 QUIET_POINTS = 12  # an episode ends after this many unflagged points
 SMALL_SAMPLE = 3.0  # the band widens by (1 + SMALL_SAMPLE / n) on short histories
@@ -126,11 +127,11 @@ class AnomalyDetector:
 
         seasonality = self._choose(timestamp_us)
         if seasonality is Seasonality.DAILY:
-            baseline, scale = daily_pred, daily.scale
+            baseline, scale = daily_pred, SIGMA_PER_MAD * daily.scale
         elif seasonality is Seasonality.WEEKLY:
-            baseline, scale = weekly_pred, weekly.scale
+            baseline, scale = weekly_pred, SIGMA_PER_MAD * weekly.scale
         else:
-            baseline, scale = level, self._basic_scale
+            baseline, scale = level, SIGMA_PER_MAD * self._basic_scale
         floor = ABS_FLOOR + REL_FLOOR * abs(baseline)
         if RESOLUTION_SHARE * self._resolution > floor:
             floor = RESOLUTION_SHARE * self._resolution
@@ -221,7 +222,8 @@ class AnomalyDetector:
         r = value - level
         self._basic_error += error_rate * (abs(r) - self._basic_error)
         own = self._basic_scale
-        limit = CLIP * widen * (own if own > floor else floor)
+        sigma = SIGMA_PER_MAD * own
+        limit = CLIP * widen * (sigma if sigma > floor else floor)
         rc = limit if r > limit else -limit if r < -limit else r
         self._level = level + level_rate * rc
         self._basic_scale = own + scale_rate * (abs(rc) - own)
@@ -238,7 +240,8 @@ class AnomalyDetector:
             r = value - pred
             profile.error += error_rate * (abs(r) - profile.error)
             own = profile.scale
-            limit = CLIP * widen * (own if own > floor else floor)
+            sigma = SIGMA_PER_MAD * own
+            limit = CLIP * widen * (sigma if sigma > floor else floor)
             rc = limit if r > limit else -limit if r < -limit else r
             if age < profile.cycle_us:
                 profile.learn(slot, value, r, most)
