@@ -1,8 +1,17 @@
-"""A streaming anomaly detector for one series: O(1) per point, a few KB of state."""
+"""A streaming anomaly detector for one series: O(1) per point, a few KB of state.
+
+Three models learn every point: a basic robust level, a daily profile (48 half-hours) and
+a weekly one (168 hours), each with its own robust scale. The one with the smallest recent
+one-step error is used (a profile only once it has two cycles of history and beats the
+level by 20%, or as configured). A point's deviation in sigmas goes through the series'
+own tail model to a p-value, and the score is -10 * log10(p_value), capped at 100.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from domain.anomaly.model import (
     MAX_SCORE,
@@ -14,71 +23,67 @@ from domain.anomaly.model import (
     Seasonality,
     score_to_p_value,
 )
-from domain.anomaly.profile import DAILY_SLOTS, WEEKLY_SLOTS, Profile
+from domain.anomaly.profile import DAILY_SLOTS, DAY_US, WEEK_US, WEEKLY_SLOTS, Profile
+from domain.anomaly.tuning import (
+    ABS_FLOOR,
+    CLIP,
+    ERROR_RATE,
+    EXCESS_RATE,
+    LEARNING_US,
+    LEVEL_RATE,
+    MAX_EXCESS,
+    MIN_POINTS,
+    MIN_POINTS_EARLY,
+    PRIOR_EXCESS,
+    PRIOR_TAIL,
+    PROFILE_CYCLES,
+    QUIET_POINTS,
+    REL_FLOOR,
+    RESOLUTION_SHARE,
+    SCALE_RATE,
+    SEASONAL_GAIN,
+    SECOND_US,
+    SHIFT_RATE,
+    SHIFT_RUN,
+    SIGMA_PER_MAD,
+    SMALL_SAMPLE,
+    STEP_RATE,
+    TAIL_FROM,
+    TAIL_RATE,
+)
 
-__all__ = ["AnomalyDetector"]
+__all__ = ["STATE_VERSION", "AnomalyDetector"]
 
-SECOND_US = 1_000_000
-DAY_US = 86_400 * SECOND_US
-WEEK_US = 7 * DAY_US
-
-MIN_POINTS = 10  # a band after this many points...
-MIN_POINTS_EARLY = 3  # ...or after this many once LEARNING_US has passed
-LEARNING_US = 15 * 60 * SECOND_US
-
-LEVEL_RATE = 0.1  # basic level: follows the series within ~10 points
-SHIFT_RATE = 0.02  # seasonal models' level
-SCALE_RATE = 0.003  # scales: ~300 points of memory
-ERROR_RATE = 0.005  # model comparison: ~200 points
-PROFILE_CYCLES = 2.0  # a profile hour forgets with ~2 cycles of memory
-CLIP = 2.4  # residuals beyond CLIP sigmas move the model only as far as CLIP sigmas
-SHIFT_RUN = 6  # this many points in a row beyond CLIP on one side: a new level
-SEASONAL_GAIN = 0.8  # a profile must cut the one-step error by 20% to be used
-
-TAIL_FROM = 2.4  # the tail model starts at 2.4 sigmas
-TAIL_RATE = 0.002  # ~500 points of memory for how often the tail is reached
-EXCESS_RATE = 0.005  # ~200 exceedances of memory for how far beyond it points go
-PRIOR_TAIL = 0.0082  # a normal distribution's one-sided P(z > 2.4)
-PRIOR_EXCESS = 0.35  # its mean excess beyond 2.4 (0.34), rounded up
-MAX_EXCESS = 16.0  # one huge point moves the tail model as much as a 18-sigma one
-SIGMA_PER_MAD = 1.2533  # sigma / mean absolute deviation, for a normal distribution
-ABS_FLOOR = 1e-9
-# Counts and other stepped series: the scale is at least half their typical non-zero step,
-# or a series of zeros and ones would call every one infinitely surprising.
-RESOLUTION_SHARE = 0.6
-REL_FLOOR = 1e-4  # a flat series still has a scale: 0.01% of its level
-QUIET_POINTS = 12  # an episode ends after this many unflagged points
-SMALL_SAMPLE = 3.0  # the band widens by (1 + SMALL_SAMPLE / n) on short histories
+STATE_VERSION = 1
+# The scalar part of the state, by slot name (the profiles are saved separately).
+_SCALARS = (
+    "_n",
+    "_first_us",
+    "_last_us",
+    "_step_us",
+    "_previous",
+    "_resolution",
+    "_level",
+    "_basic_scale",
+    "_basic_error",
+    "_tail_up",
+    "_tail_down",
+    "_excess_up",
+    "_excess_down",
+    "_run",
+    "_run_sum",
+    "_quiet",
+)
 
 
 class AnomalyDetector:
-    """Learn a series point by point and score each point against what came before."""
+    """Learn one series point by point and score each point against what came before."""
 
-    __slots__ = (
-        "_basic_error",
-        "_basic_scale",
-        "_daily",
-        "_excess_down",
-        "_excess_up",
-        "_first_us",
-        "_last_us",
-        "_level",
-        "_n",
-        "_quiet",
-        "_run",
-        "_run_sum",
-        "_seasonality",
-        "_previous",
-        "_resolution",
-        "_step_us",
-        "_tail_down",
-        "_tail_up",
-        "_weekly",
-        "config",
-    )
+    __slots__ = (*_SCALARS, "_daily", "_p_alarm", "_weekly", "config")
 
     def __init__(self, config: DetectorConfig | None = None) -> None:
         self.config = config or DetectorConfig()
+        self._p_alarm = score_to_p_value(self.config.threshold)
         self._n = 0
         self._first_us = 0
         self._last_us = 0
@@ -88,32 +93,35 @@ class AnomalyDetector:
         self._level = 0.0
         self._basic_scale = 0.0
         self._basic_error = 0.0
-        self._daily = Profile(DAILY_SLOTS, DAY_US)
-        self._weekly = Profile(WEEKLY_SLOTS, WEEK_US)
-        self._seasonality = Seasonality.NONE
-        self._tail_up = PRIOR_TAIL
-        self._tail_down = PRIOR_TAIL
-        self._excess_up = PRIOR_EXCESS
-        self._excess_down = PRIOR_EXCESS
+        self._tail_up = self._tail_down = PRIOR_TAIL
+        self._excess_up = self._excess_down = PRIOR_EXCESS
         self._run = 0
         self._run_sum = 0.0
         self._quiet = QUIET_POINTS
+        self._daily = Profile(DAILY_SLOTS, DAY_US)
+        self._weekly = Profile(WEEKLY_SLOTS, WEEK_US)
 
     def observe(self, timestamp_us: int, value: float) -> Scored:
-        """Score `value` against the model, then learn from it. Points arrive in time order;
-        a point at or before the last one is scored but not learned from twice."""
+        """Score `value` against the model, then learn from it.
+
+        Points are expected in time order: one at or before the latest is scored against
+        the current model but not learned from (a retry must not count twice).
+        """
+        if not math.isfinite(value):
+            raise ValueError(f"a detector scores finite values only, not {value}")
         n = self._n
+        stale = n > 0 and timestamp_us <= self._last_us
         if n == 0:
             self._first_us = self._last_us = timestamp_us
-            self._level = value
-        elif timestamp_us > self._last_us:
+            self._level = self._previous = value
+        elif not stale:
             dt = timestamp_us - self._last_us
-            self._step_us = dt if n == 1 else self._step_us + 0.05 * (dt - self._step_us)
+            self._step_us = dt if n == 1 else self._step_us + STEP_RATE * (dt - self._step_us)
             self._last_us = timestamp_us
-        n += 1
-        self._n = n
+        if not stale:
+            n += 1
+            self._n = n
 
-        # The three candidate models' predictions for this point.
         level = self._level
         daily, weekly = self._daily, self._weekly
         d_slot = daily.slot(timestamp_us)
@@ -127,49 +135,163 @@ class AnomalyDetector:
 
         seasonality = self._choose(timestamp_us)
         if seasonality is Seasonality.DAILY:
-            baseline, scale = daily_pred, SIGMA_PER_MAD * daily.scale
+            baseline, sigma = daily_pred, SIGMA_PER_MAD * daily.scale
         elif seasonality is Seasonality.WEEKLY:
-            baseline, scale = weekly_pred, SIGMA_PER_MAD * weekly.scale
+            baseline, sigma = weekly_pred, SIGMA_PER_MAD * weekly.scale
         else:
-            baseline, scale = level, SIGMA_PER_MAD * self._basic_scale
+            baseline, sigma = level, SIGMA_PER_MAD * self._basic_scale
         floor = ABS_FLOOR + REL_FLOOR * abs(baseline)
         if RESOLUTION_SHARE * self._resolution > floor:
             floor = RESOLUTION_SHARE * self._resolution
-        if scale < floor:
-            scale = floor
-        scale *= 1.0 + SMALL_SAMPLE / n
+        widen = 1.0 + SMALL_SAMPLE / max(n, 1)
+        scale = (sigma if sigma > floor else floor) * widen
         residual = value - baseline
         z = residual / scale
-
         learning = self._learning(timestamp_us)
+        scored = self._score(timestamp_us, value, baseline, scale, z, seasonality, learning)
+        if stale:
+            return scored
+        self._quiet = 0 if scored.anomalous else self._quiet + 1
+        if learning is None:
+            self._learn_tail(z)
+
+        # Learn: the basic level, then both profiles, each judged by its own scale.
+        change = abs(value - self._previous)
+        self._previous = value
+        if change > 0.0:
+            self._resolution += max(1.0 / n, SCALE_RATE) * (change - self._resolution)
+        scale_rate = max(1.0 / n, SCALE_RATE)
+        error_rate = max(1.0 / n, ERROR_RATE)
+        r = value - level
+        self._basic_error += error_rate * (abs(r) - self._basic_error)
+        own = self._basic_scale
+        sigma = SIGMA_PER_MAD * own
+        limit = CLIP * widen * (sigma if sigma > floor else floor)
+        rc = limit if r > limit else -limit if r < -limit else r
+        self._level = level + max(1.0 / n, LEVEL_RATE) * rc
+        self._basic_scale = own + scale_rate * (abs(rc) - own)
+        self._run, self._run_sum, jump = _run(self._run, self._run_sum, r, limit)
+        self._level += jump
+        age = timestamp_us - self._first_us
+        step = self._step_us
+        for profile, pred, slot in ((daily, daily_pred, d_slot), (weekly, weekly_pred, w_slot)):
+            r = value - pred
+            profile.error += error_rate * (abs(r) - profile.error)
+            own = profile.scale
+            sigma = SIGMA_PER_MAD * own
+            limit = CLIP * widen * (sigma if sigma > floor else floor)
+            rc = limit if r > limit else -limit if r < -limit else r
+            # A slot remembers about PROFILE_CYCLES visits' worth of points.
+            most = int(PROFILE_CYCLES * profile.slot_us / step) + 1 if step > 0.0 else 2
+            if age < profile.cycle_us:
+                # The first cycle learns the shape unclipped: there is nothing to clip by.
+                profile.learn(slot, value, r, most)
+            else:
+                profile.learn(slot, value, rc, most)
+                profile.shift += SHIFT_RATE * rc
+                profile.run, profile.run_sum, jump = _run(profile.run, profile.run_sum, r, limit)
+                profile.shift += jump
+            profile.scale = own + scale_rate * (abs(rc) - own)
+        return scored
+
+    def seed(self, timestamps_us: Sequence[int], values: Sequence[float], step_us: int) -> int:
+        """Warm the model from history on a regular grid (rollup averages, say), oldest
+        first, so that a new or restarted detector has a band at once. Missing buckets may
+        be NaN and are skipped; points not after the latest one seen are ignored. Returns
+        how many points were learned.
+
+        Rollup averages are smoother than raw points: after seeding from coarse rollups
+        the scale starts low and widens over the next few hundred live points.
+        """
+        if len(timestamps_us) != len(values):
+            raise ValueError("seed needs as many timestamps as values")
+        if step_us <= 0:
+            raise ValueError("seed needs a positive step")
+        learned = 0
+        for timestamp_us, value in zip(timestamps_us, values, strict=True):
+            if not math.isfinite(value) or (self._n and timestamp_us <= self._last_us):
+                continue
+            self.observe(timestamp_us, value)
+            learned += 1
+        if learned and self._step_us <= 0.0:
+            self._step_us = float(step_us)
+        # History is not news: nothing in it opens an episode live.
+        self._quiet = QUIET_POINTS
+        return learned
+
+    def to_state(self) -> dict[str, Any]:
+        """JSON-ready state (a few KB); `from_state` restores it exactly."""
         config = self.config
-        p_alarm = score_to_p_value(config.threshold)
+        return {
+            "version": STATE_VERSION,
+            "config": {
+                "sensitivity": config.sensitivity,
+                "direction": config.direction.value,
+                "seasonality": config.seasonality.value,
+            },
+            "scalars": {name[1:]: getattr(self, name) for name in _SCALARS},
+            "daily": self._daily.to_state(),
+            "weekly": self._weekly.to_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> AnomalyDetector:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown detector state version {state.get('version')!r}")
+        config = state["config"]
+        detector = cls(
+            DetectorConfig(
+                sensitivity=float(config["sensitivity"]),
+                direction=Direction(config["direction"]),
+                seasonality=Seasonality(config["seasonality"]),
+            )
+        )
+        for name in _SCALARS:
+            setattr(detector, name, state["scalars"][name[1:]])
+        detector._daily = Profile.from_state(state["daily"], DAY_US)
+        detector._weekly = Profile.from_state(state["weekly"], WEEK_US)
+        return detector
+
+    def _score(
+        self,
+        timestamp_us: int,
+        value: float,
+        baseline: float,
+        scale: float,
+        z: float,
+        seasonality: Seasonality,
+        learning: Learning | None,
+    ) -> Scored:
+        direction = self.config.direction
         if z >= 0.0:
             tail, excess, side = self._tail_up, self._excess_up, Direction.UP
-            wanted = config.direction is not Direction.DOWN
+            wanted = direction is not Direction.DOWN
         else:
             tail, excess, side = self._tail_down, self._excess_down, Direction.DOWN
-            wanted = config.direction is not Direction.UP
-        both = config.direction is Direction.BOTH
-        magnitude = abs(z)
+            wanted = direction is not Direction.UP
+        both = direction is Direction.BOTH
         if learning is not None or not wanted:
             p_value = 1.0
         else:
-            p_value = tail * math.exp((TAIL_FROM - magnitude) / excess)
+            # P(deviation beyond |z| on this side), doubled when either side counts.
+            p_value = tail * math.exp((TAIL_FROM - abs(z)) / excess)
             if both:
                 p_value *= 2.0
             if p_value > 1.0:
                 p_value = 1.0
         score = MAX_SCORE if p_value <= 1e-10 else -10.0 * math.log10(p_value)
-        anomalous = learning is None and score >= config.threshold
-        onset = anomalous and self._quiet >= QUIET_POINTS
-        self._quiet = 0 if anomalous else self._quiet + 1
-        share = 0.5 if both else 1.0
-        up = TAIL_FROM + self._excess_up * math.log(max(self._tail_up / (p_alarm * share), 1.0))
-        down = TAIL_FROM + self._excess_down * math.log(
-            max(self._tail_down / (p_alarm * share), 1.0)
-        )
-        scored = Scored(
+        anomalous = learning is None and score >= self.config.threshold
+        # The band: where a deviation would reach the threshold on each side.
+        allowed = self._p_alarm * (0.5 if both else 1.0)
+        up = TAIL_FROM + self._excess_up * math.log(max(self._tail_up / allowed, 1.0))
+        down = TAIL_FROM + self._excess_down * math.log(max(self._tail_down / allowed, 1.0))
+        if learning is not None:
+            state = ModelState.LEARNING
+        elif seasonality is Seasonality.NONE:
+            state = ModelState.BASIC
+        else:
+            state = ModelState.SEASONAL
+        return Scored(
             timestamp_us=timestamp_us,
             value=value,
             baseline=baseline,
@@ -180,79 +302,28 @@ class AnomalyDetector:
             deviations=z,
             direction=side if anomalous else Direction.NONE,
             seasonality=seasonality,
-            state=ModelState.LEARNING
-            if learning is not None
-            else ModelState.BASIC
-            if seasonality is Seasonality.NONE
-            else ModelState.SEASONAL,
-            model_age_points=n,
+            state=state,
+            model_age_points=self._n,
             model_age_seconds=(self._last_us - self._first_us) / SECOND_US,
             anomalous=anomalous,
-            onset=onset,
+            onset=anomalous and self._quiet >= QUIET_POINTS,
             learning=learning,
         )
 
-        # Learn: the tail first (from this point's surprise), then the models.
-        if learning is None:
-            if z > TAIL_FROM:
-                self._tail_up += TAIL_RATE * (1.0 - self._tail_up)
-                self._tail_down -= TAIL_RATE * self._tail_down
-                self._excess_up += EXCESS_RATE * (
-                    min(z - TAIL_FROM, MAX_EXCESS) - self._excess_up
-                )
-            elif z < -TAIL_FROM:
-                self._tail_down += TAIL_RATE * (1.0 - self._tail_down)
-                self._tail_up -= TAIL_RATE * self._tail_up
-                self._excess_down += EXCESS_RATE * (
-                    min(-z - TAIL_FROM, MAX_EXCESS) - self._excess_down
-                )
-            else:
-                self._tail_up -= TAIL_RATE * self._tail_up
-                self._tail_down -= TAIL_RATE * self._tail_down
-
-        change = abs(value - self._previous)
-        self._previous = value
-        if n > 1 and change > 0.0:
-            self._resolution += max(1.0 / n, SCALE_RATE) * (change - self._resolution)
-        scale_rate = max(1.0 / n, SCALE_RATE)
-        level_rate = max(1.0 / n, LEVEL_RATE)
-        error_rate = max(1.0 / n, ERROR_RATE)
-        widen = 1.0 + SMALL_SAMPLE / n
-        # Basic model.
-        r = value - level
-        self._basic_error += error_rate * (abs(r) - self._basic_error)
-        own = self._basic_scale
-        sigma = SIGMA_PER_MAD * own
-        limit = CLIP * widen * (sigma if sigma > floor else floor)
-        rc = limit if r > limit else -limit if r < -limit else r
-        self._level = level + level_rate * rc
-        self._basic_scale = own + scale_rate * (abs(rc) - own)
-        self._run, self._run_sum, jump = _run(self._run, self._run_sum, r, limit)
-        self._level += jump
-        # Seasonal models: the profile hour learns slowly, the shift fast. During its first
-        # cycle a profile learns the shape unclipped: nothing is known to clip against.
-        age = timestamp_us - self._first_us
-        step = self._step_us
-        for profile, pred, slot in ((daily, daily_pred, d_slot), (weekly, weekly_pred, w_slot)):
-            # A slot remembers about PROFILE_CYCLES visits' worth of points.
-            per_visit = profile.slot_us / step if step > 0.0 else 1.0
-            most = int(PROFILE_CYCLES * per_visit) + 1
-            r = value - pred
-            profile.error += error_rate * (abs(r) - profile.error)
-            own = profile.scale
-            sigma = SIGMA_PER_MAD * own
-            limit = CLIP * widen * (sigma if sigma > floor else floor)
-            rc = limit if r > limit else -limit if r < -limit else r
-            if age < profile.cycle_us:
-                profile.learn(slot, value, r, most)
-            else:
-                profile.learn(slot, value, rc, most)
-                profile.shift += SHIFT_RATE * rc
-                profile.run, profile.run_sum, jump = _run(profile.run, profile.run_sum, r, limit)
-                profile.shift += jump
-            profile.scale = own + scale_rate * (abs(rc) - own)
-
-        return scored
+    def _learn_tail(self, z: float) -> None:
+        if z > TAIL_FROM:
+            self._tail_up += TAIL_RATE * (1.0 - self._tail_up)
+            self._tail_down -= TAIL_RATE * self._tail_down
+            excess = min(z - TAIL_FROM, MAX_EXCESS)
+            self._excess_up += EXCESS_RATE * (excess - self._excess_up)
+        elif z < -TAIL_FROM:
+            self._tail_down += TAIL_RATE * (1.0 - self._tail_down)
+            self._tail_up -= TAIL_RATE * self._tail_up
+            excess = min(-z - TAIL_FROM, MAX_EXCESS)
+            self._excess_down += EXCESS_RATE * (excess - self._excess_down)
+        else:
+            self._tail_up -= TAIL_RATE * self._tail_up
+            self._tail_down -= TAIL_RATE * self._tail_down
 
     def _choose(self, timestamp_us: int) -> Seasonality:
         wanted = self.config.seasonality
@@ -274,14 +345,13 @@ class AnomalyDetector:
         n = self._n
         if n >= MIN_POINTS:
             return None
-        elapsed = timestamp_us - self._first_us
+        elapsed = max(timestamp_us - self._first_us, 0)
         if n >= MIN_POINTS_EARLY and elapsed >= LEARNING_US:
             return None
         return Learning(
-            reason="too little history for a band",
-            points_needed=max(MIN_POINTS_EARLY - n, 0) if elapsed >= LEARNING_US
-            else MIN_POINTS - n,
-            seconds_needed=max(LEARNING_US - elapsed, 0) / SECOND_US,
+            reason=f"too little history for a band: {n} points over {elapsed // SECOND_US} s",
+            points_needed=MIN_POINTS - n,
+            seconds_needed=(LEARNING_US - elapsed) / SECOND_US,
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DAILY_SLOTS", "WEEKLY_SLOTS", "Profile"]
+__all__ = ["DAILY_SLOTS", "DAY_US", "WEEKLY_SLOTS", "WEEK_US", "Profile"]
 
 DAILY_SLOTS = 48
 WEEKLY_SLOTS = 168
