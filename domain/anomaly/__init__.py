@@ -1,6 +1,7 @@
 """Anomaly detection: a streaming detector per series, its scores and their explanation."""
 
 from domain.anomaly.detector import AnomalyDetector
+from domain.anomaly.explain import explain
 from domain.anomaly.model import (
     DetectorConfig,
     Direction,
@@ -18,4 +19,5 @@ __all__ = [
     "ModelState",
     "Scored",
     "Seasonality",
+    "explain",
 ]

@@ -54,7 +54,7 @@ def p_value_to_score(p_value: float) -> float:
 
 
 def score_to_p_value(score: float) -> float:
-    return 10.0 ** (-score / SCORE_PER_DECADE)
+    return float(10.0 ** (-score / SCORE_PER_DECADE))
 
 
 @dataclass(frozen=True, slots=True)
