@@ -48,6 +48,7 @@ from domain.anomaly.tuning import (
     SIGMA_PER_MAD,
     SMALL_SAMPLE,
     STEP_RATE,
+    TAIL_FLOOR,
     TAIL_FROM,
     TAIL_RATE,
 )
@@ -55,6 +56,7 @@ from domain.anomaly.tuning import (
 __all__ = ["STATE_VERSION", "AnomalyDetector"]
 
 STATE_VERSION = 1
+SQRT2 = math.sqrt(2.0)
 # The scalar part of the state, by slot name (the profiles are saved separately).
 _SCALARS = (
     "_n",
@@ -159,7 +161,10 @@ class AnomalyDetector:
         change = abs(value - self._previous)
         self._previous = value
         if change > 0.0:
-            self._resolution += max(1.0 / n, SCALE_RATE) * (change - self._resolution)
+            if self._resolution == 0.0:
+                self._resolution = change
+            else:
+                self._resolution += max(1.0 / n, SCALE_RATE) * (change - self._resolution)
         scale_rate = max(1.0 / n, SCALE_RATE)
         error_rate = max(1.0 / n, ERROR_RATE)
         r = value - level
@@ -270,11 +275,15 @@ class AnomalyDetector:
             tail, excess, side = self._tail_down, self._excess_down, Direction.DOWN
             wanted = direction is not Direction.UP
         both = direction is Direction.BOTH
+        magnitude = abs(z)
         if learning is not None or not wanted:
             p_value = 1.0
+        elif magnitude <= TAIL_FROM:
+            # Inside the body the tail model says nothing: a normal distribution's p-value.
+            p_value = math.erfc(magnitude / SQRT2) if both else 0.5 * math.erfc(magnitude / SQRT2)
         else:
             # P(deviation beyond |z| on this side), doubled when either side counts.
-            p_value = tail * math.exp((TAIL_FROM - abs(z)) / excess)
+            p_value = max(tail, TAIL_FLOOR) * math.exp((TAIL_FROM - magnitude) / excess)
             if both:
                 p_value *= 2.0
             if p_value > 1.0:
@@ -283,8 +292,8 @@ class AnomalyDetector:
         anomalous = learning is None and score >= self.config.threshold
         # The band: where a deviation would reach the threshold on each side.
         allowed = self._p_alarm * (0.5 if both else 1.0)
-        up = TAIL_FROM + self._excess_up * math.log(max(self._tail_up / allowed, 1.0))
-        down = TAIL_FROM + self._excess_down * math.log(max(self._tail_down / allowed, 1.0))
+        up = TAIL_FROM + self._excess_up * math.log(max(self._tail_up, TAIL_FLOOR) / allowed)
+        down = TAIL_FROM + self._excess_down * math.log(max(self._tail_down, TAIL_FLOOR) / allowed)
         if learning is not None:
             state = ModelState.LEARNING
         elif seasonality is Seasonality.NONE:

@@ -33,6 +33,8 @@ TAIL_RATE = 0.002  # ~500 points of memory for how often the tail is reached
 EXCESS_RATE = 0.005  # ~200 exceedances of memory for how far beyond it points go
 PRIOR_TAIL = 0.0082  # a normal distribution's one-sided P(z > 2.4)
 PRIOR_EXCESS = 0.35  # its mean excess beyond 2.4 (0.34), rounded up
+# ~500 points of memory cannot tell a tail rarer than one point in 1,000.
+TAIL_FLOOR = 0.001
 MAX_EXCESS = 16.0  # one huge point moves the tail model as much as an 18-sigma one
 
 # Scale floors: a flat series still has a scale, so its scores stay finite.
