@@ -116,8 +116,11 @@ def _score_all(
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     totals.update(tp=tp, fp=fp, fn=fn, precision=_round(precision), recall=_round(recall))
     totals["f1"] = _round(f1)
-    totals["fp_on_no_anomaly_files"] = sum(
-        r["standard"].fp for s, r in zip(files, per_file, strict=True) if not s.windows
+    pairs = list(zip(files, per_file, strict=True))
+    totals["fp_on_files_without_windows"] = sum(r["standard"].fp for s, r in pairs if not s.windows)
+    # NAB's target: nothing flagged on its artificialNoAnomaly series (synthetic: no_anomaly_*).
+    totals["fp_on_no_anomaly_sets"] = sum(
+        r["standard"].fp for s, r in pairs if "NoAnomaly" in s.name or "no_anomaly" in s.name
     )
     return {
         "totals": totals,
@@ -126,11 +129,12 @@ def _score_all(
 
 
 def _nab_protocol(layouts: Sequence[scoring.Layout], z: Sequence[Floats]) -> dict[str, Any]:
-    found = {}
+    found: dict[str, float | None] = {}
     for profile in scoring.PROFILES:
         threshold, score = scoring.best_threshold(layouts, z, profile)
         found[f"nab_{profile.name}"] = round(score, 1)
-        found[f"threshold_{profile.name}"] = round(threshold, 3)
+        # None: no threshold beats never firing (JSON has no infinity).
+        found[f"threshold_{profile.name}"] = round(threshold, 3) if threshold < np.inf else None
     return {"totals": found}
 
 
@@ -214,7 +218,7 @@ def run(ctx: Context) -> dict[str, Any]:
         totals = result["nab"]["vigil"]["totals"]
         result["met"] = {
             "nab_standard": (totals["nab_standard"] or 0.0) >= TARGET_STANDARD,
-            "no_flag_on_artificialNoAnomaly": totals["fp_on_no_anomaly_files"] == 0,
+            "no_flag_on_artificialNoAnomaly": totals["fp_on_no_anomaly_sets"] == 0,
             "us_per_point": result["nab"]["vigil"]["cost"]["us_per_point"] <= TARGET_US_PER_POINT,
         }
     else:
@@ -229,6 +233,6 @@ def run(ctx: Context) -> dict[str, Any]:
 if __name__ == "__main__":
     context = Context.create()
     try:
-        sys.stdout.write(json.dumps(run(context)) + "\n")
+        sys.stdout.write(json.dumps(run(context), allow_nan=False) + "\n")
     finally:
         context.cleanup()
