@@ -24,14 +24,14 @@ from domain.anomaly.model import (
     score_to_p_value,
 )
 from domain.anomaly.profile import DAILY_SLOTS, DAY_US, WEEK_US, WEEKLY_SLOTS, Profile
+from domain.anomaly.tail import band_sigmas, learn_tail
+from domain.anomaly.tail import p_value as tail_p_value
 from domain.anomaly.tuning import (
     ABS_FLOOR,
     CLIP,
     ERROR_RATE,
-    EXCESS_RATE,
     LEARNING_US,
     LEVEL_RATE,
-    MAX_EXCESS,
     MIN_POINTS,
     MIN_POINTS_EARLY,
     PRIOR_EXCESS,
@@ -48,15 +48,11 @@ from domain.anomaly.tuning import (
     SIGMA_PER_MAD,
     SMALL_SAMPLE,
     STEP_RATE,
-    TAIL_FLOOR,
-    TAIL_FROM,
-    TAIL_RATE,
 )
 
 __all__ = ["STATE_VERSION", "AnomalyDetector"]
 
 STATE_VERSION = 1
-SQRT2 = math.sqrt(2.0)
 # The scalar part of the state, by slot name (the profiles are saved separately).
 _SCALARS = (
     "_n",
@@ -155,7 +151,9 @@ class AnomalyDetector:
             return scored
         self._quiet = 0 if scored.anomalous else self._quiet + 1
         if learning is None:
-            self._learn_tail(z)
+            (self._tail_up, self._tail_down, self._excess_up, self._excess_down) = learn_tail(
+                z, self._tail_up, self._tail_down, self._excess_up, self._excess_down
+            )
 
         # Learn: the basic level, then both profiles, each judged by its own scale.
         change = abs(value - self._previous)
@@ -275,25 +273,16 @@ class AnomalyDetector:
             tail, excess, side = self._tail_down, self._excess_down, Direction.DOWN
             wanted = direction is not Direction.UP
         both = direction is Direction.BOTH
-        magnitude = abs(z)
         if learning is not None or not wanted:
             p_value = 1.0
-        elif magnitude <= TAIL_FROM:
-            # Inside the body the tail model says nothing: a normal distribution's p-value.
-            p_value = math.erfc(magnitude / SQRT2) if both else 0.5 * math.erfc(magnitude / SQRT2)
         else:
-            # P(deviation beyond |z| on this side), doubled when either side counts.
-            p_value = max(tail, TAIL_FLOOR) * math.exp((TAIL_FROM - magnitude) / excess)
-            if both:
-                p_value *= 2.0
-            if p_value > 1.0:
-                p_value = 1.0
+            p_value = tail_p_value(abs(z), tail, excess, both)
         score = MAX_SCORE if p_value <= 1e-10 else -10.0 * math.log10(p_value)
         anomalous = learning is None and score >= self.config.threshold
         # The band: where a deviation would reach the threshold on each side.
         allowed = self._p_alarm * (0.5 if both else 1.0)
-        up = TAIL_FROM + self._excess_up * math.log(max(self._tail_up, TAIL_FLOOR) / allowed)
-        down = TAIL_FROM + self._excess_down * math.log(max(self._tail_down, TAIL_FLOOR) / allowed)
+        up = band_sigmas(self._tail_up, self._excess_up, allowed)
+        down = band_sigmas(self._tail_down, self._excess_down, allowed)
         if learning is not None:
             state = ModelState.LEARNING
         elif seasonality is Seasonality.NONE:
@@ -318,21 +307,6 @@ class AnomalyDetector:
             onset=anomalous and self._quiet >= QUIET_POINTS,
             learning=learning,
         )
-
-    def _learn_tail(self, z: float) -> None:
-        if z > TAIL_FROM:
-            self._tail_up += TAIL_RATE * (1.0 - self._tail_up)
-            self._tail_down -= TAIL_RATE * self._tail_down
-            excess = min(z - TAIL_FROM, MAX_EXCESS)
-            self._excess_up += EXCESS_RATE * (excess - self._excess_up)
-        elif z < -TAIL_FROM:
-            self._tail_down += TAIL_RATE * (1.0 - self._tail_down)
-            self._tail_up -= TAIL_RATE * self._tail_up
-            excess = min(-z - TAIL_FROM, MAX_EXCESS)
-            self._excess_down += EXCESS_RATE * (excess - self._excess_down)
-        else:
-            self._tail_up -= TAIL_RATE * self._tail_up
-            self._tail_down -= TAIL_RATE * self._tail_down
 
     def _choose(self, timestamp_us: int) -> Seasonality:
         wanted = self.config.seasonality
