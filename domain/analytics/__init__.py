@@ -1,0 +1,1 @@
+"""Analytics: the input grid and the typed, JSON-ready result of each analysis kind."""

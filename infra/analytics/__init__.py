@@ -1,0 +1,1 @@
+"""Analytics adapters: the batch methods (scipy, statsmodels, ruptures) behind each kind."""
