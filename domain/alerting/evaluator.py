@@ -48,7 +48,7 @@ def cohort_key(rule: AlertRule) -> CohortKey | None:
     """
     if rule.no_data_period_us < rule.window_us:
         return None
-    return rule.metric, rule.matchers, rule.group_by, rule.aggregation, rule.window_us
+    return rule.input_name, rule.matchers, rule.group_by, rule.aggregation, rule.window_us
 
 
 class Cohort:
@@ -262,7 +262,7 @@ class RuleEvaluator:
         return self.cohort.clock_us
 
     def matches(self, name: str, tags: Mapping[str, str]) -> bool:
-        return name == self.rule.metric and matches_all(self.rule.matchers, tags)
+        return name == self.rule.input_name and matches_all(self.rule.matchers, tags)
 
     def observe(self, tags: Mapping[str, str], ts_us: int, value: float) -> list[Transition]:
         """A point known to match the rule, fed to its cohort; this rule's transitions.

@@ -14,6 +14,7 @@ __all__ = [
     "Scored",
     "Seasonality",
     "p_value_to_score",
+    "placement_of",
     "score_to_p_value",
 ]
 
@@ -113,3 +114,10 @@ class Scored:
     anomalous: bool  # score >= the configured threshold (never while LEARNING)
     onset: bool  # the first anomalous point of an episode (after a quiet spell)
     learning: Learning | None = None
+
+
+def placement_of(project: str, metric: str) -> str:
+    """What decides which process runs the detectors of a metric (with several processes,
+    the holder of this key's shard lease): every detector of one metric, and every ANOMALY
+    rule reading them, live in one process, so each series is scored once."""
+    return f"anomaly\x1f{project}\x1f{metric}"

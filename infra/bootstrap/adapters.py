@@ -9,7 +9,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Protocol
 
 from domain.alerting.ports import AlertStore
+from domain.anomaly.ports import AnomalyStore
 from domain.dashboards.ports import DashboardStore
+from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
@@ -54,6 +56,12 @@ class StoreDatabase(Protocol):
 
     @property
     def dashboards(self) -> DashboardStore: ...
+
+    @property
+    def anomalies(self) -> AnomalyStore: ...
+
+    @property
+    def incidents(self) -> IncidentStore: ...
 
     async def close(self) -> None: ...
 

@@ -16,6 +16,12 @@ from typing import Any, cast
 import pytest
 
 from domain.alerting.ports import AlertStore
+from domain.anomaly.detection import AnomalyDetection
+from domain.anomaly.model import DetectorConfig
+from domain.anomaly.ports import AnomalyStore
+from domain.anomaly.records import BandRow
+from domain.incidents.model import Incident, IncidentState
+from domain.incidents.ports import IncidentStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
 from domain.metrics.model import decode_point_id
@@ -39,7 +45,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 2  # the layout this build writes; both stores agree on it
+CURRENT = 3  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -147,7 +153,8 @@ async def test_instances_opening_together_migrate_once(
     finally:
         await first.close()
         await second.close()
-    assert runs == Counter({2: 1})  # the other instance waited instead of running it too
+    # the other instance waited instead of running them too
+    assert runs == Counter({2: 1, 3: 1})
     assert await old.layout() == _migrated_once()
 
 
@@ -239,7 +246,22 @@ async def _old_data_is_readable(db: StoreDatabase) -> None:
 
 
 async def _new_features_work(db: StoreDatabase) -> None:
-    """Dashboards and notification channels (layout 2) through their store ports."""
+    """Dashboards and notification channels (layout 2), anomaly detection and incidents
+    (layout 3) through their store ports."""
+    anomalies = cast(AnomalyStore, db.anomalies)  # type: ignore[attr-defined]
+    detection = AnomalyDetection("a1", "alpha", "cpu", (), DetectorConfig(), True, NOW_US, "al")
+    assert await anomalies.save_detection(detection)
+    assert await anomalies.enabled_detections() == [detection]
+    await anomalies.save_detector_states({"k": ("p", {"n": 1})})
+    assert await anomalies.load_detector_states(["p"]) == {"k": {"n": 1}}
+    band = BandRow("alpha", "cpu", 7, {"host": "h1"}, NOW_US, 1.0, 0.5, 1.5, 3)
+    await anomalies.add_band_rows([band])
+    assert await anomalies.band_rows("alpha", "cpu", start_us=NOW_US, end_us=NOW_US + 1) == [band]
+    incidents = cast(IncidentStore, db.incidents)  # type: ignore[attr-defined]
+    incident = Incident("i1", "alpha", IncidentState.OPEN, "cpu", NOW_US, NOW_US, "x", (), ())
+    assert await incidents.save_incident(incident, expected_version=None)
+    assert await incidents.open_incidents("alpha") == [incident]
+
     dashboards = cast(DashboardStore, db.dashboards)  # type: ignore[attr-defined]
     board = Dashboard("d1", "alpha", read_spec({"name": "Web"}), NOW_US, "alice")
     assert await dashboards.save_dashboard(board)

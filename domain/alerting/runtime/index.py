@@ -154,7 +154,7 @@ class RuleIndex:
         self._owners[evaluator] = running
         self._by_id[alert.id] = running
         by_name = self._by_metric.setdefault(alert.project, {})
-        by_name.setdefault(alert.rule.metric, _MetricRules()).add(running)
+        by_name.setdefault(alert.rule.input_name, _MetricRules()).add(running)
 
     def pop(self, alert_id: str) -> RunningRule | None:
         running = self._by_id.pop(alert_id, None)
@@ -168,10 +168,11 @@ class RuleIndex:
         if not cohort.members and cohort.key is not None:
             del self._cohorts[(alert.project, cohort.key)]
         by_name = self._by_metric[alert.project]
-        rules = by_name[alert.rule.metric]
+        name = alert.rule.input_name
+        rules = by_name[name]
         rules.remove(running)
         if not rules.rules:
-            del by_name[alert.rule.metric]
+            del by_name[name]
             if not by_name:
                 del self._by_metric[alert.project]
         return running

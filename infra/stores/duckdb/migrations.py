@@ -41,7 +41,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -147,10 +147,72 @@ _DASHBOARDS_AND_NOTIFICATIONS = (
     """,
 )
 
+# Layout 3: anomaly detection (detections, detector states, anomalies, bands) and
+# incidents (issue 15).
+_ANOMALIES_AND_INCIDENTS = (
+    """
+    CREATE TABLE IF NOT EXISTS anomaly_detections (
+        id              VARCHAR PRIMARY KEY,
+        project         VARCHAR NOT NULL,
+        enabled         BOOLEAN NOT NULL,
+        created_at_us   BIGINT NOT NULL,
+        version         BIGINT NOT NULL,
+        doc             VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS anomaly_detectors (
+        key         VARCHAR PRIMARY KEY,
+        placement   VARCHAR NOT NULL,
+        state       VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS anomalies (
+        project     VARCHAR NOT NULL,
+        metric      VARCHAR NOT NULL,
+        series_id   BIGINT NOT NULL,
+        ts_us       BIGINT NOT NULL,
+        score       DOUBLE NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS anomaly_bands (
+        project     VARCHAR NOT NULL,
+        metric      VARCHAR NOT NULL,
+        series_id   BIGINT NOT NULL,
+        bucket_us   BIGINT NOT NULL,
+        tags        VARCHAR NOT NULL,
+        baseline    DOUBLE NOT NULL,
+        lower       DOUBLE NOT NULL,
+        upper       DOUBLE NOT NULL,
+        points      INTEGER NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS incidents (
+        id          VARCHAR PRIMARY KEY,
+        project     VARCHAR NOT NULL,
+        state       VARCHAR NOT NULL,
+        opened_us   BIGINT NOT NULL,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS incident_settings (
+        project     VARCHAR PRIMARY KEY,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+)
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _run_all(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "anomaly detection and incidents", _run_all(_ANOMALIES_AND_INCIDENTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

@@ -7,6 +7,8 @@ contract suite checks that a migrated file and a new one hold the same tables.
 
 from __future__ import annotations
 
+from infra.stores.duckdb.anomalies import ANOMALY_SCHEMA
+from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 
 __all__ = ["SCHEMA"]
@@ -122,4 +124,6 @@ SCHEMA = (
     )
     """,
     *NOTIFICATION_SCHEMA,  # infra/stores/duckdb/notifications.py
+    *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
+    *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
 )

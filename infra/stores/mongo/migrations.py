@@ -70,7 +70,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -119,10 +119,38 @@ _DASHBOARDS_AND_NOTIFICATIONS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 3: anomaly detection and incidents (issue 15). Frozen, as above.
+_ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
+    "anomaly_detections": [
+        ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("enabled", ASCENDING)], {}),
+    ],
+    "anomaly_detectors": [([("placement", ASCENDING)], {})],
+    "anomalies": [
+        (
+            [
+                ("project", ASCENDING),
+                ("metric", ASCENDING),
+                ("ts_us", DESCENDING),
+                ("series_id", DESCENDING),
+            ],
+            {},
+        )
+    ],
+    "anomaly_bands": [
+        ([("project", ASCENDING), ("metric", ASCENDING), ("bucket_us", ASCENDING)], {})
+    ],
+    "incidents": [
+        ([("project", ASCENDING), ("opened_us", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("project", ASCENDING), ("state", ASCENDING)], {}),
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "dashboards and notifications", _create_indexes(_DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

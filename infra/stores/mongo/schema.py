@@ -16,6 +16,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from domain.errors import Unavailable
+from infra.stores.mongo.anomalies import ANOMALY_INDEXES
+from infra.stores.mongo.incidents import INCIDENT_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -98,6 +100,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
         ([("alert_id", ASCENDING), ("at_us", DESCENDING), ("seq", DESCENDING)], {}),
     ],
     **NOTIFICATION_INDEXES,  # channels, silences, deliveries
+    **ANOMALY_INDEXES,  # detections, detector states, anomalies, bands (layout 3)
+    **INCIDENT_INDEXES,  # incidents (layout 3)
 }
 
 
