@@ -18,21 +18,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
 from datetime import UTC, tzinfo
 from typing import Any, Protocol
 
 from domain.alerting.model import AnomalySettings
 from domain.alerting.ports import Picker, Scoring
 from domain.anomaly.detection import AnomalyDetection
-from domain.anomaly.detector import AnomalyDetector
-from domain.anomaly.model import ModelState, Seasonality, placement_of
+from domain.anomaly.model import ModelState, placement_of
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.read_models import DetectorStatus
 from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
 from domain.anomaly.runtime.output import Derived, band_row, event_of, record_of
-from domain.anomaly.runtime.seeding import read_history, replay
 from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, MetricSlots, Owner, Slot
+from domain.anomaly.runtime.status import status_of
+from domain.anomaly.runtime.warming import Warming
 from domain.matchers import TagMatcher, matches_all
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ports import MetricStore
@@ -42,7 +41,6 @@ __all__ = ["CoveredRule", "DetectorBank"]
 
 logger = logging.getLogger("vigil.anomaly")
 
-BAND_HISTORY_US = 86_400_000_000  # a new detector's band rows reach a day back
 PRUNE_EVERY_US = 3_600_000_000
 EMPTY = Scoring()
 LEARNING = ModelState.LEARNING
@@ -75,7 +73,7 @@ class CoveredRule(Protocol):
     def rule(self) -> _Rule: ...
 
 
-class DetectorBank:
+class DetectorBank(Warming):
     """Implements alerting's PointScorer port and the AnomalyRuntime port in one process."""
 
     def __init__(
@@ -251,7 +249,7 @@ class DetectorBank:
             return []
         model = (detection.config.direction, detection.config.seasonality)
         return [
-            _status(slot)
+            status_of(slot)
             for slot in sorted(metric.slots.values(), key=lambda s: sorted(s.tags.items()))
             if slot.model == model and matches_all(detection.matchers, slot.tags)
         ]
@@ -379,92 +377,6 @@ class DetectorBank:
                         slot.checkpointed = True
         return found
 
-    # -- warming new detectors -----------------------------------------------------------
-
-    def _start_warming(self) -> None:
-        if self._warmer is None or self._warmer.done():
-            self._warmer = _spawn(self._warm_all())
-
-    async def warmed(self) -> None:
-        """Wait until every detector made so far is warm (tests, benchmarks)."""
-        while self._warmer is not None and not self._warmer.done():
-            await asyncio.shield(self._warmer)
-
-    async def _warm_all(self) -> None:
-        while self._warming:
-            batch, self._warming = self._warming, []
-            by_metric: dict[int, tuple[MetricSlots, list[Slot]]] = {}
-            for metric, slot in batch:
-                by_metric.setdefault(id(metric), (metric, []))[1].append(slot)
-            for metric, slots in by_metric.values():
-                try:
-                    await self._warm(metric, slots)
-                except Exception:
-                    logger.exception("seeding the detectors of %s failed", metric.metric)
-                    for slot in slots:
-                        slot.warm = None  # they go on from what they learned live
-
-    async def _warm(self, metric: MetricSlots, slots: list[Slot]) -> None:
-        placement = placement_of(metric.project, metric.metric)
-        stored = self._stored.get(placement)
-        if stored is None:
-            stored = self._stored[placement] = await self._store.load_detector_states([placement])
-        fresh: list[Slot] = []
-        for slot in slots:
-            state = stored.pop(slot.key, None)
-            leaving = self._leaving.pop(slot.key, None)
-            if leaving is not None:  # dropped and wanted again before it was written
-                state = leaving[1]
-            if state is None:
-                fresh.append(slot)
-                continue
-            detector = AnomalyDetector.from_state(state)
-            self._swap(metric, slot, detector)
-        fresh = [s for s in fresh if metric.slots.get(s.key) is s]
-        if not fresh:
-            return
-        now = self._clock.now_us()
-        history = {}
-        if self._seed:
-            series = [(s.series_id, dict(s.tags)) for s in fresh]
-            history = await read_history(self._metrics, metric.project, metric.metric, series, now)
-        for slot in fresh:
-            detector = AnomalyDetector(slot.detector.config)
-            stamps, values = history.get(slot.series_id, ([], []))
-            for scored in replay(detector, stamps, values, keep_from_us=now - BAND_HISTORY_US):
-                self._band_of(metric, slot, scored.timestamp_us, scored)
-            self._swap(metric, slot, detector)
-
-    def _band_of(self, metric: MetricSlots, slot: Slot, ts_us: int, scored: Any) -> None:
-        bucket = ts_us - ts_us % BAND_STEP_US
-        if bucket != slot.band_bucket:
-            if bucket < slot.band_bucket:
-                return
-            self._close_band(metric, slot)
-            slot.band_bucket = bucket
-        slot.band[0] += scored.baseline
-        slot.band[1] += scored.lower
-        slot.band[2] += scored.upper
-        slot.band_points += 1
-
-    def _swap(self, metric: MetricSlots, slot: Slot, detector: AnomalyDetector) -> None:
-        """The warm detector replaces the provisional one; the points it missed are learned."""
-        if metric.slots.get(slot.key) is not slot or slot.warm is None:
-            return
-        config = slot.detector.config
-        if detector.config != config:
-            state = detector.to_state()
-            state["config"]["sensitivity"] = config.sensitivity
-            state["config"]["direction"] = config.direction.value
-            state["config"]["seasonality"] = config.seasonality.value
-            detector = AnomalyDetector.from_state(state)
-        live = slot.warm
-        if live:
-            detector.seed([t for t, _ in live], [v for _, v in live], 1)
-        slot.detector = detector
-        slot.warm = None
-        slot.checkpointed = False
-
 
 class _Placed:
     __slots__ = ("placement",)
@@ -478,39 +390,3 @@ def _derived(found: dict[str, Derived], name: str) -> Derived:
     if d is None:
         d = found[name] = Derived(name)
     return d
-
-
-def _status(slot: Slot) -> DetectorStatus:
-    last = slot.last
-    learning = None if last is None else last.learning
-    if slot.warm is not None or last is None:
-        return DetectorStatus(
-            slot.series_id,
-            dict(slot.tags),
-            ModelState.LEARNING,
-            _seasonality(slot),
-            0,
-            0.0,
-            "reading its history" if slot.warm is not None else "no point scored yet",
-            0,
-            0.0,
-        )
-    return DetectorStatus(
-        slot.series_id,
-        dict(slot.tags),
-        last.state,
-        last.seasonality,
-        last.model_age_points,
-        last.model_age_seconds,
-        None if learning is None else learning.reason,
-        0 if learning is None else learning.points_needed,
-        0.0 if learning is None else max(0.0, learning.seconds_needed),
-    )
-
-
-def _seasonality(slot: Slot) -> Seasonality:
-    return Seasonality.NONE if slot.model[1] is Seasonality.AUTO else slot.model[1]
-
-
-def _spawn(work: Awaitable[None]) -> asyncio.Task[None]:
-    return asyncio.ensure_future(work)
