@@ -6,8 +6,10 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import tzinfo
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["AuthMode", "ConfigError", "Mode", "Settings"]
 
@@ -64,10 +66,16 @@ class Settings:
     notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
     notify_retry_max_seconds: float = 3_600.0
     notify_allow_loopback: bool = False  # development only: lets tests use local receivers
+    # Anomaly detection (docs/anomaly-detection.md)
+    anomaly_timezone: str = "UTC"  # explanations tell weekdays and times of day in it
 
     @property
     def production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def anomaly_zone(self) -> tzinfo:
+        return ZoneInfo(self.anomaly_timezone)
 
     @property
     def instance_name(self) -> str:
@@ -106,6 +114,13 @@ class Settings:
             )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
+        try:
+            ZoneInfo(self.anomaly_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"VIGIL_ANOMALY_TIMEZONE={self.anomaly_timezone!r} is not a time zone such as "
+                "UTC or Europe/Paris"
+            ) from None
         if self.production and self.notify_allow_loopback:
             raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
         notify = ("tick_seconds", "timeout_seconds", "max_attempts", "retry_base_seconds")

@@ -21,9 +21,20 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from resolvers import alert_noise as noise_ops
 from resolvers import alerts as alert_ops
-from resolvers import alerts_live, dashboards_live, metrics_live, notifications_live, system
+from resolvers import (
+    alerts_live,
+    anomalies_live,
+    dashboards_live,
+    incidents_live,
+    metrics_live,
+    notifications_live,
+    system,
+)
+from resolvers import anomalies as anomaly_ops
 from resolvers import dashboards as dashboard_ops
+from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
 from schema.errors import ErrorCodes
@@ -74,6 +85,18 @@ class Query:
         resolver=notification_ops.notification_delivery, permission_classes=[CanAdminister]
     )
     silences = strawberry.field(resolver=notification_ops.silences, permission_classes=[CanRead])
+    # anomaly detection, alert noise and incidents (issue 15)
+    anomalies = strawberry.field(resolver=anomaly_ops.anomalies, permission_classes=[CanRead])
+    anomaly_band = strawberry.field(resolver=anomaly_ops.anomaly_band, permission_classes=[CanRead])
+    anomaly_detections = strawberry.field(
+        resolver=anomaly_ops.anomaly_detections, permission_classes=[CanRead]
+    )
+    alert_noise = strawberry.field(resolver=noise_ops.alert_noise, permission_classes=[CanRead])
+    incidents = strawberry.field(resolver=incident_ops.incidents, permission_classes=[CanRead])
+    incident = strawberry.field(resolver=incident_ops.incident, permission_classes=[CanRead])
+    incident_settings = strawberry.field(
+        resolver=incident_ops.incident_settings, permission_classes=[CanRead]
+    )
 
 
 @strawberry.type
@@ -136,6 +159,19 @@ class Mutation:
     expire_silence = strawberry.mutation(
         resolver=notification_ops.expire_silence, permission_classes=[CanEdit]
     )
+    # anomaly detection and incidents (issue 15)
+    configure_anomaly_detection = strawberry.mutation(
+        resolver=anomaly_ops.configure_anomaly_detection, permission_classes=[CanEdit]
+    )
+    acknowledge_incident = strawberry.mutation(
+        resolver=incident_ops.acknowledge_incident, permission_classes=[CanEdit]
+    )
+    resolve_incident = strawberry.mutation(
+        resolver=incident_ops.resolve_incident, permission_classes=[CanEdit]
+    )
+    configure_incidents = strawberry.mutation(
+        resolver=incident_ops.configure_incidents, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
@@ -163,6 +199,13 @@ class Subscription:
     )
     notification_sent = strawberry.subscription(
         resolver=notifications_live.notification_sent, permission_classes=[CanAdminister]
+    )
+    # anomaly detection and incidents (issue 15)
+    anomaly_detected = strawberry.subscription(
+        resolver=anomalies_live.anomaly_detected, permission_classes=[CanRead]
+    )
+    incident_updated = strawberry.subscription(
+        resolver=incidents_live.incident_updated, permission_classes=[CanRead]
     )
 
 

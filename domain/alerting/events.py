@@ -9,8 +9,8 @@ from typing import ClassVar
 from domain.alerting.model import AlertState, Reason, RuleKind, Transition, instance_id
 from domain.alerting.rule import AlertRule
 from domain.anomaly.model import Direction
-from domain.matchers import MatchOp
 from domain.events import Event
+from domain.matchers import MatchOp
 
 __all__ = [
     "ALERT_EVENTS",

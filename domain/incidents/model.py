@@ -95,7 +95,12 @@ class TimelineEntry:
     by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at_us": self.at_us, "text": self.text, "instance_id": self.instance_id, "by": self.by}
+        return {
+            "at_us": self.at_us,
+            "text": self.text,
+            "instance_id": self.instance_id,
+            "by": self.by,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TimelineEntry:

@@ -15,12 +15,18 @@ import strawberry
 
 from domain.access import Principal
 from domain.alerting.runtime import AlertEngine
+from domain.alerting.runtime.forecasts import ForecastRunner
+from domain.anomaly.history import rule_input
+from domain.anomaly.ports import AnomalyRuntime
+from domain.anomaly.runtime import DetectorBank
 from domain.errors import Unauthenticated, VigilError
+from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
+from infra.alerting.forecaster import ProcessForecaster
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -51,6 +57,11 @@ class Runtimes:
     engine: AlertEngine  # this process's evaluator
     alerting: AlertEngine | AlertCluster  # what commands move (the AlertRuntime port)
     notifications: Notifications
+    # Anomaly detection and incidents (issue 15): the detectors ride the engine.
+    detectors: DetectorBank
+    anomalies: AnomalyRuntime  # what configureAnomalyDetection moves
+    forecaster: ProcessForecaster
+    incidents: IncidentTracker
 
 
 @dataclass(slots=True)
@@ -92,6 +103,7 @@ class Vigil:
             monitor = monitor or SelfMonitor(instance=f"{settings.host}:{settings.port}")
             stores, events, verifier = await _open_adapters(stack, settings, database)
             runtimes = _runtimes(settings, stores, events, clock, notifications_clock or clock)
+            stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
             bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit)
             await install_builtin_dashboards(stores.dashboards, clock)
@@ -195,16 +207,31 @@ def _runtimes(
     notifications_clock: Clock,
 ) -> Runtimes:
     """Built, not started: they need the bus to publish into."""
+    detectors = DetectorBank(
+        stores.anomalies,
+        stores.metrics,
+        clock,
+        tz=settings.anomaly_zone,
+        retention_us=settings.retention_days * 86_400_000_000,
+    )
+    forecaster = ProcessForecaster()
     engine = AlertEngine(
-        stores.alerts, stores.metrics, clock, tick_seconds=settings.alert_tick_seconds
+        stores.alerts,
+        stores.metrics,
+        clock,
+        tick_seconds=settings.alert_tick_seconds,
+        scorer=detectors,
+        forecasts=ForecastRunner(stores.metrics, forecaster),
     )
     alerting: AlertEngine | AlertCluster = engine
+    anomalies: AnomalyRuntime = detectors
     if events.backend != "memory":
         # On a shared (Redis) bus each instance evaluates the alerts of the shards it holds a
         # lease on; on a memory bus one process evaluates every alert.
         ttl_us = int(settings.alert_lease_seconds * 1_000_000)
         leases = ShardLeases(stores.leases, settings.instance_name, ttl_us=ttl_us)
-        alerting = AlertCluster(engine, stores.alerts, leases, events, clock)
+        alerting = AlertCluster(engine, stores.alerts, leases, events, clock, detectors=detectors)
+        anomalies = alerting
     notifications = Notifications(
         stores.notifications,
         notifications_clock,
@@ -217,7 +244,11 @@ def _runtimes(
             max_seconds=settings.notify_retry_max_seconds,
         ),
     )
-    return Runtimes(engine, alerting, notifications)
+    incidents = IncidentTracker(
+        stores.incidents, clock, EventStream(events, origin=settings.instance_name)
+    )
+    notifications.dispatcher.annotate = incidents.labels
+    return Runtimes(engine, alerting, notifications, detectors, anomalies, forecaster, incidents)
 
 
 def _build_bus(
@@ -259,6 +290,13 @@ def _build_bus(
         "guard": notifications.guard,
         "dispatcher": notifications.dispatcher,
         "outbox": notifications.worker,
+        # anomaly detection, forecasts and incidents
+        "anomalies": stores.anomalies,
+        "anomaly_runtime": runtimes.anomalies,
+        "forecaster": runtimes.forecaster,
+        "history_scorer": rule_input,
+        "incidents": stores.incidents,
+        "incident_tracker": runtimes.incidents,
     }
     return build_bus(dependencies, audit=audit)
 
@@ -277,6 +315,7 @@ async def _start_runtimes(
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
     stack.push_async_callback(runtimes.notifications.close)
+    stack.push_async_callback(runtimes.incidents.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(
