@@ -197,6 +197,20 @@ class AnomalyDetector:
             profile.scale = own + scale_rate * (abs(rc) - own)
         return scored
 
+    def describe(self) -> tuple[ModelState, Seasonality, int, float, Learning | None]:
+        """Where the model stands after the latest point: its state, the profile it would
+        use, points and seconds learned, and why it has no band yet (if it has none)."""
+        last = self._last_us
+        learning = self._learning(last) if self._n else self._learning(0)
+        seasonality = self._choose(last) if self._n else Seasonality.NONE
+        if learning is not None:
+            state = ModelState.LEARNING
+        elif seasonality is Seasonality.NONE:
+            state = ModelState.BASIC
+        else:
+            state = ModelState.SEASONAL
+        return state, seasonality, self._n, (last - self._first_us) / SECOND_US, learning
+
     def seed(self, timestamps_us: Sequence[int], values: Sequence[float], step_us: int) -> int:
         """Warm the model from history on a regular grid (rollup averages, say), oldest
         first, so that a new or restarted detector has a band at once. Missing buckets may

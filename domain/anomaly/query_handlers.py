@@ -3,7 +3,7 @@ the detections of a project."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from domain.anomaly.ports import AnomalyRuntime, AnomalyStore
 from domain.anomaly.queries import (
@@ -21,7 +21,8 @@ from domain.anomaly.read_models import (
 from domain.anomaly.records import AnomalyRecord
 from domain.buckets import BucketGrid
 from domain.errors import BadUserInput
-from domain.matchers import matches_all
+from domain.matchers import MatchOp, matches_all
+from domain.metrics.ports import MetricStore
 from domain.paging import check_first
 
 __all__ = ["anomalies", "anomaly_band", "anomaly_detections"]
@@ -32,7 +33,9 @@ MAX_CONTRIBUTORS = 10
 MAX_BAND_SERIES = 100
 
 
-async def anomalies(query: ListAnomaliesQuery, *, anomalies: AnomalyStore) -> AnomalyPage:
+async def anomalies(
+    query: ListAnomaliesQuery, *, anomalies: AnomalyStore, metrics: MetricStore
+) -> AnomalyPage:
     """Newest first; the tags that contributed most are weighed on the first page, over the
     range's anomalies (up to CONTRIBUTION_SAMPLE of them)."""
     check_first(query.first)
@@ -47,7 +50,14 @@ async def anomalies(query: ListAnomaliesQuery, *, anomalies: AnomalyStore) -> An
         sample = found if len(found) <= query.first else None
         if sample is None:
             sample = await _matching(anomalies, query, None, CONTRIBUTION_SAMPLE)
-        contributors = contributions(sample)
+        fixed = {m.key for m in query.matchers if m.op is MatchOp.EQ}
+        keys = {k for r in sample for k in r.tags} - fixed
+        varying = {
+            k
+            for k in keys
+            if len(await metrics.tag_values(query.project, k, query.metric, 2)) > 1
+        }
+        contributors = contributions(sample, varying)
     return AnomalyPage(found[: query.first], len(found) > query.first, contributors)
 
 
@@ -72,25 +82,24 @@ async def _matching(
     return found[:wanted]
 
 
-def contributions(records: Sequence[AnomalyRecord]) -> list[TagContribution]:
-    """The tag values whose series carried the most anomaly score. A tag with one value on
-    every anomaly tells nothing (the query's own matcher, say) and is left out."""
+def contributions(
+    records: Sequence[AnomalyRecord], keys: Collection[str]
+) -> list[TagContribution]:
+    """The values of `keys` whose series carried the most anomaly score (keys that take
+    one value over the metric, or that the query fixes, tell nothing and are not given)."""
     if not records:
         return []
     total = sum(r.score for r in records)
     weight: dict[tuple[str, str], list[float]] = {}
     for record in records:
         for item in record.tags.items():
-            weight.setdefault(item, [0.0, 0.0])
-            weight[item][0] += record.score
-            weight[item][1] += 1
-    keys: dict[str, int] = {}
-    for key, _ in weight:
-        keys[key] = keys.get(key, 0) + 1
+            if item[0] in keys:
+                weight.setdefault(item, [0.0, 0.0])
+                weight[item][0] += record.score
+                weight[item][1] += 1
     told = [
         TagContribution(key, value, int(count), score, score / total if total else 0.0)
         for (key, value), (score, count) in weight.items()
-        if not (keys[key] == 1 and count == len(records))
     ]
     told.sort(key=lambda c: (-c.score, c.key, c.value))
     return told[:MAX_CONTRIBUTORS]

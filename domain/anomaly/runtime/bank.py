@@ -102,6 +102,7 @@ class DetectorBank(Warming):
         self._warming: list[tuple[MetricSlots, Slot]] = []
         self._warmer: asyncio.Task[None] | None = None
         self._writing = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
         self._pruned_us = 0
 
     # -- the ingest hot path -------------------------------------------------------------
@@ -185,6 +186,9 @@ class DetectorBank(Warming):
                 sums[1] += scored.lower
                 sums[2] += scored.upper
                 slot.band_points += 1
+        if events and (self._writer is None or self._writer.done()):
+            # Written within milliseconds, as alert transitions are: off the ingest path.
+            self._writer = asyncio.ensure_future(self.flush(self._clock.now_us(), everything=False))
         return Scoring([d.event(project) for d in derived.values()], events)
 
     def _close_band(self, metric: MetricSlots, slot: Slot) -> None:
