@@ -53,9 +53,7 @@ async def anomalies(
         fixed = {m.key for m in query.matchers if m.op is MatchOp.EQ}
         keys = {k for r in sample for k in r.tags} - fixed
         varying = {
-            k
-            for k in keys
-            if len(await metrics.tag_values(query.project, k, query.metric, 2)) > 1
+            k for k in keys if len(await metrics.tag_values(query.project, k, query.metric, 2)) > 1
         }
         contributors = contributions(sample, varying)
     return AnomalyPage(found[: query.first], len(found) > query.first, contributors)
@@ -82,9 +80,7 @@ async def _matching(
     return found[:wanted]
 
 
-def contributions(
-    records: Sequence[AnomalyRecord], keys: Collection[str]
-) -> list[TagContribution]:
+def contributions(records: Sequence[AnomalyRecord], keys: Collection[str]) -> list[TagContribution]:
     """The values of `keys` whose series carried the most anomaly score (keys that take
     one value over the metric, or that the query fixes, tell nothing and are not given)."""
     if not records:

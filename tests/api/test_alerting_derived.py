@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.anomaly_support import ADMIN, CONFIGURE, history, point, send, warmed
+from tests.api.anomaly_support import ADMIN, history, point, send, warmed
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
 WEB1 = {"host": "web-1"}
@@ -21,7 +21,8 @@ CREATE = """mutation($p: String!, $rule: AlertRuleInput!) { createAlert(project:
   instances { key state value } } }"""
 GET = """query($p: String!, $id: ID!) { alert(project: $p, id: $id) {
   state instances { key state value } history { from to reason value } } }"""
-PREVIEW = """query($p: String!, $rule: AlertRuleInput!, $from: DateTime, $to: DateTime, $step: String) {
+PREVIEW = """query($p: String!, $rule: AlertRuleInput!, $from: DateTime, $to: DateTime,
+                   $step: String) {
   previewAlert(project: $p, rule: $rule, from: $from, to: $to, step: $step) {
     points transitions { instance from to at value reason } notifications { to } } }"""
 TRIGGERED = """subscription($p: String!) { alertTriggered(project: $p) {

@@ -55,7 +55,7 @@ async def test_a_spike_is_scored_explained_published_and_listed(vigil: RunningVi
     await warmed(vigil)
     (detector,) = await _detectors(vigil)
     # the last hour raw, the minutes before it as 2-minute averages
-    assert detector["state"] == "BASIC" and detector["modelAgePoints"] >= 360
+    assert detector["state"] == "BASIC" and detector["modelAgePoints"] >= 350
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(DETECTED, {"p": "demo"})
         await asyncio.sleep(0.1)

@@ -20,10 +20,10 @@ from domain.anomaly.detection import AnomalyDetection
 from domain.anomaly.model import DetectorConfig
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.records import BandRow
-from domain.incidents.model import Incident, IncidentState
-from domain.incidents.ports import IncidentStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
+from domain.incidents.model import Incident, IncidentState
+from domain.incidents.ports import IncidentStore
 from domain.metrics.model import decode_point_id
 from domain.notifications import Channel, ChannelKind, NotificationStore
 from domain.system.queries import GetAuditLogQuery

@@ -29,7 +29,6 @@ from tests.unit.fakes import (
     FakePublisher,
 )
 
-
 _OWN_TESTS = ("domain.notifications.", "domain.anomaly.", "domain.incidents.")
 
 

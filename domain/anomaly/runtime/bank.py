@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from domain.alerting.model import AnomalySettings
 from domain.alerting.ports import Picker, Scoring
 from domain.anomaly.detection import AnomalyDetection
-from domain.anomaly.model import ModelState, placement_of
+from domain.anomaly.model import ModelState
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.read_models import DetectorStatus
 from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
@@ -154,7 +154,7 @@ class DetectorBank(Warming):
             metric, slots = route
             for slot in slots:
                 scored = slot.detector.observe(ts_us, value)
-                slot.checkpointed = False
+                slot.learned += 1
                 warm = slot.warm
                 if warm is not None:  # not seeded yet: learns, and flags nothing
                     if len(warm) < MAX_WARM_BUFFER:
@@ -272,11 +272,10 @@ class DetectorBank(Warming):
 
     def _leave(self, metric: MetricSlots, orphans: list[Slot]) -> None:
         """Detectors nobody wants: their last band and state are written at the next flush."""
-        placement = placement_of(metric.project, metric.metric)
         for slot in orphans:
             self._close_band(metric, slot)
             if slot.warm is None:  # its state is kept for whoever takes it next
-                self._leaving[slot.key] = (placement, slot.detector.to_state())
+                self._leaving[slot.key] = (slot.placement, slot.detector.to_state())
 
     def _metric(self, project: str, metric: str) -> MetricSlots:
         by_metric = self._by_project.setdefault(project, {})
@@ -346,22 +345,30 @@ class DetectorBank(Warming):
         records, self._records = self._records, []
         bands, self._bands = self._bands, []
         states = dict(self._leaving)
+        learned: list[tuple[Slot, int]] = []
         if everything:
-            states.update(self._states())
+            learned = self._learned()
+            states.update((s.key, (s.placement, s.detector.to_state())) for s, _ in learned)
         try:
             if records:
                 await self._store.add_anomalies(records)
+                records = []
             if bands:
                 await self._store.add_band_rows(bands)
+                bands = []
             if states:
                 await self._store.save_detector_states(states)
-        except Exception:
+        except BaseException as exc:  # kept for the next write (a cancelled one too)
             self._records[:0] = records
             self._bands[:0] = bands
+            if not isinstance(exc, Exception):
+                raise
             logger.exception("writing anomaly detection failed; retried at the next tick")
             return
         for key in states:
             self._leaving.pop(key, None)
+        for slot, generation in learned:
+            slot.saved = generation
         if now_us - self._pruned_us >= PRUNE_EVERY_US:
             self._pruned_us = now_us
             try:
@@ -369,17 +376,15 @@ class DetectorBank(Warming):
             except Exception:
                 logger.exception("pruning old anomalies failed")
 
-    def _states(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """The states of the detectors that learned since they were last written."""
-        found: dict[str, tuple[str, dict[str, Any]]] = {}
-        for project, by_metric in self._by_project.items():
-            for name, metric in by_metric.items():
-                placement = placement_of(project, name)
-                for slot in metric.slots.values():
-                    if slot.warm is None and not slot.checkpointed:
-                        found[slot.key] = (placement, slot.detector.to_state())
-                        slot.checkpointed = True
-        return found
+    def _learned(self) -> list[tuple[Slot, int]]:
+        """The ready detectors that learned since they were last written, with how far."""
+        return [
+            (slot, slot.learned)
+            for by_metric in self._by_project.values()
+            for metric in by_metric.values()
+            for slot in metric.slots.values()
+            if slot.warm is None and slot.saved != slot.learned
+        ]
 
 
 class _Placed:

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.anomaly.detector import AnomalyDetector
-from domain.anomaly.model import MAX_SCORE, DetectorConfig, Direction, Scored, Seasonality
+from domain.anomaly.model import (
+    MAX_SCORE,
+    DetectorConfig,
+    Direction,
+    Scored,
+    Seasonality,
+    placement_of,
+)
 from domain.matchers import TagMatcher, matches_all
 
 __all__ = ["MAX_WARM_BUFFER", "MetricSlots", "Owner", "Slot", "slot_key"]
@@ -40,6 +47,7 @@ class Slot:
     """One detector: a series under one model, and what its scores feed."""
 
     key: str
+    placement: str  # where its state is stored (model.placement_of its metric)
     series_id: int
     tags: Mapping[str, str]
     model: Model
@@ -50,7 +58,8 @@ class Slot:
     band_bucket: int = -1
     band: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
     band_points: int = 0
-    checkpointed: bool = False  # its state was written since it last learned
+    learned: int = 0  # points learned (a generation, for the checkpoints)
+    saved: int = -1  # the generation last written to the store
 
     def configure(self, threshold: float) -> None:
         """Flag anomalies from `threshold` (the most sensitive owner's): the detector keeps
@@ -66,11 +75,12 @@ class Slot:
 class MetricSlots:
     """The owners and slots of one (project, metric)."""
 
-    __slots__ = ("metric", "owners", "project", "routes", "slots")
+    __slots__ = ("metric", "owners", "placement", "project", "routes", "slots")
 
     def __init__(self, project: str, metric: str) -> None:
         self.project = project
         self.metric = metric
+        self.placement = placement_of(project, metric)
         self.owners: dict[str, Owner] = {}
         self.slots: dict[str, Slot] = {}
         self.routes: dict[int, list[Slot]] = {}  # series id -> its slots
@@ -118,7 +128,8 @@ class MetricSlots:
             slot = self.slots.get(key)
             if slot is None:
                 config = DetectorConfig(MAX_SCORE - threshold, model[0], model[1])
-                slot = Slot(key, sid, dict(tags), model, AnomalyDetector(config), warm=[])
+                detector = AnomalyDetector(config)
+                slot = Slot(key, self.placement, sid, dict(tags), model, detector, warm=[])
                 self.slots[key] = slot
                 created.append(slot)
             else:

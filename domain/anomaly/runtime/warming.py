@@ -123,7 +123,7 @@ class Warming:
             detector.seed([t for t, _ in live], [v for _, v in live], 1)
         slot.detector = detector
         slot.warm = None
-        slot.checkpointed = False
+        slot.learned += 1
 
 
 def _spawn(work: Awaitable[None]) -> asyncio.Task[None]:

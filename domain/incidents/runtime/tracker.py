@@ -234,9 +234,11 @@ class IncidentTracker:
             del self._dirty[incident_id]
             try:
                 written = await self._write(mine, since)
-            except Exception:
-                logger.exception("writing incident %s failed; retried", incident_id)
+            except BaseException as exc:  # kept for the next write (a cancelled one too)
                 self._dirty.setdefault(incident_id, (mine, since, change))
+                if not isinstance(exc, Exception):
+                    raise
+                logger.exception("writing incident %s failed; retried", incident_id)
                 await asyncio.sleep(1.0)
                 continue
             if written is None:
