@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
 from domain.alerting.model import AnomalySettings
 from domain.alerting.ports import Picker, Scoring
@@ -29,10 +29,10 @@ from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.read_models import DetectorStatus
 from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
 from domain.anomaly.runtime.output import Derived, band_row, event_of, record_of
-from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, MetricSlots, Owner, Slot
+from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, CoveredRule, MetricSlots, Owner, Slot
 from domain.anomaly.runtime.status import status_of
 from domain.anomaly.runtime.warming import Warming
-from domain.matchers import TagMatcher, matches_all
+from domain.matchers import matches_all
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ports import MetricStore
 from domain.ports import Clock
@@ -44,33 +44,6 @@ logger = logging.getLogger("vigil.anomaly")
 PRUNE_EVERY_US = 3_600_000_000
 EMPTY = Scoring()
 LEARNING = ModelState.LEARNING
-
-
-class _Rule(Protocol):
-    @property
-    def metric(self) -> str: ...
-
-    @property
-    def matchers(self) -> tuple[TagMatcher, ...]: ...
-
-    @property
-    def anomaly(self) -> AnomalySettings | None: ...
-
-    @property
-    def input_name(self) -> str: ...
-
-
-class CoveredRule(Protocol):
-    """What the bank reads of an ANOMALY alert."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def project(self) -> str: ...
-
-    @property
-    def rule(self) -> _Rule: ...
 
 
 class DetectorBank(Warming):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from domain.alerting.model import AnomalySettings
 from domain.anomaly.detector import AnomalyDetector
 from domain.anomaly.model import (
     MAX_SCORE,
@@ -18,7 +19,7 @@ from domain.anomaly.model import (
 )
 from domain.matchers import TagMatcher, matches_all
 
-__all__ = ["MAX_WARM_BUFFER", "MetricSlots", "Owner", "Slot", "slot_key"]
+__all__ = ["MAX_WARM_BUFFER", "CoveredRule", "MetricSlots", "Owner", "Slot", "slot_key"]
 
 MAX_WARM_BUFFER = 10_000  # live points kept per detector while it is seeded from history
 
@@ -28,6 +29,33 @@ Model = tuple[Direction, Seasonality]
 def slot_key(project: str, series_id: int, model: Model) -> str:
     """A detector's name in the store: its series and the model's settings."""
     return f"{project}\x1f{series_id}\x1f{model[0].value}\x1f{model[1].value}"
+
+
+class _Rule(Protocol):
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def matchers(self) -> tuple[TagMatcher, ...]: ...
+
+    @property
+    def anomaly(self) -> AnomalySettings | None: ...
+
+    @property
+    def input_name(self) -> str: ...
+
+
+class CoveredRule(Protocol):
+    """What the bank reads of an ANOMALY alert."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def project(self) -> str: ...
+
+    @property
+    def rule(self) -> _Rule: ...
 
 
 @dataclass(frozen=True, slots=True)
