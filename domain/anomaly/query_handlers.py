@@ -18,7 +18,7 @@ from domain.anomaly.read_models import (
     BandSeries,
     TagContribution,
 )
-from domain.anomaly.records import AnomalyRecord
+from domain.anomaly.records import BAND_STEP_US, AnomalyRecord
 from domain.buckets import BucketGrid
 from domain.errors import BadUserInput
 from domain.matchers import MatchOp, matches_all
@@ -121,8 +121,10 @@ async def anomaly_band(query: GetAnomalyBandQuery, *, anomalies: AnomalyStore) -
             if len(sums) >= MAX_BAND_SERIES:
                 raise BadUserInput(f"a band covers at most {MAX_BAND_SERIES} series; add matchers")
             entry = sums[row.series_id] = (dict(row.tags), [[0.0] * 4 for _ in stamps])
-        i = (row.bucket_us - first) // step
-        if 0 <= i < len(stamps):
+        # A minute's band covers every bucket inside it when the chart's are finer.
+        low = (row.bucket_us - first) // step
+        high = max(low, (row.bucket_us + BAND_STEP_US - 1 - first) // step)
+        for i in range(max(low, 0), min(high + 1, len(stamps))):
             cell = entry[1][i]
             cell[0] += row.baseline * row.points
             cell[1] += row.lower * row.points
