@@ -26,8 +26,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# `make bench alerts anomaly` runs the benchmarks named (the goals after `bench`).
+BENCH_NAMES := $(filter-out bench,$(MAKECMDGOALS))
 bench: $(STAMP)
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_NAMES)
+ifeq (bench,$(firstword $(MAKECMDGOALS)))
+$(BENCH_NAMES):
+	@:
+endif
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench import alerts, fanout, ingest, query
+from bench import alerts, anomaly, fanout, ingest, query
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "query": query.run,
     "fanout": fanout.run,
     "alerts": alerts.run,
+    "anomaly": anomaly.run,
 }
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bench import anomaly_server
 from bench.common import Context, log, machine, now_iso
 from bench.nab import baselines, corpus, scoring, synthetic
 from domain.anomaly import AnomalyDetector, DetectorConfig
@@ -201,8 +202,9 @@ def _print_table(label: str, results: dict[str, Any]) -> None:
         print(f"{name:40} {json.dumps(block['totals'])}", file=out)
 
 
-def run(ctx: Context) -> dict[str, Any]:
-    del ctx  # no server, no shared data: this benchmark is in-process
+def run(ctx: Context, *, server: bool = True) -> dict[str, Any]:
+    """NAB and the synthetic sets in-process, then (with `server`) the detectors' cost and
+    latency in a real server (bench/anomaly_server.py)."""
     result: dict[str, Any] = {
         "benchmark": "anomaly",
         "date": now_iso(),
@@ -227,12 +229,16 @@ def run(ctx: Context) -> dict[str, Any]:
         result["nab"] = {"skipped": message}
     result["synthetic"] = evaluate(synthetic.synthetic_corpus(), "synthetic")
     _print_table("synthetic", result["synthetic"])
+    if server:
+        result["server"] = anomaly_server.run(ctx)
+        result.setdefault("met", {}).update(result["server"].get("met", {}))
     return result
 
 
 if __name__ == "__main__":
     context = Context.create()
     try:
-        sys.stdout.write(json.dumps(run(context), allow_nan=False) + "\n")
+        in_process = "--no-server" in sys.argv
+        sys.stdout.write(json.dumps(run(context, server=not in_process), allow_nan=False) + "\n")
     finally:
         context.cleanup()
