@@ -29,11 +29,18 @@ class DerivedSeries:
         self.index = index
         self.scorer = scorer
         self.forecasts = forecasts
+        # The FORECAST rules, by alert id: the schedule looks at them every second, and
+        # must not walk 10,000 threshold rules to find them.
+        self._forecast_rules: dict[str, RunningRule] = {}
 
     def add(self, running: RunningRule) -> None:
         """Index a rule; an ANOMALY rule's series get their detectors."""
         previous = self.index.get(running.alert.id)
         self.index.add(running)
+        if running.alert.rule.kind is RuleKind.FORECAST:
+            self._forecast_rules[running.alert.id] = running
+        else:
+            self._forecast_rules.pop(running.alert.id, None)
         scorer = self.scorer
         if scorer is None:
             return
@@ -44,6 +51,7 @@ class DerivedSeries:
 
     def pop(self, alert_id: str) -> RunningRule | None:
         running = self.index.pop(alert_id)
+        self._forecast_rules.pop(alert_id, None)
         scorer = self.scorer
         if running is not None and scorer is not None and running.alert.rule.derived:
             scorer.uncover(alert_id)
@@ -64,13 +72,9 @@ class DerivedSeries:
     async def forecast(self, now_us: int) -> Fired:
         """The FORECAST rules due at `now_us`, evaluated."""
         runner = self.forecasts
-        if runner is None:
+        if runner is None or not self._forecast_rules:
             return []
-        rules = [
-            (r.alert.id, r.alert.project, r.alert.rule)
-            for r in self.index
-            if r.alert.rule.kind is RuleKind.FORECAST
-        ]
+        rules = [(r.alert.id, r.alert.project, r.alert.rule) for r in self._forecast_rules.values()]
         fired: Fired = []
         if rules:
             for batch in await runner.due(rules, now_us):

@@ -370,6 +370,8 @@ class AlertEngine:
             transitions, running.pending = running.pending, []
             if states or transitions:
                 batch.append((running, states, transitions))
+            else:  # nothing durable moved: what it checked is what the store holds
+                running.written = running.checked
         if not batch:
             return
         try:
