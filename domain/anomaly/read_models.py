@@ -3,6 +3,7 @@ bands for charts, and the history scoring that an ANOMALIES job answers."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,3 +133,30 @@ class AnomaliesResult:
             "episodes": self.episodes,
             "sensitivity": self.sensitivity,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AnomaliesResult:
+        def floats(values: list[float | None]) -> tuple[float, ...]:
+            return tuple(math.nan if v is None else float(v) for v in values)
+
+        return cls(
+            tags=dict(data["tags"]),
+            start_us=int(data["start_us"]),
+            step_us=int(data["step_us"]),
+            baseline=floats(data["baseline"]),
+            lower=floats(data["lower"]),
+            upper=floats(data["upper"]),
+            score=floats(data["score"]),
+            anomalies=tuple(
+                HistoryAnomaly(
+                    int(a["timestamp_us"]),
+                    float(a["value"]),
+                    float(a["score"]),
+                    bool(a["onset"]),
+                    str(a["explanation"]),
+                )
+                for a in data["anomalies"]
+            ),
+            episodes=int(data["episodes"]),
+            sensitivity=float(data["sensitivity"]),
+        )

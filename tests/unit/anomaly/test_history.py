@@ -12,6 +12,7 @@ import numpy.typing as npt
 from domain.alerting.model import AnomalySettings
 from domain.anomaly.history import rule_input, score_history
 from domain.anomaly.model import DetectorConfig
+from domain.anomaly.read_models import AnomaliesResult
 
 MINUTE = 60_000_000
 
@@ -37,6 +38,7 @@ def test_history_is_scored_as_live_with_a_band_and_the_spike_found() -> None:
     assert 43 < result.lower[300] < result.baseline[300] < result.upper[300] < 57
     data = result.to_dict()
     assert data["kind"] == "ANOMALIES" and data["baseline"][100] is None
+    assert AnomaliesResult.from_dict(data).to_dict() == data  # JSON round trip
 
 
 def test_an_anomaly_rule_backtest_reads_each_series_with_its_own_detector() -> None:
