@@ -47,8 +47,15 @@ async def test_a_spike_fires_an_anomaly_rule_into_an_incident(vigil: RunningVigi
     now = time.time()
     await send(vigil, history("latency", WEB1, points=300, end_s=now - 20))
     await vigil.ok(CONFIGURE, {"p": "demo", "i": {"metric": "latency"}}, auth=ADMIN)
-    rule = {"name": "latency anomalous", "metric": "latency", "kind": "ANOMALY",
-            "aggregation": "MAX", "condition": "GE", "threshold": 1, "groupBy": ["host"]}  # fmt: skip
+    rule = {
+        "name": "latency anomalous",
+        "metric": "latency",
+        "kind": "ANOMALY",
+        "aggregation": "MAX",
+        "condition": "GE",
+        "threshold": 1,
+        "groupBy": ["host"],
+    }
     await vigil.ok(CREATE, {"p": "demo", "rule": rule}, auth=ADMIN)
     await send(vigil, [point("latency", 100.0, WEB1, now - 10)])
     await warmed(vigil)
