@@ -6,9 +6,11 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "MAX_RETENTION_DAYS",
@@ -129,6 +131,9 @@ class Settings:
     alert_ack_target_seconds: int = 3_600  # fired alerts answered within this
     clock_tolerance_seconds: float = 30.0  # collectors' clocks may be off by this much
 
+    # Anomaly detection (docs/anomaly-detection.md)
+    anomaly_timezone: str = "UTC"  # explanations tell weekdays and times of day in it
+
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
         # against the working directory of the start).
@@ -142,6 +147,10 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def anomaly_zone(self) -> tzinfo:
+        return ZoneInfo(self.anomaly_timezone)
 
     @property
     def instance_name(self) -> str:
@@ -180,6 +189,13 @@ class Settings:
             )
         if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
             raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
+        try:
+            ZoneInfo(self.anomaly_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"VIGIL_ANOMALY_TIMEZONE={self.anomaly_timezone!r} is not a time zone such as "
+                "UTC or Europe/Paris"
+            ) from None
         if self.production and self.notify_allow_loopback:
             raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
         notify = ("tick_seconds", "timeout_seconds", "max_attempts", "retry_base_seconds")

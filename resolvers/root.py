@@ -20,19 +20,24 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from resolvers import alert_noise as noise_ops
 from resolvers import alerts as alert_ops
 from resolvers import (
     alerts_live,
     analytics_live,
+    anomalies_live,
     compliance_live,
     dashboards_live,
+    incidents_live,
     metrics_live,
     notifications_live,
     system,
 )
 from resolvers import analytics as analytics_ops
+from resolvers import anomalies as anomaly_ops
 from resolvers import compliance as compliance_ops
 from resolvers import dashboards as dashboard_ops
+from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
 from schema.documents import ReportingParserCache
@@ -112,6 +117,18 @@ class Query:
     )
     compliance_checks = strawberry.field(
         resolver=compliance_ops.compliance_checks, permission_classes=[CanAdminister]
+    )
+    # anomaly detection, alert noise and incidents (issue 15)
+    anomalies = strawberry.field(resolver=anomaly_ops.anomalies, permission_classes=[CanRead])
+    anomaly_band = strawberry.field(resolver=anomaly_ops.anomaly_band, permission_classes=[CanRead])
+    anomaly_detections = strawberry.field(
+        resolver=anomaly_ops.anomaly_detections, permission_classes=[CanRead]
+    )
+    alert_noise = strawberry.field(resolver=noise_ops.alert_noise, permission_classes=[CanRead])
+    incidents = strawberry.field(resolver=incident_ops.incidents, permission_classes=[CanRead])
+    incident = strawberry.field(resolver=incident_ops.incident, permission_classes=[CanRead])
+    incident_settings = strawberry.field(
+        resolver=incident_ops.incident_settings, permission_classes=[CanRead]
     )
 
 
@@ -197,6 +214,19 @@ class Mutation:
     run_compliance_check = strawberry.mutation(
         resolver=compliance_ops.run_compliance_check, permission_classes=[CanAdminister]
     )
+    # anomaly detection and incidents (issue 15)
+    configure_anomaly_detection = strawberry.mutation(
+        resolver=anomaly_ops.configure_anomaly_detection, permission_classes=[CanEdit]
+    )
+    acknowledge_incident = strawberry.mutation(
+        resolver=incident_ops.acknowledge_incident, permission_classes=[CanEdit]
+    )
+    resolve_incident = strawberry.mutation(
+        resolver=incident_ops.resolve_incident, permission_classes=[CanEdit]
+    )
+    configure_incidents = strawberry.mutation(
+        resolver=incident_ops.configure_incidents, permission_classes=[CanEdit]
+    )
 
 
 @strawberry.type
@@ -237,6 +267,13 @@ class Subscription:
     )
     system_health_changed = strawberry.subscription(
         resolver=compliance_live.system_health_changed, permission_classes=[IsAuthenticated]
+    )
+    # anomaly detection and incidents (issue 15)
+    anomaly_detected = strawberry.subscription(
+        resolver=anomalies_live.anomaly_detected, permission_classes=[CanRead]
+    )
+    incident_updated = strawberry.subscription(
+        resolver=incidents_live.incident_updated, permission_classes=[CanRead]
     )
 
 

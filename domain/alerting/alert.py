@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.alerting.model import RuleKind
 from domain.alerting.rule import AlertRule
+from domain.anomaly.model import placement_of
 
 __all__ = ["Alert"]
 
@@ -29,6 +31,14 @@ class Alert:
     updated_by: str = ""
     version: int = 1
     template: str = ""  # the template it was made from, if any
+
+    @property
+    def placement(self) -> str:
+        """What decides which process evaluates the alert (its shard, with several): its id,
+        or for an ANOMALY rule its metric's, so it runs beside the detectors it reads."""
+        if self.rule.kind is RuleKind.ANOMALY:
+            return placement_of(self.project, self.rule.metric)
+        return self.id
 
     def changed(
         self, *, rule: AlertRule | None = None, enabled: bool | None = None, at_us: int, by: str

@@ -9,12 +9,17 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from domain.alerting.model import (
+    SECOND_US,
     AlertSeverity,
+    AnomalySettings,
     Condition,
     FlappingSettings,
+    ForecastSettings,
     NoDataPolicy,
     RuleAggregation,
+    RuleKind,
 )
+from domain.anomaly.model import Direction, Seasonality
 from domain.matchers import TagMatcher
 
 if TYPE_CHECKING:
@@ -33,7 +38,14 @@ _ENUMS: tuple[tuple[str, type[StrEnum]], ...] = (
     ("aggregation", RuleAggregation),
     ("severity", AlertSeverity),
     ("no_data_policy", NoDataPolicy),
+    ("kind", RuleKind),
 )
+# What an ANOMALY rule may aggregate over its 0/1 series: the share of anomalous points,
+# whether any was, how many were.
+ANOMALY_AGGREGATIONS = (RuleAggregation.AVG, RuleAggregation.MAX, RuleAggregation.SUM)
+MIN_FORECAST_EVERY_US = 10 * SECOND_US
+MAX_FORECAST_HORIZON_US = 90 * 86_400 * SECOND_US
+MIN_FORECAST_HISTORY_US = 3_600 * SECOND_US
 
 
 def coerce(rule: AlertRule) -> list[str]:
@@ -47,6 +59,25 @@ def coerce(rule: AlertRule) -> list[str]:
             except (ValueError, TypeError):
                 choices = ", ".join(member.value for member in enum)
                 problems.append(f"{name} must be one of {choices}, not {value!r}")
+    kind = rule.kind
+    if kind is RuleKind.ANOMALY and rule.anomaly is None:
+        object.__setattr__(rule, "anomaly", AnomalySettings())
+    if kind is RuleKind.FORECAST and rule.forecast is None:
+        object.__setattr__(rule, "forecast", ForecastSettings())
+    if isinstance(rule.anomaly, Mapping):
+        try:
+            raw = dict(rule.anomaly)
+            for name, enum in (("direction", Direction), ("seasonality", Seasonality)):
+                if name in raw:
+                    raw[name] = enum(raw[name])
+            object.__setattr__(rule, "anomaly", AnomalySettings(**raw))
+        except (TypeError, ValueError):
+            problems.append("anomaly takes min_score, direction (up, down, both) and seasonality")
+    if isinstance(rule.forecast, Mapping):
+        try:
+            object.__setattr__(rule, "forecast", ForecastSettings(**rule.forecast))
+        except TypeError:
+            problems.append("forecast takes horizon, confidence and history")
     flapping = rule.flapping
     if isinstance(flapping, Mapping):
         try:
@@ -93,6 +124,70 @@ def problems_of(rule: AlertRule) -> list[str]:
         problems += _group_by_problems(rule.group_by)
     if isinstance(rule.flapping, FlappingSettings):
         problems += _flapping_problems(rule.flapping)
+    if isinstance(rule.kind, RuleKind):
+        problems += _kind_problems(rule)
+    return problems
+
+
+def _kind_problems(rule: AlertRule) -> list[str]:
+    """What the derived kinds need besides a threshold rule's checks."""
+    kind = rule.kind
+    problems: list[str] = []
+    if kind is not RuleKind.ANOMALY and rule.anomaly is not None:
+        problems.append("anomaly settings belong to ANOMALY rules")
+    if kind is not RuleKind.FORECAST and rule.forecast is not None:
+        problems.append("forecast settings belong to FORECAST rules")
+    if kind is RuleKind.ANOMALY and isinstance(rule.anomaly, AnomalySettings):
+        problems += _anomaly_problems(rule, rule.anomaly)
+    if kind is RuleKind.FORECAST and isinstance(rule.forecast, ForecastSettings):
+        problems += _forecast_problems(rule, rule.forecast)
+    return problems
+
+
+def _anomaly_problems(rule: AlertRule, settings: AnomalySettings) -> list[str]:
+    problems: list[str] = []
+    if not _finite(settings.min_score) or not 0 < settings.min_score <= 100:
+        problems.append("anomaly min_score must be within (0, 100]")
+    if not isinstance(settings.direction, Direction) or settings.direction is Direction.NONE:
+        problems.append("anomaly direction must be UP, DOWN or BOTH")
+    if not isinstance(settings.seasonality, Seasonality):
+        problems.append("anomaly seasonality must be AUTO, NONE, DAILY or WEEKLY")
+    if rule.aggregation not in ANOMALY_AGGREGATIONS:
+        problems.append(
+            "an ANOMALY rule aggregates AVG (the share of anomalous points), MAX (any) or "
+            f"SUM (how many), not {rule.aggregation.value}"
+        )
+    if rule.condition not in (Condition.GT, Condition.GE):
+        problems.append("an ANOMALY rule fires on GT or GE (more anomalous points)")
+    elif (
+        rule.aggregation in (RuleAggregation.AVG, RuleAggregation.MAX)
+        and _finite(rule.threshold)
+        and not (
+            0 <= rule.threshold < 1 if rule.condition is Condition.GT else 0 < rule.threshold <= 1
+        )
+    ):
+        problems.append(
+            "an ANOMALY rule's threshold is a share of the window's points: "
+            "GE within (0, 1], GT within [0, 1)"
+        )
+    return problems
+
+
+def _forecast_problems(rule: AlertRule, settings: ForecastSettings) -> list[str]:
+    problems: list[str] = []
+    if rule.condition.direction == 0:
+        problems.append("a FORECAST rule compares with GT, GE, LT or LE")
+    if rule.aggregation is RuleAggregation.RATE:
+        problems.append("a FORECAST rule fits a chart aggregation, not RATE")
+    if type(rule.window_us) is int and rule.window_us < MIN_FORECAST_EVERY_US:
+        problems.append("a FORECAST rule is evaluated every window: at least 10 s")
+    horizon, history = settings.horizon_us, settings.history_us
+    if type(horizon) is not int or not 0 < horizon <= MAX_FORECAST_HORIZON_US:
+        problems.append("forecast horizon must be positive and at most 90 days")
+    if type(history) is not int or history < MIN_FORECAST_HISTORY_US:
+        problems.append("forecast history must be at least 1 hour")
+    if not _finite(settings.confidence) or not 0.5 <= settings.confidence <= 0.99:
+        problems.append("forecast confidence must be within [0.5, 0.99]")
     return problems
 
 

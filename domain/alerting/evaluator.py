@@ -48,7 +48,7 @@ def cohort_key(rule: AlertRule) -> CohortKey | None:
     """
     if rule.no_data_period_us < rule.window_us:
         return None
-    return rule.metric, rule.matchers, rule.group_by, rule.aggregation, rule.window_us
+    return rule.input_name, rule.matchers, rule.group_by, rule.aggregation, rule.window_us
 
 
 class Cohort:
@@ -122,7 +122,7 @@ class Cohort:
                 continue
             noted = fresh.get(key)
             point = None if noted is None else noted[1]
-            if any(_silent(m._states[key], point, now, m.rule.no_data_period_us) for m in members):
+            if any(_silent(m._states[key], point, now, m.no_data_after) for m in members):
                 continue
             aggregate = self.aggregate(key, now)
             if quiet.admits(aggregate, now):
@@ -130,6 +130,9 @@ class Cohort:
                 quiet_groups.add(key)
         out: list[tuple[RuleEvaluator, Transition]] = []
         for member in members:
+            states = member._states
+            if quiet_groups and len(states) <= len(quiet_groups) and quiet_groups >= states.keys():
+                continue  # every group of it is quiet: its tick would change nothing
             moved = member._tick(now, skip=quiet_groups)
             if moved:
                 out += [(member, t) for t in moved]
@@ -230,6 +233,10 @@ class RuleEvaluator:
         max_points: int = DEFAULT_MAX_POINTS,
     ) -> None:
         self.rule = rule
+        self.no_data_after = rule.no_data_period_us  # asked of every instance at every tick
+        # Grows whenever a state-machine field of an instance may have changed (`_put`):
+        # a writer that saw this generation written needs to look at no state.
+        self.generation = 0
         self._states: dict[InstanceKey, InstanceState] = {s.key: s for s in states}
         self.cohort = Cohort(rule, max_points=max_points)
         self.cohort.members.append(self)
@@ -262,7 +269,7 @@ class RuleEvaluator:
         return self.cohort.clock_us
 
     def matches(self, name: str, tags: Mapping[str, str]) -> bool:
-        return name == self.rule.metric and matches_all(self.rule.matchers, tags)
+        return name == self.rule.input_name and matches_all(self.rule.matchers, tags)
 
     def observe(self, tags: Mapping[str, str], ts_us: int, value: float) -> list[Transition]:
         """A point known to match the rule, fed to its cohort; this rule's transitions.
@@ -291,7 +298,7 @@ class RuleEvaluator:
     ) -> list[Transition]:
         """The tick of every instance whose group is not in `skip`."""
         cohort = self.cohort
-        no_data_after = self.rule.no_data_period_us
+        no_data_after = self.no_data_after
         out: list[Transition] = []
         for key in list(self._states):
             if key in skip:
@@ -363,6 +370,7 @@ class RuleEvaluator:
 
     def _put(self, state: InstanceState) -> None:
         self._states[state.key] = state
+        self.generation += 1
         self.cohort._quiet.pop(state.key, None)
 
     def _get(self, key: InstanceKey) -> InstanceState:

@@ -6,9 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from domain.alerting.model import AlertState, Reason, Transition, instance_id
+from domain.alerting.model import AlertState, Reason, RuleKind, Transition, instance_id
 from domain.alerting.rule import AlertRule
+from domain.anomaly.model import Direction
 from domain.events import Event
+from domain.matchers import MatchOp
 
 __all__ = [
     "ALERT_EVENTS",
@@ -55,6 +57,12 @@ class AlertTriggeredEvent(AlertEvent):
     reason: str
     at_us: int
     notify: bool
+    # What it fires about, for incidents and deduplication: the metric, the series (the
+    # instance's tags and the rule's equality matchers) and the direction ("up", "down",
+    # "any").
+    metric: str = ""
+    series: dict[str, str] | None = None
+    direction: str = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +136,9 @@ def events_for(
                 reason=t.reason.value,
                 at_us=t.at_us,
                 notify=t.notify,
+                metric=rule.metric,
+                series=_series(rule, head[4]),
+                direction=_direction(rule),
             )
         )
     elif t.to_state is AlertState.RESOLVED and entered:
@@ -149,3 +160,21 @@ def events_for(
             )
         )
     return events
+
+
+def _series(rule: AlertRule, tags: dict[str, str]) -> dict[str, str]:
+    """The tags that say which series an instance watches: its group-by values and the
+    rule's equality matchers."""
+    fixed = {m.key: m.value for m in rule.matchers if m.op is MatchOp.EQ}
+    return fixed | tags
+
+
+def _direction(rule: AlertRule) -> str:
+    """Which way the series went wrong when the rule fires."""
+    if rule.kind is RuleKind.ANOMALY and rule.anomaly is not None:
+        found = rule.anomaly.direction
+        return found.value if found in (Direction.UP, Direction.DOWN) else "any"
+    side = rule.condition.direction
+    if rule.kind is RuleKind.ANOMALY:
+        return "any"
+    return "up" if side > 0 else "down" if side < 0 else "any"

@@ -116,9 +116,16 @@ async def update_alert(
         latest = await find_alert(alerts, command.project, command.alert_id)
         raise _conflict(latest.version)
     regrouped = changed.rule.group_by != current.rule.group_by
-    if current.enabled and (not changed.enabled or regrouped):
-        # Its instances end here: disabled, or named by other tags from now on.
-        why = "alert disabled" if not changed.enabled else "alert regrouped"
+    moved = changed.placement != current.placement  # another kind, or an ANOMALY metric
+    if current.enabled and (not changed.enabled or regrouped or moved):
+        # Its instances end here: disabled, named by other tags, or evaluated elsewhere.
+        why = (
+            "alert disabled"
+            if not changed.enabled
+            else "alert regrouped"
+            if regrouped
+            else "alert moved"
+        )
         await alert_runtime.remove(current, by=command.actor, comment=why)
     if changed.enabled:
         await alert_runtime.reload(changed)

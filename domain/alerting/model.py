@@ -10,27 +10,33 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from domain.anomaly.model import Direction, Seasonality
 from domain.errors import BadUserInput
 from domain.metrics.model import Aggregation
 
 __all__ = [
+    "DAY_US",
     "MINUTE_US",
     "SECOND_US",
     "AlertSeverity",
     "AlertState",
+    "AnomalySettings",
     "Condition",
     "FlappingSettings",
+    "ForecastSettings",
     "InstanceKey",
     "InvalidTransition",
     "NoDataPolicy",
     "Reason",
     "RuleAggregation",
+    "RuleKind",
     "Transition",
     "instance_id",
 ]
 
 SECOND_US = 1_000_000
 MINUTE_US = 60 * SECOND_US
+DAY_US = 1_440 * MINUTE_US
 
 # The values of the rule's group-by tags, in group-by order: one alert instance each.
 InstanceKey = tuple[str, ...]
@@ -137,6 +143,54 @@ class FlappingSettings:
     history: int = 20
     low: float = 0.25
     high: float = 0.5
+
+
+class RuleKind(StrEnum):
+    """What a rule's windows aggregate: the metric's points (THRESHOLD), or a series derived
+    from them that the same machine evaluates: ANOMALY (1 for each point whose anomaly score
+    reaches `min_score`, else 0, so AVG is the share of anomalous points) or FORECAST (one
+    value per evaluation: the forecast's extreme within the horizon at the confidence)."""
+
+    THRESHOLD = "threshold"
+    ANOMALY = "anomaly"
+    FORECAST = "forecast"
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalySettings:
+    """An ANOMALY rule's detector: a point counts as anomalous when its score (0-100,
+    -10 log10 p) reaches `min_score`; `direction` and `seasonality` configure the detector."""
+
+    min_score: float = 50.0
+    direction: Direction = Direction.BOTH
+    seasonality: Seasonality = Seasonality.AUTO
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "min_score": self.min_score,
+            "direction": self.direction.value,
+            "seasonality": self.seasonality.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastSettings:
+    """A FORECAST rule: every window, the last `history_us` of the metric (per group) is
+    fitted with the analytics forecast model, and the value evaluated is where the forecast
+    goes within `horizon_us` with probability `confidence`: for > and >=, the highest value
+    of its (1 - confidence) quantile path (at least that likely to be reached); for < and
+    <=, the lowest of its `confidence` quantile path."""
+
+    horizon_us: int = DAY_US
+    confidence: float = 0.9
+    history_us: int = 7 * DAY_US
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "horizon_us": self.horizon_us,
+            "confidence": self.confidence,
+            "history_us": self.history_us,
+        }
 
 
 class Reason(StrEnum):

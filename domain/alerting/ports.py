@@ -1,15 +1,118 @@
-"""What alerting needs: a store (alerts, instance states, history) and the runtime."""
+"""What alerting needs: a store (alerts, instance states, history), the runtime, and the
+sources of the derived series that ANOMALY and FORECAST rules evaluate."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from domain.alerting.alert import Alert
-from domain.alerting.model import InstanceKey, Transition
+from domain.alerting.model import AnomalySettings, InstanceKey, Transition
 from domain.alerting.state import InstanceState
+from domain.events import Event
+from domain.metrics.events import MetricCollectedEvent
 
-__all__ = ["AlertRuntime", "AlertStore"]
+__all__ = [
+    "AlertRuntime",
+    "AlertStore",
+    "ForecastInput",
+    "Forecaster",
+    "HistoryScorer",
+    "Picker",
+    "Placed",
+    "PointScorer",
+    "Scoring",
+]
+
+Point = tuple[Mapping[str, str], int, float]
+
+
+class Placed(Protocol):
+    """Anything the engine runs in one process: an alert, an anomaly detection."""
+
+    @property
+    def placement(self) -> str: ...
+
+
+# Which of the placed things a process takes (by shard, with several processes).
+Picker = Callable[[Placed], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """What scoring a batch gave: batches of derived series for ANOMALY rules (each named by
+    its rules' `input_name`), and the events to publish (anomalies)."""
+
+    derived: list[MetricCollectedEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+class PointScorer(Protocol):
+    """Detectors riding the alert engine: fed the points the engine hears, they give the
+    derived series of the ANOMALY rules the engine evaluates (`cover`), and run the
+    detections of the placements the engine holds (`adopt`, `drop`)."""
+
+    def wants(self, project: str) -> bool:
+        """Whether any detector runs on `project` (the ingest hot path asks first)."""
+        ...
+
+    def observe(self, event: MetricCollectedEvent) -> Scoring: ...
+
+    def cover(self, alert: Alert) -> None:
+        """Score the series an enabled ANOMALY rule reads (again, if it changed)."""
+        ...
+
+    def uncover(self, alert_id: str) -> None: ...
+
+    @property
+    def projects(self) -> frozenset[str]: ...
+
+    async def adopt(self, wanted: Picker) -> int:
+        """Run the enabled detections `wanted` picks that are not running yet."""
+        ...
+
+    async def drop(self, wanted: Picker, *, save: bool) -> int:
+        """Stop the detections and detectors `wanted` picks (states written with `save`)."""
+        ...
+
+    async def flush(self, now_us: int, *, everything: bool) -> None:
+        """Write what is due: anomalies and finished band minutes; every detector state
+        with `everything` (a checkpoint)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastInput:
+    """One group's history on a regular grid (None: no point in a bucket), and what a
+    FORECAST rule asks of it: the forecast's extreme within `horizon` buckets at `level`
+    (the quantile path), its highest value if `upper`, else its lowest."""
+
+    values: Sequence[float | None]
+    start_us: int
+    step_us: int
+    horizon: int
+    level: float
+    upper: bool
+
+
+class Forecaster(Protocol):
+    """The analytics forecast model, fitted away from the event loop."""
+
+    async def extremes(self, inputs: Sequence[ForecastInput]) -> list[float | None]:
+        """Each input's extreme; None where the history cannot be forecast (too short, or
+        nothing observed); NaN where the fit failed."""
+        ...
+
+
+class HistoryScorer(Protocol):
+    """An ANOMALY rule's input replayed over stored points (its backtest)."""
+
+    def __call__(
+        self, points: Sequence[Point], settings: AnomalySettings, *, emit_from_us: int
+    ) -> list[Point]: ...
 
 
 class AlertStore(Protocol):

@@ -12,6 +12,7 @@ from domain.queries import Query
 
 __all__ = [
     "GetAlertHistoryQuery",
+    "GetAlertNoiseQuery",
     "GetAlertsByIdQuery",
     "GetAlertsListQuery",
     "ListAlertTemplatesQuery",
@@ -61,3 +62,13 @@ class PreviewAlertQuery(Query):
     start_us: int
     end_us: int
     step_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class GetAlertNoiseQuery(Query):
+    """The project's alerts, noisiest first, judged on their last `days` of history, with
+    suggestions backtested on that history for the first `first` of them."""
+
+    project: str
+    first: int = 10
+    days: int = 7

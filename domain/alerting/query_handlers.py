@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.alerting.alert import Alert
-from domain.alerting.model import Transition
+from domain.alerting.evaluator import Point
+from domain.alerting.model import RuleKind, Transition
+from domain.alerting.noise_report import alert_noise
 from domain.alerting.points import read_points
-from domain.alerting.ports import AlertRuntime, AlertStore
+from domain.alerting.ports import AlertRuntime, AlertStore, Forecaster, HistoryScorer
 from domain.alerting.preview import MAX_PREVIEW_POINTS, preview
+from domain.alerting.preview_derived import anomaly_points, forecast_points
 from domain.alerting.queries import (
     GetAlertHistoryQuery,
     GetAlertsByIdQuery,
@@ -28,6 +31,7 @@ LIST_CHUNK = 200  # alerts read from the store at a time while filtering a page
 
 __all__ = [
     "alert_history",
+    "alert_noise",
     "alert_templates",
     "checked_rule",
     "find_alert",
@@ -84,26 +88,42 @@ async def alert_templates(query: ListAlertTemplatesQuery) -> list[AlertTemplate]
 
 
 async def preview_alert(
-    query: PreviewAlertQuery, *, metrics: MetricStore, retention_seconds: int
+    query: PreviewAlertQuery,
+    *,
+    metrics: MetricStore,
+    retention_seconds: int,
+    forecaster: Forecaster | None = None,
+    history_scorer: HistoryScorer | None = None,
 ) -> AlertPreviewDto:
-    """The live evaluator replayed over stored points; nothing is saved or published."""
+    """The live evaluator replayed over stored points (for ANOMALY and FORECAST rules, over
+    their derived series computed from them); nothing is saved or published."""
     rule = await checked_rule(metrics, retention_seconds, query.project, query.rule)
     if query.end_us <= query.start_us:
         raise BadUserInput("from must be before to")
-    points = await read_points(
+    start, end = query.start_us, query.end_us
+    if rule.kind is RuleKind.ANOMALY:
+        points = await anomaly_points(metrics, history_scorer, query.project, rule, start, end)
+    elif rule.kind is RuleKind.FORECAST:
+        points = await forecast_points(metrics, forecaster, query.project, rule, start, end)
+    else:
+        points = await _stored_points(metrics, query.project, rule, start, end)
+    result = preview(rule, points, start_us=start, end_us=end, tick_us=query.step_us)
+    return AlertPreviewDto(result, len(points))
+
+
+async def _stored_points(
+    metrics: MetricStore, project: str, rule: AlertRule, start_us: int, end_us: int
+) -> list[Point]:
+    return await read_points(
         metrics,
-        query.project,
+        project,
         rule.metric,
         matchers=rule.matchers,
-        start_us=query.start_us,
-        end_us=query.end_us,
+        start_us=start_us,
+        end_us=end_us,
         limit=MAX_PREVIEW_POINTS,
         over_limit=f"a preview replays at most {MAX_PREVIEW_POINTS} points; shorten the range",
     )
-    result = preview(
-        rule, points, start_us=query.start_us, end_us=query.end_us, tick_us=query.step_us
-    )
-    return AlertPreviewDto(result, len(points))
 
 
 # -- shared with the command handlers -------------------------------------------------------

@@ -10,15 +10,23 @@ from domain.alerting.checks import coerce, problems_of
 from domain.alerting.model import (
     SECOND_US,
     AlertSeverity,
+    AnomalySettings,
     Condition,
     FlappingSettings,
+    ForecastSettings,
     NoDataPolicy,
     RuleAggregation,
+    RuleKind,
 )
+from domain.anomaly.model import Direction, Seasonality
 from domain.errors import BadUserInput
 from domain.matchers import MatchOp, TagMatcher
 
-__all__ = ["AlertRule", "FlappingSettings"]
+__all__ = ["FORECAST_NO_DATA_WINDOWS", "AlertRule", "FlappingSettings"]
+
+# A FORECAST rule gets one value per window; by default, three windows without one (the
+# series went silent, or the fit failed) count as no data.
+FORECAST_NO_DATA_WINDOWS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +55,9 @@ class AlertRule:
     no_data_after_us: int | None = None  # None: the window
     flapping: FlappingSettings | None = None
     description: str = ""
+    kind: RuleKind = RuleKind.THRESHOLD
+    anomaly: AnomalySettings | None = None  # ANOMALY rules (defaults when left out)
+    forecast: ForecastSettings | None = None  # FORECAST rules (defaults when left out)
 
     def __post_init__(self) -> None:
         problems = coerce(self)
@@ -87,7 +98,42 @@ class AlertRule:
 
     @property
     def no_data_period_us(self) -> int:
-        return self.no_data_after_us if self.no_data_after_us is not None else self.window_us
+        if self.no_data_after_us is not None:
+            return self.no_data_after_us
+        if self.kind is RuleKind.FORECAST:
+            return FORECAST_NO_DATA_WINDOWS * self.window_us
+        return self.window_us
+
+    @property
+    def input_name(self) -> str:
+        """The name of the series the rule's windows read: the metric for a threshold rule;
+        for the derived kinds, the metric with what derives the series (no metric name
+        holds the separator), so rules meet in one window only when they read the same
+        derived values."""
+        if self.kind is RuleKind.ANOMALY:
+            a = self.anomaly or AnomalySettings()
+            return "\x1f".join(
+                (self.metric, "anomaly", a.direction, a.seasonality, f"{a.min_score!r}")
+            )
+        if self.kind is RuleKind.FORECAST:
+            f = self.forecast or ForecastSettings()
+            matchers = ",".join(f"{m.key}{m.op.value}{m.value}" for m in self.matchers)
+            return "\x1f".join(
+                (
+                    self.metric,
+                    "forecast",
+                    self.aggregation.value,
+                    ",".join(self.group_by),
+                    matchers,
+                    f"{f.horizon_us}/{f.confidence!r}/{f.history_us}/{self.condition.direction}",
+                )
+            )
+        return self.metric
+
+    @property
+    def derived(self) -> bool:
+        """Its windows read a derived series, not the metric's stored points."""
+        return self.kind is not RuleKind.THRESHOLD
 
     def group_of(self, tags: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(tags.get(key, "") for key in self.group_by)
@@ -103,6 +149,7 @@ class AlertRule:
                 ("for", self.for_us),
                 ("keep_firing_for", self.keep_firing_for_us),
                 ("no_data_after", self.no_data_period_us),
+                ("forecast history", self.forecast.history_us if self.forecast else 0),
             )
             if period > retention_us
         ]
@@ -113,7 +160,14 @@ class AlertRule:
 
     def to_dict(self) -> dict[str, Any]:
         flapping = self.flapping
-        return {
+        extra: dict[str, Any] = {}
+        if self.kind is not RuleKind.THRESHOLD:  # threshold rules are stored as before
+            extra["kind"] = self.kind.value
+        if self.anomaly is not None:
+            extra["anomaly"] = self.anomaly.to_dict()
+        if self.forecast is not None:
+            extra["forecast"] = self.forecast.to_dict()
+        return extra | {
             "name": self.name,
             "description": self.description,
             "metric": self.metric,
@@ -143,6 +197,8 @@ class AlertRule:
         BadUserInput, never a KeyError or ValueError."""
         try:
             flapping = data.get("flapping")
+            anomaly = data.get("anomaly")
+            forecast = data.get("forecast")
             return cls(
                 name=data["name"],
                 description=data.get("description", ""),
@@ -164,6 +220,17 @@ class AlertRule:
                 no_data_after_us=data.get("no_data_after_us"),
                 group_by=tuple(data.get("group_by", ())),
                 flapping=None if flapping is None else FlappingSettings(**flapping),
+                kind=RuleKind(data.get("kind", "threshold")),
+                anomaly=(
+                    None
+                    if anomaly is None
+                    else AnomalySettings(
+                        min_score=anomaly.get("min_score", 50.0),
+                        direction=Direction(anomaly.get("direction", "both")),
+                        seasonality=Seasonality(anomaly.get("seasonality", "auto")),
+                    )
+                ),
+                forecast=None if forecast is None else ForecastSettings(**forecast),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise BadUserInput(f"invalid alert rule: {type(exc).__name__}: {exc}") from None

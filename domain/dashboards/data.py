@@ -6,7 +6,9 @@ import math
 from collections.abc import Mapping
 
 from domain.alerting.queries import GetAlertsListQuery
-from domain.dashboards.read_models import LineData, TableRow, WidgetData
+from domain.anomaly.queries import GetAnomalyBandQuery, ListAnomaliesQuery
+from domain.anomaly.read_models import AnomalyBandDto, AnomalyPage
+from domain.dashboards.read_models import AnomalyMark, LineData, TableRow, WidgetData
 from domain.dashboards.steps import auto_step, widget_pixels
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import SECOND_US, SeriesQuery, Threshold, Widget, WidgetKind
@@ -18,6 +20,10 @@ from domain.metrics.read_models import SeriesResult
 __all__ = ["MAX_ALERTS", "color_of", "rate_of", "widget_data"]
 
 MAX_ALERTS = 100
+MAX_MARKS = 500  # anomalies marked per query
+
+Values = list[float | None]
+Bands = dict[tuple[tuple[str, str], ...], tuple[Values, Values, Values]]  # by series tags
 DEFAULT_COLOR = "green"
 
 
@@ -86,13 +92,38 @@ async def _timeseries(window: _Window, widget: Widget, pixels: int) -> WidgetDat
     step = max(steps) if steps else auto_step(window.start_us, window.end_us, pixels)
     timestamps: list[int] = []
     lines: list[LineData] = []
+    marks: list[AnomalyMark] = []
     for index, query in enumerate(widget.queries):
         result = await window.series(query, step, query.group_by)
         timestamps = result.timestamps_us
+        bands: Bands = {}
+        if widget.anomalies and not query.rate:
+            bands, found = await window.anomalies(query, step)
+            marks += _marks(index, query, found)
         for series in result.series:
             values = rate_of(series.values, step) if query.rate else series.values
-            lines.append(LineData(index, query.label, series.tags, values))
-    return WidgetData(widget.id, widget.kind, step, timestamps, lines)
+            band = bands.get(tuple(sorted(series.tags.items())))
+            if band is None:
+                lines.append(LineData(index, query.label, series.tags, values))
+            else:
+                lines.append(LineData(index, query.label, series.tags, values, *band))
+    return WidgetData(widget.id, widget.kind, step, timestamps, lines, anomalies=marks)
+
+
+def _marks(index: int, query: SeriesQuery, page: AnomalyPage) -> list[AnomalyMark]:
+    """Each anomaly on the line it belongs to: its series, or its group of `groupBy`."""
+    keys = query.group_by
+    return [
+        AnomalyMark(
+            index,
+            dict(r.tags) if keys is None else {k: r.tags.get(k, "") for k in keys},
+            r.timestamp_us,
+            r.value,
+            r.score,
+            r.explanation,
+        )
+        for r in page.items
+    ]
 
 
 class _Window:
@@ -128,6 +159,31 @@ class _Window:
             )
         )
         return result
+
+    async def anomalies(self, query: SeriesQuery, step_us: int) -> tuple[Bands, AnomalyPage]:
+        """The band of each series (by its tags) on the chart's buckets, and the anomalies
+        of the range; nothing (not an error) where they cannot be had."""
+        matchers = bind(query, self.values)
+        try:
+            band: AnomalyBandDto = await self.ask(
+                GetAnomalyBandQuery(
+                    self.project, query.metric, self.start_us, self.end_us, step_us, matchers
+                )
+            )
+            page: AnomalyPage = await self.ask(
+                ListAnomaliesQuery(
+                    self.project,
+                    query.metric,
+                    matchers,
+                    self.start_us,
+                    self.end_us,
+                    first=MAX_MARKS,
+                )
+            )
+        except VigilError:  # too many series for a band, say: the lines are still drawn
+            return {}, AnomalyPage([], False)
+        bands = {tuple(sorted(s.tags.items())): (s.baseline, s.lower, s.upper) for s in band.series}
+        return bands, page
 
     async def single(self, query: SeriesQuery, pixels: int) -> float | None:
         """One value over the whole range (every matching series together)."""

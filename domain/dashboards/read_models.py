@@ -9,6 +9,7 @@ from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.widgets import WidgetKind
 
 __all__ = [
+    "AnomalyMark",
     "DashboardData",
     "DashboardDto",
     "LineData",
@@ -29,6 +30,22 @@ class LineData:
     label: str
     tags: dict[str, str]
     values: list[float | None]
+    # The anomaly band on the same buckets (widgets with `anomalies`, per-series lines).
+    baseline: list[float | None] | None = None
+    lower: list[float | None] | None = None
+    upper: list[float | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyMark:
+    """An anomaly to mark on the line of query `query` with tags `tags`."""
+
+    query: int
+    tags: dict[str, str]
+    at_us: int
+    value: float
+    score: float
+    explanation: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +69,7 @@ class WidgetData:
     rows: list[TableRow] = field(default_factory=list)
     alerts: list[AlertDto] = field(default_factory=list)
     error: str | None = None
+    anomalies: list[AnomalyMark] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,7 @@ class Widget:
     text: str = ""
     alert_state: AlertState | None = None
     alert_severity: AlertSeverity | None = None
+    anomalies: bool = False  # a timeseries widget overlays each line's band and anomalies
 
     @property
     def metrics(self) -> frozenset[str]:
@@ -132,12 +133,14 @@ class Widget:
         if "alertState" in fields:
             out["alertState"] = self.alert_state.value if self.alert_state else None
             out["alertSeverity"] = self.alert_severity.value if self.alert_severity else None
+        if self.anomalies:
+            out["anomalies"] = True
         return out
 
 
 _COMMON = frozenset({"id", "kind", "title", "layout", "unit"})
 _KIND_FIELDS: Mapping[WidgetKind, frozenset[str]] = {
-    WidgetKind.TIMESERIES: frozenset({"queries"}),
+    WidgetKind.TIMESERIES: frozenset({"queries", "anomalies"}),
     WidgetKind.STAT: frozenset({"queries", "thresholds"}),
     WidgetKind.GAUGE: frozenset({"queries", "thresholds", "min", "max"}),
     WidgetKind.TABLE: frozenset({"queries"}),
@@ -201,10 +204,27 @@ def read_widget(raw: Any, path: str, problems: Problems, *, fallback_id: str) ->
     state = _enum(AlertState, data.get("alertState"), f"{path}.alertState", problems)
     severity = _enum(AlertSeverity, data.get("alertSeverity"), f"{path}.alertSeverity", problems)
     unit = read_text(data.get("unit"), f"{path}.unit", problems, max_length=20)
+    anomalies = data.get("anomalies", False)
+    if anomalies is None:
+        anomalies = False
+    if not isinstance(anomalies, bool):
+        problems.add(f"{path}.anomalies", "must be true or false")
     if kind is None or len(problems.items) > before:
         return None
     return Widget(
-        widget_id, kind, title, layout, queries, thresholds, unit, low, high, text, state, severity
+        widget_id,
+        kind,
+        title,
+        layout,
+        queries,
+        thresholds,
+        unit,
+        low,
+        high,
+        text,
+        state,
+        severity,
+        bool(anomalies),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,7 @@ class AlertRecord:
     starts_us: int
     ends_us: int | None = None  # set once resolved
     acknowledged: bool = False
+    extra: dict[str, str] = field(default_factory=dict)  # labels from elsewhere: `incident`
 
     @classmethod
     def of(cls, event: AlertEvent, **state: Any) -> AlertRecord:
@@ -54,6 +55,7 @@ class AlertRecord:
     def labels(self) -> dict[str, str]:
         return {
             **self.tags,
+            **self.extra,
             "alertname": self.rule_name,
             "alert_id": self.rule_id,
             "severity": self.severity,

@@ -8,6 +8,10 @@ events (so the owner's notification router hears them); the port methods then re
 transitions. A process that stops cleanly releases its
 shards at once; one that dies hands them over when its leases expire, within
 `lease_seconds` plus one renewal round.
+
+Anomaly detections ride the same shards: a detection, like an ANOMALY rule, is placed by its
+metric (`placement`), so every detector of a metric runs in the one process holding that
+shard, beside the rules reading it; configuring one elsewhere is sent to that process.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ import logging
 from typing import Any
 
 from domain.alerting import Alert, AlertStore, InstanceKey, InstanceState, Transition
+from domain.alerting.ports import Placed
 from domain.alerting.runtime.engine import AlertEngine, Picker, Publish
+from domain.anomaly.detection import AnomalyDetection
+from domain.anomaly.ports import AnomalyRuntime
+from domain.anomaly.read_models import DetectorStatus
 from domain.errors import Unavailable
 from domain.ports import Clock
 from infra.alerting.control import Control
@@ -43,8 +51,10 @@ class AlertCluster:
         clock: Clock,
         *,
         rpc_timeout: float = 3.0,
+        detectors: AnomalyRuntime | None = None,
     ) -> None:
         self.engine = engine
+        self.detectors_here = detectors
         self.leases = leases
         self._alerts = alerts
         self._clock = clock
@@ -120,7 +130,7 @@ class AlertCluster:
     # -- the AlertEngine port ---------------------------------------------------------------
 
     async def reload(self, alert: Alert) -> None:
-        if self.leases.owns(alert.id):
+        if self.leases.owns(alert.placement):
             # Follow its project first: a point stored after the windows are filled
             # arrives over the bus. Under the lock, so a round cannot unfollow it meanwhile.
             async with self._moving:
@@ -133,7 +143,7 @@ class AlertCluster:
             logger.warning("alert %s changed while no process evaluated it", alert.id)
 
     async def remove(self, alert: Alert, *, by: str, comment: str) -> list[Transition]:
-        if self.leases.owns(alert.id):
+        if self.leases.owns(alert.placement):
             return await self.engine.remove(alert, by=by, comment=comment)
         try:
             await self._control.call("remove", alert=alert.to_dict(), by=by, comment=comment)
@@ -150,7 +160,7 @@ class AlertCluster:
         comment: str,
         until_us: int | None,
     ) -> list[Transition]:
-        if self.leases.owns(alert.id):
+        if self.leases.owns(alert.placement):
             return await self.engine.acknowledge(
                 alert, key, by=by, comment=comment, until_us=until_us
             )
@@ -167,7 +177,7 @@ class AlertCluster:
     async def resolve(
         self, alert: Alert, key: InstanceKey | None, *, by: str, comment: str
     ) -> list[Transition]:
-        if self.leases.owns(alert.id):
+        if self.leases.owns(alert.placement):
             return await self.engine.resolve(alert, key, by=by, comment=comment)
         await self._control.call(
             "resolve", alert=alert.to_dict(), key=_key(key), by=by, comment=comment
@@ -177,16 +187,48 @@ class AlertCluster:
     def instances(self, alert_id: str) -> list[InstanceState] | None:
         return self.engine.instances(alert_id)
 
+    # -- the AnomalyRuntime port -------------------------------------------------------------
+
+    async def reload_detection(self, detection: AnomalyDetection) -> None:
+        await self._detection("reload_detection", detection)
+
+    async def remove_detection(self, detection: AnomalyDetection) -> None:
+        await self._detection("remove_detection", detection)
+
+    def detectors(self, detection_id: str) -> list[DetectorStatus] | None:
+        here = self.detectors_here
+        return None if here is None else here.detectors(detection_id)
+
+    async def _detection(self, op: str, detection: AnomalyDetection) -> None:
+        here = self.detectors_here
+        if here is None:
+            return
+        if self.leases.owns(detection.placement):
+            async with self._moving:  # its project's points must reach this process
+                await self._feed.follow(self.engine.projects | {detection.project})
+                await getattr(here, op)(detection)
+            return
+        try:
+            await self._control.call(op, detection=detection.to_dict())
+        except Unavailable:  # no owner now: the next one loads it from the store
+            logger.warning("anomaly detection %s changed while no process ran it", detection.id)
+
     # -- helpers ----------------------------------------------------------------------------
 
-    def _held(self, alert: Alert) -> bool:
-        return self.leases.owns(alert.id)
+    def _held(self, alert: Placed) -> bool:
+        return self.leases.owns(alert.placement)
 
     async def _serve(self, request: dict[str, Any]) -> dict[str, Any] | None:
         """A request from another process: carried out if this one evaluates the alert."""
-        alert = Alert.from_dict(request["alert"])
         op = request["op"]
-        if not self.leases.owns(alert.id):
+        if op in ("reload_detection", "remove_detection"):
+            detection = AnomalyDetection.from_dict(request["detection"])
+            if not self.leases.owns(detection.placement) or self.detectors_here is None:
+                return None
+            await self._detection(op, detection)
+            return {}
+        alert = Alert.from_dict(request["alert"])
+        if not self.leases.owns(alert.placement):
             return None
         if op == "reload":  # as stored here: a deployment sharing the Redis server is ignored
             stored = await self._alerts.get_alert(alert.project, alert.id)
@@ -222,7 +264,10 @@ class AlertCluster:
 
 
 def _in(shards: frozenset[int]) -> Picker:
-    return lambda alert: shard_of(alert.id) in shards
+    def picked(placed: Placed) -> bool:
+        return shard_of(placed.placement) in shards
+
+    return picked
 
 
 def _key(key: InstanceKey | None) -> list[str] | None:

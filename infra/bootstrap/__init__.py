@@ -8,7 +8,8 @@ from infra.bootstrap.adapters import (
     vigil_version,
 )
 from infra.bootstrap.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS, build_bus
-from infra.bootstrap.vigil import Runtimes, Vigil
+from infra.bootstrap.runtimes import Runtimes
+from infra.bootstrap.vigil import Vigil
 
 __all__ = [
     "COMMAND_HANDLERS",

@@ -10,7 +10,9 @@ from typing import Any, Protocol
 
 from domain.alerting.ports import AlertStore
 from domain.analytics.ports import AnalyticsJobStore
+from domain.anomaly.ports import AnomalyStore
 from domain.dashboards.ports import DashboardStore
+from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
@@ -58,6 +60,12 @@ class StoreDatabase(Protocol):
 
     @property
     def analytics(self) -> AnalyticsJobStore: ...
+
+    @property
+    def anomalies(self) -> AnomalyStore: ...
+
+    @property
+    def incidents(self) -> IncidentStore: ...
 
     async def close(self) -> None: ...
 

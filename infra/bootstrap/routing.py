@@ -27,6 +27,7 @@ from domain.alerting.events import (
 )
 from domain.alerting.queries import (
     GetAlertHistoryQuery,
+    GetAlertNoiseQuery,
     GetAlertsByIdQuery,
     GetAlertsListQuery,
     ListAlertTemplatesQuery,
@@ -41,6 +42,17 @@ from domain.analytics.queries import (
     GetAnalyticsJobResultQuery,
     GetAnalyticsQuery,
     ListAnalyticsJobsQuery,
+)
+
+# -- anomaly detection and incidents (issue 15) ---------------------------------------------
+from domain.anomaly import handlers as anomaly
+from domain.anomaly import query_handlers as anomaly_queries
+from domain.anomaly.commands import ConfigureAnomalyDetectionCommand
+from domain.anomaly.events import AnomalyDetectedEvent
+from domain.anomaly.queries import (
+    GetAnomalyBandQuery,
+    ListAnomaliesQuery,
+    ListAnomalyDetectionsQuery,
 )
 from domain.commands import Command
 from domain.compliance import handlers as compliance
@@ -84,6 +96,19 @@ from domain.dashboards.queries import (
     GetDashboardsListQuery,
 )
 from domain.events import Event, publish_event
+from domain.incidents import handlers as incidents
+from domain.incidents import query_handlers as incident_queries
+from domain.incidents.commands import (
+    AcknowledgeIncidentCommand,
+    ConfigureIncidentsCommand,
+    ResolveIncidentCommand,
+)
+from domain.incidents.events import IncidentUpdatedEvent
+from domain.incidents.queries import (
+    GetIncidentQuery,
+    GetIncidentSettingsQuery,
+    ListIncidentsQuery,
+)
 from domain.messagebus import CommandAudit, MessageBus, QueryAudit, bind
 from domain.metrics import handlers as metrics
 from domain.metrics import query_handlers as metric_queries
@@ -154,6 +179,11 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     RevokeAccessCommand: compliance.revoke_access,
     RestoreAccessCommand: compliance.restore_access,
     RunComplianceCheckCommand: compliance.run_compliance_check,
+    # anomaly detection and incidents
+    ConfigureAnomalyDetectionCommand: anomaly.configure_anomaly_detection,
+    AcknowledgeIncidentCommand: incidents.acknowledge_incident,
+    ResolveIncidentCommand: incidents.resolve_incident,
+    ConfigureIncidentsCommand: incidents.configure_incidents,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -193,6 +223,14 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     ListRevocationsQuery: compliance_queries.revocations,
     GetComplianceReportQuery: compliance_queries.compliance_report,
     ListComplianceRunsQuery: compliance_queries.compliance_runs,
+    # anomaly detection, alert noise and incidents
+    ListAnomaliesQuery: anomaly_queries.anomalies,
+    GetAnomalyBandQuery: anomaly_queries.anomaly_band,
+    ListAnomalyDetectionsQuery: anomaly_queries.anomaly_detections,
+    GetAlertNoiseQuery: alert_queries.alert_noise,
+    ListIncidentsQuery: incident_queries.list_incidents,
+    GetIncidentQuery: incident_queries.get_incident,
+    GetIncidentSettingsQuery: incident_queries.incident_settings,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -204,9 +242,22 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
         compliance.observe_clock_offsets,
     ],
     ThresholdExceededEvent: [publish_event],
-    AlertTriggeredEvent: [publish_event, notifications.route_alert_event],
-    AlertResolvedEvent: [publish_event, notifications.route_alert_event],
-    AlertAcknowledgedEvent: [publish_event, notifications.route_alert_event],
+    # Incidents first: the router asks them for the alert's incident (and duplicates).
+    AlertTriggeredEvent: [
+        publish_event,
+        incidents.track_alert_event,
+        notifications.route_alert_event,
+    ],
+    AlertResolvedEvent: [
+        publish_event,
+        incidents.track_alert_event,
+        notifications.route_alert_event,
+    ],
+    AlertAcknowledgedEvent: [
+        publish_event,
+        incidents.track_alert_event,
+        notifications.route_alert_event,
+    ],
     DashboardCreatedEvent: [publish_event],
     DashboardUpdatedEvent: [publish_event],
     DashboardDeletedEvent: [publish_event],
@@ -217,6 +268,8 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     ComplianceCheckedEvent: [publish_event, notifications.route_compliance_event],
     AccessRevokedEvent: [publish_event, compliance.apply_revocation],
     SystemHealthChangedEvent: [publish_event],
+    AnomalyDetectedEvent: [publish_event],
+    IncidentUpdatedEvent: [publish_event],
 }
 
 

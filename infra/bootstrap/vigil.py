@@ -1,12 +1,12 @@
 """A running Vigil: adapters opened, the message bus built, the runtimes started.
 
-`Vigil.start(settings)` runs the three steps in order (`_open_adapters`, `_build_bus`,
-`_start_runtimes`) and returns an object whose `close()` releases everything in reverse.
+`Vigil.start(settings)` runs the steps in order (`_open_adapters`, `build_runtimes` in
+runtimes.py, `_build_bus`, `start_runtimes`) and returns an object whose `close()` releases
+everything in reverse.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,14 +14,12 @@ from typing import Any
 import strawberry
 
 from domain.access import Principal
-from domain.alerting.runtime import AlertEngine
+from domain.anomaly.history import rule_input
 from domain.errors import Unauthenticated, VigilError
 from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
-from infra.alerting import AlertCluster, ShardLeases
-from infra.analytics.wiring import Analytics
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -31,31 +29,18 @@ from infra.bootstrap.adapters import (
     vigil_version,
 )
 from infra.bootstrap.routing import build_bus
+from infra.bootstrap.runtimes import Runtimes, build_runtimes, start_runtimes
 from infra.bus import EventBus, EventStream
 from infra.clock import SystemClock
-from infra.collectors.endpoints import start_statsd
 from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
-from infra.notifications.wiring import Notifications
-from infra.notifications.worker import RetryPolicy
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
 from schema.context import VigilContext
 
-__all__ = ["Runtimes", "Vigil"]
-
-
-@dataclass(slots=True)
-class Runtimes:
-    """The stateful parts that run beside the bus: alert evaluation, notifications and
-    analytics jobs."""
-
-    engine: AlertEngine  # this process's evaluator
-    alerting: AlertEngine | AlertCluster  # what commands move (the AlertRuntime port)
-    notifications: Notifications
-    analytics: Analytics
+__all__ = ["Vigil"]
 
 
 @dataclass(slots=True)
@@ -97,14 +82,15 @@ class Vigil:
             clock = SystemClock()
             monitor = monitor or SelfMonitor(instance=f"{settings.host}:{settings.port}")
             stores, events, verifier = await _open_adapters(stack, settings, database)
-            runtimes = _runtimes(settings, stores, events, clock, notifications_clock or clock)
+            runtimes = build_runtimes(settings, stores, events, clock, notifications_clock or clock)
+            stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
             compliance = Compliance(settings, stores, clock, audit)
             bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit, compliance)
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
-            await _start_runtimes(stack, settings, runtimes, bus, monitor, groups, compliance)
+            await start_runtimes(stack, settings, runtimes, bus, monitor, groups, compliance)
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes
             return cls(
@@ -235,40 +221,6 @@ async def _open_adapters(
     return database, events, verifier
 
 
-def _runtimes(
-    settings: Settings,
-    stores: StoreDatabase,
-    events: EventBus,
-    clock: Clock,
-    notifications_clock: Clock,
-) -> Runtimes:
-    """Built, not started: they need the bus to publish into."""
-    engine = AlertEngine(
-        stores.alerts, stores.metrics, clock, tick_seconds=settings.alert_tick_seconds
-    )
-    alerting: AlertEngine | AlertCluster = engine
-    if events.backend != "memory":
-        # On a shared (Redis) bus each instance evaluates the alerts of the shards it holds a
-        # lease on; on a memory bus one process evaluates every alert.
-        ttl_us = int(settings.alert_lease_seconds * 1_000_000)
-        leases = ShardLeases(stores.leases, settings.instance_name, ttl_us=ttl_us)
-        alerting = AlertCluster(engine, stores.alerts, leases, events, clock)
-    notifications = Notifications(
-        stores.notifications,
-        notifications_clock,
-        allow_loopback=settings.notify_allow_loopback,
-        tick_seconds=settings.notify_tick_seconds,
-        timeout_seconds=settings.notify_timeout_seconds,
-        retry=RetryPolicy(
-            max_attempts=settings.notify_max_attempts,
-            base_seconds=settings.notify_retry_base_seconds,
-            max_seconds=settings.notify_retry_max_seconds,
-        ),
-    )
-    analytics = Analytics(settings, stores.analytics, stores.leases, clock)
-    return Runtimes(engine, alerting, notifications, analytics)
-
-
 def _build_bus(
     settings: Settings,
     stores: StoreDatabase,
@@ -323,6 +275,13 @@ def _build_bus(
         "analytics_limits": runtimes.analytics.limits,
         # compliance (infra/compliance)
         **compliance.dependencies(),
+        # anomaly detection, forecasts and incidents
+        "anomalies": stores.anomalies,
+        "anomaly_runtime": runtimes.anomalies,
+        "forecaster": runtimes.forecaster,
+        "history_scorer": rule_input,
+        "incidents": stores.incidents,
+        "incident_tracker": runtimes.incidents,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],
@@ -336,45 +295,3 @@ def _disk_of(settings: Settings) -> str:
     if settings.store_url.startswith("duckdb:///"):
         return settings.store_url.removeprefix("duckdb:///")
     return settings.beside_secret("", ".")
-
-
-async def _start_runtimes(
-    stack: contextlib.AsyncExitStack,
-    settings: Settings,
-    runtimes: Runtimes,
-    bus: MessageBus,
-    monitor: SelfMonitor,
-    groups: SubscriptionGroups,
-    compliance: Compliance,
-) -> None:
-    """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
-    before the store closes."""
-    await runtimes.alerting.start(publish=bus.publish)
-    stack.push_async_callback(runtimes.alerting.close)
-    await runtimes.notifications.start(bus.publish)
-    stack.push_async_callback(runtimes.notifications.close)
-    if settings.statsd_addr:  # off by default (docs/collectors.md)
-        await start_statsd(
-            stack,
-            address=settings.statsd_addr,
-            project=settings.statsd_project,
-            interval=settings.statsd_flush_seconds,
-            bus=bus,
-        )
-    analytics = runtimes.analytics
-    await analytics.workers.start()
-    stack.push_async_callback(analytics.workers.close)
-    await analytics.runner.start(publish=bus.publish, ask=bus.ask)
-    stack.push_async_callback(analytics.runner.close)
-    if settings.self_monitor_seconds > 0:
-        engine = runtimes.engine
-        task = asyncio.create_task(
-            monitor.run(
-                bus,
-                interval=settings.self_monitor_seconds,
-                subscriptions=groups.members,
-                alerts=lambda: engine.rules,
-                extra=compliance.metric_points,
-            )
-        )
-        stack.callback(task.cancel)

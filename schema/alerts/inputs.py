@@ -13,8 +13,13 @@ from domain.alerting import Condition as DomainCondition
 from domain.alerting import FlappingSettings
 from domain.alerting import NoDataPolicy as DomainNoDataPolicy
 from domain.alerting import RuleAggregation as DomainAggregation
+from domain.alerting.model import AnomalySettings, ForecastSettings
+from domain.alerting.model import RuleKind as DomainKind
+from domain.anomaly.model import Direction as DomainDirection
+from domain.anomaly.model import Seasonality as DomainSeasonality
 from domain.durations import parse_duration
 from domain.errors import BadUserInput
+from schema.anomaly.inputs import AnomalyDirection, Seasonality
 from schema.inputs import TagMatcherInput, matchers_of
 from schema.scalars import Duration, Tags
 
@@ -22,10 +27,13 @@ __all__ = [
     "AlertRuleInput",
     "AlertSeverity",
     "AlertState",
+    "AnomalyRuleInput",
     "Condition",
     "FlappingInput",
+    "ForecastRuleInput",
     "NoDataPolicy",
     "RuleAggregation",
+    "RuleKind",
     "instance_of",
 ]
 
@@ -38,6 +46,13 @@ Condition = strawberry.enum(
     "EQ ==, NE !=.",
 )
 RuleAggregation = strawberry.enum(DomainAggregation, name="RuleAggregation")
+RuleKind = strawberry.enum(
+    DomainKind,
+    name="RuleKind",
+    description="THRESHOLD compares the metric's aggregate; ANOMALY aggregates 1 for each "
+    "anomalous point and 0 for the others (AVG: the share of anomalous points); FORECAST "
+    "evaluates, every window, where the forecast goes within its horizon.",
+)
 NoDataPolicy = strawberry.enum(
     DomainNoDataPolicy,
     name="NoDataPolicy",
@@ -51,6 +66,29 @@ class FlappingInput:
     history: int = 20
     low: float = 0.25
     high: float = 0.5
+
+
+@strawberry.input(description="An ANOMALY rule's detector and what counts as anomalous.")
+class AnomalyRuleInput:
+    min_score: float = strawberry.field(
+        default=50.0, description="A point counts as anomalous from this score (0-100)."
+    )
+    direction: AnomalyDirection = DomainDirection.BOTH  # type: ignore[valid-type]
+    seasonality: Seasonality = DomainSeasonality.AUTO  # type: ignore[valid-type]
+    recovery_window: Duration | None = strawberry.field(
+        default=None,
+        description="How long the share must stay below the threshold before the alert "
+        "recovers (the rule's keepFiringFor; give one or the other).",
+    )
+
+
+@strawberry.input(description="A FORECAST rule: how far ahead, how sure, how much history.")
+class ForecastRuleInput:
+    horizon: Duration = strawberry.field(default=Duration("1d"))
+    confidence: float = strawberry.field(
+        default=0.9, description="0.5-0.99: how likely the forecast must say the crossing is."
+    )
+    history: Duration = strawberry.field(default=Duration("7d"), description="History fitted.")
 
 
 @strawberry.input(
@@ -88,6 +126,9 @@ class AlertRuleInput:
     )
     flapping: FlappingInput | None = None
     description: str = ""
+    kind: RuleKind = DomainKind.THRESHOLD  # type: ignore[valid-type]
+    anomaly: AnomalyRuleInput | None = None
+    forecast: ForecastRuleInput | None = None
 
     def to_rule(self) -> DomainRule:
         """The domain rule; every problem is a BadUserInput naming the field."""
@@ -95,6 +136,26 @@ class AlertRuleInput:
         options: dict[str, Any] = {}
         if self.no_data_after is not None:
             options["no_data_after_us"] = parse_duration(self.no_data_after, "noDataAfter")
+        keep_firing = _duration(self.keep_firing_for, "keepFiringFor")
+        anomaly, forecast = self.anomaly, self.forecast
+        if anomaly is not None:
+            options["anomaly"] = AnomalySettings(
+                anomaly.min_score,
+                DomainDirection(anomaly.direction),
+                DomainSeasonality(anomaly.seasonality),
+            )
+            if anomaly.recovery_window is not None:
+                if self.keep_firing_for is not None:
+                    raise BadUserInput(
+                        "recoveryWindow is the keepFiringFor of an ANOMALY rule: give one"
+                    )
+                keep_firing = parse_duration(anomaly.recovery_window, "recoveryWindow")
+        if forecast is not None:
+            options["forecast"] = ForecastSettings(
+                parse_duration(forecast.horizon, "horizon"),
+                forecast.confidence,
+                parse_duration(forecast.history, "history"),
+            )
         return DomainRule(
             name=self.name,
             description=self.description,
@@ -108,7 +169,7 @@ class AlertRuleInput:
             severity=DomainSeverity(self.severity),
             warning_threshold=self.warning_threshold,
             for_us=_duration(self.for_, "for"),
-            keep_firing_for_us=_duration(self.keep_firing_for, "keepFiringFor"),
+            keep_firing_for_us=keep_firing,
             recovery_threshold=self.recovery_threshold,
             no_data_policy=DomainNoDataPolicy(self.no_data_policy),
             flapping=(
@@ -116,6 +177,7 @@ class AlertRuleInput:
                 if flapping is None
                 else FlappingSettings(flapping.history, flapping.low, flapping.high)
             ),
+            kind=DomainKind(self.kind),
             **options,
         )
 

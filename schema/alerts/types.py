@@ -18,7 +18,9 @@ from schema.alerts.inputs import (
     Condition,
     NoDataPolicy,
     RuleAggregation,
+    RuleKind,
 )
+from schema.anomaly.inputs import AnomalyDirection, Seasonality
 from schema.context import Info
 from schema.scalars import Duration, Tags
 from schema.types import MatchOp, PageInfo, from_us, to_us
@@ -52,6 +54,20 @@ class Flapping:
     high: float
 
 
+@strawberry.type(description="What an ANOMALY rule counts as anomalous.")
+class AnomalyRuleSettings:
+    min_score: float
+    direction: AnomalyDirection  # type: ignore[valid-type]
+    seasonality: Seasonality  # type: ignore[valid-type]
+
+
+@strawberry.type(description="A FORECAST rule's forecast; durations in seconds.")
+class ForecastRuleSettings:
+    horizon: Duration
+    confidence: float
+    history: Duration
+
+
 @strawberry.type(description="An alert rule; durations in seconds.")
 class AlertRule:
     name: str
@@ -71,11 +87,32 @@ class AlertRule:
     no_data_after: Duration = strawberry.field(description="Silence counted as no data.")
     group_by: list[str]
     flapping: Flapping | None
+    kind: RuleKind  # type: ignore[valid-type]
+    anomaly: AnomalyRuleSettings | None
+    forecast: ForecastRuleSettings | None
 
     @classmethod
     def of(cls, r: DomainRule) -> AlertRule:
         f = r.flapping
+        a, fc = r.anomaly, r.forecast
         return cls(
+            kind=r.kind,
+            anomaly=(
+                None
+                if a is None
+                else AnomalyRuleSettings(
+                    min_score=a.min_score, direction=a.direction, seasonality=a.seasonality
+                )
+            ),
+            forecast=(
+                None
+                if fc is None
+                else ForecastRuleSettings(
+                    horizon=Duration(seconds_of(fc.horizon_us)),
+                    confidence=fc.confidence,
+                    history=Duration(seconds_of(fc.history_us)),
+                )
+            ),
             name=r.name,
             description=r.description,
             metric=r.metric,

@@ -88,6 +88,9 @@ class WidgetInput:
     text: str | None = strawberry.field(default=None, description="Markdown (text widgets).")
     alert_state: AlertState | None = None  # type: ignore[valid-type]
     alert_severity: AlertSeverity | None = None  # type: ignore[valid-type]
+    anomalies: bool | None = strawberry.field(
+        default=None, description="Time series: overlay each line's anomaly band and marks."
+    )
 
     def to_document(self) -> dict[str, Any]:
         layout = self.layout
@@ -106,6 +109,7 @@ class WidgetInput:
             "text": self.text,
             "alertState": None if self.alert_state is None else self.alert_state.value,
             "alertSeverity": None if self.alert_severity is None else self.alert_severity.value,
+            "anomalies": self.anomalies,
         }
         return {key: value for key, value in document.items() if value is not None}
 

@@ -102,6 +102,9 @@ class Widget:
     text: str = strawberry.field(description="Markdown, stored as text; render it safely.")
     alert_state: AlertState | None  # type: ignore[valid-type]
     alert_severity: AlertSeverity | None  # type: ignore[valid-type]
+    anomalies: bool = strawberry.field(
+        description="A time series that overlays each line's anomaly band and anomalies."
+    )
 
     @classmethod
     def of(cls, w: DomainWidget) -> Widget:
@@ -119,6 +122,7 @@ class Widget:
             text=w.text,
             alert_state=w.alert_state,
             alert_severity=w.alert_severity,
+            anomalies=w.anomalies,
         )
 
 
@@ -136,6 +140,21 @@ class DataLine:
     label: str
     tags: Tags
     values: FloatArray
+    baseline: FloatArray | None = strawberry.field(
+        default=None, description="The anomaly band (widgets with anomalies, per series)."
+    )
+    lower: FloatArray | None = None
+    upper: FloatArray | None = None
+
+
+@strawberry.type(description="An anomaly to mark on a line.")
+class AnomalyMark:
+    query: int
+    tags: Tags
+    at: float = strawberry.field(description="Epoch milliseconds, as timestamps.")
+    value: float
+    score: float
+    explanation: str
 
 
 @strawberry.type
@@ -156,6 +175,9 @@ class WidgetData:
     rows: list[TableRow]
     alerts: list[Alert]
     error: str | None = strawberry.field(description="Why this widget has no data.")
+    anomalies: list[AnomalyMark] = strawberry.field(
+        description="Anomalies of the range, for widgets that overlay them."
+    )
 
     @classmethod
     def of(cls, d: DomainWidgetData) -> WidgetData:
@@ -170,6 +192,9 @@ class WidgetData:
                     label=line.label,
                     tags=Tags(line.tags),
                     values=FloatArray(line.values),
+                    baseline=None if line.baseline is None else FloatArray(line.baseline),
+                    lower=None if line.lower is None else FloatArray(line.lower),
+                    upper=None if line.upper is None else FloatArray(line.upper),
                 )
                 for line in d.lines
             ],
@@ -178,6 +203,17 @@ class WidgetData:
             rows=[TableRow(tags=Tags(r.tags), value=r.value) for r in d.rows],
             alerts=[Alert.of(a) for a in d.alerts],
             error=d.error,
+            anomalies=[
+                AnomalyMark(
+                    query=m.query,
+                    tags=Tags(m.tags),
+                    at=m.at_us // 1000,
+                    value=m.value,
+                    score=m.score,
+                    explanation=m.explanation,
+                )
+                for m in d.anomalies
+            ],
         )
 
 

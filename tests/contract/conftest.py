@@ -9,7 +9,9 @@ from typing import Protocol, cast
 import pytest
 
 from domain.alerting.ports import AlertStore
+from domain.anomaly.ports import AnomalyStore
 from domain.dashboards.ports import DashboardStore
+from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
@@ -108,3 +110,14 @@ def notifications(store_db: StoreDatabase) -> NotificationStore:
 @pytest.fixture
 def leases(store_db: StoreDatabase) -> LeaseStore:
     return cast(LeaseStore, store_db.leases)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def anomalies(store_db: StoreDatabase) -> AnomalyStore:
+    """The store's AnomalyStore (the anomaly contract tests use only the port)."""
+    return cast(AnomalyStore, store_db.anomalies)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def incidents(store_db: StoreDatabase) -> IncidentStore:
+    return cast(IncidentStore, store_db.incidents)  # type: ignore[attr-defined]

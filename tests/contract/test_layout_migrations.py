@@ -18,10 +18,16 @@ import pytest
 
 from domain.alerting.ports import AlertStore
 from domain.analytics.ports import AnalyticsJobStore
+from domain.anomaly.detection import AnomalyDetection
+from domain.anomaly.model import DetectorConfig
+from domain.anomaly.ports import AnomalyStore
+from domain.anomaly.records import BandRow
 from domain.compliance.model import Revocation, RevocationKind
 from domain.compliance.ports import ComplianceStore
 from domain.dashboards import Dashboard, DashboardStore, read_spec
 from domain.errors import Unavailable
+from domain.incidents.model import Incident, IncidentState
+from domain.incidents.ports import IncidentStore
 from domain.metrics.model import MetricDescription, MetricType, decode_point_id
 from domain.metrics.queries import GetMetricsListQuery
 from domain.notifications import Channel, ChannelKind, NotificationStore
@@ -47,7 +53,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 6  # the layout this build writes; both stores agree on it
+CURRENT = 7  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"
@@ -266,10 +272,24 @@ async def _chain_verifies(db: StoreDatabase, project: str) -> None:
 
 async def _new_features_work(db: StoreDatabase) -> None:
     """Dashboards and notification channels (layout 2), metric descriptions (layout 3),
-    analytics jobs (layout 4) and compliance (layout 5), through their store ports."""
+    analytics jobs (layout 4), compliance (layout 5), anomaly detection and incidents
+    (layout 7), through their store ports."""
     jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
     await jobs.add_job(sample_job("j1"))
     assert await jobs.get_job("alpha", "j1", now_us=NOW_US) == sample_job("j1")
+    anomalies = cast(AnomalyStore, db.anomalies)  # type: ignore[attr-defined]
+    detection = AnomalyDetection("a1", "alpha", "cpu", (), DetectorConfig(), True, NOW_US, "al")
+    assert await anomalies.save_detection(detection)
+    assert await anomalies.enabled_detections() == [detection]
+    await anomalies.save_detector_states({"k": ("p", {"n": 1})})
+    assert await anomalies.load_detector_states(["p"]) == {"k": {"n": 1}}
+    band = BandRow("alpha", "cpu", 7, {"host": "h1"}, NOW_US, 1.0, 0.5, 1.5, 3)
+    await anomalies.add_band_rows([band])
+    assert await anomalies.band_rows("alpha", "cpu", start_us=NOW_US, end_us=NOW_US + 1) == [band]
+    incidents = cast(IncidentStore, db.incidents)  # type: ignore[attr-defined]
+    incident = Incident("i1", "alpha", IncidentState.OPEN, "cpu", NOW_US, NOW_US, "x", (), ())
+    assert await incidents.save_incident(incident, expected_version=None)
+    assert await incidents.open_incidents("alpha") == [incident]
 
     dashboards = cast(DashboardStore, db.dashboards)  # type: ignore[attr-defined]
     board = Dashboard("d1", "alpha", read_spec({"name": "Web"}), NOW_US, "alice")

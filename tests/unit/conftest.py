@@ -1,7 +1,8 @@
 """A message bus wired by bootstrap's routing table with the in-memory fakes.
 
 The unit bus wires metrics, system, alerting and dashboards. Notification handlers need
-the router and the worker: their tests run through the real app (tests/api).
+the router and the worker, anomaly detection and incidents their runtimes: their tests run
+through the real app (tests/api) or build their runtime (tests/unit/anomaly, incidents).
 """
 
 from __future__ import annotations
@@ -28,13 +29,20 @@ from tests.unit.fakes import (
     FakePublisher,
 )
 
+# Features whose handlers need their runtimes: their tests build them (tests/unit/<feature>)
+# or run the real app (tests/api).
+_OWN_TESTS = (
+    "domain.notifications.",
+    "domain.analytics.",
+    "domain.compliance.",
+    "domain.system.health",
+    "domain.anomaly.",
+    "domain.incidents.",
+)
+
 
 def _not_notifications(handler: Any) -> bool:
-    """Notifications, analytics, compliance and health watching need their runtimes: their
-    tests build them (tests/unit/compliance) or run the real app (tests/api)."""
-    return not handler.__module__.startswith(
-        ("domain.notifications.", "domain.analytics.", "domain.compliance.", "domain.system.health")
-    )
+    return not handler.__module__.startswith(_OWN_TESTS)
 
 
 def unit_bus(dependencies: dict[str, Any], *, evaluate: bool) -> MessageBus:

@@ -117,9 +117,10 @@ class FakeMetricStore:
         return Page(items, has_next_page=len(rows) > query.first)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
-        """Per series only (no group_by), and only the aggregations the tests use."""
-        if query.group_by is not None:
-            raise NotImplementedError("group_by is not faked")
+        """Per series, or every series as one group (`group_by=()`), and only the
+        aggregations the tests use."""
+        if query.group_by not in (None, ()):
+            raise NotImplementedError("group_by tags are not faked")
         reducers: dict[Aggregation, Callable[[list[float]], float]] = {
             Aggregation.AVG: lambda v: sum(v) / len(v),
             Aggregation.MIN: min,
@@ -132,18 +133,24 @@ class FakeMetricStore:
         step = query.step_us or (query.end_us - query.start_us)
         starts = list(range(query.start_us, query.end_us, step))
         result: list[SeriesData] = []
-        for sid, spec in sorted(self.series.get(query.project, {}).items()):
-            if not self._selected(query.project, sid, query.name, query.matchers):
-                continue
+        chosen = [
+            (sid, spec)
+            for sid, spec in sorted(self.series.get(query.project, {}).items())
+            if self._selected(query.project, sid, query.name, query.matchers)
+        ]
+        groups = [chosen] if query.group_by == () else [[c] for c in chosen]
+        for members in groups:
+            sids = {sid for sid, _ in members}
             buckets: list[list[float]] = [[] for _ in starts]
             for (point_sid, ts), value in sorted(
                 self.points[query.project].items(), key=lambda item: item[0][1]
             ):
-                if point_sid == sid and query.start_us <= ts < query.end_us:
+                if point_sid in sids and query.start_us <= ts < query.end_us:
                     buckets[(ts - query.start_us) // step].append(value)
             if any(buckets):
                 values = [reduce(b) if b else None for b in buckets]
-                result.append(SeriesData(dict(spec.tags), values))
+                tags = {} if query.group_by == () else dict(members[0][1].tags)
+                result.append(SeriesData(tags, values))
         return SeriesResult(starts, result)
 
     async def metric_names(self, project: str, prefix: str = "", limit: int = 1000) -> list[str]:

@@ -1,6 +1,8 @@
 // Time-series widgets, drawn by uPlot: the chart fills its widget and follows its size, the
 // y axis is as wide as its longest label, and the legend shows each line's latest value
-// (the value under the cursor while hovering).
+// (the value under the cursor while hovering). A widget with `anomalies` also draws each
+// line's anomaly band (a shaded area between its lower and upper edges) and marks its
+// anomalies (red points, their explanation under the cursor).
 (function () {
   "use strict";
   const { formatValue, formatTicks, incrementsFor } = window.vigilUnits;
@@ -55,6 +57,31 @@
     return view.colors.get(label);
   }
 
+  const MARK = "#c4162a";
+
+  // The band's edges of each line that has one, then the anomalies as one series of points
+  // on the buckets they fall in (null elsewhere), with their explanations.
+  function overlay(widget, data) {
+    const banded = data.series.filter((line) => line.baseline && line.lower && line.upper);
+    const marks = data.anomalies || [];
+    if (!banded.length && !marks.length) return null;
+    const times = data.timestamps;
+    const step = (data.step || 60) * 1000;
+    const points = times.map(() => null);
+    const words = times.map(() => null);
+    for (const mark of marks) {
+      let i = times.length - 1;
+      while (i > 0 && times[i] > mark.at) i--;
+      if (times.length && mark.at >= times[i] && mark.at < times[i] + step) {
+        if (points[i] === null || mark.score > words[i].score) {
+          points[i] = mark.value;
+          words[i] = mark;
+        }
+      }
+    }
+    return { banded: banded, points: points, words: words, count: marks.length };
+  }
+
   function options(view, widget, data) {
     const yAxis = {
       ...AXIS,
@@ -81,17 +108,50 @@
       class: "x-legend",
       value: (u, v, index, idx) => (idx == null || v == null ? "" : CURSOR_TIME(new Date(v * 1e3))),
     };
+    const extra = [];
+    const bands = [];
+    const shown = overlay(widget, data);
+    if (shown) {
+      shown.banded.forEach((line) => {
+        const color = colorOf(view, lineLabel(widget, line));
+        const edge = (name) => ({
+          label: lineLabel(widget, line) + " " + name,
+          stroke: color + "80",
+          width: 1,
+          dash: [4, 4],
+          spanGaps: true,
+          points: { show: false },
+          value: (u, v) => formatValue(v, widget.unit),
+        });
+        const upper = lines.length + extra.length + 1;
+        extra.push(edge("upper"), edge("lower"));
+        bands.push({ series: [upper, upper + 1], fill: color + "24" });
+      });
+      extra.push({
+        label: "anomalies",
+        stroke: MARK,
+        width: 0,
+        paths: () => null,
+        points: { show: true, size: 9, fill: MARK, stroke: "#ffffff", width: 1 },
+        value: (u, v, index, idx) => {
+          const mark = idx == null ? null : shown.words[idx];
+          return mark ? mark.explanation : String(shown.count);
+        },
+      });
+    }
+    const all = lines.concat(extra);
     return {
       width: 100,
       height: 100,
-      series: [time].concat(lines),
+      series: [time].concat(all),
+      bands: bands,
       scales: { x: { time: true } },
       axes: [{ ...AXIS, values: TIME_TICKS }, yAxis],
       // Hovering an empty bucket shows the nearest point within 32 px, as a line joins them.
       cursor: { points: { size: 6 }, focus: { prox: 16 }, hover: { skip: [null, undefined], prox: 32 } },
       focus: { alpha: 0.35 },
       // The marker is a short bar of the line's colour (a filled line's fill is too pale).
-      legend: { live: true, markers: { width: 0, fill: (u, i) => lines[i - 1].stroke } },
+      legend: { live: true, markers: { width: 0, fill: (u, i) => all[i - 1].stroke } },
     };
   }
 
@@ -126,8 +186,14 @@
       showEmpty(view, "No data in this time range");
       return;
     }
-    const key = data.series.map((line) => lineLabel(widget, line)).join("\n");
+    const shown = overlay(widget, data);
+    const key = data.series.map((line) => lineLabel(widget, line)).join("\n")
+      + (shown ? "\n" + shown.banded.map((line) => lineLabel(widget, line)).join("\n") + "\nmarks" : "");
     const columns = [data.timestamps.map((t) => t / 1000), ...data.series.map((l) => l.values)];
+    if (shown) {
+      shown.banded.forEach((line) => columns.push(line.upper, line.lower));
+      columns.push(shown.points);
+    }
     if (view.chart && view.chartKey === key) {
       view.chart.setData(columns);
       return;

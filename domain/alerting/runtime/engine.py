@@ -14,7 +14,8 @@ is still unsaved.
 
 With several processes, `AlertCluster` (infra/alerting/cluster.py) decides which alerts
 this engine evaluates (`adopt`, `drop`), feeds it the points of the other processes, and
-hands it the moves users ask of another process.
+hands it the moves users ask of another process. Derived series (the anomaly scores of
+ANOMALY rules, the forecasts of FORECAST rules) ride the same path (derived.py).
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ from domain.alerting import (
     Transition,
     events_for,
 )
+from domain.alerting.ports import Picker, PointScorer
+from domain.alerting.runtime.derived import DerivedSeries
+from domain.alerting.runtime.forecasts import ForecastRunner
 from domain.alerting.runtime.index import RuleIndex, RunningRule
 from domain.alerting.runtime.loading import build, recent_points
+from domain.alerting.runtime.schedule import at_fixed_rate
 from domain.errors import Unavailable
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
@@ -47,7 +52,7 @@ __all__ = ["AlertEngine", "Picker", "Publish"]
 logger = logging.getLogger("vigil.alerting")
 
 Publish = Callable[[Event], Awaitable[None]]
-Picker = Callable[[Alert], bool]
+FORECAST_POLL_SECONDS = 1.0  # how often due FORECAST rules are looked for
 
 CHECKPOINT_SECONDS = 60.0  # every value and last-point time is written at least this often
 TICK_SLICE = 200  # rules ticked between two yields to the event loop
@@ -67,12 +72,15 @@ class AlertEngine:
         clock: Clock,
         *,
         tick_seconds: float = 10.0,
+        scorer: PointScorer | None = None,
+        forecasts: ForecastRunner | None = None,
     ) -> None:
         self._alerts = alerts
         self._metrics = metrics
         self._clock = clock
         self._tick_seconds = tick_seconds
         self._index = RuleIndex()
+        self.derived = DerivedSeries(self._index, scorer, forecasts)
         self._publish: Publish | None = None
         self._writing = asyncio.Lock()  # one writer at a time: no write lands after a delete
         self._dirty: set[str] = set()  # alert ids with transitions not yet written
@@ -87,7 +95,10 @@ class AlertEngine:
         self._publish = publish
         await self.adopt(wanted or (lambda _: True))
         if self._tick_seconds > 0:
-            self._spawn(self._ticks())
+            self._spawn(at_fixed_rate(self._tick_seconds, self.tick, "alert tick"))
+            if self.derived.forecasts is not None:
+                forecasts = self.evaluate_forecasts
+                self._spawn(at_fixed_rate(FORECAST_POLL_SECONDS, forecasts, "forecasting"))
         logger.info("alert engine started with %d rules", len(self._index))
 
     async def adopt(self, wanted: Picker) -> int:
@@ -99,7 +110,8 @@ class AlertEngine:
             states = await self._alerts.load_instances(alert.id)
             async with self._writing:
                 if alert.id not in self:
-                    self._index.add(build(alert, states, points[alert.id]))
+                    self.derived.add(build(alert, states, points[alert.id]))
+        await self.derived.adopt(wanted)
         return len(alerts)
 
     async def drop(self, wanted: Picker, *, save: bool) -> int:
@@ -108,13 +120,14 @@ class AlertEngine:
         async with self._writing:
             dropped = [r for r in self._index if wanted(r.alert)]
             for running in dropped:
-                self._index.pop(running.alert.id)
+                self.derived.pop(running.alert.id)
                 self._dirty.discard(running.alert.id)
                 if save:
                     try:
                         await self._write(running, everything=True)
                     except Exception:
                         logger.exception("writing the state of alert %s failed", running.alert.id)
+        await self.derived.drop(wanted, save=save)
         return len(dropped)
 
     async def refill(self) -> None:
@@ -130,15 +143,15 @@ class AlertEngine:
                 states = current.evaluator.instances.values()
                 running = build(alert, states, points[alert.id], saved=current.saved)
                 running.pending = current.pending
-                self._index.add(running)
+                self.derived.add(running)
 
     def __contains__(self, alert_id: object) -> bool:
         return isinstance(alert_id, str) and self._index.get(alert_id) is not None
 
     @property
     def projects(self) -> frozenset[str]:
-        """The projects with at least one alert evaluated here."""
-        return frozenset(r.alert.project for r in self._index)
+        """The projects with at least one alert or detector evaluated here."""
+        return frozenset(r.alert.project for r in self._index) | self.derived.projects
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -147,6 +160,7 @@ class AlertEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._flush(self._index, everything=True)
+        await self.derived.close()
 
     @property
     def rules(self) -> int:
@@ -157,6 +171,11 @@ class AlertEngine:
     async def on_points(self, event: MetricCollectedEvent, _: object = None) -> None:
         """The MetricCollectedEvent handler: the ingest hot path."""
         fired = self._index.observe(event)
+        if self.derived.scorer is not None:
+            scored, anomalies = self.derived.observe(event)
+            fired += scored
+            for anomaly in anomalies:
+                await self._publish_event(anomaly)
         if fired:
             await self._emit(fired)
             if self._flusher is None or self._flusher.done():
@@ -191,6 +210,16 @@ class AlertEngine:
         if checkpoint:
             self._checkpoint_us = now
         await self._flush(self._index, everything=checkpoint)
+        await self.derived.flush(now, everything=checkpoint)
+
+    async def evaluate_forecasts(self, now_us: int | None = None) -> None:
+        """The FORECAST rules due now (every window), evaluated and published."""
+        now = self._clock.now_us() if now_us is None else now_us
+        fired = await self.derived.forecast(now)
+        if fired:
+            await self._emit(fired)
+            if self._flusher is None or self._flusher.done():
+                self._flusher = self._spawn(self._flush_dirty())
 
     # -- the AlertEngine port ---------------------------------------------------------------
 
@@ -210,11 +239,11 @@ class AlertEngine:
                     alert, current.evaluator.instances.values(), points, saved=current.saved
                 )
                 running.pending = current.pending
-            self._index.add(running)
+            self.derived.add(running)
 
     async def remove(self, alert: Alert, *, by: str, comment: str) -> list[Transition]:
         async with self._writing:
-            running = self._index.pop(alert.id)
+            running = self.derived.pop(alert.id)
             if running is None:
                 return []
             evaluator = running.evaluator
@@ -341,6 +370,8 @@ class AlertEngine:
             transitions, running.pending = running.pending, []
             if states or transitions:
                 batch.append((running, states, transitions))
+            else:  # nothing durable moved: what it checked is what the store holds
+                running.written = running.checked
         if not batch:
             return
         try:
@@ -352,17 +383,9 @@ class AlertEngine:
         for running, states, _ in batch:
             running.mark_saved(states)
 
-    async def _ticks(self) -> None:
-        """Tick at a fixed rate (a slow tick does not push the next ones later)."""
-        loop = asyncio.get_running_loop()
-        due = loop.time()
-        while True:
-            due = max(due + self._tick_seconds, loop.time())
-            await asyncio.sleep(due - loop.time())
-            try:
-                await self.tick()
-            except Exception:  # a bad tick must not end evaluation
-                logger.exception("alert tick failed")
+    async def _publish_event(self, event: Event) -> None:
+        if self._publish is not None:
+            await self._publish(event)
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(work)

@@ -26,12 +26,19 @@ class RunningRule:
     evaluator: RuleEvaluator
     saved: dict[InstanceKey, InstanceState] = field(default_factory=dict)  # as last stored
     pending: list[Transition] = field(default_factory=list)  # not stored yet
+    # The evaluator's generation whose states are all stored (-1: not known), and the one
+    # last looked at by `changed_states` (stored once `mark_saved` follows).
+    written: int = -1
+    checked: int = -1
 
     def changed_states(self, *, everything: bool) -> list[InstanceState]:
         """The states to write: those whose state-machine fields differ from the stored
         ones, or with `everything`, also those whose last value or point time moved."""
         saved = self.saved
         evaluator = self.evaluator
+        self.checked = evaluator.generation
+        if not everything and self.checked == self.written:
+            return []  # no state-machine field moved since everything was stored
         if everything:
             return [s for k, s in evaluator.instances.items() if saved.get(k) is not s]
         changed = []
@@ -47,6 +54,7 @@ class RunningRule:
         return changed
 
     def mark_saved(self, states: list[InstanceState]) -> None:
+        self.written = self.checked
         live = self.evaluator.states
         for state in states:
             self.saved[state.key] = state
@@ -154,7 +162,7 @@ class RuleIndex:
         self._owners[evaluator] = running
         self._by_id[alert.id] = running
         by_name = self._by_metric.setdefault(alert.project, {})
-        by_name.setdefault(alert.rule.metric, _MetricRules()).add(running)
+        by_name.setdefault(alert.rule.input_name, _MetricRules()).add(running)
 
     def pop(self, alert_id: str) -> RunningRule | None:
         running = self._by_id.pop(alert_id, None)
@@ -168,10 +176,11 @@ class RuleIndex:
         if not cohort.members and cohort.key is not None:
             del self._cohorts[(alert.project, cohort.key)]
         by_name = self._by_metric[alert.project]
-        rules = by_name[alert.rule.metric]
+        name = alert.rule.input_name
+        rules = by_name[name]
         rules.remove(running)
         if not rules.rules:
-            del by_name[alert.rule.metric]
+            del by_name[name]
             if not by_name:
                 del self._by_metric[alert.project]
         return running

@@ -22,9 +22,12 @@ async def recent_points(
     """The points inside each alert's window, oldest first, by alert id. One read per
     (project, metric) serves every rule over that metric."""
     groups: dict[tuple[str, str], list[Alert]] = {}
-    for alert in alerts:
-        groups.setdefault((alert.project, alert.rule.metric), []).append(alert)
     found: dict[str, list[Point]] = {}
+    for alert in alerts:
+        if alert.rule.derived:  # its windows read values derived live, not stored points
+            found[alert.id] = []
+            continue
+        groups.setdefault((alert.project, alert.rule.metric), []).append(alert)
     for (project, metric), members in groups.items():
         widest = max(a.rule.window_us for a in members)
         # One rule (or rules with the same matchers, as when an alert is created): the

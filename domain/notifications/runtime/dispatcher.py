@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from domain.alerting.events import (
@@ -52,6 +52,9 @@ class Dispatcher:
         self.clock = clock
         self.configs = ConfigCache(store)
         self.wake: Callable[[], None] = lambda: None
+        # Labels an alert gets from elsewhere (its incident); None: a duplicate of an alert
+        # already notified (two rules on one series for one cause), which is not routed.
+        self.annotate: Callable[[AlertEvent], Mapping[str, str] | None] = lambda _: {}
         self._alerts: dict[str, dict[str, AlertRecord]] = {}  # project -> instance id -> alert
         self._groups: dict[str, Group] = {}
         self._escalations: dict[tuple[str, str], _Escalation] = {}
@@ -66,6 +69,9 @@ class Dispatcher:
         if isinstance(event, AlertTriggeredEvent):
             if not event.notify:
                 return
+            extra = self.annotate(event)
+            if extra is None:
+                return
             record = AlertRecord.of(
                 event,
                 severity=event.severity or "",
@@ -73,6 +79,7 @@ class Dispatcher:
                 threshold=event.threshold,
                 reason=event.reason,
                 starts_us=record.starts_us if record and record.firing else now,
+                extra=dict(extra),
             )
             known[event.instance_id] = record
             await self._route(record, now, escalate=True)

@@ -13,6 +13,7 @@ from contextlib import suppress
 from typing import Any, ParamSpec, TypeVar
 
 import duckdb
+import orjson
 
 from domain.alerting.alert import Alert
 from domain.alerting.model import InstanceKey, Transition
@@ -145,7 +146,9 @@ class DuckDBAlertStore:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"))
+    # orjson: a checkpoint encodes every instance state (10,000 in the alerts benchmark)
+    # on the writer thread, ~4x faster than json.dumps; json.loads reads it back the same.
+    return orjson.dumps(data).decode()
 
 
 def _key_text(key: InstanceKey) -> str:

@@ -13,10 +13,12 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import MetricType
 from infra.stores.duckdb.alerts import DuckDBAlertStore
 from infra.stores.duckdb.analytics import DuckDBAnalyticsJobStore
+from infra.stores.duckdb.anomalies import DuckDBAnomalyStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
+from infra.stores.duckdb.incidents import DuckDBIncidentStore
 from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
@@ -44,6 +46,8 @@ class DuckDBDatabase:
         self.notifications = DuckDBNotificationStore(runner)
         self.analytics = DuckDBAnalyticsJobStore(runner)
         self.compliance = DuckDBComplianceStore(runner)
+        self.anomalies = DuckDBAnomalyStore(runner)
+        self.incidents = DuckDBIncidentStore(runner)
         self._runner = runner
 
     @classmethod

@@ -8,8 +8,10 @@ contract suite checks that a migrated file and a new one hold the same tables.
 from __future__ import annotations
 
 from infra.stores.duckdb.analytics import ANALYTICS_SCHEMA
+from infra.stores.duckdb.anomalies import ANOMALY_SCHEMA
 from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
+from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 
 __all__ = ["SCHEMA"]
@@ -138,4 +140,6 @@ SCHEMA = (
     DESCRIPTIONS_TABLE,
     *ANALYTICS_SCHEMA,  # infra/stores/duckdb/analytics.py
     *COMPLIANCE_SCHEMA,  # infra/stores/duckdb/compliance.py
+    *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
+    *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
 )

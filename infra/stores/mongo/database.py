@@ -10,11 +10,13 @@ from pymongo.errors import PyMongoError
 from domain.errors import Unavailable
 from infra.stores.mongo.alerts import MongoAlertStore
 from infra.stores.mongo.analytics import MongoAnalyticsJobStore
+from infra.stores.mongo.anomalies import MongoAnomalyStore
 from infra.stores.mongo.audit import MongoAuditStore
 from infra.stores.mongo.catalogue import MongoCatalogue
 from infra.stores.mongo.compliance import MongoComplianceStore
 from infra.stores.mongo.dashboards import MongoDashboardStore
 from infra.stores.mongo.errors import unavailable
+from infra.stores.mongo.incidents import MongoIncidentStore
 from infra.stores.mongo.leases import MongoLeaseStore
 from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
@@ -60,6 +62,8 @@ class MongoDatabase:
         self.analytics = MongoAnalyticsJobStore(db, options)
         self.compliance = MongoComplianceStore(db, options)
         self._db = db
+        self.anomalies = MongoAnomalyStore(db, options)
+        self.incidents = MongoIncidentStore(db, options)
         self._client = client
         self._closed = False
 

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -205,6 +205,33 @@ async def _void_batches(db: Database, options: MongoOptions) -> None:
     await db["void_batches"].create_index("at", name="at_ttl", expireAfterSeconds=seconds)
 
 
+# Layout 7: anomaly detection and incidents (issue 15). Frozen, as above.
+_ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
+    "anomaly_detections": [
+        ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {}),
+        ([("enabled", ASCENDING)], {}),
+    ],
+    "anomaly_detectors": [([("placement", ASCENDING)], {})],
+    "anomalies": [
+        (
+            [
+                ("project", ASCENDING),
+                ("metric", ASCENDING),
+                ("ts_us", DESCENDING),
+                ("series_id", DESCENDING),
+            ],
+            {},
+        )
+    ],
+    "anomaly_bands": [
+        ([("project", ASCENDING), ("metric", ASCENDING), ("bucket_us", ASCENDING)], {})
+    ],
+    "incidents": [
+        ([("project", ASCENDING), ("opened_us", DESCENDING), ("_id", DESCENDING)], {}),
+        ([("project", ASCENDING), ("state", ASCENDING)], {}),
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -213,6 +240,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "analytics jobs", _create_indexes(_ANALYTICS_JOBS)),
     Migration(5, "chained audit trail and compliance", _chained_audit),
     Migration(6, "void batches and recent series", _void_batches),
+    Migration(7, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

@@ -15,7 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
 from infra.stores.mongo.analytics import ANALYTICS_INDEXES
+from infra.stores.mongo.anomalies import ANOMALY_INDEXES
 from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
+from infra.stores.mongo.incidents import INCIDENT_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
 
@@ -124,6 +126,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     DESCRIPTIONS: [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
     **ANALYTICS_INDEXES,  # analytics jobs and their result items
     **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
+    **ANOMALY_INDEXES,  # detections, detector states, anomalies, bands (layout 3)
+    **INCIDENT_INDEXES,  # incidents (layout 3)
 }
 
 

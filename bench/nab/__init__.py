@@ -1,0 +1,1 @@
+"""NAB (Numenta Anomaly Benchmark) data, scoring and baselines for `bench.anomaly`."""

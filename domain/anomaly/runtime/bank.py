@@ -1,0 +1,374 @@
+"""DetectorBank: the anomaly detectors of this process, fed by the alert engine.
+
+The engine hands every batch it evaluates to `observe` (the ingest hot path): each point of
+a covered series goes through its detectors (domain/anomaly/detector.py, O(1) each); the
+scores become the derived 0/1 series of the ANOMALY rules reading them, anomaly events,
+stored anomalies and per-minute band rows. Detectors exist for every series that an
+enabled detection (configureAnomalyDetection) or an ANOMALY rule covers, one per series
+and model (direction, seasonality), shared by every owner in this process; with several
+processes, all of a metric's detectors and rules run in one (`placement_of`).
+
+A new detector starts from its stored state, else from the series' history (seeding.py),
+in the background: meanwhile its points are kept and flag nothing, then replayed.
+States are written at every checkpoint and when detectors stop (`drop`, `close`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, tzinfo
+from typing import Any
+
+from domain.alerting.model import AnomalySettings
+from domain.alerting.ports import Picker, Scoring
+from domain.anomaly.detection import AnomalyDetection
+from domain.anomaly.model import ModelState
+from domain.anomaly.ports import AnomalyStore
+from domain.anomaly.read_models import DetectorStatus
+from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
+from domain.anomaly.runtime.output import Derived, band_row, event_of, record_of
+from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, CoveredRule, MetricSlots, Owner, Slot
+from domain.anomaly.runtime.status import status_of
+from domain.anomaly.runtime.warming import Warming
+from domain.matchers import matches_all
+from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.ports import MetricStore
+from domain.ports import Clock
+
+__all__ = ["CoveredRule", "DetectorBank"]
+
+logger = logging.getLogger("vigil.anomaly")
+
+PRUNE_EVERY_US = 3_600_000_000
+EMPTY = Scoring()
+LEARNING = ModelState.LEARNING
+
+
+class DetectorBank(Warming):
+    """Implements alerting's PointScorer port and the AnomalyRuntime port in one process."""
+
+    def __init__(
+        self,
+        store: AnomalyStore,
+        metrics: MetricStore,
+        clock: Clock,
+        *,
+        tz: tzinfo = UTC,
+        retention_us: int = 30 * 86_400_000_000,
+        seed: bool = True,
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._clock = clock
+        self._tz = tz
+        self._retention_us = retention_us
+        self._seed = seed
+        self._by_project: dict[str, dict[str, MetricSlots]] = {}
+        self._detections: dict[str, AnomalyDetection] = {}
+        self._rules: dict[str, tuple[str, str]] = {}  # alert id -> (project, metric)
+        self._records: list[AnomalyRecord] = []
+        self._bands: list[BandRow] = []
+        self._leaving: dict[str, tuple[str, dict[str, Any]]] = {}  # states of dropped slots
+        self._stored: dict[str, dict[str, dict[str, Any]]] = {}  # placement -> key -> state
+        self._warming: list[tuple[MetricSlots, Slot]] = []
+        self._warmer: asyncio.Task[None] | None = None
+        self._writing = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
+        self._pruned_us = 0
+
+    # -- the ingest hot path -------------------------------------------------------------
+
+    def wants(self, project: str) -> bool:
+        return project in self._by_project
+
+    @property
+    def projects(self) -> frozenset[str]:
+        return frozenset(self._by_project)
+
+    def observe(self, event: MetricCollectedEvent) -> Scoring:
+        """Score each point of the batch with the detectors of its series."""
+        by_metric = self._by_project.get(event.project)
+        if not by_metric:
+            return EMPTY
+        created: list[Slot] = []
+        routes: list[tuple[MetricSlots, list[Slot]] | None] = []
+        found = False
+        for s in event.series:
+            metric = by_metric.get(s["name"])
+            if metric is None:
+                routes.append(None)
+                continue
+            slots = metric.routes.get(s["id"])
+            if slots is None:
+                before = len(created)
+                slots = metric.route(s, created)
+                for slot in created[before:]:
+                    self._warming.append((metric, slot))
+            if slots:
+                routes.append((metric, slots))
+                found = True
+            else:
+                routes.append(None)
+        if created:
+            self._start_warming()
+        if not found:
+            return EMPTY
+        project = event.project
+        derived: dict[str, Derived] = {}
+        events: list[Any] = []
+        for index, ts_us, value in zip(
+            event.series_index, event.timestamps_us, event.values, strict=True
+        ):
+            route = routes[index]
+            if route is None:
+                continue
+            metric, slots = route
+            for slot in slots:
+                scored = slot.detector.observe(ts_us, value)
+                slot.learned += 1
+                warm = slot.warm
+                if warm is not None:  # not seeded yet: learns, and flags nothing
+                    if len(warm) < MAX_WARM_BUFFER:
+                        warm.append((ts_us, value))
+                    for name, _ in slot.families:
+                        _derived(derived, name).add(slot.series_id, slot.tags, ts_us, 0.0)
+                    continue
+                slot.last = scored
+                score = scored.score
+                for name, threshold in slot.families:
+                    flag = 1.0 if score >= threshold else 0.0
+                    _derived(derived, name).add(slot.series_id, slot.tags, ts_us, flag)
+                if scored.state is LEARNING:
+                    continue
+                if scored.anomalous:
+                    record = record_of(
+                        project, metric.metric, slot.series_id, slot.tags, scored, self._tz
+                    )
+                    self._records.append(record)
+                    events.append(event_of(record))
+                bucket = ts_us - ts_us % BAND_STEP_US
+                if bucket != slot.band_bucket:
+                    if bucket < slot.band_bucket:
+                        continue  # a late point: its minute is written already
+                    self._close_band(metric, slot)
+                    slot.band_bucket = bucket
+                sums = slot.band
+                sums[0] += scored.baseline
+                sums[1] += scored.lower
+                sums[2] += scored.upper
+                slot.band_points += 1
+        if events and (self._writer is None or self._writer.done()):
+            # Written within milliseconds, as alert transitions are: off the ingest path.
+            self._writer = asyncio.ensure_future(self.flush(self._clock.now_us(), everything=False))
+        return Scoring([d.event(project) for d in derived.values()], events)
+
+    def _close_band(self, metric: MetricSlots, slot: Slot) -> None:
+        if slot.band_points:
+            self._bands.append(
+                band_row(
+                    metric.project,
+                    metric.metric,
+                    slot.series_id,
+                    slot.tags,
+                    slot.band_bucket,
+                    slot.band,
+                    slot.band_points,
+                )
+            )
+            slot.band = [0.0, 0.0, 0.0]
+            slot.band_points = 0
+
+    # -- owners ----------------------------------------------------------------------------
+
+    def cover(self, alert: CoveredRule) -> None:
+        """Own the detectors of the rule's series (a rule covered again is updated in
+        place: its detectors keep what they learned)."""
+        rule = alert.rule
+        settings = rule.anomaly or AnomalySettings()
+        where = (alert.project, rule.metric)
+        if self._rules.get(alert.id, where) != where:
+            self.uncover(alert.id)
+        owner = Owner(
+            alert.id,
+            rule.matchers,
+            (settings.direction, settings.seasonality),
+            settings.min_score,
+            rule.input_name,
+        )
+        self._set_owner(alert.project, rule.metric, owner)
+        self._rules[alert.id] = where
+
+    def uncover(self, alert_id: str) -> None:
+        where = self._rules.pop(alert_id, None)
+        if where is not None:
+            self._remove_owner(*where, alert_id)
+
+    async def reload_detection(self, detection: AnomalyDetection) -> None:
+        """The AnomalyRuntime port: run this version of an enabled detection."""
+        old = self._detections.get(detection.id)
+        if old is not None and old.metric != detection.metric:
+            self._remove_owner(old.project, old.metric, old.id)
+        self._add(detection)
+
+    async def remove_detection(self, detection: AnomalyDetection) -> None:
+        old = self._detections.pop(detection.id, None)
+        if old is not None:
+            self._remove_owner(old.project, old.metric, old.id)
+
+    def detectors(self, detection_id: str) -> list[DetectorStatus] | None:
+        detection = self._detections.get(detection_id)
+        if detection is None:
+            return None
+        metric = self._by_project.get(detection.project, {}).get(detection.metric)
+        if metric is None:
+            return []
+        model = (detection.config.direction, detection.config.seasonality)
+        return [
+            status_of(slot)
+            for slot in sorted(metric.slots.values(), key=lambda s: sorted(s.tags.items()))
+            if slot.model == model and matches_all(detection.matchers, slot.tags)
+        ]
+
+    def _add(self, detection: AnomalyDetection) -> None:
+        c = detection.config
+        owner = Owner(
+            detection.id, detection.matchers, (c.direction, c.seasonality), c.threshold, None
+        )
+        self._set_owner(detection.project, detection.metric, owner)
+        self._detections[detection.id] = detection
+
+    def _set_owner(self, project: str, metric: str, owner: Owner) -> None:
+        slots = self._metric(project, metric)
+        self._leave(slots, slots.set_owner(owner))
+
+    def _leave(self, metric: MetricSlots, orphans: list[Slot]) -> None:
+        """Detectors nobody wants: their last band and state are written at the next flush."""
+        for slot in orphans:
+            self._close_band(metric, slot)
+            if slot.warm is None:  # its state is kept for whoever takes it next
+                self._leaving[slot.key] = (slot.placement, slot.detector.to_state())
+
+    def _metric(self, project: str, metric: str) -> MetricSlots:
+        by_metric = self._by_project.setdefault(project, {})
+        found = by_metric.get(metric)
+        if found is None:
+            found = by_metric[metric] = MetricSlots(project, metric)
+        return found
+
+    def _remove_owner(self, project: str, metric: str, owner_id: str) -> None:
+        by_metric = self._by_project.get(project, {})
+        slots = by_metric.get(metric)
+        if slots is None:
+            return
+        self._leave(slots, slots.remove_owner(owner_id))
+        if not slots.owners:
+            del by_metric[metric]
+            if not by_metric:
+                del self._by_project[project]
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    async def adopt(self, wanted: Picker) -> int:
+        detections = [
+            d
+            for d in await self._store.enabled_detections()
+            if wanted(d) and d.id not in self._detections
+        ]
+        for detection in detections:
+            self._add(detection)
+        return len(detections)
+
+    async def drop(self, wanted: Picker, *, save: bool) -> int:
+        """Stop the detections `wanted` picks; the engine uncovers the rules it drops."""
+        dropped = [d for d in self._detections.values() if wanted(d)]
+        for detection in dropped:
+            await self.remove_detection(detection)
+        for placement in [p for p in self._stored if wanted(_Placed(p))]:
+            del self._stored[placement]  # read again when taken back: another may write
+        if save:
+            await self.flush(self._clock.now_us(), everything=True)
+        else:
+            self._leaving.clear()
+        return len(dropped)
+
+    async def flush(self, now_us: int, *, everything: bool) -> None:
+        async with self._writing:
+            await self._write(now_us, everything)
+
+    async def close(self) -> None:
+        if self._warmer is not None:
+            self._warmer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warmer
+        now = self._clock.now_us()
+        for by_metric in self._by_project.values():
+            for metric in by_metric.values():
+                for slot in metric.slots.values():
+                    self._close_band(metric, slot)
+        await self.flush(now, everything=True)
+
+    async def _write(self, now_us: int, everything: bool) -> None:
+        for by_metric in self._by_project.values():
+            for metric in by_metric.values():
+                for slot in metric.slots.values():
+                    if slot.band_points and slot.band_bucket + BAND_STEP_US <= now_us:
+                        self._close_band(metric, slot)
+        records, self._records = self._records, []
+        bands, self._bands = self._bands, []
+        states = dict(self._leaving)
+        learned: list[tuple[Slot, int]] = []
+        if everything:
+            learned = self._learned()
+            states.update((s.key, (s.placement, s.detector.to_state())) for s, _ in learned)
+        try:
+            if records:
+                await self._store.add_anomalies(records)
+                records = []
+            if bands:
+                await self._store.add_band_rows(bands)
+                bands = []
+            if states:
+                await self._store.save_detector_states(states)
+        except BaseException as exc:  # kept for the next write (a cancelled one too)
+            self._records[:0] = records
+            self._bands[:0] = bands
+            if not isinstance(exc, Exception):
+                raise
+            logger.exception("writing anomaly detection failed; retried at the next tick")
+            return
+        for key in states:
+            self._leaving.pop(key, None)
+        for slot, generation in learned:
+            slot.saved = generation
+        if now_us - self._pruned_us >= PRUNE_EVERY_US:
+            self._pruned_us = now_us
+            try:
+                await self._store.prune(now_us - self._retention_us)
+            except Exception:
+                logger.exception("pruning old anomalies failed")
+
+    def _learned(self) -> list[tuple[Slot, int]]:
+        """The ready detectors that learned since they were last written, with how far."""
+        return [
+            (slot, slot.learned)
+            for by_metric in self._by_project.values()
+            for metric in by_metric.values()
+            for slot in metric.slots.values()
+            if slot.warm is None and slot.saved != slot.learned
+        ]
+
+
+class _Placed:
+    __slots__ = ("placement",)
+
+    def __init__(self, placement: str) -> None:
+        self.placement = placement
+
+
+def _derived(found: dict[str, Derived], name: str) -> Derived:
+    d = found.get(name)
+    if d is None:
+        d = found[name] = Derived(name)
+    return d

@@ -1,0 +1,1 @@
+"""Incidents: alerts that fire together, grouped, with a root candidate and a timeline."""

@@ -1,0 +1,146 @@
+"""The stateful parts beside the bus (alert evaluation, notifications, analytics jobs,
+anomaly detectors, incidents, ...): built from the stores, started once the bus exists."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from domain.alerting.runtime import AlertEngine
+from domain.alerting.runtime.forecasts import ForecastRunner
+from domain.anomaly.ports import AnomalyRuntime
+from domain.anomaly.runtime import DetectorBank
+from domain.incidents.runtime import IncidentTracker
+from domain.messagebus import MessageBus
+from domain.ports import Clock
+from infra.alerting import AlertCluster, ShardLeases
+from infra.alerting.forecaster import ProcessForecaster
+from infra.analytics.wiring import Analytics
+from infra.bootstrap.adapters import (
+    StoreDatabase,
+)
+from infra.bus import EventBus, EventStream
+from infra.collectors.endpoints import start_statsd
+from infra.compliance import Compliance
+from infra.config import Settings
+from infra.notifications.wiring import Notifications
+from infra.notifications.worker import RetryPolicy
+from infra.selfmon import SelfMonitor
+from infra.ws import SubscriptionGroups
+
+__all__ = ["Runtimes", "build_runtimes", "start_runtimes"]
+
+
+@dataclass(slots=True)
+class Runtimes:
+    """The stateful parts that run beside the bus: alert evaluation, notifications and
+    analytics jobs."""
+
+    engine: AlertEngine  # this process's evaluator
+    alerting: AlertEngine | AlertCluster  # what commands move (the AlertRuntime port)
+    notifications: Notifications
+    analytics: Analytics
+    # Anomaly detection and incidents (issue 15): the detectors ride the engine.
+    detectors: DetectorBank
+    anomalies: AnomalyRuntime  # what configureAnomalyDetection moves
+    forecaster: ProcessForecaster
+    incidents: IncidentTracker
+
+
+def build_runtimes(
+    settings: Settings,
+    stores: StoreDatabase,
+    events: EventBus,
+    clock: Clock,
+    notifications_clock: Clock,
+) -> Runtimes:
+    """Built, not started: they need the bus to publish into."""
+    detectors = DetectorBank(
+        stores.anomalies,
+        stores.metrics,
+        clock,
+        tz=settings.anomaly_zone,
+        retention_us=settings.retention_days * 86_400_000_000,
+    )
+    forecaster = ProcessForecaster()
+    engine = AlertEngine(
+        stores.alerts,
+        stores.metrics,
+        clock,
+        tick_seconds=settings.alert_tick_seconds,
+        scorer=detectors,
+        forecasts=ForecastRunner(stores.metrics, forecaster),
+    )
+    alerting: AlertEngine | AlertCluster = engine
+    anomalies: AnomalyRuntime = detectors
+    if events.backend != "memory":
+        # On a shared (Redis) bus each instance evaluates the alerts of the shards it holds a
+        # lease on; on a memory bus one process evaluates every alert.
+        ttl_us = int(settings.alert_lease_seconds * 1_000_000)
+        leases = ShardLeases(stores.leases, settings.instance_name, ttl_us=ttl_us)
+        alerting = AlertCluster(engine, stores.alerts, leases, events, clock, detectors=detectors)
+        anomalies = alerting
+    notifications = Notifications(
+        stores.notifications,
+        notifications_clock,
+        allow_loopback=settings.notify_allow_loopback,
+        tick_seconds=settings.notify_tick_seconds,
+        timeout_seconds=settings.notify_timeout_seconds,
+        retry=RetryPolicy(
+            max_attempts=settings.notify_max_attempts,
+            base_seconds=settings.notify_retry_base_seconds,
+            max_seconds=settings.notify_retry_max_seconds,
+        ),
+    )
+    analytics = Analytics(settings, stores.analytics, stores.leases, clock)
+    incidents = IncidentTracker(
+        stores.incidents, clock, EventStream(events, origin=settings.instance_name)
+    )
+    notifications.dispatcher.annotate = incidents.labels
+    return Runtimes(
+        engine, alerting, notifications, analytics, detectors, anomalies, forecaster, incidents
+    )
+
+
+async def start_runtimes(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    runtimes: Runtimes,
+    bus: MessageBus,
+    monitor: SelfMonitor,
+    groups: SubscriptionGroups,
+    compliance: Compliance,
+) -> None:
+    """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
+    before the store closes."""
+    await runtimes.alerting.start(publish=bus.publish)
+    stack.push_async_callback(runtimes.alerting.close)
+    await runtimes.notifications.start(bus.publish)
+    stack.push_async_callback(runtimes.notifications.close)
+    if settings.statsd_addr:  # off by default (docs/collectors.md)
+        await start_statsd(
+            stack,
+            address=settings.statsd_addr,
+            project=settings.statsd_project,
+            interval=settings.statsd_flush_seconds,
+            bus=bus,
+        )
+    analytics = runtimes.analytics
+    await analytics.workers.start()
+    stack.push_async_callback(analytics.workers.close)
+    await analytics.runner.start(publish=bus.publish, ask=bus.ask)
+    stack.push_async_callback(analytics.runner.close)
+    stack.push_async_callback(runtimes.incidents.close)
+    if settings.self_monitor_seconds > 0:
+        engine = runtimes.engine
+        task = asyncio.create_task(
+            monitor.run(
+                bus,
+                interval=settings.self_monitor_seconds,
+                subscriptions=groups.members,
+                alerts=lambda: engine.rules,
+                extra=compliance.metric_points,
+            )
+        )
+        stack.callback(task.cancel)
