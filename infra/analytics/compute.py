@@ -6,14 +6,37 @@ A method's refusal of one series (too short, nothing observed: a ValueError) bec
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from domain.analytics.reading import NAME_TAG
 from domain.analytics.results import AuditMark
 from domain.analytics.series import Grid
 from domain.analytics.work import Item, Task, skipped_item
-from infra.analytics import methods
+
+if TYPE_CHECKING:
+    from infra.analytics import methods
+else:
+
+    def _lazy(name: str) -> ModuleType:
+        """The module, loaded on its first attribute read (importlib's LazyLoader recipe)."""
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.find_spec(name)
+        assert spec is not None and spec.loader is not None
+        loader = importlib.util.LazyLoader(spec.loader)
+        spec.loader = loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        loader.exec_module(module)
+        return module
+
+    # scipy, statsmodels and pandas take 1.7 s to import: the server imports this module to
+    # name the kinds, and only worker processes (whose fork server preloads them) compute.
+    methods = _lazy("infra.analytics.methods")
 
 __all__ = [
     "capacity",

@@ -67,17 +67,20 @@ class ProcessComputer:
         self._free = asyncio.Semaphore(self.workers)
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
+        self._starting: asyncio.Future[ProcessPool] | None = None
 
     async def start(self) -> None:
-        # Starting the fork server imports the methods (~1 s): not on the event loop.
-        self._pool = await asyncio.to_thread(self._start_pool)
+        """Returns at once: the pool starts behind it (its fork server imports the methods,
+        1.5 s here, which a server's start-up need not wait for); work queued meanwhile runs
+        once it is up."""
         self._dispatcher = asyncio.create_task(self._dispatch())
 
     def _start_pool(self) -> ProcessPool:
         for name in _ONE_THREAD:
             os.environ.setdefault(name, "1")
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["infra.analytics.kinds"])
+        # The methods first: imported whole here, not lazily as in the server (compute.py).
+        context.set_forkserver_preload(["infra.analytics.methods", "infra.analytics.kinds"])
         pool = ProcessPool(
             max_workers=self.workers,
             initializer=_init_worker,
@@ -93,6 +96,9 @@ class ProcessComputer:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._dispatcher
+        if self._starting is not None:  # a pool still starting is stopped once it is up
+            with contextlib.suppress(BaseException):
+                self._pool = await asyncio.shield(self._starting)
         if self._pool is not None:
             pool, self._pool = self._pool, None
             pool.stop()  # type: ignore[no-untyped-call]
@@ -123,6 +129,9 @@ class ProcessComputer:
 
     async def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
+        self._starting = asyncio.ensure_future(asyncio.to_thread(self._start_pool))
+        self._pool = await asyncio.shield(self._starting)
+        self._starting = None
         while True:
             await self._free.acquire()
             queued = await self._queue.get()
