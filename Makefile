@@ -41,8 +41,10 @@ else
 endif
 	$(VENV)/bin/vigil serve
 
+# Two workers, a file to each (its module fixtures are shared): most tests wait on real
+# servers, so two halve the suite's time on two cores.
 test: $(STAMP) $(WEB_DEPS) $(NODE_TEST_DEPS)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

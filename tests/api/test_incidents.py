@@ -69,12 +69,15 @@ class Rig:
         found: str = made["createAlert"]["id"]
         return found
 
-    async def incidents(self, count: int, state: str | None = None) -> list[dict[str, Any]]:
-        """The incidents once `count` of them are stored (within milliseconds)."""
+    async def incidents(
+        self, count: int, state: str | None = None, members: int = 1
+    ) -> list[dict[str, Any]]:
+        """The incidents once `count` of them are stored, each with at least `members`
+        members (within milliseconds: the grouping follows the alerts' events)."""
         for _ in range(200):
             found = await self.vigil.ok(INCIDENTS, {"p": "demo", "state": state}, auth=ADMIN)
             items: list[dict[str, Any]] = found["incidents"]["items"]
-            if len(items) >= count and all(i["members"] for i in items):
+            if len(items) >= count and all(len(i["members"]) >= members for i in items):
                 return items
             await asyncio.sleep(0.02)
         raise AssertionError(f"fewer than {count} incidents: {items}")
@@ -139,7 +142,7 @@ async def test_a_declared_dependency_groups_services_and_names_the_upstream_root
     await rig.alert("connections", "db saturated", service="db")
     await rig.points("latency", 500, service="api")
     await rig.points("connections", 1000, service="db")  # fires later, but is upstream
-    (incident,) = await rig.incidents(1)
+    (incident,) = await rig.incidents(1, members=2)
     assert incident["root"] == {"alertName": "db saturated", "tags": {"service": "db"}}
     assert len(incident["members"]) == 2
 
@@ -149,7 +152,7 @@ async def test_acknowledge_and_resolve_the_whole_incident(rig: Rig) -> None:
     errors = await rig.alert("errors", "errors high", host="web-1")
     await rig.points("cpu", 95, host="web-1")
     await rig.points("errors", 99, host="web-1")
-    (incident,) = await rig.incidents(1)
+    (incident,) = await rig.incidents(1, members=2)
     editor = token("erin", demo="editor")
     acked = await rig.vigil.ok(ACK, {"p": "demo", "id": incident["id"]}, auth=editor)
     assert acked["acknowledgeIncident"]["state"] == "ACKNOWLEDGED"
@@ -185,7 +188,7 @@ async def test_one_message_per_incident_and_a_duplicate_is_told_once(rig: Rig) -
     await rig.alert("errors", "errors high", host="web-1")
     await rig.points("cpu", 95, host="web-1")
     await rig.points("errors", 99, host="web-1")
-    (incident,) = await rig.incidents(1)
+    (incident,) = await rig.incidents(1, members=3)
     members = {m["alertName"]: m for m in incident["members"]}
     assert set(members) == {"cpu high", "cpu very high", "errors high"}
     duplicates = [m["alertName"] for m in incident["members"] if m["duplicateOf"]]
