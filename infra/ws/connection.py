@@ -134,6 +134,11 @@ class GraphQLWebSocket:
                 await asyncio.wait_for(writer, timeout=1.0)
             writer.cancel()
 
+    @property
+    def closing(self) -> tuple[int, str] | None:
+        """The close code and reason once the connection decided to close, else None."""
+        return self._closing
+
     def enqueue(self, text: str) -> None:
         if self._closing is not None:
             return
