@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["RawHttp", "RawWebSocket", "readable"]
+__all__ = ["RawHttp", "RawRedisSubscriber", "RawWebSocket", "readable"]
 
 
 def readable(*sockets: socket.socket, timeout: float) -> list[socket.socket]:
@@ -114,11 +114,45 @@ class RawWebSocket:
                 (code,) = struct.unpack("!H", payload[:2])
                 return code, payload[2:].decode()
 
+    def arrived(self) -> list[dict[str, Any]]:
+        """The messages whose bytes have arrived by now, without waiting for more."""
+        while readable(self.sock, timeout=0):
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed"
+            self._buffer += chunk
+        complete, self._buffer = _complete_replies(self._buffer)
+        kept, self._buffer = self._buffer, complete
+        messages = []
+        while self._buffer:
+            messages.append(self.message())
+        self._buffer = kept
+        return messages
+
     def has_data(self) -> bool:
         return bool(self._buffer) or bool(readable(self.sock, timeout=0))
 
     def close(self) -> None:
         self.sock.close()
+
+
+def _complete_replies(buffer: bytes) -> tuple[bytes, bytes]:
+    """Split `buffer` into its whole RESP arrays of bulk strings and what follows them."""
+    at = 0
+    while True:
+        start, end = at, buffer.find(b"\r\n", at)
+        if end < 0 or buffer[at : at + 1] != b"*":
+            return buffer[:start], buffer[start:]
+        at = end + 2
+        for _ in range(int(buffer[start + 1 : end])):
+            end = buffer.find(b"\r\n", at)
+            if end < 0:
+                return buffer[:start], buffer[start:]
+            if buffer[at : at + 1] == b":":
+                at = end + 2
+                continue
+            at = end + 2 + int(buffer[at + 1 : end]) + 2
+            if at > len(buffer):
+                return buffer[:start], buffer[start:]
 
 
 class RawHttp:
@@ -156,3 +190,87 @@ class RawHttp:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class RawRedisSubscriber:
+    """A Redis pub/sub connection on a blocking socket (RESP by hand), read only when told."""
+
+    def __init__(self, url: str, channel: str) -> None:
+        self.sock, _ = _connect(url)
+        self._buffer = b""
+        name = channel.encode()
+        self.sock.sendall(b"*2\r\n$9\r\nSUBSCRIBE\r\n$%d\r\n%s\r\n" % (len(name), name))
+        kind, subscribed, _count = self._reply()
+        assert (kind, subscribed) == (b"subscribe", name)  # Redis serves the channel now
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self._buffer:
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed"
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\r\n", 1)
+        return line
+
+    def _reply(self) -> list[bytes]:
+        head = self._line()
+        assert head.startswith(b"*"), head
+        items = []
+        for _ in range(int(head[1:])):
+            kind = self._line()
+            if kind.startswith(b":"):
+                items.append(kind[1:])
+                continue
+            size = int(kind[1:])
+            while len(self._buffer) < size + 2:
+                chunk = self.sock.recv(65536)
+                assert chunk, "connection closed"
+                self._buffer += chunk
+            items.append(self._buffer[:size])
+            self._buffer = self._buffer[size + 2 :]
+        return items
+
+    def message(self) -> dict[str, Any]:
+        kind, _channel, data = self._reply()
+        assert kind == b"message", kind
+        found: dict[str, Any] = orjson.loads(data)
+        return found
+
+    def arrived(self) -> list[dict[str, Any]]:
+        """The messages whose bytes have arrived by now, without waiting for more."""
+        while readable(self.sock, timeout=0):
+            chunk = self.sock.recv(65536)
+            assert chunk, "connection closed"
+            self._buffer += chunk
+        complete, self._buffer = _complete_replies(self._buffer)
+        kept, self._buffer = self._buffer, complete
+        messages = []
+        while self._buffer:
+            messages.append(self.message())
+        self._buffer = kept
+        return messages
+
+    def has_data(self) -> bool:
+        return bool(self._buffer) or bool(readable(self.sock, timeout=0))
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _complete_replies(buffer: bytes) -> tuple[bytes, bytes]:
+    """Split `buffer` into its whole RESP arrays of bulk strings and what follows them."""
+    at = 0
+    while True:
+        start, end = at, buffer.find(b"\r\n", at)
+        if end < 0 or buffer[at : at + 1] != b"*":
+            return buffer[:start], buffer[start:]
+        at = end + 2
+        for _ in range(int(buffer[start + 1 : end])):
+            end = buffer.find(b"\r\n", at)
+            if end < 0:
+                return buffer[:start], buffer[start:]
+            if buffer[at : at + 1] == b":":
+                at = end + 2
+                continue
+            at = end + 2 + int(buffer[at + 1 : end]) + 2
+            if at > len(buffer):
+                return buffer[:start], buffer[start:]
