@@ -63,7 +63,6 @@ async def subscriber(vigil: RunningVigil, **options: Any) -> AsyncIterator[Any]:
 async def test_a_client_that_stops_reading_is_closed_with_1013(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, ws_queue_messages=QUEUE)
     admin = token(demo="admin")
-    sockets = None
     async with serve(settings) as vigil, subscriber(vigil) as fast:
         sockets = vigil.app.state.vigil.compliance.sockets
         (keeping_up,) = list(sockets)
@@ -77,9 +76,14 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(tmp_path: Path) -
                 assert sent < BOUND, "the client that stopped reading was never closed"
                 await vigil.ok(CREATE, {"points": BATCH}, auth=admin)
                 sent += 1
-                # One message per operation reaches the client that reads: the first batch
-                # also proves every subscription is registered.
-                ids = sorted([orjson.loads(await fast.recv())["id"] for _ in range(OPERATIONS)])
+                # One message per operation reaches the client that reads (the first batch
+                # also proves its subscriptions are registered): nothing waits for the other.
+                ids = sorted(
+                    [
+                        orjson.loads(await asyncio.wait_for(fast.recv(), 10))["id"]
+                        for _ in range(OPERATIONS)
+                    ]
+                )
                 assert ids == [str(n) for n in range(OPERATIONS)]
             assert sent > 1  # it was served while its buffers had room
             assert lagging.closing[0] == 1013
