@@ -176,13 +176,8 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from infra.app import create_app
+    from infra.serving import server_options
 
-    # TLS by uvicorn's own options: with both files set, HTTPS and WSS only.
-    tls = (
-        {"ssl_certfile": settings.tls_cert_file, "ssl_keyfile": settings.tls_key_file}
-        if settings.tls_cert_file
-        else {}
-    )
     # uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
@@ -190,10 +185,9 @@ def _serve(settings: Settings) -> int:
         create_app(settings, tune_gc=True),
         host=settings.host,
         port=settings.port,
-        ws_max_size=settings.ws_max_message_bytes,
         log_level="info",
-        **tls,  # type: ignore[arg-type]
         log_config=log_config,
+        **server_options(settings),
     )
     return 0
 

@@ -18,6 +18,7 @@ import websockets
 from infra.app import create_app
 from infra.auth import LocalTokens
 from infra.config import Settings
+from infra.serving import server_options
 
 SECRET = "test-secret-" + "x" * 32
 
@@ -83,7 +84,7 @@ async def serve(
         port=0,
         log_level="warning",
         lifespan="on",
-        ws_max_size=settings.ws_max_message_bytes,
+        **server_options(settings),  # the limits `vigil serve` gives uvicorn
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -115,7 +115,6 @@ class Vigil:
                 monitor=monitor,
                 ws_limits=WebSocketLimits(
                     max_subscriptions=settings.ws_max_subscriptions,
-                    max_message_bytes=settings.ws_max_message_bytes,
                     queue_messages=settings.ws_queue_messages,
                     init_timeout_seconds=settings.ws_init_timeout_seconds,
                 ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Protocol
 
 from domain.access import Principal
@@ -35,6 +36,9 @@ class LiveSockets:
 
     def __len__(self) -> int:
         return len(self._sockets)
+
+    def __iter__(self) -> Iterator[_Socket]:
+        return iter(tuple(self._sockets))
 
     def close(self) -> None:
         self._stop()

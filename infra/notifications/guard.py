@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from domain.errors import BadUserInput
 
-__all__ = ["Address", "TargetGuard", "split_target"]
+__all__ = ["Address", "Lookup", "TargetGuard", "split_target", "system_lookup"]
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -45,6 +46,17 @@ def split_target(target: str) -> tuple[str, int]:
     return parts.hostname, port
 
 
+# A name resolver: (host, port or None) -> the addresses it answers, as text; raises
+# socket.gaierror when the name does not resolve. The system's by default; a test may pass
+# one it controls (a name that answers differently from one lookup to the next).
+Lookup = Callable[[str, int | None], Awaitable[list[str]]]
+
+
+async def system_lookup(host: str, port: int | None) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
 def _embedded(address: Address) -> Address:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
@@ -60,8 +72,9 @@ class TargetGuard:
     """The TargetGuard port. `allow_loopback` (VIGIL_NOTIFY_ALLOW_LOOPBACK, development
     only) lets 127.0.0.0/8 and ::1 through so tests can use a local receiver."""
 
-    def __init__(self, *, allow_loopback: bool = False) -> None:
+    def __init__(self, *, allow_loopback: bool = False, lookup: Lookup = system_lookup) -> None:
         self.allow_loopback = allow_loopback
+        self._lookup = lookup
 
     def allowed(self, address: Address) -> bool:
         inner = _embedded(address)
@@ -78,12 +91,10 @@ class TargetGuard:
         if host.lower().rstrip(".") in _METADATA_NAMES:
             raise BadUserInput("the target is a cloud metadata service")
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port or None, type=socket.SOCK_STREAM
-            )
+            answers = await self._lookup(host, port or None)
         except (socket.gaierror, UnicodeError):
             raise BadUserInput(f"the target host {host!r} does not resolve") from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
+        addresses = list(dict.fromkeys(ipaddress.ip_address(answer) for answer in answers))
         refused = [a for a in addresses if not self.allowed(a)]
         if refused or not addresses:
             raise BadUserInput(

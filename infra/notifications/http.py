@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ssl
 import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -68,13 +69,16 @@ def _pinned(url: str, address: Address) -> str:
 
 
 class HttpSender:
-    def __init__(self, guard: TargetGuard, *, timeout: float) -> None:
+    def __init__(
+        self, guard: TargetGuard, *, timeout: float, verify: ssl.SSLContext | bool = True
+    ) -> None:
+        """`verify`: the trust anchors for https targets (the public ones by default)."""
         self._guard = guard
         # Requests are built by a client (timeouts, headers) and sent by the transport
         # itself: it follows no redirect, and unlike the client it logs no request line,
         # whose URL may be a credential (a Slack webhook's path).
         self._client = httpx.AsyncClient(timeout=timeout, trust_env=False)
-        self._transport = httpx.AsyncHTTPTransport(verify=True, trust_env=False)
+        self._transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -3,7 +3,8 @@
 Close codes follow the protocol: 4400 bad message, 4401 unauthorised, 4403 forbidden,
 4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init,
 each with a reason that says what to do;
-1009 for an oversized message; 1013 (Try Again Later) for a consumer too slow to keep up, an
+1009 for an oversized message (sent by the server, uvicorn, which owns that limit:
+`infra/serving.py`); 1013 (Try Again Later) for a consumer too slow to keep up, an
 identity provider that cannot be reached, and a live stream interrupted or refused because
 the event bus lost its backend (ADR 0007). 1013 always means: reconnect after a while, then
 catch up with a query; standard clients (graphql-ws) reconnect and resubscribe by themselves.
@@ -46,7 +47,6 @@ MakeContext = Callable[[Principal, str], VigilContext]
 @dataclass(frozen=True, slots=True)
 class WebSocketLimits:
     max_subscriptions: int = 100
-    max_message_bytes: int = 64 * 1024
     queue_messages: int = 1_000
     init_timeout_seconds: float = 5.0
 
@@ -121,9 +121,6 @@ class GraphQLWebSocket:
                 text = message.get("text")
                 if text is None:
                     text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                if len(text) > self.limits.max_message_bytes:
-                    self.close(1009, "Message too big")
-                    break
                 await self._handle(text)
         except WebSocketDisconnect:
             pass
@@ -136,6 +133,11 @@ class GraphQLWebSocket:
             with contextlib.suppress(asyncio.TimeoutError, Exception):
                 await asyncio.wait_for(writer, timeout=1.0)
             writer.cancel()
+
+    @property
+    def closing(self) -> tuple[int, str] | None:
+        """The close code and reason once the connection decided to close, else None."""
+        return self._closing
 
     def enqueue(self, text: str) -> None:
         if self._closing is not None:

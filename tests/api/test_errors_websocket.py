@@ -3,6 +3,7 @@ documents end with `error` (BAD_USER_INPUT) and free their id; close reasons say
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -117,3 +118,30 @@ async def test_other_closes_say_what_to_do(vigil: RunningVigil) -> None:
     code, reason = await closing(vigil.ws_url, None)  # the fixture's init timeout is 2 s
     assert code == 4408
     assert reason.startswith('no connection_init within 2 s: send {"type": "connection_init"')
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ("not json {", "Invalid message: not JSON"),
+        (b"\xff\xfe binary junk", "Invalid message: not JSON"),
+        ('["connection_init"]', "Invalid message type: None"),
+        ('{"type": "start", "id": "1"}', "Invalid message type: start"),
+        ('{"type": "subscribe", "id": "1", "payload": "{ a }"}', "Invalid subscribe message"),
+        ('{"type": "subscribe", "payload": {"query": "{ a }"}}', "Invalid subscribe message"),
+        ('{"type": "subscribe", "id": "1", "payload": {"query": 3}}', "Invalid subscribe message"),
+    ],
+)
+async def test_a_frame_that_breaks_the_protocol_closes_with_4400(
+    vigil: RunningVigil, frame: str | bytes, reason: str
+) -> None:
+    """After `connection_ack`, a frame that is not a graphql-transport-ws message closes the
+    socket with 4400 and says what was wrong; nothing before it is lost."""
+    async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
+        await client.send({"id": "ok", "type": "subscribe", "payload": {"query": NAMES}})
+        assert (await client.next_for("ok"))["type"] == "next"
+        await client.connection.send(frame)
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await asyncio.wait_for(client.connection.recv(), 5)
+        assert (client.connection.close_code, client.connection.close_reason) == (4400, reason)

@@ -7,6 +7,7 @@ import contextlib
 import time
 from pathlib import Path
 
+import orjson
 import websockets
 
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
@@ -136,5 +137,33 @@ async def test_operations_per_connection_and_message_size_are_limited(tmp_path: 
         refused = await client.next_for(third)
         assert refused["type"] == "error"
         assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
-        await client.subscribe('{ metricNames(project: "demo") }' + " " * 4096)
+
+
+def _padded(op_id: str, size: int) -> str:
+    """A valid `subscribe` message of exactly `size` UTF-8 bytes, padded with a comment of
+    two-byte characters: about half as many characters as bytes."""
+    query = '{ metricNames(project: "demo") } #'
+    message = {"id": op_id, "type": "subscribe", "payload": {"query": query}}
+    base = len(orjson.dumps(message))
+    pad = "é" * ((size - base) // 2) + " " * ((size - base) % 2)
+    message["payload"]["query"] = query + pad
+    text = orjson.dumps(message).decode()
+    assert len(text.encode()) == size and len(text) < size * 0.6
+    return text
+
+
+async def test_a_message_over_the_limit_in_bytes_closes_the_socket_with_1009(
+    tmp_path: Path,
+) -> None:
+    """The server (uvicorn, given `ws_max_size` by `infra/serving.py`) owns the limit, in
+    bytes: a message of exactly the limit is answered, one byte more closes with 1009."""
+    async with (
+        serve(make_settings(tmp_path, ws_max_message_bytes=2048)) as vigil,
+        ws_client(vigil.ws_url, token(demo="viewer")) as client,
+    ):
+        await client.connection.send(_padded("at", 2048))
+        assert (await client.next_for("at"))["type"] == "next"
+        assert (await client.next_for("at"))["type"] == "complete"
+        await client.connection.send(_padded("over", 2049))
         assert await client.close_code() == 1009
+        assert "2048 bytes" in (client.connection.close_reason or "")
