@@ -55,7 +55,7 @@ class DecodedPoints:
     """Points as columns: point i belongs to `series[series_index[i]]`.
 
     numpy arrays rather than lists: the Prometheus decoders produce them directly and the
-    ingest path checks and stores columns with numpy (docs/decisions/draft-collector-decoding.md).
+    ingest path checks and stores columns with numpy (docs/decisions/0017-collector-decoding.md).
     """
 
     series: list[DecodedSeries] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """A sender retries a whole request (its answer was lost): a user still sees each point once.
 
 Storing the same (series, timestamp) again keeps one point, last write wins (decision
-draft-mongodb-write-path).
+0021).
 """
 
 from __future__ import annotations

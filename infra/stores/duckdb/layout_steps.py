@@ -251,7 +251,7 @@ def chained_audit(cur: Cursor) -> None:
         cur.execute(statement)
 
 
-# Layout 6: one point per (series, timestamp) (decision draft-mongodb-write-path). The
+# Layout 6: one point per (series, timestamp) (decision 0021). The
 # writer replaces a point stored again from now on; points stored twice before are reduced
 # to the one stored last (`points` was append-only, so `rowid` follows the order of
 # insertion). No table changes: a new store has nothing to reduce.

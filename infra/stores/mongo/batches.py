@@ -5,7 +5,7 @@ points stored at one (series, timestamp), the one with the greatest `(w, b)` (th
 write wins), and leave out the points of void batches. A batch becomes void when its
 write failed or its outcome is unknown (a timeout, a cancelled call, a writer presumed
 dead): a marker in the ordinary collection `void_batches` says so. Nothing is ever
-deleted from the time-series collection on the way (draft-mongodb-write-path).
+deleted from the time-series collection on the way (0021).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The append path: one unordered insert_many per batch; a failed batch is made void, never
-deleted from the time-series collection (draft-mongodb-write-path)."""
+deleted from the time-series collection (0021)."""
 
 from __future__ import annotations
 

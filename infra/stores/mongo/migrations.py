@@ -189,7 +189,7 @@ async def _chained_audit(db: Database, options: MongoOptions) -> None:
 
 
 # Layout 6: failed batches are set aside instead of deleted, and the catalogue is refreshed
-# by a change document (decision draft-mongodb-write-path). Frozen as layout 2 is.
+# by a change document (decision 0021). Frozen as layout 2 is.
 _VOID_BATCHES_AND_RECENT_SERIES: dict[str, list[IndexSpec]] = {
     "void_batches": [([("p", ASCENDING)], {})],
     "series": [([("p", ASCENDING), ("first_seen", ASCENDING)], {})],

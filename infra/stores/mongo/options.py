@@ -16,7 +16,7 @@ __all__ = ["MAX_RETENTION_DAYS", "MongoOptions", "ServerFeatures"]
 @dataclass(frozen=True, slots=True)
 class MongoOptions:
     """Everything about the store that is not in the URL (docs/decisions/0004 and
-    draft-mongodb-write-path)."""
+    0021)."""
 
     # The retention a NEW database starts with. An existing database keeps its stored
     # setting (retention.py): `vigil retention DAYS` changes it for every instance.

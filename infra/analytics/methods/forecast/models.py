@@ -124,7 +124,7 @@ class DampedEts:
     and the trend a first-order filter of e, so scipy's lfilter (C) runs one setting in
     ~50 us; the grid of 96 settings (minimum one-step squared error) fits 8k points in
     4-9 ms of CPU where statsmodels' ETSModel.fit took 64-119 ms, with the same 288-step
-    error within 1% (docs/decisions/draft-analytics-methods.md).
+    error within 1% (docs/decisions/0019-analytics-methods.md).
     """
 
     name = ForecastModel.DAMPED_ETS
