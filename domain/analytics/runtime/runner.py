@@ -192,8 +192,14 @@ class JobRunner:
             if job.cancel_requested:  # cancelled while its runner was dead: end it here
                 await self._end(job, JobState.CANCELLED, None, [])
             else:
+                # The time now, not the round's: a run that ended since the round began
+                # released this slot, and this one must not seem to start before that end.
                 started = await self.store.start_job(
-                    job.project, job.id, attempt=job.attempt, owner=owner, now_us=now
+                    job.project,
+                    job.id,
+                    attempt=job.attempt,
+                    owner=owner,
+                    now_us=self._clock.now_us(),
                 )
         if started is None:
             for name in held:
