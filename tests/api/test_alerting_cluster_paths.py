@@ -2,7 +2,8 @@
 test_alerting_cluster.py (one shared store, the real Redis bus): a process whose lease
 renewals fail gives its shards up and the other takes them; when it comes back, the other
 releases shards with firing alerts to it and their state moves with them; a deletion sent
-to the instance that does not evaluate the alert is carried out by the one that does."""
+to the instance that does not evaluate the alert is carried out by the one that does; a
+move while an alert has no owner is refused as UNAVAILABLE and changes nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from domain.ports import LeaseStore
 from infra.alerting.leases import SHARDS
 from tests.api.test_alerting_cluster import (  # the two-instance fixture
+    ACK,
     LEASE_SECONDS,
     TRIGGERED,
     Cluster,
@@ -118,3 +120,30 @@ async def test_a_deletion_sent_to_the_other_instance_is_carried_out_by_the_owner
     for via in (cluster.a, cluster.b):
         gone = await via.gql(STATE, {"p": cluster.project, "id": alert_id}, auth=cluster.auth)
         assert gone["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_a_move_during_a_handover_is_refused_as_unavailable_then_made_after_it(
+    cluster: Cluster,
+) -> None:
+    a, b = cluster_of(cluster.a), cluster_of(cluster.b)
+    await cluster.send(cluster.b, *[(h, 10.0) for h in HOSTS])
+    ids = [await cluster.create(h) for h in HOSTS]
+    alert_id = next(i for i in ids if a.leases.owns(i))
+    host = HOSTS[ids.index(alert_id)]
+    await until(lambda: alert_id in a.engine, timeout=5, what="A runs it")
+    await cluster.send(cluster.b, (host, 95.0))
+    await until(
+        lambda: [s.state.value for s in a.instances(alert_id) or []] == ["firing"],
+        timeout=5,
+        what="it fires on A",
+    )
+
+    await a.close(release=False)  # A dies; until its leases run out the alert has no owner
+    args = {"p": cluster.project, "id": alert_id}
+    refused = await cluster.b.gql(ACK, args, auth=cluster.auth)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+    assert (await cluster.get(cluster.b, alert_id))["state"] == "FIRING"  # nothing changed
+
+    await until(lambda: alert_id in b.engine, timeout=3 * LEASE_SECONDS, what="B takes it over")
+    acked = await cluster.b.ok(ACK, args, auth=cluster.auth)
+    assert acked["acknowledgeAlert"]["state"] == "ACKNOWLEDGED"
