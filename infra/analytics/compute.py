@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.analytics.reading import NAME_TAG
 from domain.analytics.results import AuditMark
 from domain.analytics.series import Grid
 from domain.analytics.work import Item, Task, skipped_item
+from domain.anomaly.history import score_history
+from domain.anomaly.model import DetectorConfig, Direction, Seasonality
 from infra.analytics import methods
 
 __all__ = [
+    "anomalies",
     "capacity",
     "change_points",
     "comparison",
@@ -102,3 +106,15 @@ def comparison(task: Task) -> list[Item]:
         top=options["top"],
     )
     return [result.to_dict()]
+
+
+def anomalies(task: Task) -> list[Item]:
+    """Each series' history through a fresh live detector (domain/anomaly/history.py)."""
+    options = task.options
+    config = DetectorConfig(
+        sensitivity=options["sensitivity"],
+        direction=Direction(options["direction"]),
+        seasonality=Seasonality(options["seasonality"]),
+    )
+    tz = ZoneInfo(options["timezone"])
+    return _each(task, lambda g: score_history(g, config, tz=tz))
