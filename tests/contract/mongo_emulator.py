@@ -3,11 +3,12 @@
 `mongo-emulated` runs `MongoDatabase` on mongomock-ng (an in-memory imitation of PyMongo's
 synchronous API) behind a thin asynchronous wrapper that has the methods of
 `AsyncMongoClient` the adapter calls. As with a server, the event loop does not wait
-while an operation runs: each emulated server runs its operations one at a time, in
-order, on a thread of its own, and the caller awaits the answer as it would a network
-reply. (Run on the event loop, a read of 180k points stopped it for seconds, so no lease
-was renewed and no other instance sharing the process moved meanwhile: the analytics
-takeover test hung there.)
+while an operation runs: each emulated server runs its writes and commands one at a
+time, in order, on a thread of its own, and its reads beside them on a few more; the
+caller awaits the answer as it would a network reply. (Run on the event loop, a read of
+180k points stopped it for seconds to minutes, so no lease was renewed and no other
+instance sharing the process moved meanwhile: the analytics takeover test hung there;
+behind one long read, the writes of an instance shutting down waited half a minute.)
 
 The store runs the same code on both: nothing in `infra/stores/mongo` knows the
 emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documents it:
@@ -76,17 +77,28 @@ EMULATOR_SKIPS = {
 }
 
 
+READERS = 4  # reads at once on one emulated server
+
+
 class _Server:
-    """Where an emulated server's operations run: one thread, one operation at a time."""
+    """Where an emulated server's operations run, off the event loop: writes and commands
+    one at a time, in order, on one thread; reads through cursors (finds, aggregations)
+    beside them on threads of their own, as a server runs a long read while it goes on
+    writing (mongomock-ng's store takes a reader-writer lock around its documents)."""
 
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mongo-emulator")
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="mongo-emulator-read")
 
     async def run(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._thread, functools.partial(operation, *args, **kwargs)
-        )
+        return await self._on(self._thread, functools.partial(operation, *args, **kwargs))
+
+    async def read(self, operation: Callable[[], Any]) -> Any:
+        return await self._on(self._readers, operation)
+
+    @staticmethod
+    async def _on(pool: ThreadPoolExecutor, operation: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, operation)
 
 
 class _Cursor:
@@ -113,7 +125,7 @@ class _Cursor:
         return None
 
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
-        docs: list[dict[str, Any]] = await self._server.run(self._read)
+        docs: list[dict[str, Any]] = await self._server.read(self._read)
         return docs if length is None else docs[:length]
 
     def _read(self) -> list[dict[str, Any]]:
