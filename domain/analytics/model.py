@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.analytics.results import AnalyticsKind
+from domain.anomaly.model import DetectorConfig, Direction, Seasonality
 from domain.buckets import bucket_count
 from domain.errors import BadUserInput
 from domain.matchers import MatchOp, TagMatcher
@@ -78,6 +79,8 @@ class AnalyticsInput:
     [start, end) against the 4x longer span just before; COMPARISON compares [start, end)
     with [baseline_start, baseline_end) (default: the same span one week earlier).
     CHANGE_POINTS attaches the audit entries and `markers` points near each change.
+    ANOMALIES scores every bucket with the live anomaly detector configured by
+    `sensitivity`, `direction` and `seasonality` (`detector_config`).
     """
 
     series: SeriesSelector
@@ -97,6 +100,9 @@ class AnalyticsInput:
     penalty: float | None = None
     min_segment: int = 8
     markers: SeriesSelector | None = None
+    sensitivity: float = 50.0
+    direction: Direction = Direction.BOTH
+    seasonality: Seasonality = Seasonality.AUTO
 
     @property
     def buckets(self) -> int:
@@ -110,6 +116,10 @@ class AnalyticsInput:
     @property
     def period_buckets(self) -> int | None:
         return None if self.period_us is None else max(1, round(self.period_us / self.step_us))
+
+    def detector_config(self) -> DetectorConfig:
+        """ANOMALIES: the detector as `configureAnomalyDetection` would set it up."""
+        return DetectorConfig(self.sensitivity, self.direction, self.seasonality)
 
     def baseline(self) -> tuple[int, int]:
         """COMPARISON's baseline period: the one given, else one week earlier."""
@@ -152,6 +162,10 @@ class AnalyticsInput:
                 raise BadUserInput("CAPACITY needs a limit or a limit series (one of them)")
             if self.limit is not None and not math.isfinite(self.limit):
                 raise BadUserInput("limit must be a finite number")
+        if not (math.isfinite(self.sensitivity) and 0 <= self.sensitivity <= 100):
+            raise BadUserInput("sensitivity must be between 0 and 100")
+        if self.direction is Direction.NONE:
+            raise BadUserInput("direction must be UP, DOWN or BOTH")
         if kind is AnalyticsKind.COMPARISON:
             start, end = self.baseline()
             if start >= end:
@@ -179,6 +193,9 @@ class AnalyticsInput:
             "penalty": self.penalty,
             "min_segment": self.min_segment,
             "markers": None if self.markers is None else self.markers.to_dict(),
+            "sensitivity": self.sensitivity,
+            "direction": self.direction.value,
+            "seasonality": self.seasonality.value,
         }
 
     @classmethod
@@ -207,6 +224,9 @@ class AnalyticsInput:
             penalty=data.get("penalty"),
             min_segment=data.get("min_segment", 8),
             markers=selector("markers"),
+            sensitivity=data.get("sensitivity", 50.0),
+            direction=Direction(data.get("direction", Direction.BOTH.value)),
+            seasonality=Seasonality(data.get("seasonality", Seasonality.AUTO.value)),
         )
 
 

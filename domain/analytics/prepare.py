@@ -10,7 +10,7 @@ from domain.analytics.model import AnalyticsInput, SeriesSelector
 from domain.analytics.reading import NAME_TAG, narrowed, read_grids
 from domain.analytics.results import AnalyticsKind, AuditMark
 from domain.analytics.series import Grid
-from domain.analytics.work import Task, Work
+from domain.analytics.work import Prepare, Task, Work
 from domain.errors import BadUserInput
 from domain.matchers import matches_all
 from domain.messagebus import Ask
@@ -18,6 +18,7 @@ from domain.metrics.queries import GetMetricNamesQuery, GetMetricsListQuery
 from domain.system.queries import GetAuditLogQuery
 
 __all__ = [
+    "anomalies",
     "capacity",
     "change_points",
     "comparison",
@@ -62,6 +63,24 @@ async def forecast(ask: Ask, project: str, spec: AnalyticsInput, *, max_points: 
     grids = await _grids(ask, project, spec, max_points)
     options = {"horizon": spec.horizon_buckets, "period": spec.period_buckets}
     return Work([Task(AnalyticsKind.FORECAST, (g,), options) for g in grids])
+
+
+def anomalies(timezone: str) -> Prepare:
+    """ANOMALIES' reading step: one task per series, scored with the input's detector
+    settings; explanations tell weekdays and times of day in `timezone` (an IANA name, the
+    server's VIGIL_ANOMALY_TIMEZONE, as the live detector's explanations do)."""
+
+    async def prepare(ask: Ask, project: str, spec: AnalyticsInput, *, max_points: int) -> Work:
+        grids = await _grids(ask, project, spec, max_points)
+        options = {
+            "sensitivity": spec.sensitivity,
+            "direction": spec.direction.value,
+            "seasonality": spec.seasonality.value,
+            "timezone": timezone,
+        }
+        return Work([Task(AnalyticsKind.ANOMALIES, (g,), options) for g in grids])
+
+    return prepare
 
 
 async def change_points(ask: Ask, project: str, spec: AnalyticsInput, *, max_points: int) -> Work:

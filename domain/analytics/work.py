@@ -17,7 +17,7 @@ from domain.analytics.results import AnalyticsKind
 from domain.analytics.series import Grid
 from domain.messagebus import Ask
 
-__all__ = ["SKIPPED", "Item", "Kind", "Prepare", "Task", "Work", "skipped_item"]
+__all__ = ["SKIPPED", "Compute", "Item", "Kind", "Prepare", "Task", "Work", "skipped_item"]
 
 Item = dict[str, Any]
 SKIPPED = "SKIPPED"  # the `kind` of an item that names a series the method refused

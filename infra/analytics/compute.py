@@ -11,11 +11,14 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from domain.analytics.reading import NAME_TAG
 from domain.analytics.results import AuditMark
 from domain.analytics.series import Grid
 from domain.analytics.work import Item, Task, skipped_item
+from domain.anomaly.history import score_history
+from domain.anomaly.model import DetectorConfig, Direction, Seasonality
 
 if TYPE_CHECKING:
     from infra.analytics import methods
@@ -39,6 +42,7 @@ else:
     methods = _lazy("infra.analytics.methods")
 
 __all__ = [
+    "anomalies",
     "capacity",
     "change_points",
     "comparison",
@@ -125,3 +129,15 @@ def comparison(task: Task) -> list[Item]:
         top=options["top"],
     )
     return [result.to_dict()]
+
+
+def anomalies(task: Task) -> list[Item]:
+    """Each series' history through a fresh live detector (domain/anomaly/history.py)."""
+    options = task.options
+    config = DetectorConfig(
+        sensitivity=options["sensitivity"],
+        direction=Direction(options["direction"]),
+        seasonality=Seasonality(options["seasonality"]),
+    )
+    tz = ZoneInfo(options["timezone"])
+    return _each(task, lambda g: score_history(g, config, tz=tz))

@@ -1,9 +1,10 @@
 """The analysis kinds: each one's reading step and compute function, in one table.
 
-A new kind (anomaly detection's ANOMALIES, say) is one more entry here, with its value
-in `AnalyticsKind`, its result class in `RESULT_TYPES` and its GraphQL type in
-schema/analytics/results.py; the runner, the job store, the synchronous query and the
-API take it from there.
+A new kind is one more entry here (and in `COMPUTE`), with its value in `AnalyticsKind`,
+its result class in `RESULT_TYPES` and its GraphQL type in schema/analytics/results/; the
+runner, the job store, the synchronous query and the API take it from there. The table
+is built from the settings a reading step needs (ANOMALIES: the time zone of its
+explanations); worker processes only need `COMPUTE`.
 """
 
 from __future__ import annotations
@@ -12,25 +13,41 @@ from collections.abc import Mapping
 
 from domain.analytics import prepare
 from domain.analytics.results import AnalyticsKind
-from domain.analytics.work import Item, Kind, Task
+from domain.analytics.work import Compute, Item, Kind, Prepare, Task
 from infra.analytics import compute
 
-__all__ = ["KINDS", "run_task"]
+__all__ = ["COMPUTE", "build_kinds", "run_task", "warm"]
 
-KINDS: Mapping[AnalyticsKind, Kind] = {
-    AnalyticsKind.TREND: Kind(prepare.trend, compute.trend),
-    AnalyticsKind.SEASONALITY: Kind(prepare.seasonality, compute.seasonality),
-    AnalyticsKind.CHANGE_POINTS: Kind(prepare.change_points, compute.change_points),
-    AnalyticsKind.FORECAST: Kind(prepare.forecast, compute.forecast),
-    AnalyticsKind.CAPACITY: Kind(prepare.capacity, compute.capacity),
-    AnalyticsKind.CORRELATION: Kind(prepare.correlation, compute.correlation),
-    AnalyticsKind.COMPARISON: Kind(prepare.comparison, compute.comparison),
+COMPUTE: Mapping[AnalyticsKind, Compute] = {
+    AnalyticsKind.TREND: compute.trend,
+    AnalyticsKind.SEASONALITY: compute.seasonality,
+    AnalyticsKind.CHANGE_POINTS: compute.change_points,
+    AnalyticsKind.FORECAST: compute.forecast,
+    AnalyticsKind.CAPACITY: compute.capacity,
+    AnalyticsKind.CORRELATION: compute.correlation,
+    AnalyticsKind.COMPARISON: compute.comparison,
+    AnalyticsKind.ANOMALIES: compute.anomalies,
 }
+
+
+def build_kinds(*, anomaly_timezone: str) -> Mapping[AnalyticsKind, Kind]:
+    """Every kind: its reading step (on the event loop) and its compute function."""
+    reading: Mapping[AnalyticsKind, Prepare] = {
+        AnalyticsKind.TREND: prepare.trend,
+        AnalyticsKind.SEASONALITY: prepare.seasonality,
+        AnalyticsKind.CHANGE_POINTS: prepare.change_points,
+        AnalyticsKind.FORECAST: prepare.forecast,
+        AnalyticsKind.CAPACITY: prepare.capacity,
+        AnalyticsKind.CORRELATION: prepare.correlation,
+        AnalyticsKind.COMPARISON: prepare.comparison,
+        AnalyticsKind.ANOMALIES: prepare.anomalies(anomaly_timezone),
+    }
+    return {kind: Kind(reading[kind], COMPUTE[kind]) for kind in AnalyticsKind}
 
 
 def run_task(task: Task) -> list[Item]:
     """What a worker process runs: the task's kind's compute function."""
-    return KINDS[task.kind].compute(task)
+    return COMPUTE[task.kind](task)
 
 
 def warm() -> int:

@@ -8,7 +8,7 @@ from domain.analytics.limits import AnalyticsLimits
 from domain.analytics.ports import AnalyticsJobStore
 from domain.analytics.runtime import JobRunner, RunnerSettings
 from domain.ports import Clock, LeaseStore
-from infra.analytics.kinds import KINDS
+from infra.analytics.kinds import build_kinds
 from infra.analytics.workers import ProcessComputer
 from infra.config import Settings
 
@@ -22,7 +22,7 @@ class Analytics:
         self, settings: Settings, store: AnalyticsJobStore, leases: LeaseStore, clock: Clock
     ) -> None:
         s = settings
-        self.kinds = KINDS
+        self.kinds = build_kinds(anomaly_timezone=s.anomaly_timezone)
         self.limits = AnalyticsLimits(
             sync_max_points=s.analytics_sync_max_points,
             sync_timeout_us=round(s.analytics_sync_timeout_seconds * 1e6),
@@ -37,7 +37,7 @@ class Analytics:
             store,
             leases,
             self.workers,
-            KINDS,
+            self.kinds,
             clock,
             settings=RunnerSettings(
                 owner=s.instance_name,

@@ -9,9 +9,12 @@ import strawberry
 from domain.analytics.model import AnalyticsInput as DomainInput
 from domain.analytics.model import SeriesSelector
 from domain.analytics.results import AnalyticsKind as DomainKind
+from domain.anomaly.model import Direction as DomainDirection
+from domain.anomaly.model import Seasonality as DomainSeasonality
 from domain.durations import parse_duration
 from domain.errors import BadUserInput
 from domain.metrics.model import Aggregation as DomainAggregation
+from schema.anomaly.inputs import AnomalyDirection, Seasonality
 from schema.inputs import TagMatcherInput, matchers_of
 from schema.scalars import Duration
 from schema.types import Aggregation, to_us
@@ -72,6 +75,16 @@ class AnalyticsInput:
         default=None, description="CHANGE_POINTS: a metric whose points mark events (deploys)."
     )
     marker_matchers: list[TagMatcherInput] | None = None
+    sensitivity: float = strawberry.field(
+        default=50.0,
+        description="ANOMALIES: 0-100, as configureAnomalyDetection's (50: p <= 1e-5).",
+    )
+    direction: AnomalyDirection = strawberry.field(  # type: ignore[valid-type]
+        default=DomainDirection.BOTH, description="ANOMALIES: which deviations count."
+    )
+    seasonality: Seasonality = strawberry.field(  # type: ignore[valid-type]
+        default=DomainSeasonality.AUTO, description="ANOMALIES: the detector's profile."
+    )
 
     def to_domain(self, now_us: int) -> DomainInput:
         end = to_us(self.to) or now_us
@@ -110,6 +123,9 @@ class AnalyticsInput:
             penalty=self.penalty,
             min_segment=self.min_segment,
             markers=markers,
+            sensitivity=self.sensitivity,
+            direction=DomainDirection(self.direction),
+            seasonality=DomainSeasonality(self.seasonality),
         )
 
 

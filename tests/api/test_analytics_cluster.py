@@ -109,9 +109,6 @@ async def test_each_job_runs_once_and_a_project_runs_one_at_a_time(
 async def test_a_job_whose_instance_stops_is_finished_by_the_other(
     shared: Any, tmp_path: Path
 ) -> None:
-    if not isinstance(shared, DuckDBDatabase):
-        # Seen to hang on the emulator (twice, under load; not understood yet): DuckDB only.
-        pytest.skip("the takeover on the MongoDB emulator hangs: under investigation")
     project = f"p-{uuid.uuid4().hex[:6]}"
     auth = token(**{project: "admin"})
     async with serve(settings_for(tmp_path, "b"), database=shared) as b:

@@ -2,8 +2,13 @@
 
 `mongo-emulated` runs `MongoDatabase` on mongomock-ng (an in-memory imitation of PyMongo's
 synchronous API) behind a thin asynchronous wrapper that has the methods of
-`AsyncMongoClient` the adapter calls. Each call first yields to the event loop, as a real
-network call would, so concurrent appends interleave.
+`AsyncMongoClient` the adapter calls. As with a server, the event loop does not wait
+while an operation runs: each emulated server runs its writes and commands one at a
+time, in order, on a thread of its own, and its reads beside them on a few more; the
+caller awaits the answer as it would a network reply. (Run on the event loop, a read of
+180k points stopped it for seconds to minutes, so no lease was renewed and no other
+instance sharing the process moved meanwhile: the analytics takeover test hung there;
+behind one long read, the writes of an instance shutting down waited half a minute.)
 
 The store runs the same code on both: nothing in `infra/stores/mongo` knows the
 emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documents it:
@@ -18,7 +23,14 @@ emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documen
   per-collection snapshots (a rollback, not isolation from concurrent writers);
 - the server checks of `open` (version, FCV, replica set): `open_with_client` is given
   the server's features instead, and `tests/unit/test_mongo_server_checks.py` checks them
-  against recorded server answers.
+  against recorded server answers;
+- reads in time linear in what they return, as a server's cursor batches are:
+  mongomock-ng's `Cursor.__next__` copies the rest of its result list at every document
+  (n documents cost n^2 / 2 copies: 40k points took 5 s, 180k minutes, all of it on the
+  event loop), and its `aggregate` copies the whole collection before its first stage.
+  The wrapper takes a cursor's result list once (`_drain`) and runs a leading `$match`
+  on its own, skipping documents outside its ranges first as a server's index would
+  (`_matching`), before the rest of the pipeline.
 
 What only `mongo-real` checks: time-series buckets and expiry, write concerns,
 `timeoutMS`, elections, isolation of transactions, and a second process on the data
@@ -33,16 +45,22 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import copy
+import functools
+import operator
 import os
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import mongomock_ng
 import pytest
 from mongomock_ng import aggregate as _mongomock_aggregate
+from mongomock_ng.filtering import filter_applies
 
 from infra.stores.mongo import MongoDatabase, ServerFeatures
 
@@ -59,10 +77,35 @@ EMULATOR_SKIPS = {
 }
 
 
+READERS = 4  # reads at once on one emulated server
+
+
+class _Server:
+    """Where an emulated server's operations run, off the event loop: writes and commands
+    one at a time, in order, on one thread; reads through cursors (finds, aggregations)
+    beside them on threads of their own, as a server runs a long read while it goes on
+    writing (mongomock-ng's store takes a reader-writer lock around its documents)."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="mongo-emulator")
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="mongo-emulator-read")
+
+    async def run(self, operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await self._on(self._thread, functools.partial(operation, *args, **kwargs))
+
+    async def read(self, operation: Callable[[], Any]) -> Any:
+        return await self._on(self._readers, operation)
+
+    @staticmethod
+    async def _on(pool: ThreadPoolExecutor, operation: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(pool, operation)
+
+
 class _Cursor:
     """What the adapter uses of AsyncCursor and AsyncCommandCursor."""
 
-    def __init__(self, make: Callable[[], Any]) -> None:
+    def __init__(self, server: _Server, make: Callable[[], Any]) -> None:
+        self._server = server
         self._make = make
         self._sort: Any = None
         self._limit = 0
@@ -82,14 +125,16 @@ class _Cursor:
         return None
 
     async def to_list(self, length: int | None = None) -> list[dict[str, Any]]:
-        await asyncio.sleep(0)
+        docs: list[dict[str, Any]] = await self._server.read(self._read)
+        return docs if length is None else docs[:length]
+
+    def _read(self) -> list[dict[str, Any]]:
         cursor = self._make()
         if self._sort is not None:
             cursor = cursor.sort(*self._sort)
         if self._limit:
             cursor = cursor.limit(self._limit)
-        docs = list(cursor)
-        return docs if length is None else docs[:length]
+        return _drain(cursor)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         for doc in await self.to_list():
@@ -97,7 +142,8 @@ class _Cursor:
 
 
 class _Collection:
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, server: _Server, collection: Any) -> None:
+        self._server = server
         self._c = collection
 
     @property
@@ -105,19 +151,18 @@ class _Collection:
         return str(self._c.name)
 
     def find(self, *args: Any, **kwargs: Any) -> _Cursor:
-        return _Cursor(lambda: self._c.find(*args, **_unwrap(kwargs)))
+        return _Cursor(self._server, lambda: self._c.find(*args, **_unwrap(kwargs)))
 
     async def aggregate(self, pipeline: list[dict[str, Any]], **_options: Any) -> _Cursor:
-        await asyncio.sleep(0)  # options such as allowDiskUse mean nothing in memory
+        # Options such as allowDiskUse mean nothing in memory; the cursor runs the pipeline.
         stages = _first_n_as_push(pipeline)
-        return _Cursor(lambda: self._c.aggregate(stages))
+        return _Cursor(self._server, lambda: _aggregate(self._c, stages))
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._c, name)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
-            await asyncio.sleep(0)
-            return method(*args, **_unwrap(kwargs))
+            return await self._server.run(method, *args, **_unwrap(kwargs))
 
         return call
 
@@ -125,24 +170,87 @@ class _Collection:
 class _Session:
     """An AsyncClientSession's `with_transaction` over a mongomock-ng session."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, server: _Server, session: Any) -> None:
+        self._server = server
         self.session = session
 
     async def __aenter__(self) -> _Session:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self.session.end_session()
+        await self._server.run(self.session.end_session)
 
     async def with_transaction(self, callback: Callable[[Any], Any], **_options: Any) -> Any:
-        self.session.start_transaction()
+        await self._server.run(self.session.start_transaction)
         try:
             result = await callback(self)
         except BaseException:
-            self.session.abort_transaction()
+            await self._server.run(self.session.abort_transaction)
             raise
-        self.session.commit_transaction()
+        await self._server.run(self.session.commit_transaction)
         return result
+
+
+def _drain(cursor: Any) -> list[dict[str, Any]]:
+    """Every document of a mongomock-ng cursor, in time linear in their number.
+
+    Its `Cursor.__next__` slices the remaining result list at every document (quadratic);
+    the list it slices is computed once by `_compute_results`. Other cursors (an
+    aggregation's `CommandCursor`, a plain iterator) iterate linearly already."""
+    compute = getattr(cursor, "_compute_results", None)
+    if compute is None:
+        return list(cursor)
+    return [dict(doc) for doc in compute(with_limit_and_skip=True)]
+
+
+def _aggregate(collection: Any, stages: list[dict[str, Any]]) -> Any:
+    """mongomock-ng's `Collection.aggregate`, with its input read linearly and a leading
+    `$match` run first on its own, as a server runs it on an index, not over a copy of
+    every document."""
+    documents: list[dict[str, Any]]
+    if stages and set(stages[0]) == {"$match"}:
+        documents, stages = _matching(collection, stages[0]["$match"]), stages[1:]
+    else:
+        documents = _drain(collection.find())
+    return _mongomock_aggregate.process_pipeline(documents, collection.database, stages, None)
+
+
+_KINDS: dict[type, tuple[type, ...]] = {
+    int: (int, float),
+    float: (int, float),
+    datetime: (datetime,),
+}
+_RANGE = {
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+}
+
+
+def _matching(collection: Any, where: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copies of the documents `where` selects. A server narrows the scan on an index
+    before it applies the whole filter; here the ranges `where` sets on top-level numbers
+    or dates (Vigil's `us` and `t` of points) skip a document with a few comparisons, and
+    mongomock-ng's filter (tens of microseconds a document) sees only the rest. A value of
+    another type is left to that filter."""
+    ranges = [
+        (key, _RANGE[op], bound, _KINDS[type(bound)])
+        for key, condition in where.items()
+        if not key.startswith("$") and "." not in key and isinstance(condition, dict)
+        for op, bound in condition.items()
+        if op in _RANGE and type(bound) in _KINDS
+    ]
+    found = []
+    for document in list(collection._store.documents):
+        for key, test, bound, kinds in ranges:
+            value = document.get(key)
+            if type(value) in kinds and not test(value, bound):
+                break
+        else:
+            if filter_applies(where, document):
+                found.append(copy.deepcopy(document))
+    return found
 
 
 def _unwrap(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -194,20 +302,26 @@ _install_sort_array()
 
 
 class _Database:
-    def __init__(self, db: Any, options: dict[str, dict[str, Any]], client: Any) -> None:
+    def __init__(
+        self, server: _Server, db: Any, options: dict[str, dict[str, Any]], client: Any
+    ) -> None:
+        self._server = server
         self._db = db
         self._options = options  # by collection: what mongomock-ng could not take
         self.name = db.name
         self.client = client
 
     def __getitem__(self, name: str) -> _Collection:
-        return _Collection(self._db[name])
+        return _Collection(self._server, self._db[name])
 
     def get_collection(self, name: str, **options: Any) -> _Collection:
-        return _Collection(self._db.get_collection(name, **options))
+        return _Collection(self._server, self._db.get_collection(name, **options))
 
     async def command(self, command: str | dict[str, Any]) -> dict[str, Any]:
-        await asyncio.sleep(0)
+        result: dict[str, Any] = await self._server.run(self._command, command)
+        return result
+
+    def _command(self, command: str | dict[str, Any]) -> dict[str, Any]:
         if isinstance(command, dict) and set(command) == {"collMod", "expireAfterSeconds"}:
             self._options.setdefault(command["collMod"], {})["expireAfterSeconds"] = command[
                 "expireAfterSeconds"
@@ -225,16 +339,14 @@ class _Database:
         return result
 
     async def list_collections(self, filter: dict[str, Any] | None = None) -> _Cursor:
-        await asyncio.sleep(0)
-        names = self._db.list_collection_names(filter=filter)
+        names = await self._server.run(self._db.list_collection_names, filter=filter)
         infos = [{"name": n, "options": dict(self._options.get(n, {}))} for n in names]
-        return _Cursor(lambda: iter(infos))
+        return _Cursor(self._server, lambda: iter(infos))
 
     async def create_collection(self, name: str, **options: Any) -> _Collection:
-        await asyncio.sleep(0)
-        collection = self._db.create_collection(name)
+        collection = await self._server.run(self._db.create_collection, name)
         self._options[name] = options  # timeseries, expireAfterSeconds: recorded only
-        return _Collection(collection)
+        return _Collection(self._server, collection)
 
 
 class EmulatedClient:
@@ -243,12 +355,13 @@ class EmulatedClient:
     def __init__(self) -> None:
         self._client: Any = mongomock_ng.MongoClient()
         self._options: dict[str, dict[str, dict[str, Any]]] = {}
+        self._server = _Server()
 
     def __getitem__(self, name: str) -> _Database:
-        return _Database(self._client[name], self._options.setdefault(name, {}), self)
+        return _Database(self._server, self._client[name], self._options.setdefault(name, {}), self)
 
     def start_session(self) -> _Session:
-        return _Session(self._client.start_session())
+        return _Session(self._server, self._client.start_session())
 
 
 EMULATOR_FEATURES = ServerFeatures("8.0.4 (mongomock-ng)", "8.0")

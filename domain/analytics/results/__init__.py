@@ -2,7 +2,9 @@
 
 Times are epoch microseconds, like everything else in the domain; a value that could not
 be computed is NaN in Python and null in JSON. Every result is a frozen value with
-`to_dict()` and `from_dict()`; `RESULT_TYPES` maps a kind to its class.
+`to_dict()` and `from_dict()`; `RESULT_TYPES` maps a kind to its class. ANOMALIES' result
+is anomaly detection's (`domain.anomaly.read_models.AnomaliesResult`): the job scores
+history with the live detector, so the detector's feature owns what it answers.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from domain.analytics.results.forecast import (
 )
 from domain.analytics.results.seasonality import DetectedPeriod, PeriodName, SeasonalityResult
 from domain.analytics.results.trend import TrendDirection, TrendResult
+from domain.anomaly.read_models import AnomaliesResult
 
 __all__ = [
     "RESULT_TYPES",
     "AnalyticsKind",
     "AnalyticsResult",
+    "AnomaliesResult",
     "AuditMark",
     "BacktestScores",
     "CapacityResult",
@@ -67,6 +71,7 @@ AnalyticsResult = (
     | CapacityResult
     | CorrelationResult
     | ComparisonResult
+    | AnomaliesResult
 )
 
 RESULT_TYPES: Mapping[AnalyticsKind, type[AnalyticsResult]] = {
@@ -77,4 +82,5 @@ RESULT_TYPES: Mapping[AnalyticsKind, type[AnalyticsResult]] = {
     AnalyticsKind.CAPACITY: CapacityResult,
     AnalyticsKind.CORRELATION: CorrelationResult,
     AnalyticsKind.COMPARISON: ComparisonResult,
+    AnalyticsKind.ANOMALIES: AnomaliesResult,
 }

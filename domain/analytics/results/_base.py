@@ -19,6 +19,7 @@ class AnalyticsKind(StrEnum):
     CAPACITY = "CAPACITY"
     CORRELATION = "CORRELATION"
     COMPARISON = "COMPARISON"
+    ANOMALIES = "ANOMALIES"
 
 
 class Json:

@@ -12,6 +12,7 @@ import strawberry
 
 from domain.analytics.results import AnalyticsKind
 from domain.analytics.work import SKIPPED, Item
+from schema.analytics.results.anomalies import AnomaliesResult
 from schema.analytics.results.forecast import CapacityResult, ForecastResult
 from schema.analytics.results.groups import ComparisonResult, CorrelationResult, SkippedSeries
 from schema.analytics.results.series import ChangePointsResult, SeasonalityResult, TrendResult
@@ -27,7 +28,8 @@ AnalyticsItem = Annotated[
     | ForecastResult
     | CapacityResult
     | CorrelationResult
-    | ComparisonResult,
+    | ComparisonResult
+    | AnomaliesResult,
     strawberry.union("AnalyticsItem", description="One result of an analysis, by its kind."),
 ]
 
@@ -39,6 +41,7 @@ _TYPES: dict[str, Any] = {
     AnalyticsKind.CAPACITY.value: CapacityResult,
     AnalyticsKind.CORRELATION.value: CorrelationResult,
     AnalyticsKind.COMPARISON.value: ComparisonResult,
+    AnalyticsKind.ANOMALIES.value: AnomaliesResult,
 }
 
 

@@ -21,6 +21,8 @@ from domain.analytics.results import (
     TrendResult,
 )
 from domain.analytics.series import Grid
+from domain.anomaly.history import score_history
+from domain.anomaly.model import DetectorConfig
 from infra.analytics.methods import (
     capacity,
     change_points,
@@ -44,15 +46,15 @@ def _all_results() -> list[object]:
         capacity(g, limit=1000.0, horizon=288),
         correlation([g, other], window_start_us=T0 + 6 * 86_400_000_000, window_end_us=g.end_us),
         comparison([g], [other], group_by=["host"]),
+        score_history(g, DetectorConfig()),
     ]
 
 
 def test_each_result_round_trips_through_json() -> None:
     results = _all_results()
-    assert {r.kind for r in results} == set(AnalyticsKind)  # type: ignore[attr-defined]
+    assert {r.to_dict()["kind"] for r in results} == set(AnalyticsKind)  # type: ignore[attr-defined]
     for result in results:
         data = json.loads(json.dumps(result.to_dict(), allow_nan=False))  # type: ignore[attr-defined]
-        assert data["kind"] == result.kind.value  # type: ignore[attr-defined]
         again = RESULT_TYPES[AnalyticsKind(data["kind"])].from_dict(data)
         assert json.dumps(again.to_dict(), allow_nan=False) == json.dumps(
             result.to_dict(),  # type: ignore[attr-defined]
