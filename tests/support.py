@@ -21,6 +21,10 @@ from infra.config import Settings
 
 SECRET = "test-secret-" + "x" * 32
 
+# A subscription is served within one event bus operation (the bus's default timeout,
+# 5 s, bounds a Redis subscription's confirmation) or refused; 5 s more for a loaded machine.
+SUBSCRIBED_WITHIN_SECONDS = 5.0 + 5.0
+
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(
@@ -67,6 +71,36 @@ class RunningVigil:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+    def listeners(self, channel: str) -> int:
+        """The client subscriptions this server serves on `channel` (`Vigil.live`)."""
+        count: int = self.app.state.vigil.live.count(channel)
+        return count
+
+    async def listening(self, channel: str, count: int = 1) -> None:
+        """Wait until at least `count` client subscriptions receive the events of `channel`
+        (`AlertEvent.channel_for("demo")`, say): from then on, every event published there
+        reaches them. Subscribers with the same document, variables and rights share one
+        stream: they count once."""
+        await until(
+            lambda: self.listeners(channel) >= count,
+            SUBSCRIBED_WITHIN_SECONDS,
+            f"{count} subscription(s) on {channel} (now {self.listeners(channel)})",
+        )
+
+
+async def until(check: Any, seconds: float, what: str, *, every: float = 0.01) -> None:
+    """Poll `check()` (a function, or a coroutine function) until it is true; fail with
+    `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        outcome = check()
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
