@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.anomaly.events import AnomalyDetectedEvent
 from tests.api.anomaly_support import (
     ADMIN,
     ANOMALIES,
@@ -58,7 +59,7 @@ async def test_a_spike_is_scored_explained_published_and_listed(vigil: RunningVi
     assert detector["state"] == "BASIC" and detector["modelAgePoints"] >= 350
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(DETECTED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(AnomalyDetectedEvent.channel_for("demo"))
         await send(vigil, [point("latency", 160.0, WEB1, now)])
         message = await client.next_for(op)
     got = message["payload"]["data"]["anomalyDetected"]
@@ -194,7 +195,7 @@ async def test_detector_state_is_restored_after_a_restart_without_relearning(
         assert after["modelAgePoints"] == before["modelAgePoints"] + 1
         async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
             op = await client.subscribe(DETECTED, {"p": "demo"})
-            await asyncio.sleep(0.1)
+            await vigil.listening(AnomalyDetectedEvent.channel_for("demo"))
             await send(vigil, [point("latency", 170.0, WEB1, now + 10)])
             message = await client.next_for(op)
         assert message["payload"]["data"]["anomalyDetected"]["value"] == 170.0
