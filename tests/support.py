@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -205,3 +205,33 @@ async def ws_client(url: str, auth: str | None, *, init: bool = True) -> AsyncIt
             ack = await client.receive()
             assert ack == {"type": "connection_ack"}, ack
         yield client
+
+
+MARKER = "marker"  # the metric name of `primed`'s points
+
+
+async def primed(
+    client: WSClient, op: str, poke: Callable[[int], Awaitable[object]], *, every: float = 0.25
+) -> None:
+    """Return once the `metricCollected` subscription `op` receives what is published
+    from now on: for a server in another process, whose state a test cannot read (in
+    process, await `RunningVigil.listening`). `poke(n)` sends marker point number n (a
+    point named MARKER with value n, in the subscription's project); a marker is sent
+    every `every` seconds until one arrives. Those sent after it are on their way (the
+    bus keeps a channel's order): they are read too, so that none is left for the test."""
+
+    def newest(message: dict[str, Any]) -> int:
+        assert message["type"] == "next", message
+        points = message["payload"]["data"]["metricCollected"]
+        return max((int(p["value"]) for p in points if p["name"] == MARKER), default=0)
+
+    deadline = time.monotonic() + SUBSCRIBED_WITHIN_SECONDS
+    poked = seen = 0
+    while not seen:
+        assert time.monotonic() < deadline, f"no marker reached the subscription {op}"
+        poked += 1
+        await poke(poked)
+        with contextlib.suppress(TimeoutError):
+            seen = newest(await client.next_for(op, timeout=every))
+    while seen < poked:
+        seen = max(seen, newest(await client.next_for(op, timeout=SUBSCRIBED_WITHIN_SECONDS)))

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from domain.notifications.events import NotificationSentEvent
 from tests.adjustable_clock import AdjustableClock
 from tests.notifications_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
@@ -71,7 +72,7 @@ async def test_fails_twice_then_succeeds_three_attempts_one_id_signed_with_backo
             channel_id = await channel(vigil, webhook(hook.url))
             async with ws_client(vigil.ws_url, ADMIN) as ws:
                 op = await ws.subscribe(SENT, {"p": "demo"})
-                await asyncio.sleep(0.2)
+                await vigil.listening(NotificationSentEvent.channel_for("demo"))
                 first = await vigil.ok(TEST_SEND, {"p": "demo", "id": channel_id}, auth=ADMIN)
                 assert first["sendTestNotification"]["state"] == "PENDING"
                 delivered = await wait_state(vigil, "DELIVERED")
