@@ -210,20 +210,31 @@ async def ws_client(url: str, auth: str | None, *, init: bool = True) -> AsyncIt
 MARKER = "marker"  # the metric name of `primed`'s points
 
 
+def metric_marker(message: dict[str, Any]) -> int:
+    """The newest marker number in a `metricCollected` message (0: none)."""
+    points = message["payload"]["data"]["metricCollected"]
+    return max((int(p["value"]) for p in points if p["name"] == MARKER), default=0)
+
+
 async def primed(
-    client: WSClient, op: str, poke: Callable[[int], Awaitable[object]], *, every: float = 0.25
+    client: WSClient,
+    op: str,
+    poke: Callable[[int], Awaitable[object]],
+    *,
+    marker_of: Callable[[dict[str, Any]], int] = metric_marker,
+    every: float = 0.25,
 ) -> None:
-    """Return once the `metricCollected` subscription `op` receives what is published
-    from now on: for a server in another process, whose state a test cannot read (in
-    process, await `RunningVigil.listening`). `poke(n)` sends marker point number n (a
-    point named MARKER with value n, in the subscription's project); a marker is sent
-    every `every` seconds until one arrives. Those sent after it are on their way (the
-    bus keeps a channel's order): they are read too, so that none is left for the test."""
+    """Return once the subscription `op` receives what is published from now on: for a
+    server in another process, whose state a test cannot read (in process, await
+    `RunningVigil.listening`). `poke(n)` makes the server publish marker number n, which
+    `marker_of(message)` reads back (0 for a message without one; by default a
+    `metricCollected` point named MARKER with value n). A marker is sent every `every`
+    seconds until one arrives; those sent after it are on their way (the bus keeps a
+    channel's order): they are read too, so that none is left for the test."""
 
     def newest(message: dict[str, Any]) -> int:
         assert message["type"] == "next", message
-        points = message["payload"]["data"]["metricCollected"]
-        return max((int(p["value"]) for p in points if p["name"] == MARKER), default=0)
+        return marker_of(message)
 
     deadline = time.monotonic() + SUBSCRIBED_WITHIN_SECONDS
     poked = seen = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.support import WSClient, token, ws_client
+from tests.support import MARKER, WSClient, primed, token, ws_client
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +65,42 @@ async def state(vigil: VigilProcess, alert_id: str) -> dict[str, Any]:
 
 
 async def data_of(client: WSClient, op: str, field: str, timeout: float = 5.0) -> dict[str, Any]:
-    message = await client.next_for(op, timeout)
-    assert message["type"] == "next", message
-    payload: dict[str, Any] = message["payload"]["data"][field]
-    return payload
+    """The next event of `op` that is not about a marker alert (`primed_alerts`)."""
+    while True:
+        message = await client.next_for(op, timeout)
+        assert message["type"] == "next", message
+        payload: dict[str, Any] = message["payload"]["data"][field]
+        if payload["alertId"] not in MARKERS:
+            return payload
+
+
+MARKER_RULE = {"name": "marker", "metric": MARKER, "threshold": 0, "aggregation": "LAST"}
+MARKERS: set[str] = set()  # the ids of the marker alerts
+
+
+async def marker_alert(vigil: VigilProcess, project: str) -> Callable[[int], Awaitable[None]]:
+    """An alert on the MARKER metric of `project`, and what `primed` sends to fire it
+    with value n: -1 first (it resolves, if it had fired), then n."""
+    admin = token(**{project: "admin"})
+
+    async def send_marker(value: float) -> None:
+        points = [{"name": MARKER, "value": value}]
+        await post(vigil, POINTS, {"p": project, "points": points}, admin)
+
+    await send_marker(-1.0)  # an alert names a metric the project has
+    made = await post(vigil, CREATE, {"p": project, "rule": MARKER_RULE}, admin)
+    MARKERS.add(made["createAlert"]["id"])
+
+    async def poke(n: int) -> None:
+        await send_marker(-1.0)
+        await send_marker(float(n))
+
+    return poke
+
+
+def fired_marker(message: dict[str, Any]) -> int:
+    event = message["payload"]["data"]["alertTriggered"]
+    return int(event["value"]) if event["alertId"] in MARKERS else 0
 
 
 async def test_a_crossing_reaches_subscribers_of_its_project_only(
@@ -78,6 +110,7 @@ async def test_a_crossing_reaches_subscribers_of_its_project_only(
     await send(vigil, 10.0)
     await send(vigil, 10.0, project="other")
     alert = (await post(vigil, CREATE, {"p": "demo", "rule": RULE}, ADMIN))["createAlert"]
+    pokes = {project: await marker_alert(vigil, project) for project in ("demo", "other")}
 
     async with (
         ws_client(vigil.ws_url, token(demo="viewer")) as watcher,
@@ -89,7 +122,10 @@ async def test_a_crossing_reaches_subscribers_of_its_project_only(
         denied = await stranger.subscribe(TRIGGERED, {"p": "demo"})
         refusal = await stranger.next_for(denied)
         assert refusal["type"] == "error" or refusal["payload"]["errors"], refusal
-        await asyncio.sleep(0.2)
+        # The server handles a connection's messages in order: with `fired` served,
+        # `resolved` (subscribed just after it) is being served too.
+        await primed(watcher, fired, pokes["demo"], marker_of=fired_marker)
+        await primed(stranger, theirs, pokes["other"], marker_of=fired_marker)
 
         await send(vigil, 95.0)
         event = await data_of(watcher, fired, "alertTriggered")
@@ -146,6 +182,7 @@ async def test_a_pending_alert_survives_a_kill_and_fires_on_time(
     await send(vigil, 10.0)
     rule = RULE | {"for": PENDING_FOR, "window": "1m"}
     alert_id = (await post(vigil, CREATE, {"p": "demo", "rule": rule}, ADMIN))["createAlert"]["id"]
+    poke = await marker_alert(vigil, "demo")
 
     crossed = time.time()
     await send(vigil, 95.0)
@@ -162,7 +199,7 @@ async def test_a_pending_alert_survives_a_kill_and_fires_on_time(
 
     async with ws_client(vigil.ws_url, ADMIN) as client:
         op = await client.subscribe(TRIGGERED, {"p": "demo"})
-        await asyncio.sleep(0.2)
+        await primed(client, op, poke, marker_of=fired_marker)
         feeding = asyncio.create_task(_keep_sending(vigil, 95.0))
         try:
             event = await data_of(client, op, "alertTriggered", timeout=15)
