@@ -165,6 +165,10 @@ class WSClient:
         )
         return op_id
 
+    def put_back(self, op_id: str, messages: list[dict[str, Any]]) -> None:
+        """Messages of `op_id` read too early: `next_for` returns them first, in order."""
+        self._kept[op_id] = messages + self._kept.get(op_id, [])
+
     async def next_for(self, op_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """The next message of operation `op_id`, answering pings. Messages of other
         operations that arrive first are kept for them: the server orders messages per
@@ -230,11 +234,15 @@ async def primed(
     `marker_of(message)` reads back (0 for a message without one; by default a
     `metricCollected` point named MARKER with value n). A marker is sent every `every`
     seconds until one arrives; those sent after it are on their way (the bus keeps a
-    channel's order): they are read too, so that none is left for the test."""
+    channel's order): they are read too, so that none is left for the test. What else
+    arrives meanwhile is kept for the test (`WSClient.put_back`)."""
+    others: list[dict[str, Any]] = []
 
     def newest(message: dict[str, Any]) -> int:
-        assert message["type"] == "next", message
-        return marker_of(message)
+        number = marker_of(message) if message["type"] == "next" else 0
+        if not number:
+            others.append(message)
+        return number
 
     deadline = time.monotonic() + SUBSCRIBED_WITHIN_SECONDS
     poked = seen = 0
@@ -246,3 +254,4 @@ async def primed(
             seen = newest(await client.next_for(op, timeout=every))
     while seen < poked:
         seen = max(seen, newest(await client.next_for(op, timeout=SUBSCRIBED_WITHIN_SECONDS)))
+    client.put_back(op, others)

@@ -21,7 +21,8 @@ POINTS = """mutation($p: String!, $points: PointBatch!) {
 CREATE = """mutation($p: String!, $rule: AlertRuleInput!) {
   createAlert(project: $p, rule: $rule) { id state } }"""
 STATE = """query($p: String!, $id: ID!) { alert(project: $p, id: $id) {
-  state instances { key state since } history { from to reason } } }"""
+  state instances { key state since } history { from to reason at } } }"""
+HEALTH = "{ systemHealth { uptimeSeconds } }"
 ACK = """mutation($p: String!, $id: ID!) {
   acknowledgeAlert(project: $p, alertId: $id, comment: "on it") { state } }"""
 RESOLVE = """mutation($p: String!, $id: ID!) {
@@ -176,13 +177,13 @@ async def test_a_pending_alert_survives_a_kill_and_fires_on_time(
     vigil_process: Callable[..., VigilProcess],
 ) -> None:
     """`for` = 10 s, killed while PENDING: after the restart it fires 10 s after the crossing
-    (its pending start was restored), not 10 s after the restart. The period is long enough
-    for a restart on a loaded machine to end while the alert is still pending."""
+    (its pending start was restored), not 10 s after the restart. However long the restart
+    takes on a loaded machine: the firing time is read from the alert's history, and
+    compared with the moment the new process started (`systemHealth.uptimeSeconds`)."""
     vigil = vigil_process(**TICK)
     await send(vigil, 10.0)
     rule = RULE | {"for": PENDING_FOR, "window": "1m"}
     alert_id = (await post(vigil, CREATE, {"p": "demo", "rule": rule}, ADMIN))["createAlert"]["id"]
-    poke = await marker_alert(vigil, "demo")
 
     crossed = time.time()
     await send(vigil, 95.0)
@@ -193,23 +194,27 @@ async def test_a_pending_alert_survives_a_kill_and_fires_on_time(
 
     vigil.kill()
     await asyncio.to_thread(vigil.start)
-    ready = time.time()
-    assert ready < crossed + PENDING_FOR, "the restart outlasted the pending period"
-    assert (await state(vigil, alert_id))["instances"] == pending["instances"]
+    health = (await post(vigil, HEALTH, {}, ADMIN))["systemHealth"]
+    started = time.time() - health["uptimeSeconds"]  # when the new process began serving
+    after = await state(vigil, alert_id)
+    if after["state"] == "PENDING":  # the restart ended inside the pending period
+        assert after["instances"] == pending["instances"]
 
-    async with ws_client(vigil.ws_url, ADMIN) as client:
-        op = await client.subscribe(TRIGGERED, {"p": "demo"})
-        await primed(client, op, poke, marker_of=fired_marker)
-        feeding = asyncio.create_task(_keep_sending(vigil, 95.0))
-        try:
-            event = await data_of(client, op, "alertTriggered", timeout=15)
-        finally:
-            feeding.cancel()
-    fired = datetime.fromisoformat(event["at"]).timestamp()
-    assert crossed + PENDING_FOR <= fired + 0.05, "fired before its pending period"
-    assert fired < ready + PENDING_FOR, "the pending period restarted with the process"
-    history = (await state(vigil, alert_id))["history"]
+    # It fires by the first tick past the later of the restored period's end and the
+    # start; the bound adds the pending period again as a margin for a loaded machine.
+    feeding = asyncio.create_task(_keep_sending(vigil, 95.0))
+    try:
+        deadline = max(crossed + PENDING_FOR, time.time()) + PENDING_FOR
+        while (history := (await state(vigil, alert_id))["history"])[0]["to"] != "FIRING":
+            assert time.time() < deadline, history
+            await asyncio.sleep(float(TICK["VIGIL_ALERT_TICK_SECONDS"]))
+    finally:
+        feeding.cancel()
     assert [(h["from"], h["to"]) for h in history] == [("PENDING", "FIRING"), ("OK", "PENDING")]
+    fired = datetime.fromisoformat(history[0]["at"]).timestamp()
+    assert crossed + PENDING_FOR <= fired + 0.05, "fired before its pending period"
+    # Restarted with the process, the period would end PENDING_FOR after `started`.
+    assert fired < started + PENDING_FOR, "the pending period restarted with the process"
 
 
 async def _keep_sending(vigil: VigilProcess, value: float) -> None:
