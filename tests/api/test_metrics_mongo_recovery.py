@@ -1,7 +1,8 @@
-"""What a user sees when a batch fails half-way on the MongoDB store (the emulator; a real
-server with VIGIL_TEST_MONGO_URL): the request is refused with a retryable error, nothing of
-the batch is listed, charted or streamed, the points acknowledged before are all there, and
-the retry with the same key stores the batch once and announces it once.
+"""What a user sees when a batch fails half-way, or its key is held by another process, on
+the MongoDB store (the emulator; a real server with VIGIL_TEST_MONGO_URL): the request is
+refused with a retryable error, nothing of the batch is listed, charted or streamed twice,
+the points acknowledged before are all there, and the retry with the same key stores the
+batch once and announces it once.
 
 The failure is injected after part of the batch is written (tests/contract/faults.py: a
 wrapper around the store's points collection), so the store's recovery code runs.
@@ -9,6 +10,7 @@ wrapper around the store's points collection), so the store's recovery code runs
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 
 from domain.metrics.events import MetricCollectedEvent
-from tests.contract.faults import MongoFaults
+from tests.contract.faults import MongoFaults, another_instance
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
@@ -102,3 +104,47 @@ async def test_a_batch_failing_half_way_is_refused_then_its_retry_is_stored_once
         replay = await vigil.ok(CREATE, {"points": points, "key": key}, auth=ADMIN)
         assert replay["createMetrics"] == {"accepted": 30, "replayed": True}
         assert await listed(vigil, "cpu") == stored
+
+
+@pytest.mark.parametrize("factory", [open_mongo_emulated, open_mongo_real], ids=["emu", "real"])
+async def test_a_key_another_process_is_storing_is_refused_then_stored_once(
+    tmp_path: Path, factory: Any
+) -> None:
+    """Two processes on one MongoDB: while the first stores a keyed batch (stalled after
+    half of it), the same batch with the same key sent to the second is refused with a
+    retryable error and stores nothing twice; once the first gives up, the retry through
+    the second stores it once."""
+    database = await factory(tmp_path)
+    other = await another_instance(factory, database, tmp_path, key_wait_seconds=0.3)
+    faults = MongoFaults(database, "mongo")
+    start_ms = int(time.time() * 1000) - 60_000
+    points = batch("cpu", 30, 100.0, start_ms)
+    try:
+        async with (
+            serve(make_settings(tmp_path / "one"), database=database) as one,
+            serve(make_settings(tmp_path / "two"), database=other) as two,
+        ):
+            hung = faults.hang_part_way(stored=len(points) // 2)
+            first = asyncio.create_task(one.gql(CREATE, {"points": points, "key": "k"}, auth=ADMIN))
+            try:
+                await hung.wait()  # half of it written, the key claimed, then nothing
+
+                refused = await two.gql(CREATE, {"points": points, "key": "k"}, auth=ADMIN)
+                assert refused["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+                assert "still being stored" in refused["errors"][0]["message"]
+                assert len(await listed(two, "cpu")) <= len(points) // 2  # no second copy
+            finally:
+                faults.release_hung()  # the first writer fails: its half batch is set aside
+                gave_up = await first
+            assert gave_up["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+
+            retried = await two.ok(CREATE, {"points": points, "key": "k"}, auth=ADMIN)
+            assert retried["createMetrics"] == {"accepted": 30, "replayed": False}
+            expected = sorted(p["value"] for p in points)
+            assert await listed(two, "cpu") == expected
+            assert await listed(one, "cpu") == expected
+            replay = await one.ok(CREATE, {"points": points, "key": "k"}, auth=ADMIN)
+            assert replay["createMetrics"] == {"accepted": 30, "replayed": True}
+    finally:
+        await other.close()
+        await database.close()
