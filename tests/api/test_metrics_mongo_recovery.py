@@ -148,3 +148,46 @@ async def test_a_key_another_process_is_storing_is_refused_then_stored_once(
     finally:
         await other.close()
         await database.close()
+
+
+@pytest.mark.parametrize("factory", [open_mongo_emulated, open_mongo_real], ids=["emu", "real"])
+async def test_a_stale_key_is_taken_over_and_its_batch_stored_once(
+    tmp_path: Path, factory: Any
+) -> None:
+    """The first process stalls half-way through a keyed batch and stays silent past the
+    key's stale age: the second takes the key over and stores the batch once, with none
+    of the stalled half; when the first wakes at last, it is refused (retryable) and its
+    half never shows."""
+    database = await factory(tmp_path)
+    other = await another_instance(
+        factory, database, tmp_path, timeout_ms=1_000, key_stale_seconds=1.5
+    )
+    faults = MongoFaults(database, "mongo")
+    start_ms = int(time.time() * 1000) - 60_000
+    points = batch("cpu", 30, 100.0, start_ms)
+    stalled = batch("cpu", 30, 500.0, start_ms + 20_000)  # other times: its half would show
+    try:
+        async with (
+            serve(make_settings(tmp_path / "one"), database=database) as one,
+            serve(make_settings(tmp_path / "two"), database=other) as two,
+        ):
+            hung = faults.hang_part_way(stored=len(stalled) // 2)
+            first = asyncio.create_task(
+                one.gql(CREATE, {"points": stalled, "key": "k"}, auth=ADMIN)
+            )
+            try:
+                await hung.wait()
+                taken = await two.ok(CREATE, {"points": points, "key": "k"}, auth=ADMIN)
+            finally:
+                faults.release_hung()
+                woke = await first
+            assert taken["createMetrics"] == {"accepted": 30, "replayed": False}
+            assert woke["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+            expected = sorted(p["value"] for p in points)
+            assert await listed(two, "cpu") == expected
+            assert await listed(one, "cpu") == expected
+            replay = await one.ok(CREATE, {"points": points, "key": "k"}, auth=ADMIN)
+            assert replay["createMetrics"] == {"accepted": 30, "replayed": True}
+    finally:
+        await other.close()
+        await database.close()
