@@ -191,9 +191,13 @@ class JobRunner:
         if len(held) == len(names):
             if job.cancel_requested:  # cancelled while its runner was dead: end it here
                 await self._end(job, JobState.CANCELLED, None, [])
-            else:
+            else:  # stamped now, not at the round's start: the slot was free only since
                 started = await self.store.start_job(
-                    job.project, job.id, attempt=job.attempt, owner=owner, now_us=now
+                    job.project,
+                    job.id,
+                    attempt=job.attempt,
+                    owner=owner,
+                    now_us=self._clock.now_us(),
                 )
         if started is None:
             for name in held:
