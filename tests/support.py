@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,10 @@ from infra.config import Settings
 from infra.serving import server_options
 
 SECRET = "test-secret-" + "x" * 32
+
+# A subscription is served within one event bus operation (the bus's default timeout,
+# 5 s, bounds a Redis subscription's confirmation) or refused; 5 s more for a loaded machine.
+SUBSCRIBED_WITHIN_SECONDS = 5.0 + 5.0
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -68,6 +72,36 @@ class RunningVigil:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+    def listeners(self, channel: str) -> int:
+        """The client subscriptions this server serves on `channel` (`Vigil.live`)."""
+        count: int = self.app.state.vigil.live.count(channel)
+        return count
+
+    async def listening(self, channel: str, count: int = 1) -> None:
+        """Wait until at least `count` client subscriptions receive the events of `channel`
+        (`AlertEvent.channel_for("demo")`, say): from then on, every event published there
+        reaches them. Subscribers with the same document, variables and rights share one
+        stream: they count once."""
+        await until(
+            lambda: self.listeners(channel) >= count,
+            SUBSCRIBED_WITHIN_SECONDS,
+            f"{count} subscription(s) on {channel} (now {self.listeners(channel)})",
+        )
+
+
+async def until(check: Any, seconds: float, what: str, *, every: float = 0.01) -> None:
+    """Poll `check()` (a function, or a coroutine function) until it is true; fail with
+    `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        outcome = check()
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        assert time.monotonic() < deadline, f"not within {seconds:g} s: {what}"
+        await asyncio.sleep(every)
 
 
 @contextlib.asynccontextmanager
@@ -132,6 +166,10 @@ class WSClient:
         )
         return op_id
 
+    def put_back(self, op_id: str, messages: list[dict[str, Any]]) -> None:
+        """Messages of `op_id` read too early: `next_for` returns them first, in order."""
+        self._kept[op_id] = messages + self._kept.get(op_id, [])
+
     async def next_for(self, op_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """The next message of operation `op_id`, answering pings. Messages of other
         operations that arrive first are kept for them: the server orders messages per
@@ -172,3 +210,49 @@ async def ws_client(url: str, auth: str | None, *, init: bool = True) -> AsyncIt
             ack = await client.receive()
             assert ack == {"type": "connection_ack"}, ack
         yield client
+
+
+MARKER = "marker"  # the metric name of `primed`'s points
+
+
+def metric_marker(message: dict[str, Any]) -> int:
+    """The newest marker number in a `metricCollected` message (0: none)."""
+    points = message["payload"]["data"]["metricCollected"]
+    return max((int(p["value"]) for p in points if p["name"] == MARKER), default=0)
+
+
+async def primed(
+    client: WSClient,
+    op: str,
+    poke: Callable[[int], Awaitable[object]],
+    *,
+    marker_of: Callable[[dict[str, Any]], int] = metric_marker,
+    every: float = 0.25,
+) -> None:
+    """Return once the subscription `op` receives what is published from now on: for a
+    server in another process, whose state a test cannot read (in process, await
+    `RunningVigil.listening`). `poke(n)` makes the server publish marker number n, which
+    `marker_of(message)` reads back (0 for a message without one; by default a
+    `metricCollected` point named MARKER with value n). A marker is sent every `every`
+    seconds until one arrives; those sent after it are on their way (the bus keeps a
+    channel's order): they are read too, so that none is left for the test. What else
+    arrives meanwhile is kept for the test (`WSClient.put_back`)."""
+    others: list[dict[str, Any]] = []
+
+    def newest(message: dict[str, Any]) -> int:
+        number = marker_of(message) if message["type"] == "next" else 0
+        if not number:
+            others.append(message)
+        return number
+
+    deadline = time.monotonic() + SUBSCRIBED_WITHIN_SECONDS
+    poked = seen = 0
+    while not seen:
+        assert time.monotonic() < deadline, f"no marker reached the subscription {op}"
+        poked += 1
+        await poke(poked)
+        with contextlib.suppress(TimeoutError):
+            seen = newest(await client.next_for(op, timeout=every))
+    while seen < poked:
+        seen = max(seen, newest(await client.next_for(op, timeout=SUBSCRIBED_WITHIN_SECONDS)))
+    client.put_back(op, others)

@@ -30,7 +30,7 @@ from infra.bootstrap.adapters import (
 )
 from infra.bootstrap.routing import build_bus
 from infra.bootstrap.runtimes import Runtimes, build_runtimes, start_runtimes
-from infra.bus import EventBus, EventStream
+from infra.bus import EventBus, EventStream, LiveStreams
 from infra.clock import SystemClock
 from infra.compliance import Compliance
 from infra.config import Settings
@@ -61,6 +61,7 @@ class Vigil:
     ws_limits: WebSocketLimits
     compliance: Compliance
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    live: LiveStreams = field(default_factory=LiveStreams)  # clients' live event streams
 
     @classmethod
     async def start(
@@ -143,7 +144,7 @@ class Vigil:
             bus = bus.for_caller(caller)
         return VigilContext(
             bus=bus,
-            subscriber=EventStream(self.events),
+            subscriber=EventStream(self.events, live=self.live),
             audit=self.audit,
             clock=self.clock,
             principal=principal,

@@ -2,7 +2,7 @@
 
 from infra.bus.bus import EventBus
 from infra.bus.errors import BusError, BusGap, BusUnavailable, InvalidMessage
-from infra.bus.events import ORIGIN, EventStream
+from infra.bus.events import ORIGIN, EventStream, LiveStreams
 from infra.bus.subscription import Subscription
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "EventBus",
     "EventStream",
     "InvalidMessage",
+    "LiveStreams",
     "Subscription",
 ]

@@ -155,17 +155,25 @@ class EventBus:
             raise BusUnavailable("event bus is not open")
         await self._broadcast.publish(channel, data)
 
-    def subscribe(self, channel: str, *, queue_size: int | None = None) -> Subscription:
+    def subscribe(
+        self,
+        channel: str,
+        *,
+        queue_size: int | None = None,
+        on_attached: Callable[[], object] | None = None,
+    ) -> Subscription:
         """The messages published to `channel` from now on (see `Subscription`).
 
         Nothing happens until the subscription is entered or iterated; that raises
-        `BusUnavailable` if the bus is not open or not healthy.
+        `BusUnavailable` if the bus is not open or not healthy. `on_attached()` is called
+        once the backend serves the subscription: every message published after it reaches
+        this subscriber (`EventStream` counts client subscriptions with it).
         """
         _check_channel(channel)
         size = self.queue_size if queue_size is None else queue_size
         if size < 1:
             raise ValueError("queue_size must be at least 1")
-        return Subscription(self._fanout, self._fanout.inbox(channel, size))
+        return Subscription(self._fanout, self._fanout.inbox(channel, size), on_attached)
 
     @property
     def channels(self) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -151,12 +151,15 @@ class Subscription:
     the port is never silently left with a stream that lost messages (ADR 0007).
     """
 
-    __slots__ = ("_fanout", "_inbox", "_reading", "_state", "_stream", "channel")
+    __slots__ = ("_fanout", "_inbox", "_on_attached", "_reading", "_state", "_stream", "channel")
 
-    def __init__(self, fanout: Fanout, inbox: Inbox) -> None:
+    def __init__(
+        self, fanout: Fanout, inbox: Inbox, on_attached: Callable[[], object] | None = None
+    ) -> None:
         self.channel = inbox.channel
         self._fanout = fanout
         self._inbox = inbox
+        self._on_attached = on_attached
         self._stream: AsyncGenerator[dict[str, Any], None] | None = None
         self._reading = False
         self._state: Literal["new", "managed", "streaming", "closed"] = "new"
@@ -191,6 +194,8 @@ class Subscription:
         except BaseException:
             self._state = "closed"
             raise
+        if self._on_attached is not None:
+            self._on_attached()
         return self
 
     async def __aexit__(
@@ -212,7 +217,7 @@ class Subscription:
             return message
         if self._state == "new":
             self._state = "streaming"
-            self._stream = _stream(self._fanout, self._inbox)
+            self._stream = _stream(self._fanout, self._inbox, self._on_attached)
         if self._stream is None:
             raise StopAsyncIteration
         self._reading = True
@@ -236,11 +241,15 @@ class Subscription:
         return f"<Subscription {self.channel!r} {self._state} dropped={self.dropped}>"
 
 
-async def _stream(fanout: Fanout, inbox: Inbox) -> AsyncGenerator[dict[str, Any], None]:
+async def _stream(
+    fanout: Fanout, inbox: Inbox, on_attached: Callable[[], object] | None
+) -> AsyncGenerator[dict[str, Any], None]:
     # A plain function, not a method: the generator must not keep the Subscription alive,
     # so that dropping the Subscription finalises the generator, which unsubscribes.
     inbox.ends_on_gap = True
     await fanout.attach(inbox)
+    if on_attached is not None:
+        on_attached()
     try:
         while (message := await inbox.get()) is not None:
             yield message

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
+from domain.metrics.events import MetricCollectedEvent
 from tests.support import RunningVigil, token, ws_client
 
 CREATE = """mutation($p: String!, $points: PointBatch!) {
@@ -87,7 +86,7 @@ async def test_a_subscriber_of_a_sees_nothing_of_b(vigil: RunningVigil) -> None:
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "FORBIDDEN"
         own = await client.subscribe(query, {"p": "a"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(MetricCollectedEvent.channel_for("a"))
         for i in range(5):
             await ingest(vigil, "b", float(i))
         await ingest(vigil, "a", 42.0)

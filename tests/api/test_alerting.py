@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.alerting.events import AlertEvent
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
 CREATE_POINTS = """mutation($p: String!, $points: PointBatch!) {
@@ -188,7 +188,7 @@ async def test_fire_acknowledge_resolve_with_history(vigil: RunningVigil) -> Non
     alert = await create(vigil)
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(TRIGGERED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(AlertEvent.channel_for("demo"))
         await send(vigil, ("web-1", 95.0))
         message = await client.next_for(op)
     assert message["payload"]["data"]["alertTriggered"] == {

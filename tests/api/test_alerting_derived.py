@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.alerting.events import AlertEvent
 from tests.api.anomaly_support import ADMIN, history, point, send, warmed
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
@@ -69,7 +70,7 @@ async def test_an_anomaly_rule_fires_on_an_anomalous_point_and_recovers(
     await warmed(vigil)
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(TRIGGERED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(AlertEvent.channel_for("demo"))
         await send(vigil, [point("latency", 170.0, WEB1, now - 10)])
         message = await client.next_for(op)
     fired = message["payload"]["data"]["alertTriggered"]
@@ -150,7 +151,7 @@ async def test_a_forecast_rule_fires_before_the_limit_is_reached(vigil: RunningV
     }
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(TRIGGERED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(AlertEvent.channel_for("demo"))
         alert = await _create(vigil, rule)
         message = await client.next_for(op, timeout=30)
     fired = message["payload"]["data"]["alertTriggered"]

@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 import pytest
 
+from domain.analytics.events import AnalyticsCompletedEvent
 from infra.stores.duckdb import DuckDBDatabase
 from tests.api.analytics_support import (
     ANALYTICS,
@@ -129,7 +130,7 @@ async def test_every_kind_runs_as_a_job_followed_over_a_websocket(loaded: Loaded
     vigil = loaded.vigil
     async with ws_client(vigil.ws_url, ADMIN) as ws:
         done = await ws.subscribe(COMPLETED, {"p": "demo"})
-        await asyncio.sleep(0.2)  # the subscription is registered before the first job ends
+        await vigil.listening(AnalyticsCompletedEvent.channel_for("demo"))
         ids = {}
         for kind, spec in INPUTS.items():
             job = {"kind": kind, "input": spec}

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from domain.analytics.events import AnalyticsCompletedEvent
 from domain.analytics.model import AnalyticsJob, JobState
 from infra.config import Settings
 from infra.stores.duckdb import DuckDBDatabase
@@ -79,7 +80,8 @@ async def test_each_job_runs_once_and_a_project_runs_one_at_a_time(
         await load(a, auth, project)
         async with ws_client(a.ws_url, auth) as on_a, ws_client(b.ws_url, auth) as on_b:
             subs = [await ws.subscribe(COMPLETED, {"p": project}) for ws in (on_a, on_b)]
-            await asyncio.sleep(0.3)
+            for via in (a, b):
+                await via.listening(AnalyticsCompletedEvent.channel_for(project))
             ids = []
             for i in range(JOBS):  # half through each instance
                 via = (a, b)[i % 2]

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from domain.anomaly.events import AnomalyDetectedEvent
 from tests.api.anomaly_support import (
     ADMIN,
     ANOMALIES,
@@ -23,7 +24,7 @@ from tests.api.anomaly_support import (
     send,
     warmed,
 )
-from tests.support import RunningVigil, make_settings, serve, token, ws_client
+from tests.support import RunningVigil, make_settings, serve, token, until, ws_client
 
 WEB1 = {"host": "web-1"}
 
@@ -58,7 +59,7 @@ async def test_a_spike_is_scored_explained_published_and_listed(vigil: RunningVi
     assert detector["state"] == "BASIC" and detector["modelAgePoints"] >= 350
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(DETECTED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(AnomalyDetectedEvent.channel_for("demo"))
         await send(vigil, [point("latency", 160.0, WEB1, now)])
         message = await client.next_for(op)
     got = message["payload"]["data"]["anomalyDetected"]
@@ -83,21 +84,28 @@ async def test_the_band_is_there_at_once_for_a_series_with_history(vigil: Runnin
     await _configure(vigil)
     await send(vigil, [point("latency", 100.0, WEB1, now)])
     await warmed(vigil)
-    await asyncio.sleep(0.5)  # a tick writes the band rows of the seeded history
     start = now - 1800
-    band = await vigil.ok(
-        BAND,
-        {"p": "demo", "m": "latency", "from": _iso(start), "to": _iso(now), "step": "5m"},
-        auth=ADMIN,
-    )
-    (line,) = band["anomalyBand"]["series"]
+    line: dict[str, Any] = {}
+
+    async def banded() -> bool:  # a tick writes the band rows of the seeded history
+        nonlocal line
+        band = await vigil.ok(
+            BAND,
+            {"p": "demo", "m": "latency", "from": _iso(start), "to": _iso(now), "step": "5m"},
+            auth=ADMIN,
+        )
+        (line,) = band["anomalyBand"]["series"] or [{}]
+        return sum(b is not None for b in line.get("baseline", [])) >= 5
+
+    # 30 minutes of history in 5-minute buckets, written by the next tick (0.2 s): within
+    # 25 ticks on a loaded machine.
+    await until(banded, 25 * 0.2, "the band of the seeded history")
     assert line["tags"] == WEB1
     filled = [
         (b, lo, hi)
         for b, lo, hi in zip(line["baseline"], line["lower"], line["upper"], strict=True)
         if b is not None
     ]
-    assert len(filled) >= 5  # 30 minutes of history in 5-minute buckets
     for baseline, lower, upper in filled:  # values around 100, sd 2: about 5 sd each way
         assert 85 < lower < 95 and 98 < baseline < 102 and 105 < upper < 115
 
@@ -194,7 +202,7 @@ async def test_detector_state_is_restored_after_a_restart_without_relearning(
         assert after["modelAgePoints"] == before["modelAgePoints"] + 1
         async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
             op = await client.subscribe(DETECTED, {"p": "demo"})
-            await asyncio.sleep(0.1)
+            await vigil.listening(AnomalyDetectedEvent.channel_for("demo"))
             await send(vigil, [point("latency", 170.0, WEB1, now + 10)])
             message = await client.next_for(op)
         assert message["payload"]["data"]["anomalyDetected"]["value"] == 170.0

@@ -13,6 +13,7 @@ from influxdb import InfluxDBClient as InfluxV1Client
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
+from domain.metrics.events import MetricCollectedEvent
 from tests.api.collectors_support import audit, names, points, values
 from tests.support import make_settings, serve, token, ws_client
 
@@ -137,7 +138,7 @@ async def test_collected_points_reach_live_subscribers(tmp_path: Path) -> None:
     viewer = token("eve", demo="viewer")
     async with serve(make_settings(tmp_path)) as vigil, ws_client(vigil.ws_url, viewer) as client:
         live = await client.subscribe(subscription)
-        await asyncio.sleep(0.1)  # the subscription is registered
+        await vigil.listening(MetricCollectedEvent.channel_for("demo"))
         line = b"cpu,host=web-1 usage_user=12.5,usage_idle=80\n"
         answer = await vigil.http.post(
             "/write", content=line, headers={"Authorization": f"Token {COLLECTOR}"}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from domain.compliance.events import ComplianceCheckedEvent
 from tests.api.compliance_support import CHECKED, POINTS, REPORT, RUN, vigil_on
 from tests.notifications_support import ACK, CONFIGURE, CREATE_ALERT, POLICY, receiver, webhook
 from tests.support import RunningVigil, token, ws_client
@@ -83,7 +84,7 @@ async def test_a_report_maps_each_control_to_its_check_and_a_failing_run_is_rout
             ]
             async with ws_client(vigil.ws_url, ADMIN) as ws:
                 op = await ws.subscribe(CHECKED, {"p": "demo"})
-                await asyncio.sleep(0.2)
+                await vigil.listening(ComplianceCheckedEvent.channel_for("demo"))
                 ran = (await vigil.ok(RUN, {"p": "demo"}, auth=ADMIN))["runComplianceCheck"]
                 heard = (await ws.next_for(op))["payload"]["data"]["complianceChecked"]
 

@@ -3,7 +3,6 @@ coalescing, new versions, deletion, and nothing of another project."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from domain.alerting.events import AlertEvent
+from domain.dashboards.events import DashboardEvent
+from domain.metrics.events import MetricCollectedEvent
 from tests.api.dashboards_support import (
     CPU_WIDGET,
     DELETE,
@@ -39,9 +41,19 @@ async def vigil(tmp_path: Path) -> AsyncIterator[RunningVigil]:
         yield running
 
 
-async def subscribe(client: WSClient, query: str, variables: dict[str, Any]) -> str:
+async def subscribe(
+    vigil: RunningVigil, client: WSClient, query: str, variables: dict[str, Any]
+) -> str:
+    """Subscribe, and return once the server serves the subscription: dashboardUpdated
+    follows the points, alerts and dashboards of the project, dashboardCreated the last."""
+    project = variables["p"]
+    channels = [DashboardEvent.channel_for(project)]
+    if query == UPDATED:
+        channels += [MetricCollectedEvent.channel_for(project), AlertEvent.channel_for(project)]
+    before = {channel: vigil.listeners(channel) for channel in channels}
     op_id = await client.subscribe(query, variables)
-    await asyncio.sleep(0.2)  # the subscription reaches the bus
+    for channel in channels:
+        await vigil.listening(channel, before[channel] + 1)
     return op_id
 
 
@@ -64,7 +76,7 @@ def values(widget: dict[str, Any]) -> dict[str, list[float]]:
 async def test_new_points_reach_a_subscribed_dashboard(vigil: RunningVigil) -> None:
     made = await create(vigil)
     async with ws_client(vigil.ws_url, VIEWER) as client:
-        op = await subscribe(client, UPDATED, {"p": "demo", "id": made["id"]})
+        op = await subscribe(vigil, client, UPDATED, {"p": "demo", "id": made["id"]})
 
         await send(vigil, ("web-1", 77.0))
         message = await client.next_for(op)
@@ -85,7 +97,7 @@ async def test_a_variable_keeps_other_series_from_waking_the_widget(vigil: Runni
     made = await create(vigil, only_cpu)
     async with ws_client(vigil.ws_url, VIEWER) as client:
         op = await subscribe(
-            client, UPDATED, {"p": "demo", "id": made["id"], "vars": {"host": "web-2"}}
+            vigil, client, UPDATED, {"p": "demo", "id": made["id"], "vars": {"host": "web-2"}}
         )
 
         await send(vigil, ("web-1", 50.0))
@@ -101,7 +113,7 @@ async def test_a_variable_keeps_other_series_from_waking_the_widget(vigil: Runni
 async def test_a_burst_of_points_is_coalesced_per_tick(vigil: RunningVigil) -> None:
     made = await create(vigil, DOCUMENT | {"widgets": [CPU_WIDGET]})
     async with ws_client(vigil.ws_url, VIEWER) as client:
-        op = await subscribe(client, UPDATED, {"p": "demo", "id": made["id"]})
+        op = await subscribe(vigil, client, UPDATED, {"p": "demo", "id": made["id"]})
         started = time.monotonic()
         for i in range(20):
             await send(vigil, ("web-1", 100.0 + i))
@@ -124,7 +136,7 @@ async def test_a_new_version_resends_every_widget_and_a_delete_ends_the_stream(
 ) -> None:
     made = await create(vigil)
     async with ws_client(vigil.ws_url, VIEWER) as client:
-        op = await subscribe(client, UPDATED, {"p": "demo", "id": made["id"]})
+        op = await subscribe(vigil, client, UPDATED, {"p": "demo", "id": made["id"]})
         changed = DOCUMENT | {"widgets": [CPU_WIDGET, CPU_WIDGET | {"id": "more"}]}
         await vigil.ok(UPDATE, {"p": "demo", "id": made["id"], "v": 1, "d": changed}, auth=EDITOR)
         message = await client.next_for(op)
@@ -149,7 +161,7 @@ async def test_nothing_of_another_project_reaches_a_subscriber(vigil: RunningVig
         )
     )["createDashboard"]
     async with ws_client(vigil.ws_url, outsider) as client:
-        op = await subscribe(client, UPDATED, {"p": "other", "id": theirs["id"]})
+        op = await subscribe(vigil, client, UPDATED, {"p": "other", "id": theirs["id"]})
         foreign = await client.subscribe(UPDATED, {"p": "other", "id": mine["id"]})
         assert code_of(await client.next_for(foreign)) == "NOT_FOUND"
         denied = await client.subscribe(UPDATED, {"p": "demo", "id": mine["id"]})
@@ -170,8 +182,8 @@ async def test_nothing_of_another_project_reaches_a_subscriber(vigil: RunningVig
 async def test_dashboard_created_streams_new_dashboards_of_the_project(vigil: RunningVigil) -> None:
     both = token("vic", demo="viewer", other="viewer")
     async with ws_client(vigil.ws_url, both) as client:
-        op = await subscribe(client, CREATED, {"p": "demo"})
-        other = await subscribe(client, CREATED, {"p": "other"})
+        op = await subscribe(vigil, client, CREATED, {"p": "demo"})
+        other = await subscribe(vigil, client, CREATED, {"p": "other"})
         made = await create(vigil)
         message = await client.next_for(op)
         with pytest.raises(TimeoutError):

@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import pytest
 
+from domain.incidents.events import IncidentUpdatedEvent
 from infra.notifications import DeliveryWorker
 from tests.adjustable_clock import AdjustableClock
 from tests.notifications_support import (
@@ -113,7 +114,7 @@ async def test_alerts_sharing_a_tag_form_one_incident_with_a_root(rig: Rig) -> N
     await rig.alert("disk", "disk full", host="db-9")
     async with ws_client(rig.vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(UPDATED, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await rig.vigil.listening(IncidentUpdatedEvent.channel_for("demo"))
         await rig.points("cpu", 95, host="web-1")
         opened = (await client.next_for(op))["payload"]["data"]["incidentUpdated"]
         await rig.points("errors", 99, host="web-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import time
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 import orjson
 import websockets
 
-from tests.support import RunningVigil, make_settings, serve, token, ws_client
+from domain.metrics.events import MetricCollectedEvent
+from tests.support import RunningVigil, make_settings, serve, token, until, ws_client
+
+CHANNEL = MetricCollectedEvent.channel_for("demo")
 
 SUB = """subscription($p: String!, $name: String, $m: [TagMatcherInput!]) {
   metricCollected(project: $p, name: $name, matchers: $m) { name value tags } }"""
@@ -30,7 +34,7 @@ async def test_points_reach_matching_subscribers_only(vigil: RunningVigil) -> No
             {"p": "demo", "name": "cpu", "m": [{"key": "host", "op": "REGEX", "value": "web-.*"}]},
         )
         everything = await two.subscribe(SUB, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(CHANNEL, 2)
         await send(
             vigil,
             {"name": "cpu", "value": 1, "tags": {"host": "db-1"}},
@@ -48,25 +52,26 @@ async def test_identical_subscriptions_share_one_execution(vigil: RunningVigil) 
     async with ws_client(vigil.ws_url, viewer) as one, ws_client(vigil.ws_url, viewer) as two:
         a = await one.subscribe(SUB, {"p": "demo"})
         b = await two.subscribe(SUB, {"p": "demo"})
-        await asyncio.sleep(0.1)
         groups = vigil.app.state.vigil.groups
-        assert len(groups) == 1 and groups.members() == 2
+        await until(lambda: groups.members() == 2, 5, "both subscribers joined")
+        await vigil.listening(CHANNEL)
+        assert len(groups) == 1 and vigil.listeners(CHANNEL) == 1
         await send(vigil, {"name": "cpu", "value": 5})
         first = await one.next_for(a)
         second = await two.next_for(b)
         assert first["payload"] == second["payload"]
         await one.send({"id": a, "type": "complete"})
-        await asyncio.sleep(0.1)
-        assert groups.members() == 1
-    await asyncio.sleep(0.1)
-    assert len(vigil.app.state.vigil.groups) == 0
-    assert "metrics.demo" not in vigil.app.state.vigil.events.channels  # bus released too
+        await until(lambda: groups.members() == 1, 5, "the completed subscriber left")
+        assert len(groups) == 1 and vigil.listeners(CHANNEL) == 1
+    await until(lambda: len(groups) == 0, 5, "the closed connection's group ended")
+    await until(lambda: vigil.listeners(CHANNEL) == 0, 5, "its stream ended")
+    assert CHANNEL not in vigil.app.state.vigil.events.channels  # bus released too
 
 
 async def test_a_busy_stream_is_coalesced_and_loses_nothing(vigil: RunningVigil) -> None:
     async with ws_client(vigil.ws_url, token(demo="viewer")) as client:
         op = await client.subscribe(SUB, {"p": "demo"})
-        await asyncio.sleep(0.1)
+        await vigil.listening(CHANNEL)
         for i in range(20):
             await send(vigil, {"name": "cpu", "value": float(i)})
         values: list[float] = []
@@ -114,15 +119,27 @@ async def test_protocol_violations_close_with_the_documented_codes(vigil: Runnin
         assert plain.close_code == 4406
 
 
+def expiry_of(bearer: str) -> float:
+    """The `exp` claim of a token (read, not verified)."""
+    claims = bearer.split(".")[1]
+    exp: float = orjson.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))["exp"]
+    return exp
+
+
 async def test_an_expired_token_ends_the_subscription(vigil: RunningVigil) -> None:
-    async with ws_client(vigil.ws_url, token(demo="viewer", ttl=2)) as client:
+    ttl = 2
+    bearer = token(demo="viewer", ttl=ttl)
+    async with ws_client(vigil.ws_url, bearer) as client:
         op = await client.subscribe(SUB, {"p": "demo"})
-        started = time.monotonic()
-        message = await client.next_for(op, timeout=5)
+        await vigil.listening(CHANNEL)
+        # The server's timer fires at the expiry; the bound: the token's lifetime plus 5 s
+        # for a loaded machine. The error must not come before the expiry.
+        message = await client.next_for(op, timeout=ttl + 5)
+        ended = time.time()
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
         assert await client.close_code() == 4401
-        assert time.monotonic() - started < 4
+    assert ended >= expiry_of(bearer) - 0.05  # the loop's clock resolution
 
 
 async def test_operations_per_connection_and_message_size_are_limited(tmp_path: Path) -> None:

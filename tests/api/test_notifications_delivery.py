@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from domain.notifications.events import NotificationSentEvent
+from tests.adjustable_clock import AdjustableClock
 from tests.notifications_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
@@ -70,7 +72,7 @@ async def test_fails_twice_then_succeeds_three_attempts_one_id_signed_with_backo
             channel_id = await channel(vigil, webhook(hook.url))
             async with ws_client(vigil.ws_url, ADMIN) as ws:
                 op = await ws.subscribe(SENT, {"p": "demo"})
-                await asyncio.sleep(0.2)
+                await vigil.listening(NotificationSentEvent.channel_for("demo"))
                 first = await vigil.ok(TEST_SEND, {"p": "demo", "id": channel_id}, auth=ADMIN)
                 assert first["sendTestNotification"]["state"] == "PENDING"
                 delivered = await wait_state(vigil, "DELIVERED")
@@ -113,13 +115,23 @@ async def test_retry_after_is_honoured(tmp_path: Path) -> None:
 
 
 async def test_bounded_attempts_end_in_the_dead_letter_state(tmp_path: Path) -> None:
+    clock = AdjustableClock()
     with receiver(tmp_path, "500,500,500,500") as hook:
-        async with serve(settings(tmp_path, notify_max_attempts=3)) as vigil:
+        configured = settings(tmp_path, notify_max_attempts=3)
+        async with serve(configured, notifications_clock=clock) as vigil:
+            worker = vigil.app.state.vigil.runtimes.notifications.worker
             channel_id = await channel(vigil, webhook(hook.url))
             await vigil.ok(TEST_SEND, {"p": "demo", "id": channel_id}, auth=ADMIN)
             dead = await wait_state(vigil, "DEAD")
-            await asyncio.sleep(0.5)
+            # Past any backoff the policy could choose (its cap): a 4th attempt, had one
+            # been scheduled, is due now. A tick of our own makes none, nor do the worker's
+            # own ticks in the next four tick periods.
+            clock.advance(configured.notify_retry_max_seconds)
+            assert await worker.tick() == 0
+            await asyncio.sleep(4 * configured.notify_tick_seconds)
+            after = await wait_state(vigil, "DEAD")
         assert len(hook.requests()) == 3
+    assert len(after["attempts"]) == 3
     assert [a["error"] for a in dead["attempts"]] == ["HTTP 500"] * 3
     assert dead["nextAttemptAt"] is None
 

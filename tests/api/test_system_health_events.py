@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from domain.access import SYSTEM_PROJECT
+from domain.system.events import SystemHealthChangedEvent
 from tests.api.compliance_support import NAMES, REVOKE
 from tests.notifications_support import CONFIGURE, TEST_SEND, webhook
 from tests.support import make_settings, serve, token, ws_client
@@ -18,6 +20,7 @@ CHANGED = """subscription { systemHealthChanged { status previousStatus instance
 SERIES = """query($n: String!) { metricSeries(project: "system", name: $n, aggregation: LAST,
   groupBy: ["project", "reason"], from: "2020-01-01T00:00:00Z") { series { tags values } } }"""
 ADMIN = token(demo="admin", system="viewer")
+HEALTH = SystemHealthChangedEvent.channel_for(SYSTEM_PROJECT)
 
 
 def closed_port() -> int:
@@ -31,7 +34,7 @@ async def test_a_store_going_down_is_announced_with_its_reason(tmp_path: Path) -
     settings = make_settings(tmp_path, health_watch_seconds=0.2)
     async with serve(settings) as vigil, ws_client(vigil.ws_url, token(demo="viewer")) as ws:
         op = await ws.subscribe(CHANGED)
-        await asyncio.sleep(0.3)
+        await vigil.listening(HEALTH)
         await vigil.app.state.vigil.stores.metrics.close()
         event = (await ws.next_for(op))["payload"]["data"]["systemHealthChanged"]
 
@@ -60,7 +63,7 @@ async def test_failing_deliveries_degrade_the_notifications_component(tmp_path: 
         made = await vigil.ok(CONFIGURE, {"p": "demo", "c": hook}, auth=ADMIN)
         async with ws_client(vigil.ws_url, ADMIN) as ws:
             op = await ws.subscribe(CHANGED)
-            await asyncio.sleep(0.3)
+            await vigil.listening(HEALTH)
             args = {"p": "demo", "id": made["configureNotification"]["id"]}
             await vigil.ok(TEST_SEND, args, auth=ADMIN)  # refused by the closed port: dead
             event = (await ws.next_for(op))["payload"]["data"]["systemHealthChanged"]

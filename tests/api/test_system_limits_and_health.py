@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from infra.config import Mode
-from tests.support import RunningVigil, make_settings, serve, token
+from tests.support import RunningVigil, make_settings, serve, token, until
+
+SYSTEM = token(system="viewer")
+# Self-monitoring writes every period: a sample is stored within two periods; 25 periods
+# (5 s at 0.2 s) leave room for a loaded machine.
+WITHIN_PERIODS = 25
 
 
 async def test_query_depth_and_aliases_are_limited(vigil: RunningVigil) -> None:
@@ -76,22 +80,24 @@ async def test_readiness_is_503_when_the_store_is_down(vigil: RunningVigil) -> N
 
 
 async def test_vigil_records_its_own_vitals(tmp_path: Path) -> None:
-    async with serve(make_settings(tmp_path, self_monitor_seconds=0.2)) as vigil:
+    expected = {
+        "vigil.api.requests_total",
+        "vigil.api.latency_ms",
+        "vigil.ingest.points_per_second",
+        "vigil.ws.connections",
+        "vigil.ws.subscriptions",
+        "vigil.process.cpu_percent",
+        "vigil.process.memory_rss_bytes",
+    }
+    period = 0.2
+    async with serve(make_settings(tmp_path, self_monitor_seconds=period)) as vigil:
         await vigil.http.get("/healthz")
-        await asyncio.sleep(0.7)
-        names = (await vigil.ok('{ metricNames(project: "system") }', auth=token(system="viewer")))[
-            "metricNames"
-        ]
-        for expected in (
-            "vigil.api.requests_total",
-            "vigil.api.latency_ms",
-            "vigil.ingest.points_per_second",
-            "vigil.ws.connections",
-            "vigil.ws.subscriptions",
-            "vigil.process.cpu_percent",
-            "vigil.process.memory_rss_bytes",
-        ):
-            assert expected in names
+
+        async def recorded() -> bool:
+            names = await vigil.ok('{ metricNames(project: "system") }', auth=SYSTEM)
+            return expected <= set(names["metricNames"])
+
+        await until(recorded, WITHIN_PERIODS * period, "the vitals are recorded")
 
 
 async def test_vigil_reports_how_many_alerts_it_evaluates(tmp_path: Path) -> None:
@@ -102,12 +108,16 @@ async def test_vigil_reports_how_many_alerts_it_evaluates(tmp_path: Path) -> Non
       rule: {name: "cpu high", metric: "cpu", threshold: 90}) { id } }"""
     series = """{ metricSeries(project: "system", name: "vigil.alerting.alerts_evaluated",
       aggregation: LAST, from: "2020-01-01T00:00:00Z") { series { values } } }"""
-    async with serve(make_settings(tmp_path, self_monitor_seconds=0.2)) as vigil:
+    period = 0.2
+    async with serve(make_settings(tmp_path, self_monitor_seconds=period)) as vigil:
         await vigil.ok(create_points, auth=admin)
         await vigil.ok(create_alert, auth=admin)
-        await asyncio.sleep(0.7)
-        found = (await vigil.ok(series, auth=admin))["metricSeries"]["series"]
-    assert [v for v in found[0]["values"] if v is not None][-1] == 1.0
+
+        async def counted_one() -> bool:
+            found = (await vigil.ok(series, auth=admin))["metricSeries"]["series"]
+            return bool(found) and [v for v in found[0]["values"] if v is not None][-1] == 1.0
+
+        await until(counted_one, WITHIN_PERIODS * period, "one alert counted")
 
 
 async def test_list_arguments_are_limited(vigil: RunningVigil) -> None:

@@ -25,7 +25,7 @@ async def test_a_message_reaches_every_subscriber_of_its_channel_only(bus: Event
 
         assert await receive(first) == {"alert": 1}
         assert await receive(second) == {"alert": 1}
-        await assert_nothing(elsewhere)
+        await assert_nothing(bus, elsewhere)
         assert bus.channels == {alerts: 2, other: 1}
 
 
@@ -78,7 +78,7 @@ async def test_what_json_cannot_carry_fails_at_publish(bus: EventBus, message: A
         with pytest.raises(InvalidMessage) as error:
             await bus.publish(name, message)
         assert isinstance(error.value, TypeError)
-        await assert_nothing(subscription)
+        await assert_nothing(bus, subscription)
 
 
 async def test_subscribe_then_publish_at_once_is_delivered(url: str) -> None:

@@ -148,7 +148,7 @@ async def test_closing_the_bus_ends_subscriptions() -> None:
     subscription = bus.subscribe(name)
     await subscription.__aenter__()
     await bus.publish(name, {"last": True})
-    await asyncio.sleep(0.01)
+    await eventually(lambda: subscription.pending == 1)  # fanned out to the subscriber
     await bus.disconnect()
 
     assert [message async for message in subscription] == [{"last": True}]

@@ -23,7 +23,7 @@ async def test_a_slow_subscriber_drops_oldest_while_a_fast_one_gets_everything(
         # Everything has been fanned out: the slow one kept the 3 newest messages.
         assert slow.pending == 3
         assert [(await receive(slow))["n"] for _ in range(3)] == [17, 18, 19]
-        await assert_nothing(slow)
+        await assert_nothing(bus, slow)
         assert (slow.dropped, fast.dropped, bus.dropped) == (17, 0, 17)
 
 

@@ -81,9 +81,14 @@ class MongoFaults:
 
     def hang_part_way(self, *, stored: int) -> asyncio.Event:
         """The next write stores `stored` points, then never returns (a writer that
-        died or stalled): the event is set once those points are stored."""
+        died or stalled) until `release_hung()`: the event is set once those points are
+        stored."""
         self._points.part, self._points.hang = stored, asyncio.Event()
         return self._points.hang
+
+    def release_hung(self) -> None:
+        """The hung write fails at last, as a lost connection does: its writer gives up."""
+        self._points.released.set()
 
     def fail_marking_void(self) -> None:
         """Marking a batch void fails too (the server cannot be reached); until heal()."""
@@ -119,6 +124,7 @@ class _Points:
         self.late: asyncio.Event | None = None
         self.landing: asyncio.Task[None] | None = None
         self.hang: asyncio.Event | None = None
+        self.released = asyncio.Event()
 
     async def insert_many(self, documents: list[dict[str, Any]], **options: Any) -> Any:
         if self.late is not None and self.landing is None:
@@ -130,7 +136,7 @@ class _Points:
             if self.hang is not None:
                 hang, self.hang, self.part = self.hang, None, None
                 hang.set()
-                await asyncio.Event().wait()  # until cancelled
+                await self.released.wait()  # until released, or cancelled
             raise AutoReconnect("connection closed (injected after part of the batch)")
         return await self._inner.insert_many(documents, **options)
 

@@ -19,8 +19,8 @@ import websockets
 
 from tests.bus.conftest import RedisServer
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.test_serve import COUNT, CREATE, SUB, post
-from tests.support import WSClient, ws_client
+from tests.e2e.test_serve import COUNT, CREATE, SUB, marker, post
+from tests.support import WSClient, primed, ws_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
@@ -85,7 +85,7 @@ async def test_a_redis_restart_closes_subscriptions_with_1013_then_they_resume(
 
     async with ws_client(one.ws_url, viewer) as client:
         op = await client.subscribe(SUB, {"p": project})
-        await asyncio.sleep(0.3)
+        await primed(client, op, marker(two, project, collector))
         await send(two, project, 1, collector)
         assert await values(client, op) == [1.0]  # across instances, through Redis
 
@@ -107,7 +107,7 @@ async def test_a_redis_restart_closes_subscriptions_with_1013_then_they_resume(
     await ready(two)
     async with ws_client(one.ws_url, viewer) as again:  # what a reconnecting client does
         op = await again.subscribe(SUB, {"p": project})
-        await asyncio.sleep(0.3)
+        await primed(again, op, marker(two, project, collector))
         await send(two, project, 3, collector)
         assert await values(again, op) == [3.0]
     # The client catches up with a query: the point sent during the outage is there.
