@@ -5,7 +5,8 @@ name is resolved; the connection then goes to the address that was checked (no s
 lookup an attacker's DNS could answer differently). Refused: anything that is not a
 global unicast address (private, loopback, link-local and so cloud metadata at
 169.254.169.254, carrier-grade NAT, multicast, reserved, unspecified), including IPv4
-inside IPv6 (mapped, NAT64, 6to4). Integer and hex spellings of IPv4 (2130706433,
+inside IPv6 (mapped, NAT64, 6to4, and the IPv4-compatible and local-use NAT64 ranges
+outright). Integer and hex spellings of IPv4 (2130706433,
 0x7f000001) resolve to the address they mean and are judged as it.
 """
 
@@ -23,6 +24,9 @@ __all__ = ["Address", "Lookup", "TargetGuard", "split_target", "system_lookup"]
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Never a global destination, though this Python's `is_global` says so: IPv4-compatible
+# addresses (deprecated, RFC 4291: `::127.0.0.1`) and local-use NAT64 (RFC 8215).
+_REFUSED_V6 = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "instance-data"})
 
 
@@ -80,6 +84,8 @@ class TargetGuard:
         inner = _embedded(address)
         if self.allow_loopback and inner.is_loopback:
             return True
+        if any(address in network for network in _REFUSED_V6):
+            return False
         return inner.is_global and not inner.is_multicast and not address.is_multicast
 
     async def check(self, host_or_url: str) -> None:

@@ -94,6 +94,8 @@ async def test_only_admins_of_the_project(vigil: RunningVigil) -> None:
         "http://0x7f000001/hook",
         "http://127.1/hook",
         "http://[64:ff9b::a9fe:a9fe]/hook",
+        "http://[::127.0.0.1]/hook",
+        "http://[64:ff9b:1::a9fe:a9fe]/hook",
         "ftp://8.8.8.8/hook",
         "http://user:pw@8.8.8.8/hook",
     ],
