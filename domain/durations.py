@@ -8,11 +8,12 @@ import re
 
 from domain.errors import BadUserInput
 
-__all__ = ["MAX_DURATION_US", "parse_duration", "parse_step", "seconds_of"]
+__all__ = ["MAX_DURATION_US", "MAX_STEP_US", "parse_duration", "parse_step", "seconds_of"]
 
 _TEXT = re.compile(r"(\d+)(ms|s|m|h|d)")
 _UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
 MAX_DURATION_US = 366 * 86_400_000_000
+MAX_STEP_US = 10 * MAX_DURATION_US  # ten years: a chart's coarsest bucket
 
 
 def parse_step(text: str) -> int:
@@ -20,7 +21,10 @@ def parse_step(text: str) -> int:
     found = _TEXT.fullmatch(text.strip())
     if found is None or int(found[1]) == 0:
         raise BadUserInput(f"step {text!r} is not a duration such as 30s, 5m or 1h")
-    return int(found[1]) * _UNIT_US[found[2]]
+    step_us = int(found[1]) * _UNIT_US[found[2]]
+    if step_us > MAX_STEP_US:
+        raise BadUserInput(f"step {text!r} is longer than {MAX_STEP_US // 86_400_000_000}d")
+    return step_us
 
 
 def parse_duration(value: object, name: str) -> int:

@@ -15,6 +15,7 @@ from domain.analytics.queries import (
 )
 from domain.analytics.results import AnalyticsKind as DomainKind
 from domain.errors import BadUserInput
+from domain.paging import cursor_timestamp
 from schema.analytics import (
     AnalyticsInput,
     AnalyticsJob,
@@ -102,7 +103,7 @@ def _decode(cursor: str | None) -> tuple[int, str] | None:
         return None
     try:
         created, job_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(created), job_id
+        return cursor_timestamp(created), job_id
     except ValueError:
         raise BadUserInput("after is not a cursor this API returned") from None
 

@@ -23,6 +23,7 @@ from domain.metrics.queries import (
     GetTagKeysQuery,
     GetTagValuesQuery,
 )
+from domain.paging import cursor_number, cursor_timestamp
 from schema.context import Info
 from schema.inputs import PointInput, TagMatcherInput, matchers_of
 from schema.scalars import PointBatch
@@ -63,7 +64,7 @@ def _decode_cursor(cursor: str | None) -> tuple[int, int] | None:
         return None
     try:
         stamp, sid = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(stamp), int(sid)
+        return cursor_timestamp(stamp), cursor_number(sid)
     except ValueError:
         raise BadUserInput("after is not a cursor this API returned") from None
 

@@ -23,7 +23,7 @@ from domain.buckets import BucketGrid
 from domain.errors import BadUserInput
 from domain.matchers import MatchOp, matches_all
 from domain.metrics.ports import MetricStore
-from domain.paging import check_first
+from domain.paging import check_first, cursor_number, cursor_timestamp
 
 __all__ = ["anomalies", "anomaly_band", "anomaly_detections"]
 
@@ -159,6 +159,6 @@ async def anomaly_detections(
 def _cursor(text: str) -> tuple[int, int]:
     try:
         at, sid = text.split(":")
-        return int(at), int(sid)
+        return cursor_timestamp(at), cursor_number(sid)
     except ValueError:
         raise BadUserInput("after is not a cursor of this list") from None

@@ -27,6 +27,11 @@ def _timestamp_us(raw: Any, now_us: int) -> int:
             raise ValueError("timestamp must be finite")
         return round(float(raw) * 1000)
     if kind is str:
+        if raw.strip().lstrip("+-").replace(".", "", 1).isdigit():
+            raise ValueError(
+                f"timestamp {raw!r} is text: epoch milliseconds must be a number, "
+                "ISO-8601 text a date such as 2026-12-06T10:00:00Z"
+            )
         moment = datetime.fromisoformat(raw)
         if moment.tzinfo is None:
             raise ValueError("timestamp needs a time zone, such as Z or +00:00")
