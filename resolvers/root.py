@@ -285,6 +285,7 @@ class ApiLimits:
     max_aliases: int
     max_tokens: int
     introspection: bool
+    suggestions: bool = True  # "Did you mean ...?" in validation errors: development only
 
 
 class VigilSchema(strawberry.Schema):
@@ -311,7 +312,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
-        lambda: ErrorCodes(on_error=on_error),
+        lambda: ErrorCodes(on_error=on_error, suggestions=limits.suggestions),
     ]
     schema: Any = VigilSchema(
         query=Query,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from graphql.error import GraphQLError
@@ -17,6 +18,9 @@ __all__ = ["ErrorCodes", "code_of"]
 logger = logging.getLogger("vigil.errors")
 
 INTERNAL_MESSAGE = "Internal error; it has been logged."
+# graphql-core's validation messages end with names from the schema ("Did you mean
+# 'metricSeries'?"): in production they would map the schema that introspection hides.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?$")
 
 # Strawberry's refusals of a request before parsing: an empty query, an operationName the
 # document lacks, an operation type the transport does not run. The caller's to fix.
@@ -39,24 +43,29 @@ def code_of(error: GraphQLError) -> str:
 class ErrorCodes(MaskErrors):
     """Adds `extensions.code` to every error and masks anything that is not ours."""
 
-    def __init__(self, *, on_error: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, *, on_error: Callable[[str], None] | None = None, suggestions: bool = True
+    ) -> None:
         super().__init__()
         self.on_error = on_error
+        self.suggestions = suggestions
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        coded = [_with_code(error) for error in errors]
+        coded = [_with_code(error, self.suggestions) for error in errors]
         if self.on_error is not None:
             for error in coded:
                 self.on_error((error.extensions or {}).get("code", "INTERNAL"))
         return coded
 
 
-def _with_code(error: GraphQLError) -> GraphQLError:
+def _with_code(error: GraphQLError, suggestions: bool = True) -> GraphQLError:
     code = code_of(error)
     original = error.original_error
     extensions = dict(error.extensions or {})
     extensions["code"] = code
     message = error.message
+    if not suggestions and not isinstance(original, VigilError):
+        message = _SUGGESTION.sub("", message)
     if code == "INTERNAL":
         logger.error("internal error at %s", error.path, exc_info=original)
         message = INTERNAL_MESSAGE

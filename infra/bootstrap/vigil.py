@@ -109,6 +109,7 @@ class Vigil:
                         max_aliases=settings.max_aliases,
                         max_tokens=settings.max_tokens,
                         introspection=not settings.production,
+                        suggestions=not settings.production,
                     ),
                     on_error=monitor.observe_error,
                 ),

@@ -43,6 +43,20 @@ async def test_production_mode_hides_graphiql_and_introspection(tmp_path: Path) 
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+async def test_production_mode_suggests_no_names_from_the_schema(tmp_path: Path) -> None:
+    """Issue 12, item 16: a typo's "Did you mean ...?" would map the schema that
+    introspection hides; development mode keeps the help."""
+    typo = '{ metricSerie(project: "demo", name: "cpu") { timestamps } }'
+    async with serve(make_settings(tmp_path, mode=Mode.PRODUCTION)) as vigil:
+        body = await vigil.gql(typo, auth=token(demo="admin"))
+        (error,) = body["errors"]
+        assert error["message"] == "Cannot query field 'metricSerie' on type 'Query'."
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    async with serve(make_settings(tmp_path / "dev")) as vigil:
+        body = await vigil.gql(typo, auth=token(demo="admin"))
+        assert "Did you mean 'metricSeries'" in body["errors"][0]["message"]
+
+
 async def test_development_mode_serves_graphiql(vigil: RunningVigil) -> None:
     page = await vigil.http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
