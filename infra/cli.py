@@ -181,6 +181,10 @@ def _serve(settings: Settings) -> int:
     # uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # Tokens in query strings (refused, but logged by uvicorn as sent) are redacted.
+    log_config["filters"] = {"credentials": {"()": "infra.logredact.RedactCredentials"}}
+    for handler in log_config["handlers"].values():
+        handler["filters"] = ["credentials"]
     uvicorn.run(
         create_app(settings, tune_gc=True),
         host=settings.host,
