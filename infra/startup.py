@@ -3,6 +3,7 @@ instead of a traceback when it cannot start for a reason they can fix."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -69,7 +70,21 @@ def where_to_go(settings: Settings, web_dir: Path) -> str:
         lines.append(f"  Store:       {settings.store_url.removeprefix('duckdb:///')}")
     if not settings.secret and settings.auth_mode.value == "local":
         lines.append(f"  Secret:      {settings.secret_file} (what `vigil token` signs with)")
+    if not settings.production and not _loopback(settings.host):
+        lines.append(
+            f"  Warning:     development mode listens on {settings.host}, beyond this machine: "
+            "GraphiQL and introspection are open to the network; set VIGIL_MODE=production"
+        )
     return "\n".join(lines)
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return False
 
 
 def announce(settings: Settings, web_dir: Path) -> None:
