@@ -75,6 +75,7 @@ class Settings:
     ws_max_message_bytes: int = 64 * 1024
     ws_queue_messages: int = 1_000
     ws_init_timeout_seconds: float = 5.0
+    ws_send_timeout_seconds: float = 10.0  # one message blocked this long: 1013
     bus_queue_size: int = 10_000
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
     alert_tick_seconds: float = 10.0  # how often time-based alert rules advance

@@ -119,6 +119,7 @@ class Vigil:
                     max_subscriptions=settings.ws_max_subscriptions,
                     queue_messages=settings.ws_queue_messages,
                     init_timeout_seconds=settings.ws_init_timeout_seconds,
+                    send_timeout_seconds=settings.ws_send_timeout_seconds,
                 ),
                 compliance=compliance,
                 _stack=stack,

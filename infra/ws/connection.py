@@ -44,11 +44,15 @@ Authenticate = Callable[[dict[str, Any]], Awaitable[Principal]]
 MakeContext = Callable[[Principal, str], VigilContext]
 
 
+TOO_SLOW = "Consumer too slow; reconnect and catch up with a query"
+
+
 @dataclass(frozen=True, slots=True)
 class WebSocketLimits:
     max_subscriptions: int = 100
     queue_messages: int = 1_000
     init_timeout_seconds: float = 5.0
+    send_timeout_seconds: float = 10.0
 
 
 class _Operation:
@@ -102,6 +106,7 @@ class GraphQLWebSocket:
         self._init_received = False
         self._closing: tuple[int, str] | None = None
         self._timers: list[asyncio.TimerHandle] = []
+        self._sending: asyncio.Future[None] | None = None  # the message being written
 
     async def serve(self) -> None:
         offered = self.websocket.scope.get("subprotocols") or []
@@ -145,7 +150,7 @@ class GraphQLWebSocket:
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
-            self.close(1013, "Consumer too slow; reconnect and catch up with a query")
+            self.close(1013, TOO_SLOW)
 
     def forget(self, op_id: str) -> None:
         operation = self.operations.pop(op_id, None)
@@ -166,12 +171,27 @@ class GraphQLWebSocket:
                 else:
                     break
             self.outbox.put_nowait(None)
+            if code == 1013 and self._sending is not None:
+                # The client is not reading: the write it blocks is abandoned (the client
+                # catches up with a query anyway), so the close is not stuck behind it.
+                self._sending.cancel()
 
     async def _write(self) -> None:
         websocket = self.websocket
         try:
             while (text := await self.outbox.get()) is not None:
-                await websocket.send_text(text)
+                self._sending = asyncio.ensure_future(websocket.send_text(text))
+                try:
+                    await asyncio.wait_for(self._sending, self.limits.send_timeout_seconds)
+                except TimeoutError:
+                    self.close(1013, TOO_SLOW)
+                    break
+                except asyncio.CancelledError:
+                    if not self._sending.cancelled() or self._closing is None:
+                        raise  # the writer itself is cancelled
+                    break
+                finally:
+                    self._sending = None
         except (WebSocketDisconnect, RuntimeError, OSError):
             return
         if self._closing is not None and websocket.application_state != WebSocketState.DISCONNECTED:

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import websockets
 
+from infra.ws.connection import TOO_SLOW
 from tests.support import RunningVigil, make_settings, serve, token
 
 SUB = 'subscription { metricCollected(project: "demo") { name value tags } }'
@@ -100,3 +101,28 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(tmp_path: Path) -
         await vigil.ok(CREATE, {"points": BATCH[:1]}, auth=admin)
         assert orjson.loads(await asyncio.wait_for(fast.recv(), 5))["type"] == "next"
         assert keeping_up.closing is None
+
+
+async def test_a_send_blocked_past_its_timeout_closes_with_1013_at_once(tmp_path: Path) -> None:
+    """Issue 12, item 6: with room in its queue, a client that stopped reading is still
+    closed once one message waits `VIGIL_WS_SEND_TIMEOUT_SECONDS` for it, and the close is
+    not stuck behind that message."""
+    timeout = 1.0
+    settings = make_settings(tmp_path, ws_queue_messages=10_000, ws_send_timeout_seconds=timeout)
+    admin = token(demo="admin")
+    async with serve(settings) as vigil:
+        sockets = vigil.app.state.vigil.compliance.sockets
+        async with subscriber(vigil, max_queue=1, sock=small_window(vigil)) as slow:
+            (lagging,) = list(sockets)
+            sent = 0
+            while lagging.closing is None:  # until its buffers are full and a send waits
+                assert sent < BOUND, "the client that stopped reading was never closed"
+                await vigil.ok(CREATE, {"points": BATCH}, auth=admin)
+                sent += 1
+                await asyncio.sleep(timeout / 4)
+            assert lagging.closing == (1013, TOO_SLOW)
+            assert lagging.outbox.qsize() < 100  # far from its 10,000: closed by the timeout
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await asyncio.wait_for(slow.recv(), 10)
+            assert (slow.close_code, slow.close_reason) == (1013, TOO_SLOW)
