@@ -114,45 +114,8 @@ class RawWebSocket:
                 (code,) = struct.unpack("!H", payload[:2])
                 return code, payload[2:].decode()
 
-    def arrived(self) -> list[dict[str, Any]]:
-        """The messages whose bytes have arrived by now, without waiting for more."""
-        while readable(self.sock, timeout=0):
-            chunk = self.sock.recv(65536)
-            assert chunk, "connection closed"
-            self._buffer += chunk
-        complete, self._buffer = _complete_replies(self._buffer)
-        kept, self._buffer = self._buffer, complete
-        messages = []
-        while self._buffer:
-            messages.append(self.message())
-        self._buffer = kept
-        return messages
-
-    def has_data(self) -> bool:
-        return bool(self._buffer) or bool(readable(self.sock, timeout=0))
-
     def close(self) -> None:
         self.sock.close()
-
-
-def _complete_replies(buffer: bytes) -> tuple[bytes, bytes]:
-    """Split `buffer` into its whole RESP arrays of bulk strings and what follows them."""
-    at = 0
-    while True:
-        start, end = at, buffer.find(b"\r\n", at)
-        if end < 0 or buffer[at : at + 1] != b"*":
-            return buffer[:start], buffer[start:]
-        at = end + 2
-        for _ in range(int(buffer[start + 1 : end])):
-            end = buffer.find(b"\r\n", at)
-            if end < 0:
-                return buffer[:start], buffer[start:]
-            if buffer[at : at + 1] == b":":
-                at = end + 2
-                continue
-            at = end + 2 + int(buffer[at + 1 : end]) + 2
-            if at > len(buffer):
-                return buffer[:start], buffer[start:]
 
 
 class RawHttp:

@@ -241,7 +241,9 @@ class JobRunner:
                 reporter.cancel()
             await self._end(job, state, error, items)
         except asyncio.CancelledError:
-            pass  # lost or shut down: another run of the job (here or elsewhere) finishes it
+            # Lost or shut down: this run ends without a word; another run of the job (here
+            # or elsewhere) finishes it. The leases go back below either way.
+            return
         finally:
             self._runs.pop(job.id, None)
             for name in run.leases:

@@ -28,7 +28,7 @@ from domain.anomaly.model import ModelState
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.read_models import DetectorStatus
 from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
-from domain.anomaly.runtime.output import Derived, band_row, event_of, record_of
+from domain.anomaly.runtime.output import Derived, event_of, record_of
 from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, CoveredRule, MetricSlots, Owner, Slot
 from domain.anomaly.runtime.status import status_of
 from domain.anomaly.runtime.warming import Warming
@@ -163,22 +163,6 @@ class DetectorBank(Warming):
             # Written within milliseconds, as alert transitions are: off the ingest path.
             self._writer = asyncio.ensure_future(self.flush(self._clock.now_us(), everything=False))
         return Scoring([d.event(project) for d in derived.values()], events)
-
-    def _close_band(self, metric: MetricSlots, slot: Slot) -> None:
-        if slot.band_points:
-            self._bands.append(
-                band_row(
-                    metric.project,
-                    metric.metric,
-                    slot.series_id,
-                    slot.tags,
-                    slot.band_bucket,
-                    slot.band,
-                    slot.band_points,
-                )
-            )
-            slot.band = [0.0, 0.0, 0.0]
-            slot.band_points = 0
 
     # -- owners ----------------------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from typing import Any
 from domain.anomaly.detector import AnomalyDetector
 from domain.anomaly.model import placement_of
 from domain.anomaly.ports import AnomalyStore
-from domain.anomaly.records import BAND_STEP_US
+from domain.anomaly.records import BAND_STEP_US, BandRow
+from domain.anomaly.runtime.output import band_row
 from domain.anomaly.runtime.seeding import read_history, replay
 from domain.anomaly.runtime.slots import MetricSlots, Slot
 from domain.metrics.ports import MetricStore
@@ -35,9 +36,24 @@ class Warming:
     _warmer: asyncio.Task[None] | None
     _stored: dict[str, dict[str, dict[str, Any]]]
     _leaving: dict[str, tuple[str, dict[str, Any]]]
+    _bands: list[BandRow]
 
     def _close_band(self, metric: MetricSlots, slot: Slot) -> None:
-        raise NotImplementedError
+        """A slot's band bucket is over: its row joins the rows to write."""
+        if slot.band_points:
+            self._bands.append(
+                band_row(
+                    metric.project,
+                    metric.metric,
+                    slot.series_id,
+                    slot.tags,
+                    slot.band_bucket,
+                    slot.band,
+                    slot.band_points,
+                )
+            )
+            slot.band = [0.0, 0.0, 0.0]
+            slot.band_points = 0
 
     # -- warming new detectors -----------------------------------------------------------
 
