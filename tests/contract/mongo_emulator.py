@@ -28,9 +28,9 @@ emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documen
   mongomock-ng's `Cursor.__next__` copies the rest of its result list at every document
   (n documents cost n^2 / 2 copies: 40k points took 5 s, 180k minutes, all of it on the
   event loop), and its `aggregate` copies the whole collection before its first stage.
-  The wrapper takes a cursor's result list once (`_drain`) and runs a leading `$match`
+  The wrapper (with mongo_shortcuts.py) takes a cursor's result list once (`drain`) and runs a leading `$match`
   on its own, skipping documents outside its ranges first as a server's index would
-  (`_matching`), before the rest of the pipeline.
+  (`matching`), before the rest of the pipeline.
 
 What only `mongo-real` checks: time-series buckets and expiry, write concerns,
 `timeoutMS`, elections, isolation of transactions, and a second process on the data
@@ -45,24 +45,24 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import copy
 import functools
-import operator
 import os
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import mongomock_ng
 import pytest
-from mongomock_ng import aggregate as _mongomock_aggregate
-from mongomock_ng.filtering import filter_applies
 
 from infra.stores.mongo import MongoDatabase, ServerFeatures
+from tests.contract.mongo_shortcuts import (
+    aggregate,
+    drain,
+    first_n_as_push,
+)
 
 URL_ENV = "VIGIL_TEST_MONGO_URL"
 REAL_SKIP = (
@@ -134,7 +134,7 @@ class _Cursor:
             cursor = cursor.sort(*self._sort)
         if self._limit:
             cursor = cursor.limit(self._limit)
-        return _drain(cursor)
+        return drain(cursor)
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         for doc in await self.to_list():
@@ -155,8 +155,8 @@ class _Collection:
 
     async def aggregate(self, pipeline: list[dict[str, Any]], **_options: Any) -> _Cursor:
         # Options such as allowDiskUse mean nothing in memory; the cursor runs the pipeline.
-        stages = _first_n_as_push(pipeline)
-        return _Cursor(self._server, lambda: _aggregate(self._c, stages))
+        stages = first_n_as_push(pipeline)
+        return _Cursor(self._server, lambda: aggregate(self._c, stages))
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         method = getattr(self._c, name)
@@ -191,114 +191,9 @@ class _Session:
         return result
 
 
-def _drain(cursor: Any) -> list[dict[str, Any]]:
-    """Every document of a mongomock-ng cursor, in time linear in their number.
-
-    Its `Cursor.__next__` slices the remaining result list at every document (quadratic);
-    the list it slices is computed once by `_compute_results`. Other cursors (an
-    aggregation's `CommandCursor`, a plain iterator) iterate linearly already."""
-    compute = getattr(cursor, "_compute_results", None)
-    if compute is None:
-        return list(cursor)
-    return [dict(doc) for doc in compute(with_limit_and_skip=True)]
-
-
-def _aggregate(collection: Any, stages: list[dict[str, Any]]) -> Any:
-    """mongomock-ng's `Collection.aggregate`, with its input read linearly and a leading
-    `$match` run first on its own, as a server runs it on an index, not over a copy of
-    every document."""
-    documents: list[dict[str, Any]]
-    if stages and set(stages[0]) == {"$match"}:
-        documents, stages = _matching(collection, stages[0]["$match"]), stages[1:]
-    else:
-        documents = _drain(collection.find())
-    return _mongomock_aggregate.process_pipeline(documents, collection.database, stages, None)
-
-
-_KINDS: dict[type, tuple[type, ...]] = {
-    int: (int, float),
-    float: (int, float),
-    datetime: (datetime,),
-}
-_RANGE = {
-    "$gt": operator.gt,
-    "$gte": operator.ge,
-    "$lt": operator.lt,
-    "$lte": operator.le,
-}
-
-
-def _matching(collection: Any, where: dict[str, Any]) -> list[dict[str, Any]]:
-    """Copies of the documents `where` selects. A server narrows the scan on an index
-    before it applies the whole filter; here the ranges `where` sets on top-level numbers
-    or dates (Vigil's `us` and `t` of points) skip a document with a few comparisons, and
-    mongomock-ng's filter (tens of microseconds a document) sees only the rest. A value of
-    another type is left to that filter."""
-    ranges = [
-        (key, _RANGE[op], bound, _KINDS[type(bound)])
-        for key, condition in where.items()
-        if not key.startswith("$") and "." not in key and isinstance(condition, dict)
-        for op, bound in condition.items()
-        if op in _RANGE and type(bound) in _KINDS
-    ]
-    found = []
-    for document in list(collection._store.documents):
-        for key, test, bound, kinds in ranges:
-            value = document.get(key)
-            if type(value) in kinds and not test(value, bound):
-                break
-        else:
-            if filter_applies(where, document):
-                found.append(copy.deepcopy(document))
-    return found
-
-
 def _unwrap(kwargs: dict[str, Any]) -> dict[str, Any]:
     session = kwargs.get("session")
     return kwargs | {"session": session.session} if isinstance(session, _Session) else kwargs
-
-
-def _first_n_as_push(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`{$firstN: {input, n}}` in a $group becomes a $push, sliced to n right after."""
-    stages: list[dict[str, Any]] = []
-    for stage in pipeline:
-        group = stage.get("$group")
-        sliced = {}
-        if group is not None:
-            group = dict(group)
-            for field, accumulator in group.items():
-                if isinstance(accumulator, dict) and "$firstN" in accumulator:
-                    spec = accumulator["$firstN"]
-                    group[field] = {"$push": spec["input"]}
-                    sliced[field] = {"$slice": [f"${field}", spec["n"]]}
-            stage = {"$group": group}
-        stages.append(stage)
-        if sliced:
-            stages.append({"$set": sliced})
-    return stages
-
-
-def _install_sort_array() -> None:
-    """`{$sortArray: {input, sortBy: 1 | -1}}` for arrays of numbers (all Vigil sorts)."""
-    parser = _mongomock_aggregate._Parser
-    if getattr(parser, "_vigil_sort_array", False):
-        return
-    handle = parser._handle_array_operator
-
-    def handle_array_operator(self: Any, operator: str, value: Any) -> Any:
-        if operator != "$sortArray":
-            return handle(self, operator, value)
-        values = self.parse(value["input"])
-        if values is None:
-            return None
-        return sorted(values, reverse=value["sortBy"] == -1)
-
-    _mongomock_aggregate.array_operators.append("$sortArray")
-    parser._handle_array_operator = handle_array_operator
-    parser._vigil_sort_array = True
-
-
-_install_sort_array()
 
 
 class _Database:

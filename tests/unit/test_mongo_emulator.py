@@ -13,7 +13,8 @@ from typing import Any
 import mongomock_ng
 import pytest
 
-from tests.contract.mongo_emulator import EmulatedClient, _aggregate, _drain
+from tests.contract.mongo_emulator import EmulatedClient
+from tests.contract.mongo_shortcuts import aggregate, drain
 
 T0 = datetime(2026, 12, 1)
 
@@ -50,12 +51,12 @@ def test_a_leading_match_selects_what_mongomock_selects(
 ) -> None:
     pipeline = [{"$match": match}, {"$project": {"_id": 0, "us": 1, "t": 1}}]
     expected = list(collection.aggregate(pipeline))
-    assert list(_aggregate(collection, pipeline)) == expected
+    assert list(aggregate(collection, pipeline)) == expected
 
 
 def test_a_pipeline_without_a_leading_match_is_unchanged(collection: Any) -> None:
     pipeline: list[dict[str, Any]] = [{"$group": {"_id": "$m.s", "n": {"$sum": 1}}}]
-    got = sorted(_aggregate(collection, pipeline), key=lambda d: d["_id"])
+    got = sorted(aggregate(collection, pipeline), key=lambda d: d["_id"])
     assert got == sorted(collection.aggregate(pipeline), key=lambda d: d["_id"])
 
 
@@ -63,8 +64,8 @@ def test_a_cursor_drained_at_once_is_the_cursor_iterated(collection: Any) -> Non
     def cursor() -> Any:
         return collection.find({"m.s": {"$in": [0, 2]}}).sort("t", -1).skip(1).limit(3)
 
-    assert _drain(cursor()) == list(cursor())
-    assert _drain(iter([{"a": 1}])) == [{"a": 1}]
+    assert drain(cursor()) == list(cursor())
+    assert drain(iter([{"a": 1}])) == [{"a": 1}]
 
 
 async def test_an_operation_runs_off_the_event_loop() -> None:
