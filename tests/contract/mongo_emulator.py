@@ -28,9 +28,9 @@ emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documen
   mongomock-ng's `Cursor.__next__` copies the rest of its result list at every document
   (n documents cost n^2 / 2 copies: 40k points took 5 s, 180k minutes, all of it on the
   event loop), and its `aggregate` copies the whole collection before its first stage.
-  The wrapper (with mongo_shortcuts.py) takes a cursor's result list once (`drain`) and runs a leading `$match`
+  The wrapper takes a cursor's result list once (`drain`) and runs a leading `$match`
   on its own, skipping documents outside its ranges first as a server's index would
-  (`matching`), before the rest of the pipeline.
+  (`matching`), before the rest of the pipeline (both in mongo_shortcuts.py).
 
 What only `mongo-real` checks: time-series buckets and expiry, write concerns,
 `timeoutMS`, elections, isolation of transactions, and a second process on the data
