@@ -38,7 +38,6 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -46,8 +45,6 @@ import psutil
 
 from bench.common import (
     PROJECT,
-    PYTHON,
-    ROOT,
     Context,
     CpuWatch,
     Server,
@@ -60,13 +57,12 @@ from bench.common import (
     start_vigil,
     token,
 )
+from bench.fanout_clients import CLIENTS, SOCKETS_PER_CLIENT, SubscriberClient, start_clients
 from bench.fanout_stats import ack_latency, ack_rate, analyse
 from bench.rawhttp import RawHTTP
 
 __all__ = ["run"]
 
-CLIENTS = 4
-SOCKETS_PER_CLIENT = 250
 RATE = 100  # points per second
 SECONDS = 20
 INGEST_ONLY_SECONDS = 3
@@ -84,42 +80,6 @@ MUTATION = (
 def _body(value: float, stamp_ms: int) -> bytes:
     point = {"name": NAME, "value": value, "timestamp": stamp_ms}
     return orjson.dumps({"query": MUTATION, "variables": {"project": PROJECT, "points": [point]}})
-
-
-class _Client:
-    def __init__(self, index: int, process: asyncio.subprocess.Process, out: Path) -> None:
-        self.index = index
-        self.process = process
-        self.out = out
-        self.cpu0 = 0.0
-
-    async def expect(self, prefix: str, within: float) -> str:
-        """The rest of the next line starting with `prefix`, waiting at most `within` s."""
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + within
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"client {self.index}: no {prefix!r} within {within} s")
-            line = (await asyncio.wait_for(self.process.stdout.readline(), left)).decode()
-            if not line:
-                raise RuntimeError(f"client {self.index} exited (see {self.out}.log)")
-            if line.startswith(prefix):
-                return line[len(prefix) :].strip()
-            if line.startswith("failed"):
-                raise RuntimeError(f"client {self.index}: {line.strip()}")
-
-    async def send(self, command: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command.encode() + b"\n")
-        await self.process.stdin.drain()
-
-    def cpu_seconds(self) -> float:
-        try:
-            times = psutil.Process(self.process.pid).cpu_times()
-        except psutil.Error:
-            return 0.0
-        return float(times.user + times.system)
 
 
 class _Publisher:
@@ -178,38 +138,12 @@ class _Publisher:
         await self.client.close()
 
 
-async def _start_clients(ctx: Context, label: str, ws_url: str, auth: str) -> list[_Client]:
-    clients = []
-    for c in range(CLIENTS):
-        out = ctx.tmp / f"fanout-{label}-{c}"
-        with open(f"{out}.log", "wb") as errors:  # noqa: ASYNC230 - opening is instant
-            process = await asyncio.create_subprocess_exec(
-                PYTHON,
-                "-m",
-                "bench.wsclient",
-                "--url",
-                ws_url,
-                "--token",
-                auth,
-                "--sockets",
-                str(SOCKETS_PER_CLIENT),
-                "--out",
-                str(out),
-                cwd=ROOT,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=errors,
-            )
-        clients.append(_Client(c, process, out))
-    return clients
-
-
 async def _measure(
     ctx: Context, label: str, server: Server, publish_url: str, ws_url: str, auth: str
 ) -> dict[str, Any]:
     headers = {"authorization": f"Bearer {auth}"} if auth else {}
     publisher = _Publisher(publish_url, headers)
-    clients: list[_Client] = []
+    clients: list[SubscriberClient] = []
     try:
         await publisher.client.open()
         # 1. Ingest alone: what the server spends on 100 points/s with nobody listening.
@@ -228,7 +162,7 @@ async def _measure(
 
         # 2. Subscribers, then a warm-up until every socket receives.
         started = time.monotonic()
-        clients = await _start_clients(ctx, label, ws_url, auth or "none")
+        clients = await start_clients(ctx, label, ws_url, auth or "none")
         await asyncio.gather(*(c.expect("subscribed", 90) for c in clients))
         connect_s = time.monotonic() - started
         log(
