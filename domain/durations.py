@@ -36,6 +36,8 @@ def parse_duration(value: object, name: str) -> int:
             raise BadUserInput(f"{name} {value!r} is not a duration such as 30s, 5m or 1h")
         micros = int(found[1]) * _UNIT_US[found[2]]
     elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        if abs(value) > MAX_DURATION_US:  # 1e308 seconds: no integer of microseconds holds it
+            raise BadUserInput(f"{name} must be between 0 and 366 days")
         micros = round(value * 1_000_000)
     else:
         raise BadUserInput(f"{name} must be a number of seconds or text such as 5m")

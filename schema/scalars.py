@@ -40,6 +40,16 @@ def _literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     return value_from_ast_untyped(node, variables)
 
 
+def _parse_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("JSONObject must be a JSON object")
+    return value
+
+
+def _literal_object(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    return _parse_object(value_from_ast_untyped(node, variables))
+
+
 def _parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("DateTime must be ISO-8601 text")
@@ -84,7 +94,13 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
     FloatArray: _passthrough(
         "FloatArray", "A JSON array of numbers; null where a bucket holds no data."
     ),
-    JSONObject: _passthrough("JSONObject", "An arbitrary JSON object."),
+    JSONObject: strawberry.scalar(
+        name="JSONObject",
+        description="An arbitrary JSON object.",
+        serialize=_identity,
+        parse_value=_parse_object,
+        parse_literal=_literal_object,
+    ),
     JSONValue: _passthrough("JSONValue", "Any JSON value: text, number, boolean, list, object."),
     Duration: _passthrough(
         "Duration",
