@@ -1,14 +1,21 @@
-"""Analytics read models: jobs (the RFC's AnalyticsDto) and an analysis's result."""
+"""Analytics read models: jobs (the RFC's AnalyticsDto), an analysis's result, and the
+typed results other features read (a dashboard's forecast and change points)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from domain.analytics.model import AnalyticsJob
-from domain.analytics.results import AnalyticsKind
+from domain.analytics.results import AnalyticsKind, ChangePointsResult, ForecastResult
 from domain.analytics.work import Item
 
-__all__ = ["AnalysisResult", "AnalyticsJobDto"]
+__all__ = [
+    "AnalysisResult",
+    "AnalyticsJobDto",
+    "AnalyticsKind",
+    "ChangePointsResult",
+    "ForecastResult",
+]
 
 AnalyticsJobDto = AnalyticsJob
 

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from domain.alerting.queries import GetAlertsListQuery
+from domain.analytics.read_models import ForecastResult
 from domain.anomaly.queries import GetAnomalyBandQuery, ListAnomaliesQuery
 from domain.anomaly.read_models import AnomalyBandDto, AnomalyPage
-from domain.dashboards.read_models import AnomalyMark, LineData, TableRow, WidgetData
+from domain.dashboards.overlays import (
+    Overlay,
+    OverlayCache,
+    buckets_after,
+    on_grid,
+    read_overlay,
+)
+from domain.dashboards.read_models import (
+    AnomalyMark,
+    ChangeMark,
+    LineData,
+    TableRow,
+    WidgetData,
+)
 from domain.dashboards.steps import auto_step, widget_pixels
 from domain.dashboards.variables import bind
 from domain.dashboards.widgets import SECOND_US, SeriesQuery, Threshold, Widget, WidgetKind
 from domain.errors import VigilError
 from domain.messagebus import Ask
 from domain.metrics.queries import GetMetricSeriesQuery
-from domain.metrics.read_models import SeriesResult
+from domain.metrics.read_models import SeriesData, SeriesResult
 
 __all__ = ["MAX_ALERTS", "color_of", "rate_of", "widget_data"]
 
@@ -36,9 +51,10 @@ async def widget_data(
     end_us: int,
     values: Mapping[str, str],
     width_px: int,
+    overlays: OverlayCache,
 ) -> WidgetData:
     """The widget's data; a widget that cannot be answered carries the reason instead."""
-    window = _Window(ask, project, start_us, end_us, values)
+    window = _Window(ask, project, start_us, end_us, values, overlays)
     pixels = widget_pixels(widget.layout.w, width_px)
     try:
         if widget.kind is WidgetKind.TIMESERIES:
@@ -87,12 +103,15 @@ def rate_of(values: list[float | None], step_us: int) -> list[float | None]:
 
 
 async def _timeseries(window: _Window, widget: Widget, pixels: int) -> WidgetData:
-    """Every query on one time axis: the coarsest step a query sets, else fitted to width."""
+    """Every query on one time axis: the coarsest step a query sets, else fitted to width.
+    A forecast extends the axis past the range by its horizon."""
     steps = [q.step_us for q in widget.queries if q.step_us is not None]
     step = max(steps) if steps else auto_step(window.start_us, window.end_us, pixels)
     timestamps: list[int] = []
-    lines: list[LineData] = []
+    drawn: list[_Drawn] = []
     marks: list[AnomalyMark] = []
+    changes: list[ChangeMark] = []
+    overlay_error: str | None = None
     for index, query in enumerate(widget.queries):
         result = await window.series(query, step, query.group_by)
         timestamps = result.timestamps_us
@@ -100,14 +119,67 @@ async def _timeseries(window: _Window, widget: Widget, pixels: int) -> WidgetDat
         if widget.anomalies and not query.rate:
             bands, found = await window.anomalies(query, step)
             marks += _marks(index, query, found)
+        overlay = Overlay({}, [])
+        wanted = widget.forecast_us is not None or widget.change_points
+        if wanted and not query.rate and result.series:
+            try:
+                overlay = await window.overlay(index, query, step, widget)
+            except VigilError as exc:  # too many points for an answer now, say
+                overlay_error = overlay_error or exc.message
+            changes += overlay.marks
         for series in result.series:
             values = rate_of(series.values, step) if query.rate else series.values
-            band = bands.get(tuple(sorted(series.tags.items())))
-            if band is None:
-                lines.append(LineData(index, query.label, series.tags, values))
-            else:
-                lines.append(LineData(index, query.label, series.tags, values, *band))
-    return WidgetData(widget.id, widget.kind, step, timestamps, lines, anomalies=marks)
+            key = tuple(sorted(series.tags.items()))
+            drawn.append(
+                _Drawn(
+                    index, query.label, series, values, bands.get(key), overlay.forecasts.get(key)
+                )
+            )
+    lines, timestamps = _with_forecasts(drawn, timestamps, step)
+    return WidgetData(
+        widget.id,
+        widget.kind,
+        step,
+        timestamps,
+        lines,
+        anomalies=marks,
+        change_points=changes,
+        overlay_error=overlay_error,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Drawn:
+    index: int
+    label: str
+    series: SeriesData
+    values: Values
+    band: tuple[Values, Values, Values] | None
+    forecast: ForecastResult | None
+
+
+def _with_forecasts(
+    drawn: list[_Drawn], timestamps: list[int], step: int
+) -> tuple[list[LineData], list[int]]:
+    """The lines, and the axis extended to the furthest forecast (every line padded)."""
+    extra = 0
+    if timestamps:
+        end_us = timestamps[-1] + step
+        extra = max(
+            (buckets_after(d.forecast, end_us, step) for d in drawn if d.forecast), default=0
+        )
+        timestamps = timestamps + [end_us + i * step for i in range(extra)]
+    pad: Values = [None] * extra
+    lines = []
+    for d in drawn:
+        line = LineData(d.index, d.label, d.series.tags, d.values + pad)
+        if d.band:
+            baseline, lower, upper = (edge + pad for edge in d.band)
+            line = replace(line, baseline=baseline, lower=lower, upper=upper)
+        if d.forecast:
+            line = replace(line, forecast=on_grid(d.forecast, timestamps[0], step, len(timestamps)))
+        lines.append(line)
+    return lines, timestamps
 
 
 def _marks(index: int, query: SeriesQuery, page: AnomalyPage) -> list[AnomalyMark]:
@@ -136,12 +208,14 @@ class _Window:
         start_us: int,
         end_us: int,
         values: Mapping[str, str],
+        overlays: OverlayCache,
     ) -> None:
         self.ask = ask
         self.project = project
         self.start_us = start_us
         self.end_us = end_us
         self.values = values
+        self.overlays = overlays
 
     async def series(
         self, query: SeriesQuery, step_us: int | None, group_by: tuple[str, ...] | None
@@ -184,6 +258,21 @@ class _Window:
             return {}, AnomalyPage([], False)
         bands = {tuple(sorted(s.tags.items())): (s.baseline, s.lower, s.upper) for s in band.series}
         return bands, page
+
+    async def overlay(
+        self, index: int, query: SeriesQuery, step_us: int, widget: Widget
+    ) -> Overlay:
+        return await read_overlay(
+            self.ask,
+            self.overlays,
+            self.project,
+            index,
+            query,
+            bind(query, self.values),
+            (self.start_us, self.end_us, step_us),
+            horizon_us=widget.forecast_us,
+            change_points=widget.change_points,
+        )
 
     async def single(self, query: SeriesQuery, pixels: int) -> float | None:
         """One value over the whole range (every matching series together)."""

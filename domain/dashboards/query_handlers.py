@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.dashboards.dashboard import Dashboard
 from domain.dashboards.data import widget_data
+from domain.dashboards.overlays import OverlayCache
 from domain.dashboards.ports import DashboardStore
 from domain.dashboards.queries import (
     ExportDashboardQuery,
@@ -89,6 +90,7 @@ async def dashboard_data(
     metrics: MetricStore,
     clock: Clock,
     ask: Ask,
+    dashboard_overlays: OverlayCache,
 ) -> DashboardData:
     """Every widget's data in one call, widgets answered concurrently; each widget asks the
     bus (metricSeries, alerts) as a caller would, so it gets the same checks."""
@@ -114,6 +116,7 @@ async def dashboard_data(
                 end_us=end,
                 values=values,
                 width_px=query.width_px,
+                overlays=dashboard_overlays,
             )
             for widget in widgets
         )

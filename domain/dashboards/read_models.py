@@ -10,8 +10,10 @@ from domain.dashboards.widgets import WidgetKind
 
 __all__ = [
     "AnomalyMark",
+    "ChangeMark",
     "DashboardData",
     "DashboardDto",
+    "Forecast",
     "LineData",
     "TableRow",
     "VariableState",
@@ -34,6 +36,38 @@ class LineData:
     baseline: list[float | None] | None = None
     lower: list[float | None] | None = None
     upper: list[float | None] | None = None
+    # The forecast past the range, on the same buckets (widgets with `forecast`): None
+    # over the range, then the mean path and its 80% and 95% bands.
+    forecast: Forecast | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """A line's forecast on the chart's buckets (None where it says nothing), the model
+    the backtest chose, and its scores there (MASE against seasonal-naive, coverage)."""
+
+    mean: list[float | None]
+    lower80: list[float | None]
+    upper80: list[float | None]
+    lower95: list[float | None]
+    upper95: list[float | None]
+    model: str
+    mase: float
+    coverage95: float
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeMark:
+    """A shift of level or spread to mark on the line of query `query` with tags `tags`,
+    with the audit entries near it (a rule edited, a deploy marker)."""
+
+    query: int
+    tags: dict[str, str]
+    at_us: int
+    change: str
+    mean_before: float
+    mean_after: float
+    audit: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +104,8 @@ class WidgetData:
     alerts: list[AlertDto] = field(default_factory=list)
     error: str | None = None
     anomalies: list[AnomalyMark] = field(default_factory=list)
+    change_points: list[ChangeMark] = field(default_factory=list)
+    overlay_error: str | None = None  # why a forecast or change points are not drawn
 
 
 @dataclass(frozen=True, slots=True)

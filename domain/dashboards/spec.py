@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.dashboards.parsing import Problems, read_list, read_mapping, read_number, read_text
-from domain.dashboards.widgets import SECOND_US, Widget, read_widget
+from domain.dashboards.widget_reading import read_widget
+from domain.dashboards.widgets import SECOND_US, Widget
 
 __all__ = [
     "ALL",

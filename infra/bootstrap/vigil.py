@@ -15,6 +15,7 @@ import strawberry
 
 from domain.access import Principal
 from domain.anomaly.history import rule_input
+from domain.dashboards.overlays import OverlayCache
 from domain.errors import Unauthenticated, VigilError
 from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
@@ -262,6 +263,7 @@ def _build_bus(
         "alert_engine": runtimes.engine,
         # dashboards
         "dashboards": stores.dashboards,
+        "dashboard_overlays": OverlayCache(),
         # notifications
         "notification_store": notifications.store,
         "notification_clock": notifications.clock,

@@ -91,6 +91,14 @@ class WidgetInput:
     anomalies: bool | None = strawberry.field(
         default=None, description="Time series: overlay each line's anomaly band and marks."
     )
+    forecast: Duration | None = strawberry.field(
+        default=None,
+        description="Time series: draw each line's forecast (80% and 95% bands) this far "
+        'past the range, e.g. "1h"; fitted by the FORECAST analysis.',
+    )
+    change_points: bool | None = strawberry.field(
+        default=None, description="Time series: mark where each line's level or spread shifted."
+    )
 
     def to_document(self) -> dict[str, Any]:
         layout = self.layout
@@ -110,6 +118,8 @@ class WidgetInput:
             "alertState": None if self.alert_state is None else self.alert_state.value,
             "alertSeverity": None if self.alert_severity is None else self.alert_severity.value,
             "anomalies": self.anomalies,
+            "forecast": self.forecast,
+            "changePoints": self.change_points,
         }
         return {key: value for key, value in document.items() if value is not None}
 

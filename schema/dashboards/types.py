@@ -18,6 +18,7 @@ from domain.dashboards.queries import (
     GetDashboardDataQuery,
     GetDashboardHistoryQuery,
 )
+from domain.dashboards.read_models import Forecast as DomainForecast
 from domain.durations import seconds_of
 from schema.alerts import Alert, AlertSeverity, AlertState
 from schema.context import Info
@@ -105,6 +106,12 @@ class Widget:
     anomalies: bool = strawberry.field(
         description="A time series that overlays each line's anomaly band and anomalies."
     )
+    forecast: Duration | None = strawberry.field(
+        description="A time series that draws each line's forecast this far past the range."
+    )
+    change_points: bool = strawberry.field(
+        description="A time series that marks where each line's level or spread shifted."
+    )
 
     @classmethod
     def of(cls, w: DomainWidget) -> Widget:
@@ -123,6 +130,8 @@ class Widget:
             alert_state=w.alert_state,
             alert_severity=w.alert_severity,
             anomalies=w.anomalies,
+            forecast=None if w.forecast_us is None else Duration(seconds_of(w.forecast_us)),
+            change_points=w.change_points,
         )
 
 
@@ -145,6 +154,48 @@ class DataLine:
     )
     lower: FloatArray | None = None
     upper: FloatArray | None = None
+    forecast: LineForecast | None = strawberry.field(
+        default=None, description="The forecast past the range (widgets with forecast)."
+    )
+
+
+@strawberry.type(
+    description="A line's forecast on the widget's timestamps: null over the range, then "
+    "the mean path and its 80% and 95% bands; the model a backtest chose and its scores."
+)
+class LineForecast:
+    mean: FloatArray
+    lower80: FloatArray
+    upper80: FloatArray
+    lower95: FloatArray
+    upper95: FloatArray
+    model: str
+    mase: float = strawberry.field(description="Backtest MASE against seasonal-naive.")
+    coverage95: float = strawberry.field(description="Backtest coverage of the 95% band.")
+
+    @classmethod
+    def of(cls, f: DomainForecast) -> LineForecast:
+        return cls(
+            mean=FloatArray(f.mean),
+            lower80=FloatArray(f.lower80),
+            upper80=FloatArray(f.upper80),
+            lower95=FloatArray(f.lower95),
+            upper95=FloatArray(f.upper95),
+            model=f.model,
+            mase=f.mase,
+            coverage95=f.coverage95,
+        )
+
+
+@strawberry.type(description="A shift of level or spread to mark on a line.")
+class ChangeMark:
+    query: int
+    tags: Tags
+    at: float = strawberry.field(description="Epoch milliseconds, as timestamps.")
+    change: str = strawberry.field(description="level, variance or level_and_variance")
+    mean_before: float
+    mean_after: float
+    audit: list[str] = strawberry.field(description="Audit entries near it (rule edits...).")
 
 
 @strawberry.type(description="An anomaly to mark on a line.")
@@ -178,6 +229,12 @@ class WidgetData:
     anomalies: list[AnomalyMark] = strawberry.field(
         description="Anomalies of the range, for widgets that overlay them."
     )
+    change_points: list[ChangeMark] = strawberry.field(
+        description="Change points of the range, for widgets that mark them."
+    )
+    overlay_error: str | None = strawberry.field(
+        description="Why a forecast or the change points are not drawn (the lines are)."
+    )
 
     @classmethod
     def of(cls, d: DomainWidgetData) -> WidgetData:
@@ -195,6 +252,7 @@ class WidgetData:
                     baseline=None if line.baseline is None else FloatArray(line.baseline),
                     lower=None if line.lower is None else FloatArray(line.lower),
                     upper=None if line.upper is None else FloatArray(line.upper),
+                    forecast=None if line.forecast is None else LineForecast.of(line.forecast),
                 )
                 for line in d.lines
             ],
@@ -214,6 +272,19 @@ class WidgetData:
                 )
                 for m in d.anomalies
             ],
+            change_points=[
+                ChangeMark(
+                    query=c.query,
+                    tags=Tags(c.tags),
+                    at=c.at_us // 1000,
+                    change=c.change,
+                    mean_before=c.mean_before,
+                    mean_after=c.mean_after,
+                    audit=c.audit,
+                )
+                for c in d.change_points
+            ],
+            overlay_error=d.overlay_error,
         )
 
 

@@ -18,7 +18,7 @@ import httpx
 import orjson
 import websockets
 
-__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page", "png_has_color"]
+__all__ = ["CHROMIUM", "OFFLINE", "Page", "open_page", "open_viewer", "png_has_color"]
 
 CHROMIUM = next(
     (
@@ -121,6 +121,20 @@ async def open_page(url: str, profile: Path, flags: tuple[str, ...] = ()) -> Asy
             process.kill()
             process.wait(10)
         log.close()
+
+
+@contextlib.asynccontextmanager
+async def open_viewer(
+    base_url: str, dashboard_id: str, auth: str, profile: Path
+) -> AsyncIterator[Page]:
+    """The dashboard viewer of `dashboard_id` (project demo) as `auth` sees it in a
+    1400 x 900 window, once its live connection is up."""
+    url = f"{base_url}/dashboards/{dashboard_id}?project=demo#token={auth}"
+    async with open_page(url, profile) as page:
+        metrics = {"height": 900, "deviceScaleFactor": 1, "mobile": False}
+        await page.call("Emulation.setDeviceMetricsOverride", width=1400, **metrics)
+        await page.wait_for("window.vigilViewer && window.vigilViewer.status === 'live'")
+        yield page
 
 
 def _start(profile: Path, flags: tuple[str, ...]) -> tuple[subprocess.Popen[bytes], IO[bytes]]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.dashboards_browser import CHROMIUM, open_page
+from tests.e2e.dashboards_browser import CHROMIUM, open_viewer
 from tests.e2e.test_dashboards_viewer import CREATE, POINTS, graphql
 from tests.support import token
 from tests.tools import missing
@@ -90,12 +90,8 @@ async def test_the_viewer_draws_the_band_and_marks_the_anomaly(
     )
     assert anomaly["value"] == 170.0
     dashboard_id = graphql(vigil, admin, CREATE, {"d": DOCUMENT})["createDashboard"]["id"]
-    page_url = f"{vigil.url}/dashboards/{dashboard_id}?project=demo#token={viewer}"
 
-    async with open_page(page_url, tmp_path / "profile") as page:
-        metrics = {"height": 900, "deviceScaleFactor": 1, "mobile": False}
-        await page.call("Emulation.setDeviceMetricsOverride", width=1400, **metrics)
-        await page.wait_for("window.vigilViewer && window.vigilViewer.status === 'live'")
+    async with open_viewer(vigil.url, dashboard_id, viewer, tmp_path / "profile") as page:
         await page.wait_for("vigilViewer.charts.lat && vigilViewer.charts.lat.bands.length === 1")
         labels = await page.evaluate("vigilViewer.charts.lat.series.map((s) => s.label)")
         assert labels[1:] == ["host=web-1", "host=web-1 upper", "host=web-1 lower", "anomalies"]

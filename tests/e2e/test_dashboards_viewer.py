@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.dashboards_browser import CHROMIUM, FLAGS, open_page, png_has_color
+from tests.e2e.dashboards_browser import CHROMIUM, FLAGS, open_viewer, png_has_color
 from tests.support import token
 from tests.tools import missing
 
@@ -114,12 +114,8 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
     points = [{"name": "cpu", "value": v, "tags": {"host": "web-1"}} for v in (12.0, 42.0)]
     graphql(vigil, admin, POINTS, {"points": points})
     dashboard_id = graphql(vigil, admin, CREATE, {"d": DOCUMENT})["createDashboard"]["id"]
-    page_url = f"{vigil.url}/dashboards/{dashboard_id}?project=demo#token={viewer}"
 
-    async with open_page(page_url, tmp_path / "profile") as page:
-        metrics = {"height": 900, "deviceScaleFactor": 1, "mobile": False}
-        await page.call("Emulation.setDeviceMetricsOverride", width=1400, **metrics)
-        await page.wait_for("window.vigilViewer && window.vigilViewer.status === 'live'")
+    async with open_viewer(vigil.url, dashboard_id, viewer, tmp_path / "profile") as page:
         assert await page.evaluate("document.title") == "Browser test · Vigil"
         assert await page.evaluate("location.hash") == ""  # the token left the address bar
         await page.wait_for("document.querySelectorAll('.uplot canvas').length === 1")
@@ -135,6 +131,7 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
         assert "11000 buckets" in await page.evaluate(fine)
         width = "document.querySelector('[data-widget=cpu] canvas').clientWidth"
         wide = await page.evaluate(width)
+        metrics = {"height": 900, "deviceScaleFactor": 1, "mobile": False}
         await page.call("Emulation.setDeviceMetricsOverride", width=900, **metrics)
         await page.wait_for(f"{width} < {wide} * 0.8 && {CHART_FITS}")  # follows the window
         assert await page.evaluate(NO_OVERFLOW)

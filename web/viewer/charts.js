@@ -2,7 +2,9 @@
 // y axis is as wide as its longest label, and the legend shows each line's latest value
 // (the value under the cursor while hovering). A widget with `anomalies` also draws each
 // line's anomaly band (a shaded area between its lower and upper edges) and marks its
-// anomalies (red points, their explanation under the cursor).
+// anomalies (red points, their explanation under the cursor). A widget with `forecast` draws
+// each line's forecast past the range (a dashed line in its 80% and 95% bands), and one
+// with `changePoints` marks each shift with a vertical line (what changed under the cursor).
 (function () {
   "use strict";
   const { formatValue, formatTicks, incrementsFor } = window.vigilUnits;
@@ -58,28 +60,72 @@
   }
 
   const MARK = "#c4162a";
+  const SHIFT = "#8f3bb8";
 
   // The band's edges of each line that has one, then the anomalies as one series of points
   // on the buckets they fall in (null elsewhere), with their explanations.
   function overlay(widget, data) {
     const banded = data.series.filter((line) => line.baseline && line.lower && line.upper);
-    const marks = data.anomalies || [];
-    if (!banded.length && !marks.length) return null;
+    const marks = widget.anomalies ? data.anomalies || [] : [];
+    const forecasted = data.series.filter((line) => line.forecast);
+    if (!banded.length && !widget.anomalies && !forecasted.length && !widget.changePoints) return null;
     const times = data.timestamps;
     const step = (data.step || 60) * 1000;
+    const bucketOf = (at) => {
+      let i = times.length - 1;
+      while (i > 0 && times[i] > at) i--;
+      return times.length && at >= times[i] && at < times[i] + step ? i : -1;
+    };
     const points = times.map(() => null);
     const words = times.map(() => null);
     for (const mark of marks) {
-      let i = times.length - 1;
-      while (i > 0 && times[i] > mark.at) i--;
-      if (times.length && mark.at >= times[i] && mark.at < times[i] + step) {
-        if (points[i] === null || mark.score > words[i].score) {
-          points[i] = mark.value;
-          words[i] = mark;
-        }
+      const i = bucketOf(mark.at);
+      if (i >= 0 && (points[i] === null || mark.score > words[i].score)) {
+        points[i] = mark.value;
+        words[i] = mark;
       }
     }
-    return { banded: banded, points: points, words: words, count: marks.length };
+    // A change point sits on its line's value at the shift (the mean after it if empty).
+    const shifts = times.map(() => null);
+    const changes = times.map(() => null);
+    for (const change of widget.changePoints ? data.changePoints || [] : []) {
+      const i = bucketOf(change.at);
+      if (i < 0) continue;
+      const line = data.series.find((l) => l.query === change.query
+        && JSON.stringify(l.tags) === JSON.stringify(change.tags));
+      shifts[i] = line && line.values[i] !== null ? line.values[i] : change.meanAfter;
+      changes[i] = change;
+    }
+    return {
+      banded: banded, points: points, words: words, count: marks.length,
+      forecasted: forecasted, shifts: shifts, changes: changes,
+    };
+  }
+
+  function describeChange(change, unit) {
+    const text = change.change.replace(/_/g, " ") + " shift: " + formatValue(change.meanBefore, unit)
+      + " \u2192 " + formatValue(change.meanAfter, unit);
+    return change.audit.length ? text + " (" + change.audit.join("; ") + ")" : text;
+  }
+
+  // A vertical dashed line at each change point, over the whole plot.
+  function changeLines(shown) {
+    return (u) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      ctx.strokeStyle = SHIFT;
+      ctx.setLineDash([5, 4]);
+      ctx.lineWidth = window.uPlot.pxRatio;
+      shown.changes.forEach((change, i) => {
+        if (!change) return;
+        const x = Math.round(u.valToPos(u.data[0][i], "x", true));
+        ctx.beginPath();
+        ctx.moveTo(x, bbox.top);
+        ctx.lineTo(x, bbox.top + bbox.height);
+        ctx.stroke();
+      });
+      ctx.restore();
+    };
   }
 
   function options(view, widget, data) {
@@ -127,17 +173,48 @@
         extra.push(edge("upper"), edge("lower"));
         bands.push({ series: [upper, upper + 1], fill: color + "24" });
       });
-      extra.push({
-        label: "anomalies",
-        stroke: MARK,
-        width: 0,
-        paths: () => null,
-        points: { show: true, size: 9, fill: MARK, stroke: "#ffffff", width: 1 },
-        value: (u, v, index, idx) => {
-          const mark = idx == null ? null : shown.words[idx];
-          return mark ? mark.explanation : String(shown.count);
-        },
+      if (widget.anomalies) {
+        extra.push({
+          label: "anomalies",
+          stroke: MARK,
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 9, fill: MARK, stroke: "#ffffff", width: 1 },
+          value: (u, v, index, idx) => {
+            const mark = idx == null ? null : shown.words[idx];
+            return mark ? mark.explanation : String(shown.count);
+          },
+        });
+      }
+      shown.forecasted.forEach((line) => {
+        const color = colorOf(view, lineLabel(widget, line));
+        const path = (name, dash) => ({
+          label: lineLabel(widget, line) + " " + name,
+          stroke: color + (dash ? "" : "60"),
+          width: dash ? 1.5 : 1,
+          dash: dash ? [6, 3] : undefined,
+          points: { show: false },
+          value: (u, v) => formatValue(v, widget.unit),
+        });
+        const first = lines.length + extra.length + 1;
+        extra.push(path("forecast", true), path("upper 95%"), path("lower 95%"),
+          path("upper 80%"), path("lower 80%"));
+        bands.push({ series: [first + 1, first + 2], fill: color + "18" });
+        bands.push({ series: [first + 3, first + 4], fill: color + "30" });
       });
+      if (widget.changePoints) {
+        extra.push({
+          label: "changes",
+          stroke: SHIFT,
+          width: 0,
+          paths: () => null,
+          points: { show: true, size: 9, fill: SHIFT, stroke: "#ffffff", width: 1 },
+          value: (u, v, index, idx) => {
+            const change = idx == null ? null : shown.changes[idx];
+            return change ? describeChange(change, widget.unit) : String(shown.changes.filter(Boolean).length);
+          },
+        });
+      }
     }
     const all = lines.concat(extra);
     return {
@@ -152,6 +229,7 @@
       focus: { alpha: 0.35 },
       // The marker is a short bar of the line's colour (a filled line's fill is too pale).
       legend: { live: true, markers: { width: 0, fill: (u, i) => all[i - 1].stroke } },
+      hooks: shown && widget.changePoints ? { draw: [changeLines(shown)] } : {},
     };
   }
 
@@ -187,12 +265,19 @@
       return;
     }
     const shown = overlay(widget, data);
-    const key = data.series.map((line) => lineLabel(widget, line)).join("\n")
-      + (shown ? "\n" + shown.banded.map((line) => lineLabel(widget, line)).join("\n") + "\nmarks" : "");
+    const labels = (lines) => lines.map((line) => lineLabel(widget, line)).join("\n");
+    const key = labels(data.series) + (shown
+      ? "\nbands\n" + labels(shown.banded) + "\nforecasts\n" + labels(shown.forecasted)
+      : "");
     const columns = [data.timestamps.map((t) => t / 1000), ...data.series.map((l) => l.values)];
     if (shown) {
       shown.banded.forEach((line) => columns.push(line.upper, line.lower));
-      columns.push(shown.points);
+      if (widget.anomalies) columns.push(shown.points);
+      shown.forecasted.forEach((line) => {
+        const f = line.forecast;
+        columns.push(f.mean, f.upper95, f.lower95, f.upper80, f.lower80);
+      });
+      if (widget.changePoints) columns.push(shown.shifts);
     }
     if (view.chart && view.chartKey === key) {
       view.chart.setData(columns);

@@ -3,12 +3,16 @@
 (function () {
   "use strict";
   const WIDGET_DATA = `fragment W on WidgetData { widgetId kind step timestamps value color error
-    series { query label tags values baseline lower upper } rows { tags value }
-    alerts { id name state severity } anomalies { query tags at value score explanation } }`;
+    series { query label tags values baseline lower upper
+      forecast { mean lower80 upper80 lower95 upper95 model mase coverage95 } }
+    rows { tags value } alerts { id name state severity }
+    anomalies { query tags at value score explanation } overlayError
+    changePoints { query tags at change meanBefore meanAfter audit } }`;
   const LOAD = `query Load($p: String!, $id: ID!, $vars: Tags, $range: Duration, $width: Int) {
     dashboard(project: $p, id: $id, variables: $vars, range: $range, width: $width) {
       id name description version
-      widgets { id kind title unit min max text anomalies layout { x y w h } queries { label } }
+      widgets { id kind title unit min max text anomalies forecast changePoints
+        layout { x y w h } queries { label } }
       data { variables { name value options } widgets { ...W } } } } ` + WIDGET_DATA;
   const LIVE = `subscription Live($p: String!, $id: ID!, $vars: Tags, $range: Duration,
       $width: Int) {

@@ -137,10 +137,15 @@
     const body = el("div", SCROLLS.has(widget.kind) ? "body scrolls" : "body");
     box.appendChild(body);
     grid.appendChild(box);
+    const note = el("span", "note");
+    title.appendChild(note);
     const view = { box: box, body: body, chart: null, colors: new Map() };
     view.draw = function (data) {
       if (data.error) return showError(view, data.error);
       view.box.classList.remove("failed");
+      // A forecast or change points that could not be had: the lines are drawn, this says why.
+      note.textContent = data.overlayError ? " \u00b7 overlay not drawn" : "";
+      note.title = data.overlayError || "";
       try {
         DRAW[widget.kind](view, widget, data);
       } catch (error) {
