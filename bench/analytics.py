@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from bench import analytics_serving
+from bench import analytics_queue, analytics_serving
 from bench.analytics_accuracy import (
     change_point_accuracy,
     forecast_accuracy,
@@ -162,6 +162,8 @@ def run(ctx: Context) -> dict[str, Any]:
     job = job_speed()
     log("analytics: a FORECAST job through a real server, and ingest latency meanwhile")
     serving = analytics_serving.run(ctx)
+    log("analytics: one poll of the job queue")
+    queue = analytics_queue.poll_cost(ctx.tmp)
     return {
         "benchmark": "analytics",
         "date": now_iso(),
@@ -171,6 +173,7 @@ def run(ctx: Context) -> dict[str, Any]:
         "forecast": forecasts,
         "speed": {"sync": sync, "forecast_job": job},
         "serving": serving,
+        "queue": queue,
     }
 
 

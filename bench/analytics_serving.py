@@ -126,6 +126,8 @@ def run(ctx: Context) -> dict[str, Any]:
             while (job := state())["state"] == "RUNNING":
                 time.sleep(0.5)
             wall = time.monotonic() - created
+            log("analytics serving: pick-up of small jobs on the instance that stored them")
+            pickups = _pickups(http, end_s)
     gaps = [
         b[0] - a[0] for a, b in itertools.pairwise(phases) if a[2] == "computing" and b[1] > a[1]
     ]
@@ -153,7 +155,30 @@ def run(ctx: Context) -> dict[str, Any]:
             "target_ratio": TARGET_RATIO,
         },
         "progress_gap_s_max": round(max(gaps), 2) if gaps else None,
+        "pickup_ms": {"p50": _p(pickups, 50), "max": round(max(pickups), 2), "n": len(pickups)},
     }
+
+
+def _pickups(http: httpx.Client, end_s: int, count: int = 20) -> list[float]:
+    """createdAt -> startedAt (ms) of small TREND jobs created one after another."""
+    spec = {"metric": "probe", "step": "1m", "from": _iso(end_s - 3600), "to": _iso(end_s + 3600)}
+    waits = []
+    for _ in range(count):
+        job_id = _post(http, CREATE, {"job": {"kind": "TREND", "input": spec}})[
+            "createAnalyticsJob"
+        ]["id"]
+        while (job := _post(http, JOB, {"id": job_id})["analyticsJob"])["startedAt"] is None:
+            time.sleep(0.01)
+        waits.append((_moment(job["startedAt"]) - _moment(job["createdAt"])) * 1000)
+        while _post(http, JOB, {"id": job_id})["analyticsJob"]["state"] == "RUNNING":
+            time.sleep(0.01)
+    return waits
+
+
+def _moment(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def _token(db: Any) -> str:
