@@ -35,7 +35,8 @@ from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
 from infra.startup import ConciseStartupFailure, announce
 from infra.web import asset_routes, graphiql_page, page_routes
-from infra.ws import GraphQLWebSocket
+from infra.ws import GraphQLWebSocket, OriginPolicy, SocketCounts
+from infra.ws.connection import PROTOCOL
 from schema.context import VigilContext
 from schema.documents import operation_type
 
@@ -122,6 +123,26 @@ class _GraphQLEndpoint:
 async def graphql_ws(websocket: WebSocket) -> None:
     vigil: Vigil = websocket.app.state.vigil
     client = websocket.client.host if websocket.client else ""
+    origins: OriginPolicy = websocket.app.state.origins
+    origin = websocket.headers.get("origin")
+    if not origins.allows(origin, websocket.headers.get("host")):
+        await _deny_origin(websocket, origin or "")
+        return
+    counts: SocketCounts = websocket.app.state.socket_counts
+    refused = counts.admit_client(client)
+    if refused is not None:  # accept first: a close before accept is an HTTP 403
+        await websocket.accept(subprotocol=_offered_protocol(websocket))
+        await websocket.close(4429, refused)
+        return
+    try:
+        await _serve_socket(websocket, vigil, client, counts)
+    finally:
+        counts.release_client(client)
+
+
+async def _serve_socket(
+    websocket: WebSocket, vigil: Vigil, client: str, counts: SocketCounts
+) -> None:
 
     async def authenticate(payload: dict[str, Any]) -> Any:
         return await vigil.authenticate_socket(payload, client=client)
@@ -135,6 +156,7 @@ async def graphql_ws(websocket: WebSocket) -> None:
             principal, request_id, client=client
         ),
         limits=vigil.ws_limits,
+        counts=counts,
     )
     vigil.monitor.websockets += 1
     vigil.compliance.sockets.add(connection)  # a revocation ends it (infra/compliance)
@@ -143,6 +165,25 @@ async def graphql_ws(websocket: WebSocket) -> None:
     finally:
         vigil.compliance.sockets.discard(connection)
         vigil.monitor.websockets -= 1
+
+
+def _offered_protocol(websocket: WebSocket) -> str | None:
+    offered = websocket.scope.get("subprotocols") or []
+    return PROTOCOL if PROTOCOL in offered else None
+
+
+async def _deny_origin(websocket: WebSocket, origin: str) -> None:
+    """HTTP 403 before the handshake, with a body that says why where the server can send
+    one (uvicorn can: the websocket denial response extension)."""
+    message = (
+        f"websocket refused: Origin {origin[:100]!r} is not allowed; the server's own pages "
+        "are, and VIGIL_ALLOWED_ORIGINS lists others"
+    )
+    if "websocket.http.response" not in websocket.scope.get("extensions", {}):
+        await websocket.close(1008, message)  # before accept: HTTP 403
+        return
+    body = {"errors": [{"message": message, "extensions": {"code": "FORBIDDEN"}}]}
+    await websocket.send_denial_response(JSONResponse(body, status_code=403))
 
 
 async def healthz(request: Request) -> Response:
@@ -180,6 +221,10 @@ def create_app(
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
     web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
+    origins = OriginPolicy.parse(
+        settings.allowed_origins.split(","), local_any_port=not settings.production
+    )
+    socket_counts = SocketCounts(settings.ws_max_per_subject, settings.ws_max_per_client)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -201,7 +246,7 @@ def create_app(
         finally:
             await vigil.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", _GraphQLEndpoint(), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
@@ -219,3 +264,6 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    app.state.origins = origins
+    app.state.socket_counts = socket_counts
+    return app
