@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from infra.dashboards.viewer import DEFAULT_WEB_DIR
 from infra.http import BodyLimit, RequestObserver
 from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
-from infra.startup import ConciseStartupFailure, announce
+from infra.startup import ConciseStartupFailure, StartingGate, announce, start_failure
 from infra.web import asset_routes, graphiql_page, page_routes
 from infra.ws import GraphQLWebSocket, OriginPolicy, SocketCounts
 from infra.ws.connection import PROTOCOL
@@ -214,10 +215,15 @@ def create_app(
     tune_gc: bool = False,
     database: StoreDatabase | None = None,
     notifications_clock: Clock | None = None,
+    on_start_failure: Callable[[], None] | None = None,
 ) -> Starlette:
     """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests.
     `database`: a store opened by the caller, to share it between apps in one process.
-    `notifications_clock`: the notification runtime's clock, for tests that move it."""
+    `notifications_clock`: the notification runtime's clock, for tests that move it.
+    `on_start_failure`: start in the background, so that the server listens at once and
+    answers "starting" meanwhile (StartingGate); called if the start fails (after the
+    reason is logged): `vigil serve` then stops its server. Without it, the lifespan
+    returns once Vigil runs, and a failed start fails the lifespan."""
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
     web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
@@ -226,14 +232,13 @@ def create_app(
     )
     socket_counts = SocketCounts(settings.ws_max_per_subject, settings.ws_max_per_client)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def start(app: Starlette) -> None:
         vigil = await Vigil.start(
             settings, monitor=monitor, database=database, notifications_clock=notifications_clock
         )
-        app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
         app.state.collectors = collector_endpoints(vigil)
+        app.state.vigil = vigil  # last: StartingGate opens on it
         announce(settings, web_dir)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
@@ -241,10 +246,31 @@ def create_app(
             # collector made decoding it 40% slower (docs/performance.md).
             gc.freeze()
             gc.set_threshold(50_000, 20, 100)
+
+    async def start_behind_port(app: Starlette, failed: Callable[[], None]) -> None:
+        try:
+            await start(app)
+        except Exception as error:  # Vigil.start has released what it opened
+            start_failure(error)
+            failed()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        starting: asyncio.Task[None] | None = None
+        if on_start_failure is None:
+            await start(app)
+        else:
+            starting = asyncio.create_task(start_behind_port(app, on_start_failure))
         try:
             yield
         finally:
-            await vigil.close()
+            if starting is not None:  # stopped while starting: Vigil.start cleans up
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+            vigil: Vigil | None = getattr(app.state, "vigil", None)
+            if vigil is not None:
+                await vigil.close()
 
     app = Starlette(
         routes=[
@@ -259,6 +285,7 @@ def create_app(
         ],
         middleware=[
             Middleware(ConciseStartupFailure),
+            Middleware(StartingGate),
             Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
