@@ -54,7 +54,7 @@ class EventBus:
     seconds of silence the listener sends PING, and reconnects if the next interval brings
     no answer (a frozen server or a dead network path).
 
-    With a `secret`, every message is signed (HMAC-SHA256 over channel and text, see
+    With a `secret` and Redis, every message is signed (HMAC-SHA256 over channel and text, see
     `Signer`) and every received message checked: one unsigned or badly signed (published
     straight into Redis by someone without the secret) is dropped and counted in
     `rejected`. Every instance sharing the Redis must have the same secret. Without one,
@@ -93,7 +93,8 @@ class EventBus:
         self.backend: Literal["memory", "redis"] = "memory" if self._redis is None else "redis"
         self.queue_size = queue_size
         self._broadcast = broadcast
-        self._signer = Signer(secret) if secret is not None else None
+        # memory:// carries messages within this process: nothing to authenticate.
+        self._signer = Signer(secret) if secret is not None and self._redis is not None else None
         self._fanout = Fanout(
             broadcast, confirm=self._confirm, gate=self._check_available, signer=self._signer
         )
