@@ -144,7 +144,6 @@ async def graphql_ws(websocket: WebSocket) -> None:
 async def _serve_socket(
     websocket: WebSocket, vigil: Vigil, client: str, counts: SocketCounts
 ) -> None:
-
     async def authenticate(payload: dict[str, Any]) -> Any:
         return await vigil.authenticate_socket(payload, client=client)
 
@@ -236,8 +235,12 @@ def create_app(
         vigil = await Vigil.start(
             settings, monitor=monitor, database=database, notifications_clock=notifications_clock
         )
-        app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
-        app.state.collectors = collector_endpoints(vigil)
+        try:
+            app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
+            app.state.collectors = collector_endpoints(vigil)
+        except BaseException:
+            await vigil.close()
+            raise
         app.state.vigil = vigil  # last: StartingGate opens on it
         announce(settings, web_dir)
         if tune_gc:
