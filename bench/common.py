@@ -163,6 +163,9 @@ def vigil_env(db_path: Path) -> dict[str, str]:
         "VIGIL_SECRET": SECRET,
         "VIGIL_SECRET_FILE": str(db_path.parent / "secret.key"),  # keys created beside it
         "VIGIL_SELF_MONITOR_SECONDS": "0",
+        # The fan-out bench's 1,000 subscriber sockets share one token and one address.
+        "VIGIL_WS_MAX_PER_SUBJECT": "10000",
+        "VIGIL_WS_MAX_PER_CLIENT": "10000",
         "PYTHONPATH": str(ROOT),
     }
 

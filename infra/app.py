@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,10 @@ from infra.dashboards.viewer import DEFAULT_WEB_DIR
 from infra.http import BodyLimit, RequestObserver
 from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
-from infra.startup import ConciseStartupFailure, announce
+from infra.startup import ConciseStartupFailure, StartingGate, announce, start_failure
 from infra.web import asset_routes, graphiql_page, page_routes
-from infra.ws import GraphQLWebSocket
+from infra.ws import GraphQLWebSocket, OriginPolicy, SocketCounts
+from infra.ws.connection import PROTOCOL
 from schema.context import VigilContext
 from schema.documents import operation_type
 
@@ -122,7 +124,26 @@ class _GraphQLEndpoint:
 async def graphql_ws(websocket: WebSocket) -> None:
     vigil: Vigil = websocket.app.state.vigil
     client = websocket.client.host if websocket.client else ""
+    origins: OriginPolicy = websocket.app.state.origins
+    origin = websocket.headers.get("origin")
+    if not origins.allows(origin, websocket.headers.get("host")):
+        await _deny_origin(websocket, origin or "")
+        return
+    counts: SocketCounts = websocket.app.state.socket_counts
+    refused = counts.admit_client(client)
+    if refused is not None:  # accept first: a close before accept is an HTTP 403
+        await websocket.accept(subprotocol=_offered_protocol(websocket))
+        await websocket.close(4429, refused)
+        return
+    try:
+        await _serve_socket(websocket, vigil, client, counts)
+    finally:
+        counts.release_client(client)
 
+
+async def _serve_socket(
+    websocket: WebSocket, vigil: Vigil, client: str, counts: SocketCounts
+) -> None:
     async def authenticate(payload: dict[str, Any]) -> Any:
         return await vigil.authenticate_socket(payload, client=client)
 
@@ -135,6 +156,7 @@ async def graphql_ws(websocket: WebSocket) -> None:
             principal, request_id, client=client
         ),
         limits=vigil.ws_limits,
+        counts=counts,
     )
     vigil.monitor.websockets += 1
     vigil.compliance.sockets.add(connection)  # a revocation ends it (infra/compliance)
@@ -143,6 +165,25 @@ async def graphql_ws(websocket: WebSocket) -> None:
     finally:
         vigil.compliance.sockets.discard(connection)
         vigil.monitor.websockets -= 1
+
+
+def _offered_protocol(websocket: WebSocket) -> str | None:
+    offered = websocket.scope.get("subprotocols") or []
+    return PROTOCOL if PROTOCOL in offered else None
+
+
+async def _deny_origin(websocket: WebSocket, origin: str) -> None:
+    """HTTP 403 before the handshake, with a body that says why where the server can send
+    one (uvicorn can: the websocket denial response extension)."""
+    message = (
+        f"websocket refused: Origin {origin[:100]!r} is not allowed; the server's own pages "
+        "are, and VIGIL_ALLOWED_ORIGINS lists others"
+    )
+    if "websocket.http.response" not in websocket.scope.get("extensions", {}):
+        await websocket.close(1008, message)  # before accept: HTTP 403
+        return
+    body = {"errors": [{"message": message, "extensions": {"code": "FORBIDDEN"}}]}
+    await websocket.send_denial_response(JSONResponse(body, status_code=403))
 
 
 async def healthz(request: Request) -> Response:
@@ -173,22 +214,34 @@ def create_app(
     tune_gc: bool = False,
     database: StoreDatabase | None = None,
     notifications_clock: Clock | None = None,
+    on_start_failure: Callable[[], None] | None = None,
 ) -> Starlette:
     """The app; `tune_gc` is for a server process of its own (`vigil serve`), not tests.
     `database`: a store opened by the caller, to share it between apps in one process.
-    `notifications_clock`: the notification runtime's clock, for tests that move it."""
+    `notifications_clock`: the notification runtime's clock, for tests that move it.
+    `on_start_failure`: start in the background, so that the server listens at once and
+    answers "starting" meanwhile (StartingGate); called if the start fails (after the
+    reason is logged): `vigil serve` then stops its server. Without it, the lifespan
+    returns once Vigil runs, and a failed start fails the lifespan."""
     settings = settings or Settings.from_env()
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
     web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
+    origins = OriginPolicy.parse(
+        settings.allowed_origins.split(","), local_any_port=not settings.production
+    )
+    socket_counts = SocketCounts(settings.ws_max_per_subject, settings.ws_max_per_client)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def start(app: Starlette) -> None:
         vigil = await Vigil.start(
             settings, monitor=monitor, database=database, notifications_clock=notifications_clock
         )
-        app.state.vigil = vigil
-        app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
-        app.state.collectors = collector_endpoints(vigil)
+        try:
+            app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
+            app.state.collectors = collector_endpoints(vigil)
+        except BaseException:
+            await vigil.close()
+            raise
+        app.state.vigil = vigil  # last: StartingGate opens on it
         announce(settings, web_dir)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
@@ -196,12 +249,33 @@ def create_app(
             # collector made decoding it 40% slower (docs/performance.md).
             gc.freeze()
             gc.set_threshold(50_000, 20, 100)
+
+    async def start_behind_port(app: Starlette, failed: Callable[[], None]) -> None:
+        try:
+            await start(app)
+        except Exception as error:  # Vigil.start has released what it opened
+            start_failure(error)
+            failed()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        starting: asyncio.Task[None] | None = None
+        if on_start_failure is None:
+            await start(app)
+        else:
+            starting = asyncio.create_task(start_behind_port(app, on_start_failure))
         try:
             yield
         finally:
-            await vigil.close()
+            if starting is not None:  # stopped while starting: Vigil.start cleans up
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
+            vigil: Vigil | None = getattr(app.state, "vigil", None)
+            if vigil is not None:
+                await vigil.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", _GraphQLEndpoint(), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
@@ -214,8 +288,12 @@ def create_app(
         ],
         middleware=[
             Middleware(ConciseStartupFailure),
+            Middleware(StartingGate),
             Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
     )
+    app.state.origins = origins
+    app.state.socket_counts = socket_counts
+    return app

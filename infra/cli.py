@@ -185,15 +185,27 @@ def _serve(settings: Settings) -> int:
     log_config["filters"] = {"credentials": {"()": "infra.logredact.RedactCredentials"}}
     for handler in log_config["handlers"].values():
         handler["filters"] = ["credentials"]
-    uvicorn.run(
-        create_app(settings, tune_gc=True),
+    failed = False
+
+    def stop_serving() -> None:  # the start, running behind the listening port, failed
+        nonlocal failed
+        failed = True
+        server.should_exit = True
+
+    # The port listens first: while the store loads, /healthz answers 200 and /readyz 503
+    # (infra/startup.py) instead of refusing connections.
+    app = create_app(settings, tune_gc=True, on_start_failure=stop_serving)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level="info",
         log_config=log_config,
         **server_options(settings),
     )
-    return 0
+    server = uvicorn.Server(config)
+    server.run()
+    return 3 if failed or not server.started else 0  # 3: uvicorn's own start-up failure code
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -76,6 +77,10 @@ class Settings:
     ws_queue_messages: int = 1_000
     ws_init_timeout_seconds: float = 5.0
     ws_send_timeout_seconds: float = 10.0  # one message blocked this long: 1013
+    ws_max_per_subject: int = 20  # open websockets per token subject, per instance; then 4429
+    ws_max_per_client: int = 200  # open websockets per client address, per instance; then 4429
+    allowed_origins: str = ""  # browser origins besides Vigil's own that may open a websocket
+    bus_secret: str = ""  # signs event-bus messages (docs/security.md); see bus_key()
     bus_queue_size: int = 10_000
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
     alert_tick_seconds: float = 10.0  # how often time-based alert rules advance
@@ -218,6 +223,8 @@ class Settings:
             "retention_days",
             "alert_tick_seconds",
             "alert_lease_seconds",
+            "ws_max_per_subject",
+            "ws_max_per_client",
         )
         for name in positive:
             if getattr(self, name) <= 0:
@@ -230,6 +237,28 @@ class Settings:
             )
         self._check_analytics()
         self._check_compliance()
+        self._check_edges()
+
+    def _check_edges(self) -> None:
+        for origin in filter(None, (o.strip() for o in self.allowed_origins.split(","))):
+            if origin != "*" and not _is_origin(origin):
+                raise ConfigError(
+                    f"VIGIL_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
+                    "https://grafana.example.com or http://10.0.0.5:3000 (or * for any)"
+                )
+        if self.bus_secret and len(self.bus_secret) < 32:
+            raise ConfigError("VIGIL_BUS_SECRET must be at least 32 characters")
+        shared_bus = self.bus_url.startswith(("redis://", "rediss://"))
+        if (
+            shared_bus
+            and not self.bus_secret
+            and (self.production or self.auth_mode is AuthMode.JWKS)
+        ):
+            raise ConfigError(
+                "VIGIL_BUS_SECRET is required with a redis:// bus in production mode or "
+                "with VIGIL_AUTH_MODE=jwks: the same random value of 32+ characters on "
+                "every instance (openssl rand -hex 32)"
+            )
 
     def _check_analytics(self) -> None:
         positive = (
@@ -279,6 +308,20 @@ class Settings:
     def beside_secret(self, configured: str, name: str) -> str:
         """`configured`, or the file `name` in the folder of the token secret file."""
         return configured or os.path.join(os.path.dirname(self.secret_file) or ".", name)
+
+
+def _is_origin(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or parts.username)
+    )
 
 
 def _host_port(text: str) -> bool:

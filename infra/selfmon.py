@@ -36,6 +36,8 @@ class SelfMonitor:
         self.graphql_errors: Counter[str] = Counter()
         self.points = 0
         self.websockets = 0
+        # Event-bus messages dropped as unsigned or badly signed (set once the bus exists).
+        self.bus_rejected: Callable[[], int] = lambda: 0
         self._latencies: list[float] = []
         self._process = psutil.Process()
         self._process.cpu_percent()  # the first reading is always 0: prime it
@@ -81,6 +83,7 @@ class SelfMonitor:
             point("vigil.ingest.points_per_second", rate),
             point("vigil.ws.connections", self.websockets),
             point("vigil.ws.subscriptions", subscriptions),
+            point("vigil.bus.rejected_messages_total", self.bus_rejected(), "counter"),
             point("vigil.alerting.alerts_evaluated", alerts),
             point("vigil.process.cpu_percent", self._process.cpu_percent()),
             point("vigil.process.memory_rss_bytes", self._process.memory_info().rss),

@@ -1,5 +1,7 @@
 """Starting up, for the person at the terminal: where to go once Vigil runs, and one line
-instead of a traceback when it cannot start for a reason they can fix."""
+instead of a traceback when it cannot start for a reason they can fix; and, while the
+start runs behind a port already listening (`vigil serve` binds first), answers that say
+so instead of a refused connection."""
 
 from __future__ import annotations
 
@@ -8,14 +10,16 @@ import logging
 import sys
 from pathlib import Path
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from domain.errors import VigilError
 from infra.config import ConfigError, Settings
 from infra.dashboards.viewer import ASSETS as VIEWER_ASSETS
 from infra.web import NPM_HINT, missing_libraries, token_command
 
-__all__ = ["ConciseStartupFailure", "announce", "where_to_go"]
+__all__ = ["ConciseStartupFailure", "StartingGate", "announce", "start_failure", "where_to_go"]
 
 logger = logging.getLogger("vigil.start")
 
@@ -45,6 +49,59 @@ class ConciseStartupFailure:
             await send(message)
 
         await self.app(scope, receive, concise)
+
+
+STARTING = "Vigil is starting: try again in a moment"
+RETRY_AFTER_SECONDS = 1
+
+
+class StartingGate:
+    """Until the start has finished (`app.state.vigil` is set, last), answers every request
+    itself: `/healthz` 200 (the process lives), `/readyz` 503, anything else 503
+    `UNAVAILABLE` with `Retry-After`, and a websocket is closed 1013 (try again later), so
+    that a supervisor, a load balancer and a client each see a start, not a dead port.
+    Once Vigil runs it only passes requests on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._open = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._open or scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if getattr(scope["app"].state, "vigil", None) is not None:
+            self._open = True
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            socket = WebSocket(scope, receive, send)
+            offered = scope.get("subprotocols") or []
+            await socket.accept(subprotocol=offered[0] if offered else None)
+            await socket.close(1013, STARTING)  # a close before accept would be HTTP 403
+            return
+        path = scope.get("path", "")
+        if path == "/healthz":
+            response = JSONResponse({"status": "starting"})
+        elif path == "/readyz":
+            response = JSONResponse({"status": "starting", "components": {}}, status_code=503)
+        else:
+            error = {"message": STARTING, "extensions": {"code": "UNAVAILABLE"}}
+            response = JSONResponse(
+                {"errors": [error]},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        await response(scope, receive, send)
+
+
+def start_failure(error: BaseException) -> None:
+    """Log why a start running behind the listening port failed, as ConciseStartupFailure
+    would have: one line for an error Vigil explains, the traceback for anything else."""
+    if isinstance(error, VigilError | ConfigError):
+        logger.error("Vigil cannot start: %s", error)
+    else:
+        logger.error("Vigil cannot start", exc_info=error)
 
 
 def where_to_go(settings: Settings, web_dir: Path) -> str:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -23,6 +26,7 @@ from infra.config import AuthMode, Settings
 __all__ = [
     "StoreDatabase",
     "StoreProbe",
+    "bus_key",
     "local_tokens",
     "make_verifier",
     "open_store",
@@ -125,3 +129,18 @@ def local_tokens(settings: Settings) -> LocalTokens:
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
     )
+
+
+def bus_key(settings: Settings) -> bytes:
+    """The key that signs event-bus messages: VIGIL_BUS_SECRET; else, in local auth mode,
+    one derived from the token secret (which every instance of a cluster shares already);
+    else (JWKS with a memory:// bus: one process) a random one. `Settings.check` requires
+    VIGIL_BUS_SECRET where neither fallback is safe (a redis:// bus in production mode or
+    with JWKS)."""
+    if settings.bus_secret:
+        return settings.bus_secret.encode()
+    if settings.auth_mode is AuthMode.LOCAL:
+        token_secret = settings.secret.encode() or load_or_create_secret(settings.secret_file)
+        # Derived, not the token secret itself: a bus key never signs a token.
+        return hmac.new(token_secret, b"vigil event bus v1", hashlib.sha256).digest()
+    return os.urandom(32)

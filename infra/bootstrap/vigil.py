@@ -25,6 +25,7 @@ from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
     StoreProbe,
+    bus_key,
     make_verifier,
     open_store,
     vigil_version,
@@ -84,6 +85,7 @@ class Vigil:
             clock = SystemClock()
             monitor = monitor or SelfMonitor(instance=f"{settings.host}:{settings.port}")
             stores, events, verifier = await _open_adapters(stack, settings, database)
+            monitor.bus_rejected = lambda: events.rejected
             runtimes = build_runtimes(settings, stores, events, clock, notifications_clock or clock)
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
@@ -216,7 +218,7 @@ async def _open_adapters(
             open_store(settings.store_url, retention_seconds=settings.retention_days * 86_400)
         )
     events = await stack.enter_async_context(
-        EventBus(settings.bus_url, queue_size=settings.bus_queue_size)
+        EventBus(settings.bus_url, queue_size=settings.bus_queue_size, secret=bus_key(settings))
     )
     verifier = make_verifier(settings)
     if hasattr(verifier, "aclose"):

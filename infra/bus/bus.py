@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from broadcaster import Broadcast
 
-from infra.bus.codec import encode
+from infra.bus.codec import Signer, encode
 from infra.bus.errors import BusUnavailable
 from infra.bus.fanout import Fanout
 from infra.bus.redis_backend import RedisBackend
@@ -53,6 +53,12 @@ class EventBus:
     `max_backoff` caps the delay between reconnection attempts; after `ping_interval`
     seconds of silence the listener sends PING, and reconnects if the next interval brings
     no answer (a frozen server or a dead network path).
+
+    With a `secret` and Redis, every message is signed (HMAC-SHA256 over channel and text, see
+    `Signer`) and every received message checked: one unsigned or badly signed (published
+    straight into Redis by someone without the secret) is dropped and counted in
+    `rejected`. Every instance sharing the Redis must have the same secret. Without one,
+    messages are neither signed nor checked (tests of the bus itself).
     """
 
     def __init__(
@@ -64,6 +70,7 @@ class EventBus:
         max_backoff: float = 5.0,
         ping_interval: float = 5.0,
         on_gap: Callable[[frozenset[str]], object] | None = None,
+        secret: bytes | None = None,
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
@@ -86,7 +93,11 @@ class EventBus:
         self.backend: Literal["memory", "redis"] = "memory" if self._redis is None else "redis"
         self.queue_size = queue_size
         self._broadcast = broadcast
-        self._fanout = Fanout(broadcast, confirm=self._confirm, gate=self._check_available)
+        # memory:// carries messages within this process: nothing to authenticate.
+        self._signer = Signer(secret) if secret is not None and self._redis is not None else None
+        self._fanout = Fanout(
+            broadcast, confirm=self._confirm, gate=self._check_available, signer=self._signer
+        )
         self._on_gap = on_gap
         self._state: Literal["new", "open", "closed"] = "new"
 
@@ -151,6 +162,8 @@ class EventBus:
         """
         _check_channel(channel)
         data = encode(message)
+        if self._signer is not None:
+            data = self._signer.sign(channel, data)
         if self._state != "open":
             raise BusUnavailable("event bus is not open")
         await self._broadcast.publish(channel, data)
@@ -194,6 +207,11 @@ class EventBus:
     def invalid(self) -> int:
         """Received messages skipped by subscribers because they were not JSON objects."""
         return self._fanout.totals.invalid
+
+    @property
+    def rejected(self) -> int:
+        """Received messages dropped because they were unsigned or badly signed."""
+        return self._fanout.totals.rejected
 
     def __repr__(self) -> str:
         health = "healthy" if self.healthy else "unhealthy"

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from broadcaster import Broadcast
 
+from infra.bus.codec import Signer
 from infra.bus.errors import BusError, BusUnavailable
 from infra.bus.subscription import Inbox, Totals
 
 __all__ = ["Fanout"]
 
 _log = logging.getLogger(__name__)
+
+_WARN_EVERY_SECONDS = 60.0  # a flood of forged messages logs one line a minute, and counts
 
 
 class _Channel:
@@ -35,7 +39,8 @@ class Fanout:
     channel without waiting; the last one to leave cancels the pump, which releases the
     broadcaster subscription. `confirm(channel)` is awaited once the pump has subscribed:
     it returns when the backend serves the channel. `gate()` raises when the bus cannot
-    take new subscribers.
+    take new subscribers. With a `signer`, each event is checked once, before the inboxes:
+    a forged one is counted in `totals.rejected` and reaches no one.
     """
 
     def __init__(
@@ -44,8 +49,11 @@ class Fanout:
         *,
         confirm: Callable[[str], Awaitable[None]],
         gate: Callable[[], None],
+        signer: Signer | None = None,
     ) -> None:
         self.totals = Totals()
+        self._signer = signer
+        self._warned_at = -_WARN_EVERY_SECONDS
         self._broadcast = broadcast
         self._confirm = confirm
         self._gate = gate
@@ -114,6 +122,23 @@ class Fanout:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def _checked(self, channel: str, raw: str) -> str | None:
+        if self._signer is None:
+            return raw
+        text = self._signer.verify(channel, raw)
+        if text is None:
+            self.totals.rejected += 1
+            now = time.monotonic()
+            if now - self._warned_at >= _WARN_EVERY_SECONDS:
+                self._warned_at = now
+                _log.warning(
+                    "event bus dropped an unsigned or badly signed message on %r (%d so far): "
+                    "someone publishes into the bus without VIGIL_BUS_SECRET",
+                    channel,
+                    self.totals.rejected,
+                )
+        return text
+
     async def _pump(self, channel: _Channel) -> None:
         try:
             async with self._broadcast.subscribe(channel.name) as events:
@@ -121,8 +146,11 @@ class Fanout:
                 channel.ready.set()
                 while True:
                     event = await events.get()
+                    text = self._checked(channel.name, event.message)
+                    if text is None:
+                        continue
                     for inbox in channel.inboxes:
-                        inbox.put(event.message)
+                        inbox.put(text)
         except asyncio.CancelledError:
             raise
         except BusError as exc:

@@ -20,12 +20,13 @@ __all__ = ["Inbox", "Subscription", "Totals"]
 class Totals:
     """Counters of one bus, summed over all its subscriptions, past and present."""
 
-    __slots__ = ("dropped", "gaps", "invalid")
+    __slots__ = ("dropped", "gaps", "invalid", "rejected")
 
     def __init__(self) -> None:
         self.dropped = 0
         self.gaps = 0
         self.invalid = 0
+        self.rejected = 0  # unsigned or badly signed, dropped before any subscriber
 
 
 class Inbox:

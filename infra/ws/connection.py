@@ -1,8 +1,9 @@
 """One websocket speaking `graphql-transport-ws` (the only protocol Vigil accepts).
 
 Close codes follow the protocol: 4400 bad message, 4401 unauthorised, 4403 forbidden,
-4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init,
-each with a reason that says what to do;
+4406 subprotocol not acceptable, 4408 init timeout, 4409 duplicate id, 4429 repeated init or
+too many sockets for one user or address (infra/ws/admission.py), each with a reason that
+says what to do;
 1009 for an oversized message (sent by the server, uvicorn, which owns that limit:
 `infra/serving.py`); 1013 (Try Again Later) for a consumer too slow to keep up, an
 identity provider that cannot be reached, and a live stream interrupted or refused because
@@ -28,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
 from domain.errors import Unauthenticated, Unavailable
+from infra.ws.admission import SocketCounts
 from infra.ws.close_reasons import SEND_INIT, SUBPROTOCOL, clip, refusal
 from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
 from schema.context import VigilContext
@@ -93,6 +95,7 @@ class GraphQLWebSocket:
         authenticate: Authenticate,
         make_context: MakeContext,
         limits: WebSocketLimits,
+        counts: SocketCounts | None = None,
     ) -> None:
         self.websocket = websocket
         self.schema = schema
@@ -100,6 +103,8 @@ class GraphQLWebSocket:
         self.authenticate = authenticate
         self.make_context = make_context
         self.limits = limits
+        self.counts = counts
+        self._counted_subject: str | None = None  # released when the socket ends
         self.principal: Principal | None = None
         self.operations: dict[str, _Operation] = {}
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(limits.queue_messages)
@@ -132,6 +137,8 @@ class GraphQLWebSocket:
         finally:
             for timer in self._timers:
                 timer.cancel()
+            if self.counts is not None and self._counted_subject is not None:
+                self.counts.release_subject(self._counted_subject)
             for op_id in list(self.operations):
                 self.forget(op_id)
             self.outbox.put_nowait(None) if not self.outbox.full() else None
@@ -240,6 +247,13 @@ class GraphQLWebSocket:
         except Unavailable:
             self.close(1013, "Identity provider unavailable; try again later")
             return
+        if self.counts is not None:
+            refused = self.counts.admit_subject(self.principal.subject)
+            if refused is not None:
+                self.principal = None
+                self.close(4429, refused)
+                return
+            self._counted_subject = self.principal.subject
         self.enqueue('{"type":"connection_ack"}')
         if self.principal.expires_at is not None:
             delay = max(0.0, self.principal.expires_at - time.time())

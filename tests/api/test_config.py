@@ -35,6 +35,23 @@ async def test_a_relative_duckdb_url_lands_under_the_working_directory(
         ({"VIGIL_AUDIT_CHECKPOINT_SECONDS": "0"}, "VIGIL_AUDIT_CHECKPOINT_SECONDS must be"),
         ({"VIGIL_RETENTION_DAYS": "0"}, "VIGIL_RETENTION_DAYS must be positive"),
         ({"VIGIL_RETENTION_DAYS": "20800"}, "VIGIL_RETENTION_DAYS must be at most 10000"),
+        # Issue 12, items 9, 17 and 18.
+        ({"VIGIL_WS_MAX_PER_SUBJECT": "0"}, "VIGIL_WS_MAX_PER_SUBJECT must be positive"),
+        ({"VIGIL_ALLOWED_ORIGINS": "grafana.example.com"}, "'grafana.example.com' is not an"),
+        ({"VIGIL_ALLOWED_ORIGINS": "https://a.example/app"}, "VIGIL_ALLOWED_ORIGINS: 'https"),
+        ({"VIGIL_BUS_SECRET": "short"}, "VIGIL_BUS_SECRET must be at least 32 characters"),
+        (
+            {"VIGIL_MODE": "production", "VIGIL_BUS_URL": "redis://r:6379/0"},
+            "VIGIL_BUS_SECRET is required with a redis:// bus in production mode",
+        ),
+        (
+            {
+                "VIGIL_AUTH_MODE": "jwks",
+                "VIGIL_JWKS_URL": "https://idp/jwks",
+                "VIGIL_BUS_URL": "redis://r",
+            },
+            "VIGIL_BUS_SECRET is required",
+        ),
     ],
 )
 def test_unusable_settings_are_refused_with_the_variable_named(

@@ -193,9 +193,11 @@ class RawRedisSubscriber:
         return items
 
     def message(self) -> dict[str, Any]:
+        """The next bus message's JSON, without its signature (infra/bus/codec.py: 64 hex
+        characters of HMAC before the text)."""
         kind, _channel, data = self._reply()
         assert kind == b"message", kind
-        found: dict[str, Any] = orjson.loads(data)
+        found: dict[str, Any] = orjson.loads(data[64:])
         return found
 
     def arrived(self) -> list[dict[str, Any]]:

@@ -109,7 +109,9 @@ async def test_the_viewer_draws_widgets_and_a_new_point_live(
     vigil_process: Callable[..., VigilProcess], tmp_path: Path
 ) -> None:
     assert (WEB / "node_modules" / "uplot").is_dir(), "run `npm ci` in web/ (make test does)"
-    vigil = vigil_process()
+    # Production mode: the page's live socket passes the Origin check as Vigil's own page
+    # (its Origin is the server's Host), with no leniency for localhost (issue 12, item 17).
+    vigil = vigil_process(VIGIL_MODE="production")
     admin, viewer = token(demo="admin"), token("vic", demo="viewer")
     points = [{"name": "cpu", "value": v, "tags": {"host": "web-1"}} for v in (12.0, 42.0)]
     graphql(vigil, admin, POINTS, {"points": points})

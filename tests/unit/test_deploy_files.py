@@ -38,6 +38,7 @@ DEPLOYMENT = ROOT / "docs" / "deployment.md"
 DOCKERFILE = ROOT / "Dockerfile"
 SETTINGS = {f"VIGIL_{f.name.upper()}" for f in fields(Settings)}
 VIGIL_SERVICES = ("vigil-1", "vigil-2")
+EXPORTED = "exported0secret" + "0" * 24  # what the tests export for `${NAME:?...}`: 32+ chars
 
 
 def compose_schema() -> dict[str, Any]:
@@ -64,7 +65,7 @@ def compose() -> dict[str, Any]:
 def interpolate(value: str) -> str:
     """Compose's `${NAME:-default}` with nothing exported: the default; `${NAME:?message}`
     (a value the operator must export): a stand-in password."""
-    value = re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", "exported0secret", value)
+    value = re.sub(r"\$\{[A-Z_]+:\?[^}]*\}", EXPORTED, value)
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", value)
 
 
@@ -114,7 +115,7 @@ def test_two_vigil_instances_on_mongodb_and_redis(compose: dict[str, Any]) -> No
         )
         assert parse_qs(store.query)["replicaSet"] == ["rs0"]
         assert parse_qs(store.query)["authSource"] == ["admin"]
-        assert (store.username, store.password) == ("vigil", "exported0secret")
+        assert (store.username, store.password) == ("vigil", EXPORTED)
         assert (bus.scheme, bus.hostname, bus.port) == ("redis", "redis", 6379)
         assert {"mongo", "redis"} <= set(services), "the URLs name services of this file"
         assert env["VIGIL_MODE"] == "production"
