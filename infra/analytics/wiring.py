@@ -31,7 +31,9 @@ class Analytics:
             result_ttl_us=round(s.analytics_result_days * 86_400e6),
         )
         self.workers = ProcessComputer(
-            s.analytics_workers or os.cpu_count() or 1, nice=s.analytics_worker_nice
+            s.analytics_workers or os.cpu_count() or 1,
+            nice=s.analytics_worker_nice,
+            idle=s.analytics_worker_idle,
         )
         self.runner = JobRunner(
             store,

@@ -37,10 +37,13 @@ __all__ = ["ProcessComputer"]
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _init_worker(nice: int) -> None:
+def _init_worker(nice: int, idle: bool) -> None:
     if nice:
         with contextlib.suppress(OSError):
             os.nice(nice)
+    if idle and hasattr(os, "SCHED_IDLE"):  # Linux: preempted by any runnable server thread
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 @dataclass(order=True, slots=True)
@@ -59,9 +62,10 @@ def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Item]])
 
 
 class ProcessComputer:
-    def __init__(self, workers: int, *, nice: int = 10) -> None:
+    def __init__(self, workers: int, *, nice: int = 10, idle: bool = False) -> None:
         self.workers = max(1, workers)
         self.nice = nice
+        self.idle = idle
         self._pool: ProcessPool | None = None
         self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
         self._free = asyncio.Semaphore(self.workers)
@@ -84,7 +88,7 @@ class ProcessComputer:
         pool = ProcessPool(
             max_workers=self.workers,
             initializer=_init_worker,
-            initargs=(self.nice,),
+            initargs=(self.nice, self.idle),
             context=context,
         )
         for _ in range(self.workers):  # start and warm every worker now, not at the first query
