@@ -160,7 +160,7 @@ async def test_collector_endpoints_answer_the_series_limits(tmp_path: Path) -> N
         assert ok.status_code == 204, ok.text
         refused = await vigil.http.post(url, content=lines("y"), headers=headers)
         assert refused.status_code == 429, refused.text  # senders retry later
-        assert refused.headers["retry-after"]
+        assert 1 <= int(refused.headers["retry-after"]) <= 60  # when the minute frees room
         assert "new series a minute" in refused.json()["message"]
 
 
