@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,6 +32,8 @@ class TagMatcher:
     value: str
 
     def __post_init__(self) -> None:
+        if not self.value.isascii():  # stored tag values are NFC (metrics/ingest/series.py)
+            object.__setattr__(self, "value", unicodedata.normalize("NFC", self.value))
         if self.op in (MatchOp.REGEX, MatchOp.NOT_REGEX):
             try:
                 re.compile(self.value)

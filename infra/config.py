@@ -68,6 +68,10 @@ class Settings:
     jwt_audience: str = "vigil"
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
+    # Series limits per project (docs/metrics.md, "Series limits"); 0 turns one off
+    max_active_series: int = 100_000  # series with a point in the window below
+    max_new_series_per_minute: int = 20_000  # series becoming active in any 60 s
+    active_series_window_seconds: float = 3_600.0
     retention_days: int = 30
     max_query_depth: int = 10
     max_aliases: int = 30
@@ -236,6 +240,11 @@ class Settings:
             raise ConfigError(
                 f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)"
             )
+        for name in ("max_active_series", "max_new_series_per_minute"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")
+        if self.active_series_window_seconds <= 0:
+            raise ConfigError("VIGIL_ACTIVE_SERIES_WINDOW_SECONDS must be positive")
         self._check_analytics()
         self._check_compliance()
         self._check_edges()

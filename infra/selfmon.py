@@ -18,8 +18,9 @@ from domain.access import SYSTEM_PROJECT
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.series_limits import SeriesLimiter
 
-__all__ = ["SelfMonitor", "count_points"]
+__all__ = ["SelfMonitor", "count_points", "series_points"]
 
 logger = logging.getLogger("vigil.selfmon")
 
@@ -123,3 +124,34 @@ class SelfMonitor:
 async def count_points(event: MetricCollectedEvent, *, monitor: SelfMonitor) -> None:
     """The MetricCollectedEvent handler behind `vigil.ingest.points`."""
     monitor.observe_points(len(event.values))
+
+
+def series_points(limiter: SeriesLimiter, instance: str) -> list[dict[str, Any]]:
+    """Each project's series counts against its limits (docs/metrics.md, "Series
+    limits"), as this instance counts them, and its refused batches by limit."""
+
+    def point(name: str, value: float, type_: str, **tags: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "value": float(value),
+            "type": type_,
+            "category": "vigil",
+            "source": "self-monitor",
+            "tags": {"instance": instance, **tags},
+        }
+
+    points = []
+    for project, (active, created) in sorted(limiter.counts().items()):
+        points.append(point("vigil.series.active", active, "gauge", project=project))
+        points.append(point("vigil.series.created_last_minute", created, "gauge", project=project))
+    for (project, limit), refused in sorted(limiter.refused.items()):
+        points.append(
+            point(
+                "vigil.series.refused_batches_total",
+                refused,
+                "counter",
+                project=project,
+                limit=limit,
+            )
+        )
+    return points

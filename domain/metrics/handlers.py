@@ -10,10 +10,13 @@ from domain.metrics.ingest import (
     PointBatch,
     SeriesCache,
     check_descriptions,
+    entry_at,
+    is_series_entry,
     validate_points,
 )
 from domain.metrics.ports import MetricStore
 from domain.metrics.read_models import IngestReceipt
+from domain.metrics.series_limits import SeriesLimiter, SeriesLimitExceeded
 from domain.ports import Clock
 
 __all__ = ["create_metrics"]
@@ -27,6 +30,7 @@ async def create_metrics(
     clock: Clock,
     limits: IngestLimits,
     series_cache: SeriesCache,
+    series_limiter: SeriesLimiter,
 ) -> IngestReceipt:
     descriptions = check_descriptions(command.descriptions, limits)
     if descriptions and not len(command.points):  # metadata on its own
@@ -39,8 +43,20 @@ async def create_metrics(
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.
         await metrics.describe(command.project, descriptions)
-    result = await metrics.append(batch, idempotency_key=command.idempotency_key)
-    if not result.replayed:
+    try:
+        admission = series_limiter.admit(batch)
+    except SeriesLimitExceeded as exceeded:
+        if isinstance(command.points, list) and is_series_entry(command.points[0]):
+            raise exceeded.at_entry(entry_at(command.points, exceeded.index)) from None
+        raise
+    try:
+        result = await metrics.append(batch, idempotency_key=command.idempotency_key)
+    except BaseException:
+        admission.undo()
+        raise
+    if result.replayed:
+        admission.undo()
+    else:
         events.append(
             MetricCollectedEvent(
                 project=batch.project,

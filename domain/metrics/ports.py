@@ -10,6 +10,7 @@ from domain.metrics.ingest import PointBatch
 from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
+from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 
 __all__ = ["AppendResult", "MetricStore"]
@@ -59,6 +60,12 @@ class MetricStore(Protocol):
     async def tag_values(
         self, project: str, key: str, name: str | None = None, limit: int = 1000
     ) -> list[str]: ...
+
+    async def series_activity(self, active_since_us: int, created_since_us: int) -> SeriesActivity:
+        """Per project: the series with a point stamped at or after `active_since_us` (with
+        their newest stamp), and the creation times of the series first stored at or after
+        `created_since_us`. Read once at start to seed the series limits."""
+        ...
 
     async def ping(self) -> str:
         """Raise if the store cannot serve; return its version text."""

@@ -13,6 +13,7 @@ from domain.anomaly.ports import AnomalyRuntime
 from domain.anomaly.runtime import DetectorBank
 from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
+from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
 from infra.alerting import AlertCluster, ShardLeases
 from infra.alerting.forecaster import ProcessForecaster
@@ -26,7 +27,7 @@ from infra.compliance import Compliance
 from infra.config import Settings
 from infra.notifications.wiring import Notifications
 from infra.notifications.worker import RetryPolicy
-from infra.selfmon import SelfMonitor
+from infra.selfmon import SelfMonitor, series_points
 from infra.ws import SubscriptionGroups
 
 __all__ = ["Runtimes", "build_runtimes", "start_runtimes"]
@@ -111,6 +112,7 @@ async def start_runtimes(
     monitor: SelfMonitor,
     groups: SubscriptionGroups,
     compliance: Compliance,
+    series_limiter: SeriesLimiter,
 ) -> None:
     """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
     before the store closes."""
@@ -140,7 +142,10 @@ async def start_runtimes(
                 interval=settings.self_monitor_seconds,
                 subscriptions=groups.members,
                 alerts=lambda: engine.rules,
-                extra=compliance.metric_points,
+                extra=lambda: [
+                    *compliance.metric_points(),
+                    *series_points(series_limiter, monitor.instance),
+                ],
             )
         )
         stack.callback(task.cancel)

@@ -19,6 +19,7 @@ from domain.dashboards.overlays import OverlayCache
 from domain.errors import Unauthenticated, VigilError
 from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
+from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
 from infra.auth import TokenVerifier, connection_init_token
@@ -90,11 +91,16 @@ class Vigil:
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
             compliance = Compliance(settings, stores, clock, audit)
-            bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit, compliance)
+            limiter = await _series_limiter(settings, stores, clock)
+            bus = _build_bus(
+                settings, stores, events, runtimes, monitor, clock, audit, compliance, limiter
+            )
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
-            await start_runtimes(stack, settings, runtimes, bus, monitor, groups, compliance)
+            await start_runtimes(
+                stack, settings, runtimes, bus, monitor, groups, compliance, limiter
+            )
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes
             return cls(
@@ -226,6 +232,20 @@ async def _open_adapters(
     return database, events, verifier
 
 
+async def _series_limiter(settings: Settings, stores: StoreDatabase, clock: Clock) -> SeriesLimiter:
+    """The per-project series limits, their counts read from the store: a restart does not
+    hand out the limits again."""
+    limits = SeriesLimits(
+        max_active=settings.max_active_series,
+        max_new_per_minute=settings.max_new_series_per_minute,
+        window_seconds=settings.active_series_window_seconds,
+    )
+    limiter = SeriesLimiter(limits, clock)
+    now = clock.now_us()
+    limiter.seed(await stores.metrics.series_activity(now - limits.window_us, now - MINUTE_US))
+    return limiter
+
+
 def _build_bus(
     settings: Settings,
     stores: StoreDatabase,
@@ -235,6 +255,7 @@ def _build_bus(
     clock: Clock,
     audit: AuditTrail,
     compliance: Compliance,
+    limiter: SeriesLimiter,
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
@@ -254,6 +275,7 @@ def _build_bus(
         ),
         "retention_seconds": retention,
         "series_cache": SeriesCache(),
+        "series_limiter": limiter,
         # system
         "audit_store": stores.audit,
         "health_checks": (StoreProbe("store", stores.metrics), StoreProbe("event_bus", events)),

@@ -15,6 +15,7 @@ from domain.alerting import handlers as alerting
 from domain.alerting.runtime import AlertEngine
 from domain.messagebus import MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
+from domain.metrics.series_limits import SeriesLimiter, SeriesLimits
 from domain.system.audit import AuditTrail
 from infra.bootstrap.routing import COMMAND_HANDLERS, EVENT_HANDLERS, QUERY_HANDLERS, build_bus
 from infra.selfmon import count_points
@@ -121,6 +122,7 @@ def dependencies(
         "limits": IngestLimits(),
         "retention_seconds": IngestLimits().retention_seconds,
         "series_cache": SeriesCache(),
+        "series_limiter": SeriesLimiter(SeriesLimits(), clock),
         "health_checks": health_checks,
         "version": "9.9.9",
         "started_us": NOW_US - 90_000_000,

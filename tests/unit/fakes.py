@@ -19,6 +19,7 @@ from domain.metrics.model import Aggregation, Metric, MetricDescription, encode_
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
+from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
@@ -173,6 +174,16 @@ class FakeMetricStore:
         self, project: str, key: str, name: str | None = None, limit: int = 1000
     ) -> list[str]:
         return sorted({s.tags[key] for s in self._specs(project, name) if key in s.tags})[:limit]
+
+    async def series_activity(self, active_since_us: int, created_since_us: int) -> SeriesActivity:
+        """Newest stamps only: the fake keeps no creation times."""
+        active: dict[str, dict[int, int]] = {}
+        for project, rows in self.points.items():
+            newest = active.setdefault(project, {})
+            for sid, ts in rows:
+                if ts >= active_since_us and ts > newest.get(sid, ts - 1):
+                    newest[sid] = ts
+        return SeriesActivity(active=active)
 
     async def ping(self) -> str:
         if self.closed:

@@ -9,6 +9,7 @@ from domain.metrics.ingest.batch import (
 )
 from domain.metrics.ingest.columnar import ColumnSeries, PointColumns
 from domain.metrics.ingest.describe import check_descriptions
+from domain.metrics.ingest.entries import entry_at, is_series_entry
 from domain.metrics.ingest.series import SeriesCache
 from domain.metrics.ingest.validate import validate_points
 
@@ -21,6 +22,8 @@ __all__ = [
     "SeriesCache",
     "SeriesSpec",
     "check_descriptions",
+    "entry_at",
+    "is_series_entry",
     "series_id",
     "validate_points",
 ]

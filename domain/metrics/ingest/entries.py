@@ -15,7 +15,7 @@ from domain.metrics.ingest.columnar import assemble
 from domain.metrics.ingest.columns import timestamps_us
 from domain.metrics.ingest.series import SeriesCache, SeriesKeyRaw
 
-__all__ = ["is_series_entry", "series_entries"]
+__all__ = ["entry_at", "is_series_entry", "series_entries"]
 
 _NUMBERS = frozenset({float, int})
 
@@ -23,6 +23,16 @@ _NUMBERS = frozenset({float, int})
 def is_series_entry(raw: Any) -> bool:
     """A `PointBatch` element of the columnar form (it has `values`, not `value`)."""
     return type(raw) is dict and "values" in raw
+
+
+def entry_at(entries: list[Any], position: int) -> int:
+    """The entry holding point `position` of a valid batch of entries (their points are
+    concatenated in order)."""
+    for index, entry in enumerate(entries):
+        position -= len(entry["values"])
+        if position < 0:
+            return index
+    raise IndexError("no entry holds that point")
 
 
 def series_entries(

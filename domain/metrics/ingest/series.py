@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from domain.metrics.ingest.batch import IngestLimits, SeriesSpec, series_id
 from domain.metrics.model import MetricType
 
-__all__ = ["NAME_PATTERN", "SeriesCache", "SeriesKeyRaw", "check_series", "unhashable_reason"]
+__all__ = [
+    "NAME_PATTERN",
+    "SeriesCache",
+    "SeriesKeyRaw",
+    "check_series",
+    "nfc_tags",
+    "unhashable_reason",
+]
 
 # (name, tag items, type, category, source) exactly as sent: hashable, not yet checked
 SeriesKeyRaw = tuple[Any, tuple[tuple[Any, Any], ...], Any, Any, Any]
@@ -16,6 +24,24 @@ SeriesKeyRaw = tuple[Any, tuple[tuple[Any, Any], ...], Any, Any, Any]
 NAME_PATTERN = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:.\-]*")
 _TAG_KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_.\-]*")
 _TYPES = {t.value: t for t in MetricType}
+# Unicode Cc (C0, DEL, C1) and the bidi controls (LRE..RLO, LRI..PDI, LRM, RLM, ALM): text
+# that a terminal or a browser shows other than it is stored (issue 12, item 11).
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _invisible_reason(field: str, text: str) -> str | None:
+    found = _INVISIBLE.search(text)
+    if found is None:
+        return None
+    return f"{field} holds a control or bidi character (U+{ord(found.group()):04X})"
+
+
+def nfc_tags(tag_items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Tag items sorted, values in NFC: an NFD spelling names the same series. ASCII (the
+    usual case) is NFC already and costs one `isascii` per value."""
+    if all(value.isascii() for _, value in tag_items):
+        return tuple(sorted(tag_items))
+    return tuple(sorted((key, unicodedata.normalize("NFC", value)) for key, value in tag_items))
 
 
 def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, str, str]:
@@ -24,6 +50,8 @@ def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, s
     tags = dict(tag_items)
     if type(name) is not str or not name:
         raise ValueError("name is required and must be text")
+    if (reason := _invisible_reason("name", name)) is not None:
+        raise ValueError(reason)
     if len(name) > limits.max_name_length:
         raise ValueError(f"name longer than {limits.max_name_length} characters")
     if NAME_PATTERN.fullmatch(name) is None:
@@ -31,10 +59,14 @@ def check_series(key: SeriesKeyRaw, limits: IngestLimits) -> tuple[MetricType, s
     if len(tags) > limits.max_tags:
         raise ValueError(f"more than {limits.max_tags} tags")
     for tag, value in tags.items():
+        if type(tag) is str and (reason := _invisible_reason("a tag key", tag)) is not None:
+            raise ValueError(reason)
         if len(tag) > limits.max_tag_key_length or _TAG_KEY.fullmatch(tag) is None:
             raise ValueError(f"tag key {tag[:40]!r} is invalid or too long")
         if type(value) is not str:
             raise ValueError(f"tag {tag!r} must have a text value")
+        if (reason := _invisible_reason(f"tag {tag!r} value", value)) is not None:
+            raise ValueError(reason)
         if len(value) > limits.max_tag_value_length:
             raise ValueError(f"tag {tag!r} value longer than {limits.max_tag_value_length}")
     type_ = _TYPES.get(raw_type or "gauge")
@@ -83,7 +115,7 @@ class SeriesCache:
         spec = self._specs.get(cache_key)
         if spec is None:
             type_, category, source = check_series(key, limits)
-            tag_items = tuple(sorted(key[1]))
+            tag_items = nfc_tags(key[1])
             sid = series_id(project, key[0], tag_items)
             spec = SeriesSpec(sid, key[0], dict(tag_items), type_, category, source)
             if len(self._specs) >= self.max_entries:

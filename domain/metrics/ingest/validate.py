@@ -149,12 +149,14 @@ def point_by_point(
                 raise ValueError(unhashable_reason(tags)) from None
             if slot is None:
                 spec = cache.spec(project, key, limits)
-                if spec.id in slots_by_id:
+                slot = slots_by_id.get(spec.id)
+                if slot is None:
+                    slot = slots_by_id[spec.id] = len(batch.series)
+                    batch.series.append(spec)
+                elif batch.series[slot] != spec:  # not only another spelling (NFD) of it
                     raise ValueError(
                         "type, category or source differs from an earlier point of this series"
                     )
-                slot = slots_by_id[spec.id] = len(batch.series)
-                batch.series.append(spec)
                 known[key] = slot
         except (ValueError, TypeError, OverflowError) as exc:
             errors.append(PointError(index, str(exc)))

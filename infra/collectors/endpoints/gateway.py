@@ -26,6 +26,7 @@ from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.ingest import PointColumns
 from domain.metrics.model import MetricDescription
+from domain.metrics.series_limits import SeriesLimitExceeded
 from domain.system.audit import AuditTrail
 from infra.collectors.decoded import DecodedPoints, DecodeError
 
@@ -62,6 +63,11 @@ def status_of(error: Exception) -> int:
     """The HTTP status of a refusal: the decoder's own, or the error code's."""
     if isinstance(error, DecodeError):
         return error.status
+    if isinstance(error, SeriesLimitExceeded):
+        # Past the per-minute limit, a retry soon succeeds: 429, which senders retry.
+        # Past the active-series limit it would not until series go idle: 400, which
+        # they drop (as Mimir answers its per-tenant series limit).
+        return 429 if error.retry_after_seconds is not None else 400
     if isinstance(error, VigilError):
         return _STATUS.get(error.code, 500)
     return 500

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from domain.errors import VigilError
 from domain.metrics.model import MetricDescription, MetricType
+from domain.metrics.series_limits import SeriesLimitExceeded
 from infra.collectors.decoded import DecodedPoints, DecodedSeries, DecodeError, MetricFamily
 from infra.collectors.endpoints.answers import influx_error, otlp_error, prometheus_error
 from infra.collectors.endpoints.gateway import (
@@ -153,7 +154,11 @@ class CollectorEndpoints:
                 caller, decoded.points, source=source, descriptions=decoded.descriptions
             )
         except VigilError as exc:  # refused by validation (audited by the bus) or overloaded
-            return error(status_of(exc), exc.message)
+            answer = error(status_of(exc), exc.message)
+            if isinstance(exc, SeriesLimitExceeded) and exc.retry_after_seconds is not None:
+                # when the oldest of the minute's new series leaves the count
+                answer.headers["Retry-After"] = str(exc.retry_after_seconds)
+            return answer
         return decoded.answer
 
 

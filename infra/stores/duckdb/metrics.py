@@ -11,6 +11,7 @@ from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
+from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 from infra.stores.duckdb.aggregate import aggregate
 from infra.stores.duckdb.catalogue import SeriesCatalogue
@@ -70,6 +71,9 @@ class DuckDBMetricStore:
     ) -> list[MetricDescription]:
         return await self._descriptions.descriptions(project, prefix, limit)
 
+    async def series_activity(self, active_since_us: int, created_since_us: int) -> SeriesActivity:
+        return await self._run.read(_series_activity, active_since_us, created_since_us)
+
     async def ping(self) -> str:
         return await self._run.read(_version)
 
@@ -123,6 +127,28 @@ class DuckDBMetricStore:
         by_id = {s.id: s for s in specs}
         items = [by_id[sid].metric(query.project, ts, value) for sid, ts, value in rows]
         return Page(items[: query.first], has_next_page=len(items) > query.first)
+
+
+def _series_activity(cur: Cursor, active_since_us: int, created_since_us: int) -> SeriesActivity:
+    """Scans only the row groups whose newest `ts` is in the window (their min/max)."""
+    active: dict[str, dict[int, int]] = {}
+    rows = cur.execute(
+        "SELECT s.project, p.series_id, epoch_us(max(p.ts)) FROM points p"
+        " JOIN series s ON s.id = p.series_id"
+        " WHERE p.ts >= make_timestamp($since) GROUP BY s.project, p.series_id",
+        {"since": active_since_us},
+    ).fetchall()
+    for project, sid, newest in rows:
+        active.setdefault(project, {})[sid] = newest
+    created: dict[str, list[int]] = {}
+    rows = cur.execute(
+        "SELECT project, epoch_us(first_seen) FROM series"
+        " WHERE first_seen >= make_timestamp($since)",
+        {"since": created_since_us},
+    ).fetchall()
+    for project, stamp in rows:
+        created.setdefault(project, []).append(stamp)
+    return SeriesActivity(active=active, created=created)
 
 
 def _version(cur: Cursor) -> str:

@@ -17,16 +17,17 @@ from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.ports import AppendResult
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
+from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.aggregate import plan_chart, too_many_series
 from infra.stores.mongo.catalogue import MongoCatalogue
-from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us
+from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us, us_of_date
 from infra.stores.mongo.descriptions import MongoDescriptions
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.schema import POINTS, Database
+from infra.stores.mongo.schema import POINTS, SERIES, Database
 
 __all__ = ["MongoMetricStore"]
 
@@ -139,6 +140,30 @@ class MongoMetricStore:
         self, project: str, prefix: str = "", limit: int = 1000
     ) -> list[MetricDescription]:
         return await self._descriptions.descriptions(project, prefix, limit)
+
+    async def series_activity(self, active_since_us: int, created_since_us: int) -> SeriesActivity:
+        """One pass over the points of the window (points of void batches count too: the
+        limits then err on the strict side), and the series created since."""
+        active: dict[str, dict[int, int]] = {}
+        created: dict[str, list[int]] = {}
+        pipeline: list[dict[str, Any]] = [
+            {
+                "$match": {
+                    "t": {"$gte": date_of_us(active_since_us)},
+                    "us": {"$gte": active_since_us},
+                }
+            },
+            {"$group": {"_id": {"p": "$m.p", "s": "$m.s"}, "newest": {"$max": "$us"}}},
+        ]
+        with unavailable("reading the series activity"):
+            async for doc in await self._points.aggregate(pipeline, allowDiskUse=True):
+                key = doc["_id"]
+                active.setdefault(key["p"], {})[int(key["s"])] = int(doc["newest"])
+            query = {"first_seen": {"$gte": date_of_us(created_since_us)}}
+            fields = {"_id": 0, "p": 1, "first_seen": 1}
+            async for doc in self._db[SERIES].find(query, fields):
+                created.setdefault(doc["p"], []).append(us_of_date(doc["first_seen"]))
+        return SeriesActivity(active=active, created=created)
 
     async def ping(self) -> str:
         with unavailable("ping"):
