@@ -13,6 +13,7 @@ import pytest
 
 from domain.alerting import handlers as alerting
 from domain.alerting.runtime import AlertEngine
+from domain.dashboards.overlays import OverlayCache
 from domain.messagebus import MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import SeriesLimiter, SeriesLimits
@@ -119,6 +120,7 @@ def dependencies(
         "alert_runtime": engine,
         "alert_engine": engine,
         "dashboards": MemoryDashboardStore(),
+        "dashboard_overlays": OverlayCache(),
         "limits": IngestLimits(),
         "retention_seconds": IngestLimits().retention_seconds,
         "series_cache": SeriesCache(),
