@@ -89,6 +89,7 @@ class Settings:
     notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
     notify_retry_max_seconds: float = 3_600.0
     notify_allow_loopback: bool = False  # development only: lets tests use local receivers
+    notify_secret_overlap_seconds: float = 86_400.0  # a rotated webhook key still signs
     # Collectors (docs/collectors.md)
     max_columnar_points: int = 100_000  # a columnar batch or one collector request
     collector_max_pending_points: int = 1_000_000  # waiting for their commit; then 429
@@ -199,7 +200,13 @@ class Settings:
             ) from None
         if self.production and self.notify_allow_loopback:
             raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
-        notify = ("tick_seconds", "timeout_seconds", "max_attempts", "retry_base_seconds")
+        notify = (
+            "tick_seconds",
+            "timeout_seconds",
+            "max_attempts",
+            "retry_base_seconds",
+            "secret_overlap_seconds",
+        )
         for name in (f"notify_{n}" for n in notify):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")

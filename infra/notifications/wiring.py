@@ -33,7 +33,7 @@ class Notifications:
         guard = TargetGuard(allow_loopback=allow_loopback)
         renderer = JinjaRenderer()
         dispatcher = Dispatcher(store, renderer, clock)
-        self._http = HttpSender(guard, timeout=timeout_seconds)
+        self._http = HttpSender(guard, timeout=timeout_seconds, clock=clock)
         mail = EmailSender(guard, timeout=timeout_seconds)
         self.worker = DeliveryWorker(
             store,
