@@ -24,7 +24,7 @@ from domain.notifications.commands import (
     ExpireSilenceCommand,
     SendTestNotificationCommand,
 )
-from domain.notifications.messages import sample_message
+from domain.notifications.messages import sample_message, trial_render
 from domain.notifications.model import Channel, ChannelKind, Delivery, DeliveryReason
 from domain.notifications.policy import Policy, parse_matcher
 from domain.notifications.ports import MessageRenderer, NotificationStore, Outbox, TargetGuard
@@ -95,7 +95,10 @@ async def configure_notification(
     changed, generated = _with_secret(apply_spec(current, command.spec), command.spec)
     changed = _rotated(current, changed, now + secret_overlap_us)
     changed = await _checked(
-        renderer, guard, replace(changed, version=current.version + 1, updated_at_us=now)
+        renderer,
+        guard,
+        replace(changed, version=current.version + 1, updated_at_us=now),
+        current,
     )
     _note_channel(current, changed)
     if not await notification_store.save_channel(changed, expected_version=current.version):
@@ -187,7 +190,7 @@ async def send_test_notification(
         project=command.project,
         channel_id=channel.id,
         reason=DeliveryReason.TEST,
-        message=sample_message(renderer, channel, now),
+        message=await sample_message(renderer, channel, now),
         created_us=now,
         next_attempt_us=now,
     )
@@ -261,14 +264,20 @@ def _rotated(current: Channel, changed: Channel, overlap_until_us: int) -> Chann
     )
 
 
-async def _checked(renderer: MessageRenderer, guard: TargetGuard, channel: Channel) -> Channel:
-    """Templates compile and the target is one Vigil may reach (checked again at send)."""
-    for name in ("title_template", "body_template"):
+async def _checked(
+    renderer: MessageRenderer, guard: TargetGuard, channel: Channel, before: Channel | None = None
+) -> Channel:
+    """Templates compile and (those new or changed) pass their test render within the
+    budgets, and the target is one Vigil may reach (checked again at send)."""
+    names = ("title_template", "body_template")
+    for name in names:
         problem = renderer.check(getattr(channel, name))
         if problem is not None:
             raise BadUserInput(f"{name} is not a valid template: {problem}")
     target = channel.smtp_host if channel.kind is ChannelKind.EMAIL else channel.url
     await guard.check(target)
+    changed = [n for n in names if before is None or getattr(before, n) != getattr(channel, n)]
+    await trial_render(renderer, channel, channel.updated_at_us, changed)
     return channel
 
 
