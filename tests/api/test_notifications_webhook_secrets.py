@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from tests.adjustable_clock import AdjustableClock
 from tests.notifications_support import TEST_SEND, receiver
@@ -115,3 +118,10 @@ async def test_a_rotation_signs_with_both_keys_until_the_overlap_ends(tmp_path: 
     # After it: the new key only.
     assert verifies(after, NEW_KEY) and not verifies(after, OLD_KEY)
     assert "," not in after["headers"]["X-Vigil-Signature"]
+    # At rest, the replaced key is sealed as the key is.
+    with duckdb.connect(str(tmp_path / "vigil.duckdb")) as con:
+        ((doc,),) = con.execute("SELECT doc FROM notification_channels").fetchall()
+    assert OLD_KEY not in doc and NEW_KEY not in doc
+    stored = json.loads(doc)
+    assert stored["previous_secret"].startswith("vigil:sealed:")
+    assert stored["secret"].startswith("vigil:sealed:")

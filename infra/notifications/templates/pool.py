@@ -6,8 +6,9 @@ never need it): each render gets `timeout_seconds`, past which its worker is kil
 it holds after start-up plus `memory_mb`, so a template that builds huge values fails with
 MemoryError in the worker instead of swapping the server. A thread could not do this: a
 runaway render cannot be stopped from outside a thread, and it would hold the GIL.
-Workers come from a fork server that has imported Jinja2 once, so a killed worker is
-replaced in milliseconds.
+Workers come from the fork server the analytics workers use (no preload is set here: the
+fork server's preload list is one per process, and analytics sets it); a new worker
+imports what it needs at its first render.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ class RenderPool:
         with self._starting:
             if self._pool is None:
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["infra.notifications.templates.budget"])
                 self._pool = ProcessPool(
                     max_workers=self.workers,
                     initializer=_init_worker,
