@@ -93,7 +93,7 @@ class NotificationChannel:
     disabled_at: datetime | None
     secret_rotation_ends_at: datetime | None = strawberry.field(
         description="Until when deliveries are also signed with the key a rotation "
-        "replaced (null: no rotation in progress)."
+        "replaced (null: the key was never rotated; a past time: the overlap is over)."
     )
     generated_secret: str | None = strawberry.field(
         description="The webhook key Vigil generated, in the answer of the change that "
