@@ -9,6 +9,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from tests.notifications_support import TEST_SEND, receiver, webhook
 from tests.support import RunningVigil, make_settings, serve, token
 
@@ -57,16 +59,31 @@ async def test_templates_over_a_budget_are_refused_at_save_and_change_nothing(
         assert kept["version"] == 1 and kept["bodyTemplate"] == fine["bodyTemplate"]
 
 
-async def test_a_render_past_the_time_budget_is_stopped_and_refused(tmp_path: Path) -> None:
+async def test_renders_past_the_time_or_memory_budget_are_stopped_and_refused(
+    tmp_path: Path,
+) -> None:
     # A billion iterations take minutes; the time budget is 1 s: the worker is killed.
+    # 2 GB of strings against a 64 MB budget: the worker runs out of memory within ~64
+    # of its 2,000 steps, and the server's memory does not move.
     settings = make_settings(
-        tmp_path, notify_template_max_iterations=10**10, notify_template_timeout_seconds=1.0
+        tmp_path,
+        notify_template_max_iterations=10**10,
+        notify_template_timeout_seconds=1.0,
+        notify_template_memory_mb=64,
+    )
+    hoard = (
+        "{% set kept = [] %}{% for a in range(2000) %}"
+        "{% set _ = kept.append(('x' ~ a) | center(1000000)) %}{% endfor %}{{ kept | length }}"
     )
     endless = "{% for a in range(100000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
     async with serve(settings) as vigil:
         hook = webhook("https://8.8.8.8/hook")
         message = await refused(vigil, {"p": "demo", "c": hook | {"bodyTemplate": endless}})
         assert "took longer than 1 s" in message
+        server_rss = psutil.Process().memory_info().rss
+        message = await refused(vigil, {"p": "demo", "c": hook | {"bodyTemplate": hoard}})
+        assert "ran out of memory" in message
+        assert psutil.Process().memory_info().rss < server_rss + 100 * 2**20
         # The pool replaced its killed worker: the next template renders.
         made = await vigil.ok(
             CONFIGURE, {"p": "demo", "c": hook | {"bodyTemplate": "ok"}}, auth=ADMIN
