@@ -56,5 +56,10 @@ class JinjaRenderer:
             return render_within(self._env, template, context, trial=trial)
         return await self._pool.render(template, context, trial=trial)
 
+    @property
+    def rendering(self) -> int:
+        """Renders of users' templates under way in the worker pool now (diagnostics)."""
+        return self._pool.in_flight
+
     async def close(self) -> None:
         await self._pool.close()

@@ -59,6 +59,7 @@ class RenderPool:
         self.workers = max(1, workers)
         self._pool: ProcessPool | None = None
         self._starting = threading.Lock()
+        self.in_flight = 0  # renders asked of the pool and not answered yet
 
     def _started(self) -> ProcessPool:
         with self._starting:
@@ -74,6 +75,13 @@ class RenderPool:
 
     async def render(self, source: str, context: Mapping[str, Any], *, trial: bool) -> str:
         """The rendered text; RenderRefused if the template fails or exceeds a budget."""
+        self.in_flight += 1
+        try:
+            return await self._render(source, context, trial=trial)
+        finally:
+            self.in_flight -= 1
+
+    async def _render(self, source: str, context: Mapping[str, Any], *, trial: bool) -> str:
         pool = await asyncio.to_thread(self._started) if self._pool is None else self._pool
         running = pool.schedule(
             _render_job,
