@@ -15,7 +15,18 @@ from typing import Any
 
 import orjson
 
-from bench import alerts, analytics, anomaly, audit, bussign, collectors, fanout, ingest, query
+from bench import (
+    alerts,
+    analytics,
+    anomaly,
+    audit,
+    bussign,
+    collectors,
+    fanout,
+    ingest,
+    query,
+    templates,
+)
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -28,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "audit": audit.run,
     "anomaly": anomaly.run,
     "bussign": bussign.run,
+    "templates": templates.run,
 }
 
 

@@ -98,6 +98,14 @@ class Settings:
     notify_retry_base_seconds: float = 10.0  # first retry after ~this, doubling each time
     notify_retry_max_seconds: float = 3_600.0
     notify_allow_loopback: bool = False  # development only: lets tests use local receivers
+    notify_secret_overlap_seconds: float = 86_400.0  # a rotated webhook key still signs
+    # Users' notification templates render in worker processes within these budgets.
+    notify_template_timeout_seconds: float = 2.0
+    notify_template_max_iterations: int = 100_000  # loop iterations and calls per render
+    notify_template_max_output: int = 100_000  # characters
+    notify_template_max_nesting: int = 6  # blocks inside each other
+    notify_template_memory_mb: int = 256  # per worker, above what it holds at start
+    notify_template_workers: int = 1
     # Collectors (docs/collectors.md)
     max_columnar_points: int = 100_000  # a columnar batch or one collector request
     collector_max_pending_points: int = 1_000_000  # waiting for their commit; then 429
@@ -209,7 +217,19 @@ class Settings:
             ) from None
         if self.production and self.notify_allow_loopback:
             raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
-        notify = ("tick_seconds", "timeout_seconds", "max_attempts", "retry_base_seconds")
+        notify = (
+            "tick_seconds",
+            "timeout_seconds",
+            "max_attempts",
+            "retry_base_seconds",
+            "secret_overlap_seconds",
+            "template_timeout_seconds",
+            "template_max_iterations",
+            "template_max_output",
+            "template_max_nesting",
+            "template_memory_mb",
+            "template_workers",
+        )
         for name in (f"notify_{n}" for n in notify):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"VIGIL_{name.upper()} must be positive")

@@ -1,4 +1,5 @@
-"""`notificationSent`: every delivery attempt of a project, from `notifications.<project>`."""
+"""Notification subscriptions, from `notifications.<project>`: `notificationSent` (every
+delivery attempt) and `notificationChannelDisabled` (channels Vigil disabled)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from domain.notifications.events import NotificationSentEvent
+from domain.notifications.events import NotificationChannelDisabledEvent, NotificationSentEvent
 from schema.context import Info
-from schema.notifications import NotificationDeliveryState, NotificationSent
+from schema.notifications import (
+    NotificationChannelDisabled,
+    NotificationDeliveryState,
+    NotificationSent,
+)
 
-__all__ = ["notification_sent"]
+__all__ = ["notification_channel_disabled", "notification_sent"]
 
 
 async def notification_sent(
@@ -30,6 +35,23 @@ async def notification_sent(
                 continue
             if wanted in (None, event.state):
                 yield NotificationSent.of(event)
+    finally:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()
+
+
+async def notification_channel_disabled(
+    info: Info, project: str
+) -> AsyncGenerator[NotificationChannelDisabled, None]:
+    """NotificationChannelDisabledEvent: a channel whose receiver answered 410 Gone."""
+    events = info.context.subscriber.subscribe(
+        NotificationChannelDisabledEvent.channel_for(project)
+    )
+    try:
+        async for event in events:
+            if isinstance(event, NotificationChannelDisabledEvent):
+                yield NotificationChannelDisabled.of(event)
     finally:
         close = getattr(events, "aclose", None)
         if close is not None:

@@ -255,6 +255,10 @@ class Subscription:
     notification_sent = strawberry.subscription(
         resolver=notifications_live.notification_sent, permission_classes=[CanAdminister]
     )
+    notification_channel_disabled = strawberry.subscription(
+        resolver=notifications_live.notification_channel_disabled,
+        permission_classes=[CanAdminister],
+    )
     analytics_progress = strawberry.subscription(
         resolver=analytics_live.analytics_progress, permission_classes=[CanRead]
     )

@@ -110,5 +110,9 @@ ACK = """mutation($p: String!, $id: ID!, $i: Tags) {
   acknowledgeAlert(project: $p, alertId: $id, instance: $i, comment: "mine") { state } }"""
 
 
+# A webhook key: 24 bytes at least (shorter ones are refused).
+HOOK_SECRET = "s3cr3t-key-of-more-than-24-bytes"
+
+
 def webhook(url: str, **fields: Any) -> dict[str, Any]:
-    return {"name": "ops hook", "kind": "WEBHOOK", "url": url, "secret": "s3cr3t-key"} | fields
+    return {"name": "ops hook", "kind": "WEBHOOK", "url": url, "secret": HOOK_SECRET} | fields

@@ -1,7 +1,7 @@
 """Notifications: channels, routing, grouping, silences, mute timings, inhibition,
 escalation, and deliveries that are stored before they are attempted."""
 
-from domain.notifications.events import NotificationSentEvent
+from domain.notifications.events import NotificationChannelDisabledEvent, NotificationSentEvent
 from domain.notifications.model import (
     Attempt,
     Channel,
@@ -27,6 +27,7 @@ __all__ = [
     "Message",
     "MessageRenderer",
     "MuteTiming",
+    "NotificationChannelDisabledEvent",
     "NotificationSentEvent",
     "NotificationStore",
     "Outbox",

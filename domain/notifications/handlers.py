@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from domain.alerting.events import (
     AlertEvent,
@@ -21,7 +24,7 @@ from domain.notifications.commands import (
     ExpireSilenceCommand,
     SendTestNotificationCommand,
 )
-from domain.notifications.messages import sample_message
+from domain.notifications.messages import sample_message, trial_render
 from domain.notifications.model import Channel, ChannelKind, Delivery, DeliveryReason
 from domain.notifications.policy import Policy, parse_matcher
 from domain.notifications.ports import MessageRenderer, NotificationStore, Outbox, TargetGuard
@@ -41,6 +44,8 @@ __all__ = [
     "send_test_notification",
 ]
 
+SECRET_OVERLAP_US = 86_400_000_000  # VIGIL_NOTIFY_SECRET_OVERLAP_SECONDS
+
 
 async def configure_notification(
     command: ConfigureNotificationCommand,
@@ -51,6 +56,7 @@ async def configure_notification(
     renderer: MessageRenderer,
     guard: TargetGuard,
     dispatcher: Dispatcher,
+    secret_overlap_us: int = SECRET_OVERLAP_US,
 ) -> NotificationDto | None:
     now = notification_clock.now_us()
     if command.channel_id is None:
@@ -67,11 +73,12 @@ async def configure_notification(
             updated_at_us=now,
             created_by=command.actor,
         )
-        channel = await _checked(renderer, guard, apply_spec(blank, command.spec))
+        channel, generated = _with_secret(apply_spec(blank, command.spec), command.spec, new=True)
+        channel = await _checked(renderer, guard, channel)
         _note_channel(None, channel)
         await notification_store.save_channel(channel)
         dispatcher.configs.invalidate(command.project)
-        return NotificationDto.of(channel)
+        return NotificationDto.of(channel, generated_secret=generated)
     current = await find_channel(notification_store, command.project, command.channel_id)
     if command.expected_version is not None and current.version != command.expected_version:
         raise _conflict(current.version)
@@ -85,9 +92,13 @@ async def configure_notification(
         return None
     if not command.spec:
         raise BadUserInput("nothing to change: give channel fields, or delete")
-    changed = apply_spec(current, command.spec)
+    changed, generated = _with_secret(apply_spec(current, command.spec), command.spec)
+    changed = _rotated(current, changed, now + secret_overlap_us)
     changed = await _checked(
-        renderer, guard, replace(changed, version=current.version + 1, updated_at_us=now)
+        renderer,
+        guard,
+        replace(changed, version=current.version + 1, updated_at_us=now),
+        current,
     )
     _note_channel(current, changed)
     if not await notification_store.save_channel(changed, expected_version=current.version):
@@ -95,7 +106,7 @@ async def configure_notification(
             (await find_channel(notification_store, command.project, current.id)).version
         )
     dispatcher.configs.invalidate(command.project)
-    return NotificationDto.of(changed)
+    return NotificationDto.of(changed, generated_secret=generated)
 
 
 async def configure_policy(
@@ -179,7 +190,7 @@ async def send_test_notification(
         project=command.project,
         channel_id=channel.id,
         reason=DeliveryReason.TEST,
-        message=sample_message(renderer, channel, now),
+        message=await sample_message(renderer, channel, now),
         created_us=now,
         next_attempt_us=now,
     )
@@ -228,14 +239,45 @@ async def route_compliance_event(
             dispatcher.resolve_record(event.project, instance_id, "the check passes again")
 
 
-async def _checked(renderer: MessageRenderer, guard: TargetGuard, channel: Channel) -> Channel:
-    """Templates compile and the target is one Vigil may reach (checked again at send)."""
-    for name in ("title_template", "body_template"):
+def _with_secret(
+    channel: Channel, spec: Mapping[str, Any], *, new: bool = False
+) -> tuple[Channel, str]:
+    """A new webhook given no secret, or one given an empty secret, gets a generated key,
+    answered once: (the channel, the generated key or "")."""
+    if channel.kind is not ChannelKind.WEBHOOK or channel.secret:
+        return channel, ""
+    if not new and spec.get("secret") is None and spec.get("kind") is None:
+        return channel, ""  # a webhook saved unsigned before keys were required stays so
+    generated = secrets.token_urlsafe(32)  # 256 bits
+    return replace(channel, secret=generated), generated
+
+
+def _rotated(current: Channel, changed: Channel, overlap_until_us: int) -> Channel:
+    """A webhook whose key changes keeps signing with the old one too until the overlap
+    ends, so receivers can switch keys without losing a delivery."""
+    if changed.kind is not ChannelKind.WEBHOOK or changed.secret == current.secret:
+        return changed
+    if not current.secret or current.kind is not ChannelKind.WEBHOOK:
+        return replace(changed, previous_secret="", previous_secret_until_us=0)
+    return replace(
+        changed, previous_secret=current.secret, previous_secret_until_us=overlap_until_us
+    )
+
+
+async def _checked(
+    renderer: MessageRenderer, guard: TargetGuard, channel: Channel, before: Channel | None = None
+) -> Channel:
+    """Templates compile and (those new or changed) pass their test render within the
+    budgets, and the target is one Vigil may reach (checked again at send)."""
+    names = ("title_template", "body_template")
+    for name in names:
         problem = renderer.check(getattr(channel, name))
         if problem is not None:
             raise BadUserInput(f"{name} is not a valid template: {problem}")
     target = channel.smtp_host if channel.kind is ChannelKind.EMAIL else channel.url
     await guard.check(target)
+    changed = [n for n in names if before is None or getattr(before, n) != getattr(channel, n)]
+    await trial_render(renderer, channel, channel.updated_at_us, changed)
     return channel
 
 
@@ -244,13 +286,23 @@ def _note_channel(before: Channel | None, after: Channel | None) -> None:
     credential), by name only."""
     channel = after or before
     assert channel is not None
-    secrets = ("secret", "url") if channel.kind is ChannelKind.SLACK else ("secret",)
+    hidden: tuple[str, ...] = ("secret", "previous_secret")
+    hidden += ("url",) if channel.kind is ChannelKind.SLACK else ()
     note_target(channel=channel.id)
     note_changes(
         before.to_dict() if before else None,
         after.to_dict() if after else None,
-        secrets=secrets,
-        ignore=("id", "project", "version", "created_at_us", "updated_at_us", "created_by"),
+        secrets=hidden,
+        ignore=(
+            "id",
+            "project",
+            "version",
+            "created_at_us",
+            "updated_at_us",
+            "created_by",
+            "previous_secret",  # follows from a change of `secret`, recorded (redacted)
+            "previous_secret_until_us",
+        ),
     )
 
 

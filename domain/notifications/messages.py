@@ -1,5 +1,6 @@
-"""Rendering a notification: the template context, the default templates, and the one
-place that keeps line breaks out of titles (they become email subjects)."""
+"""Rendering a notification: the template context, the default templates, the test render
+a channel's templates pass at save, and the one place that keeps line breaks out of
+titles (they become email subjects)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from domain.errors import BadUserInput
 from domain.notifications.alerts import AlertRecord
 from domain.notifications.model import Channel, Message
 from domain.notifications.ports import MessageRenderer
@@ -19,6 +21,7 @@ __all__ = [
     "build_message",
     "one_line",
     "sample_message",
+    "trial_render",
 ]
 
 logger = logging.getLogger("vigil.notifications")
@@ -45,22 +48,18 @@ def one_line(text: str, limit: int = MAX_TITLE) -> str:
     return _LINE_BREAKS.sub(" ", text).strip()[:limit]
 
 
-def build_message(
-    renderer: MessageRenderer,
+def _context(
     channel: Channel,
-    *,
     alerts: Sequence[AlertRecord],
-    group_key: str,
     group_labels: Mapping[str, str],
-    escalated: bool = False,
-) -> Message:
+    escalated: bool,
+) -> dict[str, Any]:
     firing = [a.summary() for a in alerts if a.firing]
     resolved = [a.summary() for a in alerts if not a.firing]
-    status = "firing" if firing else "resolved"
     everyone = [a.labels for a in alerts]
     common = {k: v for k, v in everyone[0].items() if all(x.get(k) == v for x in everyone)}
-    context: dict[str, Any] = {
-        "status": status,
+    return {
+        "status": "firing" if firing else "resolved",
         "project": channel.project,
         "channel": channel.name,
         "alerts": firing + resolved,
@@ -70,21 +69,61 @@ def build_message(
         "common_labels": common,
         "escalated": escalated,
     }
-    title = _render(renderer, channel.title_template, DEFAULT_TITLE, context)
-    body = _render(renderer, channel.body_template, DEFAULT_BODY, context)
+
+
+async def build_message(
+    renderer: MessageRenderer,
+    channel: Channel,
+    *,
+    alerts: Sequence[AlertRecord],
+    group_key: str,
+    group_labels: Mapping[str, str],
+    escalated: bool = False,
+) -> Message:
+    context = _context(channel, alerts, group_labels, escalated)
+    title = await _render(renderer, channel.title_template, DEFAULT_TITLE, context)
+    body = await _render(renderer, channel.body_template, DEFAULT_BODY, context)
     return Message(
         title=one_line(title),
         body=body[:MAX_BODY],
-        status=status,
+        status=context["status"],
         group_key=group_key,
         group_labels=dict(group_labels),
-        alerts=tuple(firing + resolved),
+        alerts=tuple(context["alerts"]),
     )
 
 
-def sample_message(renderer: MessageRenderer, channel: Channel, at_us: int) -> Message:
+async def sample_message(renderer: MessageRenderer, channel: Channel, at_us: int) -> Message:
     """What sendTestNotification sends: the channel's templates over a made-up alert."""
-    sample = AlertRecord(
+    alerts = [_sample_alert(channel, at_us)]
+    message = await build_message(
+        renderer, channel, alerts=alerts, group_key="test", group_labels={}
+    )
+    return Message(message.title, message.body, "test", "test", {}, message.alerts)
+
+
+async def trial_render(
+    renderer: MessageRenderer,
+    channel: Channel,
+    at_us: int,
+    names: Sequence[str] = ("title_template", "body_template"),
+) -> None:
+    """The test render of a channel's templates at save, over the made-up alert: a template
+    that fails or exceeds a render budget (time, iterations, output) is refused here
+    rather than falling back to the default at every notification."""
+    context = _context(channel, [_sample_alert(channel, at_us)], {}, escalated=False)
+    for name in names:
+        template = getattr(channel, name)
+        if not template:
+            continue
+        try:
+            await renderer.render(template, context, trial=True)
+        except ValueError as exc:
+            raise BadUserInput(f"{name} fails its test render: {exc}") from None
+
+
+def _sample_alert(channel: Channel, at_us: int) -> AlertRecord:
+    return AlertRecord(
         project=channel.project,
         instance_id="test",
         rule_id="test",
@@ -96,16 +135,14 @@ def sample_message(renderer: MessageRenderer, channel: Channel, at_us: int) -> M
         reason="test",
         starts_us=at_us,
     )
-    message = build_message(renderer, channel, alerts=[sample], group_key="test", group_labels={})
-    return Message(message.title, message.body, "test", "test", {}, message.alerts)
 
 
-def _render(
+async def _render(
     renderer: MessageRenderer, template: str, default: str, context: Mapping[str, Any]
 ) -> str:
     if template:
         try:
-            return renderer.render(template, context)
+            return await renderer.render(template, context)
         except ValueError as exc:  # a template that fails at run time: the default instead
             logger.warning("notification template failed, using the default: %s", exc)
-    return renderer.render(default, context)
+    return await renderer.render(default, context)

@@ -38,7 +38,11 @@ class DeliveryReason(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Channel:
     """Where notifications go. `secret` (the webhook's HMAC key or the SMTP password) and a
-    Slack `url` are write-only: answers and logs never carry them."""
+    Slack `url` are write-only: answers and logs never carry them. `previous_secret` is the
+    webhook key a rotation replaced: deliveries are signed with it too until
+    `previous_secret_until_us`. `disabled_reason` says why Vigil disabled the channel
+    itself (its receiver answered 410 Gone); empty while it is enabled or an admin
+    disabled it."""
 
     id: str
     project: str
@@ -56,6 +60,10 @@ class Channel:
     body_template: str = ""  # empty: the default body
     send_resolved: bool = True
     enabled: bool = True
+    previous_secret: str = ""
+    previous_secret_until_us: int = 0
+    disabled_reason: str = ""
+    disabled_at_us: int = 0
     version: int = 1
     created_at_us: int = 0
     updated_at_us: int = 0
@@ -66,6 +74,14 @@ class Channel:
         data["kind"] = self.kind.value
         data["recipients"] = list(self.recipients)
         return data
+
+    def signing_secrets(self, now_us: int) -> tuple[str, ...]:
+        """The keys a delivery is signed with now: the current one, then the one a
+        rotation replaced while its overlap lasts."""
+        keys: tuple[str, ...] = (self.secret,) if self.secret else ()
+        if self.previous_secret and now_us < self.previous_secret_until_us:
+            keys += (self.previous_secret,)
+        return keys
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Channel:

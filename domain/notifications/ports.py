@@ -79,11 +79,16 @@ class NotificationStore(Protocol):
 
 class MessageRenderer(Protocol):
     def check(self, template: str) -> str | None:
-        """Why the template cannot be rendered (a syntax error), or None."""
+        """Why the template cannot be rendered (a syntax error, blocks nested too deep),
+        or None."""
         ...
 
-    def render(self, template: str, context: Mapping[str, Any]) -> str:
-        """Render in a sandbox; raise ValueError if the template fails."""
+    async def render(
+        self, template: str, context: Mapping[str, Any], *, trial: bool = False
+    ) -> str:
+        """Render in a sandbox, off the event loop, within a time, iteration and output
+        budget; raise ValueError if the template fails or exceeds one. Output past the
+        budget is cut, or with `trial` (the test render at save) a failure too."""
         ...
 
 

@@ -132,7 +132,7 @@ from domain.notifications.commands import (
     ExpireSilenceCommand,
     SendTestNotificationCommand,
 )
-from domain.notifications.events import NotificationSentEvent
+from domain.notifications.events import NotificationChannelDisabledEvent, NotificationSentEvent
 from domain.notifications.queries import (
     GetDeliveryQuery,
     GetNotificationPolicyQuery,
@@ -262,6 +262,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     DashboardUpdatedEvent: [publish_event],
     DashboardDeletedEvent: [publish_event],
     NotificationSentEvent: [publish_event, observe_delivery],
+    NotificationChannelDisabledEvent: [publish_event],
     AnalyticsProgressEvent: [publish_event],
     AnalyticsCompletedEvent: [publish_event],
     # compliance and system health

@@ -25,6 +25,7 @@ from infra.bus import EventBus, EventStream
 from infra.collectors.endpoints import start_statsd
 from infra.compliance import Compliance
 from infra.config import Settings
+from infra.notifications.templates import TemplateBudget
 from infra.notifications.wiring import Notifications
 from infra.notifications.worker import RetryPolicy
 from infra.selfmon import SelfMonitor, series_points
@@ -93,6 +94,14 @@ def build_runtimes(
             base_seconds=settings.notify_retry_base_seconds,
             max_seconds=settings.notify_retry_max_seconds,
         ),
+        template_budget=TemplateBudget(
+            timeout_seconds=settings.notify_template_timeout_seconds,
+            max_iterations=settings.notify_template_max_iterations,
+            max_output=settings.notify_template_max_output,
+            max_nesting=settings.notify_template_max_nesting,
+            memory_mb=settings.notify_template_memory_mb,
+        ),
+        template_workers=settings.notify_template_workers,
     )
     analytics = Analytics(settings, stores.analytics, stores.leases, clock)
     incidents = IncidentTracker(

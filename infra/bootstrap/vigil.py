@@ -294,6 +294,7 @@ def _build_bus(
         "renderer": notifications.renderer,
         "guard": notifications.guard,
         "dispatcher": notifications.dispatcher,
+        "secret_overlap_us": round(settings.notify_secret_overlap_seconds * 1_000_000),
         "outbox": notifications.worker,
         # analytics
         "analytics_jobs": runtimes.analytics.store,

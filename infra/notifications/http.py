@@ -21,10 +21,12 @@ import orjson
 
 from domain.errors import BadUserInput
 from domain.notifications import Channel, ChannelKind, Delivery
+from domain.ports import Clock
+from infra.clock import SystemClock
 from infra.notifications.guard import Address, TargetGuard
 from infra.notifications.result import SendResult, retry_after_seconds
 
-__all__ = ["HttpSender", "signature", "webhook_body"]
+__all__ = ["HttpSender", "signature", "signatures", "webhook_body"]
 
 USER_AGENT = "Vigil-Notifications/1"
 _RETRYABLE = frozenset({408, 425, 429})
@@ -60,6 +62,21 @@ def signature(secret: str, delivery_id: str, timestamp: str, body: bytes) -> str
     return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
+def signatures(keys: tuple[str, ...], delivery_id: str, timestamp: str, body: bytes) -> str:
+    """The signature header: one signature per key, current key first, comma-separated
+    (two during a key rotation's overlap, as Stripe does), so a receiver holding either key
+    verifies the delivery."""
+    return ",".join(signature(key, delivery_id, timestamp, body) for key in keys)
+
+
+def _meaning(code: int) -> str:
+    if 300 <= code < 400:
+        return " (a redirect: not followed)"
+    if code == 410:
+        return " (gone: the channel is disabled)"
+    return ""
+
+
 def _pinned(url: str, address: Address) -> str:
     parts = urlsplit(url)
     host = f"[{address}]" if address.version == 6 else str(address)
@@ -70,10 +87,17 @@ def _pinned(url: str, address: Address) -> str:
 
 class HttpSender:
     def __init__(
-        self, guard: TargetGuard, *, timeout: float, verify: ssl.SSLContext | bool = True
+        self,
+        guard: TargetGuard,
+        *,
+        timeout: float,
+        clock: Clock | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        """`verify`: the trust anchors for https targets (the public ones by default)."""
+        """`verify`: the trust anchors for https targets (the public ones by default);
+        `clock`: the one that dated a key rotation's overlap."""
         self._guard = guard
+        self._clock = clock or SystemClock()
         # Requests are built by a client (timeouts, headers) and sent by the transport
         # itself: it follows no redirect, and unlike the client it logs no request line,
         # whose URL may be a credential (a Slack webhook's path).
@@ -100,10 +124,9 @@ class HttpSender:
                 "Idempotency-Key": delivery.id,
                 "X-Vigil-Timestamp": timestamp,
             }
-            if channel.secret:
-                headers["X-Vigil-Signature"] = signature(
-                    channel.secret, delivery.id, timestamp, body
-                )
+            keys = channel.signing_secrets(self._clock.now_us())
+            if keys:
+                headers["X-Vigil-Signature"] = signatures(keys, delivery.id, timestamp, body)
         parts = urlsplit(channel.url)
         headers["Host"] = parts.netloc.rsplit("@", 1)[-1]
         request = self._client.build_request(
@@ -126,7 +149,7 @@ class HttpSender:
         retryable = code >= 500 or code in _RETRYABLE
         return SendResult(
             status_code=code,
-            error=f"HTTP {code}" + (" (a redirect: not followed)" if 300 <= code < 400 else ""),
+            error=f"HTTP {code}" + _meaning(code),
             retryable=retryable,
             retry_after=retry_after_seconds(response.headers.get("retry-after")),
         )

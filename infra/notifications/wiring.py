@@ -6,12 +6,13 @@ from collections.abc import Awaitable, Callable
 
 from domain.events import Event
 from domain.notifications import ChannelKind, NotificationStore
+from domain.notifications.messages import DEFAULT_BODY, DEFAULT_TITLE
 from domain.notifications.runtime import Dispatcher
 from domain.ports import Clock
 from infra.notifications.guard import TargetGuard
 from infra.notifications.http import HttpSender
 from infra.notifications.mail import EmailSender
-from infra.notifications.templates import JinjaRenderer
+from infra.notifications.templates import JinjaRenderer, TemplateBudget
 from infra.notifications.worker import DeliveryWorker, RetryPolicy
 
 __all__ = ["Notifications"]
@@ -29,11 +30,15 @@ class Notifications:
         tick_seconds: float = 1.0,
         timeout_seconds: float = 10.0,
         retry: RetryPolicy | None = None,
+        template_budget: TemplateBudget | None = None,
+        template_workers: int = 1,
     ) -> None:
         guard = TargetGuard(allow_loopback=allow_loopback)
-        renderer = JinjaRenderer()
+        renderer = JinjaRenderer(
+            template_budget, workers=template_workers, trusted=(DEFAULT_TITLE, DEFAULT_BODY)
+        )
         dispatcher = Dispatcher(store, renderer, clock)
-        self._http = HttpSender(guard, timeout=timeout_seconds)
+        self._http = HttpSender(guard, timeout=timeout_seconds, clock=clock)
         mail = EmailSender(guard, timeout=timeout_seconds)
         self.worker = DeliveryWorker(
             store,
@@ -61,3 +66,4 @@ class Notifications:
     async def close(self) -> None:
         await self.worker.close()
         await self._http.aclose()
+        await self.renderer.close()

@@ -5,7 +5,10 @@ then claims due deliveries in the store, atomically, so of several Vigil process
 sharing a store only one attempts each; a claim lapses after `claim_seconds`, so a
 delivery held by a process that died is attempted again by whoever comes next, with the
 same idempotency id. Failed attempts are retried with exponential backoff and jitter,
-honouring Retry-After, up to `max_attempts`, then the delivery is dead.
+honouring Retry-After, up to `max_attempts`, then the delivery is dead. A receiver that
+answers 410 Gone says it will never take a message again: its channel is disabled, with
+the reason, and the project's admins hear it (NotificationChannelDisabledEvent); what was
+still pending for it dies without an attempt.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from domain.notifications import (
     ChannelKind,
     Delivery,
     DeliveryState,
+    NotificationChannelDisabledEvent,
     NotificationSentEvent,
     NotificationStore,
 )
@@ -42,6 +46,10 @@ logger = logging.getLogger("vigil.notifications")
 
 Publish = Callable[[Event], Awaitable[None]]
 BATCH = 50
+GONE = 410
+
+
+_HTTP = frozenset({ChannelKind.WEBHOOK, ChannelKind.SLACK})
 
 
 class Sender(Protocol):
@@ -133,6 +141,9 @@ class DeliveryWorker:
         started, at_us = time.perf_counter(), self.clock.now_us()
         if channel is None:
             result = SendResult(error="the channel was deleted", retryable=False)
+        elif channel.disabled_reason:
+            error = f"not sent: the channel is disabled ({channel.disabled_reason})"
+            result = SendResult(error=error, retryable=False)
         else:
             try:
                 result = await self._senders[channel.kind].send(channel, delivery)
@@ -164,7 +175,46 @@ class DeliveryWorker:
             "delivered" if result.ok else f"failed ({result.error}), {state.value}",
         )
         await self._announce(channel, finished, attempt)
+        if channel is not None and result.status_code == GONE and channel.kind in _HTTP:
+            await self._disable(channel, delivery, at_us)
         return finished
+
+    async def _disable(self, channel: Channel, delivery: Delivery, at_us: int) -> None:
+        """Disable the channel whose receiver answered 410 Gone, once, whatever else
+        changed it meanwhile (compare-and-set, read again on a conflict)."""
+        reason = f"the receiver answered HTTP 410 Gone to delivery {delivery.id}"
+        current: Channel | None = channel
+        for _ in range(5):
+            if current is None or current.disabled_reason:
+                return  # deleted, or disabled by another attempt already
+            disabled = replace(
+                current,
+                enabled=False,
+                disabled_reason=reason,
+                disabled_at_us=at_us,
+                version=current.version + 1,
+                updated_at_us=at_us,
+            )
+            if await self.store.save_channel(disabled, expected_version=current.version):
+                break
+            current = await self.store.get_channel(channel.project, channel.id)
+        else:
+            logger.warning("channel %s: could not be disabled after a 410", channel.id)
+            return
+        self.dispatcher.configs.invalidate(channel.project)
+        logger.warning("channel %s of project %s disabled: %s", channel.id, channel.project, reason)
+        if self._publish is not None:
+            await self._publish(
+                NotificationChannelDisabledEvent(
+                    project=channel.project,
+                    channel_id=channel.id,
+                    channel_name=channel.name,
+                    kind=channel.kind.value,
+                    reason=reason,
+                    delivery_id=delivery.id,
+                    at_us=at_us,
+                )
+            )
 
     async def _announce(
         self, channel: Channel | None, delivery: Delivery, attempt: Attempt

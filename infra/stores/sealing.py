@@ -1,6 +1,7 @@
 """Notification secrets sealed at rest, the same way in every store.
 
-A channel's `secret` (the webhook's HMAC key, the SMTP password) and a Slack channel's
+A channel's `secret` (the webhook's HMAC key, the SMTP password), the `previous_secret` a
+webhook key rotation replaced (still signing during the overlap), and a Slack channel's
 `url` (the URL is the credential) are sealed (infra/crypto) before a store writes the
 channel and opened after it reads it: the stored document never holds them in plain text,
 and a copy of the store without the key file reveals none. Stores written before
@@ -23,7 +24,8 @@ logger = logging.getLogger("vigil.crypto")
 
 
 def secret_fields(doc: dict[str, Any]) -> tuple[str, ...]:
-    return ("secret", "url") if doc.get("kind") == "slack" else ("secret",)
+    keys = ("secret", "previous_secret")
+    return (*keys, "url") if doc.get("kind") == "slack" else keys
 
 
 def _context(doc: dict[str, Any], name: str) -> str:

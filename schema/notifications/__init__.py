@@ -1,6 +1,6 @@
 """Notification types, inputs and live messages of the GraphQL schema."""
 
-from schema.notifications.live import NotificationSent
+from schema.notifications.live import NotificationChannelDisabled, NotificationSent
 from schema.notifications.types import (
     DeliveryAttempt,
     NotificationChannel,
@@ -16,6 +16,7 @@ from schema.notifications.types import (
 __all__ = [
     "DeliveryAttempt",
     "NotificationChannel",
+    "NotificationChannelDisabled",
     "NotificationChannelInput",
     "NotificationChannelKind",
     "NotificationDelivery",

@@ -1,4 +1,5 @@
-"""NotificationSent: what `notificationSent` subscribers receive, one per attempt."""
+"""What notification subscribers receive: NotificationSent (`notificationSent`, one per
+attempt) and NotificationChannelDisabled (`notificationChannelDisabled`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from datetime import datetime
 import strawberry
 
 from domain.notifications import DeliveryState
-from domain.notifications.events import NotificationSentEvent
+from domain.notifications.events import NotificationChannelDisabledEvent, NotificationSentEvent
 from schema.notifications.types import NotificationDeliveryState
 from schema.types import from_us
 
-__all__ = ["NotificationSent"]
+__all__ = ["NotificationChannelDisabled", "NotificationSent"]
 
 
 @strawberry.type(description="A delivery was attempted (NotificationSentEvent).")
@@ -47,5 +48,31 @@ class NotificationSent:
             status_code=e.status_code,
             latency_ms=e.latency_ms,
             error=e.error,
+            at=from_us(e.at_us),
+        )
+
+
+@strawberry.type(
+    description="Vigil disabled a channel: its receiver answered 410 Gone. Nothing more is "
+    "sent to it until an admin sets `enabled: true` (NotificationChannelDisabledEvent)."
+)
+class NotificationChannelDisabled:
+    project: str
+    channel_id: strawberry.ID
+    channel_name: str
+    kind: str
+    reason: str
+    delivery_id: strawberry.ID
+    at: datetime
+
+    @classmethod
+    def of(cls, e: NotificationChannelDisabledEvent) -> NotificationChannelDisabled:
+        return cls(
+            project=e.project,
+            channel_id=strawberry.ID(e.channel_id),
+            channel_name=e.channel_name,
+            kind=e.kind,
+            reason=e.reason,
+            delivery_id=strawberry.ID(e.delivery_id),
             at=from_us(e.at_us),
         )

@@ -36,7 +36,10 @@ SilenceStatus = strawberry.enum(SilenceState, name="SilenceState")
 
 @strawberry.input(
     description="A channel's fields. On update, fields left out (null) keep their value; "
-    "`secret` is write-only: the webhook's HMAC key, or the SMTP password."
+    "`secret` is write-only: the webhook's HMAC key (24 bytes at least; left out of a new "
+    "webhook, or given empty, Vigil generates one and answers it once in "
+    "`generatedSecret`), or the SMTP password. `enabled: true` re-enables a channel Vigil "
+    "disabled."
 )
 class NotificationChannelInput:
     name: str | None = None
@@ -83,6 +86,19 @@ class NotificationChannel:
     body_template: str
     send_resolved: bool
     enabled: bool
+    disabled_reason: str = strawberry.field(
+        description="Why Vigil disabled this channel (its receiver answered 410 Gone); "
+        "empty while enabled or when an admin disabled it."
+    )
+    disabled_at: datetime | None
+    secret_rotation_ends_at: datetime | None = strawberry.field(
+        description="Until when deliveries are also signed with the key a rotation "
+        "replaced (null: the key was never rotated; a past time: the overlap is over)."
+    )
+    generated_secret: str | None = strawberry.field(
+        description="The webhook key Vigil generated, in the answer of the change that "
+        "generated it only: store it now, it is never shown again."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -108,6 +124,12 @@ class NotificationChannel:
             body_template=c.body_template,
             send_resolved=c.send_resolved,
             enabled=c.enabled,
+            disabled_reason=c.disabled_reason,
+            disabled_at=from_us(c.disabled_at_us) if c.disabled_at_us else None,
+            secret_rotation_ends_at=(
+                from_us(c.previous_secret_until_us) if c.previous_secret else None
+            ),
+            generated_secret=dto.generated_secret or None,
             version=c.version,
             created_at=from_us(c.created_at_us),
             updated_at=from_us(c.updated_at_us),

@@ -41,12 +41,14 @@ async def test_an_entry_names_role_target_changes_and_client_and_never_a_secret(
         {"p": "demo", "id": alert["id"], "v": alert["version"], "rule": {**rule, "threshold": 95}},
         auth=ADMIN,
     )
-    hook = webhook("https://8.8.8.8/hook", secret="first-s3cret")
+    hook = webhook("https://8.8.8.8/hook", secret="first-s3cret-of-24-bytes-or-more")
     channel = (await vigil.ok(CONFIGURE, {"p": "demo", "c": hook}, auth=ADMIN))[
         "configureNotification"
     ]
     await vigil.ok(
-        CONFIGURE, {"p": "demo", "id": channel["id"], "c": {"secret": "second-s3cret"}}, auth=ADMIN
+        CONFIGURE,
+        {"p": "demo", "id": channel["id"], "c": {"secret": "second-s3cret-of-24-bytes-or-more"}},
+        auth=ADMIN,
     )
 
     log = await entries(vigil)

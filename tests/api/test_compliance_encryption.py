@@ -21,7 +21,7 @@ from tests.notifications_support import CONFIGURE, TEST_SEND, receiver, webhook
 from tests.support import SECRET, RunningVigil, make_settings, serve, token
 
 ADMIN = token(demo="admin")
-HOOK_SECRET = "s3cr3t-key"
+HOOK_SECRET = "s3cr3t-key-of-more-than-24-bytes"
 SLACK_PATH = "T000/B000/slack-webhook-credential"
 LIST = """query { notifications(project: "demo") { id hasSecret } }"""
 

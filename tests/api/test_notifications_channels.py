@@ -17,7 +17,7 @@ ADMIN = token(demo="admin")
 GET = """query($p: String!, $id: ID!) { notification(project: $p, id: $id) {
   id name url hasSecret version } }"""
 LIST = "query($p: String!) { notifications(project: $p) { id name kind } }"
-SECRET = "s3cr3t-key"
+SECRET = "s3cr3t-key-of-more-than-24-bytes"
 
 
 @pytest.fixture

@@ -22,7 +22,14 @@ from aiosmtpd.controller import Controller
 
 from domain.notifications.events import NotificationSentEvent
 from tests.adjustable_clock import AdjustableClock
-from tests.notifications_support import CONFIGURE, DELIVERIES, TEST_SEND, receiver, webhook
+from tests.notifications_support import (
+    CONFIGURE,
+    DELIVERIES,
+    HOOK_SECRET,
+    TEST_SEND,
+    receiver,
+    webhook,
+)
 from tests.support import RunningVigil, make_settings, serve, token, ws_client
 
 ADMIN = token(demo="admin")
@@ -83,8 +90,8 @@ async def test_fails_twice_then_succeeds_three_attempts_one_id_signed_with_backo
     assert len(requests) == 3
     ids = {r["headers"]["X-Vigil-Delivery"] for r in requests}
     assert ids == {delivered["id"]} == {r["headers"]["Idempotency-Key"] for r in requests}
-    assert all(signed(r, "s3cr3t-key") for r in requests)
-    assert not signed({**requests[0], "body": requests[0]["body"] + " "}, "s3cr3t-key")
+    assert all(signed(r, HOOK_SECRET) for r in requests)
+    assert not signed({**requests[0], "body": requests[0]["body"] + " "}, HOOK_SECRET)
     assert len({r["body"] for r in requests}) == 1  # the same body on every attempt
     # Backoff, by Vigil's own record of when each attempt started (the receiver's clock
     # would add its own scheduling delays on a loaded machine): base 0.3 s, doubling,

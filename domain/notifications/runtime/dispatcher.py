@@ -217,7 +217,7 @@ class Dispatcher:
         now: int,
         reason: DeliveryReason,
     ) -> None:
-        message = build_message(
+        message = await build_message(
             self.renderer,
             channel,
             alerts=alerts,

@@ -20,7 +20,13 @@ from domain.notifications import Channel, Delivery, DeliveryState, Policy, Silen
 from infra.crypto import SecretCipher
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
-from infra.stores.sealing import open_channel, reseal_channel, seal_channel, status_of
+from infra.stores.sealing import (
+    open_channel,
+    reseal_channel,
+    seal_channel,
+    secret_fields,
+    status_of,
+)
 
 __all__ = ["NOTIFICATION_INDEXES", "MongoNotificationStore"]
 
@@ -105,7 +111,7 @@ class MongoNotificationStore:
             for doc in await self._channels.find({}, _NO_ID).to_list():
                 resealed, count = reseal_channel(cipher, doc)
                 if count:
-                    fields = {k: resealed[k] for k in ("secret", "url")}
+                    fields = {k: resealed[k] for k in secret_fields(doc) if k in resealed}
                     await self._channels.update_one({"_id": doc["id"]}, {"$set": fields})
                     changed += count
         return changed

@@ -154,11 +154,16 @@ def test_deduplication_as_alertmanager() -> None:
     assert not needs_update(told, none, a, now_us=1, **quiet)  # type: ignore[arg-type]
 
 
-def test_templates_run_sandboxed_and_titles_stay_on_one_line() -> None:
+async def test_templates_run_sandboxed_and_titles_stay_on_one_line() -> None:
     renderer = JinjaRenderer()
-    assert renderer.render("{{ a.labels.host }}!", {"a": {"labels": {"host": "web-1"}}}) == "web-1!"
-    with pytest.raises(ValueError, match=r"SecurityError|unsafe"):
-        renderer.render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})
+    try:
+        context = {"a": {"labels": {"host": "web-1"}}}
+        assert await renderer.render("{{ a.labels.host }}!", context) == "web-1!"
+        with pytest.raises(ValueError, match=r"SecurityError|unsafe"):
+            await renderer.render("{{ ''.__class__.__mro__[1].__subclasses__() }}", {})
+        assert await renderer.render("[{{ missing.label }}]", {}) == "[]"
+    finally:
+        await renderer.close()
     assert renderer.check("{% for %}") is not None
     assert renderer.check("{{ missing.label }}") is None
     assert one_line("a\r\nBcc: x@y\u2028z") == "a Bcc: x@y z"
