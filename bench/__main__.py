@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench import alerts, analytics, anomaly, audit, collectors, fanout, ingest, query
+from bench import alerts, analytics, anomaly, audit, budget, collectors, fanout, ingest, query
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "analytics": analytics.run,
     "audit": audit.run,
     "anomaly": anomaly.run,
+    "budget": budget.run,
 }
 
 
