@@ -7,14 +7,20 @@ test_query_timeout.py)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient, monitoring
 
 from infra.config import Settings
-from tests.api.dashboards_support import EDITOR, create, send
+from infra.stores.mongo.database import MongoDatabase
+from infra.stores.mongo.schema import POINTS
+from tests.api.dashboards_support import CREATE_POINTS, EDITOR, create, send
+from tests.contract.mongo_emulator import URL_ENV
 from tests.heavy_store import heavy_store
 from tests.support import RunningVigil, make_settings, serve, token, until, ws_client
 
@@ -119,3 +125,50 @@ async def test_a_query_over_the_websocket_stops_at_the_timeout(tmp_path: Path) -
         assert message["type"] == "error", message
         assert message["payload"][0]["extensions"]["code"] == "TIMEOUT"
         assert "0.2 s" in message["payload"][0]["message"]
+
+
+class _Commands(monitoring.CommandListener):
+    """The commands a MongoClient sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.sent.append((event.command_name, dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_mongodb_reads_carry_the_query_time_limit(tmp_path: Path) -> None:
+    """maxTimeMS is MongoDB's side of the timeout; only a real server shows the commands
+    (VIGIL_TEST_MONGO_URL; skipped without it)."""
+    url = os.environ.get(URL_ENV)
+    if not url:
+        pytest.skip(f"{URL_ENV} is not set: only a real MongoDB server shows maxTimeMS")
+    commands = _Commands()
+    client: Any = AsyncMongoClient(url, tz_aware=False, event_listeners=[commands])
+    name = f"vigil_test_{uuid.uuid4().hex[:20]}"
+    database: MongoDatabase | None = None
+    try:
+        database = await MongoDatabase.open_with_client(client, database=name)
+        settings = make_settings(tmp_path, query_timeout_seconds=5)
+        async with serve(settings, database=database) as vigil:
+            points = [{"name": "light", "value": 1.0}]
+            await vigil.ok(CREATE_POINTS, {"p": "demo", "points": points}, auth=token())
+            commands.sent.clear()
+            light = {"p": "demo", "n": "light", "from": "2000-01-01T00:00:00Z", "to": None}
+            await vigil.ok(SERIES, light, auth=token())
+        # the chart's reads of points (background ticks read other collections meanwhile)
+        reads = [c for kind, c in commands.sent if kind == "aggregate" and c[kind] == POINTS]
+        assert reads, commands.sent
+        for command in reads:  # our 5 s plus MongoDB's 1 s of grace, less the round trip
+            assert 0 < command["maxTimeMS"] <= 6_000, command
+    finally:
+        if database is not None:
+            await database.close()
+        await client.drop_database(name)
+        await client.close()
