@@ -89,6 +89,10 @@ class Runner:
         self._con.close()
 
 
+class _Interrupted(Exception):
+    """A read cancelled before it started."""
+
+
 class _Call(Generic[T]):
     """One read on a reader thread, which another thread may interrupt."""
 
@@ -102,8 +106,8 @@ class _Call(Generic[T]):
 
     def run(self, cursor: Cursor) -> T:
         with self._lock:
-            if self._interrupted:
-                raise asyncio.CancelledError
+            if self._interrupted:  # cancelled while queued: nobody awaits the result
+                raise _Interrupted
             self._cursor = cursor
         try:
             return self._fn(cursor)
