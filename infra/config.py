@@ -71,7 +71,7 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5_000
-    query_max_cost: int = 20_000  # estimated before execution (docs/security.md); then refused
+    query_max_cost: int = 25_000  # estimated before execution (docs/security.md); then refused
     query_timeout_seconds: float = 30.0  # a query running longer is stopped: TIMEOUT
     query_max_heavy_per_caller: int = 2  # reads of stored points at once; then RATE_LIMITED
     ws_max_subscriptions: int = 100

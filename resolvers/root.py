@@ -287,7 +287,7 @@ class ApiLimits:
     max_tokens: int
     introspection: bool
     suggestions: bool = True  # "Did you mean ...?" in validation errors: development only
-    max_cost: int = 20_000  # schema/cost.py
+    max_cost: int = 25_000  # schema/cost.py
     max_heavy_per_caller: int = 2  # reads of stored points running at once per caller
 
 

@@ -76,6 +76,18 @@ async def test_the_refusal_follows_the_setting(tmp_path: Path) -> None:
         assert error["extensions"] == {"code": "BAD_USER_INPUT", "cost": 61, "budget": 50}
 
 
+async def test_any_single_chart_fits_the_default_budget(vigil: RunningVigil) -> None:
+    """The bucket limit (11,000) already bounds one chart; the budget refuses many."""
+    await send(vigil, ("web-1", 1.0))
+    chart = """cN: metricSeries(project: "demo", name: "cpu", from: "2026-01-01T00:00:00Z",
+      to: "2026-01-08T15:20:00Z", step: "1m", groupBy: ["host"]) { timestamps }"""
+    data = await vigil.ok("{ " + chart.replace("cN", "c1") + " }", auth=EDITOR)
+    assert len(data["c1"]["timestamps"]) == 11_000
+    three = "{ " + " ".join(chart.replace("cN", f"c{n}") for n in range(3)) + " }"
+    error = _refusal(await vigil.gql(three, auth=EDITOR))
+    assert error["extensions"]["cost"] == 3 * (1 + 11_000 * 100 // 50)
+
+
 @pytest.fixture
 async def heavy(tmp_path: Path) -> AsyncIterator[tuple[RunningVigil, dict[str, str]]]:
     store = tmp_path / "heavy.duckdb"
