@@ -20,6 +20,7 @@ from bench import (
     analytics,
     anomaly,
     audit,
+    budget,
     bussign,
     collectors,
     fanout,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "anomaly": anomaly.run,
     "bussign": bussign.run,
     "templates": templates.run,
+    "budget": budget.run,
 }
 
 

@@ -262,9 +262,11 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Se
     return Server(name, port, process, log_path)
 
 
-def start_vigil(db_path: Path, log_dir: Path) -> Server:
-    """`python -m infra.cli serve` on a free port, with the store in `db_path`."""
-    server = _spawn("vigil", [PYTHON, "-m", "infra.cli", "serve"], vigil_env(db_path), log_dir)
+def start_vigil(db_path: Path, log_dir: Path, env: dict[str, str] | None = None) -> Server:
+    """`python -m infra.cli serve` on a free port, with the store in `db_path`; `env`:
+    more settings (`VIGIL_*`)."""
+    settings = {**vigil_env(db_path), **(env or {})}
+    server = _spawn("vigil", [PYTHON, "-m", "infra.cli", "serve"], settings, log_dir)
     server.wait_ready("/readyz")
     log(f"vigil serving on port {server.port} (pid {server.pid}, store {db_path})")
     return server

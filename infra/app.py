@@ -27,6 +27,7 @@ from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
+from infra.client_watch import ClientGone, while_connected
 from infra.collectors.endpoints import collector_endpoints, collector_routes
 from infra.config import Settings
 from infra.dashboards import viewer_routes
@@ -66,13 +67,19 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        try:
+            response = await while_connected(receive, lambda body: self._answer(scope, body))
+        except ClientGone:
+            return  # its work was cancelled; nobody is left to answer
+        await response(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
         request = Request(scope, receive)
         try:
-            response = await self.run(request)
+            return await self.run(request)
         except HTTPException as exc:
             content_type = request.headers.get("content-type", "")
-            response = request_error(exc.status_code, exc.reason, content_type=content_type)
-        await response(scope, receive, send)
+            return request_error(exc.status_code, exc.reason, content_type=content_type)
 
     async def execute_operation(
         self,
@@ -83,17 +90,19 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         root_value: None,
         sub_response: Response,
     ) -> Any:
-        """Refuses subscriptions before they run: over HTTP they cannot stream here."""
-        if (
-            isinstance(request_data, GraphQLRequestData)
-            and isinstance(request_data.query, str)
-            and operation_type(request_data.query, request_data.operation_name)
-            is OperationType.SUBSCRIPTION
-        ):
+        """Refuses subscriptions before they run: over HTTP they cannot stream here. A
+        query runs within VIGIL_QUERY_TIMEOUT_SECONDS (infra/query_timeout.py)."""
+        kind = None
+        if isinstance(request_data, GraphQLRequestData) and isinstance(request_data.query, str):
+            kind = operation_type(request_data.query, request_data.operation_name)
+        if kind is OperationType.SUBSCRIPTION:
             raise HTTPException(400, SUBSCRIPTION_OVER_HTTP)
-        return await super().execute_operation(
+        execution = super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        if kind is not OperationType.QUERY:
+            return await execution
+        return await self.vigil.query_timeout.run(execution)
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)

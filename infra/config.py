@@ -76,6 +76,9 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5_000
+    query_max_cost: int = 25_000  # estimated before execution (docs/security.md); then refused
+    query_timeout_seconds: float = 30.0  # a query running longer is stopped: TIMEOUT
+    query_max_heavy_per_caller: int = 2  # reads of stored points at once; then RATE_LIMITED
     ws_max_subscriptions: int = 100
     ws_max_message_bytes: int = 64 * 1024
     ws_queue_messages: int = 1_000
@@ -250,6 +253,9 @@ class Settings:
             "alert_lease_seconds",
             "ws_max_per_subject",
             "ws_max_per_client",
+            "query_max_cost",
+            "query_timeout_seconds",
+            "query_max_heavy_per_caller",
         )
         for name in positive:
             if getattr(self, name) <= 0:

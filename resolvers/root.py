@@ -40,6 +40,7 @@ from resolvers import dashboards as dashboard_ops
 from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
+from schema.budget import HeavyReads, QueryBudget
 from schema.documents import ReportingParserCache
 from schema.errors import ErrorCodes
 from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
@@ -290,9 +291,13 @@ class ApiLimits:
     max_tokens: int
     introspection: bool
     suggestions: bool = True  # "Did you mean ...?" in validation errors: development only
+    max_cost: int = 25_000  # schema/cost.py
+    max_heavy_per_caller: int = 2  # reads of stored points running at once per caller
 
 
 class VigilSchema(strawberry.Schema):
+    heavy_reads: HeavyReads  # who runs reads of stored points now (schema/budget.py)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -311,11 +316,13 @@ def build_schema(
         alias_rule(limits.max_aliases),
         *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
     ]
+    heavy = HeavyReads(max_per_caller=limits.max_heavy_per_caller)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ReportingParserCache(maxsize=512),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ValidationCache(maxsize=512),
+        lambda: QueryBudget(max_cost=limits.max_cost, heavy=heavy),
         lambda: ErrorCodes(on_error=on_error, suggestions=limits.suggestions),
     ]
     schema: Any = VigilSchema(
@@ -325,4 +332,5 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    schema.heavy_reads = heavy
     return schema  # type: ignore[no-any-return]

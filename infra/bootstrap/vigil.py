@@ -38,6 +38,7 @@ from infra.clock import SystemClock
 from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
+from infra.query_timeout import QueryTimeout
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
@@ -63,6 +64,7 @@ class Vigil:
     monitor: SelfMonitor
     ws_limits: WebSocketLimits
     compliance: Compliance
+    query_timeout: QueryTimeout
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     live: LiveStreams = field(default_factory=LiveStreams)  # clients' live event streams
 
@@ -119,6 +121,8 @@ class Vigil:
                         max_tokens=settings.max_tokens,
                         introspection=not settings.production,
                         suggestions=not settings.production,
+                        max_cost=settings.query_max_cost,
+                        max_heavy_per_caller=settings.query_max_heavy_per_caller,
                     ),
                     on_error=monitor.observe_error,
                 ),
@@ -129,8 +133,12 @@ class Vigil:
                     queue_messages=settings.ws_queue_messages,
                     init_timeout_seconds=settings.ws_init_timeout_seconds,
                     send_timeout_seconds=settings.ws_send_timeout_seconds,
+                    query_timeout_seconds=settings.query_timeout_seconds,
                 ),
                 compliance=compliance,
+                query_timeout=QueryTimeout(
+                    settings.query_timeout_seconds, observe=monitor.observe_error
+                ),
                 _stack=stack,
             )
         except BaseException:

@@ -29,6 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
 from domain.errors import Unauthenticated, Unavailable
+from infra.query_timeout import deadline, timeout_message
 from infra.ws.admission import SocketCounts
 from infra.ws.close_reasons import SEND_INIT, SUBPROTOCOL, clip, refusal
 from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
@@ -55,6 +56,7 @@ class WebSocketLimits:
     queue_messages: int = 1_000
     init_timeout_seconds: float = 5.0
     send_timeout_seconds: float = 10.0
+    query_timeout_seconds: float = 30.0  # a query (not a mutation) is stopped after it
 
 
 class _Operation:
@@ -321,21 +323,30 @@ class GraphQLWebSocket:
             operation.group_key = key
             self.groups.join(key, operation, start)
         else:
-            operation.task = asyncio.create_task(self._run_once(operation, start))
+            is_query = operation_type(query, operation_name) is OperationType.QUERY
+            seconds = self.limits.query_timeout_seconds if is_query else None
+            operation.task = asyncio.create_task(self._run_once(operation, start, seconds))
 
-    async def _run_once(self, operation: _Operation, start: StartStream) -> None:
+    async def _run_once(
+        self, operation: _Operation, start: StartStream, limit: float | None
+    ) -> None:
         """A query or mutation over the socket (or a document that does not parse): `next`
-        then `complete`, or `error`; whatever happens, the operation ends and its id is free."""
+        then `complete`, or `error`; whatever happens, the operation ends and its id is free.
+        A query past `limit` seconds is stopped and answered `TIMEOUT`."""
         try:
-            stream = await start()
-            try:
-                async for result in stream:
-                    if isinstance(result, strawberry.types.execution.PreExecutionError):
-                        operation.send_payload("error", encode_errors(result))
-                        return
-                    operation.send_payload("next", encode_result(result))
-            finally:
-                await stream.aclose()
+            async with contextlib.nullcontext() if limit is None else deadline(limit):
+                stream = await start()
+                try:
+                    async for result in stream:
+                        if isinstance(result, strawberry.types.execution.PreExecutionError):
+                            operation.send_payload("error", encode_errors(result))
+                            return
+                        operation.send_payload("next", encode_result(result))
+                finally:
+                    await stream.aclose()
+        except TimeoutError:
+            operation.send_payload("error", _error(timeout_message(limit or 0), "TIMEOUT"))
+            return
         except Exception:
             logger.exception("websocket operation failed")
             operation.send_payload("error", _error(INTERNAL_MESSAGE, "INTERNAL"))

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Generic, ParamSpec, TypeVar
 
 import duckdb
 
@@ -28,6 +28,11 @@ class Runner:
     another connection to the same database. Writes run on a single thread, so
     transactions never interleave and need no lock; reads run on `readers` threads and
     see committed data only, even while a write is in progress.
+
+    A read whose caller is cancelled (a query timeout, a client that left) is interrupted
+    in DuckDB, so its thread is free again at once instead of finishing work nobody
+    awaits; one not started yet never starts. Writes always finish: an acknowledged
+    batch is never half cancelled.
     """
 
     def __init__(self, con: Cursor, *, readers: int = 4) -> None:
@@ -47,7 +52,12 @@ class Runner:
     async def read(
         self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        return await self._run(self._readers, lambda cur: fn(cur, *args, **kwargs))
+        call = _Call(lambda cur: fn(cur, *args, **kwargs))
+        try:
+            return await self._run(self._readers, call.run)
+        except asyncio.CancelledError:
+            call.interrupt()
+            raise
 
     async def close(self) -> None:
         """Let running calls finish, then close every cursor and the database."""
@@ -77,6 +87,39 @@ class Runner:
         for cursor in self._cursors:
             cursor.close()
         self._con.close()
+
+
+class _Interrupted(Exception):
+    """A read cancelled before it started."""
+
+
+class _Call(Generic[T]):
+    """One read on a reader thread, which another thread may interrupt."""
+
+    __slots__ = ("_cursor", "_fn", "_interrupted", "_lock")
+
+    def __init__(self, fn: Callable[[Cursor], T]) -> None:
+        self._fn = fn
+        self._lock = threading.Lock()
+        self._cursor: Cursor | None = None
+        self._interrupted = False
+
+    def run(self, cursor: Cursor) -> T:
+        with self._lock:
+            if self._interrupted:  # cancelled while queued: nobody awaits the result
+                raise _Interrupted
+            self._cursor = cursor
+        try:
+            return self._fn(cursor)
+        finally:
+            with self._lock:  # interrupt() never reaches the cursor's next call
+                self._cursor = None
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self._interrupted = True
+            if self._cursor is not None:
+                self._cursor.interrupt()
 
 
 def transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
