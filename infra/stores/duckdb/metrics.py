@@ -75,7 +75,14 @@ class DuckDBMetricStore:
         return await self._run.read(_series_activity, active_since_us, created_since_us)
 
     async def ping(self) -> str:
-        return await self._run.read(_version)
+        """The version; down while the database is being reopened, degraded while writes
+        fail for lack of space or after damage was found (faults.py)."""
+        faults = self._run.faults
+        if faults.invalidated:
+            faults.check()
+        version = await self._run.read(_version)
+        faults.check()
+        return version
 
     async def close(self) -> None:
         """Closes the whole database: the audit store shares its file and threads."""
