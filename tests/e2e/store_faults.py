@@ -57,6 +57,13 @@ def fill(disk: Path, *, leave: int) -> Path:
     return filler
 
 
+def top_up(filler: Path) -> None:
+    """Grow `filler` until the disk has no byte left."""
+    with filler.open("ab", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+
+
 @dataclass
 class Sender:
     """Sends batches of `size` points with timestamps no batch shares, counting the ones

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_a_flipped_byte_in_the_log_does_not_stop_start_up(
     vigil.kill()  # no checkpoint: the batches are only in the log
     wal = Path(f"{store}.wal")
     size = wal.stat().st_size
-    flip(wal, size // 2)
+    at = _inside_a_middle_batch(wal.read_bytes())
+    flip(wal, at)
 
     vigil.env["VIGIL_SELF_MONITOR_SECONDS"] = str(SELF_MONITOR_SECONDS)
     vigil.start()  # waits for /readyz 200: it started
@@ -61,7 +63,7 @@ def test_a_flipped_byte_in_the_log_does_not_stop_start_up(
     assert len(aside) == 1 and aside[0].stat().st_size == size  # kept as it was found
     # What was logged before the damage is back, batch by batch; nothing half-stored.
     stored = sender.stored()
-    print(f"\nlog of {size} bytes flipped at {size // 2}: {stored // sender.size} of {BATCHES}")
+    print(f"\nlog of {size} bytes flipped at {at}: {stored // sender.size} of {BATCHES} batches")
     assert stored % sender.size == 0 and 0 < stored < sender.acked, stored
 
     status, body = readyz(vigil)
@@ -81,6 +83,16 @@ def test_a_flipped_byte_in_the_log_does_not_stop_start_up(
 
     poll(counted, 20 * SELF_MONITOR_SECONDS + 5, "vigil.store.corruption_total{kind=wal} = 1")
     assert sender.send()  # and the store takes writes
+
+
+def _inside_a_middle_batch(log: bytes) -> int:
+    """A byte of a point value the middle batch logged (every batch sends the values 0.0,
+    1.0, ...; DuckDB logs them as 8-byte doubles): damage DuckDB's checksum catches. A flip
+    in an entry's header can pass unnoticed (decision 0023), which this test is not about."""
+    value = struct.pack("<d", 123.0)
+    found = [i for i in range(len(log)) if log.startswith(value, i)]
+    assert len(found) >= BATCHES, f"the value appears {len(found)} times in the log"
+    return found[len(found) // 2] + 7
 
 
 def _a_block_of(store: Path, column: str) -> int:

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import VigilProcess
-from tests.e2e.store_faults import Sender, codes, fill, poll, readyz, small_disk
+from tests.e2e.store_faults import Sender, codes, fill, poll, readyz, small_disk, top_up
 from tests.support import token
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +60,19 @@ def test_a_full_log_refuses_writes_and_recovers_when_space_returns(
     filler = fill(disk, leave=64 * 1024)
     fill_up(sender)
     refused_properly(sender)
+    # A collector endpoint (InfluxDB line protocol, 2,000 points of another metric) answers
+    # 503 with Retry-After: agents retry.
+    top_up(filler)
+    influx = httpx.post(
+        f"{vigil.url}/api/v2/write?org=o&bucket=b",
+        content=b"".join(
+            b"agent value=%d %d\n" % (i, (sender.start_ms - 10_000 + i) * 10**6)
+            for i in range(2000)
+        ),
+        headers={"Authorization": f"Token {sender.auth}", "X-Vigil-Project": "disk"},
+        timeout=10,
+    )
+    assert (influx.status_code, influx.headers.get("retry-after")) == (503, "1"), influx.text
 
     # Health tells the truth; reads keep working, and show every acknowledged point.
     status, body = readyz(vigil)

@@ -87,7 +87,7 @@ class DuckDBDatabase:
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
         con, catalogue = await asyncio.to_thread(_connect, path, faults, options)
-        reconnect = None if path == ":memory:" else lambda: duckdb.connect(path, config=options)
+        reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
         return cls(Runner(con, readers=readers, connect=reconnect, faults=faults), catalogue, path)
 
     async def close(self) -> None:
