@@ -84,6 +84,13 @@ def test_a_flipped_byte_in_the_log_does_not_stop_start_up(
     poll(counted, 20 * SELF_MONITOR_SECONDS + 5, "vigil.store.corruption_total{kind=wal} = 1")
     assert sender.send()  # and the store takes writes
 
+    vigil.stop()
+    vigil.start()  # the set-aside log is reported until the operator deletes it
+    detail = readyz(vigil)[1]["components"]["store"]["detail"]
+    assert "set aside at an earlier start" in detail and aside[0].name in detail
+    aside[0].unlink()
+    assert readyz(vigil)[1]["status"] == "ok"
+
 
 def _inside_a_middle_batch(log: bytes) -> int:
     """A byte of a point value the middle batch logged (every batch sends the values 0.0,

@@ -82,7 +82,7 @@ class DuckDBDatabase:
         checkpoint (its `checkpoint_threshold`); None keeps DuckDB's default (16 MiB).
         A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
         """
-        faults = StoreFaults()
+        faults = StoreFaults(path=path)
         options: Options = {}
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"

@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -93,6 +94,7 @@ class StoreFaults:
     corruption: dict[str, int] = field(default_factory=dict)  # kind -> times seen
     corrupt_blocks: set[int] = field(default_factory=set)
     wal_salvage: str = ""  # what start-up did with a damaged log
+    path: str = ""  # the store file: logs set aside beside it are reported until deleted
 
     def note_corruption(self, kind: str) -> None:
         self.corruption[kind] = self.corruption.get(kind, 0) + 1
@@ -153,8 +155,20 @@ class StoreFaults:
             troubles.append(f"damaged blocks in the store file at bytes {blocks}")
         if self.wal_salvage:
             troubles.append(self.wal_salvage)
+        elif aside := self.logs_set_aside():
+            troubles.append(
+                f"a damaged log was set aside at an earlier start ({', '.join(aside)}); "
+                "transactions logged after the damage were lost: inspect it, then delete it"
+            )
         if troubles:
             raise ComponentDegraded("; ".join(troubles))
+
+    def logs_set_aside(self) -> list[str]:
+        """The damaged logs beside the store (wal.py names them), newest last."""
+        if not self.path or self.path == ":memory:":
+            return []
+        store = Path(self.path)
+        return sorted(p.name for p in store.parent.glob(f"{store.name}.wal.corrupt-*"))
 
     def seconds_down(self) -> float:
         return time.monotonic() - self.invalidated_at if self.invalidated else 0.0
