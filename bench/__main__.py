@@ -26,6 +26,7 @@ from bench import (
     fanout,
     ingest,
     query,
+    store_faults,
     templates,
 )
 from bench.common import Context, log, raise_nofile, wait_quiet
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "bussign": bussign.run,
     "templates": templates.run,
     "budget": budget.run,
+    "store_faults": store_faults.run,
 }
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "median",
     "raise_nofile",
     "ratio",
+    "spawn_vigil",
     "start_baseline",
     "start_vigil",
     "token",
@@ -260,6 +261,11 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Se
             stdin=subprocess.DEVNULL,
         )
     return Server(name, port, process, log_path)
+
+
+def spawn_vigil(env: dict[str, str], log_dir: Path) -> Server:
+    """`python -m infra.cli serve` on a free port with `env`, not waiting for it."""
+    return _spawn("vigil", [PYTHON, "-m", "infra.cli", "serve"], env, log_dir)
 
 
 def start_vigil(db_path: Path, log_dir: Path, env: dict[str, str] | None = None) -> Server:

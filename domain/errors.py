@@ -7,6 +7,7 @@ from dataclasses import dataclass
 __all__ = [
     "BadUserInput",
     "Conflict",
+    "DataCorrupted",
     "Forbidden",
     "NotFound",
     "PointError",
@@ -64,6 +65,12 @@ class RateLimited(VigilError):
 
 class Unavailable(VigilError):
     code = "UNAVAILABLE"
+
+
+class DataCorrupted(VigilError):
+    """Stored data that fails its checksum: retrying does not help, restoring does."""
+
+    code = "DATA_CORRUPTED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,9 +100,14 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         execution = super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
-        if kind is not OperationType.QUERY:
-            return await execution
-        return await self.vigil.query_timeout.run(execution)
+        if kind is OperationType.QUERY:
+            result = await self.vigil.query_timeout.run(execution)
+        else:
+            result = await execution
+        retry_after = _retry_after(result)
+        if retry_after is not None:
+            sub_response.headers["Retry-After"] = str(retry_after)
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
@@ -121,6 +126,16 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         except VigilError as exc:  # Unauthenticated, or Unavailable when the IdP is down
             return self.vigil.context(None, request_id, auth_error=exc, client=client)
         return self.vigil.context(principal, request_id, client=client)
+
+
+def _retry_after(result: Any) -> int | None:
+    """Seconds to wait when an error says UNAVAILABLE (a full disk, a store reopening)."""
+    waits = [
+        int((error.extensions or {}).get("retry_after_seconds") or 1)
+        for error in getattr(result, "errors", None) or ()
+        if (error.extensions or {}).get("code") == "UNAVAILABLE"
+    ]
+    return max(waits) if waits else None
 
 
 class _GraphQLEndpoint:
@@ -196,7 +211,15 @@ async def _deny_origin(websocket: WebSocket, origin: str) -> None:
 
 
 async def healthz(request: Request) -> Response:
-    """Liveness: the process answers."""
+    """Liveness: the process answers, and its store is not past recovering by itself (a
+    database DuckDB invalidated that could not be reopened for VIGIL_STORE_RECOVER_SECONDS:
+    a restart is what is left)."""
+    vigil: Vigil | None = getattr(request.app.state, "vigil", None)
+    liveness = getattr(vigil.stores, "liveness", None) if vigil is not None else None
+    if vigil is not None and liveness is not None:
+        reason = liveness(recover_seconds=vigil.settings.store_recover_seconds)
+        if reason:
+            return JSONResponse({"status": "down", "reason": reason}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
@@ -209,7 +232,11 @@ async def readyz(request: Request) -> Response:
     body = {
         "status": health.status,
         "components": {
-            c.name: {"status": c.status, "latency_ms": round(c.latency_ms, 2)}
+            c.name: {
+                "status": c.status,
+                "latency_ms": round(c.latency_ms, 2),
+                **({"detail": c.detail} if c.status != "ok" and c.detail else {}),
+            }
             for c in health.components
         },
     }

@@ -145,6 +145,8 @@ class Settings:
     health_watch_seconds: float = 10.0  # systemHealthChanged: components checked this often
     health_disk_warn_percent: float = 10.0  # free space under which `disk` is degraded
     health_disk_down_percent: float = 2.0  # ... and down
+    store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
+    store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often

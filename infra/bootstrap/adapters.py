@@ -76,19 +76,22 @@ class StoreDatabase(Protocol):
 
 @contextlib.asynccontextmanager
 async def open_store(
-    url: str, *, retention_seconds: int | None = None
+    url: str, *, retention_seconds: int | None = None, checkpoint_bytes: int | None = None
 ) -> AsyncIterator[StoreDatabase]:
     """The store named by the URL scheme, imported only when used.
 
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
+    `checkpoint_bytes`: how long DuckDB's log grows before a checkpoint (DuckDB's default).
     """
     database: StoreDatabase
     if url.startswith("duckdb:///"):
         from infra.stores.duckdb import DuckDBDatabase
 
         # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
-        database = await DuckDBDatabase.open(url.removeprefix("duckdb:///"))
+        database = await DuckDBDatabase.open(
+            url.removeprefix("duckdb:///"), checkpoint_bytes=checkpoint_bytes
+        )
     elif url.startswith(("mongodb://", "mongodb+srv://")):
         from infra.stores.mongo import MongoDatabase, MongoOptions
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from domain.alerting.runtime import AlertEngine
 from domain.alerting.runtime.forecasts import ForecastRunner
@@ -122,9 +124,10 @@ async def start_runtimes(
     groups: SubscriptionGroups,
     compliance: Compliance,
     series_limiter: SeriesLimiter,
+    store_points: Callable[[], list[dict[str, Any]]] = list,
 ) -> None:
     """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
-    before the store closes."""
+    before the store closes. `store_points`: the store's own counters (reopens, damage)."""
     await runtimes.alerting.start(publish=bus.publish)
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
@@ -154,6 +157,7 @@ async def start_runtimes(
                 extra=lambda: [
                     *compliance.metric_points(),
                     *series_points(series_limiter, monitor.instance),
+                    *store_points(),
                 ],
             )
         )

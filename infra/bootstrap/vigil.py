@@ -101,7 +101,15 @@ class Vigil:
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
             await start_runtimes(
-                stack, settings, runtimes, bus, monitor, groups, compliance, limiter
+                stack,
+                settings,
+                runtimes,
+                bus,
+                monitor,
+                groups,
+                compliance,
+                limiter,
+                store_points=getattr(stores, "metric_points", list),
             )
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes
@@ -229,7 +237,11 @@ async def _open_adapters(
     """The store, the event bus and the token verifier, each closed by `stack`."""
     if database is None:
         database = await stack.enter_async_context(
-            open_store(settings.store_url, retention_seconds=settings.retention_days * 86_400)
+            open_store(
+                settings.store_url,
+                retention_seconds=settings.retention_days * 86_400,
+                checkpoint_bytes=settings.store_checkpoint_bytes,
+            )
         )
     events = await stack.enter_async_context(
         EventBus(settings.bus_url, queue_size=settings.bus_queue_size, secret=bus_key(settings))

@@ -99,7 +99,7 @@ class DuckDBAuditStore:
                 self._pending.remove(pending)
             raise
         if pending.error is not None:
-            raise pending.error
+            raise self._run.fault(pending.error)
         assert pending.stored is not None
         return pending.stored
 

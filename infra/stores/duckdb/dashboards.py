@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from domain.dashboards.dashboard import Dashboard
+from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBDashboardStore"]
@@ -109,7 +110,7 @@ def _save(cur: Cursor, dashboard: Dashboard, expected_version: int | None) -> bo
             ).fetchall()
         if saved:
             cur.execute(_KEEP_VERSION, params)
-        cur.commit()
+        commit(cur)
     except BaseException:
         with suppress(duckdb.Error):
             cur.rollback()
@@ -125,7 +126,7 @@ def _delete(cur: Cursor, project: str, dashboard_id: str) -> bool:
             "DELETE FROM dashboards WHERE project = $project AND id = $id RETURNING id", params
         ).fetchall()
         cur.execute("DELETE FROM dashboard_versions WHERE project = $project AND id = $id", params)
-        cur.commit()
+        commit(cur)
     except BaseException:
         with suppress(duckdb.Error):
             cur.rollback()

@@ -18,14 +18,18 @@ from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
+from infra.stores.duckdb.faults import StoreFaults
 from infra.stores.duckdb.incidents import DuckDBIncidentStore
 from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
 
 __all__ = ["DuckDBDatabase"]
+
+Options = dict[str, str | bool | int | float | list[str]]  # duckdb.connect's `config`
 
 
 class DuckDBDatabase:
@@ -50,16 +54,41 @@ class DuckDBDatabase:
         self.incidents = DuckDBIncidentStore(runner)
         self._runner = runner
 
+    @property
+    def faults(self) -> StoreFaults:
+        """What went wrong (a full disk, a reopen under way, damage): health reads it."""
+        return self._runner.faults
+
+    def liveness(self, *, recover_seconds: float) -> str | None:
+        """Why the process should be restarted, or None: DuckDB invalidated the database
+        and reopening it has failed for longer than `recover_seconds`."""
+        faults = self._runner.faults
+        if faults.invalidated and faults.seconds_down() > recover_seconds:
+            return f"the store could not be reopened for {faults.seconds_down():.0f} s"
+        return None
+
+    def metric_points(self) -> list[dict[str, object]]:
+        return self._runner.faults.metric_points()
+
     @classmethod
-    async def open(cls, path: str, *, readers: int = 4) -> DuckDBDatabase:
+    async def open(
+        cls, path: str, *, readers: int = 4, checkpoint_bytes: int | None = None
+    ) -> DuckDBDatabase:
         """Create the file, its folder and the tables if needed, or bring an older file's
         layout up to date (migrations.py); `":memory:"` for throwaways.
 
         A file written by a newer Vigil, or open in another process, raises `Unavailable`
-        and is left as it was.
+        and is left as it was. `checkpoint_bytes`: the size of DuckDB's log that makes it
+        checkpoint (its `checkpoint_threshold`); None keeps DuckDB's default (16 MiB).
+        A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
         """
-        con, catalogue = await asyncio.to_thread(_connect, path)
-        return cls(Runner(con, readers=readers), catalogue, path)
+        faults = StoreFaults(path=path)
+        options: Options = {}
+        if checkpoint_bytes is not None:
+            options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
+        con, catalogue = await asyncio.to_thread(_connect, path, faults, options)
+        reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
+        return cls(Runner(con, readers=readers, connect=reconnect, faults=faults), catalogue, path)
 
     async def close(self) -> None:
         """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
@@ -76,11 +105,11 @@ class DuckDBDatabase:
 _LOCK_HOLDER = re.compile(r"Could not set lock on file.*\(PID (\d+)\)")
 
 
-def _connect(path: str) -> tuple[Cursor, SeriesCatalogue]:
+def _connect(path: str, faults: StoreFaults, options: Options) -> tuple[Cursor, SeriesCatalogue]:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(path)
+        con = _open_salvaging(path, faults, options)
     except duckdb.IOException as exc:
         held = _LOCK_HOLDER.search(str(exc))
         if held is None:
@@ -103,3 +132,15 @@ def _connect(path: str) -> tuple[Cursor, SeriesCatalogue]:
         con.close()
         raise
     return con, catalogue
+
+
+def _open_salvaging(path: str, faults: StoreFaults, options: Options) -> Cursor:
+    """Open; a log DuckDB cannot replay is set aside and its good part replayed (wal.py)."""
+    try:
+        return duckdb.connect(path, config=options)
+    except duckdb.Error as exc:
+        if path == ":memory:" or not is_wal_failure(exc):
+            raise
+        faults.wal_salvage = salvage_wal(path, exc)
+        faults.note_corruption("wal")
+    return duckdb.connect(path, config=options)

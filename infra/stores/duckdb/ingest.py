@@ -15,6 +15,7 @@ from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.overlap import Columns, LatestStamps, apply
 from infra.stores.duckdb.runner import Cursor, Runner
 
@@ -72,7 +73,8 @@ class BatchWriter:
                 self._queue.remove(request)
             raise
         if request.error is not None:
-            raise request.error
+            raise self._run.fault(request.error)
+        self._run.faults.write_fault = ""  # points are stored again: writes work
         assert request.result is not None  # _drain answers every request it takes
         return request.result
 
@@ -129,7 +131,7 @@ class BatchWriter:
             if fresh:
                 cur.execute(_INSERT_SERIES, _series_params(fresh, now))
             apply(cur, plan)
-            cur.commit()
+            commit(cur)
         except BaseException:
             with suppress(duckdb.Error):
                 cur.rollback()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import numpy as np
 
+from domain.errors import DataCorrupted
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.model import Metric, MetricDescription
 from domain.metrics.ports import AppendResult
@@ -20,6 +22,8 @@ from infra.stores.duckdb.ingest import BatchWriter
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBMetricStore"]
+
+logger = logging.getLogger("vigil.store")
 
 
 class DuckDBMetricStore:
@@ -72,10 +76,26 @@ class DuckDBMetricStore:
         return await self._descriptions.descriptions(project, prefix, limit)
 
     async def series_activity(self, active_since_us: int, created_since_us: int) -> SeriesActivity:
-        return await self._run.read(_series_activity, active_since_us, created_since_us)
+        """A damaged block among the recent points must not stop start-up: then the active
+        series are counted from the points that arrive (the series table still says which
+        series are new), and the damage is in the store's health (faults.py)."""
+        created = await self._run.read(_series_created, created_since_us)
+        try:
+            active = await self._run.read(_series_active, active_since_us)
+        except DataCorrupted as exc:
+            logger.error("series limits start without the active series: %s", exc.message)
+            active = {}
+        return SeriesActivity(active=active, created=created)
 
     async def ping(self) -> str:
-        return await self._run.read(_version)
+        """The version; down while the database is being reopened, degraded while writes
+        fail for lack of space or after damage was found (faults.py)."""
+        faults = self._run.faults
+        if faults.invalidated:
+            faults.check()
+        version = await self._run.read(_version)
+        faults.check()
+        return version
 
     async def close(self) -> None:
         """Closes the whole database: the audit store shares its file and threads."""
@@ -129,7 +149,7 @@ class DuckDBMetricStore:
         return Page(items[: query.first], has_next_page=len(items) > query.first)
 
 
-def _series_activity(cur: Cursor, active_since_us: int, created_since_us: int) -> SeriesActivity:
+def _series_active(cur: Cursor, active_since_us: int) -> dict[str, dict[int, int]]:
     """Scans only the row groups whose newest `ts` is in the window (their min/max)."""
     active: dict[str, dict[int, int]] = {}
     rows = cur.execute(
@@ -140,6 +160,10 @@ def _series_activity(cur: Cursor, active_since_us: int, created_since_us: int) -
     ).fetchall()
     for project, sid, newest in rows:
         active.setdefault(project, {})[sid] = newest
+    return active
+
+
+def _series_created(cur: Cursor, created_since_us: int) -> dict[str, list[int]]:
     created: dict[str, list[int]] = {}
     rows = cur.execute(
         "SELECT project, epoch_us(first_seen) FROM series"
@@ -148,7 +172,7 @@ def _series_activity(cur: Cursor, active_since_us: int, created_since_us: int) -
     ).fetchall()
     for project, stamp in rows:
         created.setdefault(project, []).append(stamp)
-    return SeriesActivity(active=active, created=created)
+    return created
 
 
 def _version(cur: Cursor) -> str:

@@ -1,10 +1,13 @@
-"""Blocking DuckDB calls off the event loop: writes on one thread, reads on a few."""
+"""Blocking DuckDB calls off the event loop: writes on one thread, reads on a few; a
+database DuckDB invalidated (a checkpoint on a full disk) is reopened here."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -13,12 +16,17 @@ from typing import Concatenate, Generic, ParamSpec, TypeVar
 import duckdb
 
 from domain.errors import Unavailable
+from infra.stores.duckdb.faults import StoreFaults, commit, committed_but_invalidated
 
 __all__ = ["Cursor", "Runner", "transaction"]
+
+logger = logging.getLogger("vigil.store")
 
 Cursor = duckdb.DuckDBPyConnection
 P = ParamSpec("P")
 T = TypeVar("T")
+
+REOPEN_BACKOFF_SECONDS = (0.05, 0.2, 0.5, 1.0)  # between attempts to reopen, then 1 s
 
 
 class Runner:
@@ -33,16 +41,33 @@ class Runner:
     in DuckDB, so its thread is free again at once instead of finishing work nobody
     awaits; one not started yet never starts. Writes always finish: an acknowledged
     batch is never half cancelled.
+
+    When DuckDB invalidates the database, every call answers `Unavailable` at once while
+    a task closes every cursor and opens the file again with `connect` (DuckDB replays
+    its log), retrying until it succeeds; `faults` tells health what is going on.
     """
 
-    def __init__(self, con: Cursor, *, readers: int = 4) -> None:
+    def __init__(
+        self,
+        con: Cursor,
+        *,
+        readers: int = 4,
+        connect: Callable[[], Cursor] | None = None,
+        faults: StoreFaults | None = None,
+    ) -> None:
         self._con = con
+        self._connect = connect
+        self.faults = faults or StoreFaults()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cursors: list[Cursor] = []
+        self._generation = 0
+        self._active = 0  # calls running on a cursor (a reopen waits for none)
+        self._idle = threading.Condition(self._lock)
         self._closed = False
+        self._recovery: asyncio.Task[None] | None = None
 
     async def write(
         self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -59,34 +84,116 @@ class Runner:
             call.interrupt()
             raise
 
+    def fault(self, exc: BaseException) -> BaseException:
+        """The error to raise for `exc` (a full disk or an invalidated database answers
+        `Unavailable`); starts reopening the database if DuckDB invalidated it."""
+        translated = self.faults.translate(exc)
+        if self.faults.invalidated:
+            self._recover_soon()
+        return translated
+
     async def close(self) -> None:
         """Let running calls finish, then close every cursor and the database."""
         if self._closed:
             return
         self._closed = True
+        if self._recovery is not None:
+            self._recovery.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._recovery
         await asyncio.to_thread(self._shutdown)
 
     async def _run(self, pool: ThreadPoolExecutor, call: Callable[[Cursor], T]) -> T:
         if self._closed:
             raise Unavailable("the DuckDB store is closed")
+        if self.faults.invalidated:
+            self._recover_soon()
+            raise self.faults.unavailable()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, self._on_thread, call)
+        try:
+            result, durable_fault = await loop.run_in_executor(pool, self._on_thread, call)
+        except duckdb.Error as exc:
+            translated = self.fault(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+        if durable_fault:  # stored; the database needs reopening before the next call
+            self.faults.mark_invalidated(durable_fault)
+            self._recover_soon()
+        return result
 
-    def _on_thread(self, call: Callable[[Cursor], T]) -> T:
-        cursor: Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            with self._lock:  # the parent connection may only make one cursor at a time
-                cursor = self._con.cursor()
+    def _on_thread(self, call: Callable[[Cursor], T]) -> tuple[T, str | None]:
+        with self._lock:
+            generation = getattr(self._local, "generation", -1)
+            cursor: Cursor | None = getattr(self._local, "cursor", None)
+            if cursor is None or generation != self._generation:
+                cursor = self._con.cursor()  # the parent makes one cursor at a time
                 self._cursors.append(cursor)
-            self._local.cursor = cursor
-        return call(cursor)
+                self._local.cursor, self._local.generation = cursor, self._generation
+            self._active += 1
+        try:
+            committed_but_invalidated()  # a stale flag of an earlier call: not ours
+            result = call(cursor)
+            return result, committed_but_invalidated()
+        finally:
+            with self._lock:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _recover_soon(self) -> None:
+        if self._recovery is None or self._recovery.done():
+            if self._connect is None or self._closed:
+                return  # an in-memory database cannot be opened again: it stays down
+            self._recovery = asyncio.get_running_loop().create_task(self._recover())
+
+    async def _recover(self) -> None:
+        attempt = 0
+        started = time.monotonic()
+        while not self._closed:
+            try:
+                await asyncio.to_thread(self._reopen)
+            except Exception as exc:  # every failure is retried
+                self.faults.reopen_failures += 1
+                logger.error("store: reopening failed (attempt %d): %s", attempt + 1, exc)
+                delay = REOPEN_BACKOFF_SECONDS[min(attempt, len(REOPEN_BACKOFF_SECONDS) - 1)]
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            self.faults.reopens += 1
+            self.faults.reopen_failures = 0
+            self.faults.last_reopen_seconds = time.monotonic() - started
+            self.faults.invalidated = ""
+            logger.warning(
+                "store: reopened after %.2f s (%d failed attempts)",
+                self.faults.last_reopen_seconds,
+                attempt,
+            )
+            return
+
+    def _reopen(self) -> None:
+        """Close every cursor and the connection (DuckDB drops an instance only when its
+        last connection closes), then connect again; calls wait on the lock meanwhile."""
+        assert self._connect is not None
+        with self._lock:
+            while self._active:
+                self._idle.wait()
+            for cursor in self._cursors:
+                with suppress(duckdb.Error):
+                    cursor.close()
+            self._cursors.clear()
+            with suppress(duckdb.Error):
+                self._con.close()
+            self._generation += 1
+            self._con = self._connect()
 
     def _shutdown(self) -> None:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         for cursor in self._cursors:
-            cursor.close()
-        self._con.close()
+            with suppress(duckdb.Error):
+                cursor.close()
+        with suppress(duckdb.Error):
+            self._con.close()
 
 
 class _Interrupted(Exception):
@@ -130,7 +237,7 @@ def transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate
         cur.begin()
         try:
             result = fn(cur, *args, **kwargs)
-            cur.commit()
+            commit(cur)
         except BaseException:
             with suppress(duckdb.Error):
                 cur.rollback()
