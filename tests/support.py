@@ -34,6 +34,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         secret_file=f"{tmp_path}/secret.key",  # the encryption and signing keys go beside it
         self_monitor_seconds=0,
         ws_init_timeout_seconds=2.0,
+        # The suite keeps both cores busy: SCHED_IDLE workers would get CPU only between
+        # tests (tests/unit/analytics/test_worker_scheduling.py checks the default).
+        analytics_worker_idle=False,
     )
     return replace(base, **overrides)
 

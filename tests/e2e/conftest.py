@@ -97,6 +97,9 @@ def vigil_process(tmp_path: Path) -> Iterator[Callable[..., VigilProcess]]:
             # folder (a test may name another data directory).
             "VIGIL_DATA_DIR": str(tmp_path),
             "VIGIL_SELF_MONITOR_SECONDS": "0",
+            # The suite keeps both cores busy: SCHED_IDLE workers would get CPU only between
+            # tests (tests/unit/analytics/test_worker_scheduling.py checks the default).
+            "VIGIL_ANALYTICS_WORKER_IDLE": "false",
             **env,
         }
         process = VigilProcess(free_port(), full, tmp_path / f"vigil-{len(started)}.log")
