@@ -21,9 +21,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
-from domain.errors import VigilError
+from domain.errors import RateLimited, VigilError
 from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
+from infra.admission import Admission, AdmissionEdge
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
 from infra.collectors.endpoints import collector_endpoints, collector_routes
@@ -38,8 +39,11 @@ from infra.web import asset_routes, graphiql_page, page_routes
 from infra.ws import GraphQLWebSocket
 from schema.context import VigilContext
 from schema.documents import operation_type
+from schema.errors import RETRY_KEY
 
 __all__ = ["create_app"]
+
+_CONTEXT_KEY = "vigil_context"  # the request's context, for the answer's Retry-After
 
 
 class GraphQLHTTP(GraphQL[VigilContext, None]):
@@ -70,6 +74,12 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         except HTTPException as exc:
             content_type = request.headers.get("content-type", "")
             response = request_error(exc.status_code, exc.reason, content_type=content_type)
+        context = scope.get("state", {}).get(_CONTEXT_KEY)
+        refusal = context.extra.get(RETRY_KEY) if isinstance(context, VigilContext) else None
+        if refusal is not None:  # a rate limit or an overload: when to come back
+            code, seconds = refusal
+            response.status_code = 429 if code == RateLimited.code else 503
+            response.headers["Retry-After"] = str(seconds)
         await response(scope, receive, send)
 
     async def execute_operation(
@@ -100,6 +110,11 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> VigilContext:
+        context = await self._context(request)
+        request.scope.setdefault("state", {})[_CONTEXT_KEY] = context
+        return context
+
+    async def _context(self, request: Any) -> VigilContext:
         request_id = request.scope.get("state", {}).get("request_id", "")
         client = request.client.host if request.client else ""
         token = bearer_token(request.headers.get("authorization"))
@@ -108,6 +123,12 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         try:
             principal = await self.vigil.authenticate(token, request_id=request_id, client=client)
         except VigilError as exc:  # Unauthenticated, or Unavailable when the IdP is down
+            return self.vigil.context(None, request_id, auth_error=exc, client=client)
+        rates = self.vigil.admission.rates
+        rates.learn(token, principal.subject)
+        try:
+            rates.operation(principal.subject)
+        except RateLimited as exc:  # every field that needs the caller answers it
             return self.vigil.context(None, request_id, auth_error=exc, client=client)
         return self.vigil.context(principal, request_id, client=client)
 
@@ -178,13 +199,18 @@ def create_app(
     `database`: a store opened by the caller, to share it between apps in one process.
     `notifications_clock`: the notification runtime's clock, for tests that move it."""
     settings = settings or Settings.from_env()
+    admission = Admission.of(settings)  # shared by the edge below and the bus
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
     web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         vigil = await Vigil.start(
-            settings, monitor=monitor, database=database, notifications_clock=notifications_clock
+            settings,
+            monitor=monitor,
+            database=database,
+            notifications_clock=notifications_clock,
+            admission=admission,
         )
         app.state.vigil = vigil
         app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
@@ -216,6 +242,12 @@ def create_app(
             Middleware(ConciseStartupFailure),
             Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                AdmissionEdge,
+                rates=admission.rates,
+                inflight=admission.inflight,
+                collector_paths=[route.path for route in collector_routes()],
+            ),
         ],
         lifespan=lifespan,
     )

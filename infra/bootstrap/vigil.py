@@ -20,6 +20,7 @@ from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
+from infra.admission import Admission
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -60,6 +61,7 @@ class Vigil:
     monitor: SelfMonitor
     ws_limits: WebSocketLimits
     compliance: Compliance
+    admission: Admission
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     live: LiveStreams = field(default_factory=LiveStreams)  # clients' live event streams
 
@@ -71,12 +73,15 @@ class Vigil:
         monitor: SelfMonitor | None = None,
         database: StoreDatabase | None = None,
         notifications_clock: Clock | None = None,
+        admission: Admission | None = None,
     ) -> Vigil:
         """`monitor` lets the HTTP edge, built before start-up, report into the same one.
         `database`: a store opened (and closed) by the caller, shared by several instances
         in one process; default: the store of `settings.store_url`. `notifications_clock`:
         the clock of the notification router and worker (tests move it); default: the
-        system clock."""
+        system clock. `admission`: rate limits and in-flight bounds shared with the HTTP
+        edge, built before start-up; default: one of its own."""
+        admission = admission or Admission.of(settings)
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -87,7 +92,9 @@ class Vigil:
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
             compliance = Compliance(settings, stores, clock, audit)
-            bus = _build_bus(settings, stores, events, runtimes, monitor, clock, audit, compliance)
+            bus = _build_bus(
+                settings, stores, events, runtimes, monitor, clock, audit, compliance, admission
+            )
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
@@ -122,6 +129,7 @@ class Vigil:
                     send_timeout_seconds=settings.ws_send_timeout_seconds,
                 ),
                 compliance=compliance,
+                admission=admission,
                 _stack=stack,
             )
         except BaseException:
@@ -232,6 +240,7 @@ def _build_bus(
     clock: Clock,
     audit: AuditTrail,
     compliance: Compliance,
+    admission: Admission,
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
@@ -289,7 +298,7 @@ def _build_bus(
         *dependencies["health_checks"],
         *compliance.health_checks(_disk_of(settings)),
     )
-    return build_bus(dependencies, audit=audit, query_audit=compliance.reads)
+    return build_bus(dependencies, audit=audit, query_audit=compliance.reads, gate=admission.gate)
 
 
 def _disk_of(settings: Settings) -> str:

@@ -141,7 +141,7 @@ class CollectorEndpoints:
                 request, request_token(request, password_param=password_param)
             )
         except VigilError as exc:
-            return error(status_of(exc), exc.message)
+            return _refused(error, exc)
         body = await request.body()
         try:
             decoded = decode(body)
@@ -152,9 +152,18 @@ class CollectorEndpoints:
             await gateway.store(
                 caller, decoded.points, source=source, descriptions=decoded.descriptions
             )
-        except VigilError as exc:  # refused by validation (audited by the bus) or overloaded
-            return error(status_of(exc), exc.message)
+        except VigilError as exc:  # refused by validation (audited by the bus) or admission
+            return _refused(error, exc)
         return decoded.answer
+
+
+def _refused(error: ErrorAnswer, exc: VigilError) -> Response:
+    """The protocol's refusal; a rate limit or an overload says when to retry."""
+    answer = error(status_of(exc), exc.message)
+    retry_after = exc.details.get("retryAfter")
+    if isinstance(retry_after, int):
+        answer.headers["Retry-After"] = str(retry_after)
+    return answer
 
 
 def descriptions_of(series: Sequence[DecodedSeries]) -> list[MetricDescription]:
