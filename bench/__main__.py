@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from bench import alerts, analytics, anomaly, audit, collectors, fanout, ingest, query
+from bench import alerts, analytics, anomaly, audit, collectors, fanout, ingest, query, tenants
 from bench.common import Context, log, raise_nofile, wait_quiet
 
 BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "analytics": analytics.run,
     "audit": audit.run,
     "anomaly": anomaly.run,
+    "tenants": tenants.run,
 }
 
 

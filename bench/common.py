@@ -167,10 +167,12 @@ def vigil_env(db_path: Path) -> dict[str, str]:
     }
 
 
-def token(db_path: Path, role: str = "admin") -> str:
-    argv = [PYTHON, "-m", "infra.cli", "token", "--subject", "bench"]
+def token(
+    db_path: Path, role: str = "admin", *, subject: str = "bench", project: str = PROJECT
+) -> str:
+    argv = [PYTHON, "-m", "infra.cli", "token", "--subject", subject]
     out = subprocess.run(
-        [*argv, "--project", PROJECT, "--role", role],
+        [*argv, "--project", project, "--role", role],
         env=vigil_env(db_path),
         cwd=ROOT,
         check=True,
@@ -259,9 +261,11 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> Se
     return Server(name, port, process, log_path)
 
 
-def start_vigil(db_path: Path, log_dir: Path) -> Server:
-    """`python -m infra.cli serve` on a free port, with the store in `db_path`."""
-    server = _spawn("vigil", [PYTHON, "-m", "infra.cli", "serve"], vigil_env(db_path), log_dir)
+def start_vigil(db_path: Path, log_dir: Path, env: dict[str, str] | None = None) -> Server:
+    """`python -m infra.cli serve` on a free port, with the store in `db_path`; `env`: more
+    `VIGIL_*` settings."""
+    full = {**vigil_env(db_path), **(env or {})}
+    server = _spawn("vigil", [PYTHON, "-m", "infra.cli", "serve"], full, log_dir)
     server.wait_ready("/readyz")
     log(f"vigil serving on port {server.port} (pid {server.pid}, store {db_path})")
     return server

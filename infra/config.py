@@ -94,14 +94,14 @@ class Settings:
     ingest_max_inflight_requests: int = 64  # POSTs to /graphql and the collector endpoints
     ingest_max_pending_points: int = 1_000_000  # points waiting for their commit; then 503
     ingest_commit_slots: int = 4  # batches committing at once; waiting projects round robin
-    rate_caller_operations_per_second: float = 200.0  # per token subject; 0: no limit
-    rate_caller_operations_burst: int = 2_000
-    rate_caller_points_per_second: float = 200_000.0
-    rate_caller_points_burst: int = 2_000_000
-    rate_project_operations_per_second: float = 200.0  # commands (mutations, collector writes)
-    rate_project_operations_burst: int = 2_000
-    rate_project_points_per_second: float = 200_000.0
-    rate_project_points_burst: int = 2_000_000
+    rate_caller_operations_per_second: float = 1_000.0  # per token subject; 0: no limit
+    rate_caller_operations_burst: int = 10_000
+    rate_caller_points_per_second: float = 250_000.0
+    rate_caller_points_burst: int = 2_500_000
+    rate_project_operations_per_second: float = 1_000.0  # commands (mutations, collector writes)
+    rate_project_operations_burst: int = 10_000
+    rate_project_points_per_second: float = 250_000.0
+    rate_project_points_burst: int = 2_500_000
     # Collectors (docs/collectors.md)
     max_columnar_points: int = 100_000  # a columnar batch or one collector request
     collector_max_decoded_bytes: int = 64 * 1024 * 1024  # a body once decompressed; then 413

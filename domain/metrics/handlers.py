@@ -12,7 +12,7 @@ from domain.metrics.ingest import (
     check_descriptions,
     validate_points,
 )
-from domain.metrics.ports import MetricStore
+from domain.metrics.ports import MetricStore, Offload
 from domain.metrics.read_models import IngestReceipt
 from domain.ports import Clock
 
@@ -27,14 +27,20 @@ async def create_metrics(
     clock: Clock,
     limits: IngestLimits,
     series_cache: SeriesCache,
+    offload: Offload | None = None,
 ) -> IngestReceipt:
     descriptions = check_descriptions(command.descriptions, limits)
     if descriptions and not len(command.points):  # metadata on its own
         await metrics.describe(command.project, descriptions)
         return IngestReceipt(accepted=0, replayed=False, batch=PointBatch(command.project))
-    batch = validate_points(
-        command.project, command.points, now_us=clock.now_us(), limits=limits, cache=series_cache
-    )
+    now_us = clock.now_us()
+
+    def validated() -> PointBatch:
+        return validate_points(
+            command.project, command.points, now_us=now_us, limits=limits, cache=series_cache
+        )
+
+    batch = validated() if offload is None else await offload(validated, size=len(command.points))
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.

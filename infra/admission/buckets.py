@@ -18,6 +18,10 @@ from domain.errors import RateLimited
 __all__ = ["BucketRate", "RateLimits", "TokenBucket"]
 
 MAX_KEYS: Final = 100_000  # buckets (and known tokens) kept; full ones are dropped first
+# After a refusal, for this long, a caller (or project) gets one request at a time past the
+# edge: the others its connections send meanwhile are refused unread, instead of all being
+# read and parsed when its bucket refills only to be refused but one.
+PROBATION_SECONDS: Final = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +132,26 @@ class RateLimits:
                 self._subjects.clear()
             self._subjects[token] = subject
 
-    def refused_for(self, token: str | None, project: str | None = None) -> float:
-        """Seconds the caller of `token` (or `project`) stays refused; 0 if not."""
-        now = self._clock()
+    def keys_of(self, token: str | None, project: str | None = None) -> list[str]:
+        """The edge's names for the caller of `token` and for `project`."""
         keys = []
         subject = self._subjects.get(token) if token else None
         if subject is not None:
             keys.append(f"caller:{subject}")
         if project:
             keys.append(f"project:{project}")
+        return keys
+
+    def refused_for(self, keys: list[str]) -> float:
+        """Seconds the callers or projects of `keys` stay refused; 0 if none is."""
+        now = self._clock()
         wait = max((self._refused_until.get(k, 0.0) - now for k in keys), default=0.0)
         return max(0.0, wait)
+
+    def on_probation(self, keys: list[str]) -> bool:
+        """Refused less than PROBATION_SECONDS ago: one request at a time past the edge."""
+        horizon = self._clock() - PROBATION_SECONDS
+        return any(self._refused_until.get(k, 0.0) > horizon for k in keys)
 
     def _charge(self, charges: list[_Charge]) -> None:
         now = self._clock()

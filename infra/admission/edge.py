@@ -1,8 +1,10 @@
 """The HTTP edge of admission, before a body is read: a caller (or, at a collector
 endpoint, a project) refused by a rate limit a moment ago is refused again at once (429),
-and a request that would take in-flight ingest past its bounds is answered 503; both with
-`Retry-After`. GraphQL gets its error shape, collector endpoints plain text (their senders
-retry on 429 and 503 alike)."""
+and for a while after that passes only one request at a time (the others 429: a flooder's
+connections would otherwise all be read and parsed the moment its bucket refills, to be
+refused but one); a request that would take in-flight ingest past its bounds is answered
+503; all with `Retry-After`. GraphQL gets its error shape, collector endpoints plain
+text (their senders retry on 429 and 503 alike)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ class AdmissionEdge:
         self.rates = rates
         self.inflight = inflight
         self.collector_paths = frozenset(collector_paths)
+        self._passing: dict[str, int] = {}  # requests past the edge, by caller and project
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -58,15 +61,30 @@ class AdmissionEdge:
         project = None
         if not graphql:
             project = request.query_params.get("project") or request.headers.get("x-vigil-project")
-        wait = self.rates.refused_for(token, project)
-        if wait > 0:
+        keys = self.rates.keys_of(token, project)
+        wait = self.rates.refused_for(keys)
+        busy = not wait and any(self._passing.get(k) for k in keys)
+        if wait > 0 or (busy and self.rates.on_probation(keys)):
             seconds = max(1, math.ceil(wait))
-            refusal = RateLimited(
-                f"rate limited; retry in {seconds} s (the limit was met a moment ago)",
-                retryAfter=seconds,
-            )
+            why = "the limit was met a moment ago" if wait else "one request at a time after it"
+            refusal = RateLimited(f"rate limited; retry in {seconds} s ({why})", retryAfter=seconds)
             await _refuse(send, 429, refusal, seconds, graphql=graphql)
             return
+        for key in keys:
+            self._passing[key] = self._passing.get(key, 0) + 1
+        try:
+            await self._admitted(scope, receive, send, graphql=graphql)
+        finally:
+            for key in keys:
+                left = self._passing[key] - 1
+                if left:
+                    self._passing[key] = left
+                else:
+                    del self._passing[key]
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send, *, graphql: bool) -> None:
+        """Within the in-flight bounds, with the body's bytes counted as they arrive."""
+        request = Request(scope)
         declared = request.headers.get("content-length", "")
         counted = int(declared) if declared.isdigit() else 0
         refused = self.inflight.enter(counted)
@@ -122,6 +140,10 @@ async def _refuse(
         media = b"application/json"
     else:
         body, media = (error.message + "\n").encode(), b"text/plain; charset=utf-8"
-    headers = [(b"content-type", media), *retry_headers(seconds)]
+    headers = [
+        (b"content-type", media),
+        (b"content-length", str(len(body)).encode()),
+        *retry_headers(seconds),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -21,6 +21,7 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
+from infra.admission.offload import ThreadOffload
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -92,8 +93,19 @@ class Vigil:
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
             compliance = Compliance(settings, stores, clock, audit)
+            offload = ThreadOffload()
+            stack.callback(offload.close)
             bus = _build_bus(
-                settings, stores, events, runtimes, monitor, clock, audit, compliance, admission
+                settings,
+                stores,
+                events,
+                runtimes,
+                monitor,
+                clock,
+                audit,
+                compliance,
+                admission,
+                offload,
             )
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
@@ -241,6 +253,7 @@ def _build_bus(
     audit: AuditTrail,
     compliance: Compliance,
     admission: Admission,
+    offload: ThreadOffload,
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
@@ -260,6 +273,7 @@ def _build_bus(
         ),
         "retention_seconds": retention,
         "series_cache": SeriesCache(),
+        "offload": offload,  # big batches validated off the event loop
         # system
         "audit_store": stores.audit,
         "health_checks": (StoreProbe("store", stores.metrics), StoreProbe("event_bus", events)),
