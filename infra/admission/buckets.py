@@ -123,7 +123,7 @@ class RateLimits:
                 _Charge(self._caller_points, subject, points, f"caller {subject!r}", "points"),
                 _Charge(self._project_points, project, points, f"project {project!r}", "points"),
             ]
-        self._charge(charges)
+        self._charge(charges, subject=subject)
 
     def learn(self, token: str, subject: str) -> None:
         """Remember whose token this is, so the edge can refuse it before the body."""
@@ -153,7 +153,9 @@ class RateLimits:
         horizon = self._clock() - PROBATION_SECONDS
         return any(self._refused_until.get(k, 0.0) > horizon for k in keys)
 
-    def _charge(self, charges: list[_Charge]) -> None:
+    def _charge(self, charges: list[_Charge], *, subject: str = "") -> None:
+        """Take every charge, or none and raise RateLimited. A project's refusal marks the
+        caller who met it too: at /graphql the edge knows the caller, not the project."""
         now = self._clock()
         active = [c for c in charges if c.buckets.rate.enabled]
         worst: tuple[float, _Charge] | None = None
@@ -169,6 +171,8 @@ class RateLimits:
         retry_after = max(1, math.ceil(wait))
         kind = "caller" if charge.buckets in (self._caller_ops, self._caller_points) else "project"
         self._mark(f"{kind}:{charge.key}", now + wait)
+        if kind == "project" and subject:
+            self._mark(f"caller:{subject}", now + wait)
         rate = charge.buckets.rate
         raise RateLimited(
             f"rate limit: {charge.what} may send {rate.per_second:g} {charge.unit} a second"

@@ -3,13 +3,16 @@ endpoint, a project) refused by a rate limit a moment ago is refused again at on
 and for a while after that passes only one request at a time (the others 429: a flooder's
 connections would otherwise all be read and parsed the moment its bucket refills, to be
 refused but one); a request that would take in-flight ingest past its bounds is answered
-503; all with `Retry-After`. GraphQL gets its error shape, collector endpoints plain
-text (their senders retry on 429 and 503 alike)."""
+503; all with `Retry-After` (the 429s held up to half a second, so that a client that
+ignores it cannot keep the server busy refusing). GraphQL gets its error shape, collector
+endpoints plain text (their senders retry on 429 and 503 alike)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Collection
+from typing import Final
 
 import orjson
 from starlette.requests import Request
@@ -23,6 +26,7 @@ from infra.collectors.endpoints.gateway import request_token
 __all__ = ["GRAPHQL_PATH", "AdmissionEdge", "retry_headers"]
 
 GRAPHQL_PATH = "/graphql"
+REFUSAL_HOLD_SECONDS: Final = 0.5  # a refusal at the edge waits this long (at most)
 
 
 def retry_headers(seconds: int) -> list[tuple[bytes, bytes]]:
@@ -68,6 +72,9 @@ class AdmissionEdge:
             seconds = max(1, math.ceil(wait))
             why = "the limit was met a moment ago" if wait else "one request at a time after it"
             refusal = RateLimited(f"rate limited; retry in {seconds} s ({why})", retryAfter=seconds)
+            # Held a moment before the answer: a client that ignores Retry-After and sends
+            # again at once would otherwise keep the server busy answering its refusals.
+            await asyncio.sleep(min(wait or 1.0, REFUSAL_HOLD_SECONDS))
             await _refuse(send, 429, refusal, seconds, graphql=graphql)
             return
         for key in keys:
