@@ -28,6 +28,7 @@ from bench import (
     query,
     store_faults,
     templates,
+    tenants,
 )
 from bench.common import Context, log, raise_nofile, wait_quiet
 
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "templates": templates.run,
     "budget": budget.run,
     "store_faults": store_faults.run,
+    "tenants": tenants.run,
 }
 
 

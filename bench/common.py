@@ -171,10 +171,12 @@ def vigil_env(db_path: Path) -> dict[str, str]:
     }
 
 
-def token(db_path: Path, role: str = "admin") -> str:
-    argv = [PYTHON, "-m", "infra.cli", "token", "--subject", "bench"]
+def token(
+    db_path: Path, role: str = "admin", *, subject: str = "bench", project: str = PROJECT
+) -> str:
+    argv = [PYTHON, "-m", "infra.cli", "token", "--subject", subject]
     out = subprocess.run(
-        [*argv, "--project", PROJECT, "--role", role],
+        [*argv, "--project", project, "--role", role],
         env=vigil_env(db_path),
         cwd=ROOT,
         check=True,

@@ -8,10 +8,12 @@ fakes directly.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -26,6 +28,7 @@ __all__ = [
     "Ask",
     "Caller",
     "CommandAudit",
+    "CommandGate",
     "CommandHandler",
     "EventHandler",
     "MessageBus",
@@ -67,6 +70,13 @@ class CommandAudit(Protocol):
     ) -> None: ...
 
 
+class CommandGate(Protocol):
+    """Admission in front of a command's handler (rate limits, back-pressure, fair turns):
+    raises a VigilError to refuse, which is audited as the command's outcome."""
+
+    def admit(self, command: Command, caller: Caller) -> AbstractAsyncContextManager[None]: ...
+
+
 class QueryAudit(Protocol):
     """Where the bus reports the queries a caller asks (metric reads are audited)."""
 
@@ -101,8 +111,10 @@ class MessageBus:
         events: Mapping[type[Event], Sequence[EventHandler]],
         audit: CommandAudit | None = None,
         query_audit: QueryAudit | None = None,
+        gate: CommandGate | None = None,
     ) -> None:
         self._commands = commands
+        self._gate = gate
         self._queries = queries
         self._events = events
         self._audit = audit
@@ -123,7 +135,13 @@ class MessageBus:
         events: list[Event] = []
         with collecting() as note:
             try:
-                result = await handler(command, events)
+                admitted = (
+                    self._gate.admit(command, caller)
+                    if self._gate is not None
+                    else contextlib.nullcontext()
+                )
+                async with admitted:
+                    result = await handler(command, events)
             except VigilError as exc:
                 await self._audited(command, caller, exc.code, note)
                 raise

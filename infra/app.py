@@ -22,9 +22,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
-from domain.errors import VigilError
+from domain.errors import RateLimited, VigilError
 from domain.ports import Clock
 from domain.system.queries import GetSystemHealthQuery
+from infra.admission import Admission, AdmissionEdge
 from infra.auth import bearer_token
 from infra.bootstrap import StoreDatabase, Vigil
 from infra.client_watch import ClientGone, while_connected
@@ -41,8 +42,11 @@ from infra.ws import GraphQLWebSocket, OriginPolicy, SocketCounts
 from infra.ws.connection import PROTOCOL
 from schema.context import VigilContext
 from schema.documents import operation_type
+from schema.errors import RETRY_KEY
 
 __all__ = ["create_app"]
+
+_CONTEXT_KEY = "vigil_context"  # the request's context, for the answer's Retry-After
 
 
 class GraphQLHTTP(GraphQL[VigilContext, None]):
@@ -71,6 +75,12 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
             response = await while_connected(receive, lambda body: self._answer(scope, body))
         except ClientGone:
             return  # its work was cancelled; nobody is left to answer
+        context = scope.get("state", {}).get(_CONTEXT_KEY)
+        refusal = context.extra.get(RETRY_KEY) if isinstance(context, VigilContext) else None
+        if refusal is not None:  # a rate limit or an overload: when to come back
+            code, seconds = refusal
+            response.status_code = 429 if code == RateLimited.code else 503
+            response.headers["Retry-After"] = str(seconds)
         await response(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
@@ -116,6 +126,11 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Any, response: Any) -> VigilContext:
+        context = await self._context(request)
+        request.scope.setdefault("state", {})[_CONTEXT_KEY] = context
+        return context
+
+    async def _context(self, request: Any) -> VigilContext:
         request_id = request.scope.get("state", {}).get("request_id", "")
         client = request.client.host if request.client else ""
         token = bearer_token(request.headers.get("authorization"))
@@ -124,6 +139,12 @@ class GraphQLHTTP(GraphQL[VigilContext, None]):
         try:
             principal = await self.vigil.authenticate(token, request_id=request_id, client=client)
         except VigilError as exc:  # Unauthenticated, or Unavailable when the IdP is down
+            return self.vigil.context(None, request_id, auth_error=exc, client=client)
+        rates = self.vigil.admission.rates
+        rates.learn(token, principal.subject)
+        try:
+            rates.operation(principal.subject)
+        except RateLimited as exc:  # every field that needs the caller answers it
             return self.vigil.context(None, request_id, auth_error=exc, client=client)
         return self.vigil.context(principal, request_id, client=client)
 
@@ -260,6 +281,7 @@ def create_app(
     reason is logged): `vigil serve` then stops its server. Without it, the lifespan
     returns once Vigil runs, and a failed start fails the lifespan."""
     settings = settings or Settings.from_env()
+    admission = Admission.of(settings)  # shared by the edge below and the bus
     monitor = SelfMonitor(instance=f"{settings.host}:{settings.port}")
     web_dir = Path(settings.web_dir) if settings.web_dir else DEFAULT_WEB_DIR
     origins = OriginPolicy.parse(
@@ -269,7 +291,11 @@ def create_app(
 
     async def start(app: Starlette) -> None:
         vigil = await Vigil.start(
-            settings, monitor=monitor, database=database, notifications_clock=notifications_clock
+            settings,
+            monitor=monitor,
+            database=database,
+            notifications_clock=notifications_clock,
+            admission=admission,
         )
         try:
             app.state.graphql_http = GraphQLHTTP(vigil, web_dir)
@@ -327,6 +353,12 @@ def create_app(
             Middleware(StartingGate),
             Middleware(RequestObserver, observe=monitor.observe_request),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                AdmissionEdge,
+                rates=admission.rates,
+                inflight=admission.inflight,
+                collector_paths=[route.path for route in collector_routes()],
+            ),
         ],
         lifespan=lifespan,
     )

@@ -109,9 +109,21 @@ class Settings:
     notify_template_max_nesting: int = 6  # blocks inside each other
     notify_template_memory_mb: int = 256  # per worker, above what it holds at start
     notify_template_workers: int = 1
+    # Admission: in-flight ingest and rate limits (docs/security.md, "Limits")
+    ingest_max_inflight_bytes: int = 32 * 1024 * 1024  # bodies being read, decoded, stored
+    ingest_max_inflight_requests: int = 64  # POSTs to /graphql and the collector endpoints
+    ingest_max_pending_points: int = 1_000_000  # points waiting for their commit; then 503
+    ingest_commit_slots: int = 4  # batches committing at once; waiting projects round robin
+    rate_caller_operations_per_second: float = 1_000.0  # per token subject; 0: no limit
+    rate_caller_operations_burst: int = 10_000
+    rate_caller_points_per_second: float = 250_000.0
+    rate_caller_points_burst: int = 2_500_000
+    rate_project_operations_per_second: float = 1_000.0  # commands (mutations, collector writes)
+    rate_project_operations_burst: int = 10_000
+    rate_project_points_per_second: float = 250_000.0
+    rate_project_points_burst: int = 2_500_000
     # Collectors (docs/collectors.md)
     max_columnar_points: int = 100_000  # a columnar batch or one collector request
-    collector_max_pending_points: int = 1_000_000  # waiting for their commit; then 429
     collector_max_decoded_bytes: int = 64 * 1024 * 1024  # a body once decompressed; then 413
     otlp_resource_tags: str = "service.name,service.namespace,host.name"
     statsd_addr: str = ""  # host:port to listen on for StatsD over UDP; empty: off
@@ -198,6 +210,15 @@ class Settings:
                 raise ConfigError(
                     f"VIGIL_{f.name.upper()}={raw!r} is not a valid {convert.__name__}"
                 ) from None
+        # The collector-only name of the pending-points bound, before it covered createMetrics.
+        old = env.get("VIGIL_COLLECTOR_MAX_PENDING_POINTS")
+        if old is not None and "ingest_max_pending_points" not in values:
+            try:
+                values["ingest_max_pending_points"] = int(old)
+            except ValueError:
+                raise ConfigError(
+                    f"VIGIL_COLLECTOR_MAX_PENDING_POINTS={old!r} is not a valid int"
+                ) from None
         values.update(overrides)
         settings = cls(**values)
         settings.check()
@@ -244,7 +265,10 @@ class Settings:
             raise ConfigError("VIGIL_STATSD_ADDR must be host:port, such as 127.0.0.1:8125")
         positive = (
             "max_columnar_points",
-            "collector_max_pending_points",
+            "ingest_max_inflight_bytes",
+            "ingest_max_inflight_requests",
+            "ingest_max_pending_points",
+            "ingest_commit_slots",
             "collector_max_decoded_bytes",
             "statsd_flush_seconds",
             "port",
@@ -276,6 +300,7 @@ class Settings:
         self._check_analytics()
         self._check_compliance()
         self._check_edges()
+        self._check_rates()
 
     def _check_edges(self) -> None:
         for origin in filter(None, (o.strip() for o in self.allowed_origins.split(","))):
@@ -297,6 +322,14 @@ class Settings:
                 "with VIGIL_AUTH_MODE=jwks: the same random value of 32+ characters on "
                 "every instance (openssl rand -hex 32)"
             )
+
+    def _check_rates(self) -> None:
+        for kind in ("caller_operations", "caller_points", "project_operations", "project_points"):
+            rate, burst = f"rate_{kind}_per_second", f"rate_{kind}_burst"
+            if getattr(self, rate) < 0:
+                raise ConfigError(f"VIGIL_{rate.upper()} must be 0 (no limit) or more")
+            if getattr(self, rate) > 0 and getattr(self, burst) < 1:
+                raise ConfigError(f"VIGIL_{burst.upper()} must be at least 1")
 
     def _check_analytics(self) -> None:
         positive = (

@@ -13,11 +13,14 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 
 from domain.errors import VigilError
 
-__all__ = ["ErrorCodes", "code_of"]
+__all__ = ["RETRY_KEY", "ErrorCodes", "code_of"]
 
 logger = logging.getLogger("vigil.errors")
 
 INTERNAL_MESSAGE = "Internal error; it has been logged."
+# Where a refusal that says when to retry (a rate limit, an overload) leaves its code and
+# seconds in the context's `extra`, for the HTTP answer's status and Retry-After.
+RETRY_KEY = "retry_after"
 # graphql-core's validation messages end with names from the schema ("Did you mean
 # 'metricSeries'?"): in production they would map the schema that introspection hides.
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?$")
@@ -52,10 +55,22 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         coded = [_with_code(error, self.suggestions) for error in errors]
+        self._note_retry(coded)
         if self.on_error is not None:
             for error in coded:
                 self.on_error((error.extensions or {}).get("code", "INTERNAL"))
         return coded
+
+    def _note_retry(self, errors: list[GraphQLError]) -> None:
+        waits = [
+            (int((e.extensions or {})["retryAfter"]), str((e.extensions or {}).get("code")))
+            for e in errors
+            if isinstance((e.extensions or {}).get("retryAfter"), int)
+        ]
+        extra = getattr(getattr(self.execution_context, "context", None), "extra", None)
+        if waits and isinstance(extra, dict):
+            seconds, code = max(waits)
+            extra[RETRY_KEY] = (code, seconds)
 
 
 def _with_code(error: GraphQLError, suggestions: bool = True) -> GraphQLError:

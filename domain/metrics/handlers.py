@@ -14,7 +14,7 @@ from domain.metrics.ingest import (
     is_series_entry,
     validate_points,
 )
-from domain.metrics.ports import MetricStore
+from domain.metrics.ports import MetricStore, Offload
 from domain.metrics.read_models import IngestReceipt
 from domain.metrics.series_limits import SeriesLimiter, SeriesLimitExceeded
 from domain.ports import Clock
@@ -31,14 +31,20 @@ async def create_metrics(
     limits: IngestLimits,
     series_cache: SeriesCache,
     series_limiter: SeriesLimiter,
+    offload: Offload | None = None,
 ) -> IngestReceipt:
     descriptions = check_descriptions(command.descriptions, limits)
     if descriptions and not len(command.points):  # metadata on its own
         await metrics.describe(command.project, descriptions)
         return IngestReceipt(accepted=0, replayed=False, batch=PointBatch(command.project))
-    batch = validate_points(
-        command.project, command.points, now_us=clock.now_us(), limits=limits, cache=series_cache
-    )
+    now_us = clock.now_us()
+
+    def validated() -> PointBatch:
+        return validate_points(
+            command.project, command.points, now_us=now_us, limits=limits, cache=series_cache
+        )
+
+    batch = validated() if offload is None else await offload(validated, size=len(command.points))
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from domain.metrics.ingest import PointBatch
 from domain.metrics.model import Metric, MetricDescription
@@ -13,7 +13,16 @@ from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 
-__all__ = ["AppendResult", "MetricStore"]
+__all__ = ["AppendResult", "MetricStore", "Offload"]
+
+T = TypeVar("T")
+
+
+class Offload(Protocol):
+    """Runs CPU-bound work (validating a big batch) off the event loop, so that other
+    requests are served between its slices instead of waiting for all of it."""
+
+    async def __call__(self, work: Callable[[], T], *, size: int) -> T: ...
 
 
 @dataclass(frozen=True, slots=True)

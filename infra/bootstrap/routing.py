@@ -109,7 +109,7 @@ from domain.incidents.queries import (
     GetIncidentSettingsQuery,
     ListIncidentsQuery,
 )
-from domain.messagebus import CommandAudit, MessageBus, QueryAudit, bind
+from domain.messagebus import CommandAudit, CommandGate, MessageBus, QueryAudit, bind
 from domain.metrics import handlers as metrics
 from domain.metrics import query_handlers as metric_queries
 from domain.metrics.commands import CreateMetricsCommand
@@ -279,6 +279,7 @@ def build_bus(
     *,
     audit: CommandAudit | None = None,
     query_audit: QueryAudit | None = None,
+    gate: CommandGate | None = None,
     commands: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
     queries: Mapping[type[Query], Handler] = QUERY_HANDLERS,
     events: Mapping[type[Event], list[Handler]] = EVENT_HANDLERS,
@@ -303,5 +304,6 @@ def build_bus(
         events={kind: [bind(h, wired) for h in handlers] for kind, handlers in events.items()},
         audit=audit,
         query_audit=query_audit,
+        gate=gate,
     )
     return bus

@@ -22,6 +22,8 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
+from infra.admission import Admission
+from infra.admission.offload import ThreadOffload
 from infra.auth import TokenVerifier, connection_init_token
 from infra.bootstrap.adapters import (
     StoreDatabase,
@@ -65,6 +67,7 @@ class Vigil:
     ws_limits: WebSocketLimits
     compliance: Compliance
     query_timeout: QueryTimeout
+    admission: Admission
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
     live: LiveStreams = field(default_factory=LiveStreams)  # clients' live event streams
 
@@ -76,12 +79,15 @@ class Vigil:
         monitor: SelfMonitor | None = None,
         database: StoreDatabase | None = None,
         notifications_clock: Clock | None = None,
+        admission: Admission | None = None,
     ) -> Vigil:
         """`monitor` lets the HTTP edge, built before start-up, report into the same one.
         `database`: a store opened (and closed) by the caller, shared by several instances
         in one process; default: the store of `settings.store_url`. `notifications_clock`:
         the clock of the notification router and worker (tests move it); default: the
-        system clock."""
+        system clock. `admission`: rate limits and in-flight bounds shared with the HTTP
+        edge, built before start-up; default: one of its own."""
+        admission = admission or Admission.of(settings)
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -94,8 +100,20 @@ class Vigil:
             audit = AuditTrail(stores.audit, clock)
             compliance = Compliance(settings, stores, clock, audit)
             limiter = await _series_limiter(settings, stores, clock)
+            offload = ThreadOffload()
+            stack.callback(offload.close)
             bus = _build_bus(
-                settings, stores, events, runtimes, monitor, clock, audit, compliance, limiter
+                settings,
+                stores,
+                events,
+                runtimes,
+                monitor,
+                clock,
+                audit,
+                compliance,
+                limiter,
+                admission,
+                offload,
             )
             await install_builtin_dashboards(stores.dashboards, clock)
             groups = SubscriptionGroups()
@@ -147,6 +165,7 @@ class Vigil:
                 query_timeout=QueryTimeout(
                     settings.query_timeout_seconds, observe=monitor.observe_error
                 ),
+                admission=admission,
                 _stack=stack,
             )
         except BaseException:
@@ -276,6 +295,8 @@ def _build_bus(
     audit: AuditTrail,
     compliance: Compliance,
     limiter: SeriesLimiter,
+    admission: Admission,
+    offload: ThreadOffload,
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
@@ -296,6 +317,7 @@ def _build_bus(
         "retention_seconds": retention,
         "series_cache": SeriesCache(),
         "series_limiter": limiter,
+        "offload": offload,  # big batches validated off the event loop
         # system
         "audit_store": stores.audit,
         "health_checks": (StoreProbe("store", stores.metrics), StoreProbe("event_bus", events)),
@@ -336,7 +358,7 @@ def _build_bus(
         *dependencies["health_checks"],
         *compliance.health_checks(_disk_of(settings)),
     )
-    return build_bus(dependencies, audit=audit, query_audit=compliance.reads)
+    return build_bus(dependencies, audit=audit, query_audit=compliance.reads, gate=admission.gate)
 
 
 def _disk_of(settings: Settings) -> str:

@@ -34,7 +34,7 @@ def collector_endpoints(vigil: Vigil) -> CollectorEndpoints:
         bus=vigil.bus,
         audit=vigil.audit,
         authenticate=vigil.authenticate,
-        max_pending_points=settings.collector_max_pending_points,
+        rates=vigil.admission.rates,
     )
     tags = [t.strip() for t in settings.otlp_resource_tags.split(",") if t.strip()]
     return CollectorEndpoints(

@@ -1,15 +1,15 @@
-"""What every collector endpoint shares: who is calling and for which project, back-pressure,
-the hand-over to the ingest command, and the audit entry of a refusal."""
+"""What every collector endpoint shares: who is calling and for which project, its rate
+limit, the hand-over to the ingest command (whose admission, on the bus, bounds pending
+points and charges the points), and the audit entry of a refusal."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from starlette.requests import Request
 
@@ -29,6 +29,9 @@ from domain.metrics.model import MetricDescription
 from domain.metrics.series_limits import SeriesLimitExceeded
 from domain.system.audit import AuditTrail
 from infra.collectors.decoded import DecodedPoints, DecodeError
+
+if TYPE_CHECKING:
+    from infra.admission.buckets import RateLimits
 
 __all__ = [
     "INGEST_ROLES",
@@ -98,13 +101,12 @@ class CollectorGateway:
         bus: MessageBus,
         audit: AuditTrail,
         authenticate: Authenticate,
-        max_pending_points: int,
+        rates: RateLimits,
     ) -> None:
         self._bus = bus
         self._audit = audit
         self._authenticate = authenticate
-        self._max_pending = max_pending_points
-        self.pending_points = 0
+        self._rates = rates
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def caller(self, request: Request, token: str | None) -> Caller:
@@ -122,6 +124,8 @@ class CollectorGateway:
             outcome = Unauthenticated.code
             await self._refusal("anonymous", named or "", outcome, request_id, endpoint)
             raise
+        self._rates.learn(token, principal.subject)
+        self._rates.operation(principal.subject)  # RateLimited: 429
         writable = [p for p, role in principal.roles.items() if role in INGEST_ROLES]
         project = named or (writable[0] if len(writable) == 1 else None)
         if project is None and writable:
@@ -169,10 +173,9 @@ class CollectorGateway:
         command = CreateMetricsCommand(
             caller.project, columns if count else [], descriptions=tuple(descriptions)
         )
-        with self._admitted(count):
-            receipt = await self._bus.handle(
-                command, actor=caller.principal.subject, request_id=caller.request_id
-            )
+        receipt = await self._bus.handle(
+            command, actor=caller.principal.subject, request_id=caller.request_id
+        )
         return int(receipt.accepted)
 
     async def undecodable(self, caller: Caller, error: DecodeError) -> None:
@@ -186,21 +189,6 @@ class CollectorGateway:
             status=error.status,
             reason=error.message,
         )
-
-    @contextlib.contextmanager
-    def _admitted(self, count: int) -> Iterator[None]:
-        """Refuse with 429 while too many points wait for their commit: senders retry later,
-        and memory stays bounded however many agents send at once."""
-        if self.pending_points and self.pending_points + count > self._max_pending:
-            raise RateLimited(
-                f"more than {self._max_pending} points are waiting to be stored;"
-                f" retry in {RETRY_AFTER_SECONDS} s"
-            )
-        self.pending_points += count
-        try:
-            yield
-        finally:
-            self.pending_points -= count
 
     async def _refusal(
         self,

@@ -142,7 +142,7 @@ class CollectorEndpoints:
                 request, request_token(request, password_param=password_param)
             )
         except VigilError as exc:
-            return error(status_of(exc), exc.message)
+            return _refused(error, exc)
         body = await request.body()
         try:
             decoded = decode(body)
@@ -153,13 +153,22 @@ class CollectorEndpoints:
             await gateway.store(
                 caller, decoded.points, source=source, descriptions=decoded.descriptions
             )
-        except VigilError as exc:  # refused by validation (audited by the bus) or overloaded
-            answer = error(status_of(exc), exc.message)
-            if isinstance(exc, SeriesLimitExceeded) and exc.retry_after_seconds is not None:
-                # when the oldest of the minute's new series leaves the count
-                answer.headers["Retry-After"] = str(exc.retry_after_seconds)
-            return answer
+        except (
+            VigilError
+        ) as exc:  # refused by validation (audited by the bus), a limit or admission
+            return _refused(error, exc)
         return decoded.answer
+
+
+def _refused(error: ErrorAnswer, exc: VigilError) -> Response:
+    """The protocol's refusal; a rate limit or an overload says when to retry."""
+    answer = error(status_of(exc), exc.message)
+    retry_after = exc.details.get("retryAfter")
+    if isinstance(exc, SeriesLimitExceeded):  # when the minute's oldest new series leaves
+        retry_after = exc.retry_after_seconds
+    if isinstance(retry_after, int):
+        answer.headers["Retry-After"] = str(retry_after)
+    return answer
 
 
 def descriptions_of(series: Sequence[DecodedSeries]) -> list[MetricDescription]:
