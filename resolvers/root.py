@@ -284,7 +284,7 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class ApiLimits:
-    """What the schema refuses before executing; the defaults live in infra/config.py."""
+    """What the schema refuses before executing; the defaults live in infra/config/."""
 
     max_depth: int
     max_aliases: int

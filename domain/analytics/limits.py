@@ -1,4 +1,4 @@
-"""The bounds of analytics, from the settings (infra/config.py): sizes, times, concurrency."""
+"""The bounds of analytics, from the settings (infra/config/): sizes, times, concurrency."""
 
 from __future__ import annotations
 

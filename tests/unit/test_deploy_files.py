@@ -132,7 +132,7 @@ def test_every_vigil_variable_is_a_setting_and_accepted(compose: dict[str, Any])
     for name in VIGIL_SERVICES:
         env = environment(compose["services"][name])
         unknown = {key for key in env if key.startswith("VIGIL_")} - SETTINGS
-        assert not unknown, f"{name} sets variables infra/config.py does not read: {unknown}"
+        assert not unknown, f"{name} sets variables infra/config/ does not read: {unknown}"
         try:
             settings = Settings.from_env(env)
         except ConfigError as exc:

@@ -7,11 +7,12 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import tzinfo
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from infra.config.checks import check_settings
+from infra.config.kinds import MAX_RETENTION_DAYS, AuthMode, ConfigError, Mode
 
 __all__ = [
     "MAX_RETENTION_DAYS",
@@ -22,9 +23,7 @@ __all__ = [
     "default_data_dir",
 ]
 
-MAX_RETENTION_DAYS = 10_000  # the same bound as infra/stores/mongo/options.py
-
-_CHECKOUT = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the checkout: infra/config/ is two below
 
 
 def default_data_dir() -> Path:
@@ -34,20 +33,6 @@ def default_data_dir() -> Path:
     if (_CHECKOUT / "pyproject.toml").is_file():
         return _CHECKOUT / "var"
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "vigil"
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message names the variable and what to do."""
-
-
-class Mode(StrEnum):
-    DEVELOPMENT = "development"
-    PRODUCTION = "production"
-
-
-class AuthMode(StrEnum):
-    LOCAL = "local"  # HS256 tokens issued by `vigil token`
-    JWKS = "jwks"  # RS256/ES256 tokens of an external identity provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,179 +210,12 @@ class Settings:
         return settings
 
     def check(self) -> None:
-        if self.auth_mode is AuthMode.JWKS and not self.jwks_url:
-            raise ConfigError("VIGIL_AUTH_MODE=jwks needs VIGIL_JWKS_URL")
-        if not self.store_url.startswith(("duckdb:///", "mongodb://", "mongodb+srv://")):
-            raise ConfigError(
-                "VIGIL_STORE_URL must be duckdb:///relative/path, duckdb:////absolute/path "
-                "or mongodb://..."
-            )
-        if not self.bus_url.startswith(("memory://", "redis://", "rediss://")):
-            raise ConfigError("VIGIL_BUS_URL must start with memory:// or redis://")
-        try:
-            ZoneInfo(self.anomaly_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
-                f"VIGIL_ANOMALY_TIMEZONE={self.anomaly_timezone!r} is not a time zone such as "
-                "UTC or Europe/Paris"
-            ) from None
-        if self.production and self.notify_allow_loopback:
-            raise ConfigError("VIGIL_NOTIFY_ALLOW_LOOPBACK is for development only")
-        notify = (
-            "tick_seconds",
-            "timeout_seconds",
-            "max_attempts",
-            "retry_base_seconds",
-            "secret_overlap_seconds",
-            "template_timeout_seconds",
-            "template_max_iterations",
-            "template_max_output",
-            "template_max_nesting",
-            "template_memory_mb",
-            "template_workers",
-        )
-        for name in (f"notify_{n}" for n in notify):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
-        if self.statsd_addr and not self.statsd_project:
-            raise ConfigError("VIGIL_STATSD_ADDR needs VIGIL_STATSD_PROJECT, the project it feeds")
-        if self.statsd_addr and not _host_port(self.statsd_addr):
-            raise ConfigError("VIGIL_STATSD_ADDR must be host:port, such as 127.0.0.1:8125")
-        positive = (
-            "max_columnar_points",
-            "ingest_max_inflight_bytes",
-            "ingest_max_inflight_requests",
-            "ingest_max_pending_points",
-            "ingest_commit_slots",
-            "collector_max_decoded_bytes",
-            "statsd_flush_seconds",
-            "port",
-            "max_body_bytes",
-            "max_batch",
-            "retention_days",
-            "alert_tick_seconds",
-            "alert_lease_seconds",
-            "ws_max_per_subject",
-            "ws_max_per_client",
-            "query_max_cost",
-            "query_timeout_seconds",
-            "query_max_heavy_per_caller",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
-        # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
-        # stops for the whole collection on an earlier one); 10,000 days is 27 years.
-        if self.retention_days > MAX_RETENTION_DAYS:
-            raise ConfigError(
-                f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)"
-            )
-        for name in ("max_active_series", "max_new_series_per_minute"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")
-        if self.active_series_window_seconds <= 0:
-            raise ConfigError("VIGIL_ACTIVE_SERIES_WINDOW_SECONDS must be positive")
-        self._check_analytics()
-        self._check_compliance()
-        self._check_edges()
-        self._check_rates()
-
-    def _check_edges(self) -> None:
-        for origin in filter(None, (o.strip() for o in self.allowed_origins.split(","))):
-            if origin != "*" and not _is_origin(origin):
-                raise ConfigError(
-                    f"VIGIL_ALLOWED_ORIGINS: {origin!r} is not an origin such as "
-                    "https://grafana.example.com or http://10.0.0.5:3000 (or * for any)"
-                )
-        if self.bus_secret and len(self.bus_secret) < 32:
-            raise ConfigError("VIGIL_BUS_SECRET must be at least 32 characters")
-        shared_bus = self.bus_url.startswith(("redis://", "rediss://"))
-        if (
-            shared_bus
-            and not self.bus_secret
-            and (self.production or self.auth_mode is AuthMode.JWKS)
-        ):
-            raise ConfigError(
-                "VIGIL_BUS_SECRET is required with a redis:// bus in production mode or "
-                "with VIGIL_AUTH_MODE=jwks: the same random value of 32+ characters on "
-                "every instance (openssl rand -hex 32)"
-            )
-
-    def _check_rates(self) -> None:
-        for kind in ("caller_operations", "caller_points", "project_operations", "project_points"):
-            rate, burst = f"rate_{kind}_per_second", f"rate_{kind}_burst"
-            if getattr(self, rate) < 0:
-                raise ConfigError(f"VIGIL_{rate.upper()} must be 0 (no limit) or more")
-            if getattr(self, rate) > 0 and getattr(self, burst) < 1:
-                raise ConfigError(f"VIGIL_{burst.upper()} must be at least 1")
-
-    def _check_analytics(self) -> None:
-        positive = (
-            "analytics_max_jobs",
-            "analytics_max_jobs_per_project",
-            "analytics_lease_seconds",
-            "analytics_poll_seconds",
-            "analytics_sync_max_points",
-            "analytics_sync_timeout_seconds",
-            "analytics_job_max_points",
-            "analytics_job_timeout_seconds",
-            "analytics_result_days",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
-        if self.analytics_workers < 0:
-            raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
-        if not 0 <= self.analytics_worker_nice <= 19:
-            raise ConfigError("VIGIL_ANALYTICS_WORKER_NICE must be between 0 and 19")
-
-    def _check_compliance(self) -> None:
-        if bool(self.tls_cert_file) != bool(self.tls_key_file):
-            raise ConfigError("VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE go together")
-        for name in ("tls_cert_file", "tls_key_file"):
-            path = getattr(self, name)
-            if path and not os.path.isfile(path):
-                raise ConfigError(f"VIGIL_{name.upper()}: no file {path!r}")
-        positive = (
-            "audit_checkpoint_seconds",
-            "compliance_check_seconds",
-            "access_flush_seconds",
-            "revocation_refresh_seconds",
-            "health_watch_seconds",
-            "security_log_per_source",
-            "security_log_overall",
-            "review_every_days",
-            "stale_access_days",
-            "max_token_days",
-            "alert_ack_target_seconds",
-            "clock_tolerance_seconds",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+        """Refuse a setting that cannot work, naming the variable (infra/config/checks.py)."""
+        check_settings(self)
 
     def beside_secret(self, configured: str, name: str) -> str:
         """`configured`, or the file `name` in the folder of the token secret file."""
         return configured or os.path.join(os.path.dirname(self.secret_file) or ".", name)
-
-
-def _is_origin(text: str) -> bool:
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        return False
-    return (
-        parts.scheme in ("http", "https")
-        and bool(parts.hostname)
-        and parts.path in ("", "/")
-        and not (parts.query or parts.fragment or parts.username)
-    )
-
-
-def _host_port(text: str) -> bool:
-    host, _, port = text.rpartition(":")
-    return bool(host.strip("[]")) and port.isdigit() and int(port) <= 65_535
 
 
 def boolean(raw: str) -> bool:
