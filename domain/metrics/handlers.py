@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 from domain.events import Event
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
@@ -44,7 +46,8 @@ async def create_metrics(
             command.project, command.points, now_us=now_us, limits=limits, cache=series_cache
         )
 
-    batch = validated() if offload is None else await offload(validated, size=len(command.points))
+    size = len(command.points) if isinstance(command.points, Sized) else 0  # else: refused
+    batch = validated() if offload is None else await offload(validated, size=size)
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.
