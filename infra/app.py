@@ -307,10 +307,12 @@ def create_app(
         announce(settings, web_dir)
         if tune_gc:
             # What exists now lives as long as the process: keep it out of every collection,
-            # and collect less often. A 5,000-point body allocates ~10k containers; the
-            # collector made decoding it 40% slower (docs/performance.md).
+            # and collect less often than the default (a 5,000-point body allocates ~10k
+            # containers: 700 made decoding it 40% slower), but not so rarely that one
+            # young collection stalls every request: 50,000 made them 22-32 ms, a third of
+            # a quiet tenant's p99 under another's flood (docs/performance.md, "Tenants").
             gc.freeze()
-            gc.set_threshold(50_000, 20, 100)
+            gc.set_threshold(5_000, 10, 100)
 
     async def start_behind_port(app: Starlette, failed: Callable[[], None]) -> None:
         try:
