@@ -20,7 +20,7 @@ from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.series_limits import SeriesLimiter
 
-__all__ = ["SelfMonitor", "count_points", "series_points"]
+__all__ = ["SelfMonitor", "count_points", "monitor_point", "series_points"]
 
 logger = logging.getLogger("vigil.selfmon")
 
@@ -68,14 +68,7 @@ class SelfMonitor:
         tags = {"instance": self.instance}
 
         def point(name: str, value: float, type_: str = "gauge", **extra: str) -> dict[str, Any]:
-            return {
-                "name": name,
-                "value": float(value),
-                "type": type_,
-                "category": "vigil",
-                "source": "self-monitor",
-                "tags": {**tags, **extra},
-            }
+            return monitor_point(name, value, type_, {**tags, **extra})
 
         points = [
             point("vigil.api.requests_total", self.requests, "counter"),
@@ -121,6 +114,18 @@ class SelfMonitor:
                 logger.exception("self-monitoring snapshot failed")
 
 
+def monitor_point(name: str, value: float, type_: str, tags: dict[str, str]) -> dict[str, Any]:
+    """One of Vigil's own points, as `createMetrics` takes it into project `system`."""
+    return {
+        "name": name,
+        "value": float(value),
+        "type": type_,
+        "category": "vigil",
+        "source": "self-monitor",
+        "tags": tags,
+    }
+
+
 async def count_points(event: MetricCollectedEvent, *, monitor: SelfMonitor) -> None:
     """The MetricCollectedEvent handler behind `vigil.ingest.points`."""
     monitor.observe_points(len(event.values))
@@ -131,14 +136,7 @@ def series_points(limiter: SeriesLimiter, instance: str) -> list[dict[str, Any]]
     limits"), as this instance counts them, and its refused batches by limit."""
 
     def point(name: str, value: float, type_: str, **tags: str) -> dict[str, Any]:
-        return {
-            "name": name,
-            "value": float(value),
-            "type": type_,
-            "category": "vigil",
-            "source": "self-monitor",
-            "tags": {"instance": instance, **tags},
-        }
+        return monitor_point(name, value, type_, {"instance": instance, **tags})
 
     points = []
     for project, (active, created) in sorted(limiter.counts().items()):

@@ -42,6 +42,7 @@ from infra.compliance.probes import DiskProbe
 from infra.compliance.sockets import LiveSockets
 from infra.config import Settings
 from infra.crypto import Ed25519Signer, Keyring, SecretCipher
+from infra.selfmon import monitor_point
 
 __all__ = ["METRIC_READS", "Compliance"]
 
@@ -218,10 +219,10 @@ class Compliance:
         points = []
         for (metric, project, reason), total in sorted(self.counters.totals.items()):
             tags = {k: v for k, v in (("project", project), ("reason", reason)) if v}
-            points.append(_point(f"vigil.security.{metric}_total", total, "counter", tags))
+            points.append(monitor_point(f"vigil.security.{metric}_total", total, "counter", tags))
         for (project, source), offset in sorted(self.clock_offsets.drain().items()):
             tags = {"project": project, "source": source or "(no source)"}
-            points.append(_point(CLOCK_OFFSET_METRIC, offset, "gauge", tags))
+            points.append(monitor_point(CLOCK_OFFSET_METRIC, offset, "gauge", tags))
         return points
 
     async def _on_revocation(self, message: dict[str, Any]) -> None:
@@ -257,14 +258,3 @@ class Compliance:
                 ran += 1
                 self._checked.add((project, slot))
         return ran
-
-
-def _point(name: str, value: float, type_: str, tags: dict[str, str]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": float(value),
-        "type": type_,
-        "category": "vigil",
-        "source": "self-monitor",
-        "tags": tags,
-    }

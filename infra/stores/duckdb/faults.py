@@ -24,6 +24,7 @@ import duckdb
 
 from domain.errors import DataCorrupted, Unavailable, VigilError
 from domain.system.model import ComponentDegraded, ComponentDown
+from infra.selfmon import monitor_point
 
 __all__ = [
     "RETRY_AFTER_SECONDS",
@@ -175,9 +176,9 @@ class StoreFaults:
 
     def metric_points(self) -> list[dict[str, Any]]:
         """Counters for self-monitoring (vigil.store.*)."""
-        points = [_point("vigil.store.reopens_total", self.reopens, {})]
+        points = [monitor_point("vigil.store.reopens_total", self.reopens, "counter", {})]
         points += [
-            _point("vigil.store.corruption_total", count, {"kind": kind})
+            monitor_point("vigil.store.corruption_total", count, "counter", {"kind": kind})
             for kind, count in sorted(self.corruption.items())
         ]
         return points
@@ -192,14 +193,3 @@ def _disk_full() -> Unavailable:
 
 def _clock() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _point(name: str, value: float, tags: dict[str, str]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "value": float(value),
-        "type": "counter",
-        "category": "vigil",
-        "source": "self-monitor",
-        "tags": tags,
-    }
