@@ -40,6 +40,17 @@ def _literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     return value_from_ast_untyped(node, variables)
 
 
+def _parse_batch(value: Any) -> list[Any]:
+    """A batch is a list before anything counts or validates it (admission sizes it)."""
+    if not isinstance(value, list):
+        raise ValueError("points must be a list of point objects")
+    return value
+
+
+def _literal_batch(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    return _parse_batch(value_from_ast_untyped(node, variables))
+
+
 def _parse_object(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("JSONObject must be a JSON object")
@@ -80,15 +91,20 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         serialize=_serialize_datetime,
         parse_value=_parse_datetime,
     ),
-    PointBatch: _passthrough(
-        "PointBatch",
-        "A JSON array of points, at most 10,000: "
-        '[{"name": "cpu.usage", "value": 0.42, "timestamp": "2026-11-28T10:00:00Z", '
-        '"tags": {"host": "web-1"}, "type": "gauge", "category": "system", '
-        '"source": "node-agent"}]. Only name and value are required; timestamp is ISO-8601 '
-        "text with a zone or epoch milliseconds (default: now); type is gauge, counter, "
-        "histogram or summary (default gauge). Validated as a whole: a bad point rejects "
-        "the batch and the error lists every bad point by index.",
+    PointBatch: strawberry.scalar(
+        name="PointBatch",
+        description=(
+            "A JSON array of points, at most 10,000: "
+            '[{"name": "cpu.usage", "value": 0.42, "timestamp": "2026-11-28T10:00:00Z", '
+            '"tags": {"host": "web-1"}, "type": "gauge", "category": "system", '
+            '"source": "node-agent"}]. Only name and value are required; timestamp is ISO-8601 '
+            "text with a zone or epoch milliseconds (default: now); type is gauge, counter, "
+            "histogram or summary (default gauge). Validated as a whole: a bad point rejects "
+            "the batch and the error lists every bad point by index."
+        ),
+        serialize=_identity,
+        parse_value=_parse_batch,
+        parse_literal=_literal_batch,
     ),
     Tags: _passthrough("Tags", 'A JSON object of text tags, e.g. {"host": "web-1"}.'),
     FloatArray: _passthrough(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sized
-
 from domain.events import Event
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
@@ -46,7 +44,7 @@ async def create_metrics(
             command.project, command.points, now_us=now_us, limits=limits, cache=series_cache
         )
 
-    size = len(command.points) if isinstance(command.points, Sized) else 0  # else: refused
+    size = len(command.points)
     batch = validated() if offload is None else await offload(validated, size=size)
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a

@@ -6,7 +6,7 @@ for. Commands without a caller (self-monitoring, StatsD's flush) are Vigil's own
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sized
+from collections.abc import AsyncIterator
 from typing import Any
 
 from domain.commands import Command
@@ -45,10 +45,9 @@ class AdmissionGate:
 
 def points_in(points: Any) -> int:
     """Points of a batch: a `PointBatch` list (a point, or a series entry with arrays of
-    values, per element) or a collector's columns; 0 for anything else, which validation
-    refuses after the gate."""
+    values, per element) or a collector's columns."""
     if not isinstance(points, list):
-        return len(points) if isinstance(points, Sized) and not isinstance(points, str) else 0
+        return len(points)
     count = 0
     for entry in points:
         values = entry.get("values") if type(entry) is dict else None
