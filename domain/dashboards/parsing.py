@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.errors import BadUserInput
 
-__all__ = ["Problems", "read_list", "read_mapping", "read_number", "read_text"]
+__all__ = ["Problems", "read_flag", "read_list", "read_mapping", "read_number", "read_text"]
 
 
 class Problems:
@@ -100,6 +100,16 @@ def read_list(raw: Any, path: str, problems: Problems, *, max_items: int) -> Seq
     if len(raw) > max_items:
         problems.add(path, f"holds at most {max_items} entries")
         return list(raw[:max_items])
+    return raw
+
+
+def read_flag(raw: Any, path: str, problems: Problems) -> bool:
+    """true or false; absent (null) is false."""
+    if raw is None:
+        return False
+    if not isinstance(raw, bool):
+        problems.add(path, "must be true or false")
+        return False
     return raw
 
 

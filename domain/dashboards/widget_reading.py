@@ -7,7 +7,14 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from domain.alerting.model import AlertSeverity, AlertState
-from domain.dashboards.parsing import Problems, read_list, read_mapping, read_number, read_text
+from domain.dashboards.parsing import (
+    Problems,
+    read_flag,
+    read_list,
+    read_mapping,
+    read_number,
+    read_text,
+)
 from domain.dashboards.widgets import (
     COMMON_FIELDS,
     GRID_COLUMNS,
@@ -86,8 +93,8 @@ def read_widget(raw: Any, path: str, problems: Problems, *, fallback_id: str) ->
     state = _enum(AlertState, data.get("alertState"), f"{path}.alertState", problems)
     severity = _enum(AlertSeverity, data.get("alertSeverity"), f"{path}.alertSeverity", problems)
     unit = read_text(data.get("unit"), f"{path}.unit", problems, max_length=20)
-    anomalies = _flag(data.get("anomalies"), f"{path}.anomalies", problems)
-    change_points = _flag(data.get("changePoints"), f"{path}.changePoints", problems)
+    anomalies = read_flag(data.get("anomalies"), f"{path}.anomalies", problems)
+    change_points = read_flag(data.get("changePoints"), f"{path}.changePoints", problems)
     forecast_us = _horizon(data.get("forecast"), f"{path}.forecast", problems)
     if kind is None or len(problems.items) > before:
         return None
@@ -108,15 +115,6 @@ def read_widget(raw: Any, path: str, problems: Problems, *, fallback_id: str) ->
         forecast_us,
         change_points,
     )
-
-
-def _flag(raw: Any, path: str, problems: Problems) -> bool:
-    if raw is None:
-        return False
-    if not isinstance(raw, bool):
-        problems.add(path, "must be true or false")
-        return False
-    return raw
 
 
 def _horizon(raw: Any, path: str, problems: Problems) -> int | None:
