@@ -96,32 +96,36 @@ async def read_overlay(
         )
         return found
 
-    forecasts: dict[TagsKey, ForecastResult] = {}
-    marks: list[ChangeMark] = []
-    if horizon_us is not None:
+    async def forecasts() -> dict[TagsKey, ForecastResult]:
+        if horizon_us is None:
+            return {}
         spec = AnalyticsInput(selector, start_us, end_us, step_us, horizon_us=horizon_us)
         found = await analysis(AnalyticsKind.FORECAST, spec)
-        for item in found.items:
-            result = ForecastResult.from_dict(item)
-            forecasts[tuple(sorted(result.tags.items()))] = result
-    if change_points:
-        spec = AnalyticsInput(selector, start_us, end_us, step_us)
-        found = await analysis(AnalyticsKind.CHANGE_POINTS, spec)
-        for item in found.items:
-            shifts = ChangePointsResult.from_dict(item)
-            marks += [
-                ChangeMark(
-                    index,
-                    dict(shifts.tags),
-                    point.time_us,
-                    point.change.value,
-                    point.mean_before,
-                    point.mean_after,
-                    [mark.summary for mark in point.audit],
-                )
-                for point in shifts.points
-            ]
-    return Overlay(forecasts, marks)
+        results = [ForecastResult.from_dict(item) for item in found.items]
+        return {tuple(sorted(r.tags.items())): r for r in results}
+
+    async def marks() -> list[ChangeMark]:
+        if not change_points:
+            return []
+        found = await analysis(AnalyticsKind.CHANGE_POINTS, AnalyticsInput(selector, *span))
+        results = [ChangePointsResult.from_dict(item) for item in found.items]
+        return [
+            ChangeMark(
+                index,
+                dict(shifts.tags),
+                point.time_us,
+                point.change.value,
+                point.mean_before,
+                point.mean_after,
+                [mark.summary for mark in point.audit],
+            )
+            for shifts in results
+            for point in shifts.points
+        ]
+
+    # Both fits at once, each in a worker process.
+    fitted, marked = await asyncio.gather(forecasts(), marks())
+    return Overlay(fitted, marked)
 
 
 def on_grid(result: ForecastResult, first_us: int, step_us: int, length: int) -> Forecast:
