@@ -201,6 +201,7 @@ async def _serve_socket(
             principal, request_id, client=client
         ),
         limits=vigil.ws_limits,
+        query_timeout=vigil.query_timeout,
         counts=counts,
     )
     vigil.monitor.websockets += 1

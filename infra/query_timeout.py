@@ -52,10 +52,13 @@ class QueryTimeout:
             async with deadline(self.seconds):
                 return await execution
         except TimeoutError:
-            if self.observe is not None:
-                self.observe("TIMEOUT")
-            error = GraphQLError(
-                timeout_message(self.seconds),
-                extensions={"code": "TIMEOUT", "timeout_seconds": self.seconds},
-            )
-            return ExecutionResult(data=None, errors=[error])
+            return ExecutionResult(data=None, errors=[self.expired()])
+
+    def expired(self) -> GraphQLError:
+        """The TIMEOUT error of a query stopped at the limit (counted by `observe`)."""
+        if self.observe is not None:
+            self.observe("TIMEOUT")
+        return GraphQLError(
+            timeout_message(self.seconds),
+            extensions={"code": "TIMEOUT", "timeout_seconds": self.seconds},
+        )

@@ -159,7 +159,6 @@ class Vigil:
                     queue_messages=settings.ws_queue_messages,
                     init_timeout_seconds=settings.ws_init_timeout_seconds,
                     send_timeout_seconds=settings.ws_send_timeout_seconds,
-                    query_timeout_seconds=settings.query_timeout_seconds,
                 ),
                 compliance=compliance,
                 query_timeout=QueryTimeout(

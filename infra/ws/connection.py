@@ -29,7 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from domain.access import Principal
 from domain.errors import Unauthenticated, Unavailable
-from infra.query_timeout import deadline, timeout_message
+from infra.query_timeout import QueryTimeout, deadline
 from infra.ws.admission import SocketCounts
 from infra.ws.close_reasons import SEND_INIT, SUBPROTOCOL, clip, refusal
 from infra.ws.groups import StartStream, SubscriptionGroups, encode_errors, encode_result
@@ -56,7 +56,6 @@ class WebSocketLimits:
     queue_messages: int = 1_000
     init_timeout_seconds: float = 5.0
     send_timeout_seconds: float = 10.0
-    query_timeout_seconds: float = 30.0  # a query (not a mutation) is stopped after it
 
 
 class _Operation:
@@ -97,6 +96,7 @@ class GraphQLWebSocket:
         authenticate: Authenticate,
         make_context: MakeContext,
         limits: WebSocketLimits,
+        query_timeout: QueryTimeout,
         counts: SocketCounts | None = None,
     ) -> None:
         self.websocket = websocket
@@ -105,6 +105,7 @@ class GraphQLWebSocket:
         self.authenticate = authenticate
         self.make_context = make_context
         self.limits = limits
+        self.query_timeout = query_timeout  # queries only: a mutation always finishes
         self.counts = counts
         self._counted_subject: str | None = None  # released when the socket ends
         self.principal: Principal | None = None
@@ -324,17 +325,15 @@ class GraphQLWebSocket:
             self.groups.join(key, operation, start)
         else:
             is_query = operation_type(query, operation_name) is OperationType.QUERY
-            seconds = self.limits.query_timeout_seconds if is_query else None
-            operation.task = asyncio.create_task(self._run_once(operation, start, seconds))
+            operation.task = asyncio.create_task(self._run_once(operation, start, is_query))
 
-    async def _run_once(
-        self, operation: _Operation, start: StartStream, limit: float | None
-    ) -> None:
+    async def _run_once(self, operation: _Operation, start: StartStream, timed: bool) -> None:
         """A query or mutation over the socket (or a document that does not parse): `next`
         then `complete`, or `error`; whatever happens, the operation ends and its id is free.
-        A query past `limit` seconds is stopped and answered `TIMEOUT`."""
+        A `timed` one (a query) past the query timeout is stopped and answered `TIMEOUT`."""
         try:
-            async with contextlib.nullcontext() if limit is None else deadline(limit):
+            limit = deadline(self.query_timeout.seconds) if timed else contextlib.nullcontext()
+            async with limit:
                 stream = await start()
                 try:
                     async for result in stream:
@@ -345,7 +344,8 @@ class GraphQLWebSocket:
                 finally:
                     await stream.aclose()
         except TimeoutError:
-            operation.send_payload("error", _error(timeout_message(limit or 0), "TIMEOUT"))
+            error = self.query_timeout.expired().formatted
+            operation.send_payload("error", orjson.dumps([error]).decode())
             return
         except Exception:
             logger.exception("websocket operation failed")
