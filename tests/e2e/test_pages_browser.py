@@ -54,5 +54,6 @@ async def test_the_home_page_links_where_to_go(
         for path in ("/graphql", "/dashboards?project=system", "/readyz", "/docs/README.md"):
             assert f"{vigil.url}{path}" in links
         await page.evaluate("document.querySelector('a[href=\"/docs/api.md\"]').click()")
-        await page.wait_for("document.body.innerText.startsWith('# API guide')")
+        # the next page may not have a body yet while it loads: wait for it, not past it
+        await page.wait_for("document.body && document.body.innerText.startsWith('# API guide')")
         assert page.errors == []
