@@ -114,14 +114,27 @@ def rollup_sql(resolution_us: int, source: str) -> str:
 
 
 class Watermarks:
-    """The tiers' watermarks as committed; read and changed on the writer thread only."""
+    """The tiers' watermarks as committed, and how many buckets each has marked dirty.
+
+    Changed on the writer thread only: a watermark once its move has committed, a dirty
+    count raised inside the marking transaction and lowered once a refresh has committed,
+    so a reader that sees 0 marks or an older watermark reads raw points where it must.
+    Readers use them without a transaction: one that runs beside a write answers as
+    before it or after it, never with a point missing that was acknowledged before.
+    """
 
     def __init__(self) -> None:
         self.of: dict[str, int] = {}
+        self.dirty: dict[str, int] = {}
 
     def load(self, cur: Cursor) -> None:
         rows = cur.execute("SELECT tier, watermark_us FROM rollup_watermarks").fetchall()
         self.of = {tier.name: 0 for tier in ROLLUP_TIERS} | {t: int(w) for t, w in rows}
+        self.count_dirty(cur)
+
+    def count_dirty(self, cur: Cursor) -> None:
+        rows = cur.execute("SELECT tier, count(*) FROM rollup_dirty GROUP BY tier").fetchall()
+        self.dirty = {tier.name: 0 for tier in ROLLUP_TIERS} | {t: int(n) for t, n in rows}
 
     @property
     def highest(self) -> int:
@@ -149,6 +162,8 @@ def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> None:
             )
         finally:
             cur.unregister("late")
+        # Raised before the commit: a rollback leaves it too high, which costs a lookup.
+        watermarks.dirty[tier.name] = watermarks.dirty.get(tier.name, 0) + len(pairs[0])
 
 
 def _row(row: Any) -> RollupRow:  # a DuckDB row
@@ -193,15 +208,22 @@ class DuckDBRollupStore:
 
     async def refresh_dirty(self, tier: Tier, limit: int) -> int:
         table_of(tier)
-        return await self._run.write(transaction(self._refresh), tier, limit)
+
+        def refresh(cur: Cursor) -> int:
+            done = transaction(self._refresh)(cur, tier, limit)
+            if done:
+                self._watermarks.count_dirty(cur)  # committed: lowered now
+            return done
+
+        return await self._run.write(refresh)
 
     async def dirty_count(self, tier: Tier) -> int:
         row = await self._run.read(
             lambda cur: cur.execute(
                 "SELECT count(*) FROM rollup_dirty WHERE tier = $tier", {"tier": tier.name}
-            ).fetchone()
+            ).fetchall()
         )
-        return int(row[0]) if row else 0
+        return int(row[0][0]) if row else 0
 
     async def roll_up(self, tier: Tier, start_us: int, end_us: int) -> int:
         table_of(tier)
@@ -262,13 +284,18 @@ class DuckDBRollupStore:
                 params,
             )
             params.pop("tier")
-            row = cur.execute(
+            rows = cur.execute(
                 f"DELETE FROM {table} WHERE bucket_us <= $last AND series_id IN ({series})",
                 params,
-            ).fetchone()
-            return int(row[0]) if row else 0
+            ).fetchall()
+            return int(rows[0][0]) if rows else 0
 
-        return await self._run.write(expire)
+        def expire_and_count(cur: Cursor) -> int:
+            deleted = expire(cur)
+            self._watermarks.count_dirty(cur)
+            return deleted
+
+        return await self._run.write(expire_and_count)
 
     # On the writer thread, inside a transaction:
 
@@ -280,7 +307,7 @@ class DuckDBRollupStore:
         if to_us <= start:
             return start
         if start == 0:
-            (oldest,) = cur.execute("SELECT epoch_us(min(ts)) FROM points").fetchone() or (None,)
+            ((oldest,),) = cur.execute("SELECT epoch_us(min(ts)) FROM points").fetchall()
             if oldest is None or oldest >= to_us:
                 self._save(cur, tier, to_us)
                 return to_us
@@ -298,10 +325,10 @@ class DuckDBRollupStore:
             "SELECT series_id, ts, value FROM points"
             " WHERE ts >= make_timestamp($start) AND ts < make_timestamp($end)"
         )
-        row = cur.execute(
+        rows = cur.execute(
             f"INSERT INTO {table} {rollup_sql(tier.resolution_us, source)}", span
-        ).fetchone()
-        return int(row[0]) if row else 0
+        ).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> int:
         table, r = table_of(tier), tier.resolution_us
