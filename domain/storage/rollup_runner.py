@@ -4,8 +4,11 @@ One instance does the work across several (a lease, renewed between slices; anot
 instance takes over once it expires). Each pass, per tier: recompute the dirty buckets
 (late points), then advance the watermark to `now - lag` one slice at a time. Every slice
 is one store call (a transaction on the store's writer), so appends go on between slices
-and memory stays bounded by a slice. The lag leaves room for points that arrive a little
-late: they land before the watermark and cost no recomputation.
+and memory stays bounded by a slice. A slice's length adapts to how long the last one
+took (doubling below a quarter of `slice_seconds`, halving above it): sparse history
+is caught up in few transactions, dense data in short ones. The lag leaves room for
+points that arrive a little late: they land before the watermark and cost no
+recomputation.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from domain.ports import Clock, LeaseStore
 from domain.storage.ports import RollupStore
-from domain.storage.tiers import ROLLUP_TIERS
+from domain.storage.tiers import ROLLUP_TIERS, Tier
 
 __all__ = ["LEASE", "RollupPass", "RollupRunner", "RollupSettings"]
 
@@ -30,7 +34,9 @@ LEASE = "rollups"
 class RollupSettings:
     lag_us: int = 120_000_000  # VIGIL_ROLLUP_LAG_SECONDS
     every_seconds: float = 10.0  # VIGIL_ROLLUP_SECONDS
-    slice_us: int = 3_600_000_000  # one hour of points per transaction
+    slice_us: int = 3_600_000_000  # the first slice: one hour of points per transaction
+    slice_seconds: float = 0.25  # what a slice should take; its length adapts
+    max_slice_us: int = 32 * 86_400_000_000
     dirty_batch: int = 1_000  # dirty buckets recomputed per transaction
     lease_us: int = 60_000_000
 
@@ -61,6 +67,7 @@ class RollupRunner:
         self.settings = settings or RollupSettings()
         self.last: RollupPass | None = None
         self._task: asyncio.Task[None] | None = None
+        self._slice_us: dict[str, int] = {}
 
     async def run_once(self) -> RollupPass:
         """One pass over every tier, if this instance holds (or takes) the lease."""
@@ -77,15 +84,29 @@ class RollupRunner:
                     return result
             result.refreshed[tier.name] = refreshed
             target = (self._clock.now_us() - self.settings.lag_us) // resolution * resolution
-            slice_us = max(resolution, self.settings.slice_us // resolution * resolution)
-            watermark = await self._store.advance(tier, target, slice_us=slice_us)
+            watermark = await self._advance(tier, target)
             while watermark < target:
                 if not await self._hold():
                     return result
-                watermark = await self._store.advance(tier, target, slice_us=slice_us)
+                watermark = await self._advance(tier, target)
             result.watermarks[tier.name] = watermark
         self.last = result
         return result
+
+    async def _advance(self, tier: Tier, target: int) -> int:
+        """One slice, then the next slice's length from how long this one took."""
+        s, resolution = self.settings, tier.resolution_us
+        slice_us = self._slice_us.get(tier.name, s.slice_us)
+        slice_us = max(resolution, slice_us // resolution * resolution)
+        began = time.monotonic()
+        watermark = await self._store.advance(tier, target, slice_us=slice_us)
+        took = time.monotonic() - began
+        if took < s.slice_seconds / 4:
+            slice_us = min(2 * slice_us, s.max_slice_us)
+        elif took > s.slice_seconds:
+            slice_us = max(resolution, slice_us // 2)
+        self._slice_us[tier.name] = slice_us
+        return watermark
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop())
