@@ -107,8 +107,8 @@ class MetricSeries:
     resolution: str = strawberry.field(
         default="raw",
         description="The coarsest storage tier that served the answer: raw (points), 1m or"
-        " 1h (rollups). The values are the same whichever served them; percentiles from a"
-        " rollup are within 0.5% (docs/metrics.md).",
+        " 1h (rollups). The values are the same whichever served them; percentiles always"
+        " read raw points (docs/metrics.md).",
     )
 
     @classmethod

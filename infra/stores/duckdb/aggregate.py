@@ -63,9 +63,10 @@ def aggregate(
     specs = catalogue.select(query.project, query.name, query.matchers)
     if not specs:
         return SeriesResult(timestamps, [])
-    tier = choose_tier(start, end, step) if query.use_tiers and watermarks else RAW
+    percentile = query.aggregation.quantile is not None
+    tier = choose_tier(start, end, step, percentile=percentile) if query.use_tiers else RAW
     # Copies taken before any statement: the rows read are at least as new (rollups.py).
-    marks = dict(watermarks.of) if watermarks else {}
+    marks = dict(watermarks.of) if watermarks and not tier.is_raw else {}
     dirty = dict(watermarks.dirty) if watermarks else {}
     segments = plan(start, end, tier, marks)
     served = max((s.tier for s in segments), key=TIERS.index, default=RAW)

@@ -5,8 +5,8 @@ becomes rows of one shape, partial aggregates (count, sum, min, max, last and it
 per series and instant: a tier row stands for its bucket, a raw point for itself. A tier
 bucket marked dirty is left out and its raw points are read instead. The union is then
 aggregated per group and chart bucket; a tier's buckets nest in the chart's (its
-resolution divides the step), so the answer is raw's. Percentiles merge the sketches of
-the rows (raw points through the same key formula) and read the quantile with numpy.
+resolution divides the step), so the answer is raw's. Percentiles never come here:
+they read raw points (domain/storage/tier_choice.py says why).
 The watermarks and dirty counts come from memory (rollups.Watermarks): a statement
 costs ~0.5 ms, a chart from tiers takes one, or two while late points wait.
 """
@@ -16,10 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from domain.metrics.model import Aggregation
-from domain.storage import sketch
 from domain.storage.tier_choice import Segment
 from domain.storage.tiers import RAW
-from infra.stores.duckdb.rollups import key_sql, table_of
+from infra.stores.duckdb.rollups import table_of
 from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["tiered_columns"]
@@ -47,66 +46,24 @@ def tiered_columns(
     non-empty cell; `sel` (sid, gid) must be registered. `cells`: (groups, buckets);
     `dirty`: how many buckets each tier has marked dirty (0: no lookup)."""
     spans = _dirty_spans(cur, segments, dirty)
-    quantile = aggregation.quantile
-    if quantile is not None:
-        return _percentiles(cur, segments, spans, quantile, bucket=bucket, cells=cells)
+    if aggregation.quantile is not None:
+        raise ValueError("percentiles read raw points (tier_choice.choose_tier)")
     if aggregation is Aggregation.LAST:
         combine = "arg_max(u.lv, (u.lt, u.series_id))" if grouped else "arg_max(u.lv, u.lt)"
     else:
         combine = _COMBINE[aggregation]
-    parts = _parts(segments, spans, stats=True)
+    parts = _parts(segments, spans)
     return cur.execute(
         f"SELECT u.gid AS gid, {bucket} AS b, {combine} AS v FROM ({parts}) u GROUP BY ALL"
     ).fetchnumpy()
 
 
-def _percentiles(
-    cur: Cursor,
-    segments: list[Segment],
-    spans: dict[int, tuple[int, int]],
-    q: float,
-    *,
-    bucket: str,
-    cells: tuple[int, int],
-) -> dict[str, np.ndarray]:
-    groups, buckets = cells
-    bins = cur.execute(
-        f"SELECT u.gid AS gid, {bucket} AS b, u.k AS k, sum(u.c) AS c"
-        f" FROM ({_parts(segments, spans, stats=False)}) u GROUP BY ALL"
-    ).fetchnumpy()
-    limits = cur.execute(
-        f"SELECT u.gid AS gid, {bucket} AS b, min(u.lo) AS lo, max(u.hi) AS hi"
-        f" FROM ({_parts(segments, spans, stats=True)}) u GROUP BY ALL"
-    ).fetchnumpy()
-    size = groups * buckets
-    low, high = np.full(size, -np.inf), np.full(size, np.inf)
-    where = limits["gid"].astype(np.int64) * buckets + limits["b"].astype(np.int64)
-    low[where], high[where] = limits["lo"], limits["hi"]
-    cell = bins["gid"].astype(np.int64) * buckets + bins["b"].astype(np.int64)
-    values = sketch.quantiles(
-        cell,
-        bins["k"].astype(np.int64),
-        bins["c"].astype(np.int64),
-        q,
-        cells=size,
-        minimum=low,
-        maximum=high,
+def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]]) -> str:
+    """The UNION ALL of every segment's rows: (gid, series_id, at, n, s, lo, hi, lv, lt)."""
+    raw_cols = (
+        "sel.gid, p.series_id, epoch_us(p.ts) AS at, 1 AS n, p.value AS s, p.value AS lo,"
+        " p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
     )
-    return {
-        "gid": (where // buckets).astype(np.int64),
-        "b": (where % buckets).astype(np.int64),
-        "v": values[where],
-    }
-
-
-def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]], *, stats: bool) -> str:
-    """The UNION ALL of every segment's rows: (gid, series_id, at, n, s, lo, hi, lv, lt)
-    with `stats`, else (gid, series_id, at, k, c) sketch bins."""
-    raw_stats = (
-        "1 AS n, p.value AS s, p.value AS lo, p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
-    )
-    raw_bins = f"{key_sql('p.value')} AS k, 1 AS c"
-    raw_cols = f"sel.gid, p.series_id, epoch_us(p.ts) AS at, {raw_stats if stats else raw_bins}"
     parts = []
     for n, seg in enumerate(segments):
         a, b = seg.start_us, seg.end_us
@@ -119,8 +76,6 @@ def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]], *, stats:
         table, r = table_of(seg.tier), seg.tier.resolution_us
         tier_cols = (
             "r.count AS n, r.sum AS s, r.min AS lo, r.max AS hi, r.last AS lv, r.last_us AS lt"
-            if stats
-            else "unnest(r.sketch_keys) AS k, unnest(r.sketch_counts) AS c"
         )
         span = spans.get(n)
         if span is None:  # the usual case: nothing late in here
