@@ -25,6 +25,9 @@ from infra.stores.duckdb.tiered import tiered_columns
 __all__ = ["MAX_BUCKETS", "aggregate"]
 
 MAX_BUCKETS = 100_000
+# A tier serves a chart only if its rows hold this many points on average: below, its
+# wider rows cost more to read than the raw points (decision 0025).
+DENSE = 2.0
 
 _PLAIN = {
     Aggregation.AVG: "avg(p.value)",
@@ -65,6 +68,8 @@ def aggregate(
         return SeriesResult(timestamps, [])
     percentile = query.aggregation.quantile is not None
     tier = choose_tier(start, end, step, percentile=percentile) if query.use_tiers else RAW
+    while watermarks and not tier.is_raw and watermarks.points_per_row(tier.name) < DENSE:
+        tier = TIERS[TIERS.index(tier) - 1]  # rows of about one point: no cheaper than raw
     # Copies taken before any statement: the rows read are at least as new (rollups.py).
     marks = dict(watermarks.of) if watermarks and not tier.is_raw else {}
     dirty = dict(watermarks.dirty) if watermarks else {}

@@ -18,7 +18,7 @@ import numpy as np
 from domain.metrics.model import Aggregation
 from domain.storage.tier_choice import Segment
 from domain.storage.tiers import RAW
-from infra.stores.duckdb.rollups import table_of
+from infra.stores.duckdb.rollup_sql import table_of
 from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["tiered_columns"]
