@@ -39,7 +39,7 @@ from bench.common import (
     token,
 )
 from bench.peers import force_flush, start_victoria
-from bench.rawhttp import RawHTTP
+from bench.rawhttp import post_all
 
 __all__ = ["run"]
 
@@ -65,21 +65,7 @@ LP_HEADERS = {"content-type": "text/plain; charset=utf-8"}
 
 async def _drive(url: str, bodies: list[bytes], headers: dict[str, str], senders: int) -> int:
     """POST every body over `senders` connections; the number of refusals."""
-    queue = list(reversed(bodies))
-    client = RawHTTP(url, headers, senders)
-    await client.open()
-    refused: list[str] = []
-
-    async def worker() -> None:
-        while queue:
-            status, content = await client.post(queue.pop())
-            if status not in (200, 204) or b'"errors"' in content:
-                refused.append(f"{status} {content[:200]!r}")
-
-    try:
-        await asyncio.gather(*(worker() for _ in range(senders)))
-    finally:
-        await client.close()
+    refused = await post_all(url, bodies, headers, senders)
     if refused:
         log(f"collectors: {len(refused)} refused, first: {refused[0]}")
     return len(refused)

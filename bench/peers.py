@@ -20,6 +20,7 @@ from bench.common import Server, free_port, log
 
 __all__ = [
     "IMPORT_PATH",
+    "data_path",
     "dir_bytes",
     "force_flush",
     "force_merge",
