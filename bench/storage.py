@@ -1,8 +1,9 @@
 """Storage: Vigil on DuckDB beside VictoriaMetrics, the same data in both, in one run (issue 13).
 
 1. The 1M-point workload of `bench/ingest.py` (1,000 series x 1,000 instants 10 s apart,
-   ending a minute ago), in 5,000-point requests over 4 connections: to Vigil through
-   `createMetrics` (acknowledged after a durable commit), to VictoriaMetrics through
+   ending a minute ago; values: gauges, see bench/storage_bodies.py), in 5,000-point
+   requests over 4 connections: to Vigil through `createMetrics` with one object per point
+   (acknowledged after a durable commit), to VictoriaMetrics through
    `/api/v1/import` (acknowledged from memory). Server CPU per point is the server
    process's CPU (all threads) from the first request until it is quiet again (after the
    peer's `/internal/force_flush`); visible-after is the time from the last acknowledgement
@@ -34,7 +35,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psutil
 
 from bench import ingest
@@ -53,10 +53,10 @@ from bench.peers import (
     dir_bytes,
     force_flush,
     force_merge,
-    import_bodies,
     start_victoria,
 )
 from bench.rawhttp import post_all
+from bench.storage_bodies import gauges, peer_bodies, vigil_columnar, vigil_points
 from bench.storage_cases import Case
 from bench.storage_clients import PeerClient, VigilClient, measure, resolution
 from bench.storage_table import answers_table, render, rows_of
@@ -79,17 +79,6 @@ VIGIL_SETTINGS = {
         for what in ("OPERATIONS", "POINTS")
     },
 }
-COLUMNAR = (
-    "mutation Ingest($project: String!, $points: PointBatch!) "
-    "{ createMetrics(project: $project, points: $points) { accepted } }"
-)
-
-
-def _value(series: int, instant: int) -> float:
-    """bench/ingest.py's values: a point's value from its series and instant numbers."""
-    return ((series * 31 + instant * 17) % 1000) * 0.1
-
-
 # -- ingest ------------------------------------------------------------------------------------
 
 
@@ -148,43 +137,27 @@ def _visible(client: VigilClient | PeerClient, probe: Case, expected: int) -> Ca
     return seen
 
 
-def _vigil_columnar(name: str, series: list[str], stamps: list[int], per: int) -> list[bytes]:
-    """Columnar createMetrics bodies: every series' next `per` instants in each."""
-    bodies = []
-    for first in range(0, len(stamps), per):
-        entries = [
-            {
-                "name": name,
-                "tags": {"series": key},
-                "timestamps": stamps[first : first + per],
-                "values": [_value(s, i) for i in range(first, min(first + per, len(stamps)))],
-            }
-            for s, key in enumerate(series)
-        ]
-        variables = {"project": "bench", "points": entries}
-        bodies.append(orjson.dumps({"query": COLUMNAR, "variables": variables}))
-    return bodies
-
-
-def _peer_bodies(name: str, series: list[str], stamps: list[int], per_request: int) -> list[bytes]:
-    values = {key: [_value(s, i) for i in range(len(stamps))] for s, key in enumerate(series)}
-    return import_bodies(name, series, stamps, values, per_request)
-
-
 # -- footprint ---------------------------------------------------------------------------------
 
 
 def _rss_mb(server: Server) -> dict[str, float]:
+    """The server process's resident memory, and its child processes' (Vigil's workers)."""
     proc = psutil.Process(server.pid)
     children = sum(c.memory_info().rss for c in proc.children(recursive=True))
-    return {"rss_mb": round(proc.memory_info().rss / 1e6, 1), "children_rss_mb": children / 1e6}
+    return {
+        "rss_mb": round(proc.memory_info().rss / 1e6, 1),
+        "children_rss_mb": round(children / 1e6, 1),
+    }
 
 
 def _peer_disk(server: Server, tmp: Path, points: int) -> dict[str, Any]:
+    """`data` and `indexdb` (what holds the points and the series); the `cache` folder is
+    written only at shutdown and rebuilt when missing."""
+    folder = data_path(tmp, server.port)
     force_flush(server)
-    flushed = dir_bytes(data_path(tmp, server.port))
+    flushed = dir_bytes(folder / "data") + dir_bytes(folder / "indexdb")
     merge_seconds = force_merge(server)
-    merged = dir_bytes(data_path(tmp, server.port))
+    merged = dir_bytes(folder / "data") + dir_bytes(folder / "indexdb")
     return {
         "bytes_after_flush": flushed,
         "bytes_after_merge": merged,
@@ -208,11 +181,15 @@ def run(ctx: Context) -> dict[str, Any]:
     end_ms += ingest.STEP_MS  # exclusive
     stamps = list(range(start_ms, end_ms, ingest.STEP_MS))
     log("storage: encoding the 1M points for both servers")
-    vigil_bodies = ingest.encode_bodies(start_ms)
-    peer_bodies = _peer_bodies(ingest.NAME, SERIES, stamps, ingest.BATCH)
+    values = gauges(len(SERIES), len(stamps), seed=13)
+    per = ingest.BATCH // len(SERIES)
+    vigil_bodies = vigil_points(ingest.NAME, SERIES, stamps, values, per)
+    peer_side_bodies = peer_bodies(ingest.NAME, SERIES, stamps, values, ingest.BATCH)
+    warm = (SERIES[:100], stamps[:1], gauges(100, 1, seed=1))
     probe = Case("probe", "", ingest.NAME, "COUNT", start_ms, end_ms, lines="one",
                  series_tag=SERIES[-1])  # fmt: skip
-    cases = _cases(start_ms, end_ms)
+    to = int(time.time() * 1000) // HOUR * HOUR - HOUR  # the history's end: an hour ago
+    cases = _cases(start_ms, end_ms, to)
     db = ctx.tmp / "storage.duckdb"
     auth = token(db)
     headers = {"authorization": f"Bearer {auth}"}
@@ -225,21 +202,21 @@ def run(ctx: Context) -> dict[str, Any]:
     vigil = VigilClient(f"{server.url}/graphql", auth)
     peer = PeerClient(peer_server.url) if peer_server else None
     try:
-        warm = _vigil_columnar("bench.warmup", SERIES[:100], stamps[:1], 1)
-        asyncio.run(post_all(f"{server.url}/graphql", warm, headers, 1))
+        warm_bodies = vigil_points("bench.warmup", *warm, 1)
+        asyncio.run(post_all(f"{server.url}/graphql", warm_bodies, headers, 1))
         log("storage: ingest into Vigil")
         vigil_side["ingest"] = _ingest(
             server, "/graphql", vigil_bodies, headers, points=points,
             visible=_visible(vigil, probe, len(stamps)))  # fmt: skip
         if peer_server and peer:
             log("storage: ingest into VictoriaMetrics")
-            warm = _peer_bodies("bench.warmup", SERIES[:100], stamps[:1], 100)
-            asyncio.run(post_all(f"{peer_server.url}{IMPORT_PATH}", warm, {}, 1))
+            warm_bodies = peer_bodies("bench.warmup", *warm, 100)
+            asyncio.run(post_all(f"{peer_server.url}{IMPORT_PATH}", warm_bodies, {}, 1))
             peer_side["ingest"] = _ingest(
-                peer_server, IMPORT_PATH, peer_bodies, {}, points=points,
+                peer_server, IMPORT_PATH, peer_side_bodies, {}, points=points,
                 visible=_visible(peer, probe, len(stamps)),
                 settle=lambda: force_flush(peer_server))  # fmt: skip
-        del vigil_bodies, peer_bodies
+        del vigil_bodies, peer_side_bodies
         for case in cases[:4]:
             log(f"storage: query {case.key}")
             result["cases"][case.key] = measure(case, vigil, peer, warmup=WARMUP, runs=RUNS)
@@ -253,7 +230,7 @@ def run(ctx: Context) -> dict[str, Any]:
 
         server = start_vigil(db, ctx.tmp, VIGIL_SETTINGS)
         vigil = VigilClient(f"{server.url}/graphql", auth)
-        _history(ctx, result, server, peer_server, headers)
+        _history(result, server, peer_server, headers, to)
         for case in cases[4:]:
             _wait_for_tiers(vigil, case)
             log(f"storage: query {case.key}")
@@ -275,8 +252,7 @@ def run(ctx: Context) -> dict[str, Any]:
     return _report(result, cases, peer_server is not None, points)
 
 
-def _cases(start_ms: int, end_ms: int) -> list[Case]:
-    to = int(time.time() * 1000) // HOUR * HOUR - HOUR
+def _cases(start_ms: int, end_ms: int, to: int) -> list[Case]:
     return [
         Case("a_one_series_avg_1m", "one series, 1-min avg over 2h47", ingest.NAME, "AVG",
              start_ms, end_ms, 60_000, lines="one", target_ms=1.5),
@@ -294,29 +270,32 @@ def _cases(start_ms: int, end_ms: int) -> list[Case]:
 
 
 def _history(
-    ctx: Context,
     result: dict[str, Any],
     server: Server,
     peer_server: Server | None,
     headers: dict[str, str],
+    to: int,
 ) -> None:
-    """A year of one series and 30 days of 1,000 series, into both (CPU reported)."""
-    to = int(time.time() * 1000) // HOUR * HOUR - HOUR
+    """A year of one series and 30 days of 1,000 series before `to`, into both (CPU
+    reported)."""
     year = list(range(to - 8_760 * HOUR, to, YEAR_STEP_MS))
     month = list(range(to - 720 * HOUR, to, MONTH_STEP_MS))
     points = len(year) + len(SERIES) * len(month)
     log(f"storage: history, {points:,} points stamped in the past, into Vigil")
-    vigil_bodies = _vigil_columnar("bench.year", SERIES[:1], year, HISTORY_BATCH)
-    vigil_bodies += _vigil_columnar("bench.month", SERIES, month, HISTORY_BATCH // len(SERIES))
+    year_values = gauges(1, len(year), seed=365)
+    month_values = gauges(len(SERIES), len(month), seed=30)
+    per = HISTORY_BATCH // len(SERIES)
+    vigil_bodies = vigil_columnar("bench.year", SERIES[:1], year, year_values, HISTORY_BATCH)
+    vigil_bodies += vigil_columnar("bench.month", SERIES, month, month_values, per)
     result["vigil"]["history"] = _ingest(server, "/graphql", vigil_bodies, headers, points=points)
     del vigil_bodies
     if peer_server is None:
         return
     log("storage: history into VictoriaMetrics")
-    peer_bodies = _peer_bodies("bench.year", SERIES[:1], year, HISTORY_BATCH)
-    peer_bodies += _peer_bodies("bench.month", SERIES, month, HISTORY_BATCH)
+    bodies = peer_bodies("bench.year", SERIES[:1], year, year_values, HISTORY_BATCH)
+    bodies += peer_bodies("bench.month", SERIES, month, month_values, HISTORY_BATCH)
     result["victoria_metrics"]["history"] = _ingest(
-        peer_server, IMPORT_PATH, peer_bodies, {}, points=points,
+        peer_server, IMPORT_PATH, bodies, {}, points=points,
         settle=lambda: force_flush(peer_server))  # fmt: skip
 
 

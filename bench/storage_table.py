@@ -125,8 +125,10 @@ def rows_of(
         if key.startswith("d"):  # the order: RSS after the four queries
             rss = both("after_queries", "rss_mb")
             rows.append(Row("RSS after ingest and queries", "MB", *rss, max_ratio=2.0))
+            workers = both("after_queries", "children_rss_mb")
+            rows.append(Row("RSS of the server's child processes", "MB", *workers))
     history = both("disk_at_end", "bytes_per_point")
-    rows.append(Row("disk per point with the history (5.4M points)", "B", *history))
+    rows.append(Row("disk per point, all data (1M points + the history)", "B", *history))
     return rows
 
 
