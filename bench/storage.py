@@ -23,8 +23,9 @@
    served each (`MetricSeries.resolution`, "raw" while the schema has no such field); when
    it has one, the bench waits (at most ROLLUP_WAIT_SECONDS) for the tiers to cover it.
 
-Vigil runs with VIGIL_RETENTION_DAYS=400 (a year of history is accepted) and the rate
-limits off; other `VIGIL_*` settings in the environment reach the server too.
+Vigil runs with VIGIL_RETENTION_DAYS=400 (a year of history is accepted), the rate limits
+off and VIGIL_ROLLUP_SECONDS=2 (ignored by a Vigil without tiers); other `VIGIL_*` settings
+in the environment reach the server too.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ HISTORY_BATCH = 20_000  # points per columnar createMetrics (1,000 series x 20 i
 SERIES = [f"s{s}" for s in range(ingest.SERIES)]
 VIGIL_SETTINGS = {
     "VIGIL_RETENTION_DAYS": "400",
+    "VIGIL_ROLLUP_SECONDS": "2",  # a rollup pass every 2 s rather than 10 (once tiers exist)
     **{
         f"VIGIL_RATE_{who}_{what}_PER_SECOND": "0"
         for who in ("CALLER", "PROJECT")
@@ -246,7 +248,7 @@ def run(ctx: Context) -> dict[str, Any]:
         vigil = VigilClient(f"{server.url}/graphql", auth)
         _history(result, server, peer_server, headers, to)
         for case in cases[4:]:
-            _wait_for_tiers(vigil, case)
+            _wait_for_tiers(vigil, server, case)
             log(f"storage: query {case.key}")
             result["cases"][case.key] = measure(
                 case, vigil, peer, warmup=HISTORY_WARMUP, runs=HISTORY_RUNS)  # fmt: skip
@@ -313,17 +315,27 @@ def _history(
         settle=lambda: force_flush(peer_server))  # fmt: skip
 
 
-def _wait_for_tiers(vigil: VigilClient, case: Case) -> None:
-    """While the answer says raw points served it and the schema has tiers, give the rollup
-    runner time to catch up (at most ROLLUP_WAIT_SECONDS)."""
+def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:
+    """When the schema has tiers: wait (at most ROLLUP_WAIT_SECONDS) until a tier serves
+    the answer, then until the server has been idle for 3 s (longer than a rollup pass's
+    interval), so that no bucket is still dirty, read from raw points meanwhile."""
     deadline = time.monotonic() + ROLLUP_WAIT_SECONDS
     _, data = vigil.once(case)
-    while vigil.resolution_field and resolution(data) == "raw":
+    if not vigil.resolution_field:
+        return
+    while resolution(data) == "raw":
         if time.monotonic() > deadline:
             log(f"storage: {case.key} still served from raw points after the wait")
             return
         time.sleep(2.0)
         _, data = vigil.once(case)
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(3.0)
+        now = server.cpu_seconds()
+        if now - before < 0.05:
+            return
+        before = now
 
 
 def _report(

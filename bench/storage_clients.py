@@ -23,6 +23,7 @@ from bench.storage_cases import SERIES_QUERY, Answer, Case, compare, from_victor
 __all__ = ["PeerClient", "VigilClient", "measure"]
 
 RAW = (None, "raw", "RAW", 0, "0", "0s")  # what `resolution` may say for raw points
+NO_FIELD = "Cannot query field 'resolution'"  # graphql-core's words for a field it lacks
 
 
 class VigilClient:
@@ -57,7 +58,7 @@ class VigilClient:
         answer = orjson.loads(response.content)
         decode_ms = (time.perf_counter() - started) * 1000 - ms
         errors = answer.get("errors") or []
-        if self.resolution_field and any("resolution" in str(e.get("message")) for e in errors):
+        if self.resolution_field and any(NO_FIELD in str(e.get("message")) for e in errors):
             self.resolution_field = False  # this server's schema has no such field yet
             return self.once(case)
         if response.status_code != 200 or errors:
