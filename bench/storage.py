@@ -218,6 +218,9 @@ def run(ctx: Context) -> dict[str, Any]:
     vigil = VigilClient(f"{server.url}/graphql", auth)
     peer = PeerClient(peer_server.url) if peer_server else None
     try:
+        vigil_side["at_start"] = _rss_mb(server)
+        if peer_server:
+            peer_side["at_start"] = _rss_mb(peer_server)
         warm_bodies = vigil_points("bench.warmup", *warm, 1)
         asyncio.run(post_all(f"{server.url}/graphql", warm_bodies, headers, 1))
         log("storage: ingest into Vigil")
