@@ -236,6 +236,9 @@ def run(ctx: Context) -> dict[str, Any]:
                 visible=_visible(peer, probe, len(stamps)),
                 settle=lambda: force_flush(peer_server))  # fmt: skip
         del vigil_bodies, peer_side_bodies
+        vigil_side["after_ingest"] = _rss_mb(server)
+        if peer_server:
+            peer_side["after_ingest"] = _rss_mb(peer_server)
         for case in cases[:4]:
             log(f"storage: query {case.key}")
             result["cases"][case.key] = measure(case, vigil, peer, warmup=WARMUP, runs=RUNS)
