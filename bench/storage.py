@@ -84,6 +84,8 @@ VIGIL_SETTINGS = {
         for what in ("OPERATIONS", "POINTS")
     },
 }
+
+
 # -- ingest ------------------------------------------------------------------------------------
 
 
@@ -359,8 +361,8 @@ def _report(
             "series": len(SERIES),
             "batch": ingest.BATCH,
             "connections": CONNECTIONS,
-            "history": "1 series x 1 year at 5 min (105,120) + 1,000 series x 30 days at"
-            " 10 min (4.32M), stamped in the past",
+            "history": f"1 series x 1 year at {YEAR_STEP_MS // 60_000} min + {len(SERIES)}"
+            f" series x 30 days at {MONTH_STEP_MS // 60_000} min, stamped in the past",
             "runs": {"queries": RUNS, "history_queries": HISTORY_RUNS},
             "vigil_settings": VIGIL_SETTINGS,
             "victoria_metrics": "acknowledges from memory; CPU counted to quiet after a forced"
