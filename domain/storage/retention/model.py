@@ -167,7 +167,8 @@ class RetentionPolicy:
             if not override.keep_us:
                 raise BadUserInput(f"the override {pattern!r} changes no tier")
             _check_tiers(dict(override.keep_us), f"override {pattern!r}", raw_ceiling_us)
-            _check_tiers(self.effective(override), f"override {pattern!r}", raw_ceiling_us)
+            effective = self.effective(override)
+            _check_tiers(effective, f"override {pattern!r}", raw_ceiling_us, complete=True)
         if self.hold is not None and not 0 < len(self.hold.reason) <= MAX_REASON:
             raise BadUserInput(f"a legal hold needs a reason of 1 to {MAX_REASON} characters")
 
