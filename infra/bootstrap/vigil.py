@@ -352,6 +352,9 @@ def _build_bus(
         "history_scorer": rule_input,
         "incidents": stores.incidents,
         "incident_tracker": runtimes.incidents,
+        # retention (domain/storage/retention): policies, and ingest's raw horizon
+        "retention_book": runtimes.retention.book,
+        "raw_retention": runtimes.retention.book,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

@@ -10,7 +10,13 @@ from domain.storage.retention.model import RetentionPolicy
 from domain.storage.tiers import Tier
 from domain.system.read_models import AuditEntry
 
-__all__ = ["AuditRecorder", "PointExpiry", "RetentionPolicyStore", "RollupExpiry"]
+__all__ = [
+    "AuditRecorder",
+    "PointExpiry",
+    "RetentionPolicyStore",
+    "RetentionStore",
+    "RollupExpiry",
+]
 
 
 class RetentionPolicyStore(Protocol):
@@ -55,6 +61,10 @@ class PointExpiry(Protocol):
         """Forget the idempotency keys first used before `before_us`: a batch sent again
         with one of them is stored again. The number forgotten."""
         ...
+
+
+class RetentionStore(RetentionPolicyStore, PointExpiry, Protocol):
+    """What each store adapter opens as `retention`: its policies and its raw deletion."""
 
 
 class RollupExpiry(Protocol):

@@ -179,12 +179,12 @@ class RetentionRunner:
         return await self.rollups.expire_rollups(tier, project, before, names, exclude)
 
     async def _loop(self) -> None:
-        while True:
+        while True:  # a tick after start first: a start-up is busy enough
+            await asyncio.sleep(self.settings.tick_seconds)
             try:
                 await self.run_due()
             except Exception:  # the store may be down for a moment: the next tick retries
                 logger.exception("retention run failed")
-            await asyncio.sleep(self.settings.tick_seconds)
 
 
 def _before(tier: Tier, cutoff: int) -> int:
