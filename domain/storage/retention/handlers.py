@@ -16,6 +16,7 @@ from domain.storage.retention.commands import (
 )
 from domain.storage.retention.events import RetentionPolicyChangedEvent
 from domain.storage.retention.model import MAX_REASON, LegalHold, RetentionPolicy
+from domain.storage.retention.read_models import RetentionPolicyDto
 from domain.storage.retention.runtime import PolicyBook
 
 __all__ = ["release_legal_hold", "set_legal_hold", "set_retention_policy"]
@@ -27,7 +28,7 @@ async def set_retention_policy(
     *,
     retention_book: PolicyBook,
     clock: Clock,
-) -> RetentionPolicy:
+) -> RetentionPolicyDto:
     current = await retention_book.stored(command.project)
     if command.expected_version is not None and command.expected_version != current.version:
         raise Conflict(f"the retention policy of {command.project!r}", current.version)
@@ -43,7 +44,7 @@ async def set_retention_policy(
 
 async def set_legal_hold(
     command: SetLegalHoldCommand, events: list[Event], *, retention_book: PolicyBook, clock: Clock
-) -> RetentionPolicy:
+) -> RetentionPolicyDto:
     reason = command.reason.strip()
     if not 0 < len(reason) <= MAX_REASON:
         raise BadUserInput(f"a legal hold needs a reason of 1 to {MAX_REASON} characters")
@@ -60,7 +61,7 @@ async def release_legal_hold(
     *,
     retention_book: PolicyBook,
     clock: Clock,
-) -> RetentionPolicy:
+) -> RetentionPolicyDto:
     if len(command.reason) > MAX_REASON:
         raise BadUserInput(f"a reason has at most {MAX_REASON} characters")
     current = await retention_book.stored(command.project)
@@ -77,7 +78,7 @@ async def _save(
     actor: str,
     clock: Clock,
     events: list[Event],
-) -> RetentionPolicy:
+) -> RetentionPolicyDto:
     policy = RetentionPolicy(
         project=wanted.project,
         keep_us=wanted.keep_us,
@@ -93,7 +94,7 @@ async def _save(
     note_changes(_audited(current), _audited(policy))
     book.changed(policy)
     events.append(RetentionPolicyChangedEvent(project=policy.project, policy=policy.to_dict()))
-    return policy
+    return RetentionPolicyDto(policy, book.defaults.raw_ceiling_us)
 
 
 def _audited(policy: RetentionPolicy) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.storage.retention.model import RetentionPolicy
 from domain.storage.retention.queries import GetRetentionPolicyQuery
+from domain.storage.retention.read_models import RetentionPolicyDto
 from domain.storage.retention.runtime import PolicyBook
 
 __all__ = ["retention_policy"]
@@ -11,5 +11,6 @@ __all__ = ["retention_policy"]
 
 async def retention_policy(
     query: GetRetentionPolicyQuery, *, retention_book: PolicyBook
-) -> RetentionPolicy:
-    return await retention_book.stored(query.project)
+) -> RetentionPolicyDto:
+    policy = await retention_book.stored(query.project)
+    return RetentionPolicyDto(policy, retention_book.defaults.raw_ceiling_us)
