@@ -5,8 +5,9 @@ Raw points are deleted by `delete_raw_points`, the one function that knows where
 points live (the merger points it at the hot table and the compacted partitions), one
 time slice per transaction on the writer thread: between two slices the writer takes the
 batches that wait, so ingest is never held up by more than one slice's delete. Slices
-start at the oldest point of the selected series, so a store with little to delete
-costs one read and one short delete.
+start at the oldest point of the selected series (a store with little to delete costs
+one read and one short delete) and are sized for about SLICE_ROWS points each from the
+rate the previous slice found (one hour first; a minute to a week).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ RETENTION_SCHEMA = (
     """,
 )
 
-SLICE_US = 3_600_000_000  # one hour of points per delete
+SLICE_US = 3_600_000_000  # the first slice: one hour of points
+SLICE_ROWS = 200_000  # then slices are sized for about this many points each
+MIN_SLICE_US, MAX_SLICE_US = 60_000_000, 7 * 86_400_000_000
 MAX_SERIES_PER_DELETE = 10_000  # series ids bound into one statement
 
 _OLDEST = """
@@ -128,11 +131,15 @@ class DuckDBRetentionStore:
         lo = oldest[0][0] if oldest else None
         if lo is None:
             return 0
-        deleted = 0
+        deleted, width = 0, self._slice_us
         lo = int(lo)
         while lo < before_us:
-            hi = min(lo + self._slice_us, before_us)
-            deleted += await self._run.write(delete_raw_points, ids, lo, hi)
+            hi = min(lo + width, before_us)
+            gone = await self._run.write(delete_raw_points, ids, lo, hi)
+            deleted += gone
+            # The next slice holds about SLICE_ROWS points at the rate this one had.
+            width = round(width * SLICE_ROWS / max(gone, 1))
+            width = min(max(width, MIN_SLICE_US), MAX_SLICE_US, 4 * (hi - lo))
             lo = hi
         return deleted
 

@@ -31,26 +31,27 @@ class PolicyBook:
         self.defaults = defaults
         self._clock = clock
         self._refresh_us = refresh_us
+        # project -> (when read, the policy as enforced: raw capped by the ceiling)
         self._cached: dict[str, tuple[int, RetentionPolicy]] = {}
 
     async def stored(self, project: str) -> RetentionPolicy:
         """The project's policy as stored (the defaults if it has none), read now."""
         found = await self.store.get_retention_policy(project)
         policy = found if found is not None else self.defaults.policy(project)
-        self._cached[project] = (self._clock.now_us(), policy)
+        self.changed(policy)
         return policy
 
     async def in_force(self, project: str) -> RetentionPolicy:
         """The policy as enforced (raw capped by the ceiling), at most `refresh_us` old."""
         cached = self._cached.get(project)
         if cached is None or self._clock.now_us() - cached[0] >= self._refresh_us:
-            policy = await self.stored(project)
-        else:
-            policy = cached[1]
-        return policy.capped(self.defaults.raw_ceiling_us)
+            await self.stored(project)
+            cached = self._cached[project]
+        return cached[1]
 
     def changed(self, policy: RetentionPolicy) -> None:
-        self._cached[policy.project] = (self._clock.now_us(), policy)
+        capped = policy.capped(self.defaults.raw_ceiling_us)
+        self._cached[policy.project] = (self._clock.now_us(), capped)
 
     # -- the metrics feature's RawRetention port ------------------------------------------
 
@@ -61,4 +62,6 @@ class PolicyBook:
     async def raw_us(self, project: str, names: Sequence[str]) -> list[int]:
         """The raw retention of each metric name."""
         policy = await self.in_force(project)
+        if not policy.overrides:
+            return [policy.keep(RAW)] * len(names)
         return [policy.keep(RAW, name) for name in names]
