@@ -37,7 +37,7 @@ RETENTION_SCHEMA = (
 )
 
 SLICE_US = 3_600_000_000  # the first slice: one hour of points
-SLICE_ROWS = 200_000  # then slices are sized for about this many points each
+SLICE_ROWS = 50_000  # then slices are sized for about this many points each
 MIN_SLICE_US, MAX_SLICE_US = 60_000_000, 7 * 86_400_000_000
 MAX_SERIES_PER_DELETE = 10_000  # series ids bound into one statement
 
