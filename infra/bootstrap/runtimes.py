@@ -18,7 +18,12 @@ from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
 from domain.storage.retention.model import DAY_US, RetentionDefaults
-from domain.storage.retention.runtime import PolicyBook, RetentionRunner, RunnerSettings
+from domain.storage.retention.runtime import (
+    PolicyBook,
+    RetentionReport,
+    RetentionRunner,
+    RunnerSettings,
+)
 from domain.storage.tiers import RAW
 from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
@@ -55,6 +60,7 @@ class Runtimes:
     forecaster: ProcessForecaster
     incidents: IncidentTracker
     retention: RetentionRunner  # its `book`: the policies ingest checks points against
+    retention_report: RetentionReport  # the compliance checks' evidence of retention
 
 
 def build_runtimes(
@@ -115,6 +121,7 @@ def build_runtimes(
         stores.incidents, clock, EventStream(events, origin=settings.instance_name)
     )
     notifications.dispatcher.annotate = incidents.labels
+    retention = build_retention(settings, stores, clock)
     return Runtimes(
         engine,
         alerting,
@@ -124,7 +131,14 @@ def build_runtimes(
         anomalies,
         forecaster,
         incidents,
-        build_retention(settings, stores, clock),
+        retention,
+        RetentionReport(
+            retention.book,
+            stores.audit,
+            clock,
+            every_us=retention.settings.every_us,
+            runs=settings.retention_run_seconds > 0,
+        ),
     )
 
 

@@ -98,7 +98,7 @@ class Vigil:
             runtimes = build_runtimes(settings, stores, events, clock, notifications_clock or clock)
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
-            compliance = Compliance(settings, stores, clock, audit)
+            compliance = Compliance(settings, stores, clock, audit, runtimes.retention_report)
             limiter = await _series_limiter(settings, stores, clock)
             offload = ThreadOffload()
             stack.callback(offload.close)

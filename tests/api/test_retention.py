@@ -29,6 +29,8 @@ POINTS = """mutation($p: String!, $points: PointBatch!) {
   createMetrics(project: $p, points: $points) { accepted } }"""
 LIST = """query($p: String!, $n: String!) { metrics(project: $p, name: $n, first: 100) {
   items { timestamp } } }"""
+REPORT = """query($p: String!) { complianceReport(project: $p, framework: SOC2) {
+  controls { id check status detail evidence } } }"""
 AUDIT = """query($p: String!, $a: String!) { auditLog(project: $p, action: $a) {
   actor outcome detail target changes { field old new } } }"""
 
@@ -170,7 +172,9 @@ async def test_ingest_refuses_points_past_the_projects_raw_retention(vigil: Runn
 
 
 async def test_a_run_deletes_what_a_shorter_policy_no_longer_keeps(tmp_path: Path) -> None:
-    async with serve(make_settings(tmp_path, retention_run_seconds=0)) as vigil:
+    """Runs on (the default period: the test is over long before the first tick), one
+    driven by hand; the compliance control of retention shows the policy and the counts."""
+    async with serve(make_settings(tmp_path)) as vigil:
         await vigil.ok(SET, {"p": "demo", "policy": {"tiers": tiers(raw="25d")}}, auth=ADMIN)
         for days in (20, 12, 1):
             assert "errors" not in await store(vigil, "cpu", days_ago=days)
@@ -184,3 +188,17 @@ async def test_a_run_deletes_what_a_shorter_policy_no_longer_keeps(tmp_path: Pat
         (entry,) = found["auditLog"]
         assert (entry["actor"], entry["outcome"]) == ("vigil:retention", "ok")
         assert entry["detail"]["deleted"] == {"raw": 2, "1m": None, "1h": None}
+
+        report = await vigil.ok(REPORT, {"p": "demo"}, auth=ADMIN)
+        (control,) = [c for c in report["complianceReport"]["controls"] if c["id"] == "CC6.5"]
+        assert control["status"] == "PASS"
+        assert control["detail"] == "retention raw 10d, 1m 90d, 1h 730d enforced"
+        assert control["evidence"]["deletions"] == control["evidence"]["deletions_audited"] == 2
+
+
+async def test_with_runs_off_the_retention_control_fails(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, retention_run_seconds=0)) as vigil:
+        report = await vigil.ok(REPORT, {"p": "demo"}, auth=ADMIN)
+        (control,) = [c for c in report["complianceReport"]["controls"] if c["id"] == "CC6.5"]
+        assert control["status"] == "FAIL"
+        assert "is not enforced" in control["detail"]

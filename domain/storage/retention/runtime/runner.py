@@ -28,7 +28,7 @@ from domain.storage.retention.ports import AuditRecorder, PointExpiry, RollupExp
 from domain.storage.retention.runtime.book import PolicyBook
 from domain.storage.tiers import TIERS, Tier
 
-__all__ = ["ACTOR", "LEASE", "ProjectRun", "RetentionRunner", "RunnerSettings"]
+__all__ = ["ACTION", "ACTOR", "LEASE", "ProjectRun", "RetentionRunner", "RunnerSettings"]
 
 logger = logging.getLogger("vigil.retention")
 
