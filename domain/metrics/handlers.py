@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,12 @@ async def create_metrics(
     size = len(command.points)
     batch = validated() if offload is None else await offload(validated, size=size)
     if raw_retention is not None:
-        await _within_their_retention(batch, raw_retention, now_us, longest_us)
+        try:
+            await _within_their_retention(batch, raw_retention, now_us, longest_us)
+        except BatchRejected as rejected:
+            if isinstance(command.points, list) and is_series_entry(command.points[0]):
+                raise _in_entries(rejected, command.points) from None
+            raise
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.
@@ -104,3 +110,14 @@ async def _within_their_retention(
     if len(too_old):
         reason = "timestamp is older than the retention period of its metric"
         raise BatchRejected([PointError(int(i), reason) for i in too_old])
+
+
+def _in_entries(rejected: BatchRejected, entries: list[Any]) -> BatchRejected:
+    """Points named as series entries name them (the columnar form's own refusals do)."""
+    ends = np.cumsum([len(e["values"]) for e in entries])
+    named = []
+    for error in rejected.errors:
+        entry = int(np.searchsorted(ends, error.index, side="right"))
+        first = int(ends[entry - 1]) if entry else 0
+        named.append(PointError(entry, f"point {error.index - first}: {error.reason}"))
+    return BatchRejected(named)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import RunningVigil, make_settings, serve, token
+from tests.support import RunningVigil, make_settings, serve, token, until
 
 DAY = 86_400
 ADMIN = token("ann", demo="admin")
@@ -169,6 +169,19 @@ async def test_ingest_refuses_points_past_the_projects_raw_retention(vigil: Runn
     short = await store(vigil, "tmp.x", days_ago=5)
     assert "older than the retention period of its metric" in short["errors"][0]["message"]
     assert "errors" not in await store(vigil, "tmp.x", days_ago=1)
+    # The columnar form names the entry and the point inside it.
+    entries = [
+        {"name": "cpu", "timestamps": [ago_ms(1)], "values": [1.0]},
+        {"name": "tmp.y", "timestamps": [ago_ms(1), ago_ms(3)], "values": [1.0, 2.0]},
+    ]
+    body = await vigil.gql(POINTS, {"p": "demo", "points": entries}, auth=ADMIN)
+    (error,) = body["errors"]
+    assert error["extensions"]["errors"] == [
+        {
+            "index": 1,
+            "reason": "point 1: timestamp is older than the retention period of its metric",
+        }
+    ]
 
 
 async def test_a_run_deletes_what_a_shorter_policy_no_longer_keeps(tmp_path: Path) -> None:
@@ -202,3 +215,17 @@ async def test_with_runs_off_the_retention_control_fails(tmp_path: Path) -> None
         (control,) = [c for c in report["complianceReport"]["controls"] if c["id"] == "CC6.5"]
         assert control["status"] == "FAIL"
         assert "is not enforced" in control["detail"]
+
+
+async def test_the_runner_applies_policies_by_itself_every_period(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, retention_run_seconds=1)) as vigil:
+        await vigil.ok(SET, {"p": "demo", "policy": {"tiers": tiers(raw="25d")}}, auth=ADMIN)
+        assert "errors" not in await store(vigil, "cpu", days_ago=20)
+        await vigil.ok(SET, {"p": "demo", "policy": {"tiers": tiers(raw="10d")}}, auth=ADMIN)
+
+        async def deleted() -> bool:
+            found = await vigil.ok(AUDIT, {"p": "demo", "a": "ApplyRetention"}, auth=ADMIN)
+            return any(e["detail"]["deleted"]["raw"] == 1 for e in found["auditLog"])
+
+        await until(deleted, 20, "a scheduled run that deleted the 20-day-old point")
+        assert await stored(vigil, "cpu") == 0
