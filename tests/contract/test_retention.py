@@ -194,3 +194,19 @@ async def test_an_idempotency_key_expires_and_the_batch_is_stored_again(rig: Rig
     await rig.runner.run(rig.clock.now_us())
     after = await rig.db.metrics.append(batch, idempotency_key="k1")
     assert (after.accepted, after.replayed) == (1, False)
+
+
+async def test_a_policy_is_saved_by_compare_and_set_on_its_version(rig: Rig) -> None:
+    keep = {"raw": 7 * DAY_US, "1m": 90 * DAY_US, "1h": 730 * DAY_US}
+    first = RetentionPolicy("alpha", keep, (MetricOverride("a.*", {"raw": DAY_US}),), version=1)
+    assert await rig.store.save_retention_policy(first, expected_version=0)
+    assert not await rig.store.save_retention_policy(first, expected_version=0)  # one exists
+
+    held = first.with_hold(LegalHold("case", "carol", 5))
+    second = RetentionPolicy("alpha", keep, held.overrides, held.hold, version=2)
+    assert not await rig.store.save_retention_policy(second, expected_version=2)
+    assert await rig.store.save_retention_policy(second, expected_version=1)
+
+    assert await rig.store.get_retention_policy("alpha") == second
+    assert await rig.store.get_retention_policy("beta") is None
+    assert await rig.store.retention_policies() == [second]
