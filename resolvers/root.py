@@ -40,6 +40,7 @@ from resolvers import dashboards as dashboard_ops
 from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
+from resolvers import retention as retention_ops
 from schema.budget import HeavyReads, QueryBudget
 from schema.documents import ReportingParserCache
 from schema.errors import ErrorCodes
@@ -130,6 +131,10 @@ class Query:
     incident = strawberry.field(resolver=incident_ops.incident, permission_classes=[CanRead])
     incident_settings = strawberry.field(
         resolver=incident_ops.incident_settings, permission_classes=[CanRead]
+    )
+    # retention (issue 13): admins read and set it (a legal hold's reason is theirs)
+    retention_policy = strawberry.field(
+        resolver=retention_ops.retention_policy, permission_classes=[CanAdminister]
     )
 
 
@@ -227,6 +232,16 @@ class Mutation:
     )
     configure_incidents = strawberry.mutation(
         resolver=incident_ops.configure_incidents, permission_classes=[CanEdit]
+    )
+    # retention (issue 13)
+    set_retention_policy = strawberry.mutation(
+        resolver=retention_ops.set_retention_policy, permission_classes=[CanAdminister]
+    )
+    set_legal_hold = strawberry.mutation(
+        resolver=retention_ops.set_legal_hold, permission_classes=[CanAdminister]
+    )
+    release_legal_hold = strawberry.mutation(
+        resolver=retention_ops.release_legal_hold, permission_classes=[CanAdminister]
     )
 
 

@@ -19,6 +19,7 @@ from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
+from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
 from infra.auth import JWKSTokens, LocalTokens, TokenVerifier, load_or_create_secret
 from infra.config import AuthMode, Settings
@@ -70,6 +71,9 @@ class StoreDatabase(Protocol):
 
     @property
     def incidents(self) -> IncidentStore: ...
+
+    @property
+    def retention(self) -> RetentionStore: ...
 
     async def close(self) -> None: ...
 

@@ -17,6 +17,15 @@ from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
+from domain.storage.retention.model import DAY_US, RetentionDefaults
+from domain.storage.retention.runtime import (
+    PolicyBook,
+    RetentionReport,
+    RetentionRunner,
+    RunnerSettings,
+)
+from domain.storage.tiers import RAW
+from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
 from infra.alerting.forecaster import ProcessForecaster
 from infra.analytics.wiring import Analytics
@@ -50,6 +59,8 @@ class Runtimes:
     anomalies: AnomalyRuntime  # what configureAnomalyDetection moves
     forecaster: ProcessForecaster
     incidents: IncidentTracker
+    retention: RetentionRunner  # its `book`: the policies ingest checks points against
+    retention_report: RetentionReport  # the compliance checks' evidence of retention
 
 
 def build_runtimes(
@@ -110,8 +121,49 @@ def build_runtimes(
         stores.incidents, clock, EventStream(events, origin=settings.instance_name)
     )
     notifications.dispatcher.annotate = incidents.labels
+    retention = build_retention(settings, stores, clock)
     return Runtimes(
-        engine, alerting, notifications, analytics, detectors, anomalies, forecaster, incidents
+        engine,
+        alerting,
+        notifications,
+        analytics,
+        detectors,
+        anomalies,
+        forecaster,
+        incidents,
+        retention,
+        RetentionReport(
+            retention.book,
+            stores.audit,
+            clock,
+            every_us=retention.settings.every_us,
+            runs=settings.retention_run_seconds > 0,
+        ),
+    )
+
+
+def build_retention(settings: Settings, stores: StoreDatabase, clock: Clock) -> RetentionRunner:
+    """The policies and their runner. The raw ceiling is VIGIL_RETENTION_DAYS, or on MongoDB
+    the retention stored for every instance (`vigil retention DAYS`). The rollup tiers'
+    expiry is wired by the rollups' store (`runner.rollups`)."""
+    ceiling_us = getattr(stores, "retention_seconds", settings.retention_days * 86_400) * 1_000_000
+    defaults = RetentionDefaults(
+        keep_us={RAW.name: settings.retention_raw_days * DAY_US}, raw_ceiling_us=ceiling_us
+    )
+    book = PolicyBook(stores.retention, defaults, clock)
+    every = settings.retention_run_seconds or 3_600.0
+    return RetentionRunner(
+        book,
+        stores.retention,
+        AuditTrail(stores.audit, clock),
+        stores.leases,
+        clock,
+        settings=RunnerSettings(
+            owner=settings.instance_name,
+            every_us=round(every * 1_000_000),
+            key_ttl_us=round(settings.idempotency_key_seconds * 1_000_000),
+            tick_seconds=min(30.0, every),
+        ),
     )
 
 
@@ -146,6 +198,9 @@ async def start_runtimes(
     await analytics.runner.start(publish=bus.publish, ask=bus.ask)
     stack.push_async_callback(analytics.runner.close)
     stack.push_async_callback(runtimes.incidents.close)
+    if settings.retention_run_seconds > 0:
+        await runtimes.retention.start()
+        stack.push_async_callback(runtimes.retention.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

@@ -57,7 +57,12 @@ class Settings:
     max_active_series: int = 100_000  # series with a point in the window below
     max_new_series_per_minute: int = 20_000  # series becoming active in any 60 s
     active_series_window_seconds: float = 3_600.0
+    # Retention (docs/retention.md): the instance-wide ceiling of raw points (and MongoDB's
+    # collection expiry); projects keep raw points `retention_raw_days` unless their policy says
     retention_days: int = 30
+    retention_raw_days: int = 15  # a project without a policy; capped by retention_days
+    retention_run_seconds: float = 3_600.0  # how often policies are applied; 0: never
+    idempotency_key_seconds: float = 86_400.0  # then a batch sent again is stored again
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5_000

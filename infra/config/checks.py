@@ -67,6 +67,8 @@ def check_settings(self: Settings) -> None:
         "max_body_bytes",
         "max_batch",
         "retention_days",
+        "retention_raw_days",
+        "idempotency_key_seconds",
         "alert_tick_seconds",
         "alert_lease_seconds",
         "ws_max_per_subject",
@@ -82,6 +84,10 @@ def check_settings(self: Settings) -> None:
     # stops for the whole collection on an earlier one); 10,000 days is 27 years.
     if self.retention_days > MAX_RETENTION_DAYS:
         raise ConfigError(f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)")
+    if self.retention_raw_days > MAX_RETENTION_DAYS:
+        raise ConfigError(f"VIGIL_RETENTION_RAW_DAYS must be at most {MAX_RETENTION_DAYS}")
+    if self.retention_run_seconds < 0:
+        raise ConfigError("VIGIL_RETENTION_RUN_SECONDS must be 0 (no runs) or more")
     for name in ("max_active_series", "max_new_series_per_minute"):
         if getattr(self, name) < 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")

@@ -58,6 +58,11 @@ class SeriesCatalogue:
         with self._lock:
             self._projects[project] = fresh
 
+    def projects(self) -> list[str]:
+        """Every project with at least one series."""
+        with self._lock:
+            return sorted(p for p, entry in self._projects.items() if entry.by_id)
+
     def count(self, project: str) -> int:
         with self._lock:
             entry = self._projects.get(project)

@@ -24,6 +24,7 @@ from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
+from infra.stores.duckdb.retention import DuckDBRetentionStore
 from infra.stores.duckdb.runner import Cursor, Runner
 from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
 
@@ -52,6 +53,7 @@ class DuckDBDatabase:
         self.compliance = DuckDBComplianceStore(runner)
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)
+        self.retention = DuckDBRetentionStore(runner, catalogue)
         self._runner = runner
 
     @property

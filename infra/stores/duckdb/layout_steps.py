@@ -326,3 +326,14 @@ ANOMALIES_AND_INCIDENTS = (
     )
     """,
 )
+
+# Layout 8: each project's retention policy (infra/stores/duckdb/retention.py).
+RETENTION_POLICIES = (
+    """
+    CREATE TABLE IF NOT EXISTS retention_policies (
+        project     VARCHAR PRIMARY KEY,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+)

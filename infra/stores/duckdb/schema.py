@@ -13,6 +13,7 @@ from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
+from infra.stores.duckdb.retention import RETENTION_SCHEMA
 
 __all__ = ["SCHEMA"]
 
@@ -142,4 +143,5 @@ SCHEMA = (
     *COMPLIANCE_SCHEMA,  # infra/stores/duckdb/compliance.py
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
+    *RETENTION_SCHEMA,  # infra/stores/duckdb/retention.py (layout 8)
 )
