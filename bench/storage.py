@@ -23,9 +23,10 @@
    served each (`MetricSeries.resolution`, "raw" while the schema has no such field); when
    it has one, the bench waits (at most ROLLUP_WAIT_SECONDS) for the tiers to cover it.
 
-Vigil runs with VIGIL_RETENTION_DAYS=400 (a year of history is accepted), the rate limits
-off and VIGIL_ROLLUP_SECONDS=2 (ignored by a Vigil without tiers); other `VIGIL_*` settings
-in the environment reach the server too.
+Vigil runs with VIGIL_RETENTION_DAYS=400 and VIGIL_RETENTION_RAW_DAYS=400 (a year of raw
+history is accepted), retention runs off, the rate limits off and VIGIL_ROLLUP_SECONDS=2
+(ignored by a Vigil without tiers); other `VIGIL_*` settings in the environment reach the
+server too.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ YEAR_STEP_MS, MONTH_STEP_MS = 300_000, 600_000
 HISTORY_BATCH = 20_000  # points per columnar createMetrics (1,000 series x 20 instants)
 SERIES = [f"s{s}" for s in range(ingest.SERIES)]
 VIGIL_SETTINGS = {
-    "VIGIL_RETENTION_DAYS": "400",
+    "VIGIL_RETENTION_DAYS": "400",  # the ceiling of raw retention
+    "VIGIL_RETENTION_RAW_DAYS": "400",  # raw points a year old are accepted (default 15)
+    "VIGIL_RETENTION_RUN_SECONDS": "0",  # no retention run among the timed queries
     "VIGIL_ROLLUP_SECONDS": "2",  # a rollup pass every 2 s rather than 10 (once tiers exist)
     **{
         f"VIGIL_RATE_{who}_{what}_PER_SECOND": "0"
