@@ -74,10 +74,13 @@ def check_settings(self: Settings) -> None:
         "query_max_cost",
         "query_timeout_seconds",
         "query_max_heavy_per_caller",
+        "store_compaction_partition_seconds",
     )
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
     # stops for the whole collection on an earlier one); 10,000 days is 27 years.
     if self.retention_days > MAX_RETENTION_DAYS:
@@ -135,6 +138,8 @@ def _check_analytics(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.analytics_workers < 0:
         raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
     if not 0 <= self.analytics_worker_nice <= 19:
@@ -165,6 +170,8 @@ def _check_compliance(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
 
 
 def _is_origin(text: str) -> bool:

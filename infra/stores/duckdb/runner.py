@@ -60,6 +60,8 @@ class Runner:
         self.faults = faults or StoreFaults()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
+        # Long background work (compaction) on a cursor of its own, beside the writer.
+        self._maintenance = ThreadPoolExecutor(1, thread_name_prefix="duckdb-maintenance")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cursors: list[Cursor] = []
@@ -80,6 +82,19 @@ class Runner:
         call = _Call(lambda cur: fn(cur, *args, **kwargs))
         try:
             return await self._run(self._readers, call.run)
+        except asyncio.CancelledError:
+            call.interrupt()
+            raise
+
+    async def maintain(
+        self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Background work beside the writer: its transactions interleave with appends
+        (DuckDB's optimistic concurrency). Cancelling interrupts it, so `fn` must leave
+        nothing half done when interrupted (one transaction, rolled back)."""
+        call = _Call(lambda cur: fn(cur, *args, **kwargs))
+        try:
+            return await self._run(self._maintenance, call.run)
         except asyncio.CancelledError:
             call.interrupt()
             raise
@@ -189,6 +204,7 @@ class Runner:
     def _shutdown(self) -> None:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self._maintenance.shutdown(wait=True)
         for cursor in self._cursors:
             with suppress(duckdb.Error):
                 cursor.close()

@@ -1,0 +1,192 @@
+"""Compaction on DuckDB: closed time partitions move from the table ingest appends to
+into one ordered by (series, time), where a one-series query reads only its row groups
+and values compress better (docs/decisions/0026-duckdb-compaction.md).
+
+Readers use the view `points` (both tables); writers name a table. A partition moves in
+one transaction (insert sorted, delete from hot), so a crash at any moment leaves every
+point in exactly one of the two tables. Late points of a partition already compacted
+land in the hot table and move at the next run, as a short sorted run of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from domain.errors import Unavailable
+from infra.stores.duckdb.faults import commit
+from infra.stores.duckdb.runner import Cursor, Runner
+
+__all__ = [
+    "GRACE_US",
+    "POINTS_SCHEMA",
+    "CompactionRun",
+    "Compactor",
+    "closed_partitions",
+    "compact_partition",
+    "delete_raw_points",
+]
+
+logger = logging.getLogger("vigil.store")
+
+# A partition is closed once its end is this far in the past: collectors a little late
+# still write into the hot table, and their points need no second move.
+GRACE_US = 120 * 1_000_000
+
+POINTS_SCHEMA = (
+    # No key and no index: appends stay one columnar insert, and scans rely on DuckDB's
+    # per-row-group min/max of `ts` (points arrive roughly in time order).
+    """
+    CREATE TABLE IF NOT EXISTS points_hot (
+        series_id   BIGINT NOT NULL,
+        ts          TIMESTAMP NOT NULL,
+        value       DOUBLE NOT NULL
+    )
+    """,
+    # Closed partitions, each written ordered by (series_id, ts): row groups' min/max of
+    # series_id skip the other series, and sorted columns compress (RLE, bit packing).
+    """
+    CREATE TABLE IF NOT EXISTS points_compacted (
+        series_id   BIGINT NOT NULL,
+        ts          TIMESTAMP NOT NULL,
+        value       DOUBLE NOT NULL
+    )
+    """,
+    # DuckDB pushes filters on series_id and ts through the UNION ALL into both scans.
+    """
+    CREATE OR REPLACE VIEW points AS
+    SELECT series_id, ts, value FROM points_hot
+    UNION ALL
+    SELECT series_id, ts, value FROM points_compacted
+    """,
+)
+
+_PARTITIONS = """
+    SELECT DISTINCT epoch_us(ts) // $size AS n FROM points_hot
+    WHERE ts < make_timestamp($cut) ORDER BY n
+"""
+_RANGE = "ts >= make_timestamp($lo) AND ts < make_timestamp($hi)"
+_MOVE = f"""
+    INSERT INTO points_compacted
+    SELECT series_id, ts, value FROM points_hot WHERE {_RANGE} ORDER BY series_id, ts
+"""
+_DELETE_HOT = f"DELETE FROM points_hot WHERE {_RANGE}"
+
+
+@dataclass(frozen=True, slots=True)
+class CompactionRun:
+    """What one run moved."""
+
+    partitions: int
+    points: int
+    seconds: float
+
+
+def closed_partitions(cur: Cursor, size_us: int, before_us: int) -> list[int]:
+    """The start of every partition of `size_us` that ends at or before `before_us` and
+    still has points in the hot table, oldest first."""
+    cut = before_us - before_us % size_us
+    rows = cur.execute(_PARTITIONS, {"size": size_us, "cut": cut}).fetchall()
+    return [int(n) * size_us for (n,) in rows]
+
+
+def compact_partition(cur: Cursor, start_us: int, end_us: int) -> int:
+    """Move the hot points of [start, end) into the compacted table, sorted, in one
+    transaction; returns how many moved. Appends committed meanwhile stay in the hot
+    table (the snapshot does not see them) and move at the next run."""
+    bounds = {"lo": start_us, "hi": end_us}
+    cur.begin()
+    try:
+        ((moved,),) = cur.execute(_MOVE, bounds).fetchall()
+        ((deleted,),) = cur.execute(_DELETE_HOT, bounds).fetchall()
+        if moved != deleted:  # one snapshot for both statements: never expected
+            raise RuntimeError(f"compaction copied {moved} points but deleted {deleted}")
+        commit(cur)
+    except BaseException:
+        with suppress(duckdb.Error):
+            cur.rollback()
+        raise
+    return int(moved)
+
+
+def delete_raw_points(cur: Cursor, series_ids: Sequence[int] | None, before_us: int) -> int:
+    """Delete the raw points older than `before_us` of `series_ids` (None: every series)
+    from both tables; returns how many. Runs in the caller's transaction, if any.
+
+    In the compacted table an old partition is a run of whole row groups, which the next
+    checkpoint drops once every row is deleted; nothing is rewritten.
+    """
+    params: dict[str, object] = {"before": before_us}
+    which = ""
+    if series_ids is not None:
+        if not series_ids:
+            return 0
+        cur.register("doomed", {"sid": np.asarray(series_ids, dtype=np.int64)})
+        which = " AND series_id IN (SELECT sid FROM doomed)"
+    deleted = 0
+    try:
+        for table in ("points_hot", "points_compacted"):
+            ((count,),) = cur.execute(
+                f"DELETE FROM {table} WHERE ts < make_timestamp($before){which}", params
+            ).fetchall()
+            deleted += int(count)
+    finally:
+        if series_ids is not None:
+            cur.unregister("doomed")
+    return deleted
+
+
+class Compactor:
+    """Compacts closed partitions on the runner's maintenance thread, one at a time: a
+    partition is the unit of memory (DuckDB sorts it, spilling to its temp directory
+    past `memory_limit`) and of work lost to a crash or a stop."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        partition_seconds: int = 3_600,
+        now_us: Callable[[], int] = lambda: time.time_ns() // 1000,
+    ) -> None:
+        if partition_seconds <= 0:
+            raise ValueError("a compaction partition lasts at least one second")
+        self._run = runner
+        self._size_us = partition_seconds * 1_000_000
+        self._now_us = now_us
+
+    async def compact(self) -> CompactionRun:
+        """Compact every closed partition that has hot points."""
+        started = time.perf_counter()
+        before = self._now_us() - GRACE_US
+        starts = await self._run.maintain(closed_partitions, self._size_us, before)
+        moved = 0
+        for start in starts:
+            moved += await self._run.maintain(compact_partition, start, start + self._size_us)
+        return CompactionRun(len(starts), moved, time.perf_counter() - started)
+
+    async def run(self, every_seconds: float) -> None:
+        """Compact every `every_seconds` until cancelled; a failed run (a conflicting
+        replacement of a point, a full disk) changed nothing and is tried again."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                done = await self.compact()
+            except Unavailable:
+                continue  # the store is being reopened or closed
+            except Exception as exc:
+                logger.warning("store: compaction failed, will retry: %s", exc)
+                continue
+            if done.partitions:
+                logger.info(
+                    "store: compacted %d points of %d partitions in %.2f s",
+                    done.points,
+                    done.partitions,
+                    done.seconds,
+                )
