@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import duckdb
 import numpy as np
@@ -168,6 +169,7 @@ class Compactor:
         starts = await self._run.maintain(closed_partitions, self._size_us, before)
         moved = 0
         for start in starts:
+            logger.info("store: compacting the partition from %s", _iso(start))
             moved += await self._run.maintain(compact_partition, start, start + self._size_us)
         return CompactionRun(len(starts), moved, time.perf_counter() - started)
 
@@ -190,3 +192,7 @@ class Compactor:
                     done.partitions,
                     done.seconds,
                 )
+
+
+def _iso(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6, UTC).isoformat().replace("+00:00", "Z")
