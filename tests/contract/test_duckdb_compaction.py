@@ -149,9 +149,7 @@ async def test_appends_go_on_during_a_compaction_and_nothing_is_lost_or_doubled(
             batches += 1
             appended_meanwhile += not compaction.done()
         first = await compaction
-        print(
-            f"\n{appended_meanwhile} of {batches} batches appended during the compaction of {first.points} points"
-        )
+        print(f"\n{appended_meanwhile} of {batches} batches appended while compacting {big}")
         assert appended_meanwhile >= 1 and first.points >= big
         await db.compactor.compact()  # the late points that arrived meanwhile
         count = GetMetricSeriesQuery("alpha", "x", CLOSED, OPEN + HOUR, Aggregation.COUNT)
