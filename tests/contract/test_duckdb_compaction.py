@@ -5,6 +5,7 @@ also while batches are appended during a compaction."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import duckdb
@@ -210,3 +211,37 @@ def test_a_layout_7_file_keeps_its_points_in_the_hot_table(tmp_path: Path) -> No
         assert con.execute("SELECT count(*), sum(value) FROM points").fetchall() == [(10, 45.0)]
         assert con.execute("SELECT count(*) FROM points_hot").fetchall() == [(10,)]
         assert con.execute("SELECT count(*) FROM points_compacted").fetchall() == [(0,)]
+
+
+async def test_a_point_replaced_during_a_compaction_keeps_its_new_value(tmp_path: Path) -> None:
+    """The replacement commits first; the compaction then meets a row deleted since its
+    snapshot and rolls back (a write-write conflict), and the next run moves the partition.
+    Whatever the interleaving, the point has its new value and is stored once."""
+    path = tmp_path / "vigil.duckdb"
+    big = 2_000_000
+    sid = sid_of("alpha", "big", {})
+    with duckdb.connect(str(path)) as con:
+        migrate(con)
+        con.execute(
+            "INSERT INTO series VALUES ('alpha', $sid, 'big', MAP {}, 'gauge', '', '', now())",
+            {"sid": sid},
+        )
+        con.execute(
+            "INSERT INTO points_hot SELECT $sid, make_timestamp($first + i), i FROM range($n) t(i)",
+            {"sid": sid, "first": CLOSED, "n": big},
+        )
+    db = await DuckDBDatabase.open(str(path))
+    try:
+        compaction = asyncio.create_task(db.compactor.compact())
+        await asyncio.sleep(0.05)  # inside the compaction, most likely
+        await db.metrics.append(point_batch("alpha", [Point("big", {}, CLOSED + 5, -1.0)]))
+        with contextlib.suppress(duckdb.TransactionException):
+            await compaction
+        await db.compactor.compact()
+        point = await db.metrics.get_point("alpha", sid, CLOSED + 5)
+        assert point is not None and point.value == -1.0
+        count = GetMetricSeriesQuery("alpha", "big", CLOSED, OPEN, Aggregation.COUNT)
+        assert (await db.metrics.aggregate(count)).series[0].values == [float(big)]
+    finally:
+        await db.close()
+    assert _tables(path) == {"points_hot": 0, "points_compacted": big}
