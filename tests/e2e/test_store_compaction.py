@@ -62,9 +62,10 @@ def test_a_compaction_killed_midway_loses_and_doubles_nothing(
 ) -> None:
     store = tmp_path / "vigil.duckdb"
     start = _prefill(store, "crash")
-    vigil = vigil_process(VIGIL_STORE_URL=f"duckdb:///{store}", VIGIL_STORE_COMPACTION_SECONDS="1")
+    vigil = vigil_process(VIGIL_STORE_URL=f"duckdb:///{store}", VIGIL_STORE_COMPACTION_SECONDS="3")
     sender = Sender(vigil, token("agent", crash="admin"), project="crash", size=500)
-    # Acknowledged batches before the compaction starts, and while it runs.
+    # Acknowledged batches before the first compaction starts (3 s after the store opens,
+    # after start-up), and while it runs (seconds: the kill comes well before its end).
     poll(lambda: sender.send() and STARTED in vigil.log.read_text(), 30, "a compaction starts")
     for _ in range(3):
         assert sender.send()
