@@ -73,7 +73,7 @@ def test_a_compaction_killed_midway_loses_and_doubles_nothing(
     assert FINISHED not in vigil.log.read_text(), "the compaction ended before the kill"
     assert _partition(store, start) == (BIG, 0)  # rolled back: all still hot
 
-    vigil.env["VIGIL_STORE_COMPACTION_SECONDS"] = "0.2"
+    vigil.env["VIGIL_STORE_COMPACTION_SECONDS"] = "1"
     vigil.start()
     poll(lambda: vigil.log.read_text().count(FINISHED) >= 1, 60, "the compaction finishes")
     response = gql(vigil, COUNT_BIG, {"p": "crash"}, sender.auth)
