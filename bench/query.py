@@ -16,8 +16,8 @@ median, and every one of Vigil's answers is checked against the baseline's answe
 same round (`runs_with_another_answer` counts the rounds where they differ).
 
 Before both, the file's closed hourly partitions are compacted as a server running for one
-compaction period would have (decision 0026); `store` reports the bytes per point before
-and after, and how many points the open hour leaves in the hot table.
+compaction period would have (decision 0026), and so are the open hour's closed slices;
+`store` reports the bytes per point before and after, and the points left hot.
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ from bench.common import (
     start_vigil,
     token,
 )
-from infra.stores.duckdb.compaction import GRACE_US, closed_partitions, compact_partition
+from infra.stores.duckdb.compaction import (
+    GRACE_US,
+    SLICES,
+    closed_partitions,
+    compact_partition,
+)
 
 __all__ = ["run"]
 
@@ -236,9 +241,13 @@ def _compact(path: str) -> dict[str, Any]:
         con.execute("CHECKPOINT")
         before, started = used(), time.perf_counter()
         size = 3_600 * 1_000_000  # VIGIL_STORE_COMPACTION_PARTITION_SECONDS' default
-        moved = sum(
+        before_us, piece = time.time_ns() // 1000 - GRACE_US, size // SLICES
+        moved = sum(  # as Compactor.compact: closed partitions, then the open one's slices
             compact_partition(con, start, start + size)
-            for start in closed_partitions(con, size, time.time_ns() // 1000 - GRACE_US)
+            for start in closed_partitions(con, size, before_us)
+        ) + sum(
+            compact_partition(con, start, start + piece, merge_later=start - start % size)
+            for start in closed_partitions(con, piece, before_us)
         )
         seconds = time.perf_counter() - started
         con.execute("CHECKPOINT")

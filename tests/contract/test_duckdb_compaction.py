@@ -14,7 +14,7 @@ from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from infra.stores.duckdb import DuckDBDatabase
-from infra.stores.duckdb.compaction import delete_raw_points
+from infra.stores.duckdb.compaction import Compactor, delete_raw_points
 from infra.stores.duckdb.migrations import migrate
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, sid_of
 
@@ -56,6 +56,12 @@ async def _answers(db: DuckDBDatabase) -> list[object]:
     return answers
 
 
+def _compactor(db: DuckDBDatabase, now_us: int = OPEN + 5 * MINUTE) -> Compactor:
+    """The store's compactor with a clock of its own (default: the open partition's first
+    slice not closed yet)."""
+    return Compactor(db._runner, now_us=lambda: now_us)
+
+
 def _tables(path: Path) -> dict[str, int]:
     with duckdb.connect(str(path), read_only=True) as con:
         return {
@@ -74,10 +80,10 @@ async def test_every_reader_answers_the_same_after_compaction(tmp_path: Path) ->
     await db.metrics.append(point_batch("alpha", recent))
     before = await _answers(db)
 
-    run = await db.compactor.compact()
-    assert (run.partitions, run.points) == (2, len(closed))
+    run = await _compactor(db).compact()
+    assert (run.partitions, run.slices, run.points) == (2, 0, len(closed))
     assert await _answers(db) == before
-    assert (await db.compactor.compact()).partitions == 0  # nothing left to move
+    assert (await _compactor(db).compact()).partitions == 0  # nothing left to move
     await db.close()
 
     assert _tables(path) == {"points_hot": len(recent), "points_compacted": len(closed)}
@@ -94,6 +100,36 @@ async def test_every_reader_answers_the_same_after_compaction(tmp_path: Path) ->
         await db.close()
 
 
+async def test_the_open_partition_is_compacted_by_slices_then_merged_once_closed(
+    tmp_path: Path,
+) -> None:
+    """Closed slices of the open partition move as short runs; once the partition has
+    closed, its rest moves and its runs become one, sorted by (series, time)."""
+    path = tmp_path / "vigil.duckdb"
+    db = await DuckDBDatabase.open(str(path))
+    opened = _points(OPEN, 120, 30 * SECOND)  # the whole hour, every 30 s
+    try:
+        await db.metrics.append(point_batch("alpha", opened))
+        before = await _answers(db)
+        run = await _compactor(db, OPEN + 25 * MINUTE).compact()
+        first_20_minutes = 40 * len(HOSTS)
+        assert (run.partitions, run.slices, run.merged) == (0, 2, 0)
+        assert run.points == first_20_minutes
+        assert await _answers(db) == before
+        run = await _compactor(db, OPEN + HOUR + 3 * MINUTE).compact()
+        assert (run.partitions, run.slices, run.merged) == (1, 0, 1)
+        assert run.points == len(opened) - first_20_minutes
+        assert await _answers(db) == before
+        assert (await _compactor(db, OPEN + 2 * HOUR).compact()).moves == 0
+    finally:
+        await db.close()
+    assert _tables(path) == {"points_hot": 0, "points_compacted": len(opened)}
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute("SELECT series_id, epoch_us(ts) FROM points_compacted").fetchall()
+        assert rows == sorted(rows)  # one run
+        assert con.execute("SELECT count(*) FROM compaction_slices").fetchall() == [(0,)]
+
+
 async def test_a_point_stored_again_replaces_the_compacted_one(tmp_path: Path) -> None:
     """Late points of a compacted partition go to the hot table; one at a stored
     (series, timestamp) replaces the compacted point, wherever it is."""
@@ -101,7 +137,7 @@ async def test_a_point_stored_again_replaces_the_compacted_one(tmp_path: Path) -
     db = await DuckDBDatabase.open(str(path))
     try:
         await db.metrics.append(point_batch("alpha", _points(CLOSED, 100, SECOND)))
-        await db.compactor.compact()
+        await _compactor(db).compact()
         again = [Point("cpu", {"host": "h0"}, CLOSED + 5 * SECOND, 1000.0)]
         late = [Point("cpu", {"host": "h0"}, CLOSED + 30 * MINUTE, 2000.0)]
         await db.metrics.append(point_batch("alpha", again + late))
@@ -110,7 +146,7 @@ async def test_a_point_stored_again_replaces_the_compacted_one(tmp_path: Path) -
         assert point is not None and point.value == 1000.0
         count = GetMetricSeriesQuery("alpha", "cpu", CLOSED, OPEN, Aggregation.COUNT, group_by=())
         assert (await db.metrics.aggregate(count)).series[0].values == [301.0]
-        assert (await db.compactor.compact()).points == 2  # the late run moves too
+        assert (await _compactor(db).compact()).points == 2  # the late run moves too
         assert (await db.metrics.aggregate(count)).series[0].values == [301.0]
         point = await db.metrics.get_point("alpha", sid, CLOSED + 5 * SECOND)
         assert point is not None and point.value == 1000.0
@@ -141,7 +177,7 @@ async def test_appends_go_on_during_a_compaction_and_nothing_is_lost_or_doubled(
         )
     db = await DuckDBDatabase.open(str(path))
     try:
-        compaction = asyncio.create_task(db.compactor.compact())
+        compaction = asyncio.create_task(_compactor(db).compact())
         appended_meanwhile, batches = 0, 0
         while not compaction.done() or batches < 5:
             # Half into the partition being compacted (late), half into the open one.
@@ -152,7 +188,7 @@ async def test_appends_go_on_during_a_compaction_and_nothing_is_lost_or_doubled(
         first = await compaction
         print(f"\n{appended_meanwhile} of {batches} batches appended while compacting {big}")
         assert appended_meanwhile >= 1 and first.points >= big
-        await db.compactor.compact()  # the late points that arrived meanwhile
+        await _compactor(db).compact()  # the late points that arrived meanwhile
         count = GetMetricSeriesQuery("alpha", "x", CLOSED, OPEN + HOUR, Aggregation.COUNT)
         counted = await db.metrics.aggregate(count)
         assert [line.values for line in counted.series] == [[100.0 * batches]] * len(HOSTS)
@@ -172,7 +208,7 @@ async def test_retention_deletes_old_raw_points_of_some_series_from_both_tables(
     db = await DuckDBDatabase.open(str(path))
     try:
         await db.metrics.append(point_batch("alpha", _points(CLOSED, 360, 10 * SECOND)))
-        await db.compactor.compact()
+        await _compactor(db).compact()
         late = _points(CLOSED + 30 * MINUTE + 1000, 10, SECOND // 2)
         await db.metrics.append(point_batch("alpha", late))
         doomed = [sid_of("alpha", "cpu", {"host": h}) for h in ("h0", "h1")]
@@ -232,12 +268,12 @@ async def test_a_point_replaced_during_a_compaction_keeps_its_new_value(tmp_path
         )
     db = await DuckDBDatabase.open(str(path))
     try:
-        compaction = asyncio.create_task(db.compactor.compact())
+        compaction = asyncio.create_task(_compactor(db).compact())
         await asyncio.sleep(0.05)  # inside the compaction, most likely
         await db.metrics.append(point_batch("alpha", [Point("big", {}, CLOSED + 5, -1.0)]))
         with contextlib.suppress(duckdb.TransactionException):
             await compaction
-        await db.compactor.compact()
+        await _compactor(db).compact()
         point = await db.metrics.get_point("alpha", sid, CLOSED + 5)
         assert point is not None and point.value == -1.0
         count = GetMetricSeriesQuery("alpha", "big", CLOSED, OPEN, Aggregation.COUNT)

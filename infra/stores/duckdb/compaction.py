@@ -6,6 +6,10 @@ Readers use the view `points` (both tables); writers name a table. A partition m
 one transaction (insert sorted, delete from hot), so a crash at any moment leaves every
 point in exactly one of the two tables. Late points of a partition already compacted
 land in the hot table and move at the next run, as a short sorted run of their own.
+
+The open partition is not left hot until it closes: its closed slices (a sixth of a
+partition) move as short sorted runs, and once the partition closes its runs are merged
+into one, in one transaction too. The hot table so holds minutes of points, not an hour.
 """
 
 from __future__ import annotations
@@ -28,11 +32,14 @@ from infra.stores.duckdb.runner import Cursor, Runner
 __all__ = [
     "GRACE_US",
     "POINTS_SCHEMA",
+    "SLICES",
     "CompactionRun",
     "Compactor",
     "closed_partitions",
     "compact_partition",
     "delete_raw_points",
+    "merge_partition",
+    "partitions_to_merge",
 ]
 
 logger = logging.getLogger("vigil.store")
@@ -60,6 +67,12 @@ POINTS_SCHEMA = (
         value       DOUBLE NOT NULL
     )
     """,
+    # Partitions compacted slice by slice while open, whose runs are still to be merged.
+    """
+    CREATE TABLE IF NOT EXISTS compaction_slices (
+        partition_us    BIGINT PRIMARY KEY
+    )
+    """,
     # DuckDB pushes filters on series_id and ts through the UNION ALL into both scans.
     """
     CREATE OR REPLACE VIEW points AS
@@ -79,15 +92,34 @@ _MOVE = f"""
     SELECT series_id, ts, value FROM points_hot WHERE {_RANGE} ORDER BY series_id, ts
 """
 _DELETE_HOT = f"DELETE FROM points_hot WHERE {_RANGE}"
+_MARK = "INSERT INTO compaction_slices VALUES ($partition) ON CONFLICT DO NOTHING"
+_TO_MERGE = """
+    SELECT partition_us FROM compaction_slices WHERE partition_us + $size <= $before
+    ORDER BY partition_us
+"""
+_RUN = f"""
+    CREATE TEMP TABLE compaction_run AS
+    SELECT series_id, ts, value FROM points_compacted WHERE {_RANGE} ORDER BY series_id, ts
+"""
+_DELETE_COMPACTED = f"DELETE FROM points_compacted WHERE {_RANGE}"
+_PUT_BACK = "INSERT INTO points_compacted SELECT series_id, ts, value FROM compaction_run"
+SLICES = 6  # slices of the open partition compacted before it closes
 
 
 @dataclass(frozen=True, slots=True)
 class CompactionRun:
-    """What one run moved."""
+    """What one run did: partitions and slices moved from the hot table (`points` of
+    them), partitions whose slices were merged into one run."""
 
     partitions: int
     points: int
     seconds: float
+    slices: int = 0
+    merged: int = 0
+
+    @property
+    def moves(self) -> int:
+        return self.partitions + self.slices + self.merged
 
 
 def closed_partitions(cur: Cursor, size_us: int, before_us: int) -> list[int]:
@@ -98,10 +130,13 @@ def closed_partitions(cur: Cursor, size_us: int, before_us: int) -> list[int]:
     return [int(n) * size_us for (n,) in rows]
 
 
-def compact_partition(cur: Cursor, start_us: int, end_us: int) -> int:
+def compact_partition(
+    cur: Cursor, start_us: int, end_us: int, *, merge_later: int | None = None
+) -> int:
     """Move the hot points of [start, end) into the compacted table, sorted, in one
     transaction; returns how many moved. Appends committed meanwhile stay in the hot
-    table (the snapshot does not see them) and move at the next run."""
+    table (the snapshot does not see them) and move at the next run. `merge_later`: the
+    partition this range is a slice of, whose runs `merge_partition` joins once closed."""
     bounds = {"lo": start_us, "hi": end_us}
     cur.begin()
     try:
@@ -109,6 +144,35 @@ def compact_partition(cur: Cursor, start_us: int, end_us: int) -> int:
         ((deleted,),) = cur.execute(_DELETE_HOT, bounds).fetchall()
         if moved != deleted:  # one snapshot for both statements: never expected
             raise RuntimeError(f"compaction copied {moved} points but deleted {deleted}")
+        if merge_later is not None:
+            cur.execute(_MARK, {"partition": merge_later})
+        commit(cur)
+    except BaseException:
+        with suppress(duckdb.Error):
+            cur.rollback()
+        raise
+    return int(moved)
+
+
+def partitions_to_merge(cur: Cursor, size_us: int, before_us: int) -> list[int]:
+    """Partitions compacted slice by slice that have closed since, oldest first."""
+    rows = cur.execute(_TO_MERGE, {"size": size_us, "before": before_us}).fetchall()
+    return [int(start) for (start,) in rows]
+
+
+def merge_partition(cur: Cursor, start_us: int, end_us: int) -> int:
+    """Rewrite the compacted points of [start, end) as one run sorted by (series, time),
+    in one transaction; returns how many."""
+    bounds = {"lo": start_us, "hi": end_us}
+    cur.begin()
+    try:
+        cur.execute(_RUN, bounds)
+        ((deleted,),) = cur.execute(_DELETE_COMPACTED, bounds).fetchall()
+        ((moved,),) = cur.execute(_PUT_BACK).fetchall()
+        cur.execute("DROP TABLE compaction_run")
+        if moved != deleted:
+            raise RuntimeError(f"merging copied {moved} points but deleted {deleted}")
+        cur.execute("DELETE FROM compaction_slices WHERE partition_us = $p", {"p": start_us})
         commit(cur)
     except BaseException:
         with suppress(duckdb.Error):
@@ -163,15 +227,27 @@ class Compactor:
         self._now_us = now_us
 
     async def compact(self) -> CompactionRun:
-        """Compact every closed partition that has hot points."""
+        """Move every closed partition, then every closed slice, that has hot points;
+        then merge the slices of partitions that have closed."""
         started = time.perf_counter()
+        size, run = self._size_us, self._run.maintain
         before = self._now_us() - GRACE_US
-        starts = await self._run.maintain(closed_partitions, self._size_us, before)
+        starts = await run(closed_partitions, size, before)
         moved = 0
         for start in starts:
             logger.info("store: compacting the partition from %s", _iso(start))
-            moved += await self._run.maintain(compact_partition, start, start + self._size_us)
-        return CompactionRun(len(starts), moved, time.perf_counter() - started)
+            moved += await run(compact_partition, start, start + size)
+        piece = size // SLICES
+        slices = await run(closed_partitions, piece, before)
+        for start in slices:
+            whole = start - start % size
+            moved += await run(compact_partition, start, start + piece, merge_later=whole)
+        merges = await run(partitions_to_merge, size, before)
+        for start in merges:
+            logger.info("store: merging the slices of the partition from %s", _iso(start))
+            await run(merge_partition, start, start + size)
+        seconds = time.perf_counter() - started
+        return CompactionRun(len(starts), moved, seconds, len(slices), len(merges))
 
     async def run(self, every_seconds: float) -> None:
         """Compact every `every_seconds` until cancelled; a failed run (a conflicting
@@ -185,11 +261,14 @@ class Compactor:
             except Exception as exc:
                 logger.warning("store: compaction failed, will retry: %s", exc)
                 continue
-            if done.partitions:
+            if done.moves:
                 logger.info(
-                    "store: compacted %d points of %d partitions in %.2f s",
+                    "store: compacted %d points of %d partitions and %d slices, merged %d"
+                    " partitions, in %.2f s",
                     done.points,
                     done.partitions,
+                    done.slices,
+                    done.merged,
                     done.seconds,
                 )
 

@@ -339,6 +339,11 @@ _COMPACTED_POINTS = """
         value       DOUBLE NOT NULL
     )
 """
+_COMPACTION_SLICES = """
+    CREATE TABLE IF NOT EXISTS compaction_slices (
+        partition_us    BIGINT PRIMARY KEY
+    )
+"""
 _POINTS_VIEW = """
     CREATE OR REPLACE VIEW points AS
     SELECT series_id, ts, value FROM points_hot
@@ -358,4 +363,5 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     if "points_hot" not in tables:
         cur.execute("ALTER TABLE points RENAME TO points_hot")
     cur.execute(_COMPACTED_POINTS)
+    cur.execute(_COMPACTION_SLICES)
     cur.execute(_POINTS_VIEW)
