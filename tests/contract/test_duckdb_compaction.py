@@ -16,6 +16,7 @@ from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from infra.stores.duckdb import DuckDBDatabase
 from infra.stores.duckdb.compaction import Compactor, delete_raw_points
 from infra.stores.duckdb.migrations import migrate
+from infra.stores.duckdb.runner import transaction
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, sid_of
 
 HOUR = 60 * MINUTE
@@ -214,9 +215,9 @@ async def test_retention_deletes_old_raw_points_of_some_series_from_both_tables(
         doomed = [sid_of("alpha", "cpu", {"host": h}) for h in ("h0", "h1")]
         # 181 compacted points of each before the cut, and the 10 late ones still hot.
         cut = CLOSED + 30 * MINUTE + 10 * SECOND
-        deleted = await db.metrics._run.write(delete_raw_points, doomed, cut)
+        deleted = await db._runner.write(transaction(delete_raw_points), doomed, 0, cut)
         assert deleted == 2 * (181 + 10)
-        assert await db.metrics._run.write(delete_raw_points, [], cut) == 0
+        assert await db._runner.write(transaction(delete_raw_points), [], 0, cut) == 0
         count = GetMetricSeriesQuery("alpha", "cpu", CLOSED, OPEN, Aggregation.COUNT)
         counted = {
             line.tags["host"]: line.values for line in (await db.metrics.aggregate(count)).series

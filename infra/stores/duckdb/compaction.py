@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
-import numpy as np
 
 from domain.errors import Unavailable
 from infra.stores.duckdb.faults import commit
@@ -181,30 +180,23 @@ def merge_partition(cur: Cursor, start_us: int, end_us: int) -> int:
     return int(moved)
 
 
-def delete_raw_points(cur: Cursor, series_ids: Sequence[int] | None, before_us: int) -> int:
-    """Delete the raw points older than `before_us` of `series_ids` (None: every series)
-    from both tables; returns how many. Runs in the caller's transaction, if any.
+def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us: int) -> int:
+    """Delete the raw points of `series_ids` in [lo_us, hi_us) from both tables; how many.
+    Runs in the caller's transaction (retention wraps it in one per time slice).
 
     In the compacted table an old partition is a run of whole row groups, which the next
     checkpoint drops once every row is deleted; nothing is rewritten.
     """
-    params: dict[str, object] = {"before": before_us}
-    which = ""
-    if series_ids is not None:
-        if not series_ids:
-            return 0
-        cur.register("doomed", {"sid": np.asarray(series_ids, dtype=np.int64)})
-        which = " AND series_id IN (SELECT sid FROM doomed)"
+    if not series_ids:
+        return 0
+    params = {"lo": lo_us, "hi": hi_us, "ids": list(series_ids)}
     deleted = 0
-    try:
-        for table in ("points_hot", "points_compacted"):
-            ((count,),) = cur.execute(
-                f"DELETE FROM {table} WHERE ts < make_timestamp($before){which}", params
-            ).fetchall()
-            deleted += int(count)
-    finally:
-        if series_ids is not None:
-            cur.unregister("doomed")
+    for table in ("points_hot", "points_compacted"):
+        ((count,),) = cur.execute(
+            f"DELETE FROM {table} WHERE {_RANGE} AND series_id IN (SELECT unnest($ids::BIGINT[]))",
+            params,
+        ).fetchall()
+        deleted += int(count)
     return deleted
 
 
