@@ -282,3 +282,15 @@ async def test_a_point_replaced_during_a_compaction_keeps_its_new_value(tmp_path
     finally:
         await db.close()
     assert _tables(path) == {"points_hot": 0, "points_compacted": big}
+
+
+async def test_self_monitoring_counts_the_points_compacted(tmp_path: Path) -> None:
+    db = await DuckDBDatabase.open(str(tmp_path / "vigil.duckdb"))
+    try:
+        await db.metrics.append(point_batch("alpha", _points(CLOSED, 100, SECOND)))
+        await db.compactor.compact()
+        counters = {p["name"]: p["value"] for p in db.metric_points()}
+        assert counters["vigil.store.compacted_points_total"] == 100.0 * len(HOSTS)
+        assert counters["vigil.store.compaction_failures_total"] == 0.0
+    finally:
+        await db.close()

@@ -21,10 +21,12 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
 from domain.errors import Unavailable
+from infra.selfmon import monitor_point
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner
 
@@ -217,6 +219,8 @@ class Compactor:
         self._run = runner
         self._size_us = partition_seconds * 1_000_000
         self._now_us = now_us
+        self.moved_points = 0  # for self-monitoring (metric_points)
+        self.failures = 0
 
     async def compact(self) -> CompactionRun:
         """Move every closed partition, then every closed slice, that has hot points;
@@ -228,18 +232,27 @@ class Compactor:
         moved = 0
         for start in starts:
             logger.info("store: compacting the partition from %s", _iso(start))
-            moved += await run(compact_partition, start, start + size)
+            moved += (done := await run(compact_partition, start, start + size))
+            self.moved_points += done
         piece = size // SLICES
         slices = await run(closed_partitions, piece, before)
         for start in slices:
             whole = start - start % size
-            moved += await run(compact_partition, start, start + piece, merge_later=whole)
+            moved += (done := await run(compact_partition, start, start + piece, merge_later=whole))
+            self.moved_points += done
         merges = await run(partitions_to_merge, size, before)
         for start in merges:
             logger.info("store: merging the slices of the partition from %s", _iso(start))
             await run(merge_partition, start, start + size)
         seconds = time.perf_counter() - started
         return CompactionRun(len(starts), moved, seconds, len(slices), len(merges))
+
+    def metric_points(self) -> list[dict[str, Any]]:
+        """Counters for self-monitoring: points moved out of the hot table, failed runs."""
+        return [
+            monitor_point("vigil.store.compacted_points_total", self.moved_points, "counter", {}),
+            monitor_point("vigil.store.compaction_failures_total", self.failures, "counter", {}),
+        ]
 
     async def run(self, every_seconds: float) -> None:
         """Compact every `every_seconds` until cancelled; a failed run (a conflicting
@@ -251,6 +264,7 @@ class Compactor:
             except Unavailable:
                 continue  # the store is being reopened or closed
             except Exception as exc:
+                self.failures += 1
                 logger.warning("store: compaction failed, will retry: %s", exc)
                 continue
             if done.moves:

@@ -79,7 +79,7 @@ class DuckDBDatabase:
         return None
 
     def metric_points(self) -> list[dict[str, object]]:
-        return self._runner.faults.metric_points()
+        return [*self._runner.faults.metric_points(), *self.compactor.metric_points()]
 
     def start_compaction(self, every_seconds: float) -> None:
         """Compact closed partitions every `every_seconds` until close (compaction.py)."""
