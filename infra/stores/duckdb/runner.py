@@ -35,7 +35,8 @@ class Runner:
     A DuckDB connection must not be used by two threads at once; `con.cursor()` opens
     another connection to the same database. Writes run on a single thread, so
     transactions never interleave and need no lock; reads run on `readers` threads and
-    see committed data only, even while a write is in progress.
+    see committed data only, even while a write is in progress. Compaction runs on a
+    maintenance thread of its own (`maintain`), so appends never wait for it.
 
     A read whose caller is cancelled (a query timeout, a client that left) is interrupted
     in DuckDB, so its thread is free again at once instead of finishing work nobody
