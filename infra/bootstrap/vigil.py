@@ -261,6 +261,7 @@ async def _open_adapters(
                 checkpoint_bytes=settings.store_checkpoint_bytes,
                 compaction_seconds=settings.store_compaction_seconds,
                 compaction_partition_seconds=settings.store_compaction_partition_seconds,
+                block_bytes=settings.store_block_bytes,
             )
         )
     events = await stack.enter_async_context(

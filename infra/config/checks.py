@@ -81,6 +81,8 @@ def check_settings(self: Settings) -> None:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
     if self.store_compaction_seconds < 0:
         raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
+    if self.store_block_bytes not in (16_384, 32_768, 65_536, 131_072, 262_144):
+        raise ConfigError("VIGIL_STORE_BLOCK_BYTES must be 16384, 32768, 65536, 131072 or 262144")
     # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
     # stops for the whole collection on an earlier one); 10,000 days is 27 years.
     if self.retention_days > MAX_RETENTION_DAYS:

@@ -294,3 +294,22 @@ async def test_self_monitoring_counts_the_points_compacted(tmp_path: Path) -> No
         assert counters["vigil.store.compaction_failures_total"] == 0.0
     finally:
         await db.close()
+
+
+async def test_a_new_file_takes_the_block_size_and_an_existing_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    small, default = tmp_path / "small.duckdb", tmp_path / "default.duckdb"
+    for path, size in ((small, 65_536), (default, None)):
+        db = await DuckDBDatabase.open(str(path), block_bytes=size)
+        await db.metrics.append(point_batch("alpha", _points(CLOSED, 100, SECOND)))
+        await db.close()
+    db = await DuckDBDatabase.open(str(default), block_bytes=65_536)  # an existing file
+    await db.close()
+    sizes = {}
+    for path in (small, default):
+        with duckdb.connect(str(path), read_only=True) as con:
+            sizes[path.name] = con.execute(
+                "SELECT block_size FROM pragma_database_size()"
+            ).fetchall()
+    assert sizes == {"small.duckdb": [(65_536,)], "default.duckdb": [(262_144,)]}
