@@ -79,6 +79,8 @@ def check_settings(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
     if self.store_compaction_seconds < 0:
         raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.store_block_bytes not in (16_384, 32_768, 65_536, 131_072, 262_144):
@@ -140,6 +142,8 @@ def _check_analytics(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
     if self.store_compaction_seconds < 0:
         raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.analytics_workers < 0:
@@ -172,6 +176,8 @@ def _check_compliance(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
     if self.store_compaction_seconds < 0:
         raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
 

@@ -214,8 +214,10 @@ class Compactor:
         partition_seconds: int = 3_600,
         now_us: Callable[[], int] = lambda: time.time_ns() // 1000,
     ) -> None:
-        if partition_seconds <= 0:
-            raise ValueError("a compaction partition lasts at least one second")
+        if partition_seconds <= 0 or partition_seconds % 60:
+            # Whole minutes: the partition is then SLICES slices exactly, so that no slice
+            # straddles two partitions.
+            raise ValueError("a compaction partition lasts a whole number of minutes")
         self._run = runner
         self._size_us = partition_seconds * 1_000_000
         self._now_us = now_us
@@ -255,8 +257,9 @@ class Compactor:
         ]
 
     async def run(self, every_seconds: float) -> None:
-        """Compact every `every_seconds` until cancelled; a failed run (a conflicting
-        replacement of a point, a full disk) changed nothing and is tried again."""
+        """Compact every `every_seconds` until cancelled. A failed step (a conflicting
+        replacement of a point, a full disk) is rolled back; the steps before it stay done
+        and the rest is tried again next time."""
         while True:
             await asyncio.sleep(every_seconds)
             try:
