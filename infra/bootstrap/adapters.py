@@ -80,13 +80,22 @@ class StoreDatabase(Protocol):
 
 @contextlib.asynccontextmanager
 async def open_store(
-    url: str, *, retention_seconds: int | None = None, checkpoint_bytes: int | None = None
+    url: str,
+    *,
+    retention_seconds: int | None = None,
+    checkpoint_bytes: int | None = None,
+    compaction_seconds: float = 0.0,
+    compaction_partition_seconds: int = 3_600,
+    block_bytes: int | None = None,
 ) -> AsyncIterator[StoreDatabase]:
     """The store named by the URL scheme, imported only when used.
 
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
     `checkpoint_bytes`: how long DuckDB's log grows before a checkpoint (DuckDB's default).
+    `compaction_seconds`, `compaction_partition_seconds`: DuckDB's compaction of closed
+    partitions (docs/decisions/0026); 0 seconds turns it off. `block_bytes`: DuckDB's block
+    size for a new file (None: DuckDB's default, 256 KiB).
     """
     database: StoreDatabase
     if url.startswith("duckdb:///"):
@@ -94,7 +103,11 @@ async def open_store(
 
         # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
         database = await DuckDBDatabase.open(
-            url.removeprefix("duckdb:///"), checkpoint_bytes=checkpoint_bytes
+            url.removeprefix("duckdb:///"),
+            checkpoint_bytes=checkpoint_bytes,
+            compaction_seconds=compaction_seconds,
+            compaction_partition_seconds=compaction_partition_seconds,
+            block_bytes=block_bytes,
         )
     elif url.startswith(("mongodb://", "mongodb+srv://")):
         from infra.stores.mongo import MongoDatabase, MongoOptions

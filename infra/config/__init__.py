@@ -149,6 +149,9 @@ class Settings:
     health_disk_down_percent: float = 2.0  # ... and down
     store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
+    store_compaction_seconds: float = 60.0  # DuckDB: closed partitions compacted this often; 0: off
+    store_compaction_partition_seconds: int = 3_600  # DuckDB: the time partition compacted at once
+    store_block_bytes: int = 262_144  # DuckDB: block size of a new file (an existing one keeps its)
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often

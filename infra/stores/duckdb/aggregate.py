@@ -49,6 +49,17 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
     if not specs:
         return SeriesResult(timestamps, [])
     gids, tags = _groups(specs, query.group_by)
+    value = _sql(query.aggregation, grouped=query.group_by is not None)
+    where = "p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)"
+    if len(specs) == 1:
+        # One series: a constant filter, which the scans of both tables of `points` use to
+        # skip row groups (decision 0026), and no join (~0.4 ms less than joining `sel`).
+        params["sid"] = specs[0].id
+        sql = f"""
+            SELECT 0::BIGINT AS gid, {bucket} AS b, {value} AS v
+            FROM points p WHERE p.series_id = $sid AND {where} GROUP BY ALL
+        """
+        return SeriesResult(timestamps, _dense(len(timestamps), tags, _run(cur, sql, params)))
     cur.register(
         "sel",
         {
@@ -57,19 +68,19 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
         },
     )
     try:
-        columns = cur.execute(
-            f"""
-            SELECT s.gid AS gid, {bucket} AS b,
-                   {_sql(query.aggregation, grouped=query.group_by is not None)} AS v
-            FROM points p JOIN sel s ON p.series_id = s.sid
-            WHERE p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)
-            GROUP BY ALL
-            """,
-            params,
-        ).fetchnumpy()
+        sql = f"""
+            SELECT s.gid AS gid, {bucket} AS b, {value} AS v
+            FROM points p JOIN sel s ON p.series_id = s.sid WHERE {where} GROUP BY ALL
+        """
+        columns = _run(cur, sql, params)
     finally:
         cur.unregister("sel")
     return SeriesResult(timestamps, _dense(len(timestamps), tags, columns))
+
+
+def _run(cur: Cursor, sql: str, params: dict[str, object]) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = cur.execute(sql, params).fetchnumpy()
+    return columns
 
 
 def _sql(aggregation: Aggregation, *, grouped: bool) -> str:
