@@ -26,6 +26,7 @@ from bench import (
     fanout,
     ingest,
     query,
+    request_cost,
     store_faults,
     templates,
     tenants,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "budget": budget.run,
     "store_faults": store_faults.run,
     "tenants": tenants.run,
+    "request_cost": request_cost.run,
 }
 
 
