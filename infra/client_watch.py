@@ -7,7 +7,7 @@ interrupts its query, PyMongo closes the socket).
 
 The work runs in the caller's task, and the listener starts only once the work has run for
 WATCH_AFTER_SECONDS: most answers are ready sooner, and a task of its own for the work plus
-a listener cost ~100 us of CPU per request, a quarter of a small request's
+a listener cost 55-100 us of CPU per request, up to a quarter of a small request's
 (docs/performance.md, "Per-request cost"). A client that leaves is noticed at most that
 much later.
 """
