@@ -26,6 +26,7 @@ from bench import (
     fanout,
     ingest,
     query,
+    request_cost,
     storage,
     store_faults,
     templates,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "store_faults": store_faults.run,
     "tenants": tenants.run,
     "storage": storage.run,
+    "request_cost": request_cost.run,
 }
 
 

@@ -21,7 +21,13 @@ from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
 from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
-from infra.auth import JWKSTokens, LocalTokens, TokenVerifier, load_or_create_secret
+from infra.auth import (
+    JWKSTokens,
+    LocalTokens,
+    TokenCache,
+    TokenVerifier,
+    load_or_create_secret,
+)
 from infra.config import AuthMode, Settings
 
 __all__ = [
@@ -135,11 +141,20 @@ class StoreProbe:
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
+    """The token verifier of `settings.auth_mode`, behind a cache of the tokens it accepted
+    (VIGIL_TOKEN_CACHE_SIZE; infra/auth/cache.py)."""
+    verifier: JWKSTokens | LocalTokens
     if settings.auth_mode is AuthMode.JWKS:
-        return JWKSTokens(
+        verifier = JWKSTokens(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-    return local_tokens(settings)
+    else:
+        verifier = local_tokens(settings)
+    if settings.token_cache_size <= 0:
+        return verifier
+    return TokenCache(
+        verifier, max_entries=settings.token_cache_size, leeway_seconds=verifier.leeway_seconds
+    )
 
 
 def local_tokens(settings: Settings) -> LocalTokens:

@@ -51,6 +51,7 @@ class Settings:
     jwks_url: str = ""
     jwt_issuer: str = "vigil"
     jwt_audience: str = "vigil"
+    token_cache_size: int = 10_000  # tokens kept verified until exp (infra/auth/cache.py); 0: off
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
     # Series limits per project (docs/metrics.md, "Series limits"); 0 turns one off
