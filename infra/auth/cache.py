@@ -1,4 +1,4 @@
-"""Verified tokens remembered by their exact text until they expire (decision 0025).
+"""Verified tokens remembered by their exact text until they expire (decision 0027).
 
 A client sends the same token with every request; checking its signature and claims again
 each time cost ~70 us of the ~420 us a small /graphql request spends in Vigil's code
