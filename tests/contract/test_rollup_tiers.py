@@ -292,3 +292,50 @@ async def test_expired_rollups_leave_newer_buckets_and_other_names(
         BASE + 3 * H,
     }
     assert len(await rollups.read_rollups(HOUR, OTHER, 0, NOW_US)) == len(SERIES) * 4  # untouched
+
+
+class RawKeptSince:
+    """Says the raw points before `since` are gone (what retention makes true)."""
+
+    def __init__(self, since: int) -> None:
+        self.since = since
+
+    async def raw_kept_since_us(self, project: str, name: str) -> int:
+        return self.since
+
+
+async def test_percentiles_past_raw_retention_come_from_the_sketches(
+    metrics: MetricStore, rollups: RollupStore
+) -> None:
+    if not hasattr(metrics, "raw_kept"):
+        pytest.skip("this store reads percentiles from raw points only")
+    rng = random.Random(5)
+    model = Model()
+    await append(metrics, model, PROJECT, series_points(rng, BASE, BASE + 5 * H), rng)
+    for tier in ROLLUP_TIERS:
+        await advance(rollups, tier, BASE + 5 * H)
+    biggest = max(abs(v) for v in model.points.values())
+    metrics.raw_kept = RawKeptSince(BASE + 3 * H + 10 * M)  # type: ignore[attr-defined]
+    compared = 0
+    for step, group_by in [(2 * M, None), (H, ("dc",)), (None, ())]:
+        for aggregation in (Aggregation.P50, Aggregation.P90, Aggregation.P99):
+            args = ("reqs", BASE + 7 * M, BASE + 5 * H, step, group_by, aggregation)
+            tiered = await chart(metrics, *args, use_tiers=True)
+            raw = await chart(metrics, *args, use_tiers=False)
+            assert tiered.resolution in ("1m", "1h"), (step, aggregation)
+            exact = lines(raw)
+            assert lines(tiered).keys() == exact.keys()
+            for key, values in lines(tiered).items():
+                for got, want in zip(values, exact[key], strict=True):
+                    assert (got is None) == (want is None)
+                    if got is not None and want is not None:
+                        # The sketch's bound: 0.5% of the order statistics' magnitude.
+                        assert abs(got - want) <= 0.005 * biggest + 1e-9, (step, aggregation)
+                        compared += 1
+    metrics.raw_kept = None  # type: ignore[attr-defined]
+    # While raw points are kept, percentiles read them: exactly raw's answer.
+    args = ("reqs", BASE + 7 * M, BASE + 5 * H, 2 * M, None, Aggregation.P99)
+    assert lines(await chart(metrics, *args, use_tiers=True)) == lines(
+        await chart(metrics, *args, use_tiers=False)
+    )
+    assert compared > 100

@@ -15,12 +15,12 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
-from domain.storage.tier_choice import choose_tier, plan
+from domain.storage.tier_choice import choose_tier, percentile_plan, plan
 from domain.storage.tiers import RAW, TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.rollups import Watermarks
 from infra.stores.duckdb.runner import Cursor
-from infra.stores.duckdb.tiered import tiered_columns
+from infra.stores.duckdb.tiered import tiered_columns, tiered_quantiles
 
 __all__ = ["MAX_BUCKETS", "aggregate"]
 
@@ -43,9 +43,11 @@ def aggregate(
     catalogue: SeriesCatalogue,
     query: GetMetricSeriesQuery,
     watermarks: Watermarks | None = None,
+    raw_since_us: int | None = None,
 ) -> SeriesResult:
     """Buckets start at multiples of the step since the epoch; no step is one bucket.
-    `watermarks`: the rollup tiers' (None: raw points only)."""
+    `watermarks`: the rollup tiers' (None: raw points only). `raw_since_us`: where the
+    metric's raw points begin (retention); a percentile before it reads the sketches."""
     start, end, step = query.start_us, query.end_us, query.step_us
     if end <= start:
         return SeriesResult([], [])
@@ -67,13 +69,24 @@ def aggregate(
     if not specs:
         return SeriesResult(timestamps, [])
     percentile = query.aggregation.quantile is not None
-    tier = choose_tier(start, end, step, percentile=percentile) if query.use_tiers else RAW
-    while watermarks and not tier.is_raw and watermarks.points_per_row(tier.name) < DENSE:
+    tier = RAW
+    if query.use_tiers:
+        tier = choose_tier(start, end, step, percentile=percentile, raw_since_us=raw_since_us)
+    raw_gone = percentile and raw_since_us is not None  # then sparse tiers are all there is
+    while (
+        watermarks
+        and not raw_gone
+        and not tier.is_raw
+        and watermarks.points_per_row(tier.name) < DENSE
+    ):
         tier = TIERS[TIERS.index(tier) - 1]  # rows of about one point: no cheaper than raw
     # Copies taken before any statement: the rows read are at least as new (rollups.py).
     marks = dict(watermarks.of) if watermarks and not tier.is_raw else {}
     dirty = dict(watermarks.dirty) if watermarks else {}
-    segments = plan(start, end, tier, marks)
+    if raw_gone and raw_since_us is not None:
+        segments = percentile_plan(start, end, tier, marks, raw_since_us)
+    else:
+        segments = plan(start, end, tier, marks)
     served = max((s.tier for s in segments), key=TIERS.index, default=RAW)
     gids, tags = _groups(specs, query.group_by)
     value = _sql(query.aggregation, grouped=query.group_by is not None)
@@ -95,6 +108,17 @@ def aggregate(
         },
     )
     try:
+        quantile = query.aggregation.quantile
+        if not served.is_raw and quantile is not None:
+            columns = tiered_quantiles(
+                cur,
+                segments,
+                quantile,
+                bucket=tier_bucket,
+                cells=(len(tags), len(timestamps)),
+                dirty=dirty,
+            )
+            return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
         if not served.is_raw:
             columns = tiered_columns(
                 cur,

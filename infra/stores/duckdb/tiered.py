@@ -5,8 +5,10 @@ becomes rows of one shape, partial aggregates (count, sum, min, max, last and it
 per series and instant: a tier row stands for its bucket, a raw point for itself. A tier
 bucket marked dirty is left out and its raw points are read instead. The union is then
 aggregated per group and chart bucket; a tier's buckets nest in the chart's (its
-resolution divides the step), so the answer is raw's. Percentiles never come here:
-they read raw points (domain/storage/tier_choice.py says why).
+resolution divides the step), so the answer is raw's. Percentiles come here only for
+ranges whose raw points retention has deleted (domain/storage/tier_choice.py): each
+segment then gives sketch bins (a raw point is a bin of one), merged per chart bucket,
+and the percentile is the sketch's (domain/storage/sketch.py, within 0.5%).
 The watermarks and dirty counts come from memory (rollups.Watermarks): a statement
 costs ~0.5 ms, a chart from tiers takes one, or two while late points wait.
 """
@@ -16,12 +18,24 @@ from __future__ import annotations
 import numpy as np
 
 from domain.metrics.model import Aggregation
+from domain.storage.sketch import quantiles
 from domain.storage.tier_choice import Segment
 from domain.storage.tiers import RAW
-from infra.stores.duckdb.rollup_sql import table_of
+from infra.stores.duckdb.rollup_sql import key_sql, table_of
 from infra.stores.duckdb.runner import Cursor
 
-__all__ = ["tiered_columns"]
+__all__ = ["tiered_columns", "tiered_quantiles"]
+
+_RAW_TOTALS = (
+    "sel.gid, p.series_id, epoch_us(p.ts) AS at, 1 AS n, p.value AS s, p.value AS lo,"
+    " p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
+)
+_TIER_TOTALS = "r.count AS n, r.sum AS s, r.min AS lo, r.max AS hi, r.last AS lv, r.last_us AS lt"
+_RAW_BINS = (
+    f"sel.gid, p.series_id, epoch_us(p.ts) AS at, {key_sql('p.value')} AS k, 1 AS c,"
+    " p.value AS lo, p.value AS hi"
+)
+_TIER_BINS = "unnest(r.sketch_keys) AS k, unnest(r.sketch_counts) AS c, r.min AS lo, r.max AS hi"
 
 _COMBINE = {
     Aggregation.AVG: "sum(u.s) / sum(u.n)",
@@ -47,23 +61,52 @@ def tiered_columns(
     `dirty`: how many buckets each tier has marked dirty (0: no lookup)."""
     spans = _dirty_spans(cur, segments, dirty)
     if aggregation.quantile is not None:
-        raise ValueError("percentiles read raw points (tier_choice.choose_tier)")
+        raise ValueError("percentiles are merged sketches: tiered_quantiles")
     if aggregation is Aggregation.LAST:
         combine = "arg_max(u.lv, (u.lt, u.series_id))" if grouped else "arg_max(u.lv, u.lt)"
     else:
         combine = _COMBINE[aggregation]
-    parts = _parts(segments, spans)
+    parts = _parts(segments, spans, _RAW_TOTALS, _TIER_TOTALS)
     return cur.execute(
         f"SELECT u.gid AS gid, {bucket} AS b, {combine} AS v FROM ({parts}) u GROUP BY ALL"
     ).fetchnumpy()
 
 
-def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]]) -> str:
-    """The UNION ALL of every segment's rows: (gid, series_id, at, n, s, lo, hi, lv, lt)."""
-    raw_cols = (
-        "sel.gid, p.series_id, epoch_us(p.ts) AS at, 1 AS n, p.value AS s, p.value AS lo,"
-        " p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
-    )
+def tiered_quantiles(
+    cur: Cursor,
+    segments: list[Segment],
+    q: float,
+    *,
+    bucket: str,
+    cells: tuple[int, int],
+    dirty: dict[str, int],
+) -> dict[str, np.ndarray]:
+    """As tiered_columns, for the q-quantile: the sketch bins of every segment merged per
+    group and chart bucket, the estimate clamped to the cell's exact min and max."""
+    spans = _dirty_spans(cur, segments, dirty)
+    parts = _parts(segments, spans, _RAW_BINS, _TIER_BINS)
+    rows = cur.execute(
+        f"SELECT u.gid AS gid, {bucket} AS b, u.k AS k, sum(u.c)::BIGINT AS c,"
+        f" min(u.lo) AS lo, max(u.hi) AS hi FROM ({parts}) u GROUP BY ALL"
+    ).fetchnumpy()
+    buckets = cells[1]
+    cell = rows["gid"].astype(np.int64) * buckets + rows["b"].astype(np.int64)
+    total = cells[0] * buckets
+    lo = np.full(total, np.inf)
+    hi = np.full(total, -np.inf)
+    np.minimum.at(lo, cell, rows["lo"])
+    np.maximum.at(hi, cell, rows["hi"])
+    keys, counts = rows["k"].astype(np.int64), rows["c"].astype(np.int64)
+    estimates = quantiles(cell, keys, counts, q, cells=total, minimum=lo, maximum=hi)
+    found = np.flatnonzero(~np.isnan(estimates))
+    return {"gid": found // buckets, "b": found % buckets, "v": estimates[found]}
+
+
+def _parts(
+    segments: list[Segment], spans: dict[int, tuple[int, int]], raw_cols: str, tier_cols: str
+) -> str:
+    """The UNION ALL of every segment's rows: `raw_cols` of a raw point, (gid, series_id,
+    at) then `tier_cols` of a tier row."""
     parts = []
     for n, seg in enumerate(segments):
         a, b = seg.start_us, seg.end_us
@@ -74,9 +117,6 @@ def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]]) -> str:
             )
             continue
         table, r = table_of(seg.tier), seg.tier.resolution_us
-        tier_cols = (
-            "r.count AS n, r.sum AS s, r.min AS lo, r.max AS hi, r.last AS lv, r.last_us AS lt"
-        )
         span = spans.get(n)
         if span is None:  # the usual case: nothing late in here
             parts.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.storage.tier_choice import Segment, choose_tier, plan
+from domain.storage.tier_choice import Segment, choose_tier, percentile_plan, plan
 from domain.storage.tiers import HOUR, MINUTE, RAW
 
 M = 60_000_000
@@ -14,23 +14,31 @@ H = 60 * M
 @pytest.mark.parametrize(
     ("step", "tier"),
     [
-        (M, RAW),  # a 1-minute bucket would merge one 1m bucket: raw is as cheap
+        (30_000_000, RAW),
+        (M, MINUTE),  # each chart bucket is one 1m bucket: exact, and kept longer than raw
         (2 * M, MINUTE),
         (90 * M, MINUTE),  # 1h does not divide 90 min
+        (H, HOUR),  # a year at 1-hour steps reads the tier kept two years
         (2 * H, HOUR),
         (24 * H, HOUR),
         (15_000_000, RAW),
         (None, HOUR),
     ],
 )
-def test_the_coarsest_tier_dividing_the_step_and_at_most_half_of_it(
-    step: int | None, tier: object
-) -> None:
+def test_the_coarsest_tier_dividing_the_step(step: int | None, tier: object) -> None:
     assert choose_tier(0, 10 * H, step) == tier
 
 
-def test_a_percentile_reads_raw_points() -> None:
+def test_a_percentile_reads_raw_points_while_they_are_kept() -> None:
     assert choose_tier(0, 10 * H, 2 * H, percentile=True) == RAW
+    assert choose_tier(5 * H, 10 * H, 2 * H, percentile=True, raw_since_us=5 * H) == RAW
+
+
+def test_a_percentile_reads_sketches_where_raw_points_are_gone() -> None:
+    tier = choose_tier(0, 10 * H, 2 * H, percentile=True, raw_since_us=3 * H + 5 * M)
+    assert tier == HOUR
+    segments = percentile_plan(0, 10 * H, tier, {"1h": 9 * H, "1m": 10 * H}, 3 * H + 5 * M)
+    assert segments == [Segment(HOUR, 0, 4 * H), Segment(RAW, 4 * H, 10 * H)]
 
 
 def test_a_short_range_without_step_reads_raw_or_minutes() -> None:
