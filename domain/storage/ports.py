@@ -53,9 +53,11 @@ class RollupStore(Protocol):
         ...
 
     async def refresh_dirty(self, tier: Tier, limit: int) -> int:
-        """Recompute up to `limit` dirty buckets of `tier` from raw points (replace the row,
-        or delete it when no point is left) and clear exactly those marks; a bucket marked
-        again while this runs stays marked. The number recomputed: 0 when none is dirty."""
+        """Recompute dirty buckets of `tier` from raw points, oldest first, about `limit`
+        marks' worth (a store may recompute a whole window around them), replacing each row
+        or deleting it when no point is left, and clear the marks of what it recomputed; a
+        bucket marked again while this runs stays marked. The number of marks cleared: 0
+        when none is dirty."""
         ...
 
     async def dirty_count(self, tier: Tier) -> int:

@@ -37,7 +37,7 @@ class RollupSettings:
     slice_us: int = 3_600_000_000  # the first slice: one hour of points per transaction
     slice_seconds: float = 0.25  # what a slice should take; its length adapts
     max_slice_us: int = 32 * 86_400_000_000
-    dirty_batch: int = 1_000  # dirty buckets recomputed per transaction
+    dirty_batch: int = 20_000  # dirty marks that set a refresh's window (one transaction)
     lease_us: int = 60_000_000
 
 
