@@ -25,6 +25,7 @@ from bench import (
     collectors,
     fanout,
     ingest,
+    memory,
     query,
     storage,
     store_faults,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "store_faults": store_faults.run,
     "tenants": tenants.run,
     "storage": storage.run,
+    "memory": memory.run,
 }
 
 
