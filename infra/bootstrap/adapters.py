@@ -80,13 +80,18 @@ class StoreDatabase(Protocol):
 
 @contextlib.asynccontextmanager
 async def open_store(
-    url: str, *, retention_seconds: int | None = None, checkpoint_bytes: int | None = None
+    url: str,
+    *,
+    retention_seconds: int | None = None,
+    checkpoint_bytes: int | None = None,
+    memory_limit_mb: int | None = None,
 ) -> AsyncIterator[StoreDatabase]:
     """The store named by the URL scheme, imported only when used.
 
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
     `checkpoint_bytes`: how long DuckDB's log grows before a checkpoint (DuckDB's default).
+    `memory_limit_mb`: DuckDB's memory limit in MiB (None: DuckDB's default, 80% of RAM).
     """
     database: StoreDatabase
     if url.startswith("duckdb:///"):
@@ -94,7 +99,9 @@ async def open_store(
 
         # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
         database = await DuckDBDatabase.open(
-            url.removeprefix("duckdb:///"), checkpoint_bytes=checkpoint_bytes
+            url.removeprefix("duckdb:///"),
+            checkpoint_bytes=checkpoint_bytes,
+            memory_limit_mb=memory_limit_mb,
         )
     elif url.startswith(("mongodb://", "mongodb+srv://")):
         from infra.stores.mongo import MongoDatabase, MongoOptions

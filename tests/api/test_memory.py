@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import gc
 import time
+from pathlib import Path
 
 import orjson
+import psutil
+import pytest
 
-from tests.support import RunningVigil, token
+from infra.config import ConfigError, Settings
+from tests.support import RunningVigil, make_settings, serve, token
 
 CREATE = """
 mutation($project: String!, $points: PointBatch!) {
@@ -61,3 +65,26 @@ async def test_a_refused_batch_changes_nothing_and_is_answered(vigil: RunningVig
     query = 'query { metricNames(project: "demo") }'
     names = await vigil.gql(query, auth=admin)
     assert NAME not in str(names)
+
+
+async def test_duckdb_keeps_to_the_configured_memory_limit(tmp_path: Path) -> None:
+    async with serve(make_settings(tmp_path, store_memory_limit_mb=96)) as running:
+        memory = await running.app.state.vigil.stores.memory()
+    assert memory["limit_bytes"] == 96 * 2**20
+    assert 0 < memory["used_bytes"] < memory["limit_bytes"]
+
+
+async def test_the_default_limit_is_vigils_and_zero_leaves_duckdbs_own(
+    vigil: RunningVigil, tmp_path: Path
+) -> None:
+    assert (await vigil.app.state.vigil.stores.memory())["limit_bytes"] == 512 * 2**20
+    async with serve(make_settings(tmp_path / "own", store_memory_limit_mb=0)) as running:
+        own = await running.app.state.vigil.stores.memory()
+    # DuckDB's own default: 80% of the machine's memory (as DuckDB rounds it for display)
+    assert own["limit_bytes"] == pytest.approx(0.8 * psutil.virtual_memory().total, rel=0.01)
+
+
+@pytest.mark.parametrize("value", ["10", "-1", "half"])
+def test_a_memory_limit_that_cannot_work_is_refused(value: str) -> None:
+    with pytest.raises(ConfigError, match="VIGIL_STORE_MEMORY_LIMIT_MB"):
+        Settings.from_env({"VIGIL_STORE_MEMORY_LIMIT_MB": value})

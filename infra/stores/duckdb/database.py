@@ -72,9 +72,18 @@ class DuckDBDatabase:
     def metric_points(self) -> list[dict[str, object]]:
         return self._runner.faults.metric_points()
 
+    async def memory(self) -> dict[str, int]:
+        """DuckDB's memory limit and what its buffer manager holds now, in bytes."""
+        return await self._runner.read(_memory)
+
     @classmethod
     async def open(
-        cls, path: str, *, readers: int = 4, checkpoint_bytes: int | None = None
+        cls,
+        path: str,
+        *,
+        readers: int = 4,
+        checkpoint_bytes: int | None = None,
+        memory_limit_mb: int | None = None,
     ) -> DuckDBDatabase:
         """Create the file, its folder and the tables if needed, or bring an older file's
         layout up to date (migrations.py); `":memory:"` for throwaways.
@@ -82,12 +91,17 @@ class DuckDBDatabase:
         A file written by a newer Vigil, or open in another process, raises `Unavailable`
         and is left as it was. `checkpoint_bytes`: the size of DuckDB's log that makes it
         checkpoint (its `checkpoint_threshold`); None keeps DuckDB's default (16 MiB).
+        `memory_limit_mb`: DuckDB's `memory_limit` in MiB, what its block cache and queries
+        may hold (sorts and aggregations spill to `<file>.tmp` past it); None keeps DuckDB's
+        default, 80% of RAM.
         A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
         """
         faults = StoreFaults(path=path)
         options: Options = {}
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
+        if memory_limit_mb is not None:
+            options["memory_limit"] = f"{memory_limit_mb}MiB"
         con, catalogue = await asyncio.to_thread(_connect, path, faults, options)
         reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
         return cls(Runner(con, readers=readers, connect=reconnect, faults=faults), catalogue, path)
@@ -101,6 +115,24 @@ class DuckDBDatabase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _memory(cur: Cursor) -> dict[str, int]:
+    row = cur.execute(
+        "SELECT (SELECT sum(memory_usage_bytes) FROM duckdb_memory()), "
+        "(SELECT value FROM duckdb_settings() WHERE name = 'memory_limit')"
+    ).fetchone()
+    used, limit = row if row is not None else (0, "0 bytes")
+    return {"used_bytes": int(used or 0), "limit_bytes": _bytes(str(limit))}
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _bytes(text: str) -> int:
+    """DuckDB's '512.0 MiB' in bytes."""
+    number, _, unit = text.partition(" ")
+    return round(float(number) * _UNITS[unit])
 
 
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in ... (PID 123)'
