@@ -123,6 +123,7 @@ class Settings:
     analytics_workers: int = 0  # worker processes for fits; 0: one per CPU core
     analytics_worker_nice: int = 10  # their CPU priority below the server's (0 to 19)
     analytics_worker_idle: bool = True  # Linux: run only on CPU the server leaves idle
+    analytics_workers_lazy: bool = False  # start the worker processes at the first fit
     analytics_max_jobs: int = 2  # jobs running at once in this process
     analytics_max_jobs_per_project: int = 2  # jobs running at once in a project, all instances
     analytics_lease_seconds: float = 15.0  # a dead instance's jobs restart after this
