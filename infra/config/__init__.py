@@ -150,7 +150,7 @@ class Settings:
     health_disk_down_percent: float = 2.0  # ... and down
     store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
     # DuckDB's memory_limit (its block cache and query memory; sorts spill to disk past it);
-    # 0: DuckDB's own default, 80% of the machine's RAM (decision 0027)
+    # 0: DuckDB's own default, 80% of the machine's RAM (decision 0029)
     store_memory_limit_mb: int = 512
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
     security_log_per_source: int = 20  # refusals a minute written per client, then counted

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["check_settings"]
 
-MIN_STORE_MEMORY_MB = 64  # at 8-16 MiB DuckDB cannot aggregate 1M rows (decision 0027)
+MIN_STORE_MEMORY_MB = 64  # at 8-16 MiB DuckDB cannot aggregate 1M rows (decision 0029)
 
 
 def check_settings(self: Settings) -> None:
