@@ -27,6 +27,7 @@ from bench import (
     ingest,
     memory,
     query,
+    request_cost,
     storage,
     store_faults,
     templates,
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "tenants": tenants.run,
     "storage": storage.run,
     "memory": memory.run,
+    "request_cost": request_cost.run,
 }
 
 

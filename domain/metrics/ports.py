@@ -13,7 +13,7 @@ from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 
-__all__ = ["AppendResult", "MetricStore", "Offload", "RawRetention"]
+__all__ = ["AppendResult", "MetricStore", "Offload", "RawKeptSince", "RawRetention"]
 
 T = TypeVar("T")
 
@@ -36,6 +36,13 @@ class RawRetention(Protocol):
     async def raw_us(self, project: str, names: Sequence[str]) -> list[int]:
         """The raw retention of each metric name."""
         ...
+
+
+class RawKeptSince(Protocol):
+    """Since when a metric's raw points are kept: before it, retention has deleted them
+    and a percentile chart reads the rollup tiers' sketches instead."""
+
+    async def raw_kept_since_us(self, project: str, name: str) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
+from domain.storage.ports import RollupStore
 from domain.storage.retention.model import DAY_US, RetentionDefaults
 from domain.storage.retention.runtime import (
     PolicyBook,
@@ -24,6 +25,7 @@ from domain.storage.retention.runtime import (
     RetentionRunner,
     RunnerSettings,
 )
+from domain.storage.rollup_runner import RollupRunner, RollupSettings
 from domain.storage.tiers import RAW
 from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
@@ -61,6 +63,8 @@ class Runtimes:
     incidents: IncidentTracker
     retention: RetentionRunner  # its `book`: the policies ingest checks points against
     retention_report: RetentionReport  # the compliance checks' evidence of retention
+    # Rollup tiers (decision 0028); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
+    rollups: RollupRunner | None = None
 
 
 def build_runtimes(
@@ -122,6 +126,22 @@ def build_runtimes(
     )
     notifications.dispatcher.annotate = incidents.labels
     retention = build_retention(settings, stores, clock)
+    rollup_store: RollupStore | None = getattr(stores, "rollups", None)
+    rollups = None
+    if rollup_store is not None and settings.rollup_seconds > 0:
+        rollups = RollupRunner(
+            rollup_store,
+            stores.leases,
+            clock,
+            owner=settings.instance_name,
+            settings=RollupSettings(
+                lag_us=int(settings.rollup_lag_seconds * 1_000_000),
+                every_seconds=settings.rollup_seconds,
+            ),
+        )
+    retention.rollups = rollup_store  # the tiers' expiry (None: raw only)
+    if hasattr(stores.metrics, "raw_kept"):  # percentiles past raw retention read sketches
+        stores.metrics.raw_kept = retention.book
     return Runtimes(
         engine,
         alerting,
@@ -139,6 +159,7 @@ def build_runtimes(
             every_us=retention.settings.every_us,
             runs=settings.retention_run_seconds > 0,
         ),
+        rollups,
     )
 
 
@@ -201,6 +222,9 @@ async def start_runtimes(
     if settings.retention_run_seconds > 0:
         await runtimes.retention.start()
         stack.push_async_callback(runtimes.retention.close)
+    if runtimes.rollups is not None:
+        await runtimes.rollups.start()
+        stack.push_async_callback(runtimes.rollups.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

@@ -51,6 +51,7 @@ class Settings:
     jwks_url: str = ""
     jwt_issuer: str = "vigil"
     jwt_audience: str = "vigil"
+    token_cache_size: int = 10_000  # tokens kept verified until exp (infra/auth/cache.py); 0: off
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
     # Series limits per project (docs/metrics.md, "Series limits"); 0 turns one off
@@ -153,6 +154,13 @@ class Settings:
     # 0: DuckDB's own default, 80% of the machine's RAM (decision 0029)
     store_memory_limit_mb: int = 512
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
+    store_compaction_seconds: float = 60.0  # DuckDB: closed partitions compacted this often; 0: off
+    store_compaction_partition_seconds: int = 3_600  # DuckDB: the time partition compacted at once
+    store_block_bytes: int = 262_144  # DuckDB: block size of a new file (an existing one keeps its)
+    # Rollup tiers (docs/decisions/0028-rollup-tiers.md): a pass this often (0: no runner)
+    # rolls every tier up to `now - lag`; points later than the lag recompute their buckets.
+    rollup_seconds: float = 10.0
+    rollup_lag_seconds: float = 120.0
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often

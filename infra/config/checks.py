@@ -78,10 +78,17 @@ def check_settings(self: Settings) -> None:
         "query_max_cost",
         "query_timeout_seconds",
         "query_max_heavy_per_caller",
+        "store_compaction_partition_seconds",
     )
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
+    if self.store_block_bytes not in (16_384, 32_768, 65_536, 131_072, 262_144):
+        raise ConfigError("VIGIL_STORE_BLOCK_BYTES must be 16384, 32768, 65536, 131072 or 262144")
     # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
     # stops for the whole collection on an earlier one); 10,000 days is 27 years.
     if self.retention_days > MAX_RETENTION_DAYS:
@@ -100,6 +107,9 @@ def check_settings(self: Settings) -> None:
             f"VIGIL_STORE_MEMORY_LIMIT_MB must be 0 (DuckDB's default, 80% of RAM) or at "
             f"least {MIN_STORE_MEMORY_MB}"
         )
+    for name in ("rollup_seconds", "rollup_lag_seconds"):
+        if getattr(self, name) < 0:
+            raise ConfigError(f"VIGIL_{name.upper()} must be 0 or more")
     _check_analytics(self)
     _check_compliance(self)
     _check_edges(self)
@@ -148,6 +158,10 @@ def _check_analytics(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.analytics_workers < 0:
         raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
     if not 0 <= self.analytics_worker_nice <= 19:
@@ -178,6 +192,10 @@ def _check_compliance(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
 
 
 def _is_origin(text: str) -> bool:

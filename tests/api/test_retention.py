@@ -200,7 +200,8 @@ async def test_a_run_deletes_what_a_shorter_policy_no_longer_keeps(tmp_path: Pat
         found = await vigil.ok(AUDIT, {"p": "demo", "a": "ApplyRetention"}, auth=ADMIN)
         (entry,) = found["auditLog"]
         assert (entry["actor"], entry["outcome"]) == ("vigil:retention", "ok")
-        assert entry["detail"]["deleted"] == {"raw": 2, "1m": None, "1h": None}
+        # The rollup tiers are wired in (decision 0028): nothing of theirs was old enough.
+        assert entry["detail"]["deleted"] == {"raw": 2, "1m": 0, "1h": 0}
 
         report = await vigil.ok(REPORT, {"p": "demo"}, auth=ADMIN)
         (control,) = [c for c in report["complianceReport"]["controls"] if c["id"] == "CC6.5"]

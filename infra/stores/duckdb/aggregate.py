@@ -1,4 +1,8 @@
-"""Chart queries: one GROUP BY in DuckDB, then dense arrays with None for empty buckets."""
+"""Chart queries: one GROUP BY in DuckDB, then dense arrays with None for empty buckets.
+
+The coarsest rollup tier the step allows serves what it has rolled up (tiered.py); raw
+points serve the rest, and everything when no tier fits.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,19 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
+from domain.storage.tier_choice import choose_tier, percentile_plan, plan
+from domain.storage.tiers import RAW, TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.rollups import Watermarks
 from infra.stores.duckdb.runner import Cursor
+from infra.stores.duckdb.tiered import tiered_columns, tiered_quantiles
 
 __all__ = ["MAX_BUCKETS", "aggregate"]
 
 MAX_BUCKETS = 100_000
+# A tier serves a chart only if its rows hold this many points on average: below, its
+# wider rows cost more to read than the raw points (decision 0028).
+DENSE = 2.0
 
 _PLAIN = {
     Aggregation.AVG: "avg(p.value)",
@@ -27,14 +38,22 @@ _PLAIN = {
 }
 
 
-def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery) -> SeriesResult:
-    """Buckets start at multiples of the step since the epoch; no step is one bucket."""
+def aggregate(
+    cur: Cursor,
+    catalogue: SeriesCatalogue,
+    query: GetMetricSeriesQuery,
+    watermarks: Watermarks | None = None,
+    raw_since_us: int | None = None,
+) -> SeriesResult:
+    """Buckets start at multiples of the step since the epoch; no step is one bucket.
+    `watermarks`: the rollup tiers' (None: raw points only). `raw_since_us`: where the
+    metric's raw points begin (retention); a percentile before it reads the sketches."""
     start, end, step = query.start_us, query.end_us, query.step_us
     if end <= start:
         return SeriesResult([], [])
     params: dict[str, object] = {"start": start, "end": end}
     if step is None:
-        timestamps, bucket = [start], "0"
+        timestamps, bucket, tier_bucket = [start], "0", "0"
     else:
         if step <= 0:
             raise BadUserInput("step must be a positive number of microseconds")
@@ -43,12 +62,44 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
             raise BadUserInput(f"a chart holds at most {MAX_BUCKETS} buckets; use a larger step")
         timestamps = list(range(first, end, step))
         bucket = "(epoch_us(p.ts) - $first) // $step"
+        tier_bucket = f"(u.at - {first}) // {step}"
         params |= {"first": first, "step": step}
 
     specs = catalogue.select(query.project, query.name, query.matchers)
     if not specs:
         return SeriesResult(timestamps, [])
+    percentile = query.aggregation.quantile is not None
+    tier = RAW
+    if query.use_tiers:
+        tier = choose_tier(start, end, step, percentile=percentile, raw_since_us=raw_since_us)
+    raw_gone = percentile and raw_since_us is not None  # then sparse tiers are all there is
+    while (
+        watermarks
+        and not raw_gone
+        and not tier.is_raw
+        and watermarks.points_per_row(tier.name) < DENSE
+    ):
+        tier = TIERS[TIERS.index(tier) - 1]  # rows of about one point: no cheaper than raw
+    # Copies taken before any statement: the rows read are at least as new (rollups.py).
+    marks = dict(watermarks.of) if watermarks and not tier.is_raw else {}
+    dirty = dict(watermarks.dirty) if watermarks else {}
+    if raw_gone and raw_since_us is not None:
+        segments = percentile_plan(start, end, tier, marks, raw_since_us)
+    else:
+        segments = plan(start, end, tier, marks)
+    served = max((s.tier for s in segments), key=TIERS.index, default=RAW)
     gids, tags = _groups(specs, query.group_by)
+    value = _sql(query.aggregation, grouped=query.group_by is not None)
+    where = "p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)"
+    if len(specs) == 1 and served.is_raw:
+        # One series: a constant filter, which the scans of both tables of `points` use to
+        # skip row groups (decision 0026), and no join (~0.4 ms less than joining `sel`).
+        params["sid"] = specs[0].id
+        sql = f"""
+            SELECT 0::BIGINT AS gid, {bucket} AS b, {value} AS v
+            FROM points p WHERE p.series_id = $sid AND {where} GROUP BY ALL
+        """
+        return SeriesResult(timestamps, _dense(len(timestamps), tags, _run(cur, sql, params)))
     cur.register(
         "sel",
         {
@@ -57,19 +108,41 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
         },
     )
     try:
-        columns = cur.execute(
-            f"""
-            SELECT s.gid AS gid, {bucket} AS b,
-                   {_sql(query.aggregation, grouped=query.group_by is not None)} AS v
-            FROM points p JOIN sel s ON p.series_id = s.sid
-            WHERE p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)
-            GROUP BY ALL
-            """,
-            params,
-        ).fetchnumpy()
+        quantile = query.aggregation.quantile
+        if not served.is_raw and quantile is not None:
+            columns = tiered_quantiles(
+                cur,
+                segments,
+                quantile,
+                bucket=tier_bucket,
+                cells=(len(tags), len(timestamps)),
+                dirty=dirty,
+            )
+            return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
+        if not served.is_raw:
+            columns = tiered_columns(
+                cur,
+                segments,
+                query.aggregation,
+                grouped=query.group_by is not None,
+                bucket=tier_bucket,
+                cells=(len(tags), len(timestamps)),
+                dirty=dirty,
+            )
+            return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
+        sql = f"""
+            SELECT s.gid AS gid, {bucket} AS b, {value} AS v
+            FROM points p JOIN sel s ON p.series_id = s.sid WHERE {where} GROUP BY ALL
+        """
+        columns = _run(cur, sql, params)
     finally:
         cur.unregister("sel")
     return SeriesResult(timestamps, _dense(len(timestamps), tags, columns))
+
+
+def _run(cur: Cursor, sql: str, params: dict[str, object]) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = cur.execute(sql, params).fetchnumpy()
+    return columns
 
 
 def _sql(aggregation: Aggregation, *, grouped: bool) -> str:

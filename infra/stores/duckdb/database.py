@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from infra.stores.duckdb.analytics import DuckDBAnalyticsJobStore
 from infra.stores.duckdb.anomalies import DuckDBAnomalyStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.compaction import Compactor
 from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.faults import StoreFaults
@@ -25,6 +27,7 @@ from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.retention import DuckDBRetentionStore
+from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
 from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
 
@@ -41,9 +44,21 @@ class DuckDBDatabase:
     that is what makes the in-memory series catalogue authoritative.
     """
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, path: str) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        catalogue: SeriesCatalogue,
+        path: str,
+        watermarks: Watermarks | None = None,
+        *,
+        compaction_partition_seconds: int = 3_600,
+    ) -> None:
         self.path = path
-        self.metrics = DuckDBMetricStore(runner, catalogue)
+        self.compactor = Compactor(runner, partition_seconds=compaction_partition_seconds)
+        self._compacting: asyncio.Task[None] | None = None
+        watermarks = watermarks or Watermarks()
+        self.metrics = DuckDBMetricStore(runner, catalogue, watermarks)
+        self.rollups = DuckDBRollupStore(runner, watermarks)
         self.audit = DuckDBAuditStore(runner)
         self.alerts = DuckDBAlertStore(runner)
         self.leases = DuckDBLeaseStore(runner)
@@ -70,7 +85,12 @@ class DuckDBDatabase:
         return None
 
     def metric_points(self) -> list[dict[str, object]]:
-        return self._runner.faults.metric_points()
+        return [*self._runner.faults.metric_points(), *self.compactor.metric_points()]
+
+    def start_compaction(self, every_seconds: float) -> None:
+        """Compact closed partitions every `every_seconds` until close (compaction.py)."""
+        if self._compacting is None:
+            self._compacting = asyncio.create_task(self.compactor.run(every_seconds))
 
     async def memory(self) -> dict[str, int]:
         """DuckDB's memory limit and what its buffer manager holds now, in bytes."""
@@ -84,6 +104,9 @@ class DuckDBDatabase:
         readers: int = 4,
         checkpoint_bytes: int | None = None,
         memory_limit_mb: int | None = None,
+        compaction_seconds: float = 0.0,
+        compaction_partition_seconds: int = 3_600,
+        block_bytes: int | None = None,
     ) -> DuckDBDatabase:
         """Create the file, its folder and the tables if needed, or bring an older file's
         layout up to date (migrations.py); `":memory:"` for throwaways.
@@ -95,6 +118,11 @@ class DuckDBDatabase:
         may hold (sorts and aggregations spill to `<file>.tmp` past it); None keeps DuckDB's
         default, 80% of RAM.
         A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
+        `compaction_seconds`: how often closed partitions of `compaction_partition_seconds`
+        are compacted (compaction.py); 0 leaves it to the caller (`compactor.compact()`).
+        `block_bytes`: the block size of a new file (None: DuckDB's 256 KiB); a file keeps
+        the size it was created with. Each small table takes at least a block, so smaller
+        blocks make a small store smaller on disk (decision 0026).
         """
         faults = StoreFaults(path=path)
         options: Options = {}
@@ -102,12 +130,29 @@ class DuckDBDatabase:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
         if memory_limit_mb is not None:
             options["memory_limit"] = f"{memory_limit_mb}MiB"
-        con, catalogue = await asyncio.to_thread(_connect, path, faults, options)
+        if block_bytes is not None:
+            options["default_block_size"] = str(block_bytes)
+        con, catalogue, watermarks = await asyncio.to_thread(_connect, path, faults, options)
         reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
-        return cls(Runner(con, readers=readers, connect=reconnect, faults=faults), catalogue, path)
+        runner = Runner(con, readers=readers, connect=reconnect, faults=faults)
+        database = cls(
+            runner,
+            catalogue,
+            path,
+            watermarks,
+            compaction_partition_seconds=compaction_partition_seconds,
+        )
+        if compaction_seconds > 0:
+            database.start_compaction(compaction_seconds)
+        return database
 
     async def close(self) -> None:
-        """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
+        """Finish the calls under way, then close; DuckDB checkpoints the log on close.
+        A compaction under way is interrupted and rolled back: it moves again next time."""
+        if self._compacting is not None:
+            self._compacting.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._compacting
         await self._runner.close()
 
     async def __aenter__(self) -> DuckDBDatabase:
@@ -139,7 +184,9 @@ def _bytes(text: str) -> int:
 _LOCK_HOLDER = re.compile(r"Could not set lock on file.*\(PID (\d+)\)")
 
 
-def _connect(path: str, faults: StoreFaults, options: Options) -> tuple[Cursor, SeriesCatalogue]:
+def _connect(
+    path: str, faults: StoreFaults, options: Options
+) -> tuple[Cursor, SeriesCatalogue, Watermarks]:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -162,10 +209,12 @@ def _connect(path: str, faults: StoreFaults, options: Options) -> tuple[Cursor, 
         for project, sid, name, tags, type_, category, source in rows:
             spec = SeriesSpec(sid, name, dict(tags), MetricType(type_), category, source)
             catalogue.add(project, [spec])
+        watermarks = Watermarks()
+        watermarks.load(con)
     except BaseException:
         con.close()
         raise
-    return con, catalogue
+    return con, catalogue, watermarks
 
 
 def _open_salvaging(path: str, faults: StoreFaults, options: Options) -> Cursor:

@@ -16,6 +16,7 @@ __all__ = [
     "METRIC_DESCRIPTIONS",
     "ONE_POINT_PER_KEY",
     "chained_audit",
+    "hot_and_compacted_points",
 ]
 
 
@@ -337,3 +338,40 @@ RETENTION_POLICIES = (
     )
     """,
 )
+
+# Layout 9: points split into a hot table that ingest appends to and a compacted one
+# ordered by (series, time), read together through the view `points` (decision 0026).
+# The points already stored become the hot table; compaction moves them later.
+_COMPACTED_POINTS = """
+    CREATE TABLE IF NOT EXISTS points_compacted (
+        series_id   BIGINT NOT NULL,
+        ts          TIMESTAMP NOT NULL,
+        value       DOUBLE NOT NULL
+    )
+"""
+_COMPACTION_SLICES = """
+    CREATE TABLE IF NOT EXISTS compaction_slices (
+        partition_us    BIGINT PRIMARY KEY
+    )
+"""
+_POINTS_VIEW = """
+    CREATE OR REPLACE VIEW points AS
+    SELECT series_id, ts, value FROM points_hot
+    UNION ALL
+    SELECT series_id, ts, value FROM points_compacted
+"""
+
+
+def hot_and_compacted_points(cur: Cursor) -> None:
+    tables = {
+        name
+        for (name,) in cur.execute(
+            "SELECT table_name FROM duckdb_tables()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if "points_hot" not in tables:
+        cur.execute("ALTER TABLE points RENAME TO points_hot")
+    cur.execute(_COMPACTED_POINTS)
+    cur.execute(_COMPACTION_SLICES)
+    cur.execute(_POINTS_VIEW)

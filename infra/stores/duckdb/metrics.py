@@ -10,7 +10,7 @@ import numpy as np
 from domain.errors import DataCorrupted
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.model import Metric, MetricDescription
-from domain.metrics.ports import AppendResult
+from domain.metrics.ports import AppendResult, RawKeptSince
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
@@ -19,6 +19,7 @@ from infra.stores.duckdb.aggregate import aggregate
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.descriptions import DuckDBDescriptions
 from infra.stores.duckdb.ingest import BatchWriter
+from infra.stores.duckdb.rollups import Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBMetricStore"]
@@ -29,10 +30,16 @@ logger = logging.getLogger("vigil.store")
 class DuckDBMetricStore:
     """Points and series of every project in one DuckDB file (see DuckDBDatabase)."""
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue) -> None:
+    def __init__(
+        self, runner: Runner, catalogue: SeriesCatalogue, watermarks: Watermarks | None = None
+    ) -> None:
         self._run = runner
         self._catalogue = catalogue
-        self._writer = BatchWriter(runner, catalogue)
+        self._watermarks = watermarks
+        # Set by the app once retention is built: percentiles older than the raw points
+        # kept are read from the tiers' sketches (domain/storage/tier_choice.py).
+        self.raw_kept: RawKeptSince | None = None
+        self._writer = BatchWriter(runner, catalogue, watermarks=watermarks)
         self._descriptions = DuckDBDescriptions(runner)
 
     async def append(
@@ -51,7 +58,10 @@ class DuckDBMetricStore:
         return await self._run.read(self._list_points, query)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
-        return await self._run.read(aggregate, self._catalogue, query)
+        raw_since = None
+        if query.aggregation.quantile is not None and self.raw_kept is not None:
+            raw_since = await self.raw_kept.raw_kept_since_us(query.project, query.name)
+        return await self._run.read(aggregate, self._catalogue, query, self._watermarks, raw_since)
 
     # The catalogue answers these from memory; a scan of a large project's series still
     # takes milliseconds, so it runs on a reader thread rather than on the event loop.

@@ -19,6 +19,7 @@ from contextlib import suppress
 import duckdb
 
 from domain.storage.retention.model import RetentionPolicy
+from infra.stores.duckdb import compaction
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
@@ -49,16 +50,9 @@ _OLDEST = """
 
 @transaction
 def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us: int) -> int:
-    """Delete the raw points of `series_ids` in [lo_us, hi_us); how many. One transaction."""
-    found = cur.execute(
-        """
-        DELETE FROM points
-        WHERE ts >= make_timestamp($lo) AND ts < make_timestamp($hi)
-          AND series_id IN (SELECT unnest($ids::BIGINT[]))
-        """,
-        {"lo": lo_us, "hi": hi_us, "ids": list(series_ids)},
-    ).fetchall()
-    return int(found[0][0]) if found else 0
+    """Delete the raw points of `series_ids` in [lo_us, hi_us), from the hot and the compacted
+    table (decision 0026); how many. One transaction."""
+    return compaction.delete_raw_points(cur, series_ids, lo_us, hi_us)
 
 
 @transaction

@@ -65,3 +65,10 @@ class PolicyBook:
         if not policy.overrides:
             return [policy.keep(RAW)] * len(names)
         return [policy.keep(RAW, name) for name in names]
+
+    # -- the metrics feature's RawKeptSince port -------------------------------------------
+
+    async def raw_kept_since_us(self, project: str, name: str) -> int:
+        """The oldest instant whose raw points of `name` the policy keeps, now."""
+        policy = await self.in_force(project)
+        return self._clock.now_us() - policy.keep(RAW, name)
