@@ -38,9 +38,14 @@ from bench.storage_clients import VigilClient
 __all__ = ["run"]
 
 WARMUP, RUNS = 2, 11
-# What each variant adds to the storage bench's settings. "before": the settings Vigil had
-# before the memory work (DuckDB's own memory limit, 80% of RAM; analytics workers at start).
-VARIANTS: dict[str, dict[str, str]] = {"as_configured": {}}
+# What each variant adds to the storage bench's settings (and to VIGIL_* variables of the
+# environment): by default, the defaults, then DuckDB's own memory limit (80% of RAM) and
+# analytics workers started at the first analysis, for their ratios to the defaults.
+VARIANTS: dict[str, dict[str, str]] = {
+    "defaults": {},
+    "duckdb_own_memory_limit": {"VIGIL_STORE_MEMORY_LIMIT_MB": "0"},
+    "lazy_analytics_workers": {"VIGIL_ANALYTICS_WORKERS_LAZY": "true"},
+}
 
 
 def _variants() -> dict[str, dict[str, str]]:
