@@ -25,6 +25,7 @@ from bench import (
     collectors,
     fanout,
     ingest,
+    memory,
     query,
     request_cost,
     storage,
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "store_faults": store_faults.run,
     "tenants": tenants.run,
     "storage": storage.run,
+    "memory": memory.run,
     "request_cost": request_cost.run,
 }
 

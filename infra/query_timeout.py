@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
-import pymongo
 from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
@@ -29,9 +29,19 @@ MONGO_GRACE_SECONDS = 1.0
 async def deadline(seconds: float) -> AsyncIterator[None]:
     """Cancel the block after `seconds` (TimeoutError); MongoDB reads inside it carry
     `maxTimeMS` too."""
-    with pymongo.timeout(seconds + MONGO_GRACE_SECONDS):
+    with _mongo_timeout(seconds + MONGO_GRACE_SECONDS):
         async with asyncio.timeout(seconds):
             yield
+
+
+def _mongo_timeout(seconds: float) -> contextlib.AbstractContextManager[object]:
+    """`pymongo.timeout` once PyMongo is loaded (the MongoDB store imports it); without it
+    no MongoDB call can run, and a DuckDB server saves its ~10 MB of imports."""
+    pymongo = sys.modules.get("pymongo")
+    if pymongo is None:
+        return contextlib.nullcontext()
+    timeout: contextlib.AbstractContextManager[object] = pymongo.timeout(seconds)
+    return timeout
 
 
 def timeout_message(seconds: float) -> str:

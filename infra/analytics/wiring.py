@@ -34,6 +34,7 @@ class Analytics:
             s.analytics_workers or os.cpu_count() or 1,
             nice=s.analytics_worker_nice,
             idle=s.analytics_worker_idle,
+            lazy=s.analytics_workers_lazy,
         )
         self.runner = JobRunner(
             store,

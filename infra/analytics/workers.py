@@ -62,10 +62,13 @@ def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Item]])
 
 
 class ProcessComputer:
-    def __init__(self, workers: int, *, nice: int = 10, idle: bool = False) -> None:
+    def __init__(
+        self, workers: int, *, nice: int = 10, idle: bool = False, lazy: bool = False
+    ) -> None:
         self.workers = max(1, workers)
         self.nice = nice
         self.idle = idle
+        self.lazy = lazy  # the pool starts at the first task, not at `start`
         self._pool: ProcessPool | None = None
         self._queue: asyncio.PriorityQueue[_Queued] = asyncio.PriorityQueue()
         self._free = asyncio.Semaphore(self.workers)
@@ -76,8 +79,10 @@ class ProcessComputer:
     async def start(self) -> None:
         """Returns at once: the pool starts behind it (its fork server imports the methods,
         1.5 s here, which a server's start-up need not wait for); work queued meanwhile runs
-        once it is up."""
-        self._dispatcher = asyncio.create_task(self._dispatch())
+        once it is up. `lazy`: nothing starts until the first task, so a server that runs
+        no analytics holds no worker processes (~150 MB; docs/performance.md, "Memory")."""
+        if not self.lazy:
+            self._dispatcher = asyncio.create_task(self._dispatch())
 
     def _start_pool(self) -> ProcessPool:
         for name in _ONE_THREAD:
@@ -116,6 +121,8 @@ class ProcessComputer:
         on_done: Callable[[int], None] | None = None,
     ) -> list[Item]:
         loop = asyncio.get_running_loop()
+        if self._dispatcher is None:  # lazy: the first task starts the pool
+            self._dispatcher = asyncio.create_task(self._dispatch())
         futures: list[asyncio.Future[list[Item]]] = []
         for index, task in enumerate(tasks):
             future: asyncio.Future[list[Item]] = loop.create_future()

@@ -90,6 +90,7 @@ async def open_store(
     *,
     retention_seconds: int | None = None,
     checkpoint_bytes: int | None = None,
+    memory_limit_mb: int | None = None,
     compaction_seconds: float = 0.0,
     compaction_partition_seconds: int = 3_600,
     block_bytes: int | None = None,
@@ -99,6 +100,7 @@ async def open_store(
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
     `checkpoint_bytes`: how long DuckDB's log grows before a checkpoint (DuckDB's default).
+    `memory_limit_mb`: DuckDB's memory limit in MiB (None: DuckDB's default, 80% of RAM).
     `compaction_seconds`, `compaction_partition_seconds`: DuckDB's compaction of closed
     partitions (docs/decisions/0026); 0 seconds turns it off. `block_bytes`: DuckDB's block
     size for a new file (None: DuckDB's default, 256 KiB).
@@ -111,6 +113,7 @@ async def open_store(
         database = await DuckDBDatabase.open(
             url.removeprefix("duckdb:///"),
             checkpoint_bytes=checkpoint_bytes,
+            memory_limit_mb=memory_limit_mb,
             compaction_seconds=compaction_seconds,
             compaction_partition_seconds=compaction_partition_seconds,
             block_bytes=block_bytes,

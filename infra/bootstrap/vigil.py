@@ -259,6 +259,7 @@ async def _open_adapters(
                 settings.store_url,
                 retention_seconds=settings.retention_days * 86_400,
                 checkpoint_bytes=settings.store_checkpoint_bytes,
+                memory_limit_mb=settings.store_memory_limit_mb or None,
                 compaction_seconds=settings.store_compaction_seconds,
                 compaction_partition_seconds=settings.store_compaction_partition_seconds,
                 block_bytes=settings.store_block_bytes,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from broadcaster import Broadcast
@@ -14,8 +14,10 @@ from broadcaster import Broadcast
 from infra.bus.codec import Signer, encode
 from infra.bus.errors import BusUnavailable
 from infra.bus.fanout import Fanout
-from infra.bus.redis_backend import RedisBackend
 from infra.bus.subscription import Subscription
+
+if TYPE_CHECKING:
+    from infra.bus.redis_backend import RedisBackend
 
 __all__ = ["EventBus"]
 
@@ -79,6 +81,9 @@ class EventBus:
         if scheme == "memory":
             broadcast = Broadcast(url)
         elif scheme in ("redis", "rediss"):
+            # Imported here: redis-py is ~10 MB of a server's memory that memory:// never uses.
+            from infra.bus.redis_backend import RedisBackend
+
             self._redis = RedisBackend(
                 url,
                 timeout=timeout,

@@ -124,6 +124,7 @@ class Settings:
     analytics_workers: int = 0  # worker processes for fits; 0: one per CPU core
     analytics_worker_nice: int = 10  # their CPU priority below the server's (0 to 19)
     analytics_worker_idle: bool = True  # Linux: run only on CPU the server leaves idle
+    analytics_workers_lazy: bool = False  # start the worker processes at the first fit
     analytics_max_jobs: int = 2  # jobs running at once in this process
     analytics_max_jobs_per_project: int = 2  # jobs running at once in a project, all instances
     analytics_lease_seconds: float = 15.0  # a dead instance's jobs restart after this
@@ -149,6 +150,9 @@ class Settings:
     health_disk_warn_percent: float = 10.0  # free space under which `disk` is degraded
     health_disk_down_percent: float = 2.0  # ... and down
     store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
+    # DuckDB's memory_limit (its block cache and query memory; sorts spill to disk past it);
+    # 0: DuckDB's own default, 80% of the machine's RAM (decision 0029)
+    store_memory_limit_mb: int = 512
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
     store_compaction_seconds: float = 60.0  # DuckDB: closed partitions compacted this often; 0: off
     store_compaction_partition_seconds: int = 3_600  # DuckDB: the time partition compacted at once

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 __all__ = ["check_settings"]
 
+MIN_STORE_MEMORY_MB = 64  # at 8-16 MiB DuckDB cannot aggregate 1M rows (decision 0029)
+
 
 def check_settings(self: Settings) -> None:
     """Raise ConfigError, naming the variable and what to do, for a setting that cannot work."""
@@ -100,6 +102,11 @@ def check_settings(self: Settings) -> None:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")
     if self.active_series_window_seconds <= 0:
         raise ConfigError("VIGIL_ACTIVE_SERIES_WINDOW_SECONDS must be positive")
+    if self.store_memory_limit_mb != 0 and self.store_memory_limit_mb < MIN_STORE_MEMORY_MB:
+        raise ConfigError(
+            f"VIGIL_STORE_MEMORY_LIMIT_MB must be 0 (DuckDB's default, 80% of RAM) or at "
+            f"least {MIN_STORE_MEMORY_MB}"
+        )
     for name in ("rollup_seconds", "rollup_lag_seconds"):
         if getattr(self, name) < 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 or more")

@@ -92,6 +92,10 @@ class DuckDBDatabase:
         if self._compacting is None:
             self._compacting = asyncio.create_task(self.compactor.run(every_seconds))
 
+    async def memory(self) -> dict[str, int]:
+        """DuckDB's memory limit and what its buffer manager holds now, in bytes."""
+        return await self._runner.read(_memory)
+
     @classmethod
     async def open(
         cls,
@@ -99,6 +103,7 @@ class DuckDBDatabase:
         *,
         readers: int = 4,
         checkpoint_bytes: int | None = None,
+        memory_limit_mb: int | None = None,
         compaction_seconds: float = 0.0,
         compaction_partition_seconds: int = 3_600,
         block_bytes: int | None = None,
@@ -109,6 +114,9 @@ class DuckDBDatabase:
         A file written by a newer Vigil, or open in another process, raises `Unavailable`
         and is left as it was. `checkpoint_bytes`: the size of DuckDB's log that makes it
         checkpoint (its `checkpoint_threshold`); None keeps DuckDB's default (16 MiB).
+        `memory_limit_mb`: DuckDB's `memory_limit` in MiB, what its block cache and queries
+        may hold (sorts and aggregations spill to `<file>.tmp` past it); None keeps DuckDB's
+        default, 80% of RAM.
         A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
         `compaction_seconds`: how often closed partitions of `compaction_partition_seconds`
         are compacted (compaction.py); 0 leaves it to the caller (`compactor.compact()`).
@@ -120,6 +128,8 @@ class DuckDBDatabase:
         options: Options = {}
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
+        if memory_limit_mb is not None:
+            options["memory_limit"] = f"{memory_limit_mb}MiB"
         if block_bytes is not None:
             options["default_block_size"] = str(block_bytes)
         con, catalogue, watermarks = await asyncio.to_thread(_connect, path, faults, options)
@@ -150,6 +160,24 @@ class DuckDBDatabase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _memory(cur: Cursor) -> dict[str, int]:
+    row = cur.execute(
+        "SELECT (SELECT sum(memory_usage_bytes) FROM duckdb_memory()), "
+        "(SELECT value FROM duckdb_settings() WHERE name = 'memory_limit')"
+    ).fetchone()
+    used, limit = row if row is not None else (0, "0 bytes")
+    return {"used_bytes": int(used or 0), "limit_bytes": _bytes(str(limit))}
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def _bytes(text: str) -> int:
+    """DuckDB's '512.0 MiB' in bytes."""
+    number, _, unit = text.partition(" ")
+    return round(float(number) * _UNITS[unit])
 
 
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in ... (PID 123)'

@@ -104,6 +104,13 @@ class StoreFaults:
         """The error a caller sees for `exc`, noting the fault; unknown errors pass."""
         if isinstance(exc, VigilError) or not isinstance(exc, duckdb.Error):
             return exc
+        if isinstance(exc, duckdb.OutOfMemoryException):  # past VIGIL_STORE_MEMORY_LIMIT_MB
+            logger.warning("store: a call needed more than DuckDB's memory limit: %s", exc)
+            return Unavailable(
+                "the store ran out of memory for this request: nothing was changed; ask for "
+                "a shorter range or fewer series, or retry later",
+                retry_after_seconds=RETRY_AFTER_SECONDS,
+            )
         if is_no_space(exc) and not is_invalidated(exc):
             self.write_fault = f"a write failed: the store's disk is full ({_clock()})"
             return _disk_full()
