@@ -10,6 +10,7 @@ nanoseconds whether any of its points is late; only late points cost a statement
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,11 @@ from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["DuckDBRollupStore", "Watermarks", "mark_dirty"]
 
-WINDOW_BUCKETS = 360  # a refresh recomputes at most this many buckets of a series (6 h of 1m)
+# A refresh's window, in buckets: it starts at 60 and doubles after a refresh quicker than
+# REFRESH_SECONDS / 4, halves after one slower than REFRESH_SECONDS (as the runner sizes its
+# advance slices), within [1, MAX_WINDOW_BUCKETS].
+REFRESH_SECONDS = 0.25
+MAX_WINDOW_BUCKETS = 100_000
 
 
 class Watermarks:
@@ -117,6 +122,7 @@ class DuckDBRollupStore:
     def __init__(self, runner: Runner, watermarks: Watermarks) -> None:
         self._run = runner
         self._watermarks = watermarks
+        self._window: dict[str, int] = {}  # buckets per refresh, by tier
 
     async def watermarks(self) -> dict[str, int]:
         return await self._run.write(lambda _: dict(self._watermarks.of))
@@ -273,25 +279,31 @@ class DuckDBRollupStore:
     def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> tuple[int, int, int]:
         """Dirty marks cleared, and the change in the tier's points and rows.
 
-        The window runs from the oldest dirty bucket to the last of the first `limit` marks
-        (at most WINDOW_BUCKETS buckets); every bucket in it of every series marked in it
-        is recomputed, and all their marks go. Cost follows the points in the window, not
-        the marks: a backfill marks a bucket per point, and clearing marks one by one
-        (1,000 a transaction) managed ~8k a second, so a month of history stayed dirty."""
+        The window starts at the oldest dirty bucket and spans as many buckets as the last
+        refreshes allow in about REFRESH_SECONDS; every bucket in it of every series marked
+        in it (at most `limit` series) is recomputed, and all their marks there go. Cost
+        follows the points in the window, not the marks: a backfill marks a bucket per
+        point, and clearing marks 1,000 at a time managed ~8k a second, so a month of
+        history stayed dirty for minutes and its charts read raw points."""
+        began = time.monotonic()
         table, r = table_of(tier), tier.resolution_us
         found = cur.execute(
-            "SELECT min(bucket_us), max(bucket_us) FROM (SELECT bucket_us FROM rollup_dirty"
-            " WHERE tier = $tier ORDER BY bucket_us LIMIT $limit)",
-            {"tier": tier.name, "limit": limit},
+            "SELECT min(bucket_us) FROM rollup_dirty WHERE tier = $tier", {"tier": tier.name}
         ).fetchall()
         if not found or found[0][0] is None:
             return 0, 0, 0
+        buckets = self._window.get(tier.name, 60)
         lo = int(found[0][0])
-        hi = min(int(found[0][1]), lo + (WINDOW_BUCKETS - 1) * r) + r
+        # Only buckets before the watermark are marked, and none after it may be written.
+        hi = max(lo + r, min(lo + buckets * r, self._watermarks.of.get(tier.name, 0)))
         window = {"tier": tier.name, "lo": lo, "hi": hi}
         in_window = "tier = $tier AND bucket_us >= $lo AND bucket_us < $hi"
         sids = (
-            cur.execute(f"SELECT DISTINCT series_id FROM rollup_dirty WHERE {in_window}", window)
+            cur.execute(
+                f"SELECT DISTINCT series_id FROM rollup_dirty WHERE {in_window}"
+                " ORDER BY series_id LIMIT $limit",
+                window | {"limit": limit},
+            )
             .fetchnumpy()["series_id"]
             .astype(np.int64)
         )
@@ -316,6 +328,11 @@ class DuckDBRollupStore:
             ((points, rows),) = cur.execute(held, span).fetchall()
         finally:
             cur.unregister("todo")
+        took = time.monotonic() - began
+        if took < REFRESH_SECONDS / 4:
+            self._window[tier.name] = min(2 * buckets, MAX_WINDOW_BUCKETS)
+        elif took > REFRESH_SECONDS:
+            self._window[tier.name] = max(1, buckets // 2)
         done = int(cleared[0][0]) if cleared else 0
         return done, int(points - points_before), int(rows - rows_before)
 
