@@ -1,7 +1,8 @@
 """What mongomock-ng lacks or does slowly, supplied for the MongoDB emulator
 (mongo_emulator.py says why each is needed): cursors read in one go, a leading `$match`
 narrowed by its ranges as an index would, keyword arguments it does not know, the
-`$firstN` accumulator and the `$sortArray` expression."""
+`$firstN` accumulator, the `$sortArray` expression and a `$merge` stage with the server's
+rules and in linear time."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ import operator
 from datetime import datetime
 from typing import Any
 
+from bson import ObjectId
 from mongomock_ng import aggregate as _mongomock_aggregate
+from mongomock_ng import helpers as _helpers
 from mongomock_ng.filtering import filter_applies
+from pymongo.errors import OperationFailure
+from sentinels import NOTHING  # type: ignore[import-untyped]
+
+# Untyped in mongomock-ng.
+_get_value_by_dot: Any = _helpers.get_value_by_dot
+_patch_dates: Any = _helpers.patch_datetime_awareness_in_document
 
 __all__ = [
     "aggregate",
@@ -19,6 +28,8 @@ __all__ = [
     "first_n_as_push",
     "install_sort_array",
     "matching",
+    "merge",
+    "split_merge",
 ]
 
 
@@ -102,6 +113,129 @@ def first_n_as_push(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if sliced:
             stages.append({"$set": sliced})
     return stages
+
+
+def split_merge(
+    pipeline: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The stages before a final `$merge`, and the `$merge`'s specification (None if the
+    pipeline has none). A `$merge` anywhere else is refused, as the server refuses it."""
+    for position, stage in enumerate(pipeline):
+        if "$merge" in stage and position != len(pipeline) - 1:
+            raise OperationFailure("$merge can only be the final stage in the pipeline", 40601)
+    if pipeline and "$merge" in pipeline[-1]:
+        spec = pipeline[-1]["$merge"]
+        return pipeline[:-1], {"into": spec} if isinstance(spec, str) else dict(spec)
+    return pipeline, None
+
+
+_MERGE_MODES = {"replace", "merge", "keepExisting", "fail"}
+_NOT_MATCHED_MODES = {"insert", "discard", "fail"}
+
+
+def merge(
+    documents: list[dict[str, Any]],
+    database: Any,
+    spec: dict[str, Any],
+    time_series: set[str],
+) -> None:
+    """A `$merge` of an aggregation's output `documents` into a collection of `database`,
+    with the server's rules (MongoDB manual, "$merge"), in time linear in the documents:
+
+    - `into` names a collection of the same database, never a time-series one (the server
+      refuses: a time-series collection is a view over its buckets);
+    - `on` (default `_id`) must be the exact fields of a unique index of the target, and
+      each document must hold every `on` field, neither null nor an array;
+    - `whenMatched`: `replace` (the document replaces the match, keeping its `_id`),
+      `merge` (its fields are set on the match), `keepExisting` or `fail`; `pipeline` is
+      not supplied. `whenNotMatched`: `insert` (an `_id` is made if missing), `discard`
+      or `fail`. A document whose `_id` differs from its match's fails (immutable `_id`);
+    - the aggregation then answers no documents.
+
+    mongomock-ng's own `$merge` looks every document up with a scan of the target and
+    checks unique indexes by another scan per write (quadratic: a tier of 60k buckets
+    took hours), and skips the unique-index and time-series checks. Here the target's
+    documents are indexed once by their `on` values; writes go straight to its store,
+    whose uniqueness on `on` the index guarantees (other unique indexes of the target
+    are not checked). Like the server's, a `$merge` that fails midway keeps what it wrote.
+    """
+    into = spec.get("into")
+    if isinstance(into, dict):
+        if into.get("db") not in (None, database.name):
+            raise OperationFailure("$merge into another database is not supplied")
+        into = into.get("coll")
+    if not isinstance(into, str):
+        raise OperationFailure("$merge 'into' must name a collection", 51178)
+    if into in time_series:
+        raise OperationFailure(f"$merge cannot write to the time-series collection {into}", 166)
+    on = spec.get("on", "_id")
+    fields = [on] if isinstance(on, str) else list(on)
+    matched = spec.get("whenMatched", "merge")
+    not_matched = spec.get("whenNotMatched", "insert")
+    if matched not in _MERGE_MODES or not_matched not in _NOT_MATCHED_MODES:
+        raise OperationFailure(f"$merge modes not supplied: {matched}, {not_matched}")
+    target = database[into]
+    if fields != ["_id"] and not _has_unique_index(target, fields):
+        raise OperationFailure("Cannot find index to verify that join fields will be unique", 51183)
+    store = target._store
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for existing in store.documents:
+        found[_merge_key(existing, fields, strict=False)] = existing
+    for document in documents:
+        key = _merge_key(document, fields, strict=True)
+        existing = found.get(key)
+        if existing is None:
+            if not_matched == "fail":
+                raise OperationFailure("$merge found no document to match", 13113)
+            if not_matched == "discard":
+                continue
+            new = _patch_dates(copy.deepcopy(document))
+            new.setdefault("_id", ObjectId())
+            if new["_id"] in store:
+                raise OperationFailure("E11000 duplicate key error on _id", 11000)
+            store[new["_id"]] = new
+            found[key] = new
+            continue
+        if matched == "keepExisting":
+            continue
+        if matched == "fail":
+            raise OperationFailure("$merge found a document already matching", 11000)
+        if "_id" in document and document["_id"] != existing["_id"]:
+            raise OperationFailure("$merge would change the immutable field '_id'", 66)
+        base = {} if matched == "replace" else copy.deepcopy(existing)
+        new = _patch_dates(base | copy.deepcopy(document))
+        new["_id"] = existing["_id"]
+        store[new["_id"]] = new
+        found[key] = new
+
+
+def _has_unique_index(collection: Any, fields: list[str]) -> bool:
+    for index in collection.index_information().values():
+        keys = [name for name, _direction in index["key"]]
+        if index.get("unique") and sorted(keys) == sorted(fields):
+            return True
+    return False
+
+
+def _merge_key(document: dict[str, Any], fields: list[str], *, strict: bool) -> tuple[Any, ...]:
+    values = []
+    for field in fields:
+        value = _get_value_by_dot(document, field)
+        if strict and (value is NOTHING or value is None or isinstance(value, list)):
+            raise OperationFailure(
+                f"$merge write error: 'on' field '{field}' cannot be missing, null or an array",
+                51132,
+            )
+        values.append(_comparable(value))
+    return tuple(values)
+
+
+def _comparable(value: Any) -> Any:
+    """A hashable stand-in equal for values the server finds equal: numbers by value
+    (1 == 1.0 == Int64(1)), anything else (documents, ObjectIds) by its text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("number", float(value)) if value != int(value) else ("number", int(value))
+    return (type(value).__name__, repr(value))
 
 
 def install_sort_array() -> None:
