@@ -27,6 +27,7 @@ from infra.stores.mongo.descriptions import MongoDescriptions
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
+from infra.stores.mongo.rollups import RollupMarks
 from infra.stores.mongo.schema import POINTS, SERIES, Database
 
 __all__ = ["MongoMetricStore"]
@@ -49,13 +50,14 @@ class MongoMetricStore:
         options: MongoOptions,
         features: ServerFeatures,
         close: Callable[[], Awaitable[None]],
+        marks: RollupMarks,
     ) -> None:
         self._db = db
         self._points = db[POINTS]
         self._catalogue = catalogue
         self._options = options
         self._features = features
-        self._writer = BatchWriter(db, catalogue, options)
+        self._writer = BatchWriter(db, catalogue, options, marks)
         self._descriptions = MongoDescriptions(db, options)
         self._page_size = 1000  # points fetched per round trip of a list
         self._close = close

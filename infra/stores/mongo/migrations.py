@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -232,6 +232,24 @@ _ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 8: rollup tiers, their dirty buckets (issue 13, decision 0004 "Rollup tiers").
+_ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
+    **{
+        f"rollup_{tier}": [
+            ([("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)], {"unique": True}),
+            ([("b", ASCENDING)], {}),
+            ([("p", ASCENDING), ("b", ASCENDING)], {}),
+        ]
+        for tier in ("1m", "1h")
+    },
+    "rollup_dirty": [
+        (
+            [("t", ASCENDING), ("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)],
+            {"unique": True},
+        )
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -241,6 +259,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "chained audit trail and compliance", _chained_audit),
     Migration(6, "void batches and recent series", _void_batches),
     Migration(7, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
+    Migration(8, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
