@@ -8,7 +8,7 @@ epoch (domain/storage/tiers.py). Both tiers are computed from raw points (decisi
 
 Watermark. Per tier, a multiple of its resolution (0 before the first rollup): every bucket
 that ends at or before it is in the tier, except the dirty ones. `advance` moves it forward
-only; the 1-hour watermark never passes the 1-minute one.
+only; each tier has its own (both are computed from raw points).
 
 Dirty buckets. `MetricStore.append` marks, IN THE SAME TRANSACTION as the points, the
 (tier, series, bucket) of every point stamped before that tier's watermark (a late point,
@@ -41,11 +41,15 @@ class RollupStore(Protocol):
         """Tier name ("1m", "1h") -> its watermark in microseconds since the epoch."""
         ...
 
-    async def advance(self, tier: Tier, to_us: int) -> int:
-        """Roll up the buckets in [watermark, to_us) from raw points, replacing any rows there,
-        and move the watermark to `to_us` (a multiple of the resolution) atomically (see the
-        module docstring). The caller bounds `to_us - watermark` to one slice of work. A
-        `to_us` at or before the watermark does nothing. The number of rows written."""
+    async def advance(self, tier: Tier, to_us: int, *, slice_us: int) -> int:
+        """Roll up one slice of buckets from raw points, replacing any rows there, and move
+        the watermark past it atomically (see the module docstring); the new watermark.
+
+        The slice starts at the watermark or, while the watermark is 0 (nothing rolled up
+        yet), at the bucket of the oldest stored point, and ends at `to_us` or `slice_us`
+        later, whichever comes first (both multiples of the resolution). With no point
+        stored the watermark moves to `to_us` at once. A `to_us` at or before the
+        watermark changes nothing. The caller loops until the answer reaches `to_us`."""
         ...
 
     async def refresh_dirty(self, tier: Tier, limit: int) -> int:

@@ -24,6 +24,7 @@ from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
+from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
 from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
 
@@ -40,9 +41,17 @@ class DuckDBDatabase:
     that is what makes the in-memory series catalogue authoritative.
     """
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, path: str) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        catalogue: SeriesCatalogue,
+        path: str,
+        watermarks: Watermarks | None = None,
+    ) -> None:
         self.path = path
-        self.metrics = DuckDBMetricStore(runner, catalogue)
+        watermarks = watermarks or Watermarks()
+        self.metrics = DuckDBMetricStore(runner, catalogue, watermarks)
+        self.rollups = DuckDBRollupStore(runner, watermarks)
         self.audit = DuckDBAuditStore(runner)
         self.alerts = DuckDBAlertStore(runner)
         self.leases = DuckDBLeaseStore(runner)
@@ -86,9 +95,10 @@ class DuckDBDatabase:
         options: Options = {}
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
-        con, catalogue = await asyncio.to_thread(_connect, path, faults, options)
+        con, catalogue, watermarks = await asyncio.to_thread(_connect, path, faults, options)
         reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
-        return cls(Runner(con, readers=readers, connect=reconnect, faults=faults), catalogue, path)
+        runner = Runner(con, readers=readers, connect=reconnect, faults=faults)
+        return cls(runner, catalogue, path, watermarks)
 
     async def close(self) -> None:
         """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
@@ -105,7 +115,9 @@ class DuckDBDatabase:
 _LOCK_HOLDER = re.compile(r"Could not set lock on file.*\(PID (\d+)\)")
 
 
-def _connect(path: str, faults: StoreFaults, options: Options) -> tuple[Cursor, SeriesCatalogue]:
+def _connect(
+    path: str, faults: StoreFaults, options: Options
+) -> tuple[Cursor, SeriesCatalogue, Watermarks]:
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -128,10 +140,12 @@ def _connect(path: str, faults: StoreFaults, options: Options) -> tuple[Cursor, 
         for project, sid, name, tags, type_, category, source in rows:
             spec = SeriesSpec(sid, name, dict(tags), MetricType(type_), category, source)
             catalogue.add(project, [spec])
+        watermarks = Watermarks()
+        watermarks.load(con)
     except BaseException:
         con.close()
         raise
-    return con, catalogue
+    return con, catalogue, watermarks
 
 
 def _open_salvaging(path: str, faults: StoreFaults, options: Options) -> Cursor:

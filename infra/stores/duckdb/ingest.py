@@ -17,6 +17,7 @@ from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.overlap import Columns, LatestStamps, apply
+from infra.stores.duckdb.rollups import Watermarks, mark_dirty
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["BatchWriter"]
@@ -55,12 +56,20 @@ class BatchWriter:
     Storing a (series, timestamp) again replaces the stored point (overlap.py).
     """
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, *, max_points: int = 100_000):
+    def __init__(
+        self,
+        runner: Runner,
+        catalogue: SeriesCatalogue,
+        *,
+        max_points: int = 100_000,
+        watermarks: Watermarks | None = None,
+    ):
         self._run = runner
         self._catalogue = catalogue
         self._max_points = max_points
         self._queue: deque[_Request] = deque()
         self._latest = LatestStamps()
+        self._watermarks = watermarks or Watermarks()  # of the rollup tiers (rollups.py)
 
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         request = _Request(batch, key)
@@ -131,6 +140,7 @@ class BatchWriter:
             if fresh:
                 cur.execute(_INSERT_SERIES, _series_params(fresh, now))
             apply(cur, plan)
+            mark_dirty(cur, self._watermarks, columns)  # late points: their tier buckets
             commit(cur)
         except BaseException:
             with suppress(duckdb.Error):

@@ -19,6 +19,7 @@ from infra.stores.duckdb.aggregate import aggregate
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.descriptions import DuckDBDescriptions
 from infra.stores.duckdb.ingest import BatchWriter
+from infra.stores.duckdb.rollups import Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBMetricStore"]
@@ -29,10 +30,12 @@ logger = logging.getLogger("vigil.store")
 class DuckDBMetricStore:
     """Points and series of every project in one DuckDB file (see DuckDBDatabase)."""
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue) -> None:
+    def __init__(
+        self, runner: Runner, catalogue: SeriesCatalogue, watermarks: Watermarks | None = None
+    ) -> None:
         self._run = runner
         self._catalogue = catalogue
-        self._writer = BatchWriter(runner, catalogue)
+        self._writer = BatchWriter(runner, catalogue, watermarks=watermarks)
         self._descriptions = DuckDBDescriptions(runner)
 
     async def append(

@@ -32,6 +32,7 @@ from infra.stores.duckdb.layout_steps import (
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
+    ROLLUP_TIERS,
     chained_audit,
 )
 from infra.stores.duckdb.runner import Cursor
@@ -49,7 +50,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -104,6 +105,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "chained audit trail and compliance", chained_audit),
     Migration(6, "one point per series and timestamp", _run_all(ONE_POINT_PER_KEY)),
     Migration(7, "anomaly detection and incidents", _run_all(ANOMALIES_AND_INCIDENTS)),
+    Migration(8, "rollup tiers", _run_all(ROLLUP_TIERS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 
