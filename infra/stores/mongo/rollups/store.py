@@ -17,7 +17,7 @@ from pymongo import ASCENDING, DeleteOne
 from pymongo.write_concern import WriteConcern
 
 from domain.storage.rollups import RollupRow
-from domain.storage.tiers import HOUR, MINUTE, ROLLUP_TIERS, Tier
+from domain.storage.tiers import ROLLUP_TIERS, Tier
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
 from infra.stores.mongo.rollups.marks import RollupMarks
@@ -76,23 +76,41 @@ class MongoRollupStore:
                     found[doc["_id"]] = int(doc.get("w", 0))
         return found
 
-    async def advance(self, tier: Tier, to_us: int) -> int:
+    async def advance(self, tier: Tier, to_us: int, *, slice_us: int) -> int:
         _check(tier)
+        resolution = tier.resolution_us
+        if slice_us < resolution or slice_us % resolution:
+            raise ValueError("a slice is a positive multiple of the tier's resolution")
         with unavailable("rolling up points"):
             state = await self._state.find_one({"_id": tier.name}) or {}
             watermark = int(state.get("w", 0))
-            written = 0
             pending = state.get("to")
-            if pending is not None and int(pending) > watermark:  # a crashed advance
-                written += await self._move(tier, watermark, int(pending))
-                watermark = int(pending)
-            if tier is HOUR:  # never past the 1-minute watermark
-                minute = await self._state.find_one({"_id": MINUTE.name}) or {}
-                to_us = min(to_us, int(minute.get("w", 0)))
-            to_us -= to_us % tier.resolution_us
+            if pending is not None and int(pending) > watermark:  # a crashed advance: finish it
+                await self._move(tier, watermark, int(pending))
+                return int(pending)
+            to_us -= to_us % resolution
             if to_us <= watermark:
-                return written
-            return written + await self._move(tier, watermark, to_us)
+                return watermark
+            start = watermark
+            if watermark == 0:
+                oldest = await self._oldest_us()
+                if oldest is None:  # nothing stored: nothing to roll up before to_us
+                    await self._state.update_one(
+                        {"_id": tier.name}, {"$set": {"w": to_us}}, upsert=True
+                    )
+                    self.marks.saw(tier.name, to_us)
+                    return to_us
+                start = min(oldest - oldest % resolution, to_us)
+            end = min(to_us, start + slice_us)
+            await self._move(tier, start, end)
+            return end
+
+    async def _oldest_us(self) -> int | None:
+        """The timestamp of the oldest stored point (void or not: a lower start only costs
+        an empty slice)."""
+        cursor = self._points.find({}, {"_id": 0, "us": 1}).sort([("t", ASCENDING)]).limit(1)
+        found = await cursor.to_list()
+        return int(found[0]["us"]) if found else None
 
     async def _move(self, tier: Tier, watermark: int, to_us: int) -> int:
         # Published before any point is read: appends from now on mark what falls below.
