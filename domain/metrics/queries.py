@@ -51,6 +51,9 @@ class GetMetricSeriesQuery(Query):
     step_us: int | None = None
     matchers: tuple[TagMatcher, ...] = ()
     group_by: tuple[str, ...] | None = None  # None: one result per series
+    # False reads raw points only; True lets the store serve whole buckets from the
+    # coarsest rollup tier the step allows (domain/storage/tier_choice.py).
+    use_tiers: bool = True
 
 
 @dataclass(frozen=True, slots=True)

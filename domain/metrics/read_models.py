@@ -22,10 +22,14 @@ class SeriesData:
 
 @dataclass(frozen=True, slots=True)
 class SeriesResult:
-    """Dense arrays: `timestamps_us[i]` is the start of bucket i for every series."""
+    """Dense arrays: `timestamps_us[i]` is the start of bucket i for every series.
+
+    `resolution` names the coarsest tier that served part of it (domain/storage/tiers.py:
+    "raw", "1m" or "1h"); the values are the same whichever served them."""
 
     timestamps_us: list[int]
     series: list[SeriesData]
+    resolution: str = "raw"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,15 @@
-"""Chart queries: one GROUP BY in DuckDB, then dense arrays with None for empty buckets."""
+"""Chart queries: one GROUP BY in DuckDB, then dense arrays with None for empty buckets.
+
+The coarsest rollup tier the step allows serves what it has rolled up (tiered.py); raw
+points serve the rest, and everything when no tier fits.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 
+import duckdb
 import numpy as np
 
 from domain.errors import BadUserInput
@@ -11,8 +17,11 @@ from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
+from domain.storage.tier_choice import choose_tier, plan
+from domain.storage.tiers import RAW, TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.runner import Cursor
+from infra.stores.duckdb.tiered import read_watermarks, tiered_columns
 
 __all__ = ["MAX_BUCKETS", "aggregate"]
 
@@ -28,13 +37,25 @@ _PLAIN = {
 
 
 def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery) -> SeriesResult:
-    """Buckets start at multiples of the step since the epoch; no step is one bucket."""
+    """Buckets start at multiples of the step since the epoch; no step is one bucket.
+    One transaction: the watermarks, dirty marks and rows read agree."""
+    cur.begin()
+    try:
+        return _aggregate(cur, catalogue, query)
+    finally:
+        with suppress(duckdb.Error):
+            cur.rollback()  # it only read
+
+
+def _aggregate(
+    cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery
+) -> SeriesResult:
     start, end, step = query.start_us, query.end_us, query.step_us
     if end <= start:
         return SeriesResult([], [])
     params: dict[str, object] = {"start": start, "end": end}
     if step is None:
-        timestamps, bucket = [start], "0"
+        timestamps, bucket, tier_bucket = [start], "0", "0"
     else:
         if step <= 0:
             raise BadUserInput("step must be a positive number of microseconds")
@@ -43,11 +64,15 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
             raise BadUserInput(f"a chart holds at most {MAX_BUCKETS} buckets; use a larger step")
         timestamps = list(range(first, end, step))
         bucket = "(epoch_us(p.ts) - $first) // $step"
+        tier_bucket = f"(u.at - {first}) // {step}"
         params |= {"first": first, "step": step}
 
     specs = catalogue.select(query.project, query.name, query.matchers)
     if not specs:
         return SeriesResult(timestamps, [])
+    tier = choose_tier(start, end, step) if query.use_tiers else RAW
+    segments = plan(start, end, tier, read_watermarks(cur) if not tier.is_raw else {})
+    served = max((s.tier for s in segments), key=TIERS.index, default=RAW)
     gids, tags = _groups(specs, query.group_by)
     cur.register(
         "sel",
@@ -57,6 +82,16 @@ def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQue
         },
     )
     try:
+        if not served.is_raw:
+            columns = tiered_columns(
+                cur,
+                segments,
+                query.aggregation,
+                grouped=query.group_by is not None,
+                bucket=tier_bucket,
+                cells=(len(tags), len(timestamps)),
+            )
+            return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
         columns = cur.execute(
             f"""
             SELECT s.gid AS gid, {bucket} AS b,
