@@ -55,8 +55,8 @@ class MongoDatabase:
         self.features = features
         # The stored retention (retention.py): what ingest must accept, for every instance.
         self.retention_seconds = retention_seconds
-        self.metrics = MongoMetricStore(db, catalogue, options, features, self.close, marks)
         self.rollups = MongoRollupStore(db, options, marks)
+        self.metrics = MongoMetricStore(db, catalogue, options, features, self.close, self.rollups)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
         self.leases = MongoLeaseStore(db, options)
