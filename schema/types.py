@@ -104,10 +104,17 @@ class SeriesLine:
 class MetricSeries:
     timestamps: FloatArray = strawberry.field(description="Bucket starts, epoch milliseconds.")
     series: list[SeriesLine]
+    resolution: str = strawberry.field(
+        default="raw",
+        description="The coarsest storage tier that served the answer: raw (points), 1m or"
+        " 1h (rollups). The values are the same whichever served them; percentiles always"
+        " read raw points (docs/metrics.md).",
+    )
 
     @classmethod
     def of(cls, result: metric_reads.SeriesResult) -> MetricSeries:
         return cls(
+            resolution=result.resolution,
             timestamps=FloatArray([t // 1000 for t in result.timestamps_us]),
             series=[
                 SeriesLine(tags=Tags(s.tags), values=FloatArray(s.values)) for s in result.series

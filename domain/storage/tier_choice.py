@@ -28,10 +28,19 @@ class Segment:
     end_us: int
 
 
-def choose_tier(start_us: int, end_us: int, step_us: int | None) -> Tier:
+def choose_tier(
+    start_us: int, end_us: int, step_us: int | None, *, percentile: bool = False
+) -> Tier:
     """The coarsest tier whose resolution divides the step and is at most half of it; no
     step (one bucket over the range) counts as a step of the range's length that any
-    resolution divides, since the range's own ends are stitched from finer tiers."""
+    resolution divides, since the range's own ends are stitched from finer tiers.
+
+    A percentile reads raw points: with tens of points per bucket a bucket's sketch has
+    about as many bins as points, and merging them cost 8-15x the exact percentile of the
+    raw points (decision 0025). The sketches stay in every row, for what raw points no
+    longer hold."""
+    if percentile:
+        return RAW
     span = end_us - start_us if step_us is None else step_us
     for tier in reversed(TIERS):
         resolution = tier.resolution_us

@@ -17,6 +17,8 @@ from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
+from domain.storage.ports import RollupStore
+from domain.storage.rollup_runner import RollupRunner, RollupSettings
 from infra.alerting import AlertCluster, ShardLeases
 from infra.alerting.forecaster import ProcessForecaster
 from infra.analytics.wiring import Analytics
@@ -50,6 +52,8 @@ class Runtimes:
     anomalies: AnomalyRuntime  # what configureAnomalyDetection moves
     forecaster: ProcessForecaster
     incidents: IncidentTracker
+    # Rollup tiers (decision 0025); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
+    rollups: RollupRunner | None = None
 
 
 def build_runtimes(
@@ -110,8 +114,29 @@ def build_runtimes(
         stores.incidents, clock, EventStream(events, origin=settings.instance_name)
     )
     notifications.dispatcher.annotate = incidents.labels
+    rollup_store: RollupStore | None = getattr(stores, "rollups", None)
+    rollups = None
+    if rollup_store is not None and settings.rollup_seconds > 0:
+        rollups = RollupRunner(
+            rollup_store,
+            stores.leases,
+            clock,
+            owner=settings.instance_name,
+            settings=RollupSettings(
+                lag_us=int(settings.rollup_lag_seconds * 1_000_000),
+                every_seconds=settings.rollup_seconds,
+            ),
+        )
     return Runtimes(
-        engine, alerting, notifications, analytics, detectors, anomalies, forecaster, incidents
+        engine,
+        alerting,
+        notifications,
+        analytics,
+        detectors,
+        anomalies,
+        forecaster,
+        incidents,
+        rollups,
     )
 
 
@@ -146,6 +171,9 @@ async def start_runtimes(
     await analytics.runner.start(publish=bus.publish, ask=bus.ask)
     stack.push_async_callback(analytics.runner.close)
     stack.push_async_callback(runtimes.incidents.close)
+    if runtimes.rollups is not None:
+        await runtimes.rollups.start()
+        stack.push_async_callback(runtimes.rollups.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

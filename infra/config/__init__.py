@@ -144,6 +144,10 @@ class Settings:
     health_disk_down_percent: float = 2.0  # ... and down
     store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
+    # Rollup tiers (docs/decisions/0025-rollup-tiers.md): a pass this often (0: no runner)
+    # rolls every tier up to `now - lag`; points later than the lag recompute their buckets.
+    rollup_seconds: float = 10.0
+    rollup_lag_seconds: float = 120.0
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often

@@ -87,6 +87,9 @@ def check_settings(self: Settings) -> None:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")
     if self.active_series_window_seconds <= 0:
         raise ConfigError("VIGIL_ACTIVE_SERIES_WINDOW_SECONDS must be positive")
+    for name in ("rollup_seconds", "rollup_lag_seconds"):
+        if getattr(self, name) < 0:
+            raise ConfigError(f"VIGIL_{name.upper()} must be 0 or more")
     _check_analytics(self)
     _check_compliance(self)
     _check_edges(self)

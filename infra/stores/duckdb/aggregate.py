@@ -7,9 +7,7 @@ points serve the rest, and everything when no tier fits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
 
-import duckdb
 import numpy as np
 
 from domain.errors import BadUserInput
@@ -20,12 +18,16 @@ from domain.metrics.read_models import SeriesData, SeriesResult
 from domain.storage.tier_choice import choose_tier, plan
 from domain.storage.tiers import RAW, TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.rollups import Watermarks
 from infra.stores.duckdb.runner import Cursor
-from infra.stores.duckdb.tiered import read_watermarks, tiered_columns
+from infra.stores.duckdb.tiered import tiered_columns
 
 __all__ = ["MAX_BUCKETS", "aggregate"]
 
 MAX_BUCKETS = 100_000
+# A tier serves a chart only if its rows hold this many points on average: below, its
+# wider rows cost more to read than the raw points (decision 0025).
+DENSE = 2.0
 
 _PLAIN = {
     Aggregation.AVG: "avg(p.value)",
@@ -36,20 +38,14 @@ _PLAIN = {
 }
 
 
-def aggregate(cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery) -> SeriesResult:
-    """Buckets start at multiples of the step since the epoch; no step is one bucket.
-    One transaction: the watermarks, dirty marks and rows read agree."""
-    cur.begin()
-    try:
-        return _aggregate(cur, catalogue, query)
-    finally:
-        with suppress(duckdb.Error):
-            cur.rollback()  # it only read
-
-
-def _aggregate(
-    cur: Cursor, catalogue: SeriesCatalogue, query: GetMetricSeriesQuery
+def aggregate(
+    cur: Cursor,
+    catalogue: SeriesCatalogue,
+    query: GetMetricSeriesQuery,
+    watermarks: Watermarks | None = None,
 ) -> SeriesResult:
+    """Buckets start at multiples of the step since the epoch; no step is one bucket.
+    `watermarks`: the rollup tiers' (None: raw points only)."""
     start, end, step = query.start_us, query.end_us, query.step_us
     if end <= start:
         return SeriesResult([], [])
@@ -70,8 +66,14 @@ def _aggregate(
     specs = catalogue.select(query.project, query.name, query.matchers)
     if not specs:
         return SeriesResult(timestamps, [])
-    tier = choose_tier(start, end, step) if query.use_tiers else RAW
-    segments = plan(start, end, tier, read_watermarks(cur) if not tier.is_raw else {})
+    percentile = query.aggregation.quantile is not None
+    tier = choose_tier(start, end, step, percentile=percentile) if query.use_tiers else RAW
+    while watermarks and not tier.is_raw and watermarks.points_per_row(tier.name) < DENSE:
+        tier = TIERS[TIERS.index(tier) - 1]  # rows of about one point: no cheaper than raw
+    # Copies taken before any statement: the rows read are at least as new (rollups.py).
+    marks = dict(watermarks.of) if watermarks and not tier.is_raw else {}
+    dirty = dict(watermarks.dirty) if watermarks else {}
+    segments = plan(start, end, tier, marks)
     served = max((s.tier for s in segments), key=TIERS.index, default=RAW)
     gids, tags = _groups(specs, query.group_by)
     cur.register(
@@ -90,6 +92,7 @@ def _aggregate(
                 grouped=query.group_by is not None,
                 bucket=tier_bucket,
                 cells=(len(tags), len(timestamps)),
+                dirty=dirty,
             )
             return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
         columns = cur.execute(

@@ -35,6 +35,7 @@ class DuckDBMetricStore:
     ) -> None:
         self._run = runner
         self._catalogue = catalogue
+        self._watermarks = watermarks
         self._writer = BatchWriter(runner, catalogue, watermarks=watermarks)
         self._descriptions = DuckDBDescriptions(runner)
 
@@ -54,7 +55,7 @@ class DuckDBMetricStore:
         return await self._run.read(self._list_points, query)
 
     async def aggregate(self, query: GetMetricSeriesQuery) -> SeriesResult:
-        return await self._run.read(aggregate, self._catalogue, query)
+        return await self._run.read(aggregate, self._catalogue, query, self._watermarks)
 
     # The catalogue answers these from memory; a scan of a large project's series still
     # takes milliseconds, so it runs on a reader thread rather than on the event loop.

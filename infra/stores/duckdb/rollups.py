@@ -1,6 +1,6 @@
 """RollupStore on DuckDB: the 1-minute and 1-hour tiers, their watermarks and dirty marks.
 
-Rows are computed from raw points by one SQL statement per slice (ROLLUP_SQL) and replace
+Rows are computed from raw points by one SQL statement per slice (rollup_sql.py) and replace
 what was there (DELETE + INSERT in one transaction, so a tier needs no key). Every write
 runs on the store's single writer thread, so a rollup never interleaves with an append:
 that is what makes `advance` atomic with respect to appends (domain/storage/ports.py).
@@ -16,112 +16,49 @@ from typing import Any
 import numpy as np
 
 from domain.storage.rollups import RollupRow
-from domain.storage.sketch import LN_GAMMA, OFFSET
 from domain.storage.tiers import ROLLUP_TIERS, Tier
 from infra.stores.duckdb.overlap import Columns
+from infra.stores.duckdb.rollup_sql import FIELDS, rollup_sql, table_of
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
-__all__ = ["ROLLUP_SCHEMA", "DuckDBRollupStore", "Watermarks", "key_sql", "mark_dirty", "table_of"]
-
-ROLLUP_COLUMNS = """
-        series_id       BIGINT NOT NULL,
-        bucket_us       BIGINT NOT NULL,
-        count           BIGINT NOT NULL,
-        sum             DOUBLE NOT NULL,
-        min             DOUBLE NOT NULL,
-        max             DOUBLE NOT NULL,
-        first           DOUBLE NOT NULL,
-        first_us        BIGINT NOT NULL,
-        last            DOUBLE NOT NULL,
-        last_us         BIGINT NOT NULL,
-        increase        DOUBLE NOT NULL,
-        sketch_keys     INTEGER[] NOT NULL,
-        sketch_counts   BIGINT[] NOT NULL
-"""
-# Decision 0025. No key on the tiers: a bucket is replaced by DELETE + INSERT in one
-# transaction, and rows arrive in bucket order, so the zone maps of bucket_us prune scans.
-ROLLUP_SCHEMA = (
-    f"CREATE TABLE IF NOT EXISTS rollup_1m ({ROLLUP_COLUMNS})",
-    f"CREATE TABLE IF NOT EXISTS rollup_1h ({ROLLUP_COLUMNS})",
-    """
-    CREATE TABLE IF NOT EXISTS rollup_watermarks (
-        tier            VARCHAR PRIMARY KEY,
-        watermark_us    BIGINT NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS rollup_dirty (
-        tier            VARCHAR NOT NULL,
-        series_id       BIGINT NOT NULL,
-        bucket_us       BIGINT NOT NULL,
-        PRIMARY KEY (tier, series_id, bucket_us)
-    )
-    """,
-)
-
-_FIELDS = (
-    "series_id, bucket_us, count, sum, min, max, first, first_us, last, last_us, increase,"
-    " sketch_keys, sketch_counts"
-)
-
-
-def table_of(tier: Tier) -> str:
-    if tier not in ROLLUP_TIERS:
-        raise ValueError(f"no rollup table for tier {tier.name!r}")
-    return f"rollup_{tier.name}"
-
-
-def key_sql(value: str) -> str:
-    """domain/storage/sketch.py's key formula in SQL (LN_GAMMA parsed as the same double)."""
-    ln_gamma = f"'{LN_GAMMA!r}'::DOUBLE"
-    return (
-        f"CASE WHEN {value} > 0 THEN {OFFSET} + CAST(ceil(ln({value}) / {ln_gamma}) AS INTEGER)"
-        f" WHEN {value} < 0 THEN -({OFFSET} + CAST(ceil(ln(-{value}) / {ln_gamma}) AS INTEGER))"
-        " ELSE 0 END"
-    )
-
-
-def rollup_sql(resolution_us: int, source: str) -> str:
-    """The rows of the points `source` selects (series_id, ts, value), one per series and
-    bucket, as domain/storage/rollups.rollup_of computes them."""
-    r = resolution_us
-    return f"""
-        WITH p AS (
-            SELECT series_id, epoch_us(ts) AS t, value, epoch_us(ts) // {r} * {r} AS bucket_us
-            FROM ({source})
-        ), steps AS (
-            SELECT series_id, bucket_us, t, value,
-                   value - lag(value) OVER (PARTITION BY series_id, bucket_us ORDER BY t) AS d
-            FROM p
-        ), stats AS (
-            SELECT series_id, bucket_us, count(*) AS count, sum(value) AS sum,
-                   min(value) AS min, max(value) AS max,
-                   arg_min(value, t) AS first, min(t) AS first_us,
-                   arg_max(value, t) AS last, max(t) AS last_us,
-                   coalesce(sum(CASE WHEN d >= 0 THEN d WHEN d < 0 THEN value END), 0.0)
-                       AS increase
-            FROM steps GROUP BY series_id, bucket_us
-        ), keyed AS (
-            SELECT series_id, bucket_us, {key_sql("value")} AS k, count(*) AS c
-            FROM p GROUP BY ALL
-        ), bins AS (
-            SELECT series_id, bucket_us, list(k ORDER BY k) AS sketch_keys,
-                   list(c ORDER BY k) AS sketch_counts
-            FROM keyed GROUP BY ALL
-        )
-        SELECT {_FIELDS} FROM stats JOIN bins USING (series_id, bucket_us)
-    """
+__all__ = ["DuckDBRollupStore", "Watermarks", "mark_dirty"]
 
 
 class Watermarks:
-    """The tiers' watermarks as committed; read and changed on the writer thread only."""
+    """The tiers' watermarks as committed, and how many buckets each has marked dirty.
+
+    Changed on the writer thread only: a watermark once its move has committed, a dirty
+    count raised inside the marking transaction and lowered once a refresh has committed,
+    so a reader that sees 0 marks or an older watermark reads raw points where it must.
+    Readers use them without a transaction: one that runs beside a write answers as
+    before it or after it, never with a point missing that was acknowledged before.
+    """
 
     def __init__(self) -> None:
         self.of: dict[str, int] = {}
+        self.dirty: dict[str, int] = {}
+        # Points and rows rolled up per tier: a tier whose rows hold about one point each
+        # is no cheaper to read than raw points (decision 0025).
+        self.points: dict[str, int] = {}
+        self.rows: dict[str, int] = {}
 
     def load(self, cur: Cursor) -> None:
         rows = cur.execute("SELECT tier, watermark_us FROM rollup_watermarks").fetchall()
         self.of = {tier.name: 0 for tier in ROLLUP_TIERS} | {t: int(w) for t, w in rows}
+        self.count_dirty(cur)
+        for tier in ROLLUP_TIERS:
+            ((points, count),) = cur.execute(
+                f"SELECT coalesce(sum(count), 0), count(*) FROM {table_of(tier)}"
+            ).fetchall()
+            self.points[tier.name], self.rows[tier.name] = int(points), int(count)
+
+    def points_per_row(self, tier: str) -> float:
+        rows = self.rows.get(tier, 0)
+        return self.points.get(tier, 0) / rows if rows else 0.0
+
+    def count_dirty(self, cur: Cursor) -> None:
+        rows = cur.execute("SELECT tier, count(*) FROM rollup_dirty GROUP BY tier").fetchall()
+        self.dirty = {tier.name: 0 for tier in ROLLUP_TIERS} | {t: int(n) for t, n in rows}
 
     @property
     def highest(self) -> int:
@@ -149,6 +86,8 @@ def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> None:
             )
         finally:
             cur.unregister("late")
+        # Raised before the commit: a rollback leaves it too high, which costs a lookup.
+        watermarks.dirty[tier.name] = watermarks.dirty.get(tier.name, 0) + len(pairs[0])
 
 
 def _row(row: Any) -> RollupRow:  # a DuckDB row
@@ -184,24 +123,37 @@ class DuckDBRollupStore:
         table_of(tier)
 
         def advance(cur: Cursor) -> int:
-            new = transaction(self._advance)(cur, tier, to_us, slice_us)
+            new, points, rows = transaction(self._advance)(cur, tier, to_us, slice_us)
             # Committed; set before the writer thread takes the next append.
-            self._watermarks.of[tier.name] = new
+            marks = self._watermarks
+            marks.of[tier.name] = new
+            marks.points[tier.name] = marks.points.get(tier.name, 0) + points
+            marks.rows[tier.name] = marks.rows.get(tier.name, 0) + rows
             return new
 
         return await self._run.write(advance)
 
     async def refresh_dirty(self, tier: Tier, limit: int) -> int:
         table_of(tier)
-        return await self._run.write(transaction(self._refresh), tier, limit)
+
+        def refresh(cur: Cursor) -> int:
+            done, points, rows = transaction(self._refresh)(cur, tier, limit)
+            if done:
+                marks = self._watermarks
+                marks.count_dirty(cur)  # committed: lowered now
+                marks.points[tier.name] = marks.points.get(tier.name, 0) + points
+                marks.rows[tier.name] = marks.rows.get(tier.name, 0) + rows
+            return done
+
+        return await self._run.write(refresh)
 
     async def dirty_count(self, tier: Tier) -> int:
         row = await self._run.read(
             lambda cur: cur.execute(
                 "SELECT count(*) FROM rollup_dirty WHERE tier = $tier", {"tier": tier.name}
-            ).fetchone()
+            ).fetchall()
         )
-        return int(row[0]) if row else 0
+        return int(row[0][0]) if row else 0
 
     async def roll_up(self, tier: Tier, start_us: int, end_us: int) -> int:
         table_of(tier)
@@ -221,7 +173,7 @@ class DuckDBRollupStore:
             chosen = "" if series_ids is None else "AND r.series_id IN (SELECT unnest($ids))"
             rows = cur.execute(
                 f"""
-                SELECT {", ".join("r." + f.strip() for f in _FIELDS.split(","))}
+                SELECT {", ".join("r." + f.strip() for f in FIELDS.split(","))}
                 FROM {table} r JOIN series s ON s.id = r.series_id AND s.project = $project
                 WHERE r.bucket_us >= $start AND r.bucket_us < $end {chosen}
                 ORDER BY r.series_id, r.bucket_us
@@ -262,33 +214,44 @@ class DuckDBRollupStore:
                 params,
             )
             params.pop("tier")
-            row = cur.execute(
+            rows = cur.execute(
                 f"DELETE FROM {table} WHERE bucket_us <= $last AND series_id IN ({series})",
                 params,
-            ).fetchone()
-            return int(row[0]) if row else 0
+            ).fetchall()
+            return int(rows[0][0]) if rows else 0
 
-        return await self._run.write(expire)
+        def expire_and_count(cur: Cursor) -> int:
+            deleted = expire(cur)
+            self._watermarks.count_dirty(cur)
+            return deleted
+
+        return await self._run.write(expire_and_count)
 
     # On the writer thread, inside a transaction:
 
-    def _advance(self, cur: Cursor, tier: Tier, to_us: int, slice_us: int) -> int:
+    def _advance(self, cur: Cursor, tier: Tier, to_us: int, slice_us: int) -> tuple[int, int, int]:
+        """The new watermark, and the points and rows rolled up."""
         r = tier.resolution_us
         if to_us % r or slice_us <= 0 or slice_us % r:
             raise ValueError("to_us and slice_us must be multiples of the tier's resolution")
         start = self._watermarks.of.get(tier.name, 0)
         if to_us <= start:
-            return start
+            return start, 0, 0
         if start == 0:
-            (oldest,) = cur.execute("SELECT epoch_us(min(ts)) FROM points").fetchone() or (None,)
+            ((oldest,),) = cur.execute("SELECT epoch_us(min(ts)) FROM points").fetchall()
             if oldest is None or oldest >= to_us:
                 self._save(cur, tier, to_us)
-                return to_us
+                return to_us, 0, 0
             start = int(oldest) // r * r
         end = min(to_us, start + slice_us)
         self._replace(cur, tier, start, end)
         self._save(cur, tier, end)
-        return end
+        ((points, rows),) = cur.execute(
+            f"SELECT coalesce(sum(count), 0), count(*) FROM {table_of(tier)}"
+            " WHERE bucket_us >= $start AND bucket_us < $end",
+            {"start": start, "end": end},
+        ).fetchall()
+        return end, int(points), int(rows)
 
     def _replace(self, cur: Cursor, tier: Tier, start_us: int, end_us: int) -> int:
         table = table_of(tier)
@@ -298,12 +261,13 @@ class DuckDBRollupStore:
             "SELECT series_id, ts, value FROM points"
             " WHERE ts >= make_timestamp($start) AND ts < make_timestamp($end)"
         )
-        row = cur.execute(
+        rows = cur.execute(
             f"INSERT INTO {table} {rollup_sql(tier.resolution_us, source)}", span
-        ).fetchone()
-        return int(row[0]) if row else 0
+        ).fetchall()
+        return int(rows[0][0]) if rows else 0
 
-    def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> int:
+    def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> tuple[int, int, int]:
+        """Buckets recomputed, and the change in the tier's points and rows."""
         table, r = table_of(tier), tier.resolution_us
         todo = cur.execute(
             "SELECT series_id, bucket_us FROM rollup_dirty WHERE tier = $tier"
@@ -311,11 +275,16 @@ class DuckDBRollupStore:
             {"tier": tier.name, "limit": limit},
         ).fetchnumpy()
         if not len(todo["series_id"]):
-            return 0
+            return 0, 0, 0
         sids, buckets = todo["series_id"].astype(np.int64), todo["bucket_us"].astype(np.int64)
         span = {"lo": int(buckets.min()), "hi": int(buckets.max()) + r, "tier": tier.name}
         cur.register("todo", {"series_id": sids, "bucket_us": buckets})
+        held = (
+            f"SELECT coalesce(sum(t.count), 0), count(*) FROM {table} t SEMI JOIN todo"
+            " ON t.series_id = todo.series_id AND t.bucket_us = todo.bucket_us"
+        )
         try:
+            ((points_before, rows_before),) = cur.execute(held).fetchall()
             cur.execute(
                 f"DELETE FROM {table} USING todo"
                 f" WHERE {table}.series_id = todo.series_id AND {table}.bucket_us = todo.bucket_us"
@@ -336,9 +305,10 @@ class DuckDBRollupStore:
                 " AND rollup_dirty.bucket_us = todo.bucket_us",
                 {"tier": tier.name},
             )
+            ((points, rows),) = cur.execute(held).fetchall()
         finally:
             cur.unregister("todo")
-        return len(sids)
+        return len(sids), int(points - points_before), int(rows - rows_before)
 
     @staticmethod
     def _save(cur: Cursor, tier: Tier, watermark_us: int) -> None:

@@ -13,7 +13,7 @@ from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
-from infra.stores.duckdb.rollups import ROLLUP_SCHEMA
+from infra.stores.duckdb.rollup_sql import ROLLUP_SCHEMA
 
 __all__ = ["SCHEMA"]
 
@@ -141,7 +141,7 @@ SCHEMA = (
     DESCRIPTIONS_TABLE,
     *ANALYTICS_SCHEMA,  # infra/stores/duckdb/analytics.py
     *COMPLIANCE_SCHEMA,  # infra/stores/duckdb/compliance.py
-    *ROLLUP_SCHEMA,  # infra/stores/duckdb/rollups.py
+    *ROLLUP_SCHEMA,  # infra/stores/duckdb/rollup_sql.py
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
 )

@@ -5,9 +5,10 @@ becomes rows of one shape, partial aggregates (count, sum, min, max, last and it
 per series and instant: a tier row stands for its bucket, a raw point for itself. A tier
 bucket marked dirty is left out and its raw points are read instead. The union is then
 aggregated per group and chart bucket; a tier's buckets nest in the chart's (its
-resolution divides the step), so the answer is raw's. Percentiles merge the sketches of
-the rows (raw points through the same key formula) and read the quantile with numpy.
-Everything runs in the caller's transaction, so watermarks, marks and rows agree.
+resolution divides the step), so the answer is raw's. Percentiles never come here:
+they read raw points (domain/storage/tier_choice.py says why).
+The watermarks and dirty counts come from memory (rollups.Watermarks): a statement
+costs ~0.5 ms, a chart from tiers takes one, or two while late points wait.
 """
 
 from __future__ import annotations
@@ -15,13 +16,12 @@ from __future__ import annotations
 import numpy as np
 
 from domain.metrics.model import Aggregation
-from domain.storage import sketch
 from domain.storage.tier_choice import Segment
 from domain.storage.tiers import RAW
-from infra.stores.duckdb.rollups import key_sql, table_of
+from infra.stores.duckdb.rollup_sql import table_of
 from infra.stores.duckdb.runner import Cursor
 
-__all__ = ["read_watermarks", "tiered_columns"]
+__all__ = ["tiered_columns"]
 
 _COMBINE = {
     Aggregation.AVG: "sum(u.s) / sum(u.n)",
@@ -32,11 +32,6 @@ _COMBINE = {
 }
 
 
-def read_watermarks(cur: Cursor) -> dict[str, int]:
-    rows = cur.execute("SELECT tier, watermark_us FROM rollup_watermarks").fetchall()
-    return {tier: int(w) for tier, w in rows}
-
-
 def tiered_columns(
     cur: Cursor,
     segments: list[Segment],
@@ -45,65 +40,32 @@ def tiered_columns(
     grouped: bool,
     bucket: str,
     cells: tuple[int, int],
+    dirty: dict[str, int],
 ) -> dict[str, np.ndarray]:
     """gid, b (chart bucket, by the SQL expression `bucket` of `u.at`) and v of every
-    non-empty cell; `sel` (sid, gid) must be registered. `cells`: (groups, buckets)."""
-    quantile = aggregation.quantile
-    if quantile is not None:
-        return _percentiles(cur, segments, quantile, bucket=bucket, cells=cells)
+    non-empty cell; `sel` (sid, gid) must be registered. `cells`: (groups, buckets);
+    `dirty`: how many buckets each tier has marked dirty (0: no lookup)."""
+    spans = _dirty_spans(cur, segments, dirty)
+    if aggregation.quantile is not None:
+        raise ValueError("percentiles read raw points (tier_choice.choose_tier)")
     if aggregation is Aggregation.LAST:
         combine = "arg_max(u.lv, (u.lt, u.series_id))" if grouped else "arg_max(u.lv, u.lt)"
     else:
         combine = _COMBINE[aggregation]
-    parts = _parts(cur, segments, stats=True)
+    parts = _parts(segments, spans)
     return cur.execute(
         f"SELECT u.gid AS gid, {bucket} AS b, {combine} AS v FROM ({parts}) u GROUP BY ALL"
     ).fetchnumpy()
 
 
-def _percentiles(
-    cur: Cursor, segments: list[Segment], q: float, *, bucket: str, cells: tuple[int, int]
-) -> dict[str, np.ndarray]:
-    groups, buckets = cells
-    bins = cur.execute(
-        f"SELECT u.gid AS gid, {bucket} AS b, u.k AS k, sum(u.c) AS c"
-        f" FROM ({_parts(cur, segments, stats=False)}) u GROUP BY ALL"
-    ).fetchnumpy()
-    limits = cur.execute(
-        f"SELECT u.gid AS gid, {bucket} AS b, min(u.lo) AS lo, max(u.hi) AS hi"
-        f" FROM ({_parts(cur, segments, stats=True)}) u GROUP BY ALL"
-    ).fetchnumpy()
-    size = groups * buckets
-    low, high = np.full(size, -np.inf), np.full(size, np.inf)
-    where = limits["gid"].astype(np.int64) * buckets + limits["b"].astype(np.int64)
-    low[where], high[where] = limits["lo"], limits["hi"]
-    cell = bins["gid"].astype(np.int64) * buckets + bins["b"].astype(np.int64)
-    values = sketch.quantiles(
-        cell,
-        bins["k"].astype(np.int64),
-        bins["c"].astype(np.int64),
-        q,
-        cells=size,
-        minimum=low,
-        maximum=high,
+def _parts(segments: list[Segment], spans: dict[int, tuple[int, int]]) -> str:
+    """The UNION ALL of every segment's rows: (gid, series_id, at, n, s, lo, hi, lv, lt)."""
+    raw_cols = (
+        "sel.gid, p.series_id, epoch_us(p.ts) AS at, 1 AS n, p.value AS s, p.value AS lo,"
+        " p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
     )
-    return {
-        "gid": (where // buckets).astype(np.int64),
-        "b": (where % buckets).astype(np.int64),
-        "v": values[where],
-    }
-
-
-def _parts(cur: Cursor, segments: list[Segment], *, stats: bool) -> str:
-    """The UNION ALL of every segment's rows: (gid, series_id, at, n, s, lo, hi, lv, lt)
-    with `stats`, else (gid, series_id, at, k, c) sketch bins."""
-    raw_stats = (
-        "1 AS n, p.value AS s, p.value AS lo, p.value AS hi, p.value AS lv, epoch_us(p.ts) AS lt"
-    )
-    raw_bins = f"{key_sql('p.value')} AS k, 1 AS c"
-    raw_cols = f"sel.gid, p.series_id, epoch_us(p.ts) AS at, {raw_stats if stats else raw_bins}"
     parts = []
-    for seg in segments:
+    for n, seg in enumerate(segments):
         a, b = seg.start_us, seg.end_us
         if seg.tier is RAW:
             parts.append(
@@ -111,15 +73,21 @@ def _parts(cur: Cursor, segments: list[Segment], *, stats: bool) -> str:
                 f" WHERE p.ts >= make_timestamp({a}) AND p.ts < make_timestamp({b})"
             )
             continue
-        table, r, name = table_of(seg.tier), seg.tier.resolution_us, seg.tier.name
-        dirty = (
-            f"SELECT d.series_id, d.bucket_us FROM rollup_dirty d JOIN sel ON d.series_id = sel.sid"
-            f" WHERE d.tier = '{name}' AND d.bucket_us >= {a} AND d.bucket_us < {b}"
-        )
+        table, r = table_of(seg.tier), seg.tier.resolution_us
         tier_cols = (
             "r.count AS n, r.sum AS s, r.min AS lo, r.max AS hi, r.last AS lv, r.last_us AS lt"
-            if stats
-            else "unnest(r.sketch_keys) AS k, unnest(r.sketch_counts) AS c"
+        )
+        span = spans.get(n)
+        if span is None:  # the usual case: nothing late in here
+            parts.append(
+                f"SELECT sel.gid, r.series_id, r.bucket_us AS at, {tier_cols}"
+                f" FROM {table} r JOIN sel ON r.series_id = sel.sid"
+                f" WHERE r.bucket_us >= {a} AND r.bucket_us < {b}"
+            )
+            continue
+        dirty = (
+            f"SELECT d.series_id, d.bucket_us FROM rollup_dirty d JOIN sel ON d.series_id = sel.sid"
+            f" WHERE d.tier = '{seg.tier.name}' AND d.bucket_us >= {a} AND d.bucket_us < {b}"
         )
         parts.append(
             f"SELECT sel.gid, r.series_id, r.bucket_us AS at, {tier_cols}"
@@ -127,13 +95,30 @@ def _parts(cur: Cursor, segments: list[Segment], *, stats: bool) -> str:
             f" ANTI JOIN ({dirty}) d ON r.series_id = d.series_id AND r.bucket_us = d.bucket_us"
             f" WHERE r.bucket_us >= {a} AND r.bucket_us < {b}"
         )
-        span = cur.execute(f"SELECT min(bucket_us), max(bucket_us) FROM ({dirty})").fetchone()
-        if span is not None and span[0] is not None:
-            lo, hi = int(span[0]), int(span[1]) + r
-            parts.append(
-                f"SELECT {raw_cols} FROM points p JOIN sel ON p.series_id = sel.sid"
-                f" SEMI JOIN ({dirty}) d"
-                f" ON p.series_id = d.series_id AND epoch_us(p.ts) // {r} * {r} = d.bucket_us"
-                f" WHERE p.ts >= make_timestamp({lo}) AND p.ts < make_timestamp({hi})"
-            )
+        lo, hi = span[0], span[1] + r
+        parts.append(
+            f"SELECT {raw_cols} FROM points p JOIN sel ON p.series_id = sel.sid"
+            f" SEMI JOIN ({dirty}) d"
+            f" ON p.series_id = d.series_id AND epoch_us(p.ts) // {r} * {r} = d.bucket_us"
+            f" WHERE p.ts >= make_timestamp({lo}) AND p.ts < make_timestamp({hi})"
+        )
     return " UNION ALL ".join(parts)
+
+
+def _dirty_spans(
+    cur: Cursor, segments: list[Segment], dirty: dict[str, int]
+) -> dict[int, tuple[int, int]]:
+    """Per tier segment (by index) with dirty buckets of the selected series: the first
+    and last of them. One statement for every segment; none while no tier has any."""
+    wanted = [
+        f"SELECT {n} AS seg, min(d.bucket_us) AS lo, max(d.bucket_us) AS hi"
+        f" FROM rollup_dirty d JOIN sel ON d.series_id = sel.sid"
+        f" WHERE d.tier = '{seg.tier.name}'"
+        f" AND d.bucket_us >= {seg.start_us} AND d.bucket_us < {seg.end_us}"
+        for n, seg in enumerate(segments)
+        if not seg.tier.is_raw and dirty.get(seg.tier.name, 1) > 0
+    ]
+    if not wanted:
+        return {}
+    rows = cur.execute(" UNION ALL ".join(wanted)).fetchall()
+    return {int(n): (int(lo), int(hi)) for n, lo, hi in rows if lo is not None}

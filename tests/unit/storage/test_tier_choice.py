@@ -29,6 +29,10 @@ def test_the_coarsest_tier_dividing_the_step_and_at_most_half_of_it(
     assert choose_tier(0, 10 * H, step) == tier
 
 
+def test_a_percentile_reads_raw_points() -> None:
+    assert choose_tier(0, 10 * H, 2 * H, percentile=True) == RAW
+
+
 def test_a_short_range_without_step_reads_raw_or_minutes() -> None:
     assert choose_tier(0, M, None) == RAW
     assert choose_tier(0, 2 * M, None) == MINUTE
