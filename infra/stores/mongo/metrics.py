@@ -7,7 +7,6 @@ points of void batches (batches.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -120,7 +119,8 @@ class MongoMetricStore:
             if isinstance(chart, SeriesResult):
                 return chart
             voids = self._voids(query.project, query.start_us, query.end_us - 1)
-            tier = choose_tier(query.start_us, query.end_us, query.step_us)
+            percentile = query.aggregation.quantile is not None
+            tier = choose_tier(query.start_us, query.end_us, query.step_us, percentile=percentile)
             if query.use_tiers and not tier.is_raw:
                 watermarks = await self._rollups.watermarks()
                 segments = plan(query.start_us, query.end_us, tier, watermarks)
@@ -142,29 +142,23 @@ class MongoMetricStore:
         chart = TierChart(
             query.project, specs, query.aggregation, query.group_by, timestamps, query.step_us
         )
-        bins = query.aggregation.quantile is not None
-        stats_rows: list[dict[str, Any]] = []
-        bin_rows: list[dict[str, Any]] = []
+        partials: list[dict[str, Any]] = []
         for segment in segments:
-            plans: list[tuple[str, Callable[[bool], list[dict[str, Any]]]]]
+            plans: list[tuple[str, list[dict[str, Any]]]]
             if segment.tier.is_raw:
-                plans = [(POINTS, partial(chart.raw, segment.start_us, segment.end_us, voids))]
+                plans = [(POINTS, chart.raw(segment.start_us, segment.end_us, voids))]
             else:
                 dirty = await self._rollups.dirty_buckets(
                     segment.tier, query.project, segment.start_us, segment.end_us, chart.ids
                 )
-                table = rollup_collection(segment.tier.name)
-                plans = [(table, partial(chart.tier, segment, dirty))]
+                plans = [(rollup_collection(segment.tier.name), chart.tier(segment, dirty))]
                 if dirty:
-                    plans.append((POINTS, partial(chart.dirty_raw, segment, dirty, voids)))
-            for collection, stages in plans:
-                for wanted, rows in ((False, stats_rows), (True, bin_rows)):
-                    if wanted and not bins:
-                        continue
-                    cursor = await self._db[collection].aggregate(stages(wanted), allowDiskUse=True)
-                    rows.extend(await cursor.to_list())
+                    plans.append((POINTS, chart.dirty_raw(segment, dirty, voids)))
+            for collection, pipeline in plans:
+                cursor = await self._db[collection].aggregate(pipeline, allowDiskUse=True)
+                partials.extend(await cursor.to_list())
         served = max((s.tier for s in segments), key=TIERS.index)
-        return chart.result(stats_rows, bin_rows, served.name)
+        return chart.result(partials, served.name)
 
     # Names, tag keys and tag values come from the catalogue in memory.
 
