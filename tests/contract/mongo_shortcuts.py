@@ -6,6 +6,7 @@ rules and in linear time."""
 
 from __future__ import annotations
 
+import bisect
 import copy
 import operator
 from datetime import datetime
@@ -110,7 +111,8 @@ def _compile(where: dict[str, Any]) -> Any:
     for key, condition in where.items():
         if key in ("$or", "$nor") and isinstance(condition, list):
             subs = [_compile(sub) for sub in condition]
-            parts.append(_any_of(subs, negate=key == "$nor"))
+            guard = _guard(condition)
+            parts.append(_any_of(subs, guard, negate=key == "$nor"))
         elif key.startswith("$"):
             return lambda _document: None
         else:
@@ -131,17 +133,95 @@ def _compile(where: dict[str, Any]) -> Any:
     return decide
 
 
-def _any_of(subs: list[Any], *, negate: bool) -> Any:
+def _any_of(subs: list[Any], guard: Any, *, negate: bool) -> Any:
+    """`$or` (or `$nor`) of compiled clauses; `guard` narrows a document's candidates."""
+
     def decide(document: dict[str, Any]) -> Verdict:
         undecided = False
-        for sub in subs:
-            verdict = sub(document)
+        candidates = guard(document) if guard is not None else None
+        for i in range(len(subs)) if candidates is None else candidates:
+            verdict = subs[i](document)
             if verdict is True:
                 return not negate
             undecided |= verdict is None
         return None if undecided else negate
 
     return decide
+
+
+def _guard(clauses: list[Any]) -> Any:
+    """For an `$or` of many clauses (a refresh's buckets, a chart's dirty buckets), a
+    function document -> the indexes of the only clauses that may hold, from one field
+    every clause constrains with an equality, an `$in` or a closed range (the others are
+    decidedly false: the field's condition fails), or None (look at every clause)."""
+    if len(clauses) < 8 or not all(isinstance(c, dict) for c in clauses):
+        return None
+    best: tuple[int, Any] | None = None
+    for field in set.intersection(*(set(c) for c in clauses)):
+        if field.startswith("$"):
+            continue
+        index = _equalities([c[field] for c in clauses]) or _intervals([c[field] for c in clauses])
+        if index is not None and (best is None or index[0] > best[0]):
+            best = index
+            path = field.split(".")
+    if best is None:
+        return None
+    lookup = best[1]
+
+    def candidates(document: dict[str, Any]) -> list[int] | None:
+        value: Any = document
+        for part in path:
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        kind = _kind(value)
+        return None if kind is None else lookup(value, kind)
+
+    return candidates
+
+
+def _equalities(conditions: list[Any]) -> tuple[int, Any] | None:
+    by_value: dict[tuple[type | None, Any], list[int]] = {}
+    for i, condition in enumerate(conditions):
+        values = condition.get("$in") if isinstance(condition, dict) else [condition]
+        if isinstance(condition, dict) and set(condition) != {"$in"}:
+            return None
+        if not isinstance(values, list) or not all(_kind(v) is not None for v in values):
+            return None
+        for value in values:
+            by_value.setdefault((_kind(value), value), []).append(i)
+    return len(by_value), lambda value, kind: by_value.get((kind, value), [])
+
+
+def _intervals(conditions: list[Any]) -> tuple[int, Any] | None:
+    spans = []
+    for i, condition in enumerate(conditions):
+        if not isinstance(condition, dict):
+            return None
+        low = condition.get("$gte", condition.get("$gt"))
+        high = condition.get("$lt", condition.get("$lte"))
+        kinds = {_kind(low), _kind(high)}
+        if low is None or high is None or len(kinds) != 1 or None in kinds:
+            return None
+        spans.append((low, high, i))
+    spans.sort(key=lambda span: span[0])
+    lows = [span[0] for span in spans]
+    reach = []  # the highest upper bound among the spans up to each one
+    for _low, high, _i in spans:
+        reach.append(high if not reach or high > reach[-1] else reach[-1])
+    kind = _kind(lows[0])
+
+    def lookup(value: Any, value_kind: type) -> list[int]:
+        if value_kind is not kind:
+            return []
+        found = []
+        j = bisect.bisect_right(lows, value) - 1
+        while j >= 0 and reach[j] >= value:
+            found.append(spans[j][2])  # a candidate: its own test decides
+            j -= 1
+        return found
+
+    return len(spans), lookup
 
 
 def _on_field(path: list[str], test: Any) -> Any:
