@@ -41,8 +41,13 @@ emulator. What mongomock-ng lacks, the wrapper supplies, each as MongoDB documen
   (n documents cost n^2 / 2 copies: 40k points took 5 s, 180k minutes, all of it on the
   event loop), and its `aggregate` copies the whole collection before its first stage.
   The wrapper takes a cursor's result list once (`drain`) and runs a leading `$match`
-  on its own, skipping documents outside its ranges first as a server's index would
-  (`matching`), before the rest of the pipeline (both in mongo_shortcuts.py).
+  on its own, deciding plain comparisons (equality, `$in`, `$nin`, ranges, `$or` /
+  `$nor` of them, narrowed to the clauses one field lets hold) with a few Python
+  comparisons as a server's index would, and leaving only what those cannot decide to
+  mongomock-ng's filter (`matching`), before the rest of the pipeline; a `$group`
+  evaluates its `_id` once per document and groups by a dict (mongomock-ng sorted by
+  its parser's answer, evaluated twice) (all in mongo_shortcuts.py; a raw chart over 4k
+  points went from 2 s to 0.3 s, the tier property test from 230 s to about 60 s).
 
 What only `mongo-real` checks: time-series buckets and expiry, write concerns,
 `timeoutMS`, elections, isolation of transactions, and a second process on the data
