@@ -84,11 +84,11 @@ class RollupRunner:
                     return result
             result.refreshed[tier.name] = refreshed
             target = (self._clock.now_us() - self.settings.lag_us) // resolution * resolution
-            watermark = await self._advance(tier, target)
-            while watermark < target:
+            watermark, before = await self._advance(tier, target), -1
+            while before < watermark < target:  # a store that stops short ends the pass
                 if not await self._hold():
                     return result
-                watermark = await self._advance(tier, target)
+                before, watermark = watermark, await self._advance(tier, target)
             result.watermarks[tier.name] = watermark
         self.last = result
         return result

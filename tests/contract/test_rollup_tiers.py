@@ -281,6 +281,8 @@ async def test_expired_rollups_leave_newer_buckets_and_other_names(
     left = await rollups.read_rollups(MINUTE, PROJECT, 0, NOW_US)
     assert len(left) == len(minute_rows) - len(doomed)
     assert all(r.bucket_us + M > before for r in left if model.names[r.series_id] == "reqs")
+    assert await rollups.expire_rollups(MINUTE, PROJECT, before, [], []) == 0  # no name
+    assert await rollups.read_rollups(MINUTE, PROJECT, 0, NOW_US, series_ids=[]) == []
     # An hour bucket ending after `before` stays whole; every name when names is None.
     hours = await rollups.read_rollups(HOUR, PROJECT, 0, NOW_US)
     gone = await rollups.expire_rollups(HOUR, PROJECT, before, None, [])

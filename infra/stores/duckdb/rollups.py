@@ -170,7 +170,9 @@ class DuckDBRollupStore:
         table = table_of(tier)
 
         def read(cur: Cursor) -> list[RollupRow]:
-            chosen = "" if series_ids is None else "AND r.series_id IN (SELECT unnest($ids))"
+            chosen = (
+                "" if series_ids is None else "AND r.series_id IN (SELECT unnest($ids::BIGINT[]))"
+            )
             rows = cur.execute(
                 f"""
                 SELECT {", ".join("r." + f.strip() for f in FIELDS.split(","))}
@@ -197,7 +199,7 @@ class DuckDBRollupStore:
 
         @transaction
         def expire(cur: Cursor) -> int:
-            chosen = "" if names is None else "AND name IN (SELECT unnest($names))"
+            chosen = "" if names is None else "AND name IN (SELECT unnest($names::VARCHAR[]))"
             params: dict[str, object] = {
                 "project": project,
                 "excluded": list(exclude_names),
