@@ -164,3 +164,23 @@ async def test_an_append_racing_another_instances_advance_marks_its_late_points(
         assert_rows(rows, [*sample(), late], MINUTE)
     finally:
         await other.close()
+
+
+async def test_marks_inside_an_unfinished_advance_wait_for_it(mongo: MongoDatabase) -> None:
+    """A refresh leaves the marks of an advance under way to it: rewriting a bucket of
+    that range would race with the advance's clean-up of rows it did not write."""
+    points = sample()
+    await mongo.metrics.append(point_batch(PROJECT, points))
+    rollups, db = mongo.rollups, mongo.metrics._db
+    await db[ROLLUP_STATE].update_one(
+        {"_id": MINUTE.name}, {"$set": {"w": START, "to": END}}, upsert=True
+    )
+    late = Point("load", {"host": "1"}, START + 5 * MINUTE.resolution_us + 3, -7.0)
+    await mongo.metrics.append(point_batch(PROJECT, [late]))
+    assert await rollups.dirty_count(MINUTE) == 1  # marked: under the published target
+    assert await rollups.refresh_dirty(MINUTE, 10) == 0  # but not refreshed yet
+    assert await rollups.advance(MINUTE, END, slice_us=SLICE) == END
+    assert await rollups.refresh_dirty(MINUTE, 10) == 1
+    assert await rollups.dirty_count(MINUTE) == 0
+    rows = await rollups.read_rollups(MINUTE, PROJECT, START, END)
+    assert_rows(rows, [*points, late], MINUTE)

@@ -160,7 +160,12 @@ class MongoRollupStore:
         if limit <= 0:
             return 0
         with unavailable("refreshing dirty rollups"):
-            marks = await self._dirty.find({"t": tier.name}).limit(limit).to_list()
+            # Only buckets under the finished watermark: those of an advance under way
+            # are its to write (its clean-up deletes rows of its range it did not write),
+            # and their marks wait for it to finish.
+            state = await self._state.find_one({"_id": tier.name}) or {}
+            below = {"$lte": int(state.get("w", 0)) - tier.resolution_us}
+            marks = await self._dirty.find({"t": tier.name, "b": below}).limit(limit).to_list()
             by_project: dict[str, dict[int, list[int]]] = {}
             for mark in marks:
                 by_project.setdefault(mark["p"], {}).setdefault(int(mark["b"]), []).append(
