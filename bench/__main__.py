@@ -26,6 +26,8 @@ from bench import (
     fanout,
     ingest,
     query,
+    request_cost,
+    storage,
     store_faults,
     templates,
     tenants,
@@ -46,6 +48,8 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "budget": budget.run,
     "store_faults": store_faults.run,
     "tenants": tenants.run,
+    "storage": storage.run,
+    "request_cost": request_cost.run,
 }
 
 

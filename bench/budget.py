@@ -75,12 +75,12 @@ def _write_store(path: Path) -> tuple[int, int]:
             {"a": PROJECT},
         )
         con.execute(
-            "INSERT INTO points SELECT 1, make_timestamp(($first + i) * 1000), random() "
+            "INSERT INTO points_hot SELECT 1, make_timestamp(($first + i) * 1000), random() "
             "FROM range($n) t(i)",
             {"first": first_ms, "n": POINTS},
         )
         con.execute(
-            "INSERT INTO points SELECT 2, make_timestamp(($first + i) * 1000), i "
+            "INSERT INTO points_hot SELECT 2, make_timestamp(($first + i) * 1000), i "
             "FROM range(10) t(i)",
             {"first": first_ms},
         )

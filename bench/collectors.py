@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import subprocess
 import time
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from bench.collector_bodies import (
@@ -33,7 +31,6 @@ from bench.common import (
     Context,
     CpuWatch,
     Server,
-    free_port,
     log,
     machine,
     now_iso,
@@ -41,7 +38,8 @@ from bench.common import (
     start_vigil,
     token,
 )
-from bench.rawhttp import RawHTTP
+from bench.peers import force_flush, start_victoria
+from bench.rawhttp import post_all
 
 __all__ = ["run"]
 
@@ -67,21 +65,7 @@ LP_HEADERS = {"content-type": "text/plain; charset=utf-8"}
 
 async def _drive(url: str, bodies: list[bytes], headers: dict[str, str], senders: int) -> int:
     """POST every body over `senders` connections; the number of refusals."""
-    queue = list(reversed(bodies))
-    client = RawHTTP(url, headers, senders)
-    await client.open()
-    refused: list[str] = []
-
-    async def worker() -> None:
-        while queue:
-            status, content = await client.post(queue.pop())
-            if status not in (200, 204) or b'"errors"' in content:
-                refused.append(f"{status} {content[:200]!r}")
-
-    try:
-        await asyncio.gather(*(worker() for _ in range(senders)))
-    finally:
-        await client.close()
+    refused = await post_all(url, bodies, headers, senders)
     if refused:
         log(f"collectors: {len(refused)} refused, first: {refused[0]}")
     return len(refused)
@@ -122,40 +106,6 @@ def measure(
     }
 
 
-# -- servers -----------------------------------------------------------------------------------
-
-
-def start_victoria(tmp: Path) -> Server | None:
-    binary = shutil.which("victoria-metrics")
-    if binary is None:
-        log("collectors: victoria-metrics is not installed (Debian package victoria-metrics);"
-            " its side of the comparison is skipped")  # fmt: skip
-        return None
-    port = free_port()
-    log_path = tmp / f"victoria-{port}.log"
-    argv = [
-        binary,
-        f"-httpListenAddr=127.0.0.1:{port}",
-        f"-storageDataPath={tmp / 'victoria'}",
-        "-retentionPeriod=100y",
-    ]
-    with open(log_path, "wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    server = Server("victoria-metrics", port, process, log_path)
-    server.wait_ready("/health")
-    log(f"victoria-metrics on port {port} (pid {server.pid})")
-    return server
-
-
-def _flush(server: Server) -> Any:
-    def flush() -> None:
-        import httpx
-
-        httpx.get(f"{server.url}/internal/force_flush", timeout=60)
-
-    return flush
-
-
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -187,7 +137,7 @@ def run(ctx: Context) -> dict[str, Any]:
     db = ctx.tmp / "collectors.duckdb"
     collector = {"authorization": f"Bearer {token(db, role='collector')}"}
     admin = {"authorization": f"Bearer {token(db, role='admin')}"}
-    victoria = start_victoria(ctx.tmp)
+    victoria = start_victoria(ctx.tmp, "collectors")
     try:
         with start_vigil(db, ctx.tmp) as vigil:
             for name, (bodies, headers, path) in bulk.items():
@@ -206,7 +156,7 @@ def run(ctx: Context) -> dict[str, Any]:
                 vigil, "/graphql", columnar, {"content-type": "application/json"} | admin,
                 points=SERIES * INSTANTS, senders=CONNECTIONS)  # fmt: skip
         if victoria is not None:
-            flush = _flush(victoria)
+            flush = partial(force_flush, victoria)
             for name, (bodies, headers, path) in bulk.items():
                 results["victoria_metrics"][name] = measure(
                     victoria, path, bodies, headers, points=len(bodies) * BATCH,

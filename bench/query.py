@@ -14,6 +14,10 @@ file (Vigil's server holds the original), results fetched into numpy. After warm
 two alternate run by run, so that both meet the same (drifting) machine; each reports its
 median, and every one of Vigil's answers is checked against the baseline's answer of the
 same round (`runs_with_another_answer` counts the rounds where they differ).
+
+Before both, the file's closed hourly partitions are compacted as a server running for one
+compaction period would have (decision 0026), and so are the open hour's closed slices;
+`store` reports the bytes per point before and after, and the points left hot.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ from bench.common import (
     ratio,
     start_vigil,
     token,
+)
+from infra.stores.duckdb.compaction import (
+    GRACE_US,
+    SLICES,
+    closed_partitions,
+    compact_partition,
 )
 
 __all__ = ["run"]
@@ -217,11 +227,50 @@ def _measure(vigil: _Vigil, baseline: _Baseline) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _compact(path: str) -> dict[str, Any]:
+    """What a server running for one compaction period has done (decision 0026): closed
+    partitions moved to the table ordered by series; the bytes per point before and after
+    (DuckDB's used blocks). The data ends a minute ago, so the last partition stays hot."""
+    con = duckdb.connect(path)
+    try:
+
+        def used() -> float:
+            rows = con.execute("SELECT used_blocks * block_size FROM pragma_database_size()")
+            return float(rows.fetchall()[0][0])
+
+        con.execute("CHECKPOINT")
+        before, started = used(), time.perf_counter()
+        size = 3_600 * 1_000_000  # VIGIL_STORE_COMPACTION_PARTITION_SECONDS' default
+        before_us, piece = time.time_ns() // 1000 - GRACE_US, size // SLICES
+        moved = sum(  # as Compactor.compact: closed partitions, then the open one's slices
+            compact_partition(con, start, start + size)
+            for start in closed_partitions(con, size, before_us)
+        ) + sum(
+            compact_partition(con, start, start + piece, merge_later=start - start % size)
+            for start in closed_partitions(con, piece, before_us)
+        )
+        seconds = time.perf_counter() - started
+        con.execute("CHECKPOINT")
+        ((hot,),) = con.execute("SELECT count(*) FROM points_hot").fetchall()
+        points = ingest.SERIES * ingest.POINTS_PER_SERIES
+        return {
+            "points_compacted": moved,
+            "points_hot": int(hot),
+            "compaction_s": round(seconds, 3),
+            "bytes_per_point_before": round(before / points, 2),
+            "bytes_per_point_after": round(used() / points, 2),
+        }
+    finally:
+        con.close()
+
+
 def run(ctx: Context) -> dict[str, Any]:
     if ctx.db_path is None:
         log("query: no data yet; loading the 1M points first (not timed)")
         ingest.load(ctx)
     assert ctx.db_path is not None
+    store = _compact(str(ctx.db_path))
+    log(f"query: compacted {store}")
     start_ms, end_ms = ctx.data_start_ms, ctx.data_end_ms + ingest.STEP_MS  # end exclusive
     copy = ctx.tmp / "query-copy.duckdb"
     shutil.copyfile(ctx.db_path, copy)  # the Vigil server is stopped: the file is complete
@@ -273,6 +322,7 @@ def run(ctx: Context) -> dict[str, Any]:
             "warmup": WARMUP,
         },
         "cases": cases,
+        "store": store,
         "cpu": cpu,
         "targets": {"ratio_max": TARGET_RATIO},
         "met": all(c["met"] and c["same_answer"] for c in cases.values()),

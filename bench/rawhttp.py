@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-__all__ = ["RawHTTP"]
+__all__ = ["RawHTTP", "post_all"]
 
 
 class RawHTTP:
@@ -74,3 +74,26 @@ class RawHTTP:
         for writer in self._open:
             writer.close()
         self._open.clear()
+
+
+async def post_all(
+    url: str, bodies: list[bytes], headers: dict[str, str], connections: int
+) -> list[str]:
+    """POST every body, in order, over `connections` keep-alive connections; the refusals
+    (a status other than 200 or 204, or a GraphQL `errors` in the answer)."""
+    queue = list(reversed(bodies))
+    client = RawHTTP(url, headers, connections)
+    await client.open()
+    refused: list[str] = []
+
+    async def worker() -> None:
+        while queue:
+            status, content = await client.post(queue.pop())
+            if status not in (200, 204) or b'"errors"' in content:
+                refused.append(f"{status} {content[:200]!r}")
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    finally:
+        await client.close()
+    return refused

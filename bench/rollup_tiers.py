@@ -1,4 +1,4 @@
-"""Rollup tiers on DuckDB, at the store (no HTTP): what decision 0025 was chosen with.
+"""Rollup tiers on DuckDB, at the store (no HTTP): what decision 0028 was chosen with.
 
 `python -m bench.rollup_tiers` prints one JSON object:
 

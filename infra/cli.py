@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
     retention = commands.add_parser(
         "retention",
-        help="show, or set for every instance, how long the MongoDB store keeps points",
+        help="show, or set for every instance, the MongoDB store's ceiling of raw points",
     )
     retention.add_argument("days", type=int, nargs="?", help="the new retention in days")
     return parser
@@ -142,8 +142,9 @@ def _retention(settings: Settings, days: int | None) -> int:
 
     if not settings.store_url.startswith(("mongodb://", "mongodb+srv://")):
         print(
-            "vigil: the embedded DuckDB store keeps what it stored; VIGIL_RETENTION_DAYS"
-            " bounds how old an accepted point may be",
+            "vigil: `vigil retention` sets MongoDB's ceiling; on the embedded DuckDB store"
+            " VIGIL_RETENTION_DAYS is the ceiling of raw points and each project's policy"
+            " (setRetentionPolicy, docs/retention.md) says what its runs delete",
             file=sys.stderr,
         )
         return 2

@@ -9,12 +9,7 @@ from typing import Any
 import strawberry
 from graphql.error import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -40,10 +35,11 @@ from resolvers import dashboards as dashboard_ops
 from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
-from schema.budget import HeavyReads, QueryBudget
-from schema.documents import ReportingParserCache
+from resolvers import retention as retention_ops
+from schema.budget import HeavyReads
 from schema.errors import ErrorCodes
 from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
+from schema.prepared import DocumentCache, PreparedDocuments
 from schema.scalars import SCALAR_MAP
 
 __all__ = ["ApiLimits", "Mutation", "Query", "Subscription", "build_schema"]
@@ -130,6 +126,10 @@ class Query:
     incident = strawberry.field(resolver=incident_ops.incident, permission_classes=[CanRead])
     incident_settings = strawberry.field(
         resolver=incident_ops.incident_settings, permission_classes=[CanRead]
+    )
+    # retention (issue 13): admins read and set it (a legal hold's reason is theirs)
+    retention_policy = strawberry.field(
+        resolver=retention_ops.retention_policy, permission_classes=[CanAdminister]
     )
 
 
@@ -228,6 +228,16 @@ class Mutation:
     configure_incidents = strawberry.mutation(
         resolver=incident_ops.configure_incidents, permission_classes=[CanEdit]
     )
+    # retention (issue 13)
+    set_retention_policy = strawberry.mutation(
+        resolver=retention_ops.set_retention_policy, permission_classes=[CanAdminister]
+    )
+    set_legal_hold = strawberry.mutation(
+        resolver=retention_ops.set_legal_hold, permission_classes=[CanAdminister]
+    )
+    release_legal_hold = strawberry.mutation(
+        resolver=retention_ops.release_legal_hold, permission_classes=[CanAdminister]
+    )
 
 
 @strawberry.type
@@ -297,6 +307,7 @@ class ApiLimits:
 
 class VigilSchema(strawberry.Schema):
     heavy_reads: HeavyReads  # who runs reads of stored points now (schema/budget.py)
+    documents: DocumentCache  # parsed and validated documents (schema/prepared.py)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -309,20 +320,20 @@ def build_schema(
 ) -> strawberry.Schema:
     # Factories, not instances: Strawberry builds fresh extensions per operation. The rule
     # classes are built once here: QueryDepthLimiter and MaxAliasesLimiter each define a new
-    # class per instance, and ValidationCache keys on the rules, so it never hit
-    # (measured 4-9 ms of validation per request; docs/performance.md).
-    rules = [
-        depth_rule(limits.max_depth, None),
-        alias_rule(limits.max_aliases),
-        *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
-    ]
+    # class per instance, and a validation cache keyed on the rules would never hit
+    # (measured 4-9 ms of validation per request; docs/performance.md). One extension
+    # parses, validates and costs (schema/prepared.py): each extension costs every request.
+    documents = DocumentCache(
+        max_tokens=limits.max_tokens,
+        rules=[
+            depth_rule(limits.max_depth, None),
+            alias_rule(limits.max_aliases),
+            *([] if limits.introspection else [NoSchemaIntrospectionCustomRule]),
+        ],
+    )
     heavy = HeavyReads(max_per_caller=limits.max_heavy_per_caller)
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: ReportingParserCache(maxsize=512),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
-        lambda: QueryBudget(max_cost=limits.max_cost, heavy=heavy),
+        lambda: PreparedDocuments(documents=documents, max_cost=limits.max_cost, heavy=heavy),
         lambda: ErrorCodes(on_error=on_error, suggestions=limits.suggestions),
     ]
     schema: Any = VigilSchema(
@@ -333,4 +344,5 @@ def build_schema(
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
     schema.heavy_reads = heavy
+    schema.documents = documents
     return schema  # type: ignore[no-any-return]

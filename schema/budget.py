@@ -38,7 +38,8 @@ class HeavyReads:
 
 
 class QueryBudget(SchemaExtension):
-    """Place it after ValidationCache: it estimates only documents that validated."""
+    """Estimates only documents that validated: run it after validation (schema/prepared.py
+    does both)."""
 
     def __init__(self, *, max_cost: int, heavy: HeavyReads) -> None:
         super().__init__()

@@ -1,33 +1,13 @@
-"""Parsing documents once: a parser cache that lets syntax errors be answered, and the
-operation type of a document, for the transports that route on it."""
+"""The operation type of a document, for the transports that route on it (parsing and
+validating for execution is schema/prepared.py's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 
 from graphql import DocumentNode, GraphQLError, OperationType, get_operation_ast, parse
-from strawberry.extensions import ParserCache
 
-__all__ = ["ReportingParserCache", "operation_type"]
-
-
-class ReportingParserCache(ParserCache):
-    """Strawberry's ParserCache parses inside the extension hook, outside the try that turns
-    a syntax error into an answer (strawberry#1439): over a websocket the error escaped the
-    stream and the operation was never answered, over HTTP it lost its `extensions.code`.
-    On a syntax error this leaves the document unset, so Strawberry parses again where the
-    error becomes a pre-execution error like any validation error."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        except GraphQLError:
-            context.graphql_document = None
-        yield
+__all__ = ["operation_type"]
 
 
 @lru_cache(maxsize=512)

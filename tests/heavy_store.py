@@ -31,12 +31,13 @@ def heavy_store(path: Path, points: int, *, project: str = "demo") -> tuple[str,
             {"p": project},
         )
         con.execute(
-            "INSERT INTO points SELECT 1, make_timestamp($first + i * 1000), random() "
+            "INSERT INTO points_hot SELECT 1, make_timestamp($first + i * 1000), random() "
             "FROM range($n) t(i)",
             {"first": first_us, "n": points},
         )
         con.execute(
-            "INSERT INTO points SELECT 2, make_timestamp($first + i * 1000), i FROM range(10) t(i)",
+            "INSERT INTO points_hot SELECT 2, make_timestamp($first + i * 1000), i "
+            "FROM range(10) t(i)",
             {"first": first_us},
         )
     finally:

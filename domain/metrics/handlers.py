@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from domain.errors import PointError
 from domain.events import Event
 from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.events import MetricCollectedEvent
 from domain.metrics.ingest import (
+    BatchRejected,
     IngestLimits,
     PointBatch,
     SeriesCache,
@@ -14,7 +21,7 @@ from domain.metrics.ingest import (
     is_series_entry,
     validate_points,
 )
-from domain.metrics.ports import MetricStore, Offload
+from domain.metrics.ports import MetricStore, Offload, RawRetention
 from domain.metrics.read_models import IngestReceipt
 from domain.metrics.series_limits import SeriesLimiter, SeriesLimitExceeded
 from domain.ports import Clock
@@ -32,12 +39,17 @@ async def create_metrics(
     series_cache: SeriesCache,
     series_limiter: SeriesLimiter,
     offload: Offload | None = None,
+    raw_retention: RawRetention | None = None,
 ) -> IngestReceipt:
     descriptions = check_descriptions(command.descriptions, limits)
     if descriptions and not len(command.points):  # metadata on its own
         await metrics.describe(command.project, descriptions)
         return IngestReceipt(accepted=0, replayed=False, batch=PointBatch(command.project))
     now_us = clock.now_us()
+    longest_us = 0
+    if raw_retention is not None:  # the project's policy, not the instance's ceiling
+        longest_us = await raw_retention.longest_raw_us(command.project)
+        limits = replace(limits, retention_seconds=longest_us // 1_000_000)
 
     def validated() -> PointBatch:
         return validate_points(
@@ -46,6 +58,13 @@ async def create_metrics(
 
     size = len(command.points)
     batch = validated() if offload is None else await offload(validated, size=size)
+    if raw_retention is not None:
+        try:
+            await _within_their_retention(batch, raw_retention, now_us, longest_us)
+        except BatchRejected as rejected:
+            if isinstance(command.points, list) and is_series_entry(command.points[0]):
+                raise _in_entries(rejected, command.points) from None
+            raise
     if descriptions:
         # Before the points: if storing them fails, the request is retried, and a
         # description stored twice is the same description.
@@ -74,3 +93,31 @@ async def create_metrics(
             )
         )
     return IngestReceipt(accepted=result.accepted, replayed=result.replayed, batch=batch)
+
+
+async def _within_their_retention(
+    batch: PointBatch, raw_retention: RawRetention, now_us: int, longest_us: int
+) -> None:
+    """Refuse points older than their own metric's raw retention, where an override keeps
+    that metric shorter than the project's longest (validation checked the longest)."""
+    keeps = await raw_retention.raw_us(batch.project, [s.name for s in batch.series])
+    if all(keep >= longest_us for keep in keeps):
+        return
+    horizon = now_us - np.asarray(keeps, dtype=np.int64)
+    index = np.asarray(batch.series_index, dtype=np.int64)
+    stamps = np.asarray(batch.timestamps_us, dtype=np.int64)
+    too_old = np.flatnonzero(stamps < horizon[index])
+    if len(too_old):
+        reason = "timestamp is older than the retention period of its metric"
+        raise BatchRejected([PointError(int(i), reason) for i in too_old])
+
+
+def _in_entries(rejected: BatchRejected, entries: list[Any]) -> BatchRejected:
+    """Points named as series entries name them (the columnar form's own refusals do)."""
+    ends = np.cumsum([len(e["values"]) for e in entries])
+    named = []
+    for error in rejected.errors:
+        entry = int(np.searchsorted(ends, error.index, side="right"))
+        first = int(ends[entry - 1]) if entry else 0
+        named.append(PointError(entry, f"point {error.index - first}: {error.reason}"))
+    return BatchRejected(named)

@@ -13,7 +13,7 @@ from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 
-__all__ = ["AppendResult", "MetricStore", "Offload"]
+__all__ = ["AppendResult", "MetricStore", "Offload", "RawRetention"]
 
 T = TypeVar("T")
 
@@ -23,6 +23,19 @@ class Offload(Protocol):
     requests are served between its slices instead of waiting for all of it."""
 
     async def __call__(self, work: Callable[[], T], *, size: int) -> T: ...
+
+
+class RawRetention(Protocol):
+    """How far back each project keeps raw points (its retention policy): ingest refuses
+    a point the next retention run would delete."""
+
+    async def longest_raw_us(self, project: str) -> int:
+        """The longest raw retention of any of the project's metrics."""
+        ...
+
+    async def raw_us(self, project: str, names: Sequence[str]) -> list[int]:
+        """The raw retention of each metric name."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

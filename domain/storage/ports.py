@@ -4,7 +4,7 @@ Rows. A tier holds one row per series per bucket that has points: the fields of
 domain/storage/rollups.RollupRow (series_id, bucket_us, count, sum, min, max, first,
 first_us, last, last_us, increase, sketch_keys, sketch_counts), computed as
 `rollup_of` computes them. Buckets start at multiples of the tier's resolution since the
-epoch (domain/storage/tiers.py). Both tiers are computed from raw points (decision 0025).
+epoch (domain/storage/tiers.py). Both tiers are computed from raw points (decision 0028).
 
 Watermark. Per tier, a multiple of its resolution (0 before the first rollup): every bucket
 that ends at or before it is in the tier, except the dirty ones. `advance` moves it forward

@@ -37,7 +37,7 @@ def choose_tier(
 
     A percentile reads raw points: with tens of points per bucket a bucket's sketch has
     about as many bins as points, and merging them cost 8-15x the exact percentile of the
-    raw points (decision 0025). The sketches stay in every row, for what raw points no
+    raw points (decision 0028). The sketches stay in every row, for what raw points no
     longer hold."""
     if percentile:
         return RAW

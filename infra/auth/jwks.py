@@ -83,6 +83,7 @@ class JWKSTokens:
         self._fetched_at = 0.0
         self._attempted_at: float | None = None
         self._lock = asyncio.Lock()
+        self._epoch = 0  # counts the key sets fetched (infra/auth/cache.py)
 
     async def __aenter__(self) -> Self:
         return self
@@ -143,6 +144,15 @@ class JWKSTokens:
             raise Unavailable("the identity provider's signing keys are unavailable; retry later")
         raise Unauthenticated("token signing key is not known", reason="unknown_key")
 
+    @property
+    def leeway_seconds(self) -> int:
+        return self._leeway
+
+    def key_epoch(self) -> int | None:
+        """The number of the key set in use, or None when it is due for a refresh: a
+        token cache trusts an earlier answer only under the same, fresh, key set."""
+        return self._epoch if self._is_fresh() else None
+
     def _find(self, kid: str | None, alg: str) -> Key | None:
         keys = self._keys or []
         if kid is None:
@@ -173,6 +183,7 @@ class JWKSTokens:
             return False
         self._keys = keys
         self._fetched_at = time.monotonic()
+        self._epoch += 1
         logger.info("fetched %d signing key(s) from %s", len(keys), self._url)
         return True
 

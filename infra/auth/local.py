@@ -97,6 +97,10 @@ class LocalTokens:
         }
         return jwt.encode({"alg": _ALGORITHM}, claims, self._key, algorithms=[_ALGORITHM])
 
+    @property
+    def leeway_seconds(self) -> int:
+        return self._leeway
+
     def verify_sync(self, token: str) -> Principal:
         """Return the principal of a valid token; raise `Unauthenticated` otherwise."""
         if read_header(token)["alg"] != _ALGORITHM:

@@ -19,8 +19,15 @@ from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
+from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
-from infra.auth import JWKSTokens, LocalTokens, TokenVerifier, load_or_create_secret
+from infra.auth import (
+    JWKSTokens,
+    LocalTokens,
+    TokenCache,
+    TokenVerifier,
+    load_or_create_secret,
+)
 from infra.config import AuthMode, Settings
 
 __all__ = [
@@ -71,18 +78,30 @@ class StoreDatabase(Protocol):
     @property
     def incidents(self) -> IncidentStore: ...
 
+    @property
+    def retention(self) -> RetentionStore: ...
+
     async def close(self) -> None: ...
 
 
 @contextlib.asynccontextmanager
 async def open_store(
-    url: str, *, retention_seconds: int | None = None, checkpoint_bytes: int | None = None
+    url: str,
+    *,
+    retention_seconds: int | None = None,
+    checkpoint_bytes: int | None = None,
+    compaction_seconds: float = 0.0,
+    compaction_partition_seconds: int = 3_600,
+    block_bytes: int | None = None,
 ) -> AsyncIterator[StoreDatabase]:
     """The store named by the URL scheme, imported only when used.
 
     `retention_seconds` is how long MongoDB keeps points (its time-series expiry);
     None keeps the default of 30 days, the default of VIGIL_RETENTION_DAYS.
     `checkpoint_bytes`: how long DuckDB's log grows before a checkpoint (DuckDB's default).
+    `compaction_seconds`, `compaction_partition_seconds`: DuckDB's compaction of closed
+    partitions (docs/decisions/0026); 0 seconds turns it off. `block_bytes`: DuckDB's block
+    size for a new file (None: DuckDB's default, 256 KiB).
     """
     database: StoreDatabase
     if url.startswith("duckdb:///"):
@@ -90,7 +109,11 @@ async def open_store(
 
         # As in SQLAlchemy: duckdb:///var/x.duckdb is relative, duckdb:////srv/x.duckdb absolute
         database = await DuckDBDatabase.open(
-            url.removeprefix("duckdb:///"), checkpoint_bytes=checkpoint_bytes
+            url.removeprefix("duckdb:///"),
+            checkpoint_bytes=checkpoint_bytes,
+            compaction_seconds=compaction_seconds,
+            compaction_partition_seconds=compaction_partition_seconds,
+            block_bytes=block_bytes,
         )
     elif url.startswith(("mongodb://", "mongodb+srv://")):
         from infra.stores.mongo import MongoDatabase, MongoOptions
@@ -118,11 +141,20 @@ class StoreProbe:
 
 
 def make_verifier(settings: Settings) -> TokenVerifier:
+    """The token verifier of `settings.auth_mode`, behind a cache of the tokens it accepted
+    (VIGIL_TOKEN_CACHE_SIZE; infra/auth/cache.py)."""
+    verifier: JWKSTokens | LocalTokens
     if settings.auth_mode is AuthMode.JWKS:
-        return JWKSTokens(
+        verifier = JWKSTokens(
             settings.jwks_url, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
-    return local_tokens(settings)
+    else:
+        verifier = local_tokens(settings)
+    if settings.token_cache_size <= 0:
+        return verifier
+    return TokenCache(
+        verifier, max_entries=settings.token_cache_size, leeway_seconds=verifier.leeway_seconds
+    )
 
 
 def local_tokens(settings: Settings) -> LocalTokens:

@@ -142,6 +142,15 @@ from domain.notifications.queries import (
     ListSilencesQuery,
 )
 from domain.queries import Query
+from domain.storage.retention import handlers as retention
+from domain.storage.retention import query_handlers as retention_queries
+from domain.storage.retention.commands import (
+    ReleaseLegalHoldCommand,
+    SetLegalHoldCommand,
+    SetRetentionPolicyCommand,
+)
+from domain.storage.retention.events import RetentionPolicyChangedEvent
+from domain.storage.retention.queries import GetRetentionPolicyQuery
 from domain.system import query_handlers as system_queries
 from domain.system.events import SystemHealthChangedEvent
 from domain.system.health import observe_delivery
@@ -184,6 +193,10 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     AcknowledgeIncidentCommand: incidents.acknowledge_incident,
     ResolveIncidentCommand: incidents.resolve_incident,
     ConfigureIncidentsCommand: incidents.configure_incidents,
+    # retention (domain/storage/retention)
+    SetRetentionPolicyCommand: retention.set_retention_policy,
+    SetLegalHoldCommand: retention.set_legal_hold,
+    ReleaseLegalHoldCommand: retention.release_legal_hold,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -231,6 +244,7 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     ListIncidentsQuery: incident_queries.list_incidents,
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
+    GetRetentionPolicyQuery: retention_queries.retention_policy,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -271,6 +285,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     SystemHealthChangedEvent: [publish_event],
     AnomalyDetectedEvent: [publish_event],
     IncidentUpdatedEvent: [publish_event],
+    RetentionPolicyChangedEvent: [publish_event],
 }
 
 

@@ -18,7 +18,16 @@ from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
 from domain.storage.ports import RollupStore
+from domain.storage.retention.model import DAY_US, RetentionDefaults
+from domain.storage.retention.runtime import (
+    PolicyBook,
+    RetentionReport,
+    RetentionRunner,
+    RunnerSettings,
+)
 from domain.storage.rollup_runner import RollupRunner, RollupSettings
+from domain.storage.tiers import RAW
+from domain.system.audit import AuditTrail
 from infra.alerting import AlertCluster, ShardLeases
 from infra.alerting.forecaster import ProcessForecaster
 from infra.analytics.wiring import Analytics
@@ -52,7 +61,9 @@ class Runtimes:
     anomalies: AnomalyRuntime  # what configureAnomalyDetection moves
     forecaster: ProcessForecaster
     incidents: IncidentTracker
-    # Rollup tiers (decision 0025); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
+    retention: RetentionRunner  # its `book`: the policies ingest checks points against
+    retention_report: RetentionReport  # the compliance checks' evidence of retention
+    # Rollup tiers (decision 0028); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
     rollups: RollupRunner | None = None
 
 
@@ -114,6 +125,7 @@ def build_runtimes(
         stores.incidents, clock, EventStream(events, origin=settings.instance_name)
     )
     notifications.dispatcher.annotate = incidents.labels
+    retention = build_retention(settings, stores, clock)
     rollup_store: RollupStore | None = getattr(stores, "rollups", None)
     rollups = None
     if rollup_store is not None and settings.rollup_seconds > 0:
@@ -127,6 +139,7 @@ def build_runtimes(
                 every_seconds=settings.rollup_seconds,
             ),
         )
+    retention.rollups = rollup_store  # the tiers' expiry (None: raw only)
     return Runtimes(
         engine,
         alerting,
@@ -136,7 +149,40 @@ def build_runtimes(
         anomalies,
         forecaster,
         incidents,
+        retention,
+        RetentionReport(
+            retention.book,
+            stores.audit,
+            clock,
+            every_us=retention.settings.every_us,
+            runs=settings.retention_run_seconds > 0,
+        ),
         rollups,
+    )
+
+
+def build_retention(settings: Settings, stores: StoreDatabase, clock: Clock) -> RetentionRunner:
+    """The policies and their runner. The raw ceiling is VIGIL_RETENTION_DAYS, or on MongoDB
+    the retention stored for every instance (`vigil retention DAYS`). The rollup tiers'
+    expiry is wired by the rollups' store (`runner.rollups`)."""
+    ceiling_us = getattr(stores, "retention_seconds", settings.retention_days * 86_400) * 1_000_000
+    defaults = RetentionDefaults(
+        keep_us={RAW.name: settings.retention_raw_days * DAY_US}, raw_ceiling_us=ceiling_us
+    )
+    book = PolicyBook(stores.retention, defaults, clock)
+    every = settings.retention_run_seconds or 3_600.0
+    return RetentionRunner(
+        book,
+        stores.retention,
+        AuditTrail(stores.audit, clock),
+        stores.leases,
+        clock,
+        settings=RunnerSettings(
+            owner=settings.instance_name,
+            every_us=round(every * 1_000_000),
+            key_ttl_us=round(settings.idempotency_key_seconds * 1_000_000),
+            tick_seconds=min(30.0, every),
+        ),
     )
 
 
@@ -171,6 +217,9 @@ async def start_runtimes(
     await analytics.runner.start(publish=bus.publish, ask=bus.ask)
     stack.push_async_callback(analytics.runner.close)
     stack.push_async_callback(runtimes.incidents.close)
+    if settings.retention_run_seconds > 0:
+        await runtimes.retention.start()
+        stack.push_async_callback(runtimes.retention.close)
     if runtimes.rollups is not None:
         await runtimes.rollups.start()
         stack.push_async_callback(runtimes.rollups.close)

@@ -98,7 +98,7 @@ class Vigil:
             runtimes = build_runtimes(settings, stores, events, clock, notifications_clock or clock)
             stack.push_async_callback(runtimes.forecaster.close)
             audit = AuditTrail(stores.audit, clock)
-            compliance = Compliance(settings, stores, clock, audit)
+            compliance = Compliance(settings, stores, clock, audit, runtimes.retention_report)
             limiter = await _series_limiter(settings, stores, clock)
             offload = ThreadOffload()
             stack.callback(offload.close)
@@ -259,6 +259,9 @@ async def _open_adapters(
                 settings.store_url,
                 retention_seconds=settings.retention_days * 86_400,
                 checkpoint_bytes=settings.store_checkpoint_bytes,
+                compaction_seconds=settings.store_compaction_seconds,
+                compaction_partition_seconds=settings.store_compaction_partition_seconds,
+                block_bytes=settings.store_block_bytes,
             )
         )
     events = await stack.enter_async_context(
@@ -352,6 +355,9 @@ def _build_bus(
         "history_scorer": rule_input,
         "incidents": stores.incidents,
         "incident_tracker": runtimes.incidents,
+        # retention (domain/storage/retention): policies, and ingest's raw horizon
+        "retention_book": runtimes.retention.book,
+        "raw_retention": runtimes.retention.book,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

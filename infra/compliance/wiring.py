@@ -17,6 +17,7 @@ from typing import Any
 from domain.access import SYSTEM_PROJECT
 from domain.compliance.events import AccessRevokedEvent
 from domain.compliance.evidence import CLOCK_OFFSET_METRIC, Evidence
+from domain.compliance.ports import RetentionEvidence
 from domain.compliance.reviews import CompliancePolicy
 from domain.compliance.runs import check_project, write_checkpoints
 from domain.compliance.runtime import AccessLedger, ClockOffsets, Job, Jobs, RevocationList
@@ -63,7 +64,14 @@ _FINAL = ("access", "reads", "security")
 
 
 class Compliance:
-    def __init__(self, settings: Settings, stores: Any, clock: Clock, trail: AuditTrail) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Any,
+        clock: Clock,
+        trail: AuditTrail,
+        retention: RetentionEvidence | None = None,
+    ) -> None:
         keyring = (
             Keyring.inline(settings.encryption_keys)
             if settings.encryption_keys
@@ -105,7 +113,7 @@ class Compliance:
             compliance_store=stores.compliance,
             signer=self.signer,
             secrets=stores.notifications,
-            retention=None,  # storage tiers (issue 13) fill this: docs/compliance.md
+            retention=retention,  # domain/storage/retention (docs/retention.md)
             policy=self.policy,
         )
         self.jobs = Jobs(clock, [])

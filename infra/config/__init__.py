@@ -51,13 +51,19 @@ class Settings:
     jwks_url: str = ""
     jwt_issuer: str = "vigil"
     jwt_audience: str = "vigil"
+    token_cache_size: int = 10_000  # tokens kept verified until exp (infra/auth/cache.py); 0: off
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch: int = 10_000
     # Series limits per project (docs/metrics.md, "Series limits"); 0 turns one off
     max_active_series: int = 100_000  # series with a point in the window below
     max_new_series_per_minute: int = 20_000  # series becoming active in any 60 s
     active_series_window_seconds: float = 3_600.0
+    # Retention (docs/retention.md): the instance-wide ceiling of raw points (and MongoDB's
+    # collection expiry); projects keep raw points `retention_raw_days` unless their policy says
     retention_days: int = 30
+    retention_raw_days: int = 15  # a project without a policy; capped by retention_days
+    retention_run_seconds: float = 3_600.0  # how often policies are applied; 0: never
+    idempotency_key_seconds: float = 86_400.0  # then a batch sent again is stored again
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 5_000
@@ -144,7 +150,10 @@ class Settings:
     health_disk_down_percent: float = 2.0  # ... and down
     store_checkpoint_bytes: int = 16 * 2**20  # DuckDB's log is checkpointed past this size
     store_recover_seconds: float = 60.0  # an invalidated store not reopened by then: /healthz 503
-    # Rollup tiers (docs/decisions/0025-rollup-tiers.md): a pass this often (0: no runner)
+    store_compaction_seconds: float = 60.0  # DuckDB: closed partitions compacted this often; 0: off
+    store_compaction_partition_seconds: int = 3_600  # DuckDB: the time partition compacted at once
+    store_block_bytes: int = 262_144  # DuckDB: block size of a new file (an existing one keeps its)
+    # Rollup tiers (docs/decisions/0028-rollup-tiers.md): a pass this often (0: no runner)
     # rolls every tier up to `now - lag`; points later than the lag recompute their buckets.
     rollup_seconds: float = 10.0
     rollup_lag_seconds: float = 120.0

@@ -67,6 +67,8 @@ def check_settings(self: Settings) -> None:
         "max_body_bytes",
         "max_batch",
         "retention_days",
+        "retention_raw_days",
+        "idempotency_key_seconds",
         "alert_tick_seconds",
         "alert_lease_seconds",
         "ws_max_per_subject",
@@ -74,14 +76,25 @@ def check_settings(self: Settings) -> None:
         "query_max_cost",
         "query_timeout_seconds",
         "query_max_heavy_per_caller",
+        "store_compaction_partition_seconds",
     )
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
+    if self.store_block_bytes not in (16_384, 32_768, 65_536, 131_072, 262_144):
+        raise ConfigError("VIGIL_STORE_BLOCK_BYTES must be 16384, 32768, 65536, 131072 or 262144")
     # Retention: accepted points must stay after 1970 (MongoDB's time-series expiry
     # stops for the whole collection on an earlier one); 10,000 days is 27 years.
     if self.retention_days > MAX_RETENTION_DAYS:
         raise ConfigError(f"VIGIL_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS} (27 years)")
+    if self.retention_raw_days > MAX_RETENTION_DAYS:
+        raise ConfigError(f"VIGIL_RETENTION_RAW_DAYS must be at most {MAX_RETENTION_DAYS}")
+    if self.retention_run_seconds < 0:
+        raise ConfigError("VIGIL_RETENTION_RUN_SECONDS must be 0 (no runs) or more")
     for name in ("max_active_series", "max_new_series_per_minute"):
         if getattr(self, name) < 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 (no limit) or more")
@@ -138,6 +151,10 @@ def _check_analytics(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.analytics_workers < 0:
         raise ConfigError("VIGIL_ANALYTICS_WORKERS must be 0 (one per core) or more")
     if not 0 <= self.analytics_worker_nice <= 19:
@@ -168,6 +185,10 @@ def _check_compliance(self: Settings) -> None:
     for name in positive:
         if getattr(self, name) <= 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
+    if self.store_compaction_partition_seconds % 60:
+        raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.store_compaction_seconds < 0:
+        raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
 
 
 def _is_origin(text: str) -> bool:

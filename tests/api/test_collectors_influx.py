@@ -77,7 +77,8 @@ async def test_the_v1_endpoint_takes_the_token_as_password(tmp_path: Path) -> No
         finally:
             client.close()
 
-    settings = make_settings(tmp_path, retention_days=36_500)  # 2023 is within retention
+    # 2023 is within the ceiling and the projects' raw retention
+    settings = make_settings(tmp_path, retention_days=36_500, retention_raw_days=36_500)
     async with serve(settings) as vigil:
         port = int(vigil.url.rsplit(":", 1)[1])
         assert await asyncio.to_thread(write_v1, port)

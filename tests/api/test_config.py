@@ -96,7 +96,7 @@ def test_vigil_retention_is_for_mongodb_and_bounded(
 
     monkeypatch.setenv("VIGIL_STORE_URL", "duckdb:///var/x.duckdb")
     assert main(["retention", "90"]) == 2
-    assert "the embedded DuckDB store keeps what it stored" in capsys.readouterr().err
+    assert "VIGIL_RETENTION_DAYS is the ceiling of raw points" in capsys.readouterr().err
     monkeypatch.setenv("VIGIL_STORE_URL", "mongodb://127.0.0.1:1/vigil")
     assert main(["retention", "20800"]) == 2
     assert "the retention must be 1 to 10000 days" in capsys.readouterr().err

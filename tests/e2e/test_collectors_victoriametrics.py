@@ -78,7 +78,7 @@ async def test_escapes_are_parsed_as_victoriametrics_parses_them(tmp_path: Path)
         assert kept.status_code == 204, kept.text
         expected = await victoria_series(url)
 
-        settings = make_settings(tmp_path, retention_days=36_500)  # 2023 is within it
+        settings = make_settings(tmp_path, retention_days=36_500, retention_raw_days=36_500)
         async with serve(settings) as vigil:
             auth = {"Authorization": f"Token {token('agent', demo='collector')}"}
             answer = await vigil.http.post("/write?precision=s", content=BODY, headers=auth)

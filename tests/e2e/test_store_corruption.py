@@ -108,7 +108,7 @@ def _a_block_of(store: Path, column: str) -> int:
     try:
         block_size = con.execute("SELECT block_size FROM pragma_database_size()").fetchone()
         rows = con.execute(
-            "SELECT block_id FROM pragma_storage_info('points') "
+            "SELECT block_id FROM pragma_storage_info('points_hot') "
             "WHERE column_name = ? AND persistent AND block_id >= 0 ORDER BY block_id",
             [column],
         ).fetchall()

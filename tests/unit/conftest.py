@@ -40,6 +40,7 @@ _OWN_TESTS = (
     "domain.system.health",
     "domain.anomaly.",
     "domain.incidents.",
+    "domain.storage.",
 )
 
 

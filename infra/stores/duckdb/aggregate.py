@@ -26,7 +26,7 @@ __all__ = ["MAX_BUCKETS", "aggregate"]
 
 MAX_BUCKETS = 100_000
 # A tier serves a chart only if its rows hold this many points on average: below, its
-# wider rows cost more to read than the raw points (decision 0025).
+# wider rows cost more to read than the raw points (decision 0028).
 DENSE = 2.0
 
 _PLAIN = {
@@ -76,6 +76,17 @@ def aggregate(
     segments = plan(start, end, tier, marks)
     served = max((s.tier for s in segments), key=TIERS.index, default=RAW)
     gids, tags = _groups(specs, query.group_by)
+    value = _sql(query.aggregation, grouped=query.group_by is not None)
+    where = "p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)"
+    if len(specs) == 1 and served.is_raw:
+        # One series: a constant filter, which the scans of both tables of `points` use to
+        # skip row groups (decision 0026), and no join (~0.4 ms less than joining `sel`).
+        params["sid"] = specs[0].id
+        sql = f"""
+            SELECT 0::BIGINT AS gid, {bucket} AS b, {value} AS v
+            FROM points p WHERE p.series_id = $sid AND {where} GROUP BY ALL
+        """
+        return SeriesResult(timestamps, _dense(len(timestamps), tags, _run(cur, sql, params)))
     cur.register(
         "sel",
         {
@@ -95,19 +106,19 @@ def aggregate(
                 dirty=dirty,
             )
             return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
-        columns = cur.execute(
-            f"""
-            SELECT s.gid AS gid, {bucket} AS b,
-                   {_sql(query.aggregation, grouped=query.group_by is not None)} AS v
-            FROM points p JOIN sel s ON p.series_id = s.sid
-            WHERE p.ts >= make_timestamp($start) AND p.ts < make_timestamp($end)
-            GROUP BY ALL
-            """,
-            params,
-        ).fetchnumpy()
+        sql = f"""
+            SELECT s.gid AS gid, {bucket} AS b, {value} AS v
+            FROM points p JOIN sel s ON p.series_id = s.sid WHERE {where} GROUP BY ALL
+        """
+        columns = _run(cur, sql, params)
     finally:
         cur.unregister("sel")
     return SeriesResult(timestamps, _dense(len(timestamps), tags, columns))
+
+
+def _run(cur: Cursor, sql: str, params: dict[str, object]) -> dict[str, np.ndarray]:
+    columns: dict[str, np.ndarray] = cur.execute(sql, params).fetchnumpy()
+    return columns
 
 
 def _sql(aggregation: Aggregation, *, grouped: bool) -> str:

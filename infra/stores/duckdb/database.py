@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ from infra.stores.duckdb.analytics import DuckDBAnalyticsJobStore
 from infra.stores.duckdb.anomalies import DuckDBAnomalyStore
 from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.compaction import Compactor
 from infra.stores.duckdb.compliance import DuckDBComplianceStore
 from infra.stores.duckdb.dashboards import DuckDBDashboardStore
 from infra.stores.duckdb.faults import StoreFaults
@@ -24,6 +26,7 @@ from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
+from infra.stores.duckdb.retention import DuckDBRetentionStore
 from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
 from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
@@ -47,8 +50,12 @@ class DuckDBDatabase:
         catalogue: SeriesCatalogue,
         path: str,
         watermarks: Watermarks | None = None,
+        *,
+        compaction_partition_seconds: int = 3_600,
     ) -> None:
         self.path = path
+        self.compactor = Compactor(runner, partition_seconds=compaction_partition_seconds)
+        self._compacting: asyncio.Task[None] | None = None
         watermarks = watermarks or Watermarks()
         self.metrics = DuckDBMetricStore(runner, catalogue, watermarks)
         self.rollups = DuckDBRollupStore(runner, watermarks)
@@ -61,6 +68,7 @@ class DuckDBDatabase:
         self.compliance = DuckDBComplianceStore(runner)
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)
+        self.retention = DuckDBRetentionStore(runner, catalogue)
         self._runner = runner
 
     @property
@@ -77,11 +85,23 @@ class DuckDBDatabase:
         return None
 
     def metric_points(self) -> list[dict[str, object]]:
-        return self._runner.faults.metric_points()
+        return [*self._runner.faults.metric_points(), *self.compactor.metric_points()]
+
+    def start_compaction(self, every_seconds: float) -> None:
+        """Compact closed partitions every `every_seconds` until close (compaction.py)."""
+        if self._compacting is None:
+            self._compacting = asyncio.create_task(self.compactor.run(every_seconds))
 
     @classmethod
     async def open(
-        cls, path: str, *, readers: int = 4, checkpoint_bytes: int | None = None
+        cls,
+        path: str,
+        *,
+        readers: int = 4,
+        checkpoint_bytes: int | None = None,
+        compaction_seconds: float = 0.0,
+        compaction_partition_seconds: int = 3_600,
+        block_bytes: int | None = None,
     ) -> DuckDBDatabase:
         """Create the file, its folder and the tables if needed, or bring an older file's
         layout up to date (migrations.py); `":memory:"` for throwaways.
@@ -90,18 +110,39 @@ class DuckDBDatabase:
         and is left as it was. `checkpoint_bytes`: the size of DuckDB's log that makes it
         checkpoint (its `checkpoint_threshold`); None keeps DuckDB's default (16 MiB).
         A log DuckDB cannot replay is set aside and its good part replayed (wal.py).
+        `compaction_seconds`: how often closed partitions of `compaction_partition_seconds`
+        are compacted (compaction.py); 0 leaves it to the caller (`compactor.compact()`).
+        `block_bytes`: the block size of a new file (None: DuckDB's 256 KiB); a file keeps
+        the size it was created with. Each small table takes at least a block, so smaller
+        blocks make a small store smaller on disk (decision 0026).
         """
         faults = StoreFaults(path=path)
         options: Options = {}
         if checkpoint_bytes is not None:
             options["checkpoint_threshold"] = f"{checkpoint_bytes}B"
+        if block_bytes is not None:
+            options["default_block_size"] = str(block_bytes)
         con, catalogue, watermarks = await asyncio.to_thread(_connect, path, faults, options)
         reconnect = None if path == ":memory:" else lambda: _open_salvaging(path, faults, options)
         runner = Runner(con, readers=readers, connect=reconnect, faults=faults)
-        return cls(runner, catalogue, path, watermarks)
+        database = cls(
+            runner,
+            catalogue,
+            path,
+            watermarks,
+            compaction_partition_seconds=compaction_partition_seconds,
+        )
+        if compaction_seconds > 0:
+            database.start_compaction(compaction_seconds)
+        return database
 
     async def close(self) -> None:
-        """Finish the calls under way, then close; DuckDB checkpoints the log on close."""
+        """Finish the calls under way, then close; DuckDB checkpoints the log on close.
+        A compaction under way is interrupted and rolled back: it moves again next time."""
+        if self._compacting is not None:
+            self._compacting.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._compacting
         await self._runner.close()
 
     async def __aenter__(self) -> DuckDBDatabase:

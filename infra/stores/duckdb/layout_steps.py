@@ -15,8 +15,8 @@ __all__ = [
     "DASHBOARDS_AND_NOTIFICATIONS",
     "METRIC_DESCRIPTIONS",
     "ONE_POINT_PER_KEY",
-    "ROLLUP_TIERS",
     "chained_audit",
+    "hot_and_compacted_points",
 ]
 
 
@@ -328,39 +328,50 @@ ANOMALIES_AND_INCIDENTS = (
     """,
 )
 
-
-# Layout 8: the 1-minute and 1-hour rollup tiers, their watermarks and dirty marks
-# (decision 0025).
-_ROLLUP_COLUMNS = """
-        series_id       BIGINT NOT NULL,
-        bucket_us       BIGINT NOT NULL,
-        count           BIGINT NOT NULL,
-        sum             DOUBLE NOT NULL,
-        min             DOUBLE NOT NULL,
-        max             DOUBLE NOT NULL,
-        first           DOUBLE NOT NULL,
-        first_us        BIGINT NOT NULL,
-        last            DOUBLE NOT NULL,
-        last_us         BIGINT NOT NULL,
-        increase        DOUBLE NOT NULL,
-        sketch_keys     INTEGER[] NOT NULL,
-        sketch_counts   BIGINT[] NOT NULL
-"""
-ROLLUP_TIERS = (
-    f"CREATE TABLE IF NOT EXISTS rollup_1m ({_ROLLUP_COLUMNS})",
-    f"CREATE TABLE IF NOT EXISTS rollup_1h ({_ROLLUP_COLUMNS})",
+# Layout 8: each project's retention policy (infra/stores/duckdb/retention.py).
+RETENTION_POLICIES = (
     """
-    CREATE TABLE IF NOT EXISTS rollup_watermarks (
-        tier            VARCHAR PRIMARY KEY,
-        watermark_us    BIGINT NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS rollup_dirty (
-        tier            VARCHAR NOT NULL,
-        series_id       BIGINT NOT NULL,
-        bucket_us       BIGINT NOT NULL,
-        PRIMARY KEY (tier, series_id, bucket_us)
+    CREATE TABLE IF NOT EXISTS retention_policies (
+        project     VARCHAR PRIMARY KEY,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
     )
     """,
 )
+
+# Layout 9: points split into a hot table that ingest appends to and a compacted one
+# ordered by (series, time), read together through the view `points` (decision 0026).
+# The points already stored become the hot table; compaction moves them later.
+_COMPACTED_POINTS = """
+    CREATE TABLE IF NOT EXISTS points_compacted (
+        series_id   BIGINT NOT NULL,
+        ts          TIMESTAMP NOT NULL,
+        value       DOUBLE NOT NULL
+    )
+"""
+_COMPACTION_SLICES = """
+    CREATE TABLE IF NOT EXISTS compaction_slices (
+        partition_us    BIGINT PRIMARY KEY
+    )
+"""
+_POINTS_VIEW = """
+    CREATE OR REPLACE VIEW points AS
+    SELECT series_id, ts, value FROM points_hot
+    UNION ALL
+    SELECT series_id, ts, value FROM points_compacted
+"""
+
+
+def hot_and_compacted_points(cur: Cursor) -> None:
+    tables = {
+        name
+        for (name,) in cur.execute(
+            "SELECT table_name FROM duckdb_tables()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if "points_hot" not in tables:
+        cur.execute("ALTER TABLE points RENAME TO points_hot")
+    cur.execute(_COMPACTED_POINTS)
+    cur.execute(_COMPACTION_SLICES)
+    cur.execute(_POINTS_VIEW)

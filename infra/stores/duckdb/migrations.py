@@ -26,14 +26,16 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
+from infra.stores.duckdb.layout_rollups import ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
     ANOMALIES_AND_INCIDENTS,
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
-    ROLLUP_TIERS,
+    RETENTION_POLICIES,
     chained_audit,
+    hot_and_compacted_points,
 )
 from infra.stores.duckdb.runner import Cursor
 from infra.stores.duckdb.schema import SCHEMA
@@ -50,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 8
+LAYOUT_VERSION = 10
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -105,7 +107,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "chained audit trail and compliance", chained_audit),
     Migration(6, "one point per series and timestamp", _run_all(ONE_POINT_PER_KEY)),
     Migration(7, "anomaly detection and incidents", _run_all(ANOMALIES_AND_INCIDENTS)),
-    Migration(8, "rollup tiers", _run_all(ROLLUP_TIERS)),
+    Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
+    Migration(9, "hot and compacted points", hot_and_compacted_points),
+    Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

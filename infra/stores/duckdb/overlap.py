@@ -32,11 +32,15 @@ _STORED_MAX = """
     WHERE ts >= make_timestamp($since) AND series_id IN (SELECT sid FROM hydrate)
     GROUP BY series_id
 """
-_DELETE = """
-    DELETE FROM points USING replaced r
-    WHERE points.ts BETWEEN make_timestamp($lo) AND make_timestamp($hi)
-      AND points.series_id = r.series_id AND points.ts = r.ts
-"""
+# A replaced point may be in either table of the view `points` (compaction.py).
+_DELETE = [
+    f"""
+    DELETE FROM {table} USING replaced r
+    WHERE {table}.ts BETWEEN make_timestamp($lo) AND make_timestamp($hi)
+      AND {table}.series_id = r.series_id AND {table}.ts = r.ts
+    """
+    for table in ("points_hot", "points_compacted")
+]
 
 
 @dataclass(slots=True)
@@ -196,9 +200,10 @@ def apply(cur: Cursor, plan: Plan) -> None:
         stamps = plan.replaced["ts"].view(np.int64)
         cur.register("replaced", plan.replaced)
         try:
-            cur.execute(_DELETE, {"lo": int(stamps.min()), "hi": int(stamps.max())})
+            for delete in _DELETE:
+                cur.execute(delete, {"lo": int(stamps.min()), "hi": int(stamps.max())})
         finally:
             cur.unregister("replaced")
     if len(plan.insert["value"]):
         cur.register("batch", plan.insert)  # replaced by the next group's
-        cur.execute("INSERT INTO points SELECT series_id, ts, value FROM batch")
+        cur.execute("INSERT INTO points_hot SELECT series_id, ts, value FROM batch")

@@ -23,7 +23,7 @@ ROLLUP_COLUMNS = """
         sketch_keys     INTEGER[] NOT NULL,
         sketch_counts   BIGINT[] NOT NULL
 """
-# Decision 0025. No key on the tiers: a bucket is replaced by DELETE + INSERT in one
+# Decision 0028. No key on the tiers: a bucket is replaced by DELETE + INSERT in one
 # transaction, and rows arrive in bucket order, so the zone maps of bucket_us prune scans.
 ROLLUP_SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS rollup_1m ({ROLLUP_COLUMNS})",

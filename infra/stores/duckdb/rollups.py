@@ -38,7 +38,7 @@ class Watermarks:
         self.of: dict[str, int] = {}
         self.dirty: dict[str, int] = {}
         # Points and rows rolled up per tier: a tier whose rows hold about one point each
-        # is no cheaper to read than raw points (decision 0025).
+        # is no cheaper to read than raw points (decision 0028).
         self.points: dict[str, int] = {}
         self.rows: dict[str, int] = {}
 

@@ -35,7 +35,8 @@ class Runner:
     A DuckDB connection must not be used by two threads at once; `con.cursor()` opens
     another connection to the same database. Writes run on a single thread, so
     transactions never interleave and need no lock; reads run on `readers` threads and
-    see committed data only, even while a write is in progress.
+    see committed data only, even while a write is in progress. Compaction runs on a
+    maintenance thread of its own (`maintain`), so appends never wait for it.
 
     A read whose caller is cancelled (a query timeout, a client that left) is interrupted
     in DuckDB, so its thread is free again at once instead of finishing work nobody
@@ -60,6 +61,8 @@ class Runner:
         self.faults = faults or StoreFaults()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
+        # Long background work (compaction) on a cursor of its own, beside the writer.
+        self._maintenance = ThreadPoolExecutor(1, thread_name_prefix="duckdb-maintenance")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cursors: list[Cursor] = []
@@ -80,6 +83,19 @@ class Runner:
         call = _Call(lambda cur: fn(cur, *args, **kwargs))
         try:
             return await self._run(self._readers, call.run)
+        except asyncio.CancelledError:
+            call.interrupt()
+            raise
+
+    async def maintain(
+        self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Background work beside the writer: its transactions interleave with appends
+        (DuckDB's optimistic concurrency). Cancelling interrupts it, so `fn` must leave
+        nothing half done when interrupted (one transaction, rolled back)."""
+        call = _Call(lambda cur: fn(cur, *args, **kwargs))
+        try:
+            return await self._run(self._maintenance, call.run)
         except asyncio.CancelledError:
             call.interrupt()
             raise
@@ -189,6 +205,7 @@ class Runner:
     def _shutdown(self) -> None:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
+        self._maintenance.shutdown(wait=True)
         for cursor in self._cursors:
             with suppress(duckdb.Error):
                 cursor.close()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from infra.stores.duckdb.analytics import ANALYTICS_SCHEMA
 from infra.stores.duckdb.anomalies import ANOMALY_SCHEMA
+from infra.stores.duckdb.compaction import POINTS_SCHEMA
 from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
+from infra.stores.duckdb.retention import RETENTION_SCHEMA
 from infra.stores.duckdb.rollup_sql import ROLLUP_SCHEMA
 
 __all__ = ["SCHEMA"]
@@ -33,15 +35,7 @@ SCHEMA = (
         PRIMARY KEY (project, id)
     )
     """,
-    # No key and no index: appends stay one columnar insert, and scans rely on DuckDB's
-    # per-row-group min/max of `ts` (points arrive roughly in time order).
-    """
-    CREATE TABLE IF NOT EXISTS points (
-        series_id   BIGINT NOT NULL,
-        ts          TIMESTAMP NOT NULL,
-        value       DOUBLE NOT NULL
-    )
-    """,
+    *POINTS_SCHEMA,  # infra/stores/duckdb/compaction.py (layout 9)
     """
     CREATE TABLE IF NOT EXISTS ingest_keys (
         project     VARCHAR NOT NULL,
@@ -144,4 +138,5 @@ SCHEMA = (
     *ROLLUP_SCHEMA,  # infra/stores/duckdb/rollup_sql.py
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
+    *RETENTION_SCHEMA,  # infra/stores/duckdb/retention.py (layout 8)
 )

@@ -1,4 +1,4 @@
-"""Chart queries served from the rollup tiers, stitched with raw points (decision 0025).
+"""Chart queries served from the rollup tiers, stitched with raw points (decision 0028).
 
 domain/storage/tier_choice.py says which tier and which segments; here each segment
 becomes rows of one shape, partial aggregates (count, sum, min, max, last and its stamp)

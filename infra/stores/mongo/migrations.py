@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 8
+LAYOUT_VERSION = 10
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -232,7 +232,7 @@ _ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
     ],
 }
 
-# Layout 8: rollup tiers, their dirty buckets (issue 13, decision 0004 "Rollup tiers").
+# Layout 10: rollup tiers, their dirty buckets (issue 13, decision 0004 "Rollup tiers").
 _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
     **{
         f"rollup_{tier}": [
@@ -259,7 +259,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "chained audit trail and compliance", _chained_audit),
     Migration(6, "void batches and recent series", _void_batches),
     Migration(7, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
-    Migration(8, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
+    # Layout 8: retention policies, one document per project keyed by `_id` (no index).
+    Migration(8, "retention policies", _create_indexes({})),
+    # Layout 9 split DuckDB's points in two (decision 0026); MongoDB's stay as they are,
+    # and its layout number follows so that both stores name the same layouts.
+    Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
+    Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
