@@ -8,7 +8,7 @@ does); a tier segment reads rows, leaving out the buckets marked dirty, whose ra
 are read instead. The tier's buckets nest in the chart's (its resolution divides the
 step), so combining the partials here gives raw's answer: exactly for count, sum, min, max,
 avg and last (up to the order of a float sum). Percentiles never come here: they read raw
-points at every step (tier_choice.choose_tier, decision 0025).
+points at every step (tier_choice.choose_tier, decision 0028).
 """
 
 from __future__ import annotations
