@@ -1,8 +1,8 @@
 """What mongomock-ng lacks or does slowly, supplied for the MongoDB emulator
 (mongo_emulator.py says why each is needed): cursors read in one go, a leading `$match`
 narrowed by its ranges as an index would, keyword arguments it does not know, the
-`$firstN` accumulator, the `$sortArray` expression and a `$merge` stage with the server's
-rules and in linear time."""
+`$firstN` accumulator, the `$sortArray` expression, a `$merge` stage with the server's
+rules and in linear time, and bulk upserts on a unique index in linear time."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from bson import ObjectId
 from mongomock_ng import aggregate as _mongomock_aggregate
 from mongomock_ng import helpers as _helpers
 from mongomock_ng.filtering import filter_applies
+from pymongo import UpdateOne
 from pymongo.errors import OperationFailure
+from pymongo.results import BulkWriteResult
 from sentinels import NOTHING  # type: ignore[import-untyped]
 
 # Untyped in mongomock-ng.
@@ -32,6 +34,7 @@ __all__ = [
     "matching",
     "merge",
     "split_merge",
+    "upserts",
 ]
 
 
@@ -397,6 +400,48 @@ def merge(
         new["_id"] = existing["_id"]
         store[new["_id"]] = new
         found[key] = new
+
+
+def upserts(collection: Any, requests: list[Any]) -> Any:
+    """A `bulk_write` of `UpdateOne(filter, {$inc, $set}, upsert=True)` requests whose
+    filters name exactly the fields of a unique index of plain values (the rollup dirty
+    marks of a backfill: thousands at once), in time linear in the requests and the
+    documents, or None when the requests are of another kind (mongomock-ng then runs
+    them: its upsert scans the collection, and again for unique indexes, per request)."""
+    if not requests or not all(
+        type(r) is UpdateOne
+        and r._upsert
+        and set(r._doc) <= {"$inc", "$set"}
+        and all(isinstance(v, dict) for v in r._doc.values())
+        and all(_kind(v) is not None for v in r._filter.values())
+        for r in requests
+    ):
+        return None
+    fields = sorted(requests[0]._filter)
+    if any(sorted(r._filter) != fields for r in requests) or not _has_unique_index(
+        collection, fields
+    ):
+        return None
+    store = collection._store
+    found = {_merge_key(doc, fields, strict=False): doc for doc in store.documents}
+    matched = upserted = 0
+    for request in requests:
+        key = _merge_key(request._filter, fields, strict=True)
+        doc = found.get(key)
+        if doc is None:
+            doc = found[key] = {"_id": ObjectId(), **request._filter}
+            upserted += 1
+        else:
+            doc = found[key] = _copy(doc)
+            matched += 1
+        for field, step in request._doc.get("$inc", {}).items():
+            doc[field] = doc.get(field, 0) + step
+        doc.update(request._doc.get("$set", {}))
+        store[doc["_id"]] = doc
+    return BulkWriteResult(
+        {"nMatched": matched, "nModified": matched, "nUpserted": upserted, "upserted": []},
+        acknowledged=True,
+    )
 
 
 def _has_unique_index(collection: Any, fields: list[str]) -> bool:

@@ -151,3 +151,26 @@ async def test_an_operation_runs_off_the_event_loop() -> None:
     release.set()
     await operation
     assert await points.count_documents({}) == 1
+
+
+async def test_bulk_upserts_on_a_unique_index_write_what_mongomock_writes() -> None:
+    from pymongo import UpdateOne
+
+    def requests() -> list[UpdateOne]:
+        return [
+            UpdateOne(
+                {"t": "1m", "b": i % 7}, {"$inc": {"g": 1}, "$set": {"n": f"x{i}"}}, upsert=True
+            )
+            for i in range(20)
+        ]
+
+    fast, slow = EmulatedClient()["d"]["marks"], mongomock_ng.MongoClient()["d"]["marks"]
+    await fast.create_index([("t", 1), ("b", 1)], unique=True)
+    slow.create_index([("t", 1), ("b", 1)], unique=True)
+    for _ in range(2):
+        await fast.bulk_write(requests(), ordered=False)
+        slow.bulk_write(requests(), ordered=False)
+    got = await fast.find({}, {"_id": 0}).to_list()
+    want = list(slow.find({}, {"_id": 0}))
+    assert sorted(got, key=repr) == sorted(want, key=repr)
+    assert len(got) == 7 and {d["g"] for d in got} == {6, 4}  # 20 = 6 x 3 + 1 x 2 a round
