@@ -51,16 +51,8 @@ async def _duckdb(tmp_path: Path) -> Any:
 @pytest.fixture(params=[_duckdb, open_mongo_emulated], ids=["duckdb", "mongo-emulated"])
 async def loaded(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Loaded]:
     database = await request.param(tmp_path)
-    # Generous for a loaded test machine; the sync limit itself has its own test. On the
-    # MongoDB emulator the rollup runner is off: recomputing the load's thousands of dirty
-    # minutes in mongomock-ng (pure Python, every refresh scans every point) starves the
-    # analytics reads past the client's timeout; the tiers have tests of their own.
-    settings = make_settings(
-        tmp_path,
-        analytics_sync_timeout_seconds=60.0,
-        analytics_workers=2,
-        **({"rollup_seconds": 0} if request.param is open_mongo_emulated else {}),
-    )
+    # Generous for a loaded test machine; the sync limit itself has its own test.
+    settings = make_settings(tmp_path, analytics_sync_timeout_seconds=60.0, analytics_workers=2)
     try:
         async with serve(settings, database=database) as vigil:
             yield Loaded(vigil, await load(vigil, ADMIN))
