@@ -33,6 +33,10 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         secret=SECRET,
         secret_file=f"{tmp_path}/secret.key",  # the encryption and signing keys go beside it
         self_monitor_seconds=0,
+        # Off unless a test asks (rollup_seconds=...): on the MongoDB emulator, recomputing
+        # a loaded backfill's thousands of dirty minutes in mongomock-ng (pure Python)
+        # starved the other requests of analytics and cluster tests past their timeouts.
+        rollup_seconds=0,
         ws_init_timeout_seconds=2.0,
         # The suite keeps both cores busy: SCHED_IDLE workers would get CPU only between
         # tests (tests/unit/analytics/test_worker_scheduling.py checks the default).

@@ -24,6 +24,7 @@ from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
 from infra.stores.mongo.retention import applied_retention, set_retention, settle_retention
 from infra.stores.mongo.retention_policies import MongoRetentionStore
+from infra.stores.mongo.rollups import MongoRollupStore, RollupMarks
 from infra.stores.mongo.schema import Database
 from infra.stores.mongo.server import check_server
 
@@ -48,13 +49,15 @@ class MongoDatabase:
         features: ServerFeatures,
         client: Client | None,
         retention_seconds: int,
+        marks: RollupMarks,
     ) -> None:
         self.name = db.name
         self.options = options
         self.features = features
         # The stored retention (retention.py): what ingest must accept, for every instance.
         self.retention_seconds = retention_seconds
-        self.metrics = MongoMetricStore(db, catalogue, options, features, self.close)
+        self.rollups = MongoRollupStore(db, options, marks)
+        self.metrics = MongoMetricStore(db, catalogue, options, features, self.close, self.rollups)
         self.audit = MongoAuditStore(db, options)
         self.alerts = MongoAlertStore(db, options)
         self.leases = MongoLeaseStore(db, options)
@@ -135,7 +138,9 @@ class MongoDatabase:
             retention = await settle_retention(db, options)
             catalogue = MongoCatalogue(db, options)
             await catalogue.load()
-        return cls(db, catalogue, options, features, client, retention)
+            marks = RollupMarks(db, options)
+            await marks.load()
+        return cls(db, catalogue, options, features, client, retention, marks)
 
     async def set_retention(self, seconds: int, *, by: str) -> None:
         """Store a new retention for every instance and apply it (retention.py); the

@@ -20,10 +20,11 @@ from domain.metrics.ingest import PointBatch
 from domain.metrics.ports import AppendResult
 from infra.stores.mongo.batches import VoidBatch, WriteStamps, void_document
 from infra.stores.mongo.catalogue import MongoCatalogue, change_id, series_document
-from infra.stores.mongo.dates import MAX_US, MIN_US, now
+from infra.stores.mongo.dates import MAX_US, MIN_US, date_of_us, now
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.keys import Claim, KeyClaims
 from infra.stores.mongo.options import MongoOptions
+from infra.stores.mongo.rollups.marks import RollupMarks
 from infra.stores.mongo.schema import COUNTERS, KEYS, POINTS, SERIES, VOIDS, Database
 
 __all__ = ["BatchWriter", "prepare"]
@@ -63,6 +64,14 @@ class _Prepared:
 
     def void(self, batch_id: ObjectId) -> VoidBatch:
         return VoidBatch(batch_id, self.lo_us, self.hi_us)
+
+    def points(self) -> list[tuple[int, str, int]]:
+        """(series id, metric name, us) of every point."""
+        series = self.batch.series
+        return [
+            (series[i].id, series[i].name, us)
+            for i, us in zip(self.series_index, self.timestamps_us, strict=True)
+        ]
 
 
 def prepare(batch: PointBatch) -> _Prepared:
@@ -108,7 +117,13 @@ class BatchWriter:
     new write that readers prefer, so a retried batch stores nothing twice.
     """
 
-    def __init__(self, db: Database, catalogue: MongoCatalogue, options: MongoOptions) -> None:
+    def __init__(
+        self,
+        db: Database,
+        catalogue: MongoCatalogue,
+        options: MongoOptions,
+        marks: RollupMarks,
+    ) -> None:
         concern = WriteConcern(w=options.write_concern_w, j=options.write_concern_j)
         self._points = db.get_collection(POINTS, write_concern=concern)
         self._series = db.get_collection(SERIES, write_concern=concern)
@@ -116,6 +131,7 @@ class BatchWriter:
         self._counters = db.get_collection(COUNTERS, write_concern=concern)
         self._claims = KeyClaims(db.get_collection(KEYS, write_concern=concern), options)
         self._catalogue = catalogue
+        self._marks = marks
         self._stamps = WriteStamps()
         # Appends under way in this process, by (project, key): a second append with the
         # key waits for the first and answers its count, without asking the server.
@@ -130,7 +146,7 @@ class BatchWriter:
                 with unavailable("storing a batch"):
                     await self._store(prepared, batch_id)
             except BaseException:
-                await self._finally(self._void(prepared.project, prepared.void(batch_id)))
+                await self._finally(self._void(prepared.project, prepared.void(batch_id), prepared))
                 raise
             return AppendResult(len(batch), replayed=False)
         slot = (batch.project, key)
@@ -169,16 +185,22 @@ class BatchWriter:
             await self._finally(self._abandon(prepared, batch_id, claim))
             raise
         if not finished:  # judged stale and taken over by another writer
-            await self._finally(self._void(prepared.project, prepared.void(batch_id)))
+            await self._finally(self._void(prepared.project, prepared.void(batch_id), prepared))
             raise Unavailable("MongoDB: the batch took too long to store; retry with its key")
         return AppendResult(len(prepared.batch), replayed=False)
 
     async def _store(self, prepared: _Prepared, batch_id: ObjectId) -> None:
         """Points first, then the series they introduce: readers find points only
-        through the catalogue, so a batch's points show once its series are stored."""
+        through the catalogue, so a batch's points show once its series are stored.
+        Around the points, the rollup buckets they make dirty (rollups/marks.py)."""
         documents = prepared.documents(batch_id, self._stamps.next())
         if documents:
+            await self._mark(prepared, {}, self._marks.seen())
+            before = self._marks.seen()
             await self._points.insert_many(documents, ordered=False)
+            after = await self._marks.load()
+            if after != before:
+                await self._mark(prepared, before, after)
         project = prepared.project
         fresh = self._catalogue.series.unknown(project, prepared.batch.series)
         if not fresh:
@@ -197,11 +219,26 @@ class BatchWriter:
         await self._bump(project, "s")
         self._catalogue.add(project, fresh)
 
+    async def _mark(
+        self, prepared: _Prepared, floor: dict[str, int], ceiling: dict[str, int]
+    ) -> None:
+        """Mark the buckets of the batch's points stamped in [floor, ceiling) per tier."""
+        if ceiling and prepared.lo_us >= max(ceiling.values()):
+            return  # the usual batch: every point is newer than the watermarks
+        await self._marks.mark(
+            prepared.project,
+            prepared.batch.series,
+            prepared.series_index,
+            prepared.timestamps_us,
+            floor,
+            ceiling,
+        )
+
     async def _abandon(self, prepared: _Prepared, batch_id: ObjectId, claim: Claim) -> None:
         """Void the batch, then free its key: a retry may claim the key only once nothing
         of this batch can become visible. If the server cannot be reached, the key stays
         claimed; a retry here takes it over at once, elsewhere once it is stale."""
-        if await self._void(prepared.project, prepared.void(batch_id)):
+        if await self._void(prepared.project, prepared.void(batch_id), prepared):
             try:
                 await self._claims.release(claim, batch_id)
                 return
@@ -209,18 +246,42 @@ class BatchWriter:
                 log.warning("MongoDB: could not free an idempotency key: %s", type(exc).__name__)
         self._claims.give_up(claim, batch_id)
 
-    async def _void(self, project: str, batch: VoidBatch) -> bool:
-        """Mark a batch void (idempotent); False if the marker could not be written."""
+    async def _void(
+        self, project: str, batch: VoidBatch, prepared: _Prepared | None = None
+    ) -> bool:
+        """Mark a batch void (idempotent); False if the marker could not be written.
+        Then mark dirty the rollup buckets its points may have reached (a rollup may have
+        read points the server applied before the batch was void)."""
         try:
             await self._voids.update_one(
                 {"_id": batch.id}, {"$setOnInsert": void_document(project, batch)}, upsert=True
             )
             self._catalogue.voids.add(project, batch)
             await self._bump(project, "v")
-            return True
         except PyMongoError as exc:
             log.warning("MongoDB: could not set a failed batch aside: %s", type(exc).__name__)
             return False
+        try:
+            if prepared is not None:
+                points = prepared.points()
+            else:
+                points = await self._stored(project, batch)
+        except PyMongoError as exc:
+            log.warning("MongoDB: could not read a void batch's points: %s", type(exc).__name__)
+            return True
+        await self._marks.mark_points(project, points)
+        return True
+
+    async def _stored(self, project: str, batch: VoidBatch) -> list[tuple[int, str, int]]:
+        """(series id, name, us) of the points stored under a batch id (a writer taken
+        over: its points are not known here)."""
+        where = {
+            "m.p": project,
+            "b": batch.id,
+            "t": {"$gte": date_of_us(batch.lo_us), "$lte": date_of_us(batch.hi_us)},
+        }
+        found = self._points.find(where, {"_id": 0, "m.s": 1, "m.n": 1, "us": 1})
+        return [(int(d["m"]["s"]), str(d["m"]["n"]), int(d["us"])) async for d in found]
 
     async def _bump(self, project: str, field: str) -> None:
         """Tell the other instances that the project's series or void batches changed."""

@@ -19,6 +19,8 @@ from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
+from domain.storage.tier_choice import Segment, choose_tier, plan
+from domain.storage.tiers import TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.aggregate import plan_chart, too_many_series
 from infra.stores.mongo.catalogue import MongoCatalogue
@@ -27,7 +29,9 @@ from infra.stores.mongo.descriptions import MongoDescriptions
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.ingest import BatchWriter
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
-from infra.stores.mongo.schema import POINTS, SERIES, Database
+from infra.stores.mongo.rollups import MongoRollupStore
+from infra.stores.mongo.rollups.charts import TierChart
+from infra.stores.mongo.schema import POINTS, SERIES, Database, rollup_collection
 
 __all__ = ["MongoMetricStore"]
 
@@ -49,13 +53,15 @@ class MongoMetricStore:
         options: MongoOptions,
         features: ServerFeatures,
         close: Callable[[], Awaitable[None]],
+        rollups: MongoRollupStore,
     ) -> None:
         self._db = db
         self._points = db[POINTS]
         self._catalogue = catalogue
         self._options = options
         self._features = features
-        self._writer = BatchWriter(db, catalogue, options)
+        self._writer = BatchWriter(db, catalogue, options, rollups.marks)
+        self._rollups = rollups
         self._descriptions = MongoDescriptions(db, options)
         self._page_size = 1000  # points fetched per round trip of a list
         self._close = close
@@ -113,9 +119,46 @@ class MongoMetricStore:
             if isinstance(chart, SeriesResult):
                 return chart
             voids = self._voids(query.project, query.start_us, query.end_us - 1)
+            percentile = query.aggregation.quantile is not None
+            tier = choose_tier(query.start_us, query.end_us, query.step_us, percentile=percentile)
+            if query.use_tiers and not tier.is_raw:
+                watermarks = await self._rollups.watermarks()
+                segments = plan(query.start_us, query.end_us, tier, watermarks)
+                if any(not segment.tier.is_raw for segment in segments):
+                    return await self._tiered(query, chart.specs, chart.timestamps, segments, voids)
             cursor = await self._points.aggregate(chart.pipeline(voids), allowDiskUse=True)
             rows = await cursor.to_list()
         return chart.result(rows)
+
+    async def _tiered(
+        self,
+        query: GetMetricSeriesQuery,
+        specs: Sequence[SeriesSpec],
+        timestamps: list[int],
+        segments: list[Segment],
+        voids: list[ObjectId],
+    ) -> SeriesResult:
+        """Whole buckets from the tiers, the rest from raw points (rollups/charts.py)."""
+        chart = TierChart(
+            query.project, specs, query.aggregation, query.group_by, timestamps, query.step_us
+        )
+        partials: list[dict[str, Any]] = []
+        for segment in segments:
+            plans: list[tuple[str, list[dict[str, Any]]]]
+            if segment.tier.is_raw:
+                plans = [(POINTS, chart.raw(segment.start_us, segment.end_us, voids))]
+            else:
+                dirty = await self._rollups.dirty_buckets(
+                    segment.tier, query.project, segment.start_us, segment.end_us, chart.ids
+                )
+                plans = [(rollup_collection(segment.tier.name), chart.tier(segment, dirty))]
+                if dirty:
+                    plans.append((POINTS, chart.dirty_raw(segment, dirty, voids)))
+            for collection, pipeline in plans:
+                cursor = await self._db[collection].aggregate(pipeline, allowDiskUse=True)
+                partials.extend(await cursor.to_list())
+        served = max((s.tier for s in segments), key=TIERS.index)
+        return chart.result(partials, served.name)
 
     # Names, tag keys and tag values come from the catalogue in memory.
 

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 9
+LAYOUT_VERSION = 10
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -232,6 +232,24 @@ _ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 10: rollup tiers, their dirty buckets (issue 13, decision 0004 "Rollup tiers").
+_ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
+    **{
+        f"rollup_{tier}": [
+            ([("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)], {"unique": True}),
+            ([("b", ASCENDING)], {}),
+            ([("p", ASCENDING), ("b", ASCENDING)], {}),
+        ]
+        for tier in ("1m", "1h")
+    },
+    "rollup_dirty": [
+        (
+            [("t", ASCENDING), ("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)],
+            {"unique": True},
+        )
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -246,6 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Layout 9 split DuckDB's points in two (decision 0026); MongoDB's stay as they are,
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
+    Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

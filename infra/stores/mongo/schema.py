@@ -14,6 +14,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, OperationFailure
 
+from domain.storage.tiers import ROLLUP_TIERS
 from infra.stores.mongo.analytics import ANALYTICS_INDEXES
 from infra.stores.mongo.anomalies import ANOMALY_INDEXES
 from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
@@ -35,12 +36,15 @@ __all__ = [
     "LEASES",
     "META",
     "POINTS",
+    "ROLLUP_DIRTY",
+    "ROLLUP_STATE",
     "SERIES",
     "TTL_INDEXES",
     "VOIDS",
     "Database",
     "create_layout",
     "create_ttl_index",
+    "rollup_collection",
 ]
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -79,6 +83,22 @@ DASHBOARD_VERSIONS = "dashboard_versions"
 # What senders say about metric names: {p, n: name, type, help, unit, at}
 # (infra/stores/mongo/descriptions.py).
 DESCRIPTIONS = "metric_descriptions"
+# Rollup tiers (infra/stores/mongo/rollups/, decision 0004 "Rollup tiers"): one ordinary
+# collection per tier, `rollup_1m` and `rollup_1h` (`$merge` cannot write to a time-series
+# collection), a row per series per bucket: {p, s, n: metric name, b: bucket start (us),
+# count, sum, min, max, first, first_us, last, last_us, inc, keys, counts, run}.
+# Watermarks: {_id: tier name, w: watermark (us), to: the watermark an unfinished advance
+# is moving to}.
+ROLLUP_STATE = "rollup_state"
+# Dirty buckets: {t: tier name, p, s, n, b, g: a counter bumped by every mark}.
+ROLLUP_DIRTY = "rollup_dirty"
+
+
+def rollup_collection(tier: str) -> str:
+    """The collection of a rollup tier ("1m" -> "rollup_1m")."""
+    return f"rollup_{tier}"
+
+
 # {_id: "layout", version, lock: {owner, version, until} while migrating, history: [...]}
 # (infra/stores/mongo/migrations.py), and {_id: "retention", seconds, by, at} (retention.py).
 META = "meta"
@@ -128,6 +148,22 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
     **ANOMALY_INDEXES,  # detections, detector states, anomalies, bands (layout 3)
     **INCIDENT_INDEXES,  # incidents (layout 3)
+    **{
+        rollup_collection(tier): [
+            # One row per (project, series, bucket): what `$merge ... on` needs, and reads.
+            ([("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)], {"unique": True}),
+            # An advance's range over every project; retention's by project and age.
+            ([("b", ASCENDING)], {}),
+            ([("p", ASCENDING), ("b", ASCENDING)], {}),
+        ]
+        for tier in (t.name for t in ROLLUP_TIERS)
+    },
+    ROLLUP_DIRTY: [
+        (
+            [("t", ASCENDING), ("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)],
+            {"unique": True},
+        ),
+    ],
 }
 
 
