@@ -7,6 +7,7 @@ points of void batches (batches.py).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -14,12 +15,12 @@ from pymongo import DESCENDING
 
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.model import Metric, MetricDescription
-from domain.metrics.ports import AppendResult
+from domain.metrics.ports import AppendResult, RawKeptSince
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
-from domain.storage.tier_choice import Segment, choose_tier, plan
+from domain.storage.tier_choice import Segment, choose_tier, percentile_plan, plan
 from domain.storage.tiers import TIERS
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.mongo.aggregate import plan_chart, too_many_series
@@ -57,6 +58,9 @@ class MongoMetricStore:
     ) -> None:
         self._db = db
         self._points = db[POINTS]
+        # Set by the app once retention is built: percentiles older than the raw points
+        # kept are read from the tiers' sketches (domain/storage/tier_choice.py).
+        self.raw_kept: RawKeptSince | None = None
         self._catalogue = catalogue
         self._options = options
         self._features = features
@@ -119,11 +123,24 @@ class MongoMetricStore:
             if isinstance(chart, SeriesResult):
                 return chart
             voids = self._voids(query.project, query.start_us, query.end_us - 1)
-            percentile = query.aggregation.quantile is not None
-            tier = choose_tier(query.start_us, query.end_us, query.step_us, percentile=percentile)
+            raw_since = None
+            if query.aggregation.quantile is not None and self.raw_kept is not None:
+                raw_since = await self.raw_kept.raw_kept_since_us(query.project, query.name)
+            tier = choose_tier(
+                query.start_us,
+                query.end_us,
+                query.step_us,
+                percentile=query.aggregation.quantile is not None,
+                raw_since_us=raw_since,
+            )
             if query.use_tiers and not tier.is_raw:
                 watermarks = await self._rollups.watermarks()
-                segments = plan(query.start_us, query.end_us, tier, watermarks)
+                if raw_since is not None:
+                    segments = percentile_plan(
+                        query.start_us, query.end_us, tier, watermarks, raw_since
+                    )
+                else:
+                    segments = plan(query.start_us, query.end_us, tier, watermarks)
                 if any(not segment.tier.is_raw for segment in segments):
                     return await self._tiered(query, chart.specs, chart.timestamps, segments, voids)
             cursor = await self._points.aggregate(chart.pipeline(voids), allowDiskUse=True)
@@ -142,23 +159,29 @@ class MongoMetricStore:
         chart = TierChart(
             query.project, specs, query.aggregation, query.group_by, timestamps, query.step_us
         )
-        partials: list[dict[str, Any]] = []
+        bins = query.aggregation.quantile is not None
+        stats_rows: list[dict[str, Any]] = []
+        bin_rows: list[dict[str, Any]] = []
         for segment in segments:
-            plans: list[tuple[str, list[dict[str, Any]]]]
+            plans: list[tuple[str, Callable[[bool], list[dict[str, Any]]]]]
             if segment.tier.is_raw:
-                plans = [(POINTS, chart.raw(segment.start_us, segment.end_us, voids))]
+                plans = [(POINTS, partial(chart.raw, segment.start_us, segment.end_us, voids))]
             else:
                 dirty = await self._rollups.dirty_buckets(
                     segment.tier, query.project, segment.start_us, segment.end_us, chart.ids
                 )
-                plans = [(rollup_collection(segment.tier.name), chart.tier(segment, dirty))]
+                table = rollup_collection(segment.tier.name)
+                plans = [(table, partial(chart.tier, segment, dirty))]
                 if dirty:
-                    plans.append((POINTS, chart.dirty_raw(segment, dirty, voids)))
-            for collection, pipeline in plans:
-                cursor = await self._db[collection].aggregate(pipeline, allowDiskUse=True)
-                partials.extend(await cursor.to_list())
+                    plans.append((POINTS, partial(chart.dirty_raw, segment, dirty, voids)))
+            for collection, stages in plans:
+                for wanted, rows in ((False, stats_rows), (True, bin_rows)):
+                    if wanted and not bins:
+                        continue
+                    cursor = await self._db[collection].aggregate(stages(wanted), allowDiskUse=True)
+                    rows.extend(await cursor.to_list())
         served = max((s.tier for s in segments), key=TIERS.index)
-        return chart.result(partials, served.name)
+        return chart.result(stats_rows, bin_rows, served.name)
 
     # Names, tag keys and tag values come from the catalogue in memory.
 

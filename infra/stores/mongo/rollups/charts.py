@@ -2,13 +2,14 @@
 
 domain/storage/tier_choice.py says which tier and which segments. Each segment is read by
 one pipeline that answers partial aggregates per (series, chart bucket): count, sum, min,
-max and the last point `[us, v]`. A raw
+max and the last point `[us, v]` (or sketch bins `(key, count)` for percentiles). A raw
 segment reads points (one per (series, timestamp), void batches left out, as aggregate.py
 does); a tier segment reads rows, leaving out the buckets marked dirty, whose raw points
 are read instead. The tier's buckets nest in the chart's (its resolution divides the
 step), so combining the partials here gives raw's answer: exactly for count, sum, min, max,
-avg and last (up to the order of a float sum). Percentiles never come here: they read raw
-points at every step (tier_choice.choose_tier, decision 0028).
+avg and last (up to the order of a float sum). Percentiles come here only for ranges whose
+raw points retention has deleted (tier_choice.percentile_plan): then within the sketch's
+bound (domain/storage/sketch.py, from the merged bins, clamped to the bucket's min and max).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from bson import ObjectId
 from domain.metrics.ingest import SeriesSpec
 from domain.metrics.model import Aggregation
 from domain.metrics.read_models import SeriesData, SeriesResult
+from domain.storage import sketch
 from domain.storage.tier_choice import Segment
 from infra.stores.mongo.aggregate import last_write
-from infra.stores.mongo.rollups.pipeline import points_in
+from infra.stores.mongo.rollups.pipeline import points_in, sketch_key
 
 __all__ = ["Cells", "TierChart"]
 
@@ -43,8 +45,6 @@ class TierChart:
         timestamps: list[int],
         step_us: int | None,
     ) -> None:
-        if aggregation.quantile is not None:
-            raise ValueError("percentiles read raw points (tier_choice.choose_tier)")
         self.project = project
         self.specs = specs
         self.aggregation = aggregation
@@ -57,25 +57,47 @@ class TierChart:
     def ids(self) -> list[int]:
         return [s.id for s in self.specs]
 
-    def raw(self, start_us: int, end_us: int, voids: Sequence[ObjectId]) -> Stages:
+    def _cell(self, at: str) -> dict[str, Any]:
+        """The chart bucket's offset from the first one, of a stamp field (`$us`, `$b`)."""
+        if self.step is None:
+            return {"$literal": 0}
+        offset = {"$subtract": [at, self.first]}
+        return {
+            "$let": {
+                "vars": {"d": offset},
+                "in": {"$subtract": ["$$d", {"$mod": ["$$d", self.step]}]},
+            }
+        }
+
+    def raw(self, start_us: int, end_us: int, voids: Sequence[ObjectId], bins: bool) -> Stages:
         """Points of every selected series in [start_us, end_us)."""
-        return self._raw({"m.s": {"$in": self.ids}, **points_in(start_us, end_us)}, voids)
+        return self.raw_where(
+            {"m.s": {"$in": self.ids}, **points_in(start_us, end_us)}, voids, bins=bins
+        )
 
-    def dirty_raw(
-        self, segment: Segment, dirty: set[tuple[int, int]], voids: Sequence[ObjectId]
-    ) -> Stages:
-        """The raw points of the dirty buckets (one clause per bucket)."""
-        resolution = segment.tier.resolution_us
-        by_bucket: dict[int, list[int]] = {}
-        for sid, bucket in dirty:
-            by_bucket.setdefault(bucket, []).append(sid)
-        clauses = [
-            {"m.s": {"$in": sorted(ids)}, **points_in(b, b + resolution)}
-            for b, ids in sorted(by_bucket.items())
+    def raw_where(self, where: dict[str, Any], voids: Sequence[ObjectId], bins: bool) -> Stages:
+        match: dict[str, Any] = {"m.p": self.project, **where}
+        if voids:
+            match["b"] = {"$nin": list(voids)}
+        stages: Stages = [
+            {"$match": match},
+            {"$group": {"_id": {"s": "$m.s", "us": "$us"}, "w": last_write()}},
+            {
+                "$project": {
+                    "_id": 0,
+                    "s": "$_id.s",
+                    "at": "$_id.us",
+                    "v": {"$arrayElemAt": ["$w", 2]},
+                }
+            },
         ]
-        return self._raw({"$or": clauses}, voids)
+        if bins:
+            stages.append({"$set": {"k": sketch_key("$v"), "c": {"$literal": 1}}})
+            return [*stages, self._bins()]
+        fields = {"n": {"$literal": 1}, "sm": "$v", "lo": "$v", "hi": "$v", "lv": "$v", "lt": "$at"}
+        return [*stages, {"$set": fields}, self._stats()]
 
-    def tier(self, segment: Segment, dirty: set[tuple[int, int]]) -> Stages:
+    def tier(self, segment: Segment, dirty: set[tuple[int, int]], bins: bool) -> Stages:
         """Rows of the segment's tier, without the dirty (series, bucket) ones."""
         match: dict[str, Any] = {
             "p": self.project,
@@ -84,6 +106,22 @@ class TierChart:
         }
         if dirty:
             match["$nor"] = [{"s": s, "b": b} for s, b in sorted(dirty)]
+        stages: Stages = [{"$match": match}]
+        if bins:
+            return [
+                *stages,
+                {"$project": {"_id": 0, "s": 1, "at": "$b", "keys": 1, "counts": 1}},
+                {"$unwind": {"path": "$keys", "includeArrayIndex": "i"}},
+                {
+                    "$project": {
+                        "s": 1,
+                        "at": 1,
+                        "k": "$keys",
+                        "c": {"$arrayElemAt": ["$counts", "$i"]},
+                    }
+                },
+                self._bins(),
+            ]
         fields = {
             "_id": 0,
             "s": 1,
@@ -95,24 +133,27 @@ class TierChart:
             "lv": "$last",
             "lt": "$last_us",
         }
-        return [{"$match": match}, {"$project": fields}, self._partials()]
+        return [*stages, {"$project": fields}, self._stats()]
 
-    def _raw(self, where: dict[str, Any], voids: Sequence[ObjectId]) -> Stages:
-        """A point stands for itself: one per (series, timestamp), the last written."""
-        match: dict[str, Any] = {"m.p": self.project, **where}
-        if voids:
-            match["b"] = {"$nin": list(voids)}
-        v = {"$arrayElemAt": ["$w", 2]}
-        point = {"_id": 0, "s": "$_id.s", "at": "$_id.us", "lt": "$_id.us", "n": {"$literal": 1}}
-        return [
-            {"$match": match},
-            {"$group": {"_id": {"s": "$m.s", "us": "$us"}, "w": last_write()}},
-            {"$project": {**point, "sm": v, "lo": v, "hi": v, "lv": v}},
-            self._partials(),
+    def dirty_raw(
+        self,
+        segment: Segment,
+        dirty: set[tuple[int, int]],
+        voids: Sequence[ObjectId],
+        bins: bool,
+    ) -> Stages:
+        """The raw points of the dirty buckets (one clause per bucket)."""
+        resolution = segment.tier.resolution_us
+        by_bucket: dict[int, list[int]] = {}
+        for sid, bucket in dirty:
+            by_bucket.setdefault(bucket, []).append(sid)
+        clauses = [
+            {"m.s": {"$in": sorted(ids)}, **points_in(b, b + resolution)}
+            for b, ids in sorted(by_bucket.items())
         ]
+        return self.raw_where({"$or": clauses}, voids, bins=bins)
 
-    def _partials(self) -> dict[str, Any]:
-        """Count, sum, min, max and last per (series, chart bucket)."""
+    def _stats(self) -> dict[str, Any]:
         return {
             "$group": {
                 "_id": {"s": "$s", "c": self._cell("$at")},
@@ -124,22 +165,20 @@ class TierChart:
             }
         }
 
-    def _cell(self, at: str) -> dict[str, Any]:
-        """The chart bucket's offset from the first one, of a stamp field (`$at`)."""
-        if self.step is None:
-            return {"$literal": 0}
-        offset = {"$subtract": [at, self.first]}
+    def _bins(self) -> dict[str, Any]:
         return {
-            "$let": {
-                "vars": {"d": offset},
-                "in": {"$subtract": ["$$d", {"$mod": ["$$d", self.step]}]},
+            "$group": {
+                "_id": {"s": "$s", "c": self._cell("$at"), "k": "$k"},
+                "c": {"$sum": "$c"},
             }
         }
 
-    def result(self, partials: list[dict[str, Any]], resolution: str) -> SeriesResult:
+    def result(
+        self, stats: list[dict[str, Any]], bins: list[dict[str, Any]], resolution: str
+    ) -> SeriesResult:
         """Combine the partials of every segment into the chart's dense arrays."""
-        cells = Cells(self, partials)
-        values = cells.values(self.aggregation)
+        cells = Cells(self, stats)
+        values = cells.values(self.aggregation, bins)
         lines = []
         for gid, tags in enumerate(cells.tags):
             row = values[gid]
@@ -152,7 +191,7 @@ class TierChart:
 class Cells:
     """Partials by (group, chart bucket), groups as aggregate.py orders them."""
 
-    def __init__(self, chart: TierChart, partials: list[dict[str, Any]]) -> None:
+    def __init__(self, chart: TierChart, stats: list[dict[str, Any]]) -> None:
         self.chart = chart
         group_by = chart.group_by
         keys: dict[Any, int] = {}
@@ -169,29 +208,55 @@ class Cells:
                 keys[key] = len(self.tags)
                 self.tags.append(tags)
             self.group_of[spec.id] = keys[key]
-        shape = (len(self.tags), len(chart.timestamps))
+        self.width = len(chart.timestamps)
+        shape = (len(self.tags), self.width)
         self.n = np.zeros(shape)
         self.sum = np.zeros(shape)
         self.lo = np.full(shape, np.inf)
         self.hi = np.full(shape, -np.inf)
         self.last = np.full(shape, np.nan)
         last_key: dict[tuple[int, int], tuple[int, int]] = {}
-        step = chart.step
-        for row in partials:
-            sid = int(row["_id"]["s"])
-            g, i = self.group_of[sid], 0 if step is None else int(row["_id"]["c"]) // step
+        for row in stats:
+            g, i = self._where(row["_id"])
             self.n[g, i] += row["n"]
             self.sum[g, i] += row["sm"]
             self.lo[g, i] = min(self.lo[g, i], row["lo"])
             self.hi[g, i] = max(self.hi[g, i], row["hi"])
             us, value = row["last"]
-            rank = (int(us), sid)  # ties go to the greatest series id, as aggregate.py's
+            rank = (int(us), int(row["_id"]["s"]))  # ties go to the greatest series id
             if (g, i) not in last_key or rank > last_key[g, i]:
                 last_key[g, i] = rank
                 self.last[g, i] = value
 
-    def values(self, aggregation: Aggregation) -> np.ndarray:
-        if aggregation is Aggregation.AVG:
+    def _where(self, key: dict[str, Any]) -> tuple[int, int]:
+        step = self.chart.step
+        return self.group_of[int(key["s"])], 0 if step is None else int(key["c"]) // step
+
+    def values(self, aggregation: Aggregation, bins: list[dict[str, Any]]) -> np.ndarray:
+        empty = self.n == 0
+        quantile = aggregation.quantile
+        if quantile is not None:
+            cell = np.empty(len(bins), np.int64)
+            keys = np.empty(len(bins), np.int64)
+            counts = np.empty(len(bins), np.int64)
+            for j, row in enumerate(bins):
+                g, i = self._where(row["_id"])
+                cell[j], keys[j], counts[j] = (
+                    g * self.width + i,
+                    int(row["_id"]["k"]),
+                    int(row["c"]),
+                )
+            found = sketch.quantiles(
+                cell,
+                keys,
+                counts,
+                quantile,
+                cells=self.n.size,
+                minimum=self.lo.ravel(),
+                maximum=self.hi.ravel(),
+            )
+            out = found.reshape(self.n.shape)
+        elif aggregation is Aggregation.AVG:
             with np.errstate(invalid="ignore", divide="ignore"):
                 out = self.sum / self.n
         else:
@@ -202,7 +267,7 @@ class Cells:
                 Aggregation.COUNT: self.n,
                 Aggregation.LAST: self.last,
             }[aggregation].copy()
-        out[self.n == 0] = np.nan
+        out[empty] = np.nan
         return out
 
     def ordered(self, lines: list[SeriesData]) -> list[SeriesData]:
