@@ -64,11 +64,12 @@ def test_a_compaction_killed_midway_loses_and_doubles_nothing(
     start = _prefill(store, "crash")
     vigil = vigil_process(VIGIL_STORE_URL=f"duckdb:///{store}", VIGIL_STORE_COMPACTION_SECONDS="3")
     sender = Sender(vigil, token("agent", crash="admin"), project="crash", size=500)
-    # Acknowledged batches before the first compaction starts (3 s after the store opens,
-    # after start-up), and while it runs (seconds: the kill comes well before its end).
+    # Acknowledged batches until the first compaction has started (3 s after the store
+    # opens, after start-up), the last ones while it runs; the kill comes as soon as its
+    # start is seen, well before the seconds the big partition takes. (Three more batches
+    # after the start once waited behind the rollup runner's first pass over the 3M
+    # points, and a quiet machine finished the move before the kill.)
     poll(lambda: sender.send() and STARTED in vigil.log.read_text(), 30, "a compaction starts")
-    for _ in range(3):
-        assert sender.send()
     vigil.kill()
     assert FINISHED not in vigil.log.read_text(), "the compaction ended before the kill"
     assert _partition(store, start) == (BIG, 0)  # rolled back: all still hot
