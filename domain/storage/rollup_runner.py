@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from domain.ports import Clock, LeaseStore
 from domain.storage.ports import RollupStore
+from domain.storage.slices import next_slice
 from domain.storage.tiers import ROLLUP_TIERS, Tier
 
 __all__ = ["LEASE", "RollupPass", "RollupRunner", "RollupSettings"]
@@ -101,11 +102,9 @@ class RollupRunner:
         began = time.monotonic()
         watermark = await self._store.advance(tier, target, slice_us=slice_us)
         took = time.monotonic() - began
-        if took < s.slice_seconds / 4:
-            slice_us = min(2 * slice_us, s.max_slice_us)
-        elif took > s.slice_seconds:
-            slice_us = max(resolution, slice_us // 2)
-        self._slice_us[tier.name] = slice_us
+        self._slice_us[tier.name] = next_slice(
+            slice_us, took, s.slice_seconds, resolution, s.max_slice_us
+        )
         return watermark
 
     async def start(self) -> None:

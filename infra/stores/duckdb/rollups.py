@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from domain.storage.rollups import RollupRow
+from domain.storage.slices import next_slice
 from domain.storage.tiers import ROLLUP_TIERS, Tier
 from infra.stores.duckdb.overlap import Columns
 from infra.stores.duckdb.rollup_sql import FIELDS, rollup_sql, table_of
@@ -24,9 +25,8 @@ from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["DuckDBRollupStore", "Watermarks", "mark_dirty"]
 
-# A refresh's window, in buckets: it starts at 60 and doubles after a refresh quicker than
-# REFRESH_SECONDS / 4, halves after one slower than REFRESH_SECONDS (as the runner sizes its
-# advance slices), within [1, MAX_WINDOW_BUCKETS].
+# A refresh's window, in buckets: it starts at 60 and adapts to the time a refresh takes
+# (domain/storage/slices.py, as the runner sizes its advance slices).
 REFRESH_SECONDS = 0.25
 MAX_WINDOW_BUCKETS = 100_000
 
@@ -329,10 +329,7 @@ class DuckDBRollupStore:
         finally:
             cur.unregister("todo")
         took = time.monotonic() - began
-        if took < REFRESH_SECONDS / 4:
-            self._window[tier.name] = min(2 * buckets, MAX_WINDOW_BUCKETS)
-        elif took > REFRESH_SECONDS:
-            self._window[tier.name] = max(1, buckets // 2)
+        self._window[tier.name] = next_slice(buckets, took, REFRESH_SECONDS, 1, MAX_WINDOW_BUCKETS)
         done = int(cleared[0][0]) if cleared else 0
         return done, int(points - points_before), int(rows - rows_before)
 
