@@ -54,6 +54,10 @@ class AppendResult:
 class MetricStore(Protocol):
     """Points and the series catalogue of every project."""
 
+    # Where each metric's raw points begin (set by the app once retention is built; None:
+    # all of them are kept). A percentile before it reads the rollup tiers' sketches.
+    raw_kept: RawKeptSince | None
+
     async def append(
         self, batch: PointBatch, *, idempotency_key: str | None = None
     ) -> AppendResult:

@@ -140,8 +140,7 @@ def build_runtimes(
             ),
         )
     retention.rollups = rollup_store  # the tiers' expiry (None: raw only)
-    if hasattr(stores.metrics, "raw_kept"):  # percentiles past raw retention read sketches
-        stores.metrics.raw_kept = retention.book
+    stores.metrics.raw_kept = retention.book  # percentiles past raw retention read sketches
     return Runtimes(
         engine,
         alerting,

@@ -307,15 +307,13 @@ class RawKeptSince:
 async def test_percentiles_past_raw_retention_come_from_the_sketches(
     metrics: MetricStore, rollups: RollupStore
 ) -> None:
-    if not hasattr(metrics, "raw_kept"):
-        pytest.skip("this store reads percentiles from raw points only")
     rng = random.Random(5)
     model = Model()
     await append(metrics, model, PROJECT, series_points(rng, BASE, BASE + 5 * H), rng)
     for tier in ROLLUP_TIERS:
         await advance(rollups, tier, BASE + 5 * H)
     biggest = max(abs(v) for v in model.points.values())
-    metrics.raw_kept = RawKeptSince(BASE + 3 * H + 10 * M)  # type: ignore[attr-defined]
+    metrics.raw_kept = RawKeptSince(BASE + 3 * H + 10 * M)
     compared = 0
     for step, group_by in [(2 * M, None), (H, ("dc",)), (None, ())]:
         for aggregation in (Aggregation.P50, Aggregation.P90, Aggregation.P99):
@@ -332,7 +330,7 @@ async def test_percentiles_past_raw_retention_come_from_the_sketches(
                         # The sketch's bound: 0.5% of the order statistics' magnitude.
                         assert abs(got - want) <= 0.005 * biggest + 1e-9, (step, aggregation)
                         compared += 1
-    metrics.raw_kept = None  # type: ignore[attr-defined]
+    metrics.raw_kept = None
     # While raw points are kept, percentiles read them: exactly raw's answer.
     args = ("reqs", BASE + 7 * M, BASE + 5 * H, 2 * M, None, Aggregation.P99)
     assert lines(await chart(metrics, *args, use_tiers=True)) == lines(

@@ -63,6 +63,7 @@ class FakeMetricStore:
         self.fail_next_append: Exception | None = None
         self.appends = 0  # batches actually written
         self.closed = False
+        self.raw_kept = None  # every raw point kept: percentiles read them
 
     # -- writes -------------------------------------------------------------------------
     async def append(
