@@ -1,0 +1,1 @@
+"""Reports: rendering (render/), the scheduler and deliveries, artefact downloads."""
