@@ -16,6 +16,7 @@ from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
 from domain.system.ports import AuditStore
+from domain.usage.ports import UsageStore
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.mongo_emulator import open_mongo_emulated, open_mongo_real, skip_reason
 
@@ -121,3 +122,9 @@ def anomalies(store_db: StoreDatabase) -> AnomalyStore:
 @pytest.fixture
 def incidents(store_db: StoreDatabase) -> IncidentStore:
     return cast(IncidentStore, store_db.incidents)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def usage(store_db: StoreDatabase) -> UsageStore:
+    """The store's UsageStore (the usage contract tests use only the port)."""
+    return cast(UsageStore, store_db.usage)  # type: ignore[attr-defined]

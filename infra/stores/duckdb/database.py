@@ -29,6 +29,7 @@ from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.retention import DuckDBRetentionStore
 from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.usage import DuckDBUsageStore
 from infra.stores.duckdb.wal import is_wal_failure, salvage_wal
 
 __all__ = ["DuckDBDatabase"]
@@ -69,6 +70,7 @@ class DuckDBDatabase:
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)
         self.retention = DuckDBRetentionStore(runner, catalogue)
+        self.usage = DuckDBUsageStore(runner)
         self._runner = runner
 
     @property

@@ -34,6 +34,7 @@ from infra.stores.duckdb.layout_steps import (
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
     RETENTION_POLICIES,
+    USAGE,
     chained_audit,
     hot_and_compacted_points,
 )
@@ -52,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -110,6 +111,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
+    Migration(11, "usage analytics", _run_all(USAGE)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

@@ -16,6 +16,7 @@ from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
 from infra.stores.duckdb.retention import RETENTION_SCHEMA
 from infra.stores.duckdb.rollup_sql import ROLLUP_SCHEMA
+from infra.stores.duckdb.usage import USAGE_SCHEMA
 
 __all__ = ["SCHEMA"]
 
@@ -139,4 +140,5 @@ SCHEMA = (
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
     *RETENTION_SCHEMA,  # infra/stores/duckdb/retention.py (layout 8)
+    *USAGE_SCHEMA,  # infra/stores/duckdb/usage.py (layout 11)
 )

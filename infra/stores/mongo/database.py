@@ -27,6 +27,7 @@ from infra.stores.mongo.retention_policies import MongoRetentionStore
 from infra.stores.mongo.rollups import MongoRollupStore, RollupMarks
 from infra.stores.mongo.schema import Database
 from infra.stores.mongo.server import check_server
+from infra.stores.mongo.usage import MongoUsageStore
 
 __all__ = ["MongoDatabase", "pick_database"]
 
@@ -69,6 +70,7 @@ class MongoDatabase:
         self.anomalies = MongoAnomalyStore(db, options)
         self.incidents = MongoIncidentStore(db, options)
         self.retention = MongoRetentionStore(db, options)
+        self.usage = MongoUsageStore(db, options)
         self._client = client
         self._closed = False
 

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -250,6 +250,13 @@ _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 11: usage analytics (infra/stores/mongo/usage.py). Frozen.
+_USAGE: dict[str, list[IndexSpec]] = {
+    "usage_series": [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
+    "usage_counters": [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
+    "usage_reads": [([("p", ASCENDING)], {})],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -265,6 +272,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
+    Migration(11, "usage analytics", _create_indexes(_USAGE)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

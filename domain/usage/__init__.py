@@ -1,0 +1,1 @@
+"""Usage analytics: what each project ingests, stores, reads and renders, per minute."""
