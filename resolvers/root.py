@@ -36,6 +36,7 @@ from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
 from resolvers import retention as retention_ops
+from resolvers import usage as usage_ops
 from schema.budget import HeavyReads
 from schema.errors import ErrorCodes
 from schema.permissions import CanAdminister, CanEdit, CanRead, CanWriteMetrics, IsAuthenticated
@@ -130,6 +131,13 @@ class Query:
     # retention (issue 13): admins read and set it (a legal hold's reason is theirs)
     retention_policy = strawberry.field(
         resolver=retention_ops.retention_policy, permission_classes=[CanAdminister]
+    )
+    # usage analytics (domain/usage): a project's own to its readers, all to system admins
+    usage = strawberry.field(resolver=usage_ops.usage, permission_classes=[CanRead])
+    usage_all = strawberry.field(resolver=usage_ops.usage_all, permission_classes=[IsAuthenticated])
+    cardinality = strawberry.field(resolver=usage_ops.cardinality, permission_classes=[CanRead])
+    unused_metrics = strawberry.field(
+        resolver=usage_ops.unused_metrics, permission_classes=[CanRead]
     )
 
 

@@ -51,7 +51,8 @@ class UsageMeter:
     """Counts of this instance, by minute of arrival (the clock's, not the points' own
     timestamps: usage is when Vigil did the work)."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, enabled: bool = True) -> None:
+        self.enabled = enabled  # off (VIGIL_USAGE_SECONDS=0): nothing is counted or held
         self._clock = clock
         self._current = MinuteCounts(-1)
         self._closed: dict[int, MinuteCounts] = {}
@@ -78,7 +79,7 @@ class UsageMeter:
         self, project: str, series: Sequence[dict[str, Any]], series_index: Sequence[int]
     ) -> None:
         """A stored batch (MetricCollectedEvent's columns)."""
-        if not series or series[0].get("source") == USAGE_SOURCE:
+        if not self.enabled or not series or series[0].get("source") == USAGE_SOURCE:
             return  # Vigil's own usage series: counting them would be usage of usage
         current = self._now()
         counts = current.points.get(project)
@@ -100,10 +101,14 @@ class UsageMeter:
                 counts[sid] = counts.get(sid, 0) + n
 
     def add(self, project: str, figure: str, amount: float = 1.0) -> None:
+        if not self.enabled:
+            return
         counters = self._now().counters
         counters[(project, figure)] = counters.get((project, figure), 0.0) + amount
 
     def count_query(self, project: str, cpu_seconds: float) -> None:
+        if not self.enabled:
+            return
         counters = self._now().counters
         counters[(project, QUERIES)] = counters.get((project, QUERIES), 0.0) + 1
         key = (project, QUERY_CPU_SECONDS)
@@ -112,10 +117,14 @@ class UsageMeter:
     def read(self, project: str, metric: str) -> None:
         """A metric was read (a chart, a rule, a report, a query): the read log keeps the
         last minute of each, written at most once a minute."""
+        if not self.enabled:
+            return
         current = self._now()
         current.reads[(project, metric)] = current.minute_us
 
     def read_all(self, reads: Iterable[tuple[str, str]]) -> None:
+        if not self.enabled:
+            return
         current = self._now()
         for key in reads:
             current.reads[key] = current.minute_us

@@ -6,10 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
+    "ANALYTICS_CPU_SECONDS",
     "BYTES_PER_ROW",
     "COUNTER_FIGURES",
     "GAUGE_FIGURES",
     "MINUTE_US",
+    "NOTIFICATIONS_SENT",
+    "QUERIES",
+    "QUERY_CPU_SECONDS",
+    "REPORTS_RENDERED",
+    "RULE_EVALUATIONS",
     "USAGE_SOURCE",
     "Cardinality",
     "CounterRow",
@@ -110,6 +116,7 @@ class UsageReport:
     """`rows` by bucket and group; `totals`: the same buckets for the whole project, with
     every figure (equal to `rows` when nothing is grouped)."""
 
+    project: str
     step_us: int
     group_by: tuple[str, ...]
     rows: list[UsageRow] = field(default_factory=list)

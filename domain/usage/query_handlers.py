@@ -54,8 +54,9 @@ async def usage(query: GetUsageQuery, *, usage_store: UsageStore) -> UsageReport
         raise BadUserInput(f"groupBy takes at most {MAX_GROUP_BY} tags")
     if len(set(keys)) != len(keys) or any(not k for k in keys):
         raise BadUserInput("groupBy names each tag once, none empty")
-    return await _report(usage_store, query.project, query.start_us, query.end_us,
-                         query.step_us, keys)  # fmt: skip
+    return await _report(
+        usage_store, query.project, query.start_us, query.end_us, query.step_us, keys
+    )
 
 
 async def usage_all(query: GetUsageAllQuery, *, usage_store: UsageStore) -> list[UsageReport]:
@@ -93,23 +94,26 @@ async def _report(
     for c in counters:
         value = c.last if c.figure in GAUGE_FIGURES else c.total
         figures[c.bucket_us][c.figure] = value
-    rows = [
-        UsageRow(project, bucket, dict(zip(keys, group, strict=True)), *cell[:3],
-                 figures=None if keys else figures.get(bucket) or _empty_figures())
-        for (bucket, group), cell in sorted(cells.items())
-    ]  # fmt: skip
-    buckets = sorted(set(totals) | set(figures))
     total_rows = [
-        UsageRow(project, b, {}, *totals.get(b, [0, 0, 0]), figures=figures.get(b) or _empty_figures())
-        for b in buckets
-    ]  # fmt: skip
+        UsageRow(project, b, {}, t[0], t[1], t[2], _figures(figures.get(b)))
+        for b in sorted(set(totals) | set(figures))
+        for t in [totals.get(b, [0, 0, 0])]
+    ]
     if not keys:
-        rows = total_rows
-    return UsageReport(step, keys, rows, total_rows)
+        return UsageReport(project, step, keys, total_rows, total_rows)
+    rows = [
+        UsageRow(project, bucket, dict(zip(keys, group, strict=True)), c[0], c[1], c[2])
+        for (bucket, group), c in sorted(cells.items())
+    ]
+    return UsageReport(project, step, keys, rows, total_rows)
 
 
 def _empty_figures() -> dict[str, float]:
     return dict.fromkeys((*COUNTER_FIGURES, *GAUGE_FIGURES), 0.0)
+
+
+def _figures(found: dict[str, float] | None) -> dict[str, float]:
+    return found if found is not None else _empty_figures()
 
 
 async def cardinality(
@@ -141,14 +145,13 @@ async def cardinality(
         series=len(catalogue),
         new_series=new,
         recent_since_us=since,
-        metrics=[
-            MetricCardinality(m, n, new_by_metric[m]) for m, n in _top(by_metric, first)
-        ],
+        metrics=[MetricCardinality(m, n, new_by_metric[m]) for m, n in _top(by_metric, first)],
         keys=[KeyCardinality(k, n, len(values_of[k])) for k, n in _top(by_key, first)],
         top_values=[
-            TagValueCardinality(k, v, n, new_by_value[(k, v)]) for (k, v), n in _top(by_value, first)
+            TagValueCardinality(key, value, n, new_by_value[(key, value)])
+            for (key, value), n in _top(by_value, first)
         ],
-    )  # fmt: skip
+    )
 
 
 def _top(counts: Counter[K], first: int) -> list[tuple[K, int]]:
@@ -165,17 +168,18 @@ async def unused_metrics(
         raise BadUserInput("days must be between 1 and 3660")
     first = check_first(query.first)
     since = clock.now_us() - query.days * DAY_US
-    series: Counter[str] = Counter(name for name, _, _ in await usage_store.catalogue(query.project))
+    series: Counter[str] = Counter(
+        name for name, _, _ in await usage_store.catalogue(query.project)
+    )
     reads = await usage_store.last_reads(query.project)
     stored: Counter[str] = Counter()
     for rows in await usage_store.stored_rows(query.project):
         stored[rows.metric] += rows.rows * BYTES_PER_ROW.get(rows.tier, 0)
     total = sum(stored.values())
     unused = [
-        UnusedMetric(name, count, reads.get(name), stored[name],
-                     stored[name] / total if total else 0.0)
+        UnusedMetric(name, count, reads.get(name), stored[name], stored[name] / (total or 1))
         for name, count in series.items()
         if reads.get(name, -1) < since
-    ]  # fmt: skip
+    ]
     unused.sort(key=lambda m: (-m.stored_bytes, m.metric))
     return unused[:first]

@@ -139,9 +139,7 @@ class UsageRunner:
         forget usage older than `keep`. How many minutes were written."""
         now = self._clock.now_us() if now_us is None else now_us
         ttl = int(max(self.settings.every_seconds * 3, 60) * 1_000_000)
-        if not await self._leases.acquire_lease(
-            LEASE, self.settings.owner, now_us=now, ttl_us=ttl
-        ):
+        if not await self._leases.acquire_lease(LEASE, self.settings.owner, now_us=now, ttl_us=ttl):
             self.written_us = 0
             return 0
         minute = now // MINUTE_US * MINUTE_US

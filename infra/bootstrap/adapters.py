@@ -21,6 +21,7 @@ from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
 from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
+from domain.usage.ports import UsageStore
 from infra.auth import (
     JWKSTokens,
     LocalTokens,
@@ -80,6 +81,9 @@ class StoreDatabase(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def usage(self) -> UsageStore: ...
 
     async def close(self) -> None: ...
 

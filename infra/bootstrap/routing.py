@@ -6,6 +6,8 @@ the dependencies that `Vigil.start` assembles (and tests pass fakes the same way
 
 from __future__ import annotations
 
+import contextvars
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -142,6 +144,7 @@ from domain.notifications.queries import (
     ListSilencesQuery,
 )
 from domain.queries import Query
+from domain.reports.events import ReportGeneratedEvent
 from domain.storage.retention import handlers as retention
 from domain.storage.retention import query_handlers as retention_queries
 from domain.storage.retention.commands import (
@@ -155,6 +158,15 @@ from domain.system import query_handlers as system_queries
 from domain.system.events import SystemHealthChangedEvent
 from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
+from domain.usage import handlers as usage
+from domain.usage import query_handlers as usage_queries
+from domain.usage.meter import UsageMeter
+from domain.usage.queries import (
+    GetCardinalityQuery,
+    GetUnusedMetricsQuery,
+    GetUsageAllQuery,
+    GetUsageQuery,
+)
 from infra.selfmon import count_points
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
@@ -245,6 +257,11 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
     GetRetentionPolicyQuery: retention_queries.retention_policy,
+    # usage analytics (domain/usage)
+    GetUsageQuery: usage_queries.usage,
+    GetUsageAllQuery: usage_queries.usage_all,
+    GetCardinalityQuery: usage_queries.cardinality,
+    GetUnusedMetricsQuery: usage_queries.unused_metrics,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -252,6 +269,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     MetricCollectedEvent: [
         publish_event,
         count_points,
+        usage.count_ingest,
         alerting.evaluate_points,
         compliance.observe_clock_offsets,
     ],
@@ -275,10 +293,10 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     DashboardCreatedEvent: [publish_event],
     DashboardUpdatedEvent: [publish_event],
     DashboardDeletedEvent: [publish_event],
-    NotificationSentEvent: [publish_event, observe_delivery],
+    NotificationSentEvent: [publish_event, observe_delivery, usage.count_notification],
     NotificationChannelDisabledEvent: [publish_event],
     AnalyticsProgressEvent: [publish_event],
-    AnalyticsCompletedEvent: [publish_event],
+    AnalyticsCompletedEvent: [publish_event, usage.count_analytics],
     # compliance and system health
     ComplianceCheckedEvent: [publish_event, notifications.route_compliance_event],
     AccessRevokedEvent: [publish_event, compliance.apply_revocation],
@@ -286,6 +304,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     AnomalyDetectedEvent: [publish_event],
     IncidentUpdatedEvent: [publish_event],
     RetentionPolicyChangedEvent: [publish_event],
+    ReportGeneratedEvent: [publish_event, usage.count_report],
 }
 
 
@@ -295,6 +314,7 @@ def build_bus(
     audit: CommandAudit | None = None,
     query_audit: QueryAudit | None = None,
     gate: CommandGate | None = None,
+    query_meter: UsageMeter | None = None,
     commands: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
     queries: Mapping[type[Query], Handler] = QUERY_HANDLERS,
     events: Mapping[type[Event], list[Handler]] = EVENT_HANDLERS,
@@ -304,7 +324,8 @@ def build_bus(
     A handler's dependency that is missing raises at once. Handlers of features a caller
     does not wire (a unit test without notifications, say) are left out by passing
     narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
-    another feature through its queries.
+    another feature through its queries. `query_meter`: where each query of a project is
+    counted with its CPU time (usage analytics).
     """
     bus: MessageBus | None = None
 
@@ -315,10 +336,40 @@ def build_bus(
     wired = {"ask": ask, **dependencies}
     bus = MessageBus(
         commands={kind: bind(handler, wired) for kind, handler in commands.items()},
-        queries={kind: bind(handler, wired) for kind, handler in queries.items()},
+        queries={
+            kind: metered(bind(handler, wired), query_meter) for kind, handler in queries.items()
+        },
         events={kind: [bind(h, wired) for h in handlers] for kind, handlers in events.items()},
         audit=audit,
         query_audit=query_audit,
         gate=gate,
     )
     return bus
+
+
+_METERED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vigil_query_metered", default=False
+)
+
+
+def metered(handler: Handler, meter: UsageMeter | None) -> Handler:
+    """The query handler, counting each query of a project and the CPU time of the event
+    loop's thread while it ran (usage analytics). A query asked by another (a dashboard's
+    widgets) is part of that one: only the outermost is counted."""
+    if meter is None:
+        return handler
+
+    async def run(query: Query) -> Any:
+        if _METERED.get():
+            return await handler(query)
+        token = _METERED.set(True)
+        started = time.thread_time()
+        try:
+            return await handler(query)
+        finally:
+            _METERED.reset(token)
+            project = getattr(query, "project", None)
+            if isinstance(project, str):
+                meter.count_query(project, time.thread_time() - started)
+
+    return run

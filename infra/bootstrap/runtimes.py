@@ -15,6 +15,7 @@ from domain.anomaly.ports import AnomalyRuntime
 from domain.anomaly.runtime import DetectorBank
 from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
+from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.series_limits import SeriesLimiter
 from domain.ports import Clock
 from domain.storage.ports import RollupStore
@@ -28,6 +29,8 @@ from domain.storage.retention.runtime import (
 from domain.storage.rollup_runner import RollupRunner, RollupSettings
 from domain.storage.tiers import RAW
 from domain.system.audit import AuditTrail
+from domain.usage.meter import UsageMeter
+from domain.usage.runner import UsageRunner, UsageSettings
 from infra.alerting import AlertCluster, ShardLeases
 from infra.alerting.forecaster import ProcessForecaster
 from infra.analytics.wiring import Analytics
@@ -65,6 +68,8 @@ class Runtimes:
     retention_report: RetentionReport  # the compliance checks' evidence of retention
     # Rollup tiers (decision 0028); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
     rollups: RollupRunner | None = None
+    # Usage analytics (domain/usage): the meter every handler counts into, and its runner.
+    usage: UsageRunner | None = None
 
 
 def build_runtimes(
@@ -139,6 +144,19 @@ def build_runtimes(
                 every_seconds=settings.rollup_seconds,
             ),
         )
+    usage = UsageRunner(
+        UsageMeter(clock, enabled=settings.usage_seconds > 0),
+        stores.usage,
+        stores.leases,
+        clock,
+        settings=UsageSettings(
+            owner=settings.instance_name,
+            every_seconds=settings.usage_seconds or 60.0,
+            keep_us=settings.usage_keep_days * DAY_US,
+            rule_tick_seconds=settings.alert_tick_seconds,
+        ),
+        rules=engine.rule_metrics,
+    )
     retention.rollups = rollup_store  # the tiers' expiry (None: raw only)
     stores.metrics.raw_kept = retention.book  # percentiles past raw retention read sketches
     return Runtimes(
@@ -159,6 +177,7 @@ def build_runtimes(
             runs=settings.retention_run_seconds > 0,
         ),
         rollups,
+        usage,
     )
 
 
@@ -224,6 +243,16 @@ async def start_runtimes(
     if runtimes.rollups is not None:
         await runtimes.rollups.start()
         stack.push_async_callback(runtimes.rollups.close)
+    usage = runtimes.usage
+    if usage is not None:
+
+        async def write_usage(project: str, points: list[dict[str, Any]]) -> None:
+            await bus.handle(CreateMetricsCommand(project, points))
+
+        usage.write = write_usage
+        if settings.usage_seconds > 0:
+            await usage.start()
+        stack.push_async_callback(usage.close)  # stores the minute under way
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

@@ -22,6 +22,7 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
+from domain.usage.reads import ReadNoting
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
 from infra.auth import TokenVerifier, connection_init_token
@@ -303,6 +304,8 @@ def _build_bus(
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
+    usage = runtimes.usage
+    assert usage is not None  # built by build_runtimes
     retention = settings.retention_days * 86_400
     # MongoDB keeps one retention for every instance, stored in the database (mongo/retention.py).
     retention = getattr(stores, "retention_seconds", retention)
@@ -310,8 +313,8 @@ def _build_bus(
         "clock": clock,
         "publisher": EventStream(events, origin=settings.instance_name),
         "monitor": monitor,
-        # metrics
-        "metrics": stores.metrics,
+        # metrics: reads through it are noted in the usage read log (domain/usage/reads.py)
+        "metrics": ReadNoting(stores.metrics, usage.meter),
         "limits": IngestLimits(
             max_batch=settings.max_batch,
             retention_seconds=retention,
@@ -359,12 +362,21 @@ def _build_bus(
         # retention (domain/storage/retention): policies, and ingest's raw horizon
         "retention_book": runtimes.retention.book,
         "raw_retention": runtimes.retention.book,
+        # usage analytics (domain/usage)
+        "usage_meter": usage.meter,
+        "usage_store": stores.usage,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],
         *compliance.health_checks(_disk_of(settings)),
     )
-    return build_bus(dependencies, audit=audit, query_audit=compliance.reads, gate=admission.gate)
+    return build_bus(
+        dependencies,
+        audit=audit,
+        query_audit=compliance.reads,
+        gate=admission.gate,
+        query_meter=usage.meter,
+    )
 
 
 def _disk_of(settings: Settings) -> str:

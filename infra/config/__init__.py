@@ -172,6 +172,11 @@ class Settings:
     # Anomaly detection (docs/anomaly-detection.md)
     anomaly_timezone: str = "UTC"  # explanations tell weekdays and times of day in it
 
+    # Usage analytics (docs/usage-and-cost.md): each instance stores its counts this often
+    # (0: no usage runner); the counted minutes are kept `usage_keep_days`.
+    usage_seconds: float = 60.0
+    usage_keep_days: int = 31
+
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
         # against the working directory of the start).

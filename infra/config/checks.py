@@ -110,6 +110,10 @@ def check_settings(self: Settings) -> None:
     for name in ("rollup_seconds", "rollup_lag_seconds"):
         if getattr(self, name) < 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 or more")
+    if self.usage_seconds < 0:
+        raise ConfigError("VIGIL_USAGE_SECONDS must be 0 (no usage accounting) or more")
+    if self.usage_keep_days < 1:
+        raise ConfigError("VIGIL_USAGE_KEEP_DAYS must be at least 1")
     _check_analytics(self)
     _check_compliance(self)
     _check_edges(self)

@@ -80,9 +80,7 @@ async def test_new_series_come_from_the_catalogue(metrics: MetricStore, usage: U
     catalogue = sorted(
         (name, sorted(tags.items())) for name, tags, _ in await usage.catalogue("alpha", "cpu")
     )
-    assert catalogue == sorted(
-        ("cpu", sorted(t.items())) for t in (WEB, WEB_B, DB, NO_TEAM)
-    )
+    assert catalogue == sorted(("cpu", sorted(t.items())) for t in (WEB, WEB_B, DB, NO_TEAM))
     assert all(before <= first < after for _, _, first in await usage.catalogue("alpha"))
     assert await usage.projects() == ["alpha", "beta"]
 
@@ -91,7 +89,9 @@ async def test_counters_sum_and_gauges_keep_the_last(usage: UsageStore) -> None:
     m0 = NOW_US
     await usage.record(
         [
-            MinuteCounts(m0, counters={("alpha", "queries"): 3.0, ("alpha", "query_cpu_seconds"): 0.5}),
+            MinuteCounts(
+                m0, counters={("alpha", "queries"): 3.0, ("alpha", "query_cpu_seconds"): 0.5}
+            ),
             MinuteCounts(m0 + MINUTE, counters={("alpha", "queries"): 2.0}),
         ]
     )

@@ -166,6 +166,11 @@ class AlertEngine:
     def rules(self) -> int:
         return len(self._index)
 
+    def rule_metrics(self) -> list[tuple[str, str]]:
+        """(project, metric) of each rule evaluated here: usage accounting counts their
+        evaluations and their reads (domain/usage/runner.py)."""
+        return [(r.alert.project, r.alert.rule.metric) for r in self._index]
+
     # -- evaluation -------------------------------------------------------------------------
 
     async def on_points(self, event: MetricCollectedEvent, _: object = None) -> None:

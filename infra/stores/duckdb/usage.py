@@ -10,7 +10,7 @@ from domain.usage.meter import MinuteCounts
 from domain.usage.model import USAGE_SOURCE, CounterRow, NewSeriesRow, SeriesUsageRow, StoredRows
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
-__all__ = ["DuckDBUsageStore", "USAGE_SCHEMA"]
+__all__ = ["USAGE_SCHEMA", "DuckDBUsageStore"]
 
 # The layout step "usage analytics" (layout_steps.USAGE) holds the frozen copy.
 USAGE_SCHEMA = (
@@ -68,7 +68,12 @@ class DuckDBUsageStore:
 
     async def record(self, minutes: Sequence[MinuteCounts]) -> None:
         series: dict[str, list[Any]] = {"projects": [], "minutes": [], "ids": [], "points": []}
-        counters: dict[str, list[Any]] = {"projects": [], "minutes": [], "figures": [], "values": []}
+        counters: dict[str, list[Any]] = {
+            "projects": [],
+            "minutes": [],
+            "figures": [],
+            "values": [],
+        }
         reads: dict[tuple[str, str], int] = {}
         for minute in minutes:
             for project, counts in minute.points.items():
@@ -83,7 +88,7 @@ class DuckDBUsageStore:
                 counters["values"].append(value)
             for key, at in minute.reads.items():
                 reads[key] = max(at, reads.get(key, at))
-        read_rows = {
+        read_rows: dict[str, list[Any]] = {
             "projects": [p for p, _ in reads],
             "metrics": [m for _, m in reads],
             "reads": list(reads.values()),
@@ -198,7 +203,10 @@ def _fetch(cur: Cursor, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...
 
 @transaction
 def _record(
-    cur: Cursor, series: dict[str, list[Any]], counters: dict[str, list[Any]], reads: dict[str, list[Any]]
+    cur: Cursor,
+    series: dict[str, list[Any]],
+    counters: dict[str, list[Any]],
+    reads: dict[str, list[Any]],
 ) -> None:
     if series["ids"]:
         cur.execute(_INSERT_SERIES, series)

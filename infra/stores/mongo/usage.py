@@ -43,7 +43,11 @@ USAGE_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     USAGE_COUNTERS: [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
     USAGE_READS: [([("p", ASCENDING)], {})],
 }
-_TIERS = {"raw": ("points", "m.p", "m.n"), "1m": ("rollup_1m", "p", "n"), "1h": ("rollup_1h", "p", "n")}
+_TIERS = {
+    "raw": ("points", "m.p", "m.n"),
+    "1m": ("rollup_1m", "p", "n"),
+    "1h": ("rollup_1h", "p", "n"),
+}
 
 
 class MongoUsageStore:
@@ -178,7 +182,9 @@ class MongoUsageStore:
         with unavailable("reading the series catalogue"):
             return [
                 (str(d["n"]), dict(d.get("tags") or {}), _us(d.get("first_seen")))
-                async for d in self._catalogue.find(query, {"_id": 0, "n": 1, "tags": 1, "first_seen": 1})
+                async for d in self._catalogue.find(
+                    query, {"_id": 0, "n": 1, "tags": 1, "first_seen": 1}
+                )
             ]
 
     async def last_reads(self, project: str) -> dict[str, int]:
