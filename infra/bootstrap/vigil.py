@@ -22,7 +22,6 @@ from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
 from domain.system.audit import AuditTrail
-from domain.usage.reads import ReadNoting
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
 from infra.auth import TokenVerifier, connection_init_token
@@ -43,6 +42,7 @@ from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.query_timeout import QueryTimeout
 from infra.selfmon import SelfMonitor
+from infra.usage import ReadNoting
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
 from schema.context import VigilContext

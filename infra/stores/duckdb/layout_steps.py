@@ -375,33 +375,3 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     cur.execute(_COMPACTED_POINTS)
     cur.execute(_COMPACTION_SLICES)
     cur.execute(_POINTS_VIEW)
-
-
-# Layout 11: usage analytics (infra/stores/duckdb/usage.py): minutes counted per series
-# and per figure, and the read log.
-USAGE = (
-    """
-    CREATE TABLE IF NOT EXISTS usage_series (
-        project     VARCHAR NOT NULL,
-        minute_us   BIGINT NOT NULL,
-        series_id   BIGINT NOT NULL,
-        points      BIGINT NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS usage_counters (
-        project     VARCHAR NOT NULL,
-        minute_us   BIGINT NOT NULL,
-        figure      VARCHAR NOT NULL,
-        value       DOUBLE NOT NULL
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS usage_reads (
-        project     VARCHAR NOT NULL,
-        metric      VARCHAR NOT NULL,
-        read_us     BIGINT NOT NULL,
-        PRIMARY KEY (project, metric)
-    )
-    """,
-)

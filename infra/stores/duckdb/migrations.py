@@ -34,10 +34,10 @@ from infra.stores.duckdb.layout_steps import (
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
     RETENTION_POLICIES,
-    USAGE,
     chained_audit,
     hot_and_compacted_points,
 )
+from infra.stores.duckdb.layout_usage import USAGE
 from infra.stores.duckdb.runner import Cursor
 from infra.stores.duckdb.schema import SCHEMA
 

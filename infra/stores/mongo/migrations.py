@@ -46,6 +46,8 @@ from domain.errors import Unavailable
 from domain.system.model import link
 from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import now
+from infra.stores.mongo.layout_rollups import ROLLUP_LAYOUT
+from infra.stores.mongo.layout_usage import USAGE_LAYOUT
 from infra.stores.mongo.options import MongoOptions
 from infra.stores.mongo.schema import (
     ALERT_INSTANCES,
@@ -232,31 +234,6 @@ _ANOMALIES_AND_INCIDENTS: dict[str, list[IndexSpec]] = {
     ],
 }
 
-# Layout 10: rollup tiers, their dirty buckets (issue 13, decision 0004 "Rollup tiers").
-_ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
-    **{
-        f"rollup_{tier}": [
-            ([("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)], {"unique": True}),
-            ([("b", ASCENDING)], {}),
-            ([("p", ASCENDING), ("b", ASCENDING)], {}),
-        ]
-        for tier in ("1m", "1h")
-    },
-    "rollup_dirty": [
-        (
-            [("t", ASCENDING), ("p", ASCENDING), ("s", ASCENDING), ("b", ASCENDING)],
-            {"unique": True},
-        )
-    ],
-}
-
-# Layout 11: usage analytics (infra/stores/mongo/usage.py). Frozen.
-_USAGE: dict[str, list[IndexSpec]] = {
-    "usage_series": [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
-    "usage_counters": [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
-    "usage_reads": [([("p", ASCENDING)], {})],
-}
-
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -271,8 +248,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Layout 9 split DuckDB's points in two (decision 0026); MongoDB's stay as they are,
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
-    Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    Migration(11, "usage analytics", _create_indexes(_USAGE)),
+    Migration(10, "rollup tiers", _create_indexes(ROLLUP_LAYOUT)),
+    Migration(11, "usage analytics", _create_indexes(USAGE_LAYOUT)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

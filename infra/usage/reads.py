@@ -1,4 +1,4 @@
-"""The read log's source: the metric store as query handlers see it, noting each metric
+"""The read log's source: the metric store as query handlers see it (domain/usage), noting
 read (charts, dashboards, reports and API queries all read through it)."""
 
 from __future__ import annotations
