@@ -32,6 +32,7 @@ from bench import (
     store_faults,
     templates,
     tenants,
+    usage,
 )
 from bench.common import Context, log, raise_nofile, wait_quiet
 
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "storage": storage.run,
     "memory": memory.run,
     "request_cost": request_cost.run,
+    "usage": usage.run,
 }
 
 

@@ -26,7 +26,8 @@ class UsageStore(Protocol):
     async def series_usage(
         self, project: str, start_us: int, end_us: int, step_us: int, group_by: Sequence[str]
     ) -> list[SeriesUsageRow]:
-        """Per bucket of `step_us` from `start_us` and per value of the `group_by` tags
+        """Per bucket of `step_us` (buckets start at multiples of it since the epoch, as
+        rollup tiers do; the range selects minutes) and per value of the `group_by` tags
         ('' where a series lacks one): points ingested and distinct series written."""
         ...
 

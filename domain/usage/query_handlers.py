@@ -28,7 +28,7 @@ from domain.usage.queries import (
     GetUsageQuery,
 )
 
-__all__ = ["cardinality", "unused_metrics", "usage", "usage_all"]
+__all__ = ["cardinality", "project_usage", "unused_metrics", "usage", "usage_all"]
 
 K = TypeVar("K", str, tuple[str, str])
 
@@ -54,7 +54,7 @@ async def usage(query: GetUsageQuery, *, usage_store: UsageStore) -> UsageReport
         raise BadUserInput(f"groupBy takes at most {MAX_GROUP_BY} tags")
     if len(set(keys)) != len(keys) or any(not k for k in keys):
         raise BadUserInput("groupBy names each tag once, none empty")
-    return await _report(
+    return await project_usage(
         usage_store, query.project, query.start_us, query.end_us, query.step_us, keys
     )
 
@@ -64,12 +64,12 @@ async def usage_all(query: GetUsageAllQuery, *, usage_store: UsageStore) -> list
     _check(query.start_us, query.end_us, query.step_us)
     projects = await usage_store.usage_projects(query.start_us, query.end_us)
     return [
-        await _report(usage_store, p, query.start_us, query.end_us, query.step_us, ())
+        await project_usage(usage_store, p, query.start_us, query.end_us, query.step_us, ())
         for p in projects
     ]
 
 
-async def _report(
+async def project_usage(
     store: UsageStore, project: str, start: int, end: int, step: int, keys: tuple[str, ...]
 ) -> UsageReport:
     series = await store.series_usage(project, start, end, step, keys)

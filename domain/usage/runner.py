@@ -30,7 +30,7 @@ from domain.usage.model import (
     UsageRow,
 )
 from domain.usage.ports import UsageStore
-from domain.usage.query_handlers import _report
+from domain.usage.query_handlers import project_usage
 
 __all__ = ["LEASE", "UsageRunner", "UsageSettings", "usage_points"]
 
@@ -151,7 +151,9 @@ class UsageRunner:
         if self.write is not None:
             for at in range(first, last + 1, MINUTE_US):
                 for project in await self._store.usage_projects(at, at + MINUTE_US):
-                    report = await _report(self._store, project, at, at + MINUTE_US, MINUTE_US, ())
+                    report = await project_usage(
+                        self._store, project, at, at + MINUTE_US, MINUTE_US, ()
+                    )
                     if report.totals:
                         await self.write(project, usage_points(report.totals[0]))
                 self.written_us = at

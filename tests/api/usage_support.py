@@ -66,13 +66,14 @@ def runner(vigil: RunningVigil) -> UsageRunner:
 async def usage(
     vigil: RunningVigil, auth: str, *, group_by: list[str] | None = None, project: str = "demo"
 ) -> dict[str, Any]:
-    """The last hour (and the minute under way) as one bucket."""
+    """The last hour (and the minute under way) as one bucket: buckets start at multiples
+    of the step since the epoch, and one of 3650 days starts in 2020."""
     now = time.time_ns() // 1000
     variables = {
         "p": project,
         "from": iso(now - 3_600_000_000),
         "to": iso(now + 60_000_000),
-        "step": "2h",
+        "step": "3650d",
         "g": group_by,
     }
     data = await vigil.ok(USAGE, variables, auth=auth)

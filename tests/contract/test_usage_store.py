@@ -67,7 +67,7 @@ async def test_minutes_add_up_and_group_by_any_tags(
 
 
 async def test_new_series_come_from_the_catalogue(metrics: MetricStore, usage: UsageStore) -> None:
-    before = time.time_ns() // 1000 // MINUTE * MINUTE
+    before = time.time_ns() // 1000 // (2 * MINUTE) * (2 * MINUTE)  # a bucket's start
     await _catalogue(metrics)
     after = before + 2 * MINUTE
     rows = await usage.new_series("alpha", before, after, 2 * MINUTE, ["team"])

@@ -104,7 +104,7 @@ class DuckDBUsageStore:
         groups, params = _groups(group_by)
         params |= {"project": project, "start": start_us, "end": end_us, "step": step_us}
         sql = f"""
-            SELECT $start + (u.minute_us - $start) // $step * $step AS bucket,
+            SELECT u.minute_us // $step * $step AS bucket,
                    {groups} AS grp, sum(u.points), count(DISTINCT u.series_id)
             FROM usage_series u
             LEFT JOIN series s ON s.project = u.project AND s.id = u.series_id
@@ -121,7 +121,7 @@ class DuckDBUsageStore:
         params |= {"project": project, "start": start_us, "end": end_us, "step": step_us}
         params["own"] = USAGE_SOURCE
         sql = f"""
-            SELECT $start + (epoch_us(s.first_seen) - $start) // $step * $step AS bucket,
+            SELECT epoch_us(s.first_seen) // $step * $step AS bucket,
                    {groups} AS grp, count(*)
             FROM series s
             WHERE s.project = $project AND epoch_us(s.first_seen) >= $start
@@ -135,7 +135,7 @@ class DuckDBUsageStore:
         self, project: str, start_us: int, end_us: int, step_us: int
     ) -> list[CounterRow]:
         sql = """
-            SELECT $start + (minute_us - $start) // $step * $step AS bucket, figure,
+            SELECT minute_us // $step * $step AS bucket, figure,
                    sum(value), arg_max(value, minute_us)
             FROM usage_counters
             WHERE project = $project AND minute_us >= $start AND minute_us < $end

@@ -125,7 +125,7 @@ class MongoUsageStore:
                 {"p": project, "m": {"$gte": start_us, "$lt": end_us}}, {"_id": 0}
             ):
                 sid = int(doc["s"])
-                bucket = start_us + (int(doc["m"]) - start_us) // step_us * step_us
+                bucket = int(doc["m"]) // step_us * step_us
                 known = tags.get(sid)
                 group = tuple((known[0] if known else {}).get(k, "") for k in group_by)
                 points[(bucket, group)] += int(doc["n"])
@@ -141,7 +141,7 @@ class MongoUsageStore:
         counts: dict[tuple[int, tuple[str, ...]], int] = defaultdict(int)
         for tags, first_us, source in (await self._tags(project)).values():
             if start_us <= first_us < end_us and source != USAGE_SOURCE:
-                bucket = start_us + (first_us - start_us) // step_us * step_us
+                bucket = first_us // step_us * step_us
                 counts[(bucket, tuple(tags.get(k, "") for k in group_by))] += 1
         return [NewSeriesRow(b, g, n) for (b, g), n in sorted(counts.items())]
 
@@ -155,7 +155,7 @@ class MongoUsageStore:
                 {"p": project, "m": {"$gte": start_us, "$lt": end_us}}, {"_id": 0}
             ):
                 minute = int(doc["m"])
-                key = (start_us + (minute - start_us) // step_us * step_us, str(doc["f"]))
+                key = (minute // step_us * step_us, str(doc["f"]))
                 value = float(doc["v"])
                 totals[key] += value
                 if key not in last or last[key][0] <= minute:
