@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.usage.model import MINUTE_US
 from tests.api.usage_support import SERIES, iso, runner, send, usage
 from tests.contract.mongo_emulator import open_mongo_emulated
 from tests.support import RunningVigil, make_settings, serve, token
@@ -106,3 +107,26 @@ async def test_usage_groups_by_tags_on_this_store(served: RunningVigil) -> None:
         "front": 3,
     }
     assert by_service["totals"][0]["points"] == sent
+
+
+async def test_usage_series_and_every_projects_usage_on_this_store(served: RunningVigil) -> None:
+    admin = token(demo="admin")
+    sent = await send(served, admin)
+    usage_runner = runner(served)
+    await usage_runner.publish()  # takes the lease and samples the bytes of this minute
+    await usage_runner.flush(everything=True)
+    minute = time.time_ns() // 1000 // MINUTE_US * MINUTE_US
+    later = minute + usage_runner.settings.lag_us + MINUTE_US + 1
+    assert await usage_runner.publish(now_us=later) >= 1
+    since = iso(minute - 60 * MINUTE_US)
+    for name, expected in (("vigil.usage.points", sent), ("vigil.usage.bytes", sent * 16)):
+        data = await served.ok(SERIES, {"p": "demo", "n": name, "from": since}, auth=admin)
+        lines = {str(s["tags"]): s["values"] for s in data["metricSeries"]["series"]}
+        values = lines.get("{'tier': 'raw'}", lines.get("{}", []))
+        assert sum(v for v in values if v is not None) == expected, (name, lines)
+    everyone = await served.ok(
+        '{ usageAll(step: "3650d") { project totals { points } } }', auth=token(system="admin")
+    )
+    assert [(u["project"], u["totals"][0]["points"]) for u in everyone["usageAll"]] == [
+        ("demo", sent)
+    ]
