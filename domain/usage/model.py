@@ -94,6 +94,7 @@ class StoredRows:
     metric: str
     tier: str
     rows: int
+    project: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,8 +59,9 @@ class UsageStore(Protocol):
         """metric -> when it was last read, from the read log."""
         ...
 
-    async def stored_rows(self, project: str) -> list[StoredRows]:
-        """Rows per metric and tier, as stored now."""
+    async def stored_rows(self, project: str | None) -> list[StoredRows]:
+        """Rows per metric and tier, as stored now; None: of every project in one pass
+        (each row names its project)."""
         ...
 
     async def forget_usage(self, before_us: int) -> int:

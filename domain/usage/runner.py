@@ -143,7 +143,7 @@ class UsageRunner:
             self.written_us = 0
             return 0
         minute = now // MINUTE_US * MINUTE_US
-        await self._sample_bytes(await self._store.projects(), minute)
+        await self._sample_bytes(minute)
         last = (now - self.settings.lag_us) // MINUTE_US * MINUTE_US - MINUTE_US
         first = self.written_us + MINUTE_US if self.written_us else last
         first = max(first, last - 60 * MINUTE_US)  # after an outage: the last hour at most
@@ -163,16 +163,15 @@ class UsageRunner:
             await self._store.forget_usage(now - self.settings.keep_us)
         return written
 
-    async def _sample_bytes(self, projects: Iterable[str], minute_us: int) -> None:
+    async def _sample_bytes(self, minute_us: int) -> None:
+        """Every project's bytes per tier, in one pass over the store."""
         values: dict[tuple[str, str], float] = {}
-        for project in projects:
-            sizes = dict.fromkeys(BYTES_PER_ROW, 0)
-            for rows in await self._store.stored_rows(project):
-                sizes[rows.tier] = sizes.get(rows.tier, 0) + rows.rows * BYTES_PER_ROW.get(
-                    rows.tier, 0
-                )
-            for tier, size in sizes.items():
-                values[(project, f"bytes.{tier}")] = float(size)
+        for project in await self._store.projects():
+            for tier in BYTES_PER_ROW:
+                values[(project, f"bytes.{tier}")] = 0.0
+        for rows in await self._store.stored_rows(None):
+            key = (rows.project, f"bytes.{rows.tier}")
+            values[key] = values.get(key, 0.0) + rows.rows * BYTES_PER_ROW.get(rows.tier, 0)
         if values:
             await self._store.set_gauges(minute_us, values)
 

@@ -137,6 +137,12 @@ async def test_rows_per_metric_and_tier(metrics: MetricStore, usage: UsageStore)
     await metrics.append(point_batch("beta", [Point("cpu", WEB, NOW_US, 1.0)]))
     rows = await usage.stored_rows("alpha")
     assert sorted((r for r in rows if r.tier == "raw"), key=lambda r: r.metric) == [
-        StoredRows("cpu", "raw", 3),
-        StoredRows("mem", "raw", 1),
+        StoredRows("cpu", "raw", 3, "alpha"),
+        StoredRows("mem", "raw", 1, "alpha"),
+    ]
+    everyone = [r for r in await usage.stored_rows(None) if r.tier == "raw"]
+    assert sorted(everyone, key=lambda r: (r.project, r.metric)) == [
+        StoredRows("cpu", "raw", 3, "alpha"),
+        StoredRows("mem", "raw", 1, "alpha"),
+        StoredRows("cpu", "raw", 1, "beta"),
     ]

@@ -174,16 +174,20 @@ class DuckDBUsageStore:
         rows = await self._run.read(_fetch, sql, {"project": project})
         return {str(m): int(at) for m, at in rows}
 
-    async def stored_rows(self, project: str) -> list[StoredRows]:
+    async def stored_rows(self, project: str | None) -> list[StoredRows]:
         found: list[StoredRows] = []
+        mine = "" if project is None else "WHERE s.project = $project"
+        params = {} if project is None else {"project": project}
         for tier, table in _TIER_TABLES.items():
+            # Rows per series first: the join then meets one row per series, not per point.
             sql = f"""
-                SELECT s.name, count(*) FROM {table} t
-                JOIN series s ON s.id = t.series_id AND s.project = $project
-                GROUP BY 1 ORDER BY 1
+                SELECT s.project, s.name, sum(t.n) FROM
+                    (SELECT series_id, count(*) AS n FROM {table} GROUP BY 1) t
+                JOIN series s ON s.id = t.series_id {mine}
+                GROUP BY 1, 2 ORDER BY 1, 2
             """
-            rows = await self._run.read(_fetch, sql, {"project": project})
-            found += [StoredRows(str(name), tier, int(n)) for name, n in rows]
+            rows = await self._run.read(_fetch, sql, params)
+            found += [StoredRows(str(name), tier, int(n), str(p)) for p, name, n in rows]
         return found
 
     async def forget_usage(self, before_us: int) -> int:

@@ -194,20 +194,18 @@ class MongoUsageStore:
                 async for d in self._reads.find({"p": project}, {"_id": 0, "n": 1, "at": 1})
             }
 
-    async def stored_rows(self, project: str) -> list[StoredRows]:
+    async def stored_rows(self, project: str | None) -> list[StoredRows]:
         found: list[StoredRows] = []
         with unavailable("counting stored rows"):
             for tier, (collection, p_field, n_field) in _TIERS.items():
-                rows = await (
-                    await self._db[collection].aggregate(
-                        [
-                            {"$match": {p_field: project}},
-                            {"$group": {"_id": f"${n_field}", "c": {"$sum": 1}}},
-                        ]
-                    )
-                ).to_list()
-                found += [StoredRows(str(r["_id"]), tier, int(r["c"])) for r in rows]
-        return sorted(found, key=lambda r: (r.tier, r.metric))
+                match = [] if project is None else [{"$match": {p_field: project}}]
+                group = {"_id": {"p": f"${p_field}", "n": f"${n_field}"}, "c": {"$sum": 1}}
+                cursor = await self._db[collection].aggregate([*match, {"$group": group}])
+                found += [
+                    StoredRows(str(r["_id"]["n"]), tier, int(r["c"]), str(r["_id"]["p"]))
+                    for r in await cursor.to_list()
+                ]
+        return sorted(found, key=lambda r: (r.project, r.tier, r.metric))
 
     async def forget_usage(self, before_us: int) -> int:
         gone = 0
