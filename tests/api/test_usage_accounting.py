@@ -62,12 +62,14 @@ async def test_queries_are_counted_with_their_cpu_and_bytes_are_sampled(
 
 async def test_usage_is_written_as_series_without_counting_itself(vigil: RunningVigil) -> None:
     admin = token(demo="admin")
-    sent = await send(vigil, admin)
     usage_runner = runner(vigil)
-    await usage_runner.flush(everything=True)
     minute = time.time_ns() // 1000 // MINUTE_US * MINUTE_US
-    # As the lease holder would once the minute is `lag` old.
-    later = minute + usage_runner.settings.lag_us + MINUTE_US + 1
+    usage_runner.written_us = minute - MINUTE_US  # the lease holder wrote up to here
+    sent = await send(vigil, admin)
+    await usage_runner.flush(everything=True)
+    # As the lease holder would once the minute of the flush is `lag` old.
+    flushed = time.time_ns() // 1000 // MINUTE_US * MINUTE_US
+    later = flushed + usage_runner.settings.lag_us + MINUTE_US + 1
     assert await usage_runner.publish(now_us=later) >= 1
     since = iso(minute - 60 * MINUTE_US)
     data = await vigil.ok(
