@@ -34,6 +34,7 @@ K = TypeVar("K", str, tuple[str, str])
 
 MAX_BUCKETS = 10_000
 MAX_GROUP_BY = 16
+MAX_ROWS = 10_000  # objects through Strawberry cost ~15 us each (DESIGN.md)
 DAY_US = 86_400_000_000
 
 
@@ -82,6 +83,11 @@ async def project_usage(
         cell[1] += s.active_series
     for n in new:
         cells[(n.bucket_us, n.group)][2] += n.new_series
+    if len(cells) > MAX_ROWS:
+        raise BadUserInput(
+            f"this usage has {len(cells)} rows, more than {MAX_ROWS}: take a coarser step,"
+            " a shorter range or fewer groupBy tags"
+        )
     # A series has one value of each tag (or none): it is in exactly one group, so the
     # groups' distinct series add up to the project's.
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
