@@ -33,9 +33,7 @@ async def shared(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterato
         await database.close()
 
 
-async def test_two_instances_add_up_and_write_the_series_once(
-    tmp_path: Path, shared: Any
-) -> None:
+async def test_two_instances_add_up_and_write_the_series_once(tmp_path: Path, shared: Any) -> None:
     admin = token(demo="admin")
     async with contextlib.AsyncExitStack() as stack:
         apps = [
