@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from domain.errors import Unavailable, VigilError
 from domain.ports import Clock, LeaseStore
 from domain.usage.meter import UsageMeter
 from domain.usage.model import (
@@ -154,8 +155,14 @@ class UsageRunner:
                     report = await project_usage(
                         self._store, project, at, at + MINUTE_US, MINUTE_US, ()
                     )
-                    if report.totals:
+                    if not report.totals:
+                        continue
+                    try:
                         await self.write(project, usage_points(report.totals[0]))
+                    except Unavailable:
+                        raise  # the minute is written again next time
+                    except VigilError as refused:  # its limits: the other projects go on
+                        logger.warning("usage series of %r refused: %s", project, refused)
                 self.written_us = at
                 written += 1
         if now - self._forgot_us >= HOUR_US:

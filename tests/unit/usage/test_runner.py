@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.errors import VigilError
 from domain.metrics.ingest import PointBatch, SeriesSpec, series_id
 from domain.metrics.model import MetricType
 from domain.usage.meter import MinuteCounts, UsageMeter
@@ -124,3 +125,33 @@ async def test_rules_count_one_evaluation_per_tick_and_read_their_metric(
     (row,) = await database.usage.counters("demo", START, START + 2 * MINUTE_US, 2 * MINUTE_US)
     assert (row.figure, row.total) == ("rule_evaluations", 12.0)  # 2 rules x 6 ticks
     assert await database.usage.last_reads("demo") == {"cpu": START + MINUTE_US}
+
+
+async def test_a_project_refusing_its_series_does_not_hold_up_the_others(
+    database: DuckDBDatabase,
+) -> None:
+    clock = FakeClock(START)
+    written: list[str] = []
+
+    async def write(project: str, points: list[dict[str, Any]]) -> None:
+        if project == "demo":
+            raise Refused("past its series limit")
+        written.append(project)
+
+    runner = UsageRunner(
+        UsageMeter(clock), database.usage, database.leases, clock,
+        settings=UsageSettings(owner="one", lag_us=MINUTE_US), write=write,
+    )  # fmt: skip
+    await runner.publish()
+    for project in ("demo", "other"):
+        runner.meter.count_points(project, [{"id": CPU.id, "source": ""}], [0])
+    clock.advance(60)
+    await runner.flush()
+    clock.advance(60)
+    assert await runner.publish() == 2
+    assert written == ["other"]
+    assert runner.written_us == START  # "demo" is not retried for ever
+
+
+class Refused(VigilError):
+    code = "LIMIT_EXCEEDED"
