@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from domain.errors import Unavailable
+from domain.storage.tiers import ROLLUP_TIERS
 from infra.selfmon import monitor_point
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner
@@ -184,7 +185,8 @@ def merge_partition(cur: Cursor, start_us: int, end_us: int) -> int:
 
 def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us: int) -> int:
     """Delete the raw points of `series_ids` in [lo_us, hi_us) from both tables; how many.
-    Runs in the caller's transaction (retention wraps it in one per time slice).
+    Runs in the caller's transaction (retention wraps it in one per time slice). The
+    rollup tiers' dirty spans of those series then start after the range.
 
     In the compacted table an old partition is a run of whole row groups, which the next
     checkpoint drops once every row is deleted; nothing is rewritten.
@@ -199,6 +201,16 @@ def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us:
             params,
         ).fetchall()
         deleted += int(count)
+    for tier in ROLLUP_TIERS:
+        # A dirty span must not recompute a bucket whose points are gone: it keeps the
+        # buckets that start at or after the deleted range's end.
+        r = tier.resolution_us
+        cur.execute(
+            "UPDATE rollup_dirty_spans SET lo_us = $kept WHERE tier = $tier AND lo_us < $kept"
+            " AND series_id IN (SELECT unnest($ids::BIGINT[]))",
+            {"kept": -(-hi_us // r) * r, "tier": tier.name, "ids": list(series_ids)},
+        )
+    cur.execute("DELETE FROM rollup_dirty_spans WHERE lo_us > hi_us")
     return deleted
 
 
