@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
-from infra.stores.duckdb.layout_rollups import ROLLUP_TIERS
+from infra.stores.duckdb.layout_rollups import DIRTY_SPANS, ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
     ANOMALIES_AND_INCIDENTS,
@@ -53,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 12
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -111,7 +111,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
-    Migration(11, "usage analytics", _run_all(USAGE)),
+    Migration(11, "dirty spans of the rollup tiers", _run_all(DIRTY_SPANS)),
+    Migration(12, "usage analytics", _run_all(USAGE)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

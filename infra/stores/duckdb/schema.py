@@ -140,5 +140,5 @@ SCHEMA = (
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
     *RETENTION_SCHEMA,  # infra/stores/duckdb/retention.py (layout 8)
-    *USAGE_SCHEMA,  # infra/stores/duckdb/usage.py (layout 11)
+    *USAGE_SCHEMA,  # infra/stores/duckdb/usage.py (layout 12)
 )

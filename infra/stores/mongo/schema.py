@@ -149,7 +149,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
     **ANOMALY_INDEXES,  # detections, detector states, anomalies, bands (layout 3)
     **INCIDENT_INDEXES,  # incidents (layout 3)
-    **USAGE_INDEXES,  # usage analytics (layout 11)
+    **USAGE_INDEXES,  # usage analytics (layout 12)
     **{
         rollup_collection(tier): [
             # One row per (project, series, bucket): what `$merge ... on` needs, and reads.
