@@ -64,6 +64,15 @@ class UsageStore(Protocol):
         (each row names its project)."""
         ...
 
+    async def series_written(self) -> int:
+        """The last minute whose `vigil.usage.*` series were written (0: none yet), kept
+        for whichever instance holds the lease next."""
+        ...
+
+    async def mark_series_written(self, minute_us: int) -> None:
+        """Move `series_written` forward to `minute_us` (never back)."""
+        ...
+
     async def forget_usage(self, before_us: int) -> int:
         """Delete the counted minutes before `before_us`; how many rows went."""
         ...

@@ -4,10 +4,10 @@ series, so usage charts, alerts and forecasts like any metric.
 
 The series of minute M are written once M is `lag` old, so that every instance has
 stored its counts of M by then (each flushes every `every_seconds`); a minute is written
-once: the lease holder keeps the last minute written and starts after it. Taking the
-lease over, an instance starts at the minute before the current one less the lag: a
-minute in between may be written twice (the store keeps one point per series and
-timestamp, so it is the same point again) or, after an outage, not at all.
+once: the store keeps the last minute written (`series_written`), and whoever holds the
+lease next starts after it, catching up at most an hour. A minute may be written twice
+(a holder that stalled past its lease); the store keeps one point per series and
+timestamp, so it is the same point again.
 """
 
 from __future__ import annotations
@@ -146,6 +146,8 @@ class UsageRunner:
         minute = now // MINUTE_US * MINUTE_US
         await self._sample_bytes(minute)
         last = (now - self.settings.lag_us) // MINUTE_US * MINUTE_US - MINUTE_US
+        if not self.written_us:  # the lease is new to this instance: where the last left
+            self.written_us = await self._store.series_written()
         first = self.written_us + MINUTE_US if self.written_us else last
         first = max(first, last - 60 * MINUTE_US)  # after an outage: the last hour at most
         written = 0
@@ -163,6 +165,7 @@ class UsageRunner:
                         raise  # the minute is written again next time
                     except VigilError as refused:  # its limits: the other projects go on
                         logger.warning("usage series of %r refused: %s", project, refused)
+                await self._store.mark_series_written(at)
                 self.written_us = at
                 written += 1
         if now - self._forgot_us >= HOUR_US:

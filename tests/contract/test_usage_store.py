@@ -146,3 +146,12 @@ async def test_rows_per_metric_and_tier(metrics: MetricStore, usage: UsageStore)
         StoredRows("mem", "raw", 1, "alpha"),
         StoredRows("cpu", "raw", 1, "beta"),
     ]
+
+
+async def test_the_last_minute_written_only_moves_forward(usage: UsageStore) -> None:
+    assert await usage.series_written() == 0
+    await usage.mark_series_written(NOW_US)
+    await usage.mark_series_written(NOW_US - MINUTE)  # a stalled holder: ignored
+    assert await usage.series_written() == NOW_US
+    await usage.mark_series_written(NOW_US + MINUTE)
+    assert await usage.series_written() == NOW_US + MINUTE

@@ -25,6 +25,12 @@ USAGE = (
     )
     """,
     """
+    CREATE TABLE IF NOT EXISTS usage_progress (
+        name        VARCHAR PRIMARY KEY,
+        minute_us   BIGINT NOT NULL
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS usage_reads (
         project     VARCHAR NOT NULL,
         metric      VARCHAR NOT NULL,

@@ -33,6 +33,12 @@ USAGE_SCHEMA = (
     )
     """,
     """
+    CREATE TABLE IF NOT EXISTS usage_progress (
+        name        VARCHAR PRIMARY KEY,
+        minute_us   BIGINT NOT NULL
+    )
+    """,
+    """
     CREATE TABLE IF NOT EXISTS usage_reads (
         project     VARCHAR NOT NULL,
         metric      VARCHAR NOT NULL,
@@ -190,6 +196,14 @@ class DuckDBUsageStore:
             found += [StoredRows(str(name), tier, int(n), str(p)) for p, name, n in rows]
         return found
 
+    async def series_written(self) -> int:
+        sql = "SELECT minute_us FROM usage_progress WHERE name = 'series'"
+        rows = await self._run.read(_fetch, sql, {})
+        return int(rows[0][0]) if rows else 0
+
+    async def mark_series_written(self, minute_us: int) -> None:
+        await self._run.write(_mark_written, minute_us)
+
     async def forget_usage(self, before_us: int) -> int:
         return await self._run.write(_forget, before_us)
 
@@ -233,6 +247,14 @@ def _set_gauges(cur: Cursor, minute_us: int, values: dict[tuple[str, str], float
             "INSERT INTO usage_counters VALUES ($project, $minute, $figure, $value)",
             params | {"value": value},
         )
+
+
+def _mark_written(cur: Cursor, minute_us: int) -> None:
+    cur.execute(
+        "INSERT INTO usage_progress VALUES ('series', $m) ON CONFLICT (name)"
+        " DO UPDATE SET minute_us = greatest(minute_us, excluded.minute_us)",
+        {"m": minute_us},
+    )
 
 
 @transaction

@@ -37,6 +37,8 @@ USAGE_SERIES = "usage_series"
 USAGE_COUNTERS = "usage_counters"
 # {_id: "<p>/<metric>" hashed, p, n: metric, at: last read (us)}
 USAGE_READS = "usage_reads"
+# {_id: "series", m: the last minute whose vigil.usage.* series were written}
+USAGE_PROGRESS = "usage_progress"
 
 USAGE_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     USAGE_SERIES: [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
@@ -59,6 +61,7 @@ class MongoUsageStore:
         self._series_usage = db.get_collection(USAGE_SERIES, write_concern=concern)
         self._counters = db.get_collection(USAGE_COUNTERS, write_concern=concern)
         self._reads = db.get_collection(USAGE_READS, write_concern=concern)
+        self._progress = db.get_collection(USAGE_PROGRESS, write_concern=concern)
         self._catalogue = db.get_collection("series")
 
     async def record(self, minutes: Sequence[MinuteCounts]) -> None:
@@ -206,6 +209,17 @@ class MongoUsageStore:
                     for r in await cursor.to_list()
                 ]
         return sorted(found, key=lambda r: (r.project, r.tier, r.metric))
+
+    async def series_written(self) -> int:
+        with unavailable("reading usage"):
+            found = await self._progress.find_one({"_id": "series"})
+        return int(found["m"]) if found else 0
+
+    async def mark_series_written(self, minute_us: int) -> None:
+        with unavailable("storing usage"):
+            await self._progress.update_one(
+                {"_id": "series"}, {"$max": {"m": minute_us}}, upsert=True
+            )
 
     async def forget_usage(self, before_us: int) -> int:
         gone = 0

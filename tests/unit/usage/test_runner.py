@@ -14,7 +14,7 @@ from domain.metrics.ingest import PointBatch, SeriesSpec, series_id
 from domain.metrics.model import MetricType
 from domain.usage.meter import MinuteCounts, UsageMeter
 from domain.usage.model import MINUTE_US
-from domain.usage.runner import UsageRunner, UsageSettings
+from domain.usage.runner import LEASE, UsageRunner, UsageSettings
 from infra.stores.duckdb import DuckDBDatabase
 from tests.unit.fakes import FakeClock
 
@@ -155,3 +155,21 @@ async def test_a_project_refusing_its_series_does_not_hold_up_the_others(
 
 class Refused(VigilError):
     code = "LIMIT_EXCEEDED"
+
+
+async def test_the_next_lease_holder_goes_on_from_the_last_minute_written(
+    database: DuckDBDatabase,
+) -> None:
+    clock = FakeClock(START)
+    written: list[tuple[str, Any]] = []
+    first = instance(database, clock, "one", written)
+    await first.publish()
+    first.meter.count_points("demo", [{"id": CPU.id, "source": ""}], [0])
+    clock.advance(60)
+    await first.flush()
+    await database.leases.release_lease(LEASE, "one")  # it stops
+    clock.advance(180)  # three minutes later, another instance takes the lease
+    second = instance(database, clock, "two", written)
+    assert await second.publish() == 4  # from where "one" stopped: START - 1 min to START + 2
+    stamps = [p["timestamp"] for _, ps in written for p in ps if p["name"].endswith(".points")]
+    assert stamps == [START // 1000]  # the minute "one" counted, written once
