@@ -155,3 +155,10 @@ async def test_the_last_minute_written_only_moves_forward(usage: UsageStore) -> 
     assert await usage.series_written() == NOW_US
     await usage.mark_series_written(NOW_US + MINUTE)
     assert await usage.series_written() == NOW_US + MINUTE
+
+
+async def test_a_minute_of_many_series_is_kept_whole(usage: UsageStore) -> None:
+    many = {series: 1 + series % 3 for series in range(60_001)}  # MongoDB: two documents
+    await usage.record([MinuteCounts(NOW_US, points={"alpha": many})])
+    (row,) = await usage.series_usage("alpha", NOW_US, NOW_US + MINUTE, MINUTE, ())
+    assert (row.points, row.active_series) == (sum(many.values()), 60_001)

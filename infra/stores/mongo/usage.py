@@ -30,8 +30,9 @@ __all__ = ["USAGE_INDEXES", "MongoUsageStore"]
 
 Database = AsyncDatabase[dict[str, Any]]
 
-# {p, m: minute (us), s: series id, n: points}: one per project, minute, series and
-# instance that counted it; they add up.
+# {p, m: minute (us), s: [series ids], n: [points]}: a project's minute as one instance
+# counted it, in documents of at most SERIES_PER_DOCUMENT series (~1.5 MB, far below
+# BSON's 16 MB): 100,000 series a minute are two inserts, not 100,000. They add up.
 USAGE_SERIES = "usage_series"
 # {p, m, f: figure, v: value}; a gauge's document has `_id` "<p>/<m>/<f>" (one a minute).
 USAGE_COUNTERS = "usage_counters"
@@ -45,6 +46,7 @@ USAGE_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     USAGE_COUNTERS: [([("p", ASCENDING), ("m", ASCENDING)], {}), ([("m", ASCENDING)], {})],
     USAGE_READS: [([("p", ASCENDING)], {})],
 }
+SERIES_PER_DOCUMENT = 50_000
 _TIERS = {
     "raw": ("points", "m.p", "m.n"),
     "1m": ("rollup_1m", "p", "n"),
@@ -71,7 +73,10 @@ class MongoUsageStore:
         for minute in minutes:
             m = minute.minute_us
             for project, counts in minute.points.items():
-                series_docs += [{"p": project, "m": m, "s": s, "n": n} for s, n in counts.items()]
+                ids, points = list(counts), list(counts.values())
+                for at in range(0, len(ids), SERIES_PER_DOCUMENT):
+                    chunk = slice(at, at + SERIES_PER_DOCUMENT)
+                    series_docs.append({"p": project, "m": m, "s": ids[chunk], "n": points[chunk]})
             counter_docs += [
                 {"p": p, "m": m, "f": f, "v": float(v)} for (p, f), v in minute.counters.items()
             ]
@@ -127,12 +132,12 @@ class MongoUsageStore:
             async for doc in self._series_usage.find(
                 {"p": project, "m": {"$gte": start_us, "$lt": end_us}}, {"_id": 0}
             ):
-                sid = int(doc["s"])
                 bucket = int(doc["m"]) // step_us * step_us
-                known = tags.get(sid)
-                group = tuple((known[0] if known else {}).get(k, "") for k in group_by)
-                points[(bucket, group)] += int(doc["n"])
-                series[(bucket, group)].add(sid)
+                for sid, n in zip(doc["s"], doc["n"], strict=True):
+                    known = tags.get(sid)
+                    group = tuple((known[0] if known else {}).get(k, "") for k in group_by)
+                    points[(bucket, group)] += int(n)
+                    series[(bucket, group)].add(int(sid))
         return [
             SeriesUsageRow(bucket, group, n, len(series[(bucket, group)]))
             for (bucket, group), n in sorted(points.items())
