@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -265,6 +265,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
+    # Layout 11: cost pricing, one document per project keyed by `_id` (no index).
+    Migration(11, "cost pricing", _create_indexes({})),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
