@@ -376,6 +376,7 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     cur.execute(_COMPACTION_SLICES)
     cur.execute(_POINTS_VIEW)
 
+
 # Layout 11: each project's cost pricing (infra/stores/duckdb/pricing.py).
 COST_PRICING = (
     """
