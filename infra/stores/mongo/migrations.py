@@ -265,8 +265,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    # Layout 11: cost pricing, one document per project keyed by `_id` (no index).
-    Migration(11, "cost pricing", _create_indexes({})),
+    Migration(11, "cost pricing", _create_indexes({})),  # a document per project: no index
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
