@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.api.cost_support import HOUR_MS, load_example, report
+from tests.api.cost_support import (
+    ADMIN,
+    CONFIGURE,
+    HOUR_MS,
+    POINTS,
+    example_start_ms,
+    load_example,
+    report,
+)
 from tests.contract.mongo_emulator import open_mongo_emulated
 from tests.support import RunningVigil, make_settings, serve
 
@@ -89,3 +97,47 @@ async def test_any_tags_group_the_rows(vigil: RunningVigil) -> None:
         ("data", "n1"): "0.44",
         ("shop", "n2"): "0.31",
     }
+
+
+async def test_counted_resources_sum_their_points(vigil: RunningVigil) -> None:
+    """Vigil's own usage and network, priced per quantity: their points are amounts,
+    summed. Points ingested, 0.40 USD a thousand: team a sent 1,500 a minute for 10
+    minutes (15,000 -> 6.00), team b 250 (2,500 -> 1.00); network 0.09 USD a GB: a moved
+    2.5 GB (0.225), b 0.1 GB (0.009). Exact: a 6.225, b 1.009, total 7.234 -> 7.23. Floors
+    6.22 + 1.00 = 7.22; the missing cent goes to b (0.009 lost against a's 0.005)."""
+    start = example_start_ms()
+    points = [
+        {"name": name, "value": value, "tags": {"team": team}, "timestamp": start + m * 60_000}
+        for m in range(10)
+        for team, ingested, moved in (("a", 1500.0, 2.5e8), ("b", 250.0, 1e7))
+        for name, value in (("vigil.usage.points_ingested", ingested), ("net.bytes", moved))
+    ]
+    await vigil.ok(POINTS, {"p": "demo", "points": points}, auth=ADMIN)
+    prices = [
+        {
+            "resource": "vigil.usage.points_ingested",
+            "unit": "thousand",
+            "price": "0.40",
+            "currency": "USD",
+        },
+        {"resource": "network_bytes", "unit": "GB", "price": "0.09", "currency": "USD"},
+    ]
+    mapping = {
+        "ownerTag": "team",
+        "metrics": [
+            {
+                "resource": "vigil.usage.points_ingested",
+                "role": "USAGE",
+                "metric": "vigil.usage.points_ingested",
+            },
+            {"resource": "network_bytes", "role": "USAGE", "metric": "net.bytes"},
+        ],
+    }
+    await vigil.ok(CONFIGURE, {"p": "demo", "prices": prices, "mapping": mapping}, auth=ADMIN)
+    answer = await report(vigil, start, step="1h")
+    assert answer["total"] == "7.23"
+    assert {r["tags"]["team"]: r["cost"] for r in answer["rows"]} == {"a": "6.22", "b": "1.01"}
+    assert answer["idle"]["cost"] == "0.00"
+    a = {r["resource"]: r for r in answer["rows"][0]["resources"]}
+    assert a["vigil.usage.points_ingested"]["used"] == 15_000
+    assert a["network_bytes"]["used"] == 2.5e9
