@@ -215,6 +215,17 @@ class Pricing:
     def held(self, resource: str) -> bool:
         return next(p for p in self.prices if p.resource == resource).parsed_unit.held
 
+    def amount_units(self) -> dict[str, tuple[str, int]]:
+        """Per resource, the unit its amounts are shown in and its size in base quantities:
+        the quantity of its latest price, per hour when held ("GiB-hour", 2**30)."""
+        units = {}
+        for resource in self.resources:
+            text = self.timeline(resource)[-1].unit
+            quantity = text.partition("-")[0]
+            unit = parse_unit(text)
+            units[resource] = (f"{quantity}-hour" if unit.held else quantity, unit.size)
+        return units
+
     def metric_of(self, resource: str, role: CostRole) -> str | None:
         return next(
             (m.metric for m in self.metrics if m.resource == resource and m.role is role), None

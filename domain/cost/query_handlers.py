@@ -56,6 +56,7 @@ async def cost_report(
         step_us=query.step_us,
         mode=query.idle,
         group_by=tuple(group_by),
+        units=found.amount_units(),
     )
 
 

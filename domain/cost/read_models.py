@@ -18,12 +18,14 @@ class PricingDto:
 
 @dataclass(frozen=True, slots=True)
 class ResourceCostDto:
-    """One resource of a row. Held amounts are quantity-hours (core-hours, byte-hours),
-    counted ones quantities; `idle` is the shared idle included in `cost` (SHARED)."""
+    """One resource of a row. Amounts are in `unit`: quantity-hours of the resource's
+    latest price (core-hour, GiB-hour) when held, its quantity (GB, thousand) when
+    counted; `idle` is the shared idle included in `cost` (SHARED)."""
 
     resource: str
     cost: Decimal
     idle: Decimal
+    unit: str
     requested: float
     used: float
     allocated: float

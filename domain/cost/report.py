@@ -8,6 +8,7 @@ each figure is within a cent of its exact amount.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, localcontext
 
 from domain.cost.cents import apportion, to_cents
@@ -27,9 +28,14 @@ def rounded(
     step_us: int | None,
     mode: IdleMode,
     group_by: tuple[str, ...],
+    units: Mapping[str, tuple[str, int]] | None = None,
 ) -> CostReportDto:
+    """`units`: per resource, the unit its amounts are shown in and its size in base
+    quantities ("GiB-hour", 2**30); none: base quantity-hours."""
     with localcontext(EXACT):
-        return _rounded(exact, project, currency, start_us, end_us, step_us, mode, group_by)
+        return _rounded(
+            exact, project, currency, start_us, end_us, step_us, mode, group_by, units or {}
+        )
 
 
 def _rounded(
@@ -41,13 +47,14 @@ def _rounded(
     step_us: int | None,
     mode: IdleMode,
     group_by: tuple[str, ...],
+    units: Mapping[str, tuple[str, int]],
 ) -> CostReportDto:
     rows = sorted(exact.rows, key=lambda r: (-r.total, sorted(r.tags.items())))
     idle_exact = exact.idle_total
     total = to_cents(exact.total)
     cents = apportion([*(r.total for r in rows), idle_exact], total)
     n = len(exact.buckets)
-    shown = [_row(row, c, n) for row, c in zip(rows, cents, strict=False)]
+    shown = [_row(row, c, n, units) for row, c in zip(rows, cents, strict=False)]
     idle_values = [float(sum((v[b] for v in exact.idle.values()), ZERO)) for b in range(n)]
     idle_parts = apportion([sum(v, ZERO) for v in exact.idle.values()], cents[-1])
     idle = CostRowDto(
@@ -55,7 +62,7 @@ def _rounded(
         cost=cents[-1],
         values=idle_values,
         resources=[
-            ResourceCostDto(resource, part, part, 0.0, 0.0, 0.0, None)
+            ResourceCostDto(resource, part, part, units.get(resource, ("", 1))[0], 0, 0, 0, None)
             for resource, part in zip(exact.idle, idle_parts, strict=True)
         ],
         efficiency=None,
@@ -76,7 +83,7 @@ def _rounded(
     )
 
 
-def _row(row: ExactRow, cents: Decimal, n: int) -> CostRowDto:
+def _row(row: ExactRow, cents: Decimal, n: int, units: Mapping[str, tuple[str, int]]) -> CostRowDto:
     parts = list(row.resources.items())
     shares = apportion([p.total for _, p in parts], cents)
     idle_shares = [to_cents(sum(p.idle, ZERO)) for _, p in parts]
@@ -85,9 +92,10 @@ def _row(row: ExactRow, cents: Decimal, n: int) -> CostRowDto:
             resource=resource,
             cost=share,
             idle=min(idle_share, share),
-            requested=float(p.requested),
-            used=float(p.used),
-            allocated=float(p.allocated),
+            unit=units.get(resource, ("", 1))[0],
+            requested=float(p.requested / units.get(resource, ("", 1))[1]),
+            used=float(p.used / units.get(resource, ("", 1))[1]),
+            allocated=float(p.allocated / units.get(resource, ("", 1))[1]),
             efficiency=float(p.used / p.requested) if p.requested > 0 else None,
         )
         for (resource, p), share, idle_share in zip(parts, shares, idle_shares, strict=True)

@@ -85,13 +85,14 @@ class Pricing:
 
 
 @strawberry.type(
-    description="One resource of a row. Held resources count quantity-hours (core-hours, "
-    "byte-hours), counted ones quantities."
+    description="One resource of a row; its amounts in `unit`: quantity-hours of its latest "
+    "price when held (core-hour, GiB-hour), its quantity when counted (GB, thousand)."
 )
 class ResourceCost:
     resource: str
     cost: Decimal
     idle: Decimal = strawberry.field(description="The shared idle included in `cost`.")
+    unit: str
     requested: float
     used: float
     allocated: float = strawberry.field(description="max(request, usage), bucket by bucket.")
@@ -121,6 +122,7 @@ class CostRow:
                     resource=r.resource,
                     cost=r.cost,
                     idle=r.idle,
+                    unit=r.unit,
                     requested=r.requested,
                     used=r.used,
                     allocated=r.allocated,

@@ -44,7 +44,7 @@ CONFIGURE = f"""mutation($p: String!, $prices: [PriceInput!]!, $mapping: CostMap
   expectedVersion: $v) {{ {PRICING_FIELDS} }} }}"""
 PRICING = f"query($p: String!) {{ pricing(project: $p) {{ {PRICING_FIELDS} }} }}"
 ROW = """tags cost values efficiency
-  resources { resource cost idle requested used allocated efficiency }"""
+  resources { resource cost idle unit requested used allocated efficiency }"""
 REPORT = f"""query($p: String!, $from: DateTime, $to: DateTime, $step: String,
   $groupBy: [String!], $idle: IdleCost) {{
   costReport(project: $p, from: $from, to: $to, step: $step, groupBy: $groupBy,

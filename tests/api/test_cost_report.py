@@ -56,7 +56,11 @@ async def test_the_hand_example_to_the_cent_with_idle_apart(vigil: RunningVigil)
     assert api["values"] == pytest.approx([0.748 / 8] * 8)
     assert api["efficiency"] == pytest.approx(0.716 / 0.624)
     assert batch["efficiency"] == pytest.approx(0.126 / 0.44)
-    cpu = {r["resource"]: r for r in api["resources"]}["cpu_cores"]
+    resources = {r["resource"]: r for r in api["resources"]}
+    memory = resources["memory_bytes"]
+    assert (memory["unit"], memory["requested"], memory["used"]) == ("GiB-hour", 32.0, 24.0)
+    cpu = resources["cpu_cores"]
+    assert cpu["unit"] == "core-hour"
     assert (cpu["cost"], cpu["requested"], cpu["used"], cpu["allocated"]) == (
         "0.62",
         16.0,
@@ -139,5 +143,6 @@ async def test_counted_resources_sum_their_points(vigil: RunningVigil) -> None:
     assert {r["tags"]["team"]: r["cost"] for r in answer["rows"]} == {"a": "6.22", "b": "1.01"}
     assert answer["idle"]["cost"] == "0.00"
     a = {r["resource"]: r for r in answer["rows"][0]["resources"]}
-    assert a["vigil.usage.points_ingested"]["used"] == 15_000
-    assert a["network_bytes"]["used"] == 2.5e9
+    points_ingested = a["vigil.usage.points_ingested"]
+    assert (points_ingested["unit"], points_ingested["used"]) == ("thousand", 15.0)
+    assert (a["network_bytes"]["unit"], a["network_bytes"]["used"]) == ("GB", 2.5)
