@@ -19,7 +19,7 @@ from tests.api.cost_support import (
     example_points,
     iso,
 )
-from tests.support import RunningVigil, make_settings, serve
+from tests.support import RunningVigil, make_settings, serve, until
 
 HOUR_MS = 3_600_000
 SERIES = """query($n: String!, $from: DateTime, $to: DateTime) {
@@ -78,3 +78,26 @@ async def test_the_last_complete_hour_is_written_once_as_cost_series(tmp_path: P
         assert await other.write_due(bus.handle, bus.ask) == ["demo"]
         again = await vigil.ok(LIST, {"n": "vigil.cost.total"}, auth=VIEWER)
         assert len(again["metrics"]["items"]) == 1
+
+
+async def test_the_running_writer_writes_each_bucket_as_it_closes(tmp_path: Path) -> None:
+    """The writer started with the app, with one-second buckets: priced, the project gets
+    `vigil.cost.total` points one bucket after another without anyone calling it."""
+    settings = make_settings(tmp_path, cost_step_seconds=1, cost_lag_seconds=0)
+    async with serve(settings) as vigil:
+        variables = {"p": "demo", "prices": PRICES, "mapping": MAPPING}
+        await vigil.ok(CONFIGURE, variables, auth=ADMIN)
+
+        async def written() -> int:
+            found = await vigil.ok(LIST, {"n": "vigil.cost.total"}, auth=VIEWER)
+            return len(found["metrics"]["items"])
+
+        await until(lambda: _at_least(written, 2), 20, "two buckets of vigil.cost.total")
+        found = await vigil.ok(LIST, {"n": "vigil.cost.total"}, auth=VIEWER)
+        stamps = sorted(item["timestamp"] for item in found["metrics"]["items"])
+        assert len(set(stamps)) == len(stamps)  # each bucket once
+        assert {item["value"] for item in found["metrics"]["items"]} == {0.0}  # no usage
+
+
+async def _at_least(count: Any, n: int) -> bool:
+    return bool(await count() >= n)
