@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.cost.currencies import CURRENCIES
+from domain.cost.units import Unit, parse_unit
 from domain.errors import BadUserInput
 
 __all__ = [
@@ -44,7 +45,6 @@ MAX_PRICES = 500
 MAX_MAPPINGS = 100
 MAX_NAME = 200
 MAX_PRICE = Decimal("1e12")
-MONTH_SECONDS = 730 * 3600
 
 HELD_RESOURCES = ("cpu_cores", "memory_bytes", "disk_bytes")
 RESOURCES = (*HELD_RESOURCES, "network_bytes")
@@ -52,57 +52,11 @@ USAGE_PREFIX = "vigil.usage."
 _USAGE_NAME = re.compile(r"vigil\.usage\.[A-Za-z0-9_.\-]+")
 _TAG = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
-_BYTES = {
-    "byte": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-}
-_QUANTITIES: Mapping[str, tuple[str, int]] = {
-    "core": ("cores", 1),
-    **{name: ("bytes", size) for name, size in _BYTES.items()},
-    "unit": ("units", 1),
-    "thousand": ("units", 1_000),
-    "million": ("units", 1_000_000),
-}
-_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "month": MONTH_SECONDS}
-
 
 class CostRole(StrEnum):
     REQUEST = "request"  # what an owner reserved (its allocation unless it uses more)
     USAGE = "usage"  # what it used
     CAPACITY = "capacity"  # what a node has: capacity - allocations is idle
-
-
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """A price's unit: `size` of a quantity (`dimension`), per `period_seconds` if held."""
-
-    text: str
-    dimension: str  # cores, bytes or units
-    size: int
-    period_seconds: int | None
-
-    @property
-    def held(self) -> bool:
-        return self.period_seconds is not None
-
-
-def parse_unit(text: str) -> Unit:
-    """ "core-hour", "GiB-month", "GB", "thousand"... or BadUserInput listing the choices."""
-    quantity, _, period = text.strip().partition("-")
-    found = _QUANTITIES.get(quantity)
-    if found is None or (period and period not in _PERIODS):
-        raise BadUserInput(
-            f"unit {text!r} is not a quantity ({', '.join(_QUANTITIES)}) optionally per"
-            f" period ({', '.join(_PERIODS)}), such as core-hour, GiB-month or GB"
-        )
-    return Unit(text.strip(), found[0], found[1], _PERIODS[period] if period else None)
 
 
 def _dimensions(resource: str) -> tuple[str, ...]:
