@@ -54,6 +54,12 @@ POINTS = """mutation($p: String!, $points: PointBatch!) {
   createMetrics(project: $p, points: $points) { accepted } }"""
 
 
+async def app_duckdb(tmp_path: Any) -> None:
+    """A store factory beside open_mongo_emulated: no database, the app opens its own
+    DuckDB file."""
+    return None
+
+
 def example_start_ms(days_ago: int = 2) -> int:
     """An hour boundary `days_ago` days back: the example's eight hours start there."""
     now = int(time.time() * 1000)

@@ -15,6 +15,7 @@ from tests.api.cost_support import (
     CONFIGURE,
     HOUR_MS,
     POINTS,
+    app_duckdb,
     example_start_ms,
     load_example,
     report,
@@ -23,11 +24,7 @@ from tests.contract.mongo_emulator import open_mongo_emulated
 from tests.support import RunningVigil, make_settings, serve
 
 
-async def _duckdb(tmp_path: Path) -> Any:
-    return None  # the app opens its own DuckDB file
-
-
-@pytest.fixture(params=[_duckdb, open_mongo_emulated], ids=["duckdb", "mongo-emulated"])
+@pytest.fixture(params=[app_duckdb, open_mongo_emulated], ids=["duckdb", "mongo-emulated"])
 async def vigil(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[RunningVigil]:
     database = await request.param(tmp_path)
     try:

@@ -5,8 +5,11 @@ however many instances (or ticks) write them."""
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from domain.cost.runtime import LEASE_PREFIX, CostWriter, WriterSettings
 from tests.api.cost_support import (
@@ -16,9 +19,11 @@ from tests.api.cost_support import (
     POINTS,
     PRICES,
     VIEWER,
+    app_duckdb,
     example_points,
     iso,
 )
+from tests.contract.mongo_emulator import open_mongo_emulated
 from tests.support import RunningVigil, make_settings, serve, until
 
 HOUR_MS = 3_600_000
@@ -36,9 +41,21 @@ async def cost_series(vigil: RunningVigil, name: str, start: int) -> dict[str, A
     return found
 
 
-async def test_the_last_complete_hour_is_written_once_as_cost_series(tmp_path: Path) -> None:
+@pytest.fixture(params=[app_duckdb, open_mongo_emulated], ids=["duckdb", "mongo-emulated"])
+async def database(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    db = await request.param(tmp_path)
+    try:
+        yield db
+    finally:
+        if db is not None:
+            await db.close()
+
+
+async def test_the_last_complete_hour_is_written_once_as_cost_series(
+    tmp_path: Path, database: Any
+) -> None:
     settings = make_settings(tmp_path, cost_step_seconds=3600, cost_lag_seconds=0)
-    async with serve(settings) as vigil:
+    async with serve(settings, database=database) as vigil:
         running = vigil.app.state.vigil
         writer: CostWriter = running.runtimes.cost
         now_ms = int(time.time() * 1000)
