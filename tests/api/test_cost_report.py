@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from domain.storage.tiers import HOUR, MINUTE
 from tests.api.cost_support import (
     ADMIN,
     CONFIGURE,
@@ -17,11 +18,12 @@ from tests.api.cost_support import (
     POINTS,
     app_duckdb,
     example_start_ms,
+    iso,
     load_example,
     report,
 )
 from tests.contract.mongo_emulator import open_mongo_emulated
-from tests.support import RunningVigil, make_settings, serve
+from tests.support import RunningVigil, make_settings, serve, until
 
 
 @pytest.fixture(params=[app_duckdb, open_mongo_emulated], ids=["duckdb", "mongo-emulated"])
@@ -143,3 +145,30 @@ async def test_counted_resources_sum_their_points(vigil: RunningVigil) -> None:
     points_ingested = a["vigil.usage.points_ingested"]
     assert (points_ingested["unit"], points_ingested["used"]) == ("thousand", 15.0)
     assert (a["network_bytes"]["unit"], a["network_bytes"]["used"]) == ("GB", 2.5)
+
+
+async def test_rollup_tiers_serve_the_report_with_the_same_cents(tmp_path: Path) -> None:
+    """With the rollup runner on, the report's reads (the chart query with the report's
+    step) come from the 1h tier, and the answer is the raw one's to the cent."""
+    settings = make_settings(tmp_path, rollup_seconds=0.2, rollup_lag_seconds=60)
+    async with serve(settings) as vigil:
+        start = await load_example(vigil)
+        rollups = vigil.app.state.vigil.stores.rollups
+        wanted = (start + 8 * HOUR_MS) * 1000
+
+        async def caught_up() -> bool:
+            marks = await rollups.watermarks()
+            dirty = await rollups.dirty_count(MINUTE) + await rollups.dirty_count(HOUR)
+            return bool(marks.get("1h", 0) >= wanted and dirty == 0)
+
+        await until(caught_up, 60, "the rollup runner caught up")
+        chart = await vigil.ok(
+            """query($from: DateTime, $to: DateTime) { metricSeries(project: "demo",
+              name: "cpu.usage", from: $from, to: $to, step: "1h") { resolution } }""",
+            {"from": iso(start), "to": iso(start + 8 * HOUR_MS)},
+            auth=ADMIN,
+        )
+        assert chart["metricSeries"]["resolution"] == "1h"
+        answer = await report(vigil, start, step="1h")
+        assert answer["total"] == "2.26" and answer["idle"]["cost"] == "0.76"
+        assert by_owner(answer) == {"api": "0.75", "batch": "0.44", "web": "0.31"}
