@@ -23,6 +23,7 @@ from bench import (
     budget,
     bussign,
     collectors,
+    cost,
     fanout,
     ingest,
     memory,
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "storage": storage.run,
     "memory": memory.run,
     "request_cost": request_cost.run,
+    "cost": cost.run,
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from domain.alerting.ports import AlertStore
 from domain.analytics.ports import AnalyticsJobStore
 from domain.anomaly.ports import AnomalyStore
+from domain.cost.ports import PricingStore
 from domain.dashboards.ports import DashboardStore
 from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
@@ -80,6 +81,9 @@ class StoreDatabase(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def pricing(self) -> PricingStore: ...
 
     async def close(self) -> None: ...
 

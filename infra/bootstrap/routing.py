@@ -73,6 +73,10 @@ from domain.compliance.queries import (
     ListRevocationsQuery,
     VerifyAuditLogQuery,
 )
+from domain.cost import handlers as cost
+from domain.cost import query_handlers as cost_queries
+from domain.cost.commands import ConfigurePricingCommand
+from domain.cost.queries import GetCostReportQuery, GetPricingQuery
 from domain.dashboards import handlers as dashboards
 from domain.dashboards import query_handlers as dashboard_queries
 from domain.dashboards.commands import (
@@ -197,6 +201,8 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     SetRetentionPolicyCommand: retention.set_retention_policy,
     SetLegalHoldCommand: retention.set_legal_hold,
     ReleaseLegalHoldCommand: retention.release_legal_hold,
+    # cost analytics (domain/cost)
+    ConfigurePricingCommand: cost.configure_pricing,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -245,6 +251,9 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
     GetRetentionPolicyQuery: retention_queries.retention_policy,
+    # cost analytics
+    GetPricingQuery: cost_queries.pricing,
+    GetCostReportQuery: cost_queries.cost_report,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.

@@ -359,6 +359,8 @@ def _build_bus(
         # retention (domain/storage/retention): policies, and ingest's raw horizon
         "retention_book": runtimes.retention.book,
         "raw_retention": runtimes.retention.book,
+        # cost analytics (domain/cost)
+        "pricing_store": stores.pricing,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

@@ -161,6 +161,10 @@ class Settings:
     # rolls every tier up to `now - lag`; points later than the lag recompute their buckets.
     rollup_seconds: float = 10.0
     rollup_lag_seconds: float = 120.0
+    # Cost (docs/usage-and-cost.md): vigil.cost.* written per bucket of this (0: never),
+    # once the bucket has been closed for the lag
+    cost_step_seconds: float = 3_600.0
+    cost_lag_seconds: float = 120.0
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often

@@ -375,3 +375,15 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     cur.execute(_COMPACTED_POINTS)
     cur.execute(_COMPACTION_SLICES)
     cur.execute(_POINTS_VIEW)
+
+
+# Layout 11: each project's cost pricing (infra/stores/duckdb/pricing.py).
+COST_PRICING = (
+    """
+    CREATE TABLE IF NOT EXISTS cost_pricing (
+        project     VARCHAR PRIMARY KEY,
+        version     BIGINT NOT NULL,
+        doc         VARCHAR NOT NULL
+    )
+    """,
+)

@@ -30,6 +30,7 @@ from infra.stores.duckdb.layout_rollups import DIRTY_SPANS, ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
     ANOMALIES_AND_INCIDENTS,
+    COST_PRICING,
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
@@ -52,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 12
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -111,6 +112,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
     Migration(11, "dirty spans of the rollup tiers", _run_all(DIRTY_SPANS)),
+    Migration(12, "cost pricing", _run_all(COST_PRICING)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 12
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -265,8 +265,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    # Layout 11 made DuckDB's dirty marks one span per series; MongoDB's stay per bucket.
     Migration(11, "dirty spans of the rollup tiers (DuckDB only)", _create_indexes({})),
+    Migration(12, "cost pricing", _create_indexes({})),  # a document per project: no index
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
