@@ -259,10 +259,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "chained audit trail and compliance", _chained_audit),
     Migration(6, "void batches and recent series", _void_batches),
     Migration(7, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
-    # Layout 8: retention policies, one document per project keyed by `_id` (no index).
-    Migration(8, "retention policies", _create_indexes({})),
-    # Layout 9 split DuckDB's points in two (decision 0026); MongoDB's stay as they are,
-    # and its layout number follows so that both stores name the same layouts.
+    # Steps "(DuckDB only)" change nothing here: both stores number the same layouts.
+    Migration(8, "retention policies", _create_indexes({})),  # a document per project
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
     Migration(11, "dirty spans of the rollup tiers (DuckDB only)", _create_indexes({})),
