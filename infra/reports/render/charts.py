@@ -24,7 +24,15 @@ from PIL import Image
 
 from domain.reports.document import ChartSection, SeriesLine
 
-__all__ = ["MAX_LEGEND", "MAX_LINES", "ChartImage", "ImageFormat", "draw_chart", "has_points"]
+__all__ = [
+    "MAX_LEGEND",
+    "MAX_LINES",
+    "ChartImage",
+    "ImageFormat",
+    "chart_canvas",
+    "draw_chart",
+    "has_points",
+]
 
 MAX_LINES = 100  # lines drawn per chart; past that the chart is a blur (the note says so)
 MAX_LEGEND = 12  # legend entries; the rest are summed up as "+N more"
@@ -100,7 +108,19 @@ def draw_chart(
     to_us: int,
     image_format: ImageFormat = "PNG",
 ) -> ChartImage:
-    """Draw `section` over [from_us, to_us] with times in `timezone`.
+    """Draw `section` over [from_us, to_us] with times in `timezone`, as an image."""
+    canvas, drawn = chart_canvas(section, timezone, from_us=from_us, to_us=to_us)
+    width, height = canvas.get_width_height()
+    rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
+    data = _encode(rgba[:, :, :3], image_format)
+    media_type = f"image/{image_format.lower()}"
+    return ChartImage(data, media_type, width, height, drawn, len(section.lines))
+
+
+def chart_canvas(
+    section: ChartSection, timezone: str, *, from_us: int, to_us: int
+) -> tuple[FigureCanvasAgg, int]:
+    """The drawn canvas of `section` and how many lines it shows.
 
     Lines are ranked by their peak (highest first): the first MAX_LINES are drawn, the first
     MAX_LEGEND named in the legend. Empty buckets (None) are gaps, not zeros.
@@ -114,7 +134,7 @@ def draw_chart(
     labels = legend_labels(drawn[:MAX_LEGEND]) if len(section.lines) > 1 else []
     named = len(labels)
     if len(section.lines) > named and labels:
-        labels.append(f"+{len(section.lines) - len(labels)} more")
+        labels.append(f"+{len(section.lines) - named} more")
     # About 0.062 in per character at 7 pt, plus the handle: the legend's share of the width.
     legend_in = (max(map(len, labels)) * 0.062 + 0.45) if labels else 0.0
     fig.subplots_adjust(left=0.09, right=0.98 - legend_in / WIDTH_IN, top=0.95, bottom=0.17)
@@ -144,11 +164,7 @@ def draw_chart(
     if labels:
         _legend(ax, labels, named=named)
     canvas.draw()  # type: ignore[no-untyped-call]
-    width, height = canvas.get_width_height()
-    rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
-    data = _encode(rgba[:, :, :3], image_format)
-    media_type = f"image/{image_format.lower()}"
-    return ChartImage(data, media_type, width, height, len(drawn), len(section.lines))
+    return canvas, len(drawn)
 
 
 def _encode(rgb: np.ndarray, image_format: ImageFormat) -> bytes:
