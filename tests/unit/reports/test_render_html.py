@@ -87,7 +87,7 @@ def test_the_first_lines_say_project_range_and_time_zone(page: Page) -> None:
     text = " ".join(page.text)
     assert "acme-prod" in text
     # Times print in the report's zone, each end with its own offset name (CET, then CEST).
-    assert "2026-03-28 00:00 CET – 2026-03-31 01:00 CEST" in text
+    assert "2026-03-28 00:00 CET \N{EN DASH} 2026-03-31 01:00 CEST" in text
     assert "Europe/Paris" in text
 
 
