@@ -14,6 +14,11 @@ COPY domain ./domain
 COPY schema ./schema
 COPY resolvers ./resolvers
 COPY infra ./infra
+# PDF reports: WeasyPrint needs Pango and HarfBuzz's subsetter, and a font (DejaVu Sans).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # Every dependency has a binary wheel: no compiler in the image. The directories exist here,
 # owned by the user, so that a named volume mounted on one starts with that owner.
 RUN pip install . \

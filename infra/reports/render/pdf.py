@@ -1,11 +1,22 @@
-"""PDF reports: the HTML report page laid out for A4 by WeasyPrint (docs/decisions)."""
+"""PDF reports: the HTML report page laid out for A4 by WeasyPrint.
+
+One template makes both formats (docs/decisions/00XX-report-rendering.md says why
+WeasyPrint rather than fpdf2). Charts go in as JPEG here: WeasyPrint embeds a JPEG as it
+is, where it decodes and re-compresses a PNG.
+"""
 
 from __future__ import annotations
 
-from weasyprint import HTML
-
 from domain.reports.document import Artefact, ReportDocument
 from infra.reports.render.page import page_html
+
+try:
+    from weasyprint import HTML
+except OSError as exc:  # WeasyPrint loads Pango with cffi when imported
+    raise RuntimeError(
+        "PDF reports need Pango: install libpango-1.0-0, libpangoft2-1.0-0 and "
+        f"libharfbuzz-subset0 (Debian) or your system's equivalent ({exc})"
+    ) from exc
 
 __all__ = ["PDF_NAME", "render_pdf"]
 
@@ -13,5 +24,6 @@ PDF_NAME = "report.pdf"
 
 
 def render_pdf(document: ReportDocument) -> list[Artefact]:
-    pdf = HTML(string=page_html(document, image_format="JPEG")).write_pdf()
+    html = page_html(document, image_format="JPEG")
+    pdf = HTML(string=html).write_pdf()
     return [Artefact(PDF_NAME, "application/pdf", pdf)]
