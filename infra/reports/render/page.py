@@ -28,8 +28,12 @@ _ENV = Environment(
     lstrip_blocks=True,
 )
 # CommonMark with raw HTML off: an author's <script> or <img src=...> prints as text.
-# markdown-it also refuses javascript:, vbscript: and file: links by default.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+# Images off too: `![](https://...)` would make the report fetch from elsewhere (a tracking
+# pixel in a mailed report, a request from the server while the PDF is laid out); it reads
+# as a link instead. markdown-it refuses javascript:, vbscript: and file: links itself.
+_MARKDOWN = (
+    MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"]).disable("image")
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from infra.reports.render.page import page_html
 
 try:
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 except OSError as exc:  # WeasyPrint loads Pango with cffi when imported
     raise RuntimeError(
         "PDF reports need Pango: install libpango-1.0-0, libpangoft2-1.0-0 and "
@@ -25,5 +26,7 @@ PDF_NAME = "report.pdf"
 
 def render_pdf(document: ReportDocument) -> list[Artefact]:
     html = page_html(document, image_format="JPEG")
-    pdf = HTML(string=html).write_pdf()
+    # The page is self-contained: fetch nothing but its own data: URIs (no file, no network).
+    fetcher = URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
     return [Artefact(PDF_NAME, "application/pdf", pdf)]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
 import io
 import re
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -13,7 +18,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from bench.reports import week_document
-from domain.reports.document import ReportDocument, TableSection
+from domain.reports.document import ReportDocument, TableSection, TextSection
+from infra.reports.render import pdf as pdf_module
 from infra.reports.render import render
 from tests.tools import need_tool
 from tests.unit.reports.documents import small_document
@@ -106,3 +112,69 @@ def test_page_one_as_an_image_is_a_page_not_a_blank(small_pdf: bytes, tmp_path: 
     assert pixels.std() > 20  # text and a chart, not an empty page
     # The chart's lines: a good share of the page carries ink, more than text alone would.
     assert (pixels < 200).mean() > 0.03
+
+
+class _Receiver(http.server.BaseHTTPRequestHandler):
+    paths: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.paths.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(_PIXEL)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server that counts what is asked of it."""
+    _Receiver.paths = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", _Receiver.paths
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_markdown_images_are_links_and_nothing_is_fetched(
+    receiver: tuple[str, list[str]],
+) -> None:
+    url, paths = receiver
+    text = TextSection("Look", f"![pixel]({url}/md.png) and [docs]({url}/docs)")
+    document = small_document(sections=[text])
+    html = render(document, "HTML")[0].content.decode()
+    assert f'<a href="{url}/md.png">pixel</a>' in html
+    assert "<img" not in html
+    render(document, "PDF")
+    assert paths == []
+
+
+def test_the_pdf_layout_fetches_nothing_but_data_uris(
+    receiver: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Unit test of the fetcher alone: a page that asks for remote and local files.
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(_PIXEL)
+    url, paths = receiver
+    page = (
+        f'<html><head><link rel="stylesheet" href="{url}/s.css"></head><body>'
+        f'<img src="{url}/a.png"><img src="file://{secret}">'
+        f'<img src="data:image/png;base64,{base64.b64encode(_PIXEL).decode()}"></body></html>'
+    )
+    monkeypatch.setattr(pdf_module, "page_html", lambda document, image_format: page)
+    (artefact,) = pdf_module.render_pdf(small_document())
+    assert paths == []
+    images = PdfReader(io.BytesIO(artefact.content)).pages[0].images
+    assert len(images) == 1  # the data: URI only
