@@ -97,6 +97,7 @@ def _as_arrays(line: SeriesLine) -> tuple[np.ndarray, np.ndarray]:
     # Matplotlib's date axis counts days since 1970-01-01 UTC; floats skip datetime objects.
     days = np.asarray(line.times_us, dtype=np.float64) / US_PER_DAY
     values = np.array([np.nan if v is None else v for v in line.values], dtype=np.float64)
+    values[~np.isfinite(values)] = np.nan  # an infinite value would flatten the scale
     return days, values
 
 
@@ -143,7 +144,10 @@ def chart_canvas(
     for index, line in enumerate(drawn):
         days, values = _as_arrays(line)
         colour = COLOURS[index % len(COLOURS)]
-        ax.plot(days, values, color=colour, linewidth=1.1 if index < MAX_LEGEND else 0.7)
+        width = 1.1 if index < MAX_LEGEND else 0.7
+        # A line needs two points: a lone value (or very few) shows as dots as well.
+        marker = "o" if np.count_nonzero(~np.isnan(values)) < 3 else None
+        ax.plot(days, values, color=colour, linewidth=width, marker=marker, markersize=3)
     ax.set_xlim(from_us / US_PER_DAY, to_us / US_PER_DAY)
     # matplotlib's stubs leave these untyped.
     locator = mdates.AutoDateLocator(tz=tz, minticks=4, maxticks=9)  # type: ignore[no-untyped-call]

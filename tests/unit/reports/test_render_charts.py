@@ -144,3 +144,15 @@ def test_rendering_never_loads_pyplot() -> None:
         timeout=120,
     )
     assert out.stdout.strip() == "False"
+
+
+def test_a_lone_point_shows_and_infinities_do_not_flatten_the_scale() -> None:
+    times = [FROM_US, FROM_US + HOUR_US, FROM_US + 2 * HOUR_US]
+    lone = SeriesLine("lone", times, [None, 5.0, None])
+    wild = SeriesLine("wild", times, [1.0, float("inf"), 3.0])
+    ax = axes_of(ChartSection("x", [lone, wild], unit="s"), "UTC", FROM_US, FROM_US + 3 * HOUR_US)
+    drawn = {line.get_label(): line for line in ax.get_lines()}
+    assert len(drawn) == 2
+    assert all(line.get_marker() == "o" for line in drawn.values())  # few points: dots
+    low, high = ax.get_ylim()
+    assert 0 < high < 10 and low < 1
