@@ -162,3 +162,18 @@ def test_format_cell() -> None:
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="no renderer for 'DOCX'"):
         render(small_document(), "DOCX")
+
+
+def test_a_table_past_the_row_limit_says_where_the_rest_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from infra.reports.render import page as page_module
+
+    monkeypatch.setattr(page_module, "MAX_TABLE_ROWS", 10)
+    rows: list[list[str | int | float | None]] = [[f"s{i}", i] for i in range(25)]
+    document = small_document(sections=[TableSection("Big", ["series", "points"], rows)])
+    page = parse(render(document, "HTML")[0].content.decode())
+    (table,) = page.tables
+    assert [r[0] for r in table[1:]] == [f"s{i}" for i in range(10)]
+    text = " ".join(page.text)
+    assert "Showing the first 10 of 25 rows; the CSV and JSON formats hold them all." in text
