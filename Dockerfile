@@ -26,7 +26,9 @@ RUN pip install . \
     && install -d -o vigil -g vigil -m 0700 /app/var /app/secret
 USER vigil
 
-ENV VIGIL_HOST=0.0.0.0 \
+# matplotlib (report charts) keeps its font cache in a writable folder: /app is not.
+ENV MPLCONFIGDIR=/tmp/matplotlib \
+    VIGIL_HOST=0.0.0.0 \
     VIGIL_PORT=8000 \
     VIGIL_STORE_URL=duckdb:////app/var/vigil.duckdb \
     VIGIL_SECRET_FILE=/app/var/secret.key
