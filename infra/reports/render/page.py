@@ -108,10 +108,24 @@ def _table(section: TableSection) -> dict[str, object]:
     return {
         "kind": "table",
         "title": section.title,
+        "widths": _column_widths(section.columns, rows),
         "columns": list(zip(section.columns, numeric, strict=True)),
         "rows": rows,
         "caption": " ".join(notes),
     }
+
+
+def _column_widths(columns: list[str], rows: list[list[_Cell]]) -> list[float]:
+    """Percent of the table's width per column, by the longest value it holds (between 4
+    and 40 characters, a heading's longest word included): the layout is fixed (fast to
+    lay out), so it must be told that a series name needs more room than a count."""
+    wants = []
+    for i, name in enumerate(columns):
+        longest = max((len(row[i].text) for row in rows if i < len(row)), default=0)
+        word = max((len(w) for w in name.split()), default=0)
+        wants.append(min(max(longest, word, 4), 40))
+    total = sum(wants) or 1
+    return [round(100 * want / total, 2) for want in wants]
 
 
 def _text(section: TextSection) -> dict[str, object]:

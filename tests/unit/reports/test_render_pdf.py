@@ -178,3 +178,16 @@ def test_the_pdf_layout_fetches_nothing_but_data_uris(
     assert paths == []
     images = PdfReader(io.BytesIO(artefact.content)).pages[0].images
     assert len(images) == 1  # the data: URI only
+
+
+def test_a_wide_table_wraps_rather_than_cutting_values_off() -> None:
+    columns = [f"column {i}" for i in range(12)]
+    rows: list[list[str | int | float | None]] = [
+        [f"service-{r}-{'x' * 30}-end{r}", *[10**9 + r * 1000 + c for c in range(11)]]
+        for r in range(5)
+    ]
+    document = small_document(sections=[TableSection("Wide", columns, rows)])
+    text = re.sub(r"\s+", "", "".join(pages_text(render(document, "PDF")[0].content)))
+    for row in rows:
+        for value in row:
+            assert str(value) in text, value
