@@ -174,5 +174,11 @@ def run(ctx: Context) -> dict[str, Any]:
         "series": sum(len(c.lines) for c in charts),
         "points_per_line": len(charts[0].lines[0].times_us),
     }
-    result["target"] = {"pdf_median_s_under": 2.0, "met": result["pdf"]["median_s"] < 2.0}
+    # Wall time is the measure; CPU time says what it would be on a quiet machine
+    # when other work shares the cores (the bench machine is shared).
+    result["target"] = {
+        "pdf_median_s_under": 2.0,
+        "met": result["pdf"]["median_s"] < 2.0,
+        "met_by_cpu_time": result["pdf"]["median_cpu_s"] < 2.0,
+    }
     return result
