@@ -19,7 +19,7 @@ from markupsafe import Markup
 from domain.reports.document import ChartSection, ReportDocument, TableSection, TextSection
 from infra.reports.render.charts import ImageFormat, draw_chart, has_points
 
-__all__ = ["MAX_TABLE_ROWS", "format_cell", "page_html"]
+__all__ = ["MAX_TABLE_ROWS", "PrintedCell", "format_cell", "page_html"]
 
 # Rows a table shows in HTML and PDF. WeasyPrint lays a table out at ~4.7 ms of CPU a row
 # (a 2,000-row table: ~9 s, 45 pages); past this a page report is no longer read but
@@ -42,28 +42,30 @@ _MARKDOWN = (
 
 
 @dataclass(frozen=True, slots=True)
-class _Cell:
+class PrintedCell:
+    """A table cell as the page prints it; numeric cells align right."""
+
     text: str
     numeric: bool
 
 
-def format_cell(value: str | int | float | None) -> _Cell:
+def format_cell(value: str | int | float | None) -> PrintedCell:
     """A table cell as printed: integers in full, floats to 4 decimals (cents survive) with
     trailing zeros trimmed, tiny floats in 3 significant digits, None as an empty cell."""
     if value is None:
-        return _Cell("", False)
+        return PrintedCell("", False)
     if isinstance(value, bool):
-        return _Cell(str(value).lower(), False)
+        return PrintedCell(str(value).lower(), False)
     if isinstance(value, int):
-        return _Cell(str(value), True)
+        return PrintedCell(str(value), True)
     if isinstance(value, float):
         if not math.isfinite(value):
-            return _Cell(str(value), True)
+            return PrintedCell(str(value), True)
         if value == 0 or abs(value) >= 0.01:
             text = f"{value:.4f}".rstrip("0").rstrip(".")
-            return _Cell("0" if text == "-0" else text, True)
-        return _Cell(f"{value:.3g}", True)
-    return _Cell(str(value), False)
+            return PrintedCell("0" if text == "-0" else text, True)
+        return PrintedCell(f"{value:.3g}", True)
+    return PrintedCell(str(value), False)
 
 
 def _when(us: int, tz: ZoneInfo) -> str:
@@ -115,7 +117,7 @@ def _table(section: TableSection) -> dict[str, object]:
     }
 
 
-def _column_widths(columns: list[str], rows: list[list[_Cell]]) -> list[float]:
+def _column_widths(columns: list[str], rows: list[list[PrintedCell]]) -> list[float]:
     """Percent of the table's width per column, by the longest value it holds (between 4
     and 40 characters, a heading's longest word included): the layout is fixed (fast to
     lay out), so it must be told that a series name needs more room than a count."""
