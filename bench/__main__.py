@@ -28,6 +28,7 @@ from bench import (
     ingest,
     memory,
     query,
+    reports,
     request_cost,
     storage,
     store_faults,
@@ -54,6 +55,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "memory": memory.run,
     "request_cost": request_cost.run,
     "cost": cost.run,
+    "reports": reports.run,
 }
 
 
