@@ -33,6 +33,7 @@ from infra.stores.duckdb.layout_steps import (
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
+    REPORT_SLOTS,
     RETENTION_POLICIES,
     chained_audit,
     hot_and_compacted_points,
@@ -52,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -110,6 +111,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
+    Migration(11, "report schedule slots", _run_all(REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

@@ -73,7 +73,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -250,6 +250,14 @@ _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
     ],
 }
 
+# Layout 11: the slots report schedules claimed (infra/stores/mongo/report_slots.py).
+_REPORT_SLOTS: dict[str, list[IndexSpec]] = {
+    "report_slots": [
+        ([("project", ASCENDING), ("report_id", ASCENDING), ("slot_us", DESCENDING)], {}),
+        ([("finished_us", ASCENDING), ("claim_until_us", ASCENDING)], {}),
+    ],
+}
+
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -265,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
+    Migration(11, "report schedule slots", _create_indexes(_REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
