@@ -1,0 +1,197 @@
+"""The report scheduler: every tick, each scheduled report's due slot runs once across
+instances.
+
+A tick reads the reports that have a schedule and, for each, the newest slot at or before
+now that no instance has claimed (slots after the last claimed one, and after the
+report's schedule was set). The store's unique claim decides which instance runs it.
+
+- On time (within `grace_us` of its slot): a `schedule` run.
+- Late, because Vigil was down over it: the report's `missed` policy decides. RUN_ONCE
+  runs the newest missed slot once (`catch_up`); older missed slots are not run. SKIP
+  records the slot skipped and runs nothing.
+- A claim whose instance died (its claim lapsed unfinished) is claimed again and run.
+
+After an ok run, `deliver` hands the files to the report's recipients.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from domain.errors import VigilError
+from domain.ports import Clock
+from domain.reports.schedule import MissedSlots, Schedule, ScheduleSpec, parse_schedule
+from domain.reports.slots import ReportSlotStore, SlotClaim, SlotStatus
+
+__all__ = [
+    "RunOutcome",
+    "ScheduledReport",
+    "Scheduler",
+    "SchedulerSettings",
+]
+
+logger = logging.getLogger("vigil.reports.scheduler")
+
+MINUTE_US = 60_000_000
+# How far back a tick looks for the newest due slot: windows tried in turn (a report down
+# a whole year with a 5-minute schedule still costs one short walk).
+_LOOKBACK_US = (3_600_000_000, 86_400_000_000, 40 * 86_400_000_000, 400 * 86_400_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledReport:
+    """What the scheduler needs of a report: its schedule, since when it holds, and who
+    gets its files."""
+
+    project: str
+    report_id: str
+    schedule: ScheduleSpec
+    since_us: int  # slots at or before this are not the schedule's (set or changed then)
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    run_id: str
+    status: str  # ok or failed
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    owner: str  # this instance's name
+    grace_us: int = 2 * MINUTE_US  # a slot run later than this after its time is late
+    claim_us: int = 10 * MINUTE_US  # a run not finished in this long is taken over
+
+
+ListScheduled = Callable[[], Awaitable[list[ScheduledReport]]]
+RunScheduled = Callable[[str, str, str, int], Awaitable[RunOutcome]]  # project, id, trigger, slot
+Deliver = Callable[[ScheduledReport, RunOutcome, SlotClaim], Awaitable[None]]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        *,
+        reports: ListScheduled,
+        slots: ReportSlotStore,
+        run: RunScheduled,
+        clock: Clock,
+        settings: SchedulerSettings,
+        deliver: Deliver | None = None,
+    ) -> None:
+        self._reports = reports
+        self._slots = slots
+        self._run = run
+        self._clock = clock
+        self.settings = settings
+        self._deliver = deliver
+        self._schedules: dict[ScheduleSpec, Schedule | None] = {}
+
+    async def tick(self) -> list[SlotClaim]:
+        """Run what is due now; the claims this instance finished."""
+        reports = await self._reports()
+        done = [c for c in await self._retry_lapsed(reports) if c is not None]
+        for report in reports:
+            try:
+                finished = await self._tick_report(report)
+            except VigilError as exc:  # the store is down: the next tick tries again
+                logger.warning("report %s: scheduling failed: %s", report.report_id, exc)
+                continue
+            if finished is not None:
+                done.append(finished)
+        return done
+
+    async def due_slot(self, report: ScheduledReport, now_us: int) -> int | None:
+        """The newest slot of `report` at or before `now_us` that no instance claimed."""
+        schedule = self._schedule(report.schedule)
+        if schedule is None:
+            return None
+        last = await self._slots.last_slot(report.project, report.report_id)
+        after = max(last or 0, report.since_us)
+        for window in _LOOKBACK_US:
+            slots = schedule.slots_between(max(after, now_us - window), now_us, limit=100_000)
+            if slots:
+                return slots[-1]
+            if now_us - window <= after:
+                return None
+        return None
+
+    async def _tick_report(self, report: ScheduledReport) -> SlotClaim | None:
+        now = self._clock.now_us()
+        slot = await self.due_slot(report, now)
+        if slot is None:
+            return None
+        late = now - slot > self.settings.grace_us
+        if late and report.schedule.missed is MissedSlots.SKIP:
+            claim = SlotClaim(
+                report.project, report.report_id, slot, self.settings.owner, "catch_up", now
+            )
+            if not await self._slots.claim_slot(claim, until_us=now + self.settings.claim_us):
+                return None
+            logger.info("report %s: slot %d missed while down, skipped", report.report_id, slot)
+            skipped = claim.finished(SlotStatus.SKIPPED, now)
+            return skipped if await self._slots.finish_slot(skipped) else None
+        trigger = "catch_up" if late else "schedule"
+        claim = SlotClaim(report.project, report.report_id, slot, self.settings.owner, trigger, now)
+        return await self._claim_and_run(claim, report)
+
+    async def _retry_lapsed(self, reports: list[ScheduledReport]) -> list[SlotClaim | None]:
+        now = self._clock.now_us()
+        by_id = {(r.project, r.report_id): r for r in reports}
+        done: list[SlotClaim | None] = []
+        for dead in await self._slots.lapsed_slots(now):
+            claim = SlotClaim(
+                dead.project, dead.report_id, dead.slot_us, self.settings.owner, dead.trigger, now
+            )
+            report = by_id.get((dead.project, dead.report_id))
+            if report is None:  # deleted or unscheduled since: close the claim, run nothing
+                if await self._slots.claim_slot(claim, until_us=now + self.settings.claim_us):
+                    gone = claim.finished(SlotStatus.SKIPPED, now, error="no longer scheduled")
+                    await self._slots.finish_slot(gone)
+                continue
+            logger.info(
+                "report %s: slot %d was left unfinished, taken over", claim.report_id, claim.slot_us
+            )
+            done.append(await self._claim_and_run(claim, report))
+        return done
+
+    async def _claim_and_run(self, claim: SlotClaim, report: ScheduledReport) -> SlotClaim | None:
+        if not await self._slots.claim_slot(
+            claim, until_us=claim.claimed_us + self.settings.claim_us
+        ):
+            return None  # another instance has it
+        try:
+            outcome = await self._run(claim.project, claim.report_id, claim.trigger, claim.slot_us)
+        except Exception as exc:  # recorded, not raised: the other reports still run
+            logger.exception("report %s: scheduled run failed", claim.report_id)
+            reason = exc.message if isinstance(exc, VigilError) else type(exc).__name__
+            outcome = RunOutcome("", "failed", reason)
+        status = SlotStatus.OK if outcome.status == "ok" else SlotStatus.FAILED
+        finished = claim.finished(
+            status, self._clock.now_us(), run_id=outcome.run_id, error=outcome.error
+        )
+        if not await self._slots.finish_slot(finished):
+            return None  # judged dead and taken over meanwhile: the taker delivers
+        if status is SlotStatus.OK and self._deliver is not None and report.recipients:
+            try:
+                await self._deliver(report, outcome, finished)
+            except Exception:  # the run stands; deliveries have their own retries
+                logger.exception(
+                    "report %s: delivering run %s failed", claim.report_id, outcome.run_id
+                )
+        return finished
+
+    def _schedule(self, spec: ScheduleSpec) -> Schedule | None:
+        if spec not in self._schedules:
+            try:
+                parsed: Schedule | None = parse_schedule(
+                    spec.kind.value, spec.expression, spec.timezone, spec.missed.value
+                )
+            except VigilError as exc:  # stored before a rule tightened: never runs
+                logger.warning("schedule %r cannot run: %s", spec.expression, exc)
+                parsed = None
+            self._schedules[spec] = parsed
+        return self._schedules[spec]
