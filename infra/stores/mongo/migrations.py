@@ -47,6 +47,7 @@ from domain.system.model import link
 from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import now
 from infra.stores.mongo.options import MongoOptions
+from infra.stores.mongo.report_slots import REPORT_SLOT_INDEXES
 from infra.stores.mongo.schema import (
     ALERT_INSTANCES,
     ALERT_TRANSITIONS,
@@ -250,14 +251,6 @@ _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
     ],
 }
 
-# Layout 11: the slots report schedules claimed (infra/stores/mongo/report_slots.py).
-_REPORT_SLOTS: dict[str, list[IndexSpec]] = {
-    "report_slots": [
-        ([("project", ASCENDING), ("report_id", ASCENDING), ("slot_us", DESCENDING)], {}),
-        ([("finished_us", ASCENDING), ("claim_until_us", ASCENDING)], {}),
-    ],
-}
-
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -273,7 +266,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    Migration(11, "report schedule slots", _create_indexes(_REPORT_SLOTS)),
+    # Layout 11: REPORT_SLOT_INDEXES is frozen (a change takes a step of its own).
+    Migration(11, "report schedule slots", _create_indexes(REPORT_SLOT_INDEXES)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
