@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
+from infra.stores.duckdb.layout_reports import REPORTS
 from infra.stores.duckdb.layout_rollups import ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
@@ -52,7 +53,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -110,6 +111,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
+    Migration(11, "reports", _run_all(REPORTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 
