@@ -126,9 +126,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "change", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS]
-)
+@pytest.mark.parametrize(("case", "change", "message"), BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 async def test_bad_definitions_are_refused_and_nothing_is_stored(
     vigil: RunningVigil, case: str, change: dict[str, Any], message: str
 ) -> None:

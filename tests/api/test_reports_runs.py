@@ -115,9 +115,7 @@ async def test_a_dashboard_section_is_what_the_dashboard_shows(vigil: RunningVig
 
 
 async def test_a_failing_section_fails_the_run_and_leaves_no_file(vigil: RunningVigil) -> None:
-    document = report_input(
-        sections=[{"kind": "ANALYTICS", "analyticsJobId": "no-such-job"}]
-    )
+    document = report_input(sections=[{"kind": "ANALYTICS", "analyticsJobId": "no-such-job"}])
     report = await create_report(vigil, document)
     run = await run_now(vigil, report["id"])
     assert run["status"] == "failed"
