@@ -19,6 +19,7 @@ from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
+from domain.reports.ports import ArtefactStore, ReportStore
 from domain.reports.slots import ReportSlotStore
 from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
@@ -81,6 +82,12 @@ class StoreDatabase(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def reports(self) -> ReportStore: ...
+
+    @property
+    def report_artefacts(self) -> ArtefactStore: ...
 
     @property
     def report_slots(self) -> ReportSlotStore: ...

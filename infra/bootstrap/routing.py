@@ -142,6 +142,23 @@ from domain.notifications.queries import (
     ListSilencesQuery,
 )
 from domain.queries import Query
+from domain.reports import handlers as reports
+from domain.reports import query_handlers as report_queries
+from domain.reports.commands import (
+    CreateReportCommand,
+    DeleteReportCommand,
+    ExpireReportArtefactsCommand,
+    RunReportCommand,
+    UpdateReportCommand,
+)
+from domain.reports.events import ReportGeneratedEvent
+from domain.reports.queries import (
+    GetReportQuery,
+    GetReportRunQuery,
+    ListReportRunsQuery,
+    ListReportsQuery,
+)
+from domain.reports.running import run_report
 from domain.storage.retention import handlers as retention
 from domain.storage.retention import query_handlers as retention_queries
 from domain.storage.retention.commands import (
@@ -197,6 +214,12 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     SetRetentionPolicyCommand: retention.set_retention_policy,
     SetLegalHoldCommand: retention.set_legal_hold,
     ReleaseLegalHoldCommand: retention.release_legal_hold,
+    # reports (domain/reports): the scheduler sends RunReportCommand too
+    CreateReportCommand: reports.create_report,
+    UpdateReportCommand: reports.update_report,
+    DeleteReportCommand: reports.delete_report,
+    RunReportCommand: run_report,
+    ExpireReportArtefactsCommand: reports.expire_report_artefacts,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -245,6 +268,11 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
     GetRetentionPolicyQuery: retention_queries.retention_policy,
+    # reports
+    GetReportQuery: report_queries.get_report,
+    ListReportsQuery: report_queries.list_reports,
+    ListReportRunsQuery: report_queries.list_report_runs,
+    GetReportRunQuery: report_queries.get_report_run,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -286,6 +314,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     AnomalyDetectedEvent: [publish_event],
     IncidentUpdatedEvent: [publish_event],
     RetentionPolicyChangedEvent: [publish_event],
+    ReportGeneratedEvent: [publish_event],
 }
 
 

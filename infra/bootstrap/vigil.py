@@ -41,6 +41,7 @@ from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.query_timeout import QueryTimeout
+from infra.reports.wiring import ArtefactSweeper, report_dependencies
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
@@ -116,6 +117,9 @@ class Vigil:
                 offload,
             )
             await install_builtin_dashboards(stores.dashboards, clock)
+            sweeper = ArtefactSweeper(bus, settings.report_sweep_seconds)
+            sweeper.start()
+            stack.push_async_callback(sweeper.close)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
             await start_runtimes(
@@ -359,6 +363,8 @@ def _build_bus(
         # retention (domain/storage/retention): policies, and ingest's raw horizon
         "retention_book": runtimes.retention.book,
         "raw_retention": runtimes.retention.book,
+        # reports (domain/reports): the readers of USAGE and COST sections plug in here
+        **report_dependencies(settings, stores, extra_readers={}),
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

@@ -172,6 +172,10 @@ class Settings:
     # Anomaly detection (docs/anomaly-detection.md)
     anomaly_timezone: str = "UTC"  # explanations tell weekdays and times of day in it
 
+    # Reports (docs/reports.md)
+    report_link_seconds: int = 86_400  # a signed download link is honoured this long
+    report_sweep_seconds: float = 3_600.0  # old runs lose their files this often; 0: never
+
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
         # against the working directory of the start).

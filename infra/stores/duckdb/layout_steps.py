@@ -377,7 +377,7 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     cur.execute(_POINTS_VIEW)
 
 
-# Layout 11: the slots report schedules claimed, once across instances
+# Layout 12: the slots report schedules claimed, once across instances
 # (infra/stores/duckdb/report_slots.py).
 REPORT_SLOTS = (
     """

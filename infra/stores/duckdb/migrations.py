@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
+from infra.stores.duckdb.layout_reports import REPORTS
 from infra.stores.duckdb.layout_rollups import ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
@@ -53,7 +54,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 12
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -111,7 +112,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
-    Migration(11, "report schedule slots", _run_all(REPORT_SLOTS)),
+    Migration(11, "reports", _run_all(REPORTS)),
+    Migration(12, "report schedule slots", _run_all(REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

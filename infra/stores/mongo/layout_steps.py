@@ -54,7 +54,7 @@ ANALYTICS_JOBS: dict[str, list[IndexSpec]] = {
     ],
 }
 
-# Layout 11: the slots report schedules claimed (infra/stores/mongo/report_slots.py).
+# Layout 12: the slots report schedules claimed (infra/stores/mongo/report_slots.py).
 REPORT_SLOTS: dict[str, list[IndexSpec]] = {
     "report_slots": [
         ([("project", ASCENDING), ("report_id", ASCENDING), ("slot_us", DESCENDING)], {}),

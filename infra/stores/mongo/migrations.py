@@ -46,6 +46,7 @@ from domain.errors import Unavailable
 from domain.system.model import link
 from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import now
+from infra.stores.mongo.layout_reports import REPORTS as REPORTS_LAYOUT
 from infra.stores.mongo.layout_steps import (
     ANALYTICS_JOBS,
     DASHBOARDS_AND_NOTIFICATIONS,
@@ -80,7 +81,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 12
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -221,7 +222,6 @@ _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
         )
     ],
 }
-
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
@@ -237,7 +237,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # and its layout number follows so that both stores name the same layouts.
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    Migration(11, "report schedule slots", _create_indexes(REPORT_SLOTS)),
+    Migration(11, "reports", _create_indexes(REPORTS_LAYOUT)),  # layout_reports.py
+    Migration(12, "report schedule slots", _create_indexes(REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 
