@@ -172,6 +172,7 @@ from domain.system import query_handlers as system_queries
 from domain.system.events import SystemHealthChangedEvent
 from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
+from infra.reports.schedules import install as install_schedule_parsers
 from infra.selfmon import count_points
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
@@ -335,6 +336,7 @@ def build_bus(
     narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
     another feature through its queries.
     """
+    install_schedule_parsers()  # domain.reports.schedule parses through these
     bus: MessageBus | None = None
 
     async def ask(query: Query) -> Any:
