@@ -50,6 +50,7 @@ _PERIOD = {
     "WEEKLY": timedelta(days=7),
 }
 _HORIZONS_DAYS = (2, 40, 400, 4000)
+_FREQS = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY", "MINUTELY", "SECONDLY")
 
 
 def install() -> None:
@@ -130,6 +131,8 @@ class RRuleSchedule(_Slots):
         if len(rules) != 1 or len(starts) > 1 or rules[0].upper().startswith(("EX", "RDATE")):
             raise BadUserInput("a report schedule is one RRULE (and an optional DTSTART line)")
         parts = _rule_parts(rules[0])
+        if parts.get("FREQ", "").upper() not in _FREQS:
+            raise BadUserInput(f"RRULE {spec.expression!r} needs FREQ, one of {', '.join(_FREQS)}")
         dtstart = _local_start(starts[0]) if starts else ANCHOR
         if parts.get("UNTIL", "").upper().endswith("Z"):
             raise BadUserInput("UNTIL is a local time without Z (the schedule's timezone gives it)")

@@ -160,7 +160,7 @@ async def test_slots_missed_while_down_run_once_on_restart_or_are_skipped(
         ({"kind": "CRON", "expression": "*/2 * * * *", "timezone": "UTC"}, "every 5 minutes"),
         ({"kind": "CRON", "expression": "0 9 * *", "timezone": "UTC"}, "five fields"),
         ({"kind": "RRULE", "expression": "FREQ=DAILY;BYHOUR=9", "timezone": "Mars/X"}, "zone"),
-        ({"kind": "RRULE", "expression": "FREQ=SOMETIMES", "timezone": "UTC"}, "bad RRULE"),
+        ({"kind": "RRULE", "expression": "FREQ=SOMETIMES", "timezone": "UTC"}, "needs FREQ"),
     ],
 )
 async def test_a_bad_schedule_is_refused_and_nothing_is_created(
