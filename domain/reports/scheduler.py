@@ -10,6 +10,7 @@ report's schedule was set). The store's unique claim decides which instance runs
   runs the newest missed slot once (`catch_up`); older missed slots are not run. SKIP
   records the slot skipped and runs nothing.
 - A claim whose instance died (its claim lapsed unfinished) is claimed again and run.
+- Finished claims older than `keep_us` are pruned, except each report's newest.
 
 After an ok run, `deliver` hands the files to the report's recipients.
 """
@@ -64,6 +65,7 @@ class SchedulerSettings:
     owner: str  # this instance's name
     grace_us: int = 2 * MINUTE_US  # a slot run later than this after its time is late
     claim_us: int = 10 * MINUTE_US  # a run not finished in this long is taken over
+    keep_us: int = 90 * 1_440 * MINUTE_US  # finished claims older than this are pruned
 
 
 ListScheduled = Callable[[], Awaitable[list[ScheduledReport]]]
@@ -89,10 +91,12 @@ class Scheduler:
         self.settings = settings
         self._deliver = deliver
         self._schedules: dict[ScheduleSpec, Schedule | None] = {}
+        self._pruned_us = 0
 
     async def tick(self) -> list[SlotClaim]:
         """Run what is due now; the claims this instance finished."""
         reports = await self._reports()
+        await self._prune()
         done = [c for c in await self._retry_lapsed(reports) if c is not None]
         for report in reports:
             try:
@@ -183,6 +187,13 @@ class Scheduler:
                     "report %s: delivering run %s failed", claim.report_id, outcome.run_id
                 )
         return finished
+
+    async def _prune(self) -> None:
+        """At most hourly: claims past `keep_us` go (each report's newest stays)."""
+        now = self._clock.now_us()
+        if now - self._pruned_us >= 60 * MINUTE_US:
+            self._pruned_us = now
+            await self._slots.prune_slots(now - self.settings.keep_us)
 
     def _schedule(self, spec: ScheduleSpec) -> Schedule | None:
         if spec not in self._schedules:

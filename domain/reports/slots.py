@@ -97,3 +97,8 @@ class ReportSlotStore(Protocol):
     async def forget_slots(self, project: str, report_id: str) -> int:
         """Drop a deleted report's claims; how many."""
         ...
+
+    async def prune_slots(self, before_us: int) -> int:
+        """Drop finished claims of slots before `before_us`, except each report's newest
+        (the scheduler's cursor); how many."""
+        ...

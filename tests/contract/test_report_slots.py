@@ -88,3 +88,22 @@ async def test_claims_survive_a_restart(store_factory: StoreFactory, tmp_path: P
         assert not await store.claim_slot(claim("b", at=NOW_US + 10**12), until_us=1 << 62)
     finally:
         await db.close()
+
+
+async def test_pruning_keeps_unfinished_claims_and_each_reports_newest(
+    slots: ReportSlotStore,
+) -> None:
+    hour = 3600 * SECOND
+    for report, hours in (("r1", (0, 1, 2, 3)), ("r2", (0,))):
+        for h in hours:
+            c = claim("a", slot=NOW_US + h * hour, report=report)
+            assert await slots.claim_slot(c, until_us=NOW_US)
+            if h != 1:  # r1's slot at +1 h stays unfinished (its instance died)
+                assert await slots.finish_slot(c.finished(SlotStatus.OK, NOW_US + h * hour))
+    assert await slots.prune_slots(NOW_US + 10 * hour) == 2  # r1's +0 and +2
+    assert [c.slot_us for c in await slots.slot_claims("alpha", "r1", first=10)] == [
+        NOW_US + 3 * hour,
+        NOW_US + hour,
+    ]
+    assert await slots.last_slot("alpha", "r2") == NOW_US  # its only one stays
+    assert await slots.prune_slots(NOW_US + 10 * hour) == 0

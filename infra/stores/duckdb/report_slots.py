@@ -97,6 +97,16 @@ class DuckDBReportSlotStore:
         )
         return [SlotClaim.from_dict(json.loads(doc)) for (doc,) in rows]
 
+    async def prune_slots(self, before_us: int) -> int:
+        rows = await self._run.write(
+            _rows,
+            "DELETE FROM report_slots AS r WHERE r.finished_us IS NOT NULL"
+            " AND r.slot_us < $before AND r.slot_us < (SELECT max(s.slot_us) FROM report_slots"
+            " AS s WHERE s.project = r.project AND s.report_id = r.report_id) RETURNING slot_us",
+            {"before": before_us},
+        )
+        return len(rows)
+
     async def forget_slots(self, project: str, report_id: str) -> int:
         rows = await self._run.write(
             _rows,

@@ -108,6 +108,31 @@ class MongoReportSlotStore:
             )
         return [SlotClaim.from_dict(d["doc"]) for d in docs]
 
+    async def prune_slots(self, before_us: int) -> int:
+        pruned = 0
+        with unavailable("pruning report slots"):
+            newest = await (
+                await self._slots.aggregate(
+                    [
+                        {"$match": {"slot_us": {"$lt": before_us}}},
+                        {"$group": {"_id": ["$project", "$report_id"]}},
+                    ]
+                )
+            ).to_list()
+            for group in newest:
+                project, report_id = group["_id"]
+                last = await self.last_slot(project, report_id)
+                result = await self._slots.delete_many(
+                    {
+                        "project": project,
+                        "report_id": report_id,
+                        "finished_us": {"$ne": None},
+                        "slot_us": {"$lt": min(before_us, last or before_us)},
+                    }
+                )
+                pruned += int(result.deleted_count)
+        return pruned
+
     async def forget_slots(self, project: str, report_id: str) -> int:
         with unavailable("forgetting report slots"):
             result = await self._slots.delete_many({"project": project, "report_id": report_id})

@@ -50,6 +50,19 @@ class MemorySlotStore:
         rows = [r.claim for (p, i, _), r in self.rows.items() if (p, i) == (project, report_id)]
         return sorted(rows, key=lambda c: -c.slot_us)[:first]
 
+    async def prune_slots(self, before_us: int) -> int:
+        newest: dict[tuple[str, str], int] = {}
+        for p, r, s in self.rows:
+            newest[(p, r)] = max(s, newest.get((p, r), s))
+        keys = [
+            k
+            for k, row in self.rows.items()
+            if row.claim.finished_us is not None and k[2] < min(before_us, newest[k[:2]])
+        ]
+        for key in keys:
+            del self.rows[key]
+        return len(keys)
+
     async def forget_slots(self, project: str, report_id: str) -> int:
         keys = [k for k in self.rows if k[:2] == (project, report_id)]
         for key in keys:

@@ -229,3 +229,15 @@ async def test_an_ok_run_is_delivered_once() -> None:
     await s.tick()
     await s.tick()
     assert delivered == [("run-1", "schedule")]
+
+
+async def test_old_claims_are_pruned_and_the_cursor_stays() -> None:
+    clock, store, runs = FakeClock(at("2026-01-01T00:00")), MemorySlotStore(), Runs()
+    s = scheduler([report(since="2026-01-01T00:00")], store, runs, clock)
+    while clock.now_us() < at("2026-05-01T00:00"):  # 120 daily slots
+        await s.tick()
+        clock.advance(3600)
+    assert len(runs.calls) == 120
+    kept = sorted(slot for *_, slot in store.rows)
+    assert local(kept[0]) >= "2026-01-31" and len(kept) <= 91
+    assert local(kept[-1]) == "2026-04-30T09:00:00+02:00"
