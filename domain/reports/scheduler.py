@@ -98,9 +98,11 @@ class Scheduler:
         reports = await self._reports()
         await self._prune()
         done = [c for c in await self._retry_lapsed(reports) if c is not None]
+        cursors = await self._slots.last_slots()
         for report in reports:
             try:
-                finished = await self._tick_report(report)
+                last = cursors.get((report.project, report.report_id))
+                finished = await self._tick_report(report, last)
             except VigilError as exc:  # the store is down: the next tick tries again
                 logger.warning("report %s: scheduling failed: %s", report.report_id, exc)
                 continue
@@ -108,12 +110,11 @@ class Scheduler:
                 done.append(finished)
         return done
 
-    async def due_slot(self, report: ScheduledReport, now_us: int) -> int | None:
-        """The newest slot of `report` at or before `now_us` that no instance claimed."""
+    def due_slot(self, report: ScheduledReport, last: int | None, now_us: int) -> int | None:
+        """The newest slot of `report` at or before `now_us` after its `last` claimed one."""
         schedule = self._schedule(report.schedule)
         if schedule is None:
             return None
-        last = await self._slots.last_slot(report.project, report.report_id)
         after = max(last or 0, report.since_us)
         for window in _LOOKBACK_US:
             slots = schedule.slots_between(max(after, now_us - window), now_us, limit=100_000)
@@ -123,9 +124,9 @@ class Scheduler:
                 return None
         return None
 
-    async def _tick_report(self, report: ScheduledReport) -> SlotClaim | None:
+    async def _tick_report(self, report: ScheduledReport, last: int | None) -> SlotClaim | None:
         now = self._clock.now_us()
-        slot = await self.due_slot(report, now)
+        slot = self.due_slot(report, last, now)
         if slot is None:
             return None
         late = now - slot > self.settings.grace_us

@@ -86,6 +86,10 @@ class ReportSlotStore(Protocol):
         """The newest slot of the report claimed so far (finished or not)."""
         ...
 
+    async def last_slots(self) -> dict[tuple[str, str], int]:
+        """Every report's newest claimed slot, by (project, report id): one read a tick."""
+        ...
+
     async def lapsed_slots(self, now_us: int, *, first: int = 100) -> list[SlotClaim]:
         """Unfinished claims whose claim ended before `now_us`, oldest slot first."""
         ...

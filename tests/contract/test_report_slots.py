@@ -107,3 +107,13 @@ async def test_pruning_keeps_unfinished_claims_and_each_reports_newest(
     ]
     assert await slots.last_slot("alpha", "r2") == NOW_US  # its only one stays
     assert await slots.prune_slots(NOW_US + 10 * hour) == 0
+
+
+async def test_the_last_slots_of_every_report_in_one_read(slots: ReportSlotStore) -> None:
+    assert await slots.last_slots() == {}
+    for report, slot in (("r1", NOW_US), ("r1", NOW_US + SECOND), ("r2", NOW_US - SECOND)):
+        assert await slots.claim_slot(claim("a", slot=slot, report=report), until_us=0)
+    assert await slots.last_slots() == {
+        ("alpha", "r1"): NOW_US + SECOND,
+        ("alpha", "r2"): NOW_US - SECOND,
+    }

@@ -79,6 +79,14 @@ class DuckDBReportSlotStore:
         )
         return int(rows[0][0]) if rows and rows[0][0] is not None else None
 
+    async def last_slots(self) -> dict[tuple[str, str], int]:
+        rows = await self._run.read(
+            _rows,
+            "SELECT project, report_id, max(slot_us) FROM report_slots GROUP BY project, report_id",
+            {},
+        )
+        return {(p, r): int(s) for p, r, s in rows}
+
     async def lapsed_slots(self, now_us: int, *, first: int = 100) -> list[SlotClaim]:
         rows = await self._run.read(
             _rows,

@@ -88,6 +88,22 @@ class MongoReportSlotStore:
             )
         return int(doc["slot_us"]) if doc is not None else None
 
+    async def last_slots(self) -> dict[tuple[str, str], int]:
+        with unavailable("reading report slots"):
+            groups = await (
+                await self._slots.aggregate(
+                    [
+                        {
+                            "$group": {
+                                "_id": {"p": "$project", "r": "$report_id"},
+                                "last": {"$max": "$slot_us"},
+                            }
+                        }
+                    ]
+                )
+            ).to_list()
+        return {(g["_id"]["p"], g["_id"]["r"]): int(g["last"]) for g in groups}
+
     async def lapsed_slots(self, now_us: int, *, first: int = 100) -> list[SlotClaim]:
         with unavailable("reading report slots"):
             docs = (

@@ -40,6 +40,12 @@ class MemorySlotStore:
         found = [s for (p, r, s) in self.rows if (p, r) == (project, report_id)]
         return max(found) if found else None
 
+    async def last_slots(self) -> dict[tuple[str, str], int]:
+        found: dict[tuple[str, str], int] = {}
+        for p, r, s in self.rows:
+            found[(p, r)] = max(s, found.get((p, r), s))
+        return found
+
     async def lapsed_slots(self, now_us: int, *, first: int = 100) -> list[SlotClaim]:
         rows = [
             r for r in self.rows.values() if r.claim.finished_us is None and r.until_us <= now_us
