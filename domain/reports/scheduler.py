@@ -5,8 +5,11 @@ A tick reads the reports that have a schedule and, for each, the newest slot at 
 now that no instance has claimed (slots after the last claimed one, and after the
 report's schedule was set). The store's unique claim decides which instance runs it.
 
-- On time (within `grace_us` of its slot): a `schedule` run.
-- Late, because Vigil was down over it: the report's `missed` policy decides. RUN_ONCE
+- A slot that came while this instance was running: a `schedule` run, however late the
+  tick (a long run of another report may delay it).
+- A slot that passed before this instance started (more than `grace_us` before its first
+  tick), that no other instance ran: Vigil was down over it, and the report's `missed`
+  policy decides. RUN_ONCE
   runs the newest missed slot once (`catch_up`); older missed slots are not run. SKIP
   records the slot skipped and runs nothing.
 - A claim whose instance died (its claim lapsed unfinished) is claimed again and run.
@@ -63,7 +66,7 @@ class RunOutcome:
 @dataclass(frozen=True, slots=True)
 class SchedulerSettings:
     owner: str  # this instance's name
-    grace_us: int = 2 * MINUTE_US  # a slot run later than this after its time is late
+    grace_us: int = 2 * MINUTE_US  # a slot this long before the start was missed
     claim_us: int = 10 * MINUTE_US  # a run not finished in this long is taken over
     keep_us: int = 90 * 1_440 * MINUTE_US  # finished claims older than this are pruned
 
@@ -92,9 +95,11 @@ class Scheduler:
         self._deliver = deliver
         self._schedules: dict[ScheduleSpec, Schedule | None] = {}
         self._pruned_us = 0
+        self._started_us = 0  # the first tick: slots well before it were missed while down
 
     async def tick(self) -> list[SlotClaim]:
         """Run what is due now; the claims this instance finished."""
+        self._started_us = self._started_us or self._clock.now_us()
         reports = await self._reports()
         await self._prune()
         done = [c for c in await self._retry_lapsed(reports) if c is not None]
@@ -129,7 +134,7 @@ class Scheduler:
         slot = self.due_slot(report, last, now)
         if slot is None:
             return None
-        late = now - slot > self.settings.grace_us
+        late = slot < self._started_us - self.settings.grace_us
         if late and report.schedule.missed is MissedSlots.SKIP:
             claim = SlotClaim(
                 report.project, report.report_id, slot, self.settings.owner, "catch_up", now
@@ -152,11 +157,17 @@ class Scheduler:
                 dead.project, dead.report_id, dead.slot_us, self.settings.owner, dead.trigger, now
             )
             report = by_id.get((dead.project, dead.report_id))
-            if report is None:  # deleted or unscheduled since: close the claim, run nothing
+            skip = report is None or (
+                dead.trigger == "catch_up" and report.schedule.missed is MissedSlots.SKIP
+            )
+            if skip:  # deleted, unscheduled, or a skip whose instance died before recording it
                 if await self._slots.claim_slot(claim, until_us=now + self.settings.claim_us):
-                    gone = claim.finished(SlotStatus.SKIPPED, now, error="no longer scheduled")
-                    await self._slots.finish_slot(gone)
+                    why = "no longer scheduled" if report is None else "missed while down"
+                    await self._slots.finish_slot(
+                        claim.finished(SlotStatus.SKIPPED, now, error=why)
+                    )
                 continue
+            assert report is not None
             logger.info(
                 "report %s: slot %d was left unfinished, taken over", claim.report_id, claim.slot_us
             )

@@ -241,3 +241,24 @@ async def test_old_claims_are_pruned_and_the_cursor_stays() -> None:
     kept = sorted(slot for *_, slot in store.rows)
     assert local(kept[0]) >= "2026-01-31" and len(kept) <= 91
     assert local(kept[-1]) == "2026-04-30T09:00:00+02:00"
+
+
+async def test_a_slot_that_came_while_running_runs_even_if_the_tick_is_late() -> None:
+    # SKIP is about downtime: a tick delayed by other reports' runs still runs the slot.
+    clock, store, runs = FakeClock(at("2026-03-10T08:00")), MemorySlotStore(), Runs()
+    s = scheduler([report(missed=MissedSlots.SKIP)], store, runs, clock)
+    assert await s.tick() == []
+    clock.set(at("2026-03-10T09:20"))  # no tick for 80 minutes, but never down
+    [claim] = await s.tick()
+    assert (claim.status, claim.trigger) == (SlotStatus.OK, "schedule")
+
+
+async def test_a_skip_left_unrecorded_by_a_dead_instance_is_recorded_not_run() -> None:
+    clock, store, runs = FakeClock(at("2026-03-14T12:00")), MemorySlotStore(), Runs()
+    reports = [report(missed=MissedSlots.SKIP)]
+    dead = SlotClaim("demo", "r1", at("2026-03-14T09:00"), "dead", "catch_up", clock.now_us())
+    assert await store.claim_slot(dead, until_us=clock.now_us() + 1)
+    clock.advance(60)
+    assert await scheduler(reports, store, runs, clock, owner="b").tick() == []
+    [stored] = await store.slot_claims("demo", "r1", first=5)
+    assert (stored.status, stored.owner, runs.calls) == (SlotStatus.SKIPPED, "b", [])
