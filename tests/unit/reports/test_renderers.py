@@ -86,6 +86,21 @@ def test_json_holds_every_section_and_no_nan() -> None:
     assert table["rows"] == [["cpu high", 2], ["disk, full", None]]
     assert text == {"type": "text", "title": "Notes", "markdown": "All *good*."}
     assert odd["lines"][0]["values"] == [None]
+    assert "times" not in chart  # its lines have buckets of their own
+    assert odd["times"] == ["2026-04-01T00:00:00+02:00"] and "times" not in odd["lines"][0]
+
+
+def test_a_chart_on_one_grid_is_one_csv_row_per_bucket() -> None:
+    grid = [T0, T0 + STEP]
+    chart = ChartSection(
+        "Grid", [SeriesLine("a", grid, [1.0, None]), SeriesLine("b", grid, [2.5, 3.0])]
+    )
+    (artefact,) = render(document(chart), "CSV")
+    assert artefact.content.decode().splitlines() == [
+        "time,a,b",
+        "2026-04-01T00:00:00+02:00,1.0,2.5",
+        "2026-04-01T00:10:00+02:00,,3.0",
+    ]
 
 
 def test_an_unknown_format_is_refused() -> None:
