@@ -46,9 +46,9 @@ def _chart(section: ChartSection, zone: ZoneInfo) -> bytes:
     writer.writerow(["time", *(line.label for line in section.lines)])
     first = section.lines[0].times_us if section.lines else []
     if all(line.times_us == first for line in section.lines):  # the usual chart: one grid
-        columns = [["" if v is None else repr(v) for v in line.values] for line in section.lines]
+        # The csv module writes None as an empty cell and a float as its repr, in C.
         times = [iso_time(t, zone) for t in first]
-        writer.writerows(zip(times, *columns, strict=True))
+        writer.writerows(zip(times, *(line.values for line in section.lines), strict=True))
         return out.getvalue().encode()
     every = sorted({t for line in section.lines for t in line.times_us})
     by_time = [dict(zip(line.times_us, line.values, strict=True)) for line in section.lines]
