@@ -27,6 +27,7 @@ from bench import (
     ingest,
     memory,
     query,
+    report_files,
     report_schedules,
     request_cost,
     storage,
@@ -53,6 +54,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "storage": storage.run,
     "memory": memory.run,
     "request_cost": request_cost.run,
+    "report_files": report_files.run,
     "schedules": report_schedules.run,
 }
 

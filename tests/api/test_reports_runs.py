@@ -108,7 +108,7 @@ async def test_a_dashboard_section_is_what_the_dashboard_shows(vigil: RunningVig
     cpu = widgets[made["createDashboard"]["widgets"][0]["id"]]
     assert [line["tags"] for line in chart["lines"]] == [{"host": "web-2"}]
     assert chart["lines"][0]["values"] == cpu["series"][0]["values"]
-    assert [t // 1000 for t in chart["lines"][0]["timesUs"]] == cpu["timestamps"]
+    assert [t // 1000 for t in chart["timesUs"]] == cpu["timestamps"]
     assert chart["unit"] == "%" and chart["stepSeconds"] == 300
     peak = widgets[made["createDashboard"]["widgets"][1]["id"]]
     assert stat["rows"] == [[peak["value"], ""]]

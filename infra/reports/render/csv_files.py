@@ -44,10 +44,16 @@ def render_csv(document: ReportDocument) -> list[Artefact]:
 def _chart(section: ChartSection, zone: ZoneInfo) -> bytes:
     out, writer = _writer()
     writer.writerow(["time", *(line.label for line in section.lines)])
-    times = sorted({t for line in section.lines for t in line.times_us})
-    columns = [dict(zip(line.times_us, line.values, strict=True)) for line in section.lines]
-    for t in times:
-        writer.writerow([iso_time(t, zone), *(_cell(c.get(t)) for c in columns)])
+    first = section.lines[0].times_us if section.lines else []
+    if all(line.times_us == first for line in section.lines):  # the usual chart: one grid
+        # The csv module writes None as an empty cell and a float as its repr, in C.
+        times = [iso_time(t, zone) for t in first]
+        writer.writerows(zip(times, *(line.values for line in section.lines), strict=True))
+        return out.getvalue().encode()
+    every = sorted({t for line in section.lines for t in line.times_us})
+    by_time = [dict(zip(line.times_us, line.values, strict=True)) for line in section.lines]
+    for t in every:
+        writer.writerow([iso_time(t, zone), *(_cell(c.get(t)) for c in by_time)])
     return out.getvalue().encode()
 
 

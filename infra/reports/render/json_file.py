@@ -1,11 +1,13 @@
 """JSON: the whole document, times both as ISO-8601 in the report's zone and as
-microseconds, for programs that read reports."""
+microseconds, for programs that read reports. A chart whose lines share their buckets
+(the usual case) lists the times once, beside its lines; otherwise each line has its own."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from domain.reports.document import (
     Artefact,
@@ -23,8 +25,9 @@ JSON_TYPE = "application/json"
 
 
 def render_json(document: ReportDocument) -> list[Artefact]:
-    body = json.dumps(document_json(document), ensure_ascii=False, indent=1, allow_nan=False)
-    return [Artefact(f"{slug(document.title)}.json", JSON_TYPE, body.encode())]
+    # orjson writes NaN and infinities as null (JSON has neither), ~10x faster than json.
+    body = orjson.dumps(document_json(document))
+    return [Artefact(f"{slug(document.title)}.json", JSON_TYPE, body)]
 
 
 def document_json(document: ReportDocument) -> dict[str, Any]:
@@ -44,37 +47,46 @@ def document_json(document: ReportDocument) -> dict[str, Any]:
 
 def _section(section: Section, zone: ZoneInfo) -> dict[str, Any]:
     if isinstance(section, ChartSection):
-        return {
+        chart: dict[str, Any] = {
             "type": "chart",
             "title": section.title,
             "unit": section.unit,
             "stepSeconds": section.step_seconds,
             "note": section.note,
-            "lines": [
-                {
-                    "label": line.label,
-                    "tags": line.tags,
-                    "times": [iso_time(t, zone) for t in line.times_us],
-                    "timesUs": line.times_us,
-                    "values": [_finite(v) for v in line.values],
-                }
-                for line in section.lines
-            ],
         }
+        shared = _shared_times(section)
+        if shared is not None:  # the usual chart: every line on the same buckets, once
+            chart["times"] = [iso_time(t, zone) for t in shared]
+            chart["timesUs"] = shared
+        chart["lines"] = [
+            {
+                "label": line.label,
+                "tags": line.tags,
+                **(
+                    {}
+                    if shared is not None
+                    else {
+                        "times": [iso_time(t, zone) for t in line.times_us],
+                        "timesUs": line.times_us,
+                    }
+                ),
+                "values": line.values,
+            }
+            for line in section.lines
+        ]
+        return chart
     if isinstance(section, TableSection):
         return {
             "type": "table",
             "title": section.title,
             "columns": section.columns,
-            "rows": [[_finite(v) if isinstance(v, float) else v for v in r] for r in section.rows],
+            "rows": section.rows,
             "note": section.note,
         }
     assert isinstance(section, TextSection)
     return {"type": "text", "title": section.title, "markdown": section.markdown}
 
 
-def _finite(value: float | None) -> float | None:
-    """JSON has no NaN or infinity: an undefined value is null."""
-    if value is None or value != value or value in (float("inf"), float("-inf")):
-        return None
-    return value
+def _shared_times(section: ChartSection) -> list[int] | None:
+    first = section.lines[0].times_us if section.lines else []
+    return first if all(line.times_us == first for line in section.lines) else None
