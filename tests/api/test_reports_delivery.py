@@ -145,3 +145,18 @@ async def test_a_file_above_the_attachment_cap_goes_as_a_link_and_the_email_says
     assert not email.is_multipart()  # nothing attached
     assert f"{name} (" in text and "above the 64 bytes attachment limit" in text
     assert fetched.status_code == 200 and len(fetched.content) > 64
+
+
+async def test_a_failed_webhook_delivery_is_retried_with_the_same_idempotency_key(
+    tmp_path: Path,
+) -> None:
+    clock = AdjustableClock()
+    config = delivery_settings(tmp_path, notify_retry_base_seconds=0.3)
+    with receiver(tmp_path, plan="500") as hook:
+        async with serve(config, notifications_clock=clock) as vigil:
+            hook_id = await channel(vigil, webhook(hook.url))
+            run = await scheduled_run(vigil, clock, [hook_id])
+            first, second = await asyncio.to_thread(hook.wait_for, 2)
+    keys = {r["headers"]["Idempotency-Key"] for r in (first, second)}
+    assert keys == {f"report-{run['id']}-{hook_id}"}
+    assert first["body"] == second["body"]  # rendered once, sent twice
