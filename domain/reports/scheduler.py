@@ -12,7 +12,8 @@ report's schedule was set). The store's unique claim decides which instance runs
   policy decides. RUN_ONCE
   runs the newest missed slot once (`catch_up`); older missed slots are not run. SKIP
   records the slot skipped and runs nothing.
-- A claim whose instance died (its claim lapsed unfinished) is claimed again and run.
+- A claim whose instance died (its claim lapsed unfinished) is claimed again and run,
+  unless the run itself was recorded (`ran`): then the claim is finished with it.
 - Finished claims older than `keep_us` are pruned, except each report's newest.
 
 After an ok run, `deliver` hands the files to the report's recipients.
@@ -74,6 +75,8 @@ class SchedulerSettings:
 ListScheduled = Callable[[], Awaitable[list[ScheduledReport]]]
 RunScheduled = Callable[[str, str, str, int], Awaitable[RunOutcome]]  # project, id, trigger, slot
 Deliver = Callable[[ScheduledReport, RunOutcome, SlotClaim], Awaitable[None]]
+# (project, report id, slot) -> the finished run of that slot, if one was recorded.
+FindRun = Callable[[str, str, int], Awaitable[RunOutcome | None]]
 
 
 class Scheduler:
@@ -86,6 +89,7 @@ class Scheduler:
         clock: Clock,
         settings: SchedulerSettings,
         deliver: Deliver | None = None,
+        ran: FindRun | None = None,
     ) -> None:
         self._reports = reports
         self._slots = slots
@@ -93,6 +97,7 @@ class Scheduler:
         self._clock = clock
         self.settings = settings
         self._deliver = deliver
+        self._ran = ran
         self._schedules: dict[ScheduleSpec, Schedule | None] = {}
         self._pruned_us = 0
         self._started_us = 0  # the first tick: slots well before it were missed while down
@@ -157,17 +162,24 @@ class Scheduler:
                 dead.project, dead.report_id, dead.slot_us, self.settings.owner, dead.trigger, now
             )
             report = by_id.get((dead.project, dead.report_id))
-            skip = report is None or (
+            if report is None or (
                 dead.trigger == "catch_up" and report.schedule.missed is MissedSlots.SKIP
-            )
-            if skip:  # deleted, unscheduled, or a skip whose instance died before recording it
+            ):  # deleted, unscheduled, or a skip whose instance died before recording it
+                why = "no longer scheduled" if report is None else "missed while down"
                 if await self._slots.claim_slot(claim, until_us=now + self.settings.claim_us):
-                    why = "no longer scheduled" if report is None else "missed while down"
                     await self._slots.finish_slot(
                         claim.finished(SlotStatus.SKIPPED, now, error=why)
                     )
                 continue
-            assert report is not None
+            if self._ran is not None:
+                ran = await self._ran(claim.project, claim.report_id, claim.slot_us)
+                if ran is not None:  # it died after the run, before recording it: record it
+                    if await self._slots.claim_slot(claim, until_us=now + self.settings.claim_us):
+                        status = SlotStatus.OK if ran.status == "ok" else SlotStatus.FAILED
+                        await self._slots.finish_slot(
+                            claim.finished(status, now, run_id=ran.run_id, error=ran.error)
+                        )
+                    continue
             logger.info(
                 "report %s: slot %d was left unfinished, taken over", claim.report_id, claim.slot_us
             )

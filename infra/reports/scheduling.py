@@ -58,6 +58,7 @@ class ReportSchedules:
             clock=clock,
             settings=SchedulerSettings(owner=settings.instance_name),
             deliver=self._deliver,
+            ran=self._ran,
         )
 
     def start(self) -> None:
@@ -132,6 +133,12 @@ class ReportSchedules:
         for delivery in deliveries:
             # Attempted once now; the worker retries it with backoff, then dead-letters it.
             await self._outbox.send_new(delivery)
+
+    async def _ran(self, project: str, report_id: str, slot_us: int) -> RunOutcome | None:
+        for run in await self._stores.reports.list_runs(project, report_id):
+            if run.slot_us == slot_us and run.status.value in ("ok", "failed"):
+                return RunOutcome(run.id, run.status.value, run.error)
+        return None
 
     def _link(self, run_id: str, name: str) -> str:
         path = self._links.signed(run_id, name, now_us=self._clock.now_us())

@@ -262,3 +262,29 @@ async def test_a_skip_left_unrecorded_by_a_dead_instance_is_recorded_not_run() -
     assert await scheduler(reports, store, runs, clock, owner="b").tick() == []
     [stored] = await store.slot_claims("demo", "r1", first=5)
     assert (stored.status, stored.owner, runs.calls) == (SlotStatus.SKIPPED, "b", [])
+
+
+async def test_a_run_recorded_by_a_dead_instance_is_not_run_again() -> None:
+    clock, store, runs = FakeClock(at("2026-03-10T09:00:30")), MemorySlotStore(), Runs()
+    slot = at("2026-03-10T09:00")
+    dead = SlotClaim("demo", "r1", slot, "dead", "schedule", clock.now_us())
+    assert await store.claim_slot(dead, until_us=clock.now_us() + 1)
+
+    async def ran(project: str, report_id: str, slot_us: int) -> RunOutcome | None:
+        return RunOutcome("run-of-dead", "ok") if slot_us == slot else None
+
+    async def listed() -> list[ScheduledReport]:
+        return [report()]
+
+    clock.advance(60)
+    s = Scheduler(
+        reports=listed,
+        slots=store,
+        run=runs,
+        clock=clock,
+        settings=SchedulerSettings(owner="b"),
+        ran=ran,
+    )
+    await s.tick()
+    [stored] = await store.slot_claims("demo", "r1", first=5)
+    assert (stored.status, stored.run_id, runs.calls) == (SlotStatus.OK, "run-of-dead", [])
