@@ -9,8 +9,10 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -181,3 +183,27 @@ async def test_a_bad_schedule_is_refused_and_nothing_is_created(
             auth=EDITOR,
         )
         assert listed["reports"]["items"] == []
+
+
+async def test_nine_oclock_berlin_runs_at_nine_local_on_both_sides_of_the_spring_change(
+    tmp_path: Path,
+) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def at(text: str) -> int:
+        return int(datetime.fromisoformat(text).replace(tzinfo=berlin).timestamp() * 1e6)
+
+    clock = AdjustableClock()
+    rule = {"kind": "RRULE", "expression": "FREQ=DAILY;BYHOUR=9", "timezone": "Europe/Berlin"}
+    async with serve(settings(tmp_path), notifications_clock=clock) as vigil:
+        await send_cpu(vigil)
+        report = await create_report(vigil, report_input(schedule=rule))
+        for n, day in enumerate(("2027-03-27", "2027-03-28"), start=1):  # CET, then CEST
+            clock.set(at(f"{day}T09:00:03"))
+            await wait_runs(vigil, report["id"], n)
+        found = await runs(vigil, report["id"])
+    ends = sorted(datetime.fromisoformat(r["to"]).astimezone(berlin) for r in found)
+    assert [e.isoformat() for e in ends] == [
+        "2027-03-27T09:00:00+01:00",
+        "2027-03-28T09:00:00+02:00",
+    ]
