@@ -1,6 +1,7 @@
 """Scheduled reports through the real app, with the schedule clock moved by the test: a slot
 runs once, also with two instances on one store; after a restart a missed slot runs once
-(or is skipped); bad schedules are refused. DuckDB and the MongoDB emulator."""
+(or is skipped); 09:00 Berlin stays 09:00 across DST; bad schedules are refused. DuckDB
+and the MongoDB emulator."""
 
 from __future__ import annotations
 
