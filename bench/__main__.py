@@ -29,6 +29,8 @@ from bench import (
     memory,
     query,
     reports,
+    report_files,
+    report_schedules,
     request_cost,
     storage,
     store_faults,
@@ -56,6 +58,8 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "request_cost": request_cost.run,
     "cost": cost.run,
     "reports": reports.run,
+    "report_files": report_files.run,
+    "schedules": report_schedules.run,
 }
 
 

@@ -20,6 +20,8 @@ from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
+from domain.reports.ports import ArtefactStore, ReportStore
+from domain.reports.slots import ReportSlotStore
 from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
 from infra.auth import (
@@ -84,6 +86,13 @@ class StoreDatabase(Protocol):
 
     @property
     def pricing(self) -> PricingStore: ...
+    def reports(self) -> ReportStore: ...
+
+    @property
+    def report_artefacts(self) -> ArtefactStore: ...
+
+    @property
+    def report_slots(self) -> ReportSlotStore: ...
 
     async def close(self) -> None: ...
 

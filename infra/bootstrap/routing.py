@@ -146,6 +146,23 @@ from domain.notifications.queries import (
     ListSilencesQuery,
 )
 from domain.queries import Query
+from domain.reports import handlers as reports
+from domain.reports import query_handlers as report_queries
+from domain.reports.commands import (
+    CreateReportCommand,
+    DeleteReportCommand,
+    ExpireReportArtefactsCommand,
+    RunReportCommand,
+    UpdateReportCommand,
+)
+from domain.reports.events import ReportGeneratedEvent
+from domain.reports.queries import (
+    GetReportQuery,
+    GetReportRunQuery,
+    ListReportRunsQuery,
+    ListReportsQuery,
+)
+from domain.reports.running import run_report
 from domain.storage.retention import handlers as retention
 from domain.storage.retention import query_handlers as retention_queries
 from domain.storage.retention.commands import (
@@ -159,6 +176,7 @@ from domain.system import query_handlers as system_queries
 from domain.system.events import SystemHealthChangedEvent
 from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
+from infra.reports.schedules import install as install_schedule_parsers
 from infra.selfmon import count_points
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
@@ -203,6 +221,12 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     ReleaseLegalHoldCommand: retention.release_legal_hold,
     # cost analytics (domain/cost)
     ConfigurePricingCommand: cost.configure_pricing,
+    # reports (domain/reports): the scheduler sends RunReportCommand too
+    CreateReportCommand: reports.create_report,
+    UpdateReportCommand: reports.update_report,
+    DeleteReportCommand: reports.delete_report,
+    RunReportCommand: run_report,
+    ExpireReportArtefactsCommand: reports.expire_report_artefacts,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -254,6 +278,11 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     # cost analytics
     GetPricingQuery: cost_queries.pricing,
     GetCostReportQuery: cost_queries.cost_report,
+    # reports
+    GetReportQuery: report_queries.get_report,
+    ListReportsQuery: report_queries.list_reports,
+    ListReportRunsQuery: report_queries.list_report_runs,
+    GetReportRunQuery: report_queries.get_report_run,
 }
 
 # In order: an event goes on the event bus first, then to the in-process handlers.
@@ -295,6 +324,7 @@ EVENT_HANDLERS: dict[type[Event], list[Handler]] = {
     AnomalyDetectedEvent: [publish_event],
     IncidentUpdatedEvent: [publish_event],
     RetentionPolicyChangedEvent: [publish_event],
+    ReportGeneratedEvent: [publish_event],
 }
 
 
@@ -315,6 +345,7 @@ def build_bus(
     narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
     another feature through its queries.
     """
+    install_schedule_parsers()  # domain.reports.schedule parses through these
     bus: MessageBus | None = None
 
     async def ask(query: Query) -> Any:

@@ -176,6 +176,14 @@ class Settings:
     # Anomaly detection (docs/anomaly-detection.md)
     anomaly_timezone: str = "UTC"  # explanations tell weekdays and times of day in it
 
+    # Reports (docs/reports.md)
+    report_link_seconds: int = 86_400  # a signed download link is honoured this long
+    report_sweep_seconds: float = 3_600.0  # old runs lose their files this often; 0: never
+    # Report schedules (docs/reports-schedules.md)
+    report_schedule_seconds: float = 15.0  # how often due slots are looked for; 0: never
+    report_attach_max_bytes: int = 10 * 1024 * 1024  # email attachments in all; above: a link
+    public_url: str = ""  # how users reach Vigil (https://vigil.example.com), for sent links
+
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR
         # against the working directory of the start).

@@ -14,7 +14,7 @@ from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["PRICING_SCHEMA", "DuckDBPricingStore"]
 
-# Layout 11 (migrations.py holds the frozen copy in layout_steps.py).
+# Layout 12 (migrations.py holds the frozen copy in layout_steps.py).
 PRICING_SCHEMA = (
     """
     CREATE TABLE IF NOT EXISTS cost_pricing (
