@@ -86,6 +86,8 @@ class StoreDatabase(Protocol):
 
     @property
     def pricing(self) -> PricingStore: ...
+
+    @property
     def reports(self) -> ReportStore: ...
 
     @property

@@ -384,6 +384,11 @@ COST_PRICING = (
         project     VARCHAR PRIMARY KEY,
         version     BIGINT NOT NULL,
         doc         VARCHAR NOT NULL
+    )
+    """,
+)
+
+
 # Layout 14: the slots report schedules claimed, once across instances
 # (infra/stores/duckdb/report_slots.py).
 REPORT_SLOTS = (
