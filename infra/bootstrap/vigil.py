@@ -21,6 +21,8 @@ from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
+from domain.reports.model import SectionKind
+from domain.reports.readers.cost import read_cost
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
@@ -377,7 +379,7 @@ def _build_bus(
         # cost analytics (domain/cost)
         "pricing_store": stores.pricing,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
-        **report_dependencies(settings, stores, extra_readers={}),
+        **report_dependencies(settings, stores, extra_readers={SectionKind.COST: read_cost}),
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],
