@@ -13,7 +13,8 @@
    the peer in turn, medians; the answers compared value by value.
 3. RSS of each server process after the ingest and the queries.
 4. Disk per point: the peer's data folder after a forced flush and a forced merge; Vigil's
-   DuckDB file plus its WAL once the server has stopped (it checkpoints on close). Vigil
+   DuckDB file plus its WAL once the server has compacted its closed partitions (the first
+   compaction comes within a minute) and stopped (it checkpoints on close). Vigil
    then starts again on the same file.
 5. History, stamped in the past: one series with a point every 5 minutes for a year
    (105,120 points) and 1,000 series with a point every 10 minutes for 30 days (4.32M), to
@@ -38,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psutil
 
 from bench import ingest
@@ -70,6 +72,7 @@ CONNECTIONS = 4
 WARMUP, RUNS = 2, 11  # the four queries over the 1M points
 HISTORY_WARMUP, HISTORY_RUNS = 1, 7  # the long-range queries
 ROLLUP_WAIT_SECONDS = 90.0
+COMPACTION_WAIT_SECONDS = 120.0
 PROBE_PAUSE = 0.01  # between visibility probes: their resolution, and their cost bounded
 PROBE_COST_RUNS = 50
 HOUR = 3_600_000
@@ -188,10 +191,45 @@ def _peer_disk(server: Server, tmp: Path, points: int) -> dict[str, Any]:
 
 
 def _vigil_disk(db: Path, points: int) -> dict[str, Any]:
-    """After the server has stopped: the file and whatever WAL is left."""
+    """After the server has stopped: the file's used blocks and whatever WAL is left (free
+    blocks, left by a compaction's move, are reused by the next appends: decision 0026),
+    the file's size, and the blocks each kind of table holds."""
     wal = db.with_name(db.name + ".wal")
     size, wal_size = db.stat().st_size, wal.stat().st_size if wal.exists() else 0
-    return {"bytes": size, "wal_bytes": wal_size, "bytes_per_point": (size + wal_size) / points}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        ((block, used),) = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size()"
+        ).fetchall()
+        tables = [
+            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        ]
+        blocks: dict[str, int] = {}
+        for name in tables:
+            kind = (
+                "points"
+                if name.startswith("points")
+                else name
+                if name.startswith("rollup_1")
+                else "other tables"
+            )
+            info = f"pragma_storage_info('{name}')"
+            ((n,),) = con.execute(
+                f"SELECT count(DISTINCT block_id) FROM {info} WHERE persistent"
+            ).fetchall()
+            blocks[kind] = blocks.get(kind, 0) + int(n)
+    finally:
+        con.close()
+    used_bytes = int(block) * int(used)
+    return {
+        "bytes": used_bytes,
+        "file_bytes": size,
+        "wal_bytes": wal_size,
+        "bytes_per_point": (used_bytes + wal_size) / points,
+        "file_bytes_per_point": (size + wal_size) / points,
+        "blocks_by_table": blocks,
+        "block_bytes": int(block),
+    }
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -251,6 +289,7 @@ def run(ctx: Context) -> dict[str, Any]:
         if peer_server:
             peer_side["after_queries"] = _rss_mb(peer_server)
             peer_side["disk"] = _peer_disk(peer_server, ctx.tmp, points)
+        _wait_for_compaction(server)
         vigil.close()
         server.stop()
         vigil_side["disk"] = _vigil_disk(db, points)
@@ -324,6 +363,25 @@ def _history(
     result["victoria_metrics"]["history"] = _ingest(
         peer_server, IMPORT_PATH, bodies, {}, points=points,
         settle=lambda: force_flush(peer_server))  # fmt: skip
+
+
+def _wait_for_compaction(server: Server) -> None:
+    """Wait (at most COMPACTION_WAIT_SECONDS) for the server's first compaction of the
+    closed partitions, then for it to be idle: the disk figure is then the steady layout,
+    as the peer's is after a forced merge (a server compacts every 60 s by default)."""
+    deadline = time.monotonic() + COMPACTION_WAIT_SECONDS
+    while "store: compacted" not in server.log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            log("storage: no compaction seen before the disk figure")
+            return
+        time.sleep(1.0)
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(2.0)
+        now = server.cpu_seconds()
+        if now - before < 0.05:
+            return
+        before = now
 
 
 def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:

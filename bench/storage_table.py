@@ -109,6 +109,12 @@ def rows_of(
         Row("ingest, server CPU per point", "us", *both("ingest", "cpu_us_per_point")),
         Row("visible after the last acknowledgement", "ms", *both("ingest", "visible_after_ms")),
         Row("disk per point (1M points)", "B", *both("disk", "bytes_per_point"), max_ratio=3.0),
+        Row(
+            "disk per point, Vigil's whole file",
+            "B",
+            None,
+            _dig(vigil, ("disk", "file_bytes_per_point")),
+        ),
     ]
     for key, case in result["cases"].items():
         max_ratio, max_ms = targets[key]

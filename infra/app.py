@@ -34,6 +34,7 @@ from infra.config import Settings
 from infra.dashboards import viewer_routes
 from infra.dashboards.viewer import DEFAULT_WEB_DIR
 from infra.http import BodyLimit, RequestObserver
+from infra.reports.download import download_routes
 from infra.request_errors import SUBSCRIPTION_OVER_HTTP, request_error
 from infra.selfmon import SelfMonitor
 from infra.startup import ConciseStartupFailure, StartingGate, announce, start_failure
@@ -350,6 +351,7 @@ def create_app(
             *page_routes(web_dir, graphiql=not settings.production),
             *asset_routes(web_dir),
             *collector_routes(),  # remote-write, InfluxDB, OTLP (docs/collectors.md)
+            *download_routes(),  # a report run's files (docs/reports.md)
         ],
         middleware=[
             Middleware(ConciseStartupFailure),

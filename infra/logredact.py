@@ -1,6 +1,6 @@
 """Credentials never reach the logs: a token sent in a query string (which Vigil refuses,
-but the access log would still write verbatim) is replaced by `<redacted>` in uvicorn's
-access and websocket log lines."""
+but the access log would still write verbatim), or the signature of a report download
+link (`sig`), is replaced by `<redacted>` in uvicorn's access and websocket log lines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ __all__ = ["RedactCredentials", "redact"]
 # Query parameters that carry a credential, as clients put them in URLs.
 _PARAMETER = re.compile(
     r"([?&](?:token|access_token|id_token|auth|authorization|api_key|apikey|key|secret|"
-    r"password|jwt)=)[^&\s\"']*",
+    r"password|jwt|sig)=)[^&\s\"']*",
     re.IGNORECASE,
 )
 

@@ -26,6 +26,7 @@ from resolvers import (
     incidents_live,
     metrics_live,
     notifications_live,
+    reports_live,
     system,
 )
 from resolvers import analytics as analytics_ops
@@ -35,6 +36,8 @@ from resolvers import dashboards as dashboard_ops
 from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
+from resolvers import pricing as pricing_ops
+from resolvers import reports as report_ops
 from resolvers import retention as retention_ops
 from resolvers import usage as usage_ops
 from schema.budget import HeavyReads
@@ -132,6 +135,14 @@ class Query:
     retention_policy = strawberry.field(
         resolver=retention_ops.retention_policy, permission_classes=[CanAdminister]
     )
+    # cost analytics (issue 17): readers see prices and costs, admins set the prices
+    pricing = strawberry.field(resolver=pricing_ops.pricing, permission_classes=[CanRead])
+    cost_report = strawberry.field(resolver=pricing_ops.cost_report, permission_classes=[CanRead])
+    # reports (issue 17)
+    report = strawberry.field(resolver=report_ops.report, permission_classes=[CanRead])
+    reports = strawberry.field(resolver=report_ops.reports, permission_classes=[CanRead])
+    report_runs = strawberry.field(resolver=report_ops.report_runs, permission_classes=[CanRead])
+    report_run = strawberry.field(resolver=report_ops.report_run, permission_classes=[CanRead])
     # usage analytics (domain/usage): a project's own to its readers, all to system admins
     usage = strawberry.field(resolver=usage_ops.usage, permission_classes=[CanRead])
     usage_all = strawberry.field(resolver=usage_ops.usage_all, permission_classes=[IsAuthenticated])
@@ -246,6 +257,21 @@ class Mutation:
     release_legal_hold = strawberry.mutation(
         resolver=retention_ops.release_legal_hold, permission_classes=[CanAdminister]
     )
+    # cost analytics (issue 17)
+    configure_pricing = strawberry.mutation(
+        resolver=pricing_ops.configure_pricing, permission_classes=[CanAdminister]
+    )
+    # reports (issue 17)
+    create_report = strawberry.mutation(
+        resolver=report_ops.create_report, permission_classes=[CanEdit]
+    )
+    update_report = strawberry.mutation(
+        resolver=report_ops.update_report, permission_classes=[CanEdit]
+    )
+    delete_report = strawberry.mutation(
+        resolver=report_ops.delete_report, permission_classes=[CanEdit]
+    )
+    run_report = strawberry.mutation(resolver=report_ops.run_report, permission_classes=[CanEdit])
 
 
 @strawberry.type
@@ -297,6 +323,10 @@ class Subscription:
     )
     incident_updated = strawberry.subscription(
         resolver=incidents_live.incident_updated, permission_classes=[CanRead]
+    )
+    # reports (issue 17)
+    report_generated = strawberry.subscription(
+        resolver=reports_live.report_generated, permission_classes=[CanRead]
     )
 
 

@@ -6,8 +6,6 @@ the dependencies that `Vigil.start` assembles (and tests pass fakes the same way
 
 from __future__ import annotations
 
-import contextvars
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,6 +73,10 @@ from domain.compliance.queries import (
     ListRevocationsQuery,
     VerifyAuditLogQuery,
 )
+from domain.cost import handlers as cost
+from domain.cost import query_handlers as cost_queries
+from domain.cost.commands import ConfigurePricingCommand
+from domain.cost.queries import GetCostReportQuery, GetPricingQuery
 from domain.dashboards import handlers as dashboards
 from domain.dashboards import query_handlers as dashboard_queries
 from domain.dashboards.commands import (
@@ -144,7 +146,23 @@ from domain.notifications.queries import (
     ListSilencesQuery,
 )
 from domain.queries import Query
+from domain.reports import handlers as reports
+from domain.reports import query_handlers as report_queries
+from domain.reports.commands import (
+    CreateReportCommand,
+    DeleteReportCommand,
+    ExpireReportArtefactsCommand,
+    RunReportCommand,
+    UpdateReportCommand,
+)
 from domain.reports.events import ReportGeneratedEvent
+from domain.reports.queries import (
+    GetReportQuery,
+    GetReportRunQuery,
+    ListReportRunsQuery,
+    ListReportsQuery,
+)
+from domain.reports.running import run_report
 from domain.storage.retention import handlers as retention
 from domain.storage.retention import query_handlers as retention_queries
 from domain.storage.retention.commands import (
@@ -160,14 +178,15 @@ from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
 from domain.usage import handlers as usage
 from domain.usage import query_handlers as usage_queries
-from domain.usage.meter import UsageMeter
 from domain.usage.queries import (
     GetCardinalityQuery,
     GetUnusedMetricsQuery,
     GetUsageAllQuery,
     GetUsageQuery,
 )
+from infra.reports.schedules import install as install_schedule_parsers
 from infra.selfmon import count_points
+from infra.usage import metered
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
 
@@ -209,6 +228,14 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     SetRetentionPolicyCommand: retention.set_retention_policy,
     SetLegalHoldCommand: retention.set_legal_hold,
     ReleaseLegalHoldCommand: retention.release_legal_hold,
+    # cost analytics (domain/cost)
+    ConfigurePricingCommand: cost.configure_pricing,
+    # reports (domain/reports): the scheduler sends RunReportCommand too
+    CreateReportCommand: reports.create_report,
+    UpdateReportCommand: reports.update_report,
+    DeleteReportCommand: reports.delete_report,
+    RunReportCommand: run_report,
+    ExpireReportArtefactsCommand: reports.expire_report_artefacts,
 }
 
 QUERY_HANDLERS: dict[type[Query], Handler] = {
@@ -257,6 +284,14 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
     GetRetentionPolicyQuery: retention_queries.retention_policy,
+    # cost analytics
+    GetPricingQuery: cost_queries.pricing,
+    GetCostReportQuery: cost_queries.cost_report,
+    # reports
+    GetReportQuery: report_queries.get_report,
+    ListReportsQuery: report_queries.list_reports,
+    ListReportRunsQuery: report_queries.list_report_runs,
+    GetReportRunQuery: report_queries.get_report_run,
     # usage analytics (domain/usage)
     GetUsageQuery: usage_queries.usage,
     GetUsageAllQuery: usage_queries.usage_all,
@@ -314,7 +349,6 @@ def build_bus(
     audit: CommandAudit | None = None,
     query_audit: QueryAudit | None = None,
     gate: CommandGate | None = None,
-    query_meter: UsageMeter | None = None,
     commands: Mapping[type[Command], Handler] = COMMAND_HANDLERS,
     queries: Mapping[type[Query], Handler] = QUERY_HANDLERS,
     events: Mapping[type[Event], list[Handler]] = EVENT_HANDLERS,
@@ -324,9 +358,10 @@ def build_bus(
     A handler's dependency that is missing raises at once. Handlers of features a caller
     does not wire (a unit test without notifications, say) are left out by passing
     narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
-    another feature through its queries. `query_meter`: where each query of a project is
-    counted with its CPU time (usage analytics).
+    another feature through its queries. With a `usage_meter` dependency, each query of a
+    project is counted there with its CPU time (usage analytics).
     """
+    install_schedule_parsers()  # domain.reports.schedule parses through these
     bus: MessageBus | None = None
 
     async def ask(query: Query) -> Any:
@@ -337,7 +372,8 @@ def build_bus(
     bus = MessageBus(
         commands={kind: bind(handler, wired) for kind, handler in commands.items()},
         queries={
-            kind: metered(bind(handler, wired), query_meter) for kind, handler in queries.items()
+            kind: metered(bind(handler, wired), dependencies.get("usage_meter"))
+            for kind, handler in queries.items()
         },
         events={kind: [bind(h, wired) for h in handlers] for kind, handlers in events.items()},
         audit=audit,
@@ -345,31 +381,3 @@ def build_bus(
         gate=gate,
     )
     return bus
-
-
-_METERED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "vigil_query_metered", default=False
-)
-
-
-def metered(handler: Handler, meter: UsageMeter | None) -> Handler:
-    """The query handler, counting each query of a project and the CPU time of the event
-    loop's thread while it ran (usage analytics). A query asked by another (a dashboard's
-    widgets) is part of that one: only the outermost is counted."""
-    if meter is None:
-        return handler
-
-    async def run(query: Query) -> Any:
-        if _METERED.get():
-            return await handler(query)
-        token = _METERED.set(True)
-        started = time.thread_time()
-        try:
-            return await handler(query)
-        finally:
-            _METERED.reset(token)
-            project = getattr(query, "project", None)
-            if isinstance(project, str):
-                meter.count_query(project, time.thread_time() - started)
-
-    return run

@@ -13,6 +13,7 @@ from domain.alerting.runtime import AlertEngine
 from domain.alerting.runtime.forecasts import ForecastRunner
 from domain.anomaly.ports import AnomalyRuntime
 from domain.anomaly.runtime import DetectorBank
+from domain.cost.runtime import CostWriter, WriterSettings
 from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.commands import CreateMetricsCommand
@@ -68,6 +69,8 @@ class Runtimes:
     retention_report: RetentionReport  # the compliance checks' evidence of retention
     # Rollup tiers (decision 0028); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
     rollups: RollupRunner | None = None
+    # The writer of vigil.cost.* (domain/cost); None with VIGIL_COST_STEP_SECONDS=0.
+    cost: CostWriter | None = None
     # Usage analytics (domain/usage): the meter every handler counts into, and its runner.
     usage: UsageRunner | None = None
 
@@ -144,19 +147,6 @@ def build_runtimes(
                 every_seconds=settings.rollup_seconds,
             ),
         )
-    usage = UsageRunner(
-        UsageMeter(clock, enabled=settings.usage_seconds > 0),
-        stores.usage,
-        stores.leases,
-        clock,
-        settings=UsageSettings(
-            owner=settings.instance_name,
-            every_seconds=settings.usage_seconds or 60.0,
-            keep_us=settings.usage_keep_days * DAY_US,
-            rule_tick_seconds=settings.alert_tick_seconds,
-        ),
-        rules=engine.rule_metrics,
-    )
     retention.rollups = rollup_store  # the tiers' expiry (None: raw only)
     stores.metrics.raw_kept = retention.book  # percentiles past raw retention read sketches
     return Runtimes(
@@ -177,7 +167,45 @@ def build_runtimes(
             runs=settings.retention_run_seconds > 0,
         ),
         rollups,
-        usage,
+        build_cost_writer(settings, stores, clock),
+        build_usage(settings, stores, clock, engine),
+    )
+
+
+def build_cost_writer(settings: Settings, stores: StoreDatabase, clock: Clock) -> CostWriter | None:
+    if settings.cost_step_seconds <= 0:
+        return None
+    step_us = round(settings.cost_step_seconds * 1_000_000)
+    return CostWriter(
+        stores.pricing,
+        stores.leases,
+        clock,
+        WriterSettings(
+            owner=settings.instance_name,
+            step_us=step_us,
+            lag_us=round(settings.cost_lag_seconds * 1_000_000),
+            tick_seconds=min(30.0, max(step_us / 1e6 / 4, 0.05)),
+        ),
+    )
+
+
+def build_usage(
+    settings: Settings, stores: StoreDatabase, clock: Clock, engine: AlertEngine
+) -> UsageRunner:
+    """The usage meter and its runner (domain/usage); with VIGIL_USAGE_SECONDS=0 the meter
+    counts nothing and the runner is not started."""
+    return UsageRunner(
+        UsageMeter(clock, enabled=settings.usage_seconds > 0),
+        stores.usage,
+        stores.leases,
+        clock,
+        settings=UsageSettings(
+            owner=settings.instance_name,
+            every_seconds=settings.usage_seconds or 60.0,
+            keep_us=settings.usage_keep_days * DAY_US,
+            rule_tick_seconds=settings.alert_tick_seconds,
+        ),
+        rules=engine.rule_metrics,
     )
 
 
@@ -243,6 +271,9 @@ async def start_runtimes(
     if runtimes.rollups is not None:
         await runtimes.rollups.start()
         stack.push_async_callback(runtimes.rollups.close)
+    if runtimes.cost is not None:
+        await runtimes.cost.start(handle=bus.handle, ask=bus.ask)
+        stack.push_async_callback(runtimes.cost.close)
     usage = runtimes.usage
     if usage is not None:
 

@@ -21,6 +21,8 @@ from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
+from domain.reports.model import SectionKind
+from domain.reports.readers.cost import read_cost
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
@@ -41,6 +43,8 @@ from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.query_timeout import QueryTimeout
+from infra.reports.scheduling import ReportSchedules
+from infra.reports.wiring import ArtefactSweeper, report_dependencies, report_links
 from infra.selfmon import SelfMonitor
 from infra.usage import ReadNoting
 from infra.ws import SubscriptionGroups, WebSocketLimits
@@ -85,9 +89,9 @@ class Vigil:
         """`monitor` lets the HTTP edge, built before start-up, report into the same one.
         `database`: a store opened (and closed) by the caller, shared by several instances
         in one process; default: the store of `settings.store_url`. `notifications_clock`:
-        the clock of the notification router and worker (tests move it); default: the
-        system clock. `admission`: rate limits and in-flight bounds shared with the HTTP
-        edge, built before start-up; default: one of its own."""
+        the clock of the notification router and worker and of report schedules (tests
+        move it); default: the system clock. `admission`: rate limits and in-flight
+        bounds shared with the HTTP edge, built before start-up; default: one of its own."""
         admission = admission or Admission.of(settings)
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
@@ -117,6 +121,9 @@ class Vigil:
                 offload,
             )
             await install_builtin_dashboards(stores.dashboards, clock)
+            sweeper = ArtefactSweeper(bus, settings.report_sweep_seconds)
+            sweeper.start()
+            stack.push_async_callback(sweeper.close)
             groups = SubscriptionGroups()
             stack.push_async_callback(groups.close)
             await start_runtimes(
@@ -132,6 +139,16 @@ class Vigil:
             )
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes
+            schedules = ReportSchedules(
+                settings,
+                stores,
+                bus,
+                runtimes.notifications,
+                report_links(settings),
+                notifications_clock or clock,  # tests move it to reach a slot
+            )
+            schedules.start()
+            stack.push_async_callback(schedules.close)
             return cls(
                 settings=settings,
                 stores=stores,
@@ -362,21 +379,18 @@ def _build_bus(
         # retention (domain/storage/retention): policies, and ingest's raw horizon
         "retention_book": runtimes.retention.book,
         "raw_retention": runtimes.retention.book,
-        # usage analytics (domain/usage)
-        "usage_meter": usage.meter,
+        # cost analytics (domain/cost)
+        "pricing_store": stores.pricing,
+        # reports (domain/reports): the readers of USAGE and COST sections plug in here
+        **report_dependencies(settings, stores, extra_readers={SectionKind.COST: read_cost}),
+        "usage_meter": usage.meter,  # usage analytics (domain/usage); queries are metered
         "usage_store": stores.usage,
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],
         *compliance.health_checks(_disk_of(settings)),
     )
-    return build_bus(
-        dependencies,
-        audit=audit,
-        query_audit=compliance.reads,
-        gate=admission.gate,
-        query_meter=usage.meter,
-    )
+    return build_bus(dependencies, audit=audit, query_audit=compliance.reads, gate=admission.gate)
 
 
 def _disk_of(settings: Settings) -> str:

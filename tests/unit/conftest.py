@@ -41,6 +41,7 @@ _OWN_TESTS = (
     "domain.anomaly.",
     "domain.incidents.",
     "domain.storage.",
+    "domain.reports.",
     "domain.usage.",
 )
 

@@ -1,11 +1,11 @@
-"""Layout 12 of the DuckDB file: usage analytics (a frozen copy; usage.py holds the current
+"""Layout 15 of the DuckDB file: usage analytics (a frozen copy; usage.py holds the current
 tables)."""
 
 from __future__ import annotations
 
 __all__ = ["USAGE"]
 
-# Layout 12: usage analytics (infra/stores/duckdb/usage.py): minutes counted per series
+# Layout 15: usage analytics (infra/stores/duckdb/usage.py): minutes counted per series
 # and per figure, and the read log.
 USAGE = (
     """

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
+from infra.stores.duckdb.layout_cost import COST_PRICING
+from infra.stores.duckdb.layout_reports import REPORT_SLOTS, REPORTS
 from infra.stores.duckdb.layout_rollups import DIRTY_SPANS, ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
@@ -53,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 12
+LAYOUT_VERSION = 15
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -112,7 +114,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
     Migration(11, "dirty spans of the rollup tiers", _run_all(DIRTY_SPANS)),
-    Migration(12, "usage analytics", _run_all(USAGE)),
+    Migration(12, "cost pricing", _run_all(COST_PRICING)),
+    Migration(13, "reports", _run_all(REPORTS)),
+    Migration(14, "report schedule slots", _run_all(REPORT_SLOTS)),
+    Migration(15, "usage analytics", _run_all(USAGE)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

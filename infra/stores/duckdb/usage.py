@@ -12,7 +12,7 @@ from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["USAGE_SCHEMA", "DuckDBUsageStore"]
 
-# The layout step "usage analytics" (layout_usage.USAGE, layout 12) holds the frozen copy.
+# The layout step "usage analytics" (layout_usage.USAGE, layout 15) holds the frozen copy.
 USAGE_SCHEMA = (
     # One row per project, minute, series and instance that counted it: rows add up.
     """

@@ -1,4 +1,4 @@
-"""Layout 12 of the MongoDB database: usage analytics' indexes (a frozen copy; usage.py
+"""Layout 15 of the MongoDB database: usage analytics' indexes (a frozen copy; usage.py
 holds the current ones)."""
 
 from __future__ import annotations
