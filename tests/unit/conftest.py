@@ -43,6 +43,7 @@ _OWN_TESTS = (
     "domain.storage.",
     "domain.reports.",
     "domain.usage.",
+    "domain.cost.",
 )
 
 
