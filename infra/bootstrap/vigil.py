@@ -23,6 +23,7 @@ from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
 from domain.reports.model import SectionKind
 from domain.reports.readers.cost import read_cost
+from domain.reports.readers.usage import read_usage
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
@@ -46,7 +47,7 @@ from infra.query_timeout import QueryTimeout
 from infra.reports.scheduling import ReportSchedules
 from infra.reports.wiring import ArtefactSweeper, report_dependencies, report_links
 from infra.selfmon import SelfMonitor
-from infra.usage import ReadNoting
+from infra.usage import usage_dependencies
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
 from schema.context import VigilContext
@@ -321,8 +322,7 @@ def _build_bus(
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
-    usage = runtimes.usage
-    assert usage is not None  # built by build_runtimes
+    readers = {SectionKind.COST: read_cost, SectionKind.USAGE: read_usage}
     retention = settings.retention_days * 86_400
     # MongoDB keeps one retention for every instance, stored in the database (mongo/retention.py).
     retention = getattr(stores, "retention_seconds", retention)
@@ -330,8 +330,8 @@ def _build_bus(
         "clock": clock,
         "publisher": EventStream(events, origin=settings.instance_name),
         "monitor": monitor,
-        # metrics: reads through it are noted in the usage read log (domain/usage/reads.py)
-        "metrics": ReadNoting(stores.metrics, usage.meter),
+        # metrics
+        "metrics": stores.metrics,
         "limits": IngestLimits(
             max_batch=settings.max_batch,
             retention_seconds=retention,
@@ -382,9 +382,8 @@ def _build_bus(
         # cost analytics (domain/cost)
         "pricing_store": stores.pricing,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
-        **report_dependencies(settings, stores, extra_readers={SectionKind.COST: read_cost}),
-        "usage_meter": usage.meter,  # usage analytics (domain/usage); queries are metered
-        "usage_store": stores.usage,
+        **report_dependencies(settings, stores, extra_readers=readers),
+        **usage_dependencies(stores, runtimes.usage),  # its meter; `metrics` noting reads
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],
