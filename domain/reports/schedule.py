@@ -145,7 +145,7 @@ def zone(name: str) -> ZoneInfo:
     """The IANA zone called `name`; BadUserInput if there is none."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise BadUserInput(
             f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
         ) from None

@@ -35,7 +35,7 @@ _HELP = (
 def check_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
         raise BadUserInput(f"{name!r} is not an IANA time zone such as Europe/Paris") from None
 
 

@@ -64,11 +64,14 @@ class SectionInput:
     markdown: str | None = None
 
     def to_spec(self) -> SectionSpec:
-        variables = dict(self.variables or {})
-        if len(variables) > MAX_VARIABLES or not all(
-            isinstance(v, str) for v in variables.values()
+        raw: object = self.variables or {}
+        if (
+            not isinstance(raw, dict)
+            or len(raw) > MAX_VARIABLES
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items())
         ):
             raise BadUserInput(f"variables must be an object of at most {MAX_VARIABLES} texts")
+        variables: dict[str, str] = dict(raw)
         matchers = matchers_of(self.matchers)
         return SectionSpec(
             kind=SectionKind(self.kind),
