@@ -365,6 +365,7 @@ def _build_bus(
         "raw_retention": runtimes.retention.book,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
         **report_dependencies(settings, stores, extra_readers={}),
+        "report_query_audit": compliance.reads,  # a run's reads in the metric read log
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

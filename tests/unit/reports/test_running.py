@@ -3,6 +3,7 @@ fails, the range a scheduled slot gets, and the event it leaves."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,17 +11,21 @@ import pytest
 from domain.errors import BadUserInput, NotFound
 from domain.events import Event
 from domain.messagebus import Ask
-from domain.reports.commands import RunReportCommand
+from domain.reports.commands import ExpireReportArtefactsCommand, RunReportCommand
 from domain.reports.document import Artefact, ReportDocument, Section, TextSection
 from domain.reports.events import ReportGeneratedEvent
+from domain.reports.handlers import expire_report_artefacts
 from domain.reports.model import (
     Report,
     ReportFormat,
+    ReportRun,
     RunStatus,
+    RunTrigger,
     SectionKind,
     SectionSpec,
 )
 from domain.reports.ports import SectionReader, Window
+from domain.reports.queries import GetReportQuery
 from domain.reports.running import run_report
 from tests.unit.fakes import NOW_US, FakeClock
 from tests.unit.reports.fakes import MemoryArtefactStore, MemoryReportStore
@@ -138,3 +143,65 @@ async def test_an_unknown_report_or_trigger_is_refused_before_anything_runs() ->
         await _run({}, command=RunReportCommand("other", "r1"))
     with pytest.raises(BadUserInput, match="trigger"):
         await _run({}, command=RunReportCommand("demo", "r1", trigger="cron"))
+
+
+async def test_a_runs_reads_are_reported_to_the_query_audit_as_the_report() -> None:
+    seen: list[tuple[str, str, str]] = []
+
+    class Audit:
+        def query_asked(self, query: Any, caller: Any) -> None:
+            seen.append((type(query).__name__, caller.actor, caller.role_in("demo")))
+
+    async def asking(ask: Ask, project: str, spec: SectionSpec, window: Window) -> list[Section]:
+        return [TextSection(spec.title, str(await ask(GetReportQuery(project, "r1"))))]
+
+    async def answer(query: Any) -> Any:
+        return "answered"
+
+    reports, files = MemoryReportStore(), MemoryArtefactStore()
+    await reports.save_report(REPORT)
+    run = await run_report(
+        RunReportCommand("demo", "r1"),
+        [],
+        reports=reports,
+        report_artefacts=files,
+        report_readers={SectionKind.MARKDOWN: asking, SectionKind.USAGE: asking},
+        report_renderer=_render,
+        ask=answer,
+        clock=FakeClock(NOW_US),
+        report_query_audit=Audit(),
+    )
+    assert run.status is RunStatus.OK
+    assert seen == [("GetReportQuery", "report:r1", "report")] * 2
+
+
+async def test_the_sweep_fails_runs_cut_short_and_expires_old_files() -> None:
+    reports, files = MemoryReportStore(), MemoryArtefactStore()
+    await reports.save_report(replace(REPORT, artefact_retention_days=1))
+    day = 24 * HOUR_US
+    base = ReportRun("x", "demo", "r1", RunTrigger.MANUAL, RunStatus.OK, NOW_US, ReportFormat.JSON)
+    runs = {
+        "stuck": replace(
+            base, id="stuck", status=RunStatus.RUNNING, started_us=NOW_US - 2 * HOUR_US
+        ),
+        "busy": replace(base, id="busy", status=RunStatus.RUNNING, started_us=NOW_US - 60_000_000),
+        "old": replace(base, id="old", started_us=NOW_US - 2 * day, files=("a.json",)),
+        "new": replace(base, id="new", started_us=NOW_US - HOUR_US, files=("a.json",)),
+    }
+    for run in runs.values():
+        await reports.save_run(run)
+        await files.put_artefacts("demo", run.id, [Artefact("a.json", "application/json", b"{}")])
+    expired = await expire_report_artefacts(
+        ExpireReportArtefactsCommand(), [], reports=reports, report_artefacts=files,
+        clock=FakeClock(NOW_US),
+    )  # fmt: skip
+    assert expired == 1
+    status = {k: reports.runs[k].status for k in runs}
+    assert status == {
+        "stuck": RunStatus.FAILED,
+        "busy": RunStatus.RUNNING,
+        "old": RunStatus.EXPIRED,
+        "new": RunStatus.OK,
+    }
+    assert reports.runs["stuck"].error.startswith("interrupted")
+    assert {k[1] for k in files.files} == {"stuck", "busy", "new"}
