@@ -21,6 +21,7 @@ from tests.api.reports_support import (
     report_input,
     run_now,
     send_cpu,
+    series_section,
 )
 from tests.support import RunningVigil
 
@@ -135,3 +136,14 @@ async def test_downloads_refuse_foreign_unknown_and_forged_requests(vigil: Runni
     assert other_file.status_code == 403
     assert (await _download(vigil, run["downloadUrl"])).status_code == 200
     assert (await _download(vigil, path, EDITOR)).status_code == 200
+
+
+async def test_a_series_sections_matchers_choose_its_lines(vigil: RunningVigil) -> None:
+    await send_cpu(vigil)
+    section = series_section(matchers=[{"key": "host", "op": "NEQ", "value": "web-1"}])
+    report = await create_report(vigil, report_input(sections=[section]))
+    run = await run_now(vigil, report["id"])
+    assert run["status"] == "ok", run["error"]
+    body = (await _download(vigil, run["downloadUrl"])).json()
+    (chart,) = body["sections"]
+    assert [line["tags"] for line in chart["lines"]] == [{"host": "web-2"}]

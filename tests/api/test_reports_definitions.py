@@ -37,7 +37,10 @@ async def test_a_report_is_stored_as_given_and_read_back(vigil: RunningVigil) ->
         artefactRetentionDays=7,
     )
     document["timeRange"] = "  Previous   CALENDAR week "
+    matchers = [{"key": "host", "op": "REGEX", "value": "web-.*"}]
+    document["sections"][0]["matchers"] = matchers
     created = await create_report(vigil, document)
+    assert created["sections"][0]["matchers"] == matchers
     assert created["timeRange"] == "previous calendar week"  # normalised
     assert created["schedule"] == {
         "kind": "CRON",
