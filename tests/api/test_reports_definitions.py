@@ -113,6 +113,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "sections[0] (DASHBOARD): no dashboard 'nope'",
     ),
     ("empty markdown", {"sections": [{"kind": "MARKDOWN"}]}, "markdown must be 1 to"),
+    (
+        "unknown analytics job",
+        {"sections": [{"kind": "ANALYTICS", "analyticsJobId": "nope"}]},
+        "sections[0] (ANALYTICS): no analytics job 'nope'",
+    ),
     ("bad step", {"sections": [series_section(step="soon")]}, "step 'soon' is not a duration"),
     (
         "bad cron",
