@@ -7,11 +7,13 @@ import csv
 import hashlib
 import io
 import json
+import time
 import zipfile
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.reports.wiring import report_links
 from tests.api.reports_support import (
     EDITOR,
     OTHER,
@@ -136,6 +138,13 @@ async def test_downloads_refuse_foreign_unknown_and_forged_requests(vigil: Runni
     assert other_file.status_code == 403
     assert (await _download(vigil, run["downloadUrl"])).status_code == 200
     assert (await _download(vigil, path, EDITOR)).status_code == 200
+
+    # A link this instance signed, a day and a second ago: its day is over.
+    links = report_links(vigil.app.state.vigil.settings)
+    a_day_ago = int((time.time() - 86_401) * 1e6)
+    expired = await _download(vigil, links.signed(run["id"], name, now_us=a_day_ago))
+    assert expired.status_code == 401
+    assert expired.json() == {"error": "link refused: expired"}
 
 
 async def test_a_series_sections_matchers_choose_its_lines(vigil: RunningVigil) -> None:
