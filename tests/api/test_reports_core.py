@@ -97,7 +97,11 @@ async def test_a_csv_report_is_a_zip_of_one_csv_per_data_section(vigil: RunningV
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert archive.namelist() == ["01-cpu-by-host.csv", "03-alerts.csv"]
+    assert archive.namelist() == [
+        "01-cpu-by-host.csv",
+        "03-alerts.csv",
+        "04-alerts-incidents.csv",
+    ]
     rows = list(csv.reader(io.StringIO(archive.read("01-cpu-by-host.csv").decode())))
     header, values = rows[0], rows[1:]
     assert header == ["time", "host=web-1", "host=web-2"]
