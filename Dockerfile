@@ -14,6 +14,11 @@ COPY domain ./domain
 COPY schema ./schema
 COPY resolvers ./resolvers
 COPY infra ./infra
+# PDF reports: WeasyPrint needs Pango and HarfBuzz's subsetter, and a font (DejaVu Sans).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 # Every dependency has a binary wheel: no compiler in the image. The directories exist here,
 # owned by the user, so that a named volume mounted on one starts with that owner.
 RUN pip install . \
@@ -21,7 +26,9 @@ RUN pip install . \
     && install -d -o vigil -g vigil -m 0700 /app/var /app/secret
 USER vigil
 
-ENV VIGIL_HOST=0.0.0.0 \
+# matplotlib (report charts) keeps its font cache in a writable folder: /app is not.
+ENV MPLCONFIGDIR=/tmp/matplotlib \
+    VIGIL_HOST=0.0.0.0 \
     VIGIL_PORT=8000 \
     VIGIL_STORE_URL=duckdb:////app/var/vigil.duckdb \
     VIGIL_SECRET_FILE=/app/var/secret.key

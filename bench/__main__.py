@@ -23,11 +23,14 @@ from bench import (
     budget,
     bussign,
     collectors,
+    cost,
     fanout,
     ingest,
     memory,
     query,
     report_files,
+    report_schedules,
+    reports,
     request_cost,
     storage,
     store_faults,
@@ -53,7 +56,10 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "storage": storage.run,
     "memory": memory.run,
     "request_cost": request_cost.run,
+    "cost": cost.run,
+    "reports": reports.run,
     "report_files": report_files.run,
+    "schedules": report_schedules.run,
 }
 
 

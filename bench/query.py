@@ -50,6 +50,7 @@ from infra.stores.duckdb.compaction import (
     GRACE_US,
     SLICES,
     closed_partitions,
+    closed_runs,
     compact_partition,
 )
 
@@ -243,8 +244,7 @@ def _compact(path: str) -> dict[str, Any]:
         size = 3_600 * 1_000_000  # VIGIL_STORE_COMPACTION_PARTITION_SECONDS' default
         before_us, piece = time.time_ns() // 1000 - GRACE_US, size // SLICES
         moved = sum(  # as Compactor.compact: closed partitions, then the open one's slices
-            compact_partition(con, start, start + size)
-            for start in closed_partitions(con, size, before_us)
+            compact_partition(con, start, end) for start, end in closed_runs(con, size, before_us)
         ) + sum(
             compact_partition(con, start, start + piece, merge_later=start - start % size)
             for start in closed_partitions(con, piece, before_us)

@@ -36,6 +36,7 @@ from resolvers import dashboards as dashboard_ops
 from resolvers import incidents as incident_ops
 from resolvers import metrics as metric_ops
 from resolvers import notifications as notification_ops
+from resolvers import pricing as pricing_ops
 from resolvers import reports as report_ops
 from resolvers import retention as retention_ops
 from schema.budget import HeavyReads
@@ -133,6 +134,9 @@ class Query:
     retention_policy = strawberry.field(
         resolver=retention_ops.retention_policy, permission_classes=[CanAdminister]
     )
+    # cost analytics (issue 17): readers see prices and costs, admins set the prices
+    pricing = strawberry.field(resolver=pricing_ops.pricing, permission_classes=[CanRead])
+    cost_report = strawberry.field(resolver=pricing_ops.cost_report, permission_classes=[CanRead])
     # reports (issue 17)
     report = strawberry.field(resolver=report_ops.report, permission_classes=[CanRead])
     reports = strawberry.field(resolver=report_ops.reports, permission_classes=[CanRead])
@@ -244,6 +248,10 @@ class Mutation:
     )
     release_legal_hold = strawberry.mutation(
         resolver=retention_ops.release_legal_hold, permission_classes=[CanAdminister]
+    )
+    # cost analytics (issue 17)
+    configure_pricing = strawberry.mutation(
+        resolver=pricing_ops.configure_pricing, permission_classes=[CanAdminister]
     )
     # reports (issue 17)
     create_report = strawberry.mutation(

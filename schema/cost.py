@@ -56,6 +56,7 @@ POINT_READS = frozenset(
         "Query.previewAlert",
         "Query.anomalyBand",
         "Query.analytics",
+        "Query.costReport",  # every mapped metric over the range (issue 17)
         "Dashboard.data",
     }
 )

@@ -33,6 +33,7 @@ class DeliveryReason(StrEnum):
     NOTIFICATION = "notification"  # a route's group flushed
     ESCALATION = "escalation"  # an alert stayed unacknowledged past its route's delay
     TEST = "test"  # sendTestNotification
+    REPORT = "report"  # a scheduled report's files (domain/reports/delivery.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +105,25 @@ class Message:
     group_key: str = ""
     group_labels: dict[str, str] = field(default_factory=dict)
     alerts: tuple[dict[str, Any], ...] = ()
+    # Files a report delivery carries (ReportAttachment.to_dict()): a signed link each,
+    # and the content itself for email when `attach` (read from the store when sent).
+    attachments: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["alerts"] = list(self.alerts)
+        data["attachments"] = list(self.attachments)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        return cls(**{**data, "alerts": tuple(data.get("alerts", ()))})
+        return cls(
+            **{
+                **data,
+                "alerts": tuple(data.get("alerts", ())),
+                "attachments": tuple(data.get("attachments", ())),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)

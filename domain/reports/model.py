@@ -8,6 +8,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
+# A report's schedule is the schedule module's spec (kinds, zone, missed-slot policy).
+from domain.reports.schedule import MissedSlots, ScheduleKind
+from domain.reports.schedule import ScheduleSpec as Schedule
+
 __all__ = [
     "DEFAULT_RETENTION_DAYS",
     "MissedSlots",
@@ -42,18 +46,6 @@ class SectionKind(StrEnum):
     USAGE = "USAGE"
     COST = "COST"
     MARKDOWN = "MARKDOWN"
-
-
-class ScheduleKind(StrEnum):
-    RRULE = "RRULE"
-    CRON = "CRON"
-
-
-class MissedSlots(StrEnum):
-    """What a restart does with the slots that passed while Vigil was down."""
-
-    RUN_ONCE = "RUN_ONCE"
-    SKIP = "SKIP"
 
 
 class RunStatus(StrEnum):
@@ -122,33 +114,6 @@ class SectionSpec:
             unit=data.get("unit", ""),
             analytics_job_id=data.get("analytics_job_id", ""),
             markdown=data.get("markdown", ""),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """When a report runs by itself: an RRULE or a cron expression in an IANA zone."""
-
-    kind: ScheduleKind
-    expression: str
-    timezone: str = "UTC"
-    missed: MissedSlots = MissedSlots.RUN_ONCE
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind.value,
-            "expression": self.expression,
-            "timezone": self.timezone,
-            "missed": self.missed.value,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
-        return cls(
-            ScheduleKind(data["kind"]),
-            data["expression"],
-            data.get("timezone", "UTC"),
-            MissedSlots(data.get("missed", MissedSlots.RUN_ONCE.value)),
         )
 
 

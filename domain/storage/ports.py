@@ -14,6 +14,10 @@ Dirty buckets. `MetricStore.append` marks, IN THE SAME TRANSACTION as the points
 (tier, series, bucket) of every point stamped before that tier's watermark (a late point,
 or a point sent again with a new value). A marked bucket's row is stale until
 `refresh_dirty` recomputes it; a reader serves a marked bucket from raw points instead.
+A store may keep a mark per bucket (MongoDB) or one span of buckets per series (DuckDB:
+its first and last dirty bucket, every bucket between recomputed too); counts are of
+marks either way. Deleting raw points (retention) drops the marks of the buckets that
+lost points: their rows are kept as they are, never recomputed from what is left.
 So nothing acknowledged is ever missing from an answer, and every row not marked equals
 `rollup_of` of the raw points of its bucket.
 

@@ -76,7 +76,9 @@ class RollupRunner:
         if not await self._hold():
             return result
         result.ran = True
-        for tier in ROLLUP_TIERS:
+        # Coarsest first: after a backfill, the long-range charts that the 1h tier serves
+        # are ready before the 1m tier's far more rows are recomputed.
+        for tier in reversed(ROLLUP_TIERS):
             resolution = tier.resolution_us
             refreshed = 0
             while done := await self._store.refresh_dirty(tier, self.settings.dirty_batch):

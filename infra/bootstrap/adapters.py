@@ -14,12 +14,14 @@ from typing import Any, Protocol
 from domain.alerting.ports import AlertStore
 from domain.analytics.ports import AnalyticsJobStore
 from domain.anomaly.ports import AnomalyStore
+from domain.cost.ports import PricingStore
 from domain.dashboards.ports import DashboardStore
 from domain.incidents.ports import IncidentStore
 from domain.metrics.ports import MetricStore
 from domain.notifications.ports import NotificationStore
 from domain.ports import LeaseStore
 from domain.reports.ports import ArtefactStore, ReportStore
+from domain.reports.slots import ReportSlotStore
 from domain.storage.retention.ports import RetentionStore
 from domain.system.ports import AuditStore
 from infra.auth import (
@@ -83,10 +85,16 @@ class StoreDatabase(Protocol):
     def retention(self) -> RetentionStore: ...
 
     @property
+    def pricing(self) -> PricingStore: ...
+
+    @property
     def reports(self) -> ReportStore: ...
 
     @property
     def report_artefacts(self) -> ArtefactStore: ...
+
+    @property
+    def report_slots(self) -> ReportSlotStore: ...
 
     async def close(self) -> None: ...
 

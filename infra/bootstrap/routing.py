@@ -73,6 +73,10 @@ from domain.compliance.queries import (
     ListRevocationsQuery,
     VerifyAuditLogQuery,
 )
+from domain.cost import handlers as cost
+from domain.cost import query_handlers as cost_queries
+from domain.cost.commands import ConfigurePricingCommand
+from domain.cost.queries import GetCostReportQuery, GetPricingQuery
 from domain.dashboards import handlers as dashboards
 from domain.dashboards import query_handlers as dashboard_queries
 from domain.dashboards.commands import (
@@ -172,6 +176,7 @@ from domain.system import query_handlers as system_queries
 from domain.system.events import SystemHealthChangedEvent
 from domain.system.health import observe_delivery
 from domain.system.queries import GetAuditLogQuery, GetSystemHealthQuery
+from infra.reports.schedules import install as install_schedule_parsers
 from infra.selfmon import count_points
 
 __all__ = ["COMMAND_HANDLERS", "EVENT_HANDLERS", "QUERY_HANDLERS", "build_bus"]
@@ -214,6 +219,8 @@ COMMAND_HANDLERS: dict[type[Command], Handler] = {
     SetRetentionPolicyCommand: retention.set_retention_policy,
     SetLegalHoldCommand: retention.set_legal_hold,
     ReleaseLegalHoldCommand: retention.release_legal_hold,
+    # cost analytics (domain/cost)
+    ConfigurePricingCommand: cost.configure_pricing,
     # reports (domain/reports): the scheduler sends RunReportCommand too
     CreateReportCommand: reports.create_report,
     UpdateReportCommand: reports.update_report,
@@ -268,6 +275,9 @@ QUERY_HANDLERS: dict[type[Query], Handler] = {
     GetIncidentQuery: incident_queries.get_incident,
     GetIncidentSettingsQuery: incident_queries.incident_settings,
     GetRetentionPolicyQuery: retention_queries.retention_policy,
+    # cost analytics
+    GetPricingQuery: cost_queries.pricing,
+    GetCostReportQuery: cost_queries.cost_report,
     # reports
     GetReportQuery: report_queries.get_report,
     ListReportsQuery: report_queries.list_reports,
@@ -335,6 +345,7 @@ def build_bus(
     narrower tables. `ask` is provided here: the bus's own `ask`, for handlers that read
     another feature through its queries.
     """
+    install_schedule_parsers()  # domain.reports.schedule parses through these
     bus: MessageBus | None = None
 
     async def ask(query: Query) -> Any:

@@ -13,6 +13,7 @@ from domain.alerting.runtime import AlertEngine
 from domain.alerting.runtime.forecasts import ForecastRunner
 from domain.anomaly.ports import AnomalyRuntime
 from domain.anomaly.runtime import DetectorBank
+from domain.cost.runtime import CostWriter, WriterSettings
 from domain.incidents.runtime import IncidentTracker
 from domain.messagebus import MessageBus
 from domain.metrics.series_limits import SeriesLimiter
@@ -65,6 +66,8 @@ class Runtimes:
     retention_report: RetentionReport  # the compliance checks' evidence of retention
     # Rollup tiers (decision 0028); None on a store without them or with VIGIL_ROLLUP_SECONDS=0.
     rollups: RollupRunner | None = None
+    # The writer of vigil.cost.* (domain/cost); None with VIGIL_COST_STEP_SECONDS=0.
+    cost: CostWriter | None = None
 
 
 def build_runtimes(
@@ -159,6 +162,24 @@ def build_runtimes(
             runs=settings.retention_run_seconds > 0,
         ),
         rollups,
+        build_cost_writer(settings, stores, clock),
+    )
+
+
+def build_cost_writer(settings: Settings, stores: StoreDatabase, clock: Clock) -> CostWriter | None:
+    if settings.cost_step_seconds <= 0:
+        return None
+    step_us = round(settings.cost_step_seconds * 1_000_000)
+    return CostWriter(
+        stores.pricing,
+        stores.leases,
+        clock,
+        WriterSettings(
+            owner=settings.instance_name,
+            step_us=step_us,
+            lag_us=round(settings.cost_lag_seconds * 1_000_000),
+            tick_seconds=min(30.0, max(step_us / 1e6 / 4, 0.05)),
+        ),
     )
 
 
@@ -224,6 +245,9 @@ async def start_runtimes(
     if runtimes.rollups is not None:
         await runtimes.rollups.start()
         stack.push_async_callback(runtimes.rollups.close)
+    if runtimes.cost is not None:
+        await runtimes.cost.start(handle=bus.handle, ask=bus.ask)
+        stack.push_async_callback(runtimes.cost.close)
     if settings.self_monitor_seconds > 0:
         engine = runtimes.engine
         task = asyncio.create_task(

@@ -41,7 +41,8 @@ from infra.compliance import Compliance
 from infra.config import Settings
 from infra.dashboards import install_builtin_dashboards
 from infra.query_timeout import QueryTimeout
-from infra.reports.wiring import ArtefactSweeper, report_dependencies
+from infra.reports.scheduling import ReportSchedules
+from infra.reports.wiring import ArtefactSweeper, report_dependencies, report_links
 from infra.selfmon import SelfMonitor
 from infra.ws import SubscriptionGroups, WebSocketLimits
 from resolvers.root import ApiLimits, build_schema
@@ -85,9 +86,9 @@ class Vigil:
         """`monitor` lets the HTTP edge, built before start-up, report into the same one.
         `database`: a store opened (and closed) by the caller, shared by several instances
         in one process; default: the store of `settings.store_url`. `notifications_clock`:
-        the clock of the notification router and worker (tests move it); default: the
-        system clock. `admission`: rate limits and in-flight bounds shared with the HTTP
-        edge, built before start-up; default: one of its own."""
+        the clock of the notification router and worker and of report schedules (tests
+        move it); default: the system clock. `admission`: rate limits and in-flight
+        bounds shared with the HTTP edge, built before start-up; default: one of its own."""
         admission = admission or Admission.of(settings)
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
@@ -135,6 +136,16 @@ class Vigil:
             )
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes
+            schedules = ReportSchedules(
+                settings,
+                stores,
+                bus,
+                runtimes.notifications,
+                report_links(settings),
+                notifications_clock or clock,  # tests move it to reach a slot
+            )
+            schedules.start()
+            stack.push_async_callback(schedules.close)
             return cls(
                 settings=settings,
                 stores=stores,
@@ -363,6 +374,8 @@ def _build_bus(
         # retention (domain/storage/retention): policies, and ingest's raw horizon
         "retention_book": runtimes.retention.book,
         "raw_retention": runtimes.retention.book,
+        # cost analytics (domain/cost)
+        "pricing_store": stores.pricing,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
         **report_dependencies(settings, stores, extra_readers={}),
         "report_query_audit": compliance.reads,  # a run's reads in the metric read log

@@ -161,6 +161,10 @@ class Settings:
     # rolls every tier up to `now - lag`; points later than the lag recompute their buckets.
     rollup_seconds: float = 10.0
     rollup_lag_seconds: float = 120.0
+    # Cost (docs/usage-and-cost.md): vigil.cost.* written per bucket of this (0: never),
+    # once the bucket has been closed for the lag
+    cost_step_seconds: float = 3_600.0
+    cost_lag_seconds: float = 120.0
     security_log_per_source: int = 20  # refusals a minute written per client, then counted
     security_log_overall: int = 200  # refusals a minute written in all
     review_every_days: int = 90  # an access review is due this often
@@ -175,6 +179,10 @@ class Settings:
     # Reports (docs/reports.md)
     report_link_seconds: int = 86_400  # a signed download link is honoured this long
     report_sweep_seconds: float = 3_600.0  # old runs lose their files this often; 0: never
+    # Report schedules (docs/reports-schedules.md)
+    report_schedule_seconds: float = 15.0  # how often due slots are looked for; 0: never
+    report_attach_max_bytes: int = 10 * 1024 * 1024  # email attachments in all; above: a link
+    public_url: str = ""  # how users reach Vigil (https://vigil.example.com), for sent links
 
     def __post_init__(self) -> None:
         # Defaults that depend on the data folder, resolved once (a relative VIGIL_DATA_DIR

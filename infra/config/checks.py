@@ -107,7 +107,7 @@ def check_settings(self: Settings) -> None:
             f"VIGIL_STORE_MEMORY_LIMIT_MB must be 0 (DuckDB's default, 80% of RAM) or at "
             f"least {MIN_STORE_MEMORY_MB}"
         )
-    for name in ("rollup_seconds", "rollup_lag_seconds"):
+    for name in ("rollup_seconds", "rollup_lag_seconds", "cost_step_seconds", "cost_lag_seconds"):
         if getattr(self, name) < 0:
             raise ConfigError(f"VIGIL_{name.upper()} must be 0 or more")
     _check_analytics(self)

@@ -48,6 +48,11 @@ def webhook_body(channel: Channel, delivery: Delivery) -> bytes:
         "alerts": list(message.alerts),
         "created_us": delivery.created_us,
     }
+    if message.attachments:  # a report's files: signed download links
+        payload["attachments"] = [
+            {k: a[k] for k in ("run_id", "name", "media_type", "bytes", "url")}
+            for a in message.attachments
+        ]
     return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
 
 

@@ -1,5 +1,6 @@
 """Email over SMTP (stdlib smtplib, on a thread): STARTTLS and login as the channel says,
-connected to the address the TargetGuard checked."""
+connected to the address the TargetGuard checked. A report delivery's files marked
+`attach` are read from the store when sent (never kept in the delivery) and attached."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import smtplib
 import socket
 import ssl
+from collections.abc import Awaitable, Callable, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -16,10 +18,16 @@ from domain.notifications.messages import one_line
 from infra.notifications.guard import Address, TargetGuard
 from infra.notifications.result import SendResult
 
-__all__ = ["EmailSender", "build_email"]
+__all__ = ["EmailSender", "FileLoader", "build_email"]
+
+# (project, run id, file name) -> the file's bytes, None once it is gone (retention).
+FileLoader = Callable[[str, str, str], Awaitable[bytes | None]]
+Attached = tuple[str, str, bytes]  # name, media type, content
 
 
-def build_email(channel: Channel, delivery: Delivery) -> EmailMessage:
+def build_email(
+    channel: Channel, delivery: Delivery, files: Sequence[Attached] = ()
+) -> EmailMessage:
     """Headers are built from one-line text only: no CR/LF can start another header."""
     message = EmailMessage()
     message["Subject"] = one_line(delivery.message.title) or "Vigil notification"
@@ -29,6 +37,14 @@ def build_email(channel: Channel, delivery: Delivery) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=delivery.id, domain="vigil")
     message["X-Vigil-Delivery"] = delivery.id
     message.set_content(delivery.message.body or delivery.message.title)
+    for name, media_type, content in files:
+        maintype, _, subtype = media_type.partition("/")
+        message.add_attachment(
+            content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=one_line(name),
+        )
     return message
 
 
@@ -45,16 +61,19 @@ class _PinnedSMTP(smtplib.SMTP):
 
 
 class EmailSender:
-    def __init__(self, guard: TargetGuard, *, timeout: float) -> None:
+    def __init__(
+        self, guard: TargetGuard, *, timeout: float, files: FileLoader | None = None
+    ) -> None:
         self._guard = guard
         self._timeout = timeout
+        self.files = files  # set once the report store exists (infra/reports/delivery.py)
 
     async def send(self, channel: Channel, delivery: Delivery) -> SendResult:
         try:
             addresses = await self._guard.resolve(channel.smtp_host)
         except BadUserInput as exc:
             return SendResult(error=f"refused: {exc.message}", retryable=False)
-        email = build_email(channel, delivery)
+        email = build_email(channel, delivery, await self._attached(delivery))
         return await asyncio.to_thread(self._send, channel, addresses[0], email)
 
     def _send(self, channel: Channel, address: Address, email: EmailMessage) -> SendResult:
@@ -82,3 +101,14 @@ class EmailSender:
         if refused:
             return SendResult(status_code=250, error=f"{len(refused)} recipients refused")
         return SendResult(status_code=250)
+
+    async def _attached(self, delivery: Delivery) -> list[Attached]:
+        found: list[Attached] = []
+        wanted = [a for a in delivery.message.attachments if a.get("attach")]
+        if not wanted or self.files is None:
+            return found
+        for a in wanted:
+            content = await self.files(delivery.project, str(a["run_id"]), str(a["name"]))
+            if content is not None:  # gone: the body's link says where it was
+                found.append((str(a["name"]), str(a["media_type"]), content))
+        return found

@@ -40,6 +40,7 @@ class Notifications:
         dispatcher = Dispatcher(store, renderer, clock)
         self._http = HttpSender(guard, timeout=timeout_seconds, clock=clock)
         mail = EmailSender(guard, timeout=timeout_seconds)
+        self.mail = mail  # its `files` loader is set by the reports' wiring
         self.worker = DeliveryWorker(
             store,
             dispatcher,

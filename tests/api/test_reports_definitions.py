@@ -122,7 +122,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad cron",
         {"schedule": {"kind": "CRON", "expression": "every monday"}},
-        "must have five fields",
+        "has five fields",
     ),
     (
         "bad rrule",

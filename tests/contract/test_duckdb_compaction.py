@@ -14,8 +14,8 @@ from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.model import Aggregation
 from domain.metrics.queries import GetMetricSeriesQuery, GetMetricsListQuery
 from infra.stores.duckdb import DuckDBDatabase
-from infra.stores.duckdb.compaction import Compactor, delete_raw_points
-from infra.stores.duckdb.migrations import migrate
+from infra.stores.duckdb.compaction import Compactor, closed_runs, delete_raw_points
+from infra.stores.duckdb.migrations import LAYOUT_VERSION, migrate
 from infra.stores.duckdb.runner import transaction
 from tests.contract.data import MINUTE, NOW_US, SECOND, Point, point_batch, sid_of
 
@@ -71,6 +71,20 @@ def _tables(path: Path) -> dict[str, int]:
         }
 
 
+async def test_small_closed_partitions_move_together_up_to_a_budget(tmp_path: Path) -> None:
+    db = await DuckDBDatabase.open(str(tmp_path / "vigil.duckdb"))
+    closed = _points(CLOSED, 720, 10 * SECOND)  # two hours, 1,080 points each
+    await db.metrics.append(point_batch("alpha", closed))
+    runs = await db._runner.read(closed_runs, HOUR, OPEN)
+    first = CLOSED - CLOSED % HOUR
+    assert runs == [(first, first + 2 * HOUR)]
+    assert await db._runner.read(closed_runs, HOUR, OPEN, 1_080) == [
+        (first, first + HOUR),
+        (first + HOUR, first + 2 * HOUR),
+    ]
+    await db.close()
+
+
 async def test_every_reader_answers_the_same_after_compaction(tmp_path: Path) -> None:
     path = tmp_path / "vigil.duckdb"
     db = await DuckDBDatabase.open(str(path))
@@ -82,7 +96,8 @@ async def test_every_reader_answers_the_same_after_compaction(tmp_path: Path) ->
     before = await _answers(db)
 
     run = await _compactor(db).compact()
-    assert (run.partitions, run.slices, run.points) == (2, 0, len(closed))
+    # Two partitions of 2,160 points: one move (compaction.RUN_POINTS).
+    assert (run.partitions, run.slices, run.points) == (1, 0, len(closed))
     assert await _answers(db) == before
     assert (await _compactor(db).compact()).partitions == 0  # nothing left to move
     await db.close()
@@ -244,7 +259,7 @@ def test_a_layout_8_file_keeps_its_points_in_the_hot_table(tmp_path: Path) -> No
             " name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
         con.execute("INSERT INTO vigil_layout VALUES (8, 'old', now())")
-        assert [m.version for m in migrate(con)] == [9, 10]  # 10: rollup tiers
+        assert [m.version for m in migrate(con)] == list(range(9, LAYOUT_VERSION + 1))
         assert con.execute("SELECT count(*), sum(value) FROM points").fetchall() == [(10, 45.0)]
         assert con.execute("SELECT count(*) FROM points_hot").fetchall() == [(10,)]
         assert con.execute("SELECT count(*) FROM points_compacted").fetchall() == [(0,)]

@@ -53,7 +53,7 @@ from tests.contract.old_layouts import (
     old_store,
 )
 
-CURRENT = 11  # the layout this build writes; both stores agree on it
+CURRENT = 14  # the layout this build writes; both stores agree on it
 NEWER = (
     f"the store was written by a newer Vigil (layout {CURRENT + 1}, this build knows"
     f" {CURRENT}); upgrade Vigil"

@@ -12,6 +12,7 @@ from domain.ports import LeaseStore
 from domain.storage.ports import RollupStore
 from domain.storage.rollup_runner import RollupRunner, RollupSettings
 from domain.storage.tiers import HOUR, MINUTE
+from infra.stores.duckdb.rollups import DuckDBRollupStore
 from tests.contract.conftest import StoreDatabase
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
 
@@ -62,10 +63,12 @@ async def test_one_instance_rolls_up_to_now_minus_lag_and_recomputes_late_points
         for m in range(4)
     ]
     await metrics.append(point_batch("p", late))
-    assert await rollups.dirty_count(MINUTE) == 12 and await rollups.dirty_count(HOUR) == 3
+    # A mark: a bucket on MongoDB, a series' span of buckets on DuckDB.
+    minutes = 3 if isinstance(rollups, DuckDBRollupStore) else 12
+    assert await rollups.dirty_count(MINUTE) == minutes and await rollups.dirty_count(HOUR) == 3
     clock.now += 10 * M
     again = await first.run_once()
-    assert again.refreshed == {"1m": 12, "1h": 3}
+    assert again.refreshed == {"1m": minutes, "1h": 3}
     assert again.watermarks == {"1m": NOW_US + 38 * M, "1h": NOW_US}
     assert await rollups.dirty_count(MINUTE) == 0 and await rollups.dirty_count(HOUR) == 0
     rows = await rollups.read_rollups(HOUR, "p", 0, NOW_US + H)

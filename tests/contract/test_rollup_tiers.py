@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -337,3 +337,28 @@ async def test_percentiles_past_raw_retention_come_from_the_sketches(
         await chart(metrics, *args, use_tiers=False)
     )
     assert compared > 100
+
+
+async def test_a_dirty_bucket_whose_points_retention_deleted_keeps_its_row(
+    metrics: MetricStore, rollups: RollupStore, store_db: StoreDatabase
+) -> None:
+    """Raw retention is shorter than the 1m tier's: a bucket marked dirty whose raw points
+    are then deleted must keep its row, not be recomputed from nothing."""
+    temp = ("temp", {"host": "a"})
+    await metrics.append(
+        point_batch(PROJECT, [Point(*temp, BASE + m * M + 5, float(m)) for m in range(120)])
+    )
+    await advance(rollups, MINUTE, BASE + 2 * H)
+    # Late points at both ends of the first two hours: marks from minute 1 to minute 100.
+    late = [Point(*temp, BASE + M + 7, 50.0), Point(*temp, BASE + 100 * M + 7, 60.0)]
+    await metrics.append(point_batch(PROJECT, late))
+    assert await rollups.dirty_count(MINUTE) > 0
+    deleted = await cast(Any, store_db).retention.expire_points(PROJECT, BASE + H, None, [])
+    assert deleted == 61  # minutes 0..59 and the late point of minute 1
+    await refresh(rollups)
+
+    rows = {r.bucket_us: r for r in await rollups.read_rollups(MINUTE, PROJECT, 0, NOW_US)}
+    assert len(rows) == 120  # the first hour's rows outlive their raw points
+    assert rows[BASE + M].count == 1 and rows[BASE + M].max == 1.0  # as rolled up before
+    assert rows[BASE + 100 * M].count == 2 and rows[BASE + 100 * M].max == 100.0
+    assert rows[BASE + 100 * M].min == 60.0

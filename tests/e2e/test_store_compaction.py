@@ -17,7 +17,7 @@ from tests.support import token
 
 HOUR_US = 3_600_000_000
 BIG = 3_000_000  # points of one closed partition: its compaction takes a second or more
-STARTED = "store: compacting the partition from"
+STARTED = "store: compacting the partitions from"
 FINISHED = "store: compacted"
 COUNT_BIG = """query($p: String!) { metricSeries(project: $p, name: "big",
   from: "2000-01-01T00:00:00Z", aggregation: COUNT) { series { values } } }"""

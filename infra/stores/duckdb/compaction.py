@@ -26,6 +26,7 @@ from typing import Any
 import duckdb
 
 from domain.errors import Unavailable
+from domain.storage.tiers import ROLLUP_TIERS
 from infra.selfmon import monitor_point
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner
@@ -37,6 +38,7 @@ __all__ = [
     "CompactionRun",
     "Compactor",
     "closed_partitions",
+    "closed_runs",
     "compact_partition",
     "delete_raw_points",
     "merge_partition",
@@ -87,6 +89,13 @@ _PARTITIONS = """
     SELECT DISTINCT epoch_us(ts) // $size AS n FROM points_hot
     WHERE ts < make_timestamp($cut) ORDER BY n
 """
+_PARTITION_SIZES = """
+    SELECT epoch_us(ts) // $size AS n, count(*) FROM points_hot
+    WHERE ts < make_timestamp($cut) GROUP BY n ORDER BY n
+"""
+# Closed partitions are moved together until a move holds this many points: a backfilled
+# year of one series is 8,760 partitions of 12 points, each move a scan of the hot table.
+RUN_POINTS = 1_000_000
 _RANGE = "ts >= make_timestamp($lo) AND ts < make_timestamp($hi)"
 _MOVE = f"""
     INSERT INTO points_compacted
@@ -109,8 +118,9 @@ SLICES = 6  # slices of the open partition compacted before it closes
 
 @dataclass(frozen=True, slots=True)
 class CompactionRun:
-    """What one run did: partitions and slices moved from the hot table (`points` of
-    them), partitions whose slices were merged into one run."""
+    """What one run did: moves of closed partitions (consecutive small ones move
+    together) and of slices from the hot table (`points` in all), partitions whose
+    slices were merged into one run."""
 
     partitions: int
     points: int
@@ -129,6 +139,25 @@ def closed_partitions(cur: Cursor, size_us: int, before_us: int) -> list[int]:
     cut = before_us - before_us % size_us
     rows = cur.execute(_PARTITIONS, {"size": size_us, "cut": cut}).fetchall()
     return [int(n) * size_us for (n,) in rows]
+
+
+def closed_runs(
+    cur: Cursor, size_us: int, before_us: int, most: int = RUN_POINTS
+) -> list[tuple[int, int]]:
+    """As closed_partitions, but consecutive partitions joined into ranges [start, end) of
+    at most `most` hot points each (a partition with more is a range of its own)."""
+    cut = before_us - before_us % size_us
+    runs: list[tuple[int, int]] = []
+    held = 0
+    for n, count in cur.execute(_PARTITION_SIZES, {"size": size_us, "cut": cut}).fetchall():
+        start, end = int(n) * size_us, (int(n) + 1) * size_us
+        if runs and held + int(count) <= most:
+            runs[-1] = (runs[-1][0], end)
+            held += int(count)
+        else:
+            runs.append((start, end))
+            held = int(count)
+    return runs
 
 
 def compact_partition(
@@ -184,7 +213,8 @@ def merge_partition(cur: Cursor, start_us: int, end_us: int) -> int:
 
 def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us: int) -> int:
     """Delete the raw points of `series_ids` in [lo_us, hi_us) from both tables; how many.
-    Runs in the caller's transaction (retention wraps it in one per time slice).
+    Runs in the caller's transaction (retention wraps it in one per time slice). The
+    rollup tiers' dirty spans of those series then start after the range.
 
     In the compacted table an old partition is a run of whole row groups, which the next
     checkpoint drops once every row is deleted; nothing is rewritten.
@@ -199,6 +229,16 @@ def delete_raw_points(cur: Cursor, series_ids: Sequence[int], lo_us: int, hi_us:
             params,
         ).fetchall()
         deleted += int(count)
+    for tier in ROLLUP_TIERS:
+        # A dirty span must not recompute a bucket whose points are gone: it keeps the
+        # buckets that start at or after the deleted range's end.
+        r = tier.resolution_us
+        cur.execute(
+            "UPDATE rollup_dirty_spans SET lo_us = $kept WHERE tier = $tier AND lo_us < $kept"
+            " AND series_id IN (SELECT unnest($ids::BIGINT[]))",
+            {"kept": -(-hi_us // r) * r, "tier": tier.name, "ids": list(series_ids)},
+        )
+    cur.execute("DELETE FROM rollup_dirty_spans WHERE lo_us > hi_us")
     return deleted
 
 
@@ -230,11 +270,11 @@ class Compactor:
         started = time.perf_counter()
         size, run = self._size_us, self._run.maintain
         before = self._now_us() - GRACE_US
-        starts = await run(closed_partitions, size, before)
+        ranges = await run(closed_runs, size, before)
         moved = 0
-        for start in starts:
-            logger.info("store: compacting the partition from %s", _iso(start))
-            moved += (done := await run(compact_partition, start, start + size))
+        for start, end in ranges:
+            logger.info("store: compacting the partitions from %s to %s", _iso(start), _iso(end))
+            moved += (done := await run(compact_partition, start, end))
             self.moved_points += done
         piece = size // SLICES
         slices = await run(closed_partitions, piece, before)
@@ -247,7 +287,7 @@ class Compactor:
             logger.info("store: merging the slices of the partition from %s", _iso(start))
             await run(merge_partition, start, start + size)
         seconds = time.perf_counter() - started
-        return CompactionRun(len(starts), moved, seconds, len(slices), len(merges))
+        return CompactionRun(len(ranges), moved, seconds, len(slices), len(merges))
 
     def metric_points(self) -> list[dict[str, Any]]:
         """Counters for self-monitoring: points moved out of the hot table, failed runs."""

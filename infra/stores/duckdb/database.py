@@ -26,6 +26,8 @@ from infra.stores.duckdb.leases import DuckDBLeaseStore
 from infra.stores.duckdb.metrics import DuckDBMetricStore
 from infra.stores.duckdb.migrations import migrate
 from infra.stores.duckdb.notifications import DuckDBNotificationStore
+from infra.stores.duckdb.pricing import DuckDBPricingStore
+from infra.stores.duckdb.report_slots import DuckDBReportSlotStore
 from infra.stores.duckdb.reports import DuckDBArtefactStore, DuckDBReportStore
 from infra.stores.duckdb.retention import DuckDBRetentionStore
 from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
@@ -70,8 +72,10 @@ class DuckDBDatabase:
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)
         self.retention = DuckDBRetentionStore(runner, catalogue)
+        self.pricing = DuckDBPricingStore(runner)
         self.reports = DuckDBReportStore(runner)
         self.report_artefacts = DuckDBArtefactStore(runner)
+        self.report_slots = DuckDBReportSlotStore(runner)
         self._runner = runner
 
     @property

@@ -1,6 +1,6 @@
-"""Layout 11: report definitions, their runs and the runs' files (infra/stores/duckdb/reports.py).
+"""Layout 13: report definitions, their runs and the runs' files (infra/stores/duckdb/reports.py).
 
-Frozen copies of the statements that made layout 11 (migrations.py): REPORT_SCHEMA in
+Frozen copies of the statements that made layout 13 (migrations.py): REPORT_SCHEMA in
 reports.py describes the current layout and may move on; this does not."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ earlier steps): the rollup tiers' tables."""
 
 from __future__ import annotations
 
-__all__ = ["ROLLUP_TIERS"]
+__all__ = ["DIRTY_SPANS", "ROLLUP_TIERS"]
 
 # Layout 10: the 1-minute and 1-hour rollup tiers, their watermarks and dirty marks
 # (decision 0028).
@@ -39,4 +39,23 @@ ROLLUP_TIERS = (
         PRIMARY KEY (tier, series_id, bucket_us)
     )
     """,
+)
+
+# Layout 11: dirty buckets as one span per tier and series (decision 0028); the marks of
+# layout 10 become their series' spans.
+DIRTY_SPANS = (
+    """
+    CREATE TABLE IF NOT EXISTS rollup_dirty_spans (
+        tier            VARCHAR NOT NULL,
+        series_id       BIGINT NOT NULL,
+        lo_us           BIGINT NOT NULL,
+        hi_us           BIGINT NOT NULL,
+        PRIMARY KEY (tier, series_id)
+    )
+    """,
+    """
+    INSERT INTO rollup_dirty_spans
+    SELECT tier, series_id, min(bucket_us), max(bucket_us) FROM rollup_dirty GROUP BY ALL
+    """,
+    "DROP TABLE rollup_dirty",
 )

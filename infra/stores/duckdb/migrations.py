@@ -27,13 +27,15 @@ import duckdb
 
 from domain.errors import Unavailable
 from infra.stores.duckdb.layout_reports import REPORTS
-from infra.stores.duckdb.layout_rollups import ROLLUP_TIERS
+from infra.stores.duckdb.layout_rollups import DIRTY_SPANS, ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
     ANOMALIES_AND_INCIDENTS,
+    COST_PRICING,
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
+    REPORT_SLOTS,
     RETENTION_POLICIES,
     chained_audit,
     hot_and_compacted_points,
@@ -53,7 +55,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.duckdb")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 14
 
 LAYOUT_TABLE = "vigil_layout"
 _CREATE_LAYOUT_TABLE = f"""
@@ -111,7 +113,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "retention policies", _run_all(RETENTION_POLICIES)),
     Migration(9, "hot and compacted points", hot_and_compacted_points),
     Migration(10, "rollup tiers", _run_all(ROLLUP_TIERS)),
-    Migration(11, "reports", _run_all(REPORTS)),
+    Migration(11, "dirty spans of the rollup tiers", _run_all(DIRTY_SPANS)),
+    Migration(12, "cost pricing", _run_all(COST_PRICING)),
+    Migration(13, "reports", _run_all(REPORTS)),
+    Migration(14, "report schedule slots", _run_all(REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", _run_all(SCHEMA))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from domain.storage.sketch import LN_GAMMA, OFFSET
 from domain.storage.tiers import ROLLUP_TIERS, Tier
 
-__all__ = ["FIELDS", "ROLLUP_SCHEMA", "key_sql", "rollup_sql", "table_of"]
+__all__ = ["DIRTY_SPANS", "FIELDS", "ROLLUP_SCHEMA", "key_sql", "rollup_sql", "table_of"]
 
 ROLLUP_COLUMNS = """
         series_id       BIGINT NOT NULL,
@@ -23,6 +23,18 @@ ROLLUP_COLUMNS = """
         sketch_keys     INTEGER[] NOT NULL,
         sketch_counts   BIGINT[] NOT NULL
 """
+# Layout 11: one span of dirty buckets per tier and series (decision 0028), not a row per
+# bucket: a backfilled month marked 4.3M keys, whose index made a refresh's commit hold
+# DuckDB's transaction lock for over 30 s while every query waited.
+DIRTY_SPANS = """
+    CREATE TABLE IF NOT EXISTS rollup_dirty_spans (
+        tier            VARCHAR NOT NULL,
+        series_id       BIGINT NOT NULL,
+        lo_us           BIGINT NOT NULL,
+        hi_us           BIGINT NOT NULL,
+        PRIMARY KEY (tier, series_id)
+    )
+"""
 # Decision 0028. No key on the tiers: a bucket is replaced by DELETE + INSERT in one
 # transaction, and rows arrive in bucket order, so the zone maps of bucket_us prune scans.
 ROLLUP_SCHEMA = (
@@ -34,14 +46,7 @@ ROLLUP_SCHEMA = (
         watermark_us    BIGINT NOT NULL
     )
     """,
-    """
-    CREATE TABLE IF NOT EXISTS rollup_dirty (
-        tier            VARCHAR NOT NULL,
-        series_id       BIGINT NOT NULL,
-        bucket_us       BIGINT NOT NULL,
-        PRIMARY KEY (tier, series_id, bucket_us)
-    )
-    """,
+    DIRTY_SPANS,
 )
 
 FIELDS = (

@@ -1,4 +1,4 @@
-"""RollupStore on DuckDB: the 1-minute and 1-hour tiers, their watermarks and dirty marks.
+"""RollupStore on DuckDB: the 1-minute and 1-hour tiers, their watermarks and dirty spans.
 
 Rows are computed from raw points by one SQL statement per slice (rollup_sql.py) and replace
 what was there (DELETE + INSERT in one transaction, so a tier needs no key). Every write
@@ -6,6 +6,10 @@ runs on the store's single writer thread, so a rollup never interleaves with an 
 that is what makes `advance` atomic with respect to appends (domain/storage/ports.py).
 The writer keeps the watermarks in memory (`Watermarks`), so an append learns in
 nanoseconds whether any of its points is late; only late points cost a statement.
+
+Dirty buckets are kept as one span per tier and series (`rollup_dirty_spans`: its first and
+last dirty bucket), widened by each late append: a mark is a span, and the buckets between
+its ends are recomputed too (they are rows of the same series; cost follows its points).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ class Watermarks:
         return self.points.get(tier, 0) / rows if rows else 0.0
 
     def count_dirty(self, cur: Cursor) -> None:
-        rows = cur.execute("SELECT tier, count(*) FROM rollup_dirty GROUP BY tier").fetchall()
+        rows = cur.execute("SELECT tier, count(*) FROM rollup_dirty_spans GROUP BY tier").fetchall()
         self.dirty = {tier.name: 0 for tier in ROLLUP_TIERS} | {t: int(n) for t, n in rows}
 
     @property
@@ -73,8 +77,9 @@ class Watermarks:
 
 
 def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> None:
-    """Inside an append's transaction: mark the buckets of its points stamped before a
-    tier's watermark. The usual append (every point newer) costs one comparison."""
+    """Inside an append's transaction: widen the dirty span of each series with points
+    stamped before a tier's watermark to their buckets. The usual append (every point
+    newer) costs one comparison."""
     if not len(columns) or int(columns.ts.min()) >= watermarks.highest:
         return
     ids = np.asarray(columns.series_ids, dtype=np.int64)[columns.slot]
@@ -83,18 +88,19 @@ def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> None:
         if not late.any():
             continue
         r = tier.resolution_us
-        pairs = np.unique(np.stack([ids[late], columns.ts[late] // r * r]), axis=1)
-        cur.register("late", {"series_id": pairs[0], "bucket_us": pairs[1]})
+        cur.register("late", {"series_id": ids[late], "bucket_us": columns.ts[late] // r * r})
         try:
-            cur.execute(
-                "INSERT INTO rollup_dirty SELECT $tier, series_id, bucket_us FROM late"
-                " ON CONFLICT DO NOTHING",
+            found = cur.execute(
+                "INSERT INTO rollup_dirty_spans"
+                " SELECT $tier, series_id, min(bucket_us), max(bucket_us) FROM late GROUP BY ALL"
+                " ON CONFLICT DO UPDATE SET lo_us = least(lo_us, excluded.lo_us),"
+                " hi_us = greatest(hi_us, excluded.hi_us)",
                 {"tier": tier.name},
-            )
+            ).fetchall()
         finally:
             cur.unregister("late")
         # Raised before the commit: a rollback leaves it too high, which costs a lookup.
-        watermarks.dirty[tier.name] = watermarks.dirty.get(tier.name, 0) + len(pairs[0])
+        watermarks.dirty[tier.name] = watermarks.dirty.get(tier.name, 0) + int(found[0][0])
 
 
 def _row(row: Any) -> RollupRow:  # a DuckDB row
@@ -158,7 +164,7 @@ class DuckDBRollupStore:
     async def dirty_count(self, tier: Tier) -> int:
         row = await self._run.read(
             lambda cur: cur.execute(
-                "SELECT count(*) FROM rollup_dirty WHERE tier = $tier", {"tier": tier.name}
+                "SELECT count(*) FROM rollup_dirty_spans WHERE tier = $tier", {"tier": tier.name}
             ).fetchall()
         )
         return int(row[0][0]) if row else 0
@@ -218,11 +224,13 @@ class DuckDBRollupStore:
                 SELECT id FROM series WHERE project = $project {chosen}
                   AND name NOT IN (SELECT unnest($excluded::VARCHAR[]))
             """
+            # Spans keep their buckets after the cut; a span wholly before it goes.
             cur.execute(
-                f"DELETE FROM rollup_dirty WHERE tier = $tier AND bucket_us <= $last"
-                f" AND series_id IN ({series})",
+                f"UPDATE rollup_dirty_spans SET lo_us = $last + {tier.resolution_us}"
+                f" WHERE tier = $tier AND lo_us <= $last AND series_id IN ({series})",
                 params,
             )
+            cur.execute("DELETE FROM rollup_dirty_spans WHERE lo_us > hi_us")
             params.pop("tier")
             rows = cur.execute(
                 f"DELETE FROM {table} WHERE bucket_us <= $last AND series_id IN ({series})",
@@ -277,61 +285,54 @@ class DuckDBRollupStore:
         return int(rows[0][0]) if rows else 0
 
     def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> tuple[int, int, int]:
-        """Dirty marks cleared, and the change in the tier's points and rows.
+        """Spans worked on (0: none is dirty), and the change in the tier's points and rows.
 
-        The window starts at the oldest dirty bucket and spans as many buckets as the last
-        refreshes allow in about REFRESH_SECONDS; every bucket in it of every series marked
-        in it (at most `limit` series) is recomputed, and all their marks there go. Cost
-        follows the points in the window, not the marks: a backfill marks a bucket per
-        point, and clearing marks 1,000 at a time managed ~8k a second, so a month of
-        history stayed dirty for minutes and its charts read raw points."""
+        Takes the `limit` spans that start first and recomputes, for each, a window from its
+        first bucket as wide as the last refreshes allow in about REFRESH_SECONDS; the span
+        then starts after the window, and goes once it is empty. Cost follows the points
+        in the windows, not the buckets marked: a backfilled month is one span per series."""
         began = time.monotonic()
         table, r = table_of(tier), tier.resolution_us
-        found = cur.execute(
-            "SELECT min(bucket_us) FROM rollup_dirty WHERE tier = $tier", {"tier": tier.name}
-        ).fetchall()
-        if not found or found[0][0] is None:
+        spans = cur.execute(
+            "SELECT series_id, lo_us, hi_us FROM rollup_dirty_spans WHERE tier = $tier"
+            " ORDER BY lo_us LIMIT $limit",
+            {"tier": tier.name, "limit": limit},
+        ).fetchnumpy()
+        if not len(spans["series_id"]):
             return 0, 0, 0
         buckets = self._window.get(tier.name, 60)
-        lo = int(found[0][0])
+        lo = spans["lo_us"].astype(np.int64)
         # Only buckets before the watermark are marked, and none after it may be written.
-        hi = max(lo + r, min(lo + buckets * r, self._watermarks.of.get(tier.name, 0)))
-        window = {"tier": tier.name, "lo": lo, "hi": hi}
-        in_window = "tier = $tier AND bucket_us >= $lo AND bucket_us < $hi"
-        sids = (
-            cur.execute(
-                f"SELECT DISTINCT series_id FROM rollup_dirty WHERE {in_window}"
-                " ORDER BY series_id LIMIT $limit",
-                window | {"limit": limit},
-            )
-            .fetchnumpy()["series_id"]
-            .astype(np.int64)
+        end = np.minimum(spans["hi_us"].astype(np.int64) + r, lo + buckets * r)
+        cur.register(
+            "todo", {"series_id": spans["series_id"].astype(np.int64), "lo": lo, "end": end}
         )
-        cur.register("todo", {"series_id": sids})
-        span = {"lo": lo, "hi": hi}
-        mine = "series_id IN (SELECT series_id FROM todo) AND bucket_us >= $lo AND bucket_us < $hi"
-        held = f"SELECT coalesce(sum(count), 0), count(*) FROM {table} WHERE {mine}"
+        mine = "t.series_id = todo.series_id AND t.bucket_us >= todo.lo AND t.bucket_us < todo.end"
+        held = f"SELECT coalesce(sum(t.count), 0), count(*) FROM {table} t JOIN todo ON {mine}"
+        tier_name = {"tier": tier.name}
         try:
-            ((points_before, rows_before),) = cur.execute(held, span).fetchall()
-            cur.execute(f"DELETE FROM {table} WHERE {mine}", span)
+            ((points_before, rows_before),) = cur.execute(held).fetchall()
+            cur.execute(f"DELETE FROM {table} t USING todo WHERE {mine}")
             source = """
-                SELECT p.series_id, p.ts, p.value FROM points p
-                SEMI JOIN todo ON p.series_id = todo.series_id
-                WHERE p.ts >= make_timestamp($lo) AND p.ts < make_timestamp($hi)
+                SELECT p.series_id, p.ts, p.value FROM points p JOIN todo
+                ON p.series_id = todo.series_id
+                AND p.ts >= make_timestamp(todo.lo) AND p.ts < make_timestamp(todo.end)
             """
-            cur.execute(f"INSERT INTO {table} {rollup_sql(r, source)}", span)
-            cleared = cur.execute(
-                f"DELETE FROM rollup_dirty WHERE {in_window}"
-                " AND series_id IN (SELECT series_id FROM todo)",
-                window,
-            ).fetchall()
-            ((points, rows),) = cur.execute(held, span).fetchall()
+            cur.execute(f"INSERT INTO {table} {rollup_sql(r, source)}")
+            cur.execute(
+                "UPDATE rollup_dirty_spans d SET lo_us = todo.end FROM todo"
+                " WHERE d.tier = $tier AND d.series_id = todo.series_id",
+                tier_name,
+            )
+            cur.execute(
+                "DELETE FROM rollup_dirty_spans WHERE tier = $tier AND lo_us > hi_us", tier_name
+            )
+            ((points, rows),) = cur.execute(held).fetchall()
         finally:
             cur.unregister("todo")
         took = time.monotonic() - began
         self._window[tier.name] = next_slice(buckets, took, REFRESH_SECONDS, 1, MAX_WINDOW_BUCKETS)
-        done = int(cleared[0][0]) if cleared else 0
-        return done, int(points - points_before), int(rows - rows_before)
+        return len(lo), int(points - points_before), int(rows - rows_before)
 
     @staticmethod
     def _save(cur: Cursor, tier: Tier, watermark_us: int) -> None:

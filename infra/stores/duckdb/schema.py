@@ -14,6 +14,8 @@ from infra.stores.duckdb.compliance import COMPLIANCE_SCHEMA
 from infra.stores.duckdb.descriptions import DESCRIPTIONS_TABLE
 from infra.stores.duckdb.incidents import INCIDENT_SCHEMA
 from infra.stores.duckdb.notifications import NOTIFICATION_SCHEMA
+from infra.stores.duckdb.pricing import PRICING_SCHEMA
+from infra.stores.duckdb.report_slots import REPORT_SLOTS_SCHEMA
 from infra.stores.duckdb.reports import REPORT_SCHEMA
 from infra.stores.duckdb.retention import RETENTION_SCHEMA
 from infra.stores.duckdb.rollup_sql import ROLLUP_SCHEMA
@@ -140,5 +142,7 @@ SCHEMA = (
     *ANOMALY_SCHEMA,  # infra/stores/duckdb/anomalies.py (layout 3)
     *INCIDENT_SCHEMA,  # infra/stores/duckdb/incidents.py (layout 3)
     *RETENTION_SCHEMA,  # infra/stores/duckdb/retention.py (layout 8)
-    *REPORT_SCHEMA,  # infra/stores/duckdb/reports.py (layout 11)
+    *PRICING_SCHEMA,  # infra/stores/duckdb/pricing.py (layout 12)
+    *REPORT_SCHEMA,  # infra/stores/duckdb/reports.py (layout 13)
+    *REPORT_SLOTS_SCHEMA,  # infra/stores/duckdb/report_slots.py (layout 14)
 )

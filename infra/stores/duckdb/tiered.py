@@ -5,7 +5,8 @@ becomes rows of one shape, partial aggregates (count, sum, min, max, last and it
 per series and instant: a tier row stands for its bucket, a raw point for itself. A tier
 bucket marked dirty is left out and its raw points are read instead. The union is then
 aggregated per group and chart bucket; a tier's buckets nest in the chart's (its
-resolution divides the step), so the answer is raw's. Percentiles come here only for
+resolution divides the step), so the answer is raw's. A tier bucket inside its series'
+dirty span is left out and the span's raw points are read instead. Percentiles come here only for
 ranges whose raw points retention has deleted (domain/storage/tier_choice.py): each
 segment then gives sketch bins (a raw point is a bin of one), merged per chart bucket,
 and the percentile is the sketch's (domain/storage/sketch.py, within 0.5%).
@@ -126,20 +127,22 @@ def _parts(
             )
             continue
         dirty = (
-            f"SELECT d.series_id, d.bucket_us FROM rollup_dirty d JOIN sel ON d.series_id = sel.sid"
-            f" WHERE d.tier = '{seg.tier.name}' AND d.bucket_us >= {a} AND d.bucket_us < {b}"
+            f"SELECT d.series_id, d.lo_us AS lo, d.hi_us + {r} AS hi"
+            f" FROM rollup_dirty_spans d JOIN sel ON d.series_id = sel.sid"
+            f" WHERE d.tier = '{seg.tier.name}' AND d.hi_us >= {a} AND d.lo_us < {b}"
         )
         parts.append(
             f"SELECT sel.gid, r.series_id, r.bucket_us AS at, {tier_cols}"
             f" FROM {table} r JOIN sel ON r.series_id = sel.sid"
-            f" ANTI JOIN ({dirty}) d ON r.series_id = d.series_id AND r.bucket_us = d.bucket_us"
+            f" ANTI JOIN ({dirty}) d"
+            f" ON r.series_id = d.series_id AND r.bucket_us >= d.lo AND r.bucket_us < d.hi"
             f" WHERE r.bucket_us >= {a} AND r.bucket_us < {b}"
         )
-        lo, hi = span[0], span[1] + r
+        lo, hi = max(span[0], a), min(span[1] + r, b)
         parts.append(
             f"SELECT {raw_cols} FROM points p JOIN sel ON p.series_id = sel.sid"
-            f" SEMI JOIN ({dirty}) d"
-            f" ON p.series_id = d.series_id AND epoch_us(p.ts) // {r} * {r} = d.bucket_us"
+            f" SEMI JOIN ({dirty}) d ON p.series_id = d.series_id"
+            f" AND p.ts >= make_timestamp(d.lo) AND p.ts < make_timestamp(d.hi)"
             f" WHERE p.ts >= make_timestamp({lo}) AND p.ts < make_timestamp({hi})"
         )
     return " UNION ALL ".join(parts)
@@ -148,13 +151,14 @@ def _parts(
 def _dirty_spans(
     cur: Cursor, segments: list[Segment], dirty: dict[str, int]
 ) -> dict[int, tuple[int, int]]:
-    """Per tier segment (by index) with dirty buckets of the selected series: the first
-    and last of them. One statement for every segment; none while no tier has any."""
+    """Per tier segment (by index) with dirty spans of the selected series in it: the
+    first and last dirty bucket. One statement for every segment; none while no tier
+    has any."""
     wanted = [
-        f"SELECT {n} AS seg, min(d.bucket_us) AS lo, max(d.bucket_us) AS hi"
-        f" FROM rollup_dirty d JOIN sel ON d.series_id = sel.sid"
+        f"SELECT {n} AS seg, min(d.lo_us) AS lo, max(d.hi_us) AS hi"
+        f" FROM rollup_dirty_spans d JOIN sel ON d.series_id = sel.sid"
         f" WHERE d.tier = '{seg.tier.name}'"
-        f" AND d.bucket_us >= {seg.start_us} AND d.bucket_us < {seg.end_us}"
+        f" AND d.hi_us >= {seg.start_us} AND d.lo_us < {seg.end_us}"
         for n, seg in enumerate(segments)
         if not seg.tier.is_raw and dirty.get(seg.tier.name, 1) > 0
     ]

@@ -22,6 +22,8 @@ from infra.stores.mongo.metrics import MongoMetricStore
 from infra.stores.mongo.migrations import migrate_layout
 from infra.stores.mongo.notifications import MongoNotificationStore
 from infra.stores.mongo.options import MongoOptions, ServerFeatures
+from infra.stores.mongo.pricing import MongoPricingStore
+from infra.stores.mongo.report_slots import MongoReportSlotStore
 from infra.stores.mongo.reports import MongoArtefactStore, MongoReportStore
 from infra.stores.mongo.retention import applied_retention, set_retention, settle_retention
 from infra.stores.mongo.retention_policies import MongoRetentionStore
@@ -70,8 +72,10 @@ class MongoDatabase:
         self.anomalies = MongoAnomalyStore(db, options)
         self.incidents = MongoIncidentStore(db, options)
         self.retention = MongoRetentionStore(db, options)
+        self.pricing = MongoPricingStore(db, options)
         self.reports = MongoReportStore(db, options)
         self.report_artefacts = MongoArtefactStore(db, options)
+        self.report_slots = MongoReportSlotStore(db, options)
         self._client = client
         self._closed = False
 

@@ -1,6 +1,6 @@
-"""Layout 11: the indexes of reports, their runs and their files in chunks
+"""Layout 13: the indexes of reports, their runs and their files in chunks
 (infra/stores/mongo/reports.py). Frozen, as every step of migrations.py: REPORT_INDEXES in
-reports.py is the current layout and may move on; what layout 11 was does not."""
+reports.py is the current layout and may move on; what layout 13 was does not."""
 
 from __future__ import annotations
 

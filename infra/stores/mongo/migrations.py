@@ -47,6 +47,13 @@ from domain.system.model import link
 from domain.system.read_models import AuditEntry
 from infra.stores.mongo.dates import now
 from infra.stores.mongo.layout_reports import REPORTS as REPORTS_LAYOUT
+from infra.stores.mongo.layout_steps import (
+    ANALYTICS_JOBS,
+    DASHBOARDS_AND_NOTIFICATIONS,
+    METRIC_DESCRIPTIONS,
+    REPORT_SLOTS,
+    IndexSpec,
+)
 from infra.stores.mongo.options import MongoOptions
 from infra.stores.mongo.schema import (
     ALERT_INSTANCES,
@@ -74,7 +81,7 @@ __all__ = [
 
 log = logging.getLogger("vigil.store.mongo")
 
-LAYOUT_VERSION = 11
+LAYOUT_VERSION = 14
 WAIT_SECONDS = 120.0  # how long an instance waits for another one's migration
 LOCK_SECONDS = 30.0  # a migration lock not renewed for this long is presumed dead
 
@@ -85,7 +92,6 @@ _LAYOUT_1_COLLECTIONS = frozenset(
 )
 
 Meta = AsyncCollection[dict[str, Any]]
-IndexSpec = tuple[list[tuple[str, int]], dict[str, Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,40 +111,6 @@ def _create_indexes(indexes: dict[str, list[IndexSpec]]) -> Callable[..., Awaita
 
     return apply
 
-
-# Layout 2: dashboards (decision 0008) and notifications (decision 0009). Frozen: the
-# current indexes live in schema.py and may move on; what layout 2 was does not.
-_DASHBOARDS_AND_NOTIFICATIONS: dict[str, list[IndexSpec]] = {
-    "dashboards": [([("project", ASCENDING), ("created_at_us", ASCENDING), ("id", ASCENDING)], {})],
-    "dashboard_versions": [
-        ([("project", ASCENDING), ("id", ASCENDING), ("version", DESCENDING)], {})
-    ],
-    "notification_channels": [
-        ([("project", ASCENDING), ("created_at_us", ASCENDING), ("_id", ASCENDING)], {})
-    ],
-    "notification_silences": [([("project", ASCENDING), ("created_us", DESCENDING)], {})],
-    "notification_deliveries": [
-        ([("state", ASCENDING), ("next_attempt_us", ASCENDING)], {}),
-        ([("project", ASCENDING), ("created_us", DESCENDING)], {}),
-    ],
-}
-
-# Layout 3: metric descriptions (issue 16). Frozen, as above.
-_METRIC_DESCRIPTIONS: dict[str, list[IndexSpec]] = {
-    "metric_descriptions": [([("p", ASCENDING), ("n", ASCENDING)], {"unique": True})],
-}
-
-# Layout 4: analytics jobs and their result items (infra/stores/mongo/analytics.py).
-_ANALYTICS_JOBS: dict[str, list[IndexSpec]] = {
-    "analytics_jobs": [
-        ([("project", ASCENDING), ("created_us", DESCENDING), ("_id", DESCENDING)], {}),
-        ([("state", ASCENDING), ("created_us", ASCENDING)], {}),
-        ([("expires_us", ASCENDING)], {}),
-    ],
-    "analytics_results": [
-        ([("job_id", ASCENDING), ("attempt", ASCENDING), ("seq", ASCENDING)], {})
-    ],
-}
 
 # Layout 5: the audit trail chained by hash, and compliance's collections. Frozen.
 _CHAIN_AND_COMPLIANCE: dict[str, list[IndexSpec]] = {
@@ -253,19 +225,20 @@ _ROLLUP_TIERS: dict[str, list[IndexSpec]] = {
 # In order, one per version after 1: MIGRATIONS[i] makes layout i + 2. A new store skips
 # them all and gets the current layout at once (NEW_STORE).
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(2, "dashboards and notifications", _create_indexes(_DASHBOARDS_AND_NOTIFICATIONS)),
-    Migration(3, "metric descriptions", _create_indexes(_METRIC_DESCRIPTIONS)),
-    Migration(4, "analytics jobs", _create_indexes(_ANALYTICS_JOBS)),
+    Migration(2, "dashboards and notifications", _create_indexes(DASHBOARDS_AND_NOTIFICATIONS)),
+    Migration(3, "metric descriptions", _create_indexes(METRIC_DESCRIPTIONS)),
+    Migration(4, "analytics jobs", _create_indexes(ANALYTICS_JOBS)),
     Migration(5, "chained audit trail and compliance", _chained_audit),
     Migration(6, "void batches and recent series", _void_batches),
     Migration(7, "anomaly detection and incidents", _create_indexes(_ANOMALIES_AND_INCIDENTS)),
-    # Layout 8: retention policies, one document per project keyed by `_id` (no index).
-    Migration(8, "retention policies", _create_indexes({})),
-    # Layout 9 split DuckDB's points in two (decision 0026); MongoDB's stay as they are,
-    # and its layout number follows so that both stores name the same layouts.
+    # Steps "(DuckDB only)" change nothing here: both stores number the same layouts.
+    Migration(8, "retention policies", _create_indexes({})),  # a document per project
     Migration(9, "hot and compacted points (DuckDB only)", _create_indexes({})),
     Migration(10, "rollup tiers", _create_indexes(_ROLLUP_TIERS)),
-    Migration(11, "reports", _create_indexes(REPORTS_LAYOUT)),  # layout_reports.py
+    Migration(11, "dirty spans of the rollup tiers (DuckDB only)", _create_indexes({})),
+    Migration(12, "cost pricing", _create_indexes({})),  # a document per project: no index
+    Migration(13, "reports", _create_indexes(REPORTS_LAYOUT)),  # layout_reports.py
+    Migration(14, "report schedule slots", _create_indexes(REPORT_SLOTS)),
 )
 NEW_STORE = Migration(LAYOUT_VERSION, f"new store at layout {LAYOUT_VERSION}", create_layout)
 

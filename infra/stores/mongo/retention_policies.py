@@ -23,10 +23,11 @@ from pymongo.errors import DuplicateKeyError
 from pymongo.write_concern import WriteConcern
 
 from domain.storage.retention.model import RetentionPolicy
+from domain.storage.tiers import ROLLUP_TIERS
 from infra.stores.mongo.dates import date_of_us, us_of_date
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
-from infra.stores.mongo.schema import KEYS, POINTS, SERIES, Database
+from infra.stores.mongo.schema import KEYS, POINTS, ROLLUP_DIRTY, SERIES, Database
 
 __all__ = ["RETENTION_POLICIES", "MongoRetentionStore"]
 
@@ -42,6 +43,7 @@ class MongoRetentionStore:
         self._policies = db.get_collection(RETENTION_POLICIES, write_concern=concern)
         self._points = db.get_collection(POINTS, write_concern=concern)
         self._keys = db.get_collection(KEYS, write_concern=concern)
+        self._dirty = db.get_collection(ROLLUP_DIRTY, write_concern=concern)
         self._series = db[SERIES]
         self._slice_us = slice_us
 
@@ -111,6 +113,15 @@ class MongoRetentionStore:
                 result = await self._points.delete_many({**where, "t": {"$lt": date_of_us(hi)}})
                 deleted += result.deleted_count
                 lo = hi
+            # A dirty bucket that lost points must keep its row, not be recomputed from
+            # what is left: its mark goes (the tier is kept longer than raw points).
+            named = {"n": by_name} if by_name else {}
+            for tier in ROLLUP_TIERS:
+                r = tier.resolution_us
+                kept = -(-before_us // r) * r
+                await self._dirty.delete_many(
+                    {"t": tier.name, "p": project, "b": {"$lt": kept}, **named}
+                )
         return deleted
 
     async def expire_ingest_keys(self, before_us: int) -> int:

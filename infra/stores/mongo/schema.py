@@ -21,6 +21,7 @@ from infra.stores.mongo.compliance import COMPLIANCE_INDEXES
 from infra.stores.mongo.incidents import INCIDENT_INDEXES
 from infra.stores.mongo.notifications import NOTIFICATION_INDEXES
 from infra.stores.mongo.options import MongoOptions
+from infra.stores.mongo.report_slots import REPORT_SLOT_INDEXES
 from infra.stores.mongo.reports import REPORT_INDEXES
 
 __all__ = [
@@ -149,7 +150,8 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     **COMPLIANCE_INDEXES,  # checkpoints, access seen, reviews, revocations, runs
     **ANOMALY_INDEXES,  # detections, detector states, anomalies, bands (layout 3)
     **INCIDENT_INDEXES,  # incidents (layout 3)
-    **REPORT_INDEXES,  # reports, their runs and files (layout 11)
+    **REPORT_INDEXES,  # reports, their runs and files (layout 13)
+    **REPORT_SLOT_INDEXES,  # report schedules' claimed slots (layout 14)
     **{
         rollup_collection(tier): [
             # One row per (project, series, bucket): what `$merge ... on` needs, and reads.

@@ -1,0 +1,1 @@
+"""Cost analytics: a project's price table and metric mapping, and what its owners cost."""
