@@ -5,7 +5,7 @@ reports.py describes the current layout and may move on; this does not."""
 
 from __future__ import annotations
 
-__all__ = ["REPORTS"]
+__all__ = ["REPORTS", "REPORT_SLOTS"]
 
 REPORTS = (
     """
@@ -35,6 +35,24 @@ REPORTS = (
         media_type      VARCHAR NOT NULL,
         content         BLOB NOT NULL,
         PRIMARY KEY (project, run_id, name)
+    )
+    """,
+)
+
+
+# Layout 14: the slots report schedules claimed, once across instances
+# (infra/stores/duckdb/report_slots.py).
+REPORT_SLOTS = (
+    """
+    CREATE TABLE IF NOT EXISTS report_slots (
+        project         VARCHAR NOT NULL,
+        report_id       VARCHAR NOT NULL,
+        slot_us         BIGINT NOT NULL,
+        owner           VARCHAR NOT NULL,
+        claim_until_us  BIGINT NOT NULL,
+        finished_us     BIGINT,
+        doc             VARCHAR NOT NULL,
+        PRIMARY KEY (project, report_id, slot_us)
     )
     """,
 )

@@ -375,33 +375,3 @@ def hot_and_compacted_points(cur: Cursor) -> None:
     cur.execute(_COMPACTED_POINTS)
     cur.execute(_COMPACTION_SLICES)
     cur.execute(_POINTS_VIEW)
-
-
-# Layout 12: each project's cost pricing (infra/stores/duckdb/pricing.py).
-COST_PRICING = (
-    """
-    CREATE TABLE IF NOT EXISTS cost_pricing (
-        project     VARCHAR PRIMARY KEY,
-        version     BIGINT NOT NULL,
-        doc         VARCHAR NOT NULL
-    )
-    """,
-)
-
-
-# Layout 14: the slots report schedules claimed, once across instances
-# (infra/stores/duckdb/report_slots.py).
-REPORT_SLOTS = (
-    """
-    CREATE TABLE IF NOT EXISTS report_slots (
-        project         VARCHAR NOT NULL,
-        report_id       VARCHAR NOT NULL,
-        slot_us         BIGINT NOT NULL,
-        owner           VARCHAR NOT NULL,
-        claim_until_us  BIGINT NOT NULL,
-        finished_us     BIGINT,
-        doc             VARCHAR NOT NULL,
-        PRIMARY KEY (project, report_id, slot_us)
-    )
-    """,
-)

@@ -26,16 +26,15 @@ from dataclasses import dataclass
 import duckdb
 
 from domain.errors import Unavailable
-from infra.stores.duckdb.layout_reports import REPORTS
+from infra.stores.duckdb.layout_cost import COST_PRICING
+from infra.stores.duckdb.layout_reports import REPORT_SLOTS, REPORTS
 from infra.stores.duckdb.layout_rollups import DIRTY_SPANS, ROLLUP_TIERS
 from infra.stores.duckdb.layout_steps import (
     ANALYTICS_JOBS,
     ANOMALIES_AND_INCIDENTS,
-    COST_PRICING,
     DASHBOARDS_AND_NOTIFICATIONS,
     METRIC_DESCRIPTIONS,
     ONE_POINT_PER_KEY,
-    REPORT_SLOTS,
     RETENTION_POLICIES,
     chained_audit,
     hot_and_compacted_points,
