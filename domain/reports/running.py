@@ -84,6 +84,10 @@ async def run_report(
         reason = exc.message if isinstance(exc, VigilError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, VigilError):
             logger.exception("report %s of project %s failed", report.id, report.project)
+        try:  # files of a store that failed halfway through them go too
+            await report_artefacts.delete_artefacts(run.project, [run.id])
+        except Exception:
+            logger.exception("report run %s left files it could not remove", run.id)
         run = replace(
             run,
             status=RunStatus.FAILED,

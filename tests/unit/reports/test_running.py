@@ -205,3 +205,29 @@ async def test_the_sweep_fails_runs_cut_short_and_expires_old_files() -> None:
     }
     assert reports.runs["stuck"].error.startswith("interrupted")
     assert {k[1] for k in files.files} == {"stuck", "busy", "new"}
+
+
+async def test_files_stored_before_a_store_failed_are_removed() -> None:
+    class Halfway(MemoryArtefactStore):
+        async def put_artefacts(self, project: str, run_id: str, artefacts: list[Artefact]) -> None:
+            await super().put_artefacts(project, run_id, artefacts[:1])
+            raise ConnectionError("the store went away after the first file")
+
+    def two(document: ReportDocument, fmt: str) -> list[Artefact]:
+        return [Artefact("a.txt", "text/plain", b"a"), Artefact("b.txt", "text/plain", b"b")]
+
+    reports, files = MemoryReportStore(), Halfway()
+    await reports.save_report(REPORT)
+    run = await run_report(
+        RunReportCommand("demo", "r1"),
+        [],
+        reports=reports,
+        report_artefacts=files,
+        report_readers={SectionKind.MARKDOWN: _text, SectionKind.USAGE: _text},
+        report_renderer=two,
+        ask=_no_ask,
+        clock=FakeClock(NOW_US),
+    )
+    assert run.status is RunStatus.FAILED
+    assert run.error == "ConnectionError: the store went away after the first file"
+    assert files.files == {}
