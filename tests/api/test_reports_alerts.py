@@ -80,6 +80,12 @@ async def test_the_alerts_section_sums_what_fired_and_who_acknowledged(
     await vigil.ok(ACK, {"p": "demo", "id": alert_id}, auth=EDITOR)
     await vigil.ok(RESOLVE, {"p": "demo", "id": alert_id}, auth=ADMIN)
 
+    async def incident_resolved() -> bool:  # the incident tracker hears it after the answer
+        found = (await vigil.ok(INCIDENTS, {"p": "demo"}, auth=ADMIN))["incidents"]["items"]
+        return bool(found) and found[0]["state"] == "RESOLVED"
+
+    await until(incident_resolved, 10, "the alert's incident resolves")
+
     report = await create_report(
         vigil, report_input(sections=[{"kind": "ALERTS", "title": "What fired"}])
     )
