@@ -21,8 +21,6 @@ from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
-from domain.reports.model import SectionKind
-from domain.reports.readers.cost import read_cost
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
@@ -379,7 +377,8 @@ def _build_bus(
         # cost analytics (domain/cost)
         "pricing_store": stores.pricing,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
-        **report_dependencies(settings, stores, extra_readers={SectionKind.COST: read_cost}),
+        **report_dependencies(settings, stores, extra_readers={}),
+        "report_query_audit": compliance.reads,  # a run's reads in the metric read log
     }
     dependencies["health_checks"] = (
         *dependencies["health_checks"],

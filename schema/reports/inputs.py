@@ -64,9 +64,11 @@ class SectionInput:
     markdown: str | None = None
 
     def to_spec(self) -> SectionSpec:
-        variables = dict(self.variables or {})
-        if len(variables) > MAX_VARIABLES or not all(
-            isinstance(v, str) for v in variables.values()
+        variables = self.variables if self.variables is not None else {}
+        if (
+            not isinstance(variables, dict)
+            or len(variables) > MAX_VARIABLES
+            or not all(isinstance(v, str) for v in variables.values())
         ):
             raise BadUserInput(f"variables must be an object of at most {MAX_VARIABLES} texts")
         matchers = matchers_of(self.matchers)
@@ -74,7 +76,7 @@ class SectionInput:
             kind=SectionKind(self.kind),
             title=self.title,
             dashboard_id=str(self.dashboard_id or ""),
-            variables=variables,
+            variables=dict(variables),
             metric=self.metric or "",
             matchers=tuple((m.key, m.op.value, m.value) for m in matchers),
             aggregation=str(self.aggregation.value),  # type: ignore[attr-defined]
