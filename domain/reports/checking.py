@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.analytics.queries import GetAnalyticsJobQuery
 from domain.dashboards.queries import GetDashboardQuery
 from domain.errors import BadUserInput, NotFound
 from domain.matchers import MatchOp
@@ -77,6 +78,10 @@ async def _check_section(index: int, section: SectionSpec, project: str, ask: As
     elif section.kind is SectionKind.ANALYTICS:
         if not section.analytics_job_id:
             raise BadUserInput(f"{where}: analyticsJobId is required")
+        try:
+            await ask(GetAnalyticsJobQuery(project, section.analytics_job_id))
+        except NotFound:
+            raise BadUserInput(f"{where}: no analytics job {section.analytics_job_id!r}") from None
     elif section.kind is SectionKind.MARKDOWN and (
         not section.markdown.strip() or len(section.markdown) > MAX_MARKDOWN
     ):

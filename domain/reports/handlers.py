@@ -25,6 +25,9 @@ from domain.reports.ports import ArtefactStore, ReportStore
 __all__ = ["create_report", "delete_report", "expire_report_artefacts", "update_report"]
 
 DAY_US = 86_400_000_000
+# A run still `running` this long after it started was cut short (its instance stopped):
+# the sweep records it failed, so that it does not read as running forever.
+STALE_RUN_US = 3_600_000_000
 
 
 async def create_report(
@@ -100,16 +103,18 @@ async def expire_report_artefacts(
     report_artefacts: ArtefactStore,
     clock: Clock,
 ) -> int:
-    """The runs whose files were removed now: those older than their report's retention."""
+    """The runs whose files were removed now: those older than their report's retention.
+    Runs cut short long ago are recorded failed on the way."""
     now = clock.now_us()
     expired = 0
     for report in await reports.list_reports(None):
         horizon = now - report.artefact_retention_days * DAY_US
-        old = [
-            run
-            for run in await reports.list_runs(report.project, report.id)
-            if run.status is RunStatus.OK and run.started_us < horizon
-        ]
+        runs = await reports.list_runs(report.project, report.id)
+        for run in runs:
+            if run.status is RunStatus.RUNNING and run.started_us < now - STALE_RUN_US:
+                reason = "interrupted: the instance running it stopped before it finished"
+                await reports.save_run(replace(run, status=RunStatus.FAILED, error=reason))
+        old = [run for run in runs if run.status is RunStatus.OK and run.started_us < horizon]
         if not old:
             continue
         await report_artefacts.delete_artefacts(report.project, [run.id for run in old])

@@ -16,8 +16,9 @@ from dataclasses import replace
 
 from domain.errors import BadUserInput, VigilError
 from domain.events import Event
-from domain.messagebus import Ask
+from domain.messagebus import Ask, Caller, QueryAudit
 from domain.ports import Clock
+from domain.queries import Query
 from domain.reports.commands import RunReportCommand
 from domain.reports.document import ReportDocument, Section
 from domain.reports.errors import find_report
@@ -41,7 +42,10 @@ async def run_report(
     report_renderer: ReportRenderer,
     ask: Ask,
     clock: Clock,
+    report_query_audit: QueryAudit | None = None,
 ) -> ReportRun:
+    """`report_query_audit` sees the run's reads as a user's queries are seen (the metric
+    read log), asked by `report:<id>`."""
     try:
         trigger = RunTrigger(command.trigger)
     except ValueError:
@@ -68,8 +72,9 @@ async def run_report(
     )
     await reports.save_run(run)
     window = Window(start_us, end_us, report.timezone)
+    reads = ask if report_query_audit is None else _audited(ask, report_query_audit, report)
     try:
-        document = await read_document(report, run, window, report_readers, ask, clock)
+        document = await read_document(report, run, window, report_readers, reads, clock)
         # Rendering is CPU work (charts, PDF layout): a thread keeps the loop serving.
         artefacts = await asyncio.to_thread(report_renderer, document, report.format.value)
         if not artefacts:
@@ -79,6 +84,10 @@ async def run_report(
         reason = exc.message if isinstance(exc, VigilError) else f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, VigilError):
             logger.exception("report %s of project %s failed", report.id, report.project)
+        try:  # files of a store that failed halfway through them go too
+            await report_artefacts.delete_artefacts(run.project, [run.id])
+        except Exception:
+            logger.exception("report run %s left files it could not remove", run.id)
         run = replace(
             run,
             status=RunStatus.FAILED,
@@ -132,6 +141,16 @@ async def read_document(
         report_id=report.id,
         run_id=run.id,
     )
+
+
+def _audited(ask: Ask, audit: QueryAudit, report: Report) -> Ask:
+    caller = Caller(f"report:{report.id}", {report.project: "report"})
+
+    async def asked(query: Query) -> object:
+        audit.query_asked(query, caller)
+        return await ask(query)
+
+    return asked
 
 
 def _event(run: ReportRun) -> ReportGeneratedEvent:

@@ -33,10 +33,13 @@ _HELP = (
 
 
 def check_timezone(name: str) -> ZoneInfo:
+    refusal = BadUserInput(f"{name[:64]!r} is not an IANA time zone such as Europe/Paris")
+    if not 0 < len(name) <= 64:  # the longest IANA name has 32 characters
+        raise refusal
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
-        raise BadUserInput(f"{name!r} is not an IANA time zone such as Europe/Paris") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name the OS refuses
+        raise refusal from None
 
 
 def check_range(text: str) -> str:

@@ -21,9 +21,6 @@ from domain.messagebus import Caller, MessageBus
 from domain.metrics.ingest import IngestLimits, SeriesCache
 from domain.metrics.series_limits import MINUTE_US, SeriesLimiter, SeriesLimits
 from domain.ports import Clock
-from domain.reports.model import SectionKind
-from domain.reports.readers.cost import read_cost
-from domain.reports.readers.usage import read_usage
 from domain.system.audit import AuditTrail
 from infra.admission import Admission
 from infra.admission.offload import ThreadOffload
@@ -322,7 +319,6 @@ def _build_bus(
 ) -> MessageBus:
     """Every handler's dependencies, by the name handlers give them (infra/bootstrap/routing)."""
     notifications = runtimes.notifications
-    readers = {SectionKind.COST: read_cost, SectionKind.USAGE: read_usage}
     retention = settings.retention_days * 86_400
     # MongoDB keeps one retention for every instance, stored in the database (mongo/retention.py).
     retention = getattr(stores, "retention_seconds", retention)
@@ -382,7 +378,8 @@ def _build_bus(
         # cost analytics (domain/cost)
         "pricing_store": stores.pricing,
         # reports (domain/reports): the readers of USAGE and COST sections plug in here
-        **report_dependencies(settings, stores, extra_readers=readers),
+        **report_dependencies(settings, stores, extra_readers={}),
+        "report_query_audit": compliance.reads,  # a run's reads in the metric read log
         **usage_dependencies(stores, runtimes.usage),  # its meter; `metrics` noting reads
     }
     dependencies["health_checks"] = (

@@ -64,20 +64,19 @@ class SectionInput:
     markdown: str | None = None
 
     def to_spec(self) -> SectionSpec:
-        raw: object = self.variables or {}
+        variables = self.variables if self.variables is not None else {}
         if (
-            not isinstance(raw, dict)
-            or len(raw) > MAX_VARIABLES
-            or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items())
+            not isinstance(variables, dict)
+            or len(variables) > MAX_VARIABLES
+            or not all(isinstance(v, str) for v in variables.values())
         ):
             raise BadUserInput(f"variables must be an object of at most {MAX_VARIABLES} texts")
-        variables: dict[str, str] = dict(raw)
         matchers = matchers_of(self.matchers)
         return SectionSpec(
             kind=SectionKind(self.kind),
             title=self.title,
             dashboard_id=str(self.dashboard_id or ""),
-            variables=variables,
+            variables=dict(variables),
             metric=self.metric or "",
             matchers=tuple((m.key, m.op.value, m.value) for m in matchers),
             aggregation=str(self.aggregation.value),  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from domain.matchers import MatchOp as DomainMatchOp
 from domain.reports.events import ReportGeneratedEvent as DomainGeneratedEvent
 from domain.reports.model import Report as DomainReport
 from domain.reports.model import SectionSpec
@@ -17,7 +18,7 @@ from schema.reports.inputs import (
     SectionKindEnum,
 )
 from schema.scalars import Tags
-from schema.types import PageInfo, from_us
+from schema.types import MatchOp, PageInfo, from_us
 
 __all__ = [
     "Report",
@@ -34,7 +35,7 @@ __all__ = [
 @strawberry.type(description="A tag matcher of a SERIES section.")
 class ReportMatcher:
     key: str
-    op: str
+    op: MatchOp
     value: str
 
 
@@ -61,7 +62,10 @@ class ReportSection:
             dashboard_id=strawberry.ID(s.dashboard_id) if s.dashboard_id else None,
             variables=Tags(dict(s.variables)) if s.variables else None,
             metric=s.metric or None,
-            matchers=[ReportMatcher(key=k, op=o, value=v) for k, o, v in s.matchers],
+            matchers=[
+                ReportMatcher(key=k, op=MatchOp(DomainMatchOp(o)), value=v)
+                for k, o, v in s.matchers
+            ],
             aggregation=s.aggregation,
             step_seconds=s.step_seconds or None,
             group_by=list(s.group_by),

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +26,8 @@ CREATE_ALERT = """mutation($p: String!, $rule: AlertRuleInput!) {
   createAlert(project: $p, rule: $rule) { id } }"""
 STATE = """query($p: String!, $id: ID!) { alert(project: $p, id: $id) {
   state history { from to at by } } }"""
+INCIDENTS = """query($p: String!) { incidents(project: $p) {
+  items { title state openedAt resolvedAt } } }"""
 ACK = """mutation($p: String!, $id: ID!) {
   acknowledgeAlert(project: $p, alertId: $id, comment: "on it") { state } }"""
 RESOLVE = """mutation($p: String!, $id: ID!) {
@@ -77,13 +80,19 @@ async def test_the_alerts_section_sums_what_fired_and_who_acknowledged(
     await vigil.ok(ACK, {"p": "demo", "id": alert_id}, auth=EDITOR)
     await vigil.ok(RESOLVE, {"p": "demo", "id": alert_id}, auth=ADMIN)
 
+    async def incident_resolved() -> bool:  # the incident tracker hears it after the answer
+        found = (await vigil.ok(INCIDENTS, {"p": "demo"}, auth=ADMIN))["incidents"]["items"]
+        return bool(found) and found[0]["state"] == "RESOLVED"
+
+    await until(incident_resolved, 10, "the alert's incident resolves")
+
     report = await create_report(
         vigil, report_input(sections=[{"kind": "ALERTS", "title": "What fired"}])
     )
     run = await run_now(vigil, report["id"])
     assert run["status"] == "ok", run["error"]
     body = json.loads((await vigil.http.get(run["downloadUrl"])).content)
-    (table,) = body["sections"]
+    table, incidents = body["sections"]
     assert table["title"] == "What fired"
     assert table["columns"] == [
         "alert",
@@ -97,3 +106,30 @@ async def test_the_alerts_section_sums_what_fired_and_who_acknowledged(
     at = {t["to"]: datetime.fromisoformat(t["at"]).timestamp() for t in history}
     on_seconds = round(at["RESOLVED"] - at["FIRING"], 1)
     assert table["rows"] == [["cpu high", "critical", "resolved", 1, on_seconds, "erin"]]
+
+    # The incident the alert opened, as `incidents` tells it, in the report's zone.
+    (incident,) = (await vigil.ok(INCIDENTS, {"p": "demo"}, auth=ADMIN))["incidents"]["items"]
+    assert incidents["title"] == "What fired: incidents"
+    assert incidents["columns"] == [
+        "incident",
+        "state now",
+        "opened",
+        "resolved",
+        "open seconds",
+        "alerts",
+        "acknowledged by",
+    ]
+    opened = datetime.fromisoformat(incident["openedAt"])
+    resolved = datetime.fromisoformat(incident["resolvedAt"])
+    paris = ZoneInfo("Europe/Paris")
+    assert incidents["rows"] == [
+        [
+            incident["title"],
+            "resolved",
+            opened.astimezone(paris).isoformat(timespec="seconds"),
+            resolved.astimezone(paris).isoformat(timespec="seconds"),
+            round((resolved - opened).total_seconds(), 1),
+            1,
+            "erin",
+        ]
+    ]

@@ -7,11 +7,13 @@ import csv
 import hashlib
 import io
 import json
+import time
 import zipfile
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.reports.wiring import report_links
 from tests.api.reports_support import (
     EDITOR,
     OTHER,
@@ -21,6 +23,7 @@ from tests.api.reports_support import (
     report_input,
     run_now,
     send_cpu,
+    series_section,
 )
 from tests.support import RunningVigil
 
@@ -94,7 +97,11 @@ async def test_a_csv_report_is_a_zip_of_one_csv_per_data_section(vigil: RunningV
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.content))
-    assert archive.namelist() == ["01-cpu-by-host.csv", "03-alerts.csv"]
+    assert archive.namelist() == [
+        "01-cpu-by-host.csv",
+        "03-alerts.csv",
+        "04-alerts-incidents.csv",
+    ]
     rows = list(csv.reader(io.StringIO(archive.read("01-cpu-by-host.csv").decode())))
     header, values = rows[0], rows[1:]
     assert header == ["time", "host=web-1", "host=web-2"]
@@ -135,3 +142,21 @@ async def test_downloads_refuse_foreign_unknown_and_forged_requests(vigil: Runni
     assert other_file.status_code == 403
     assert (await _download(vigil, run["downloadUrl"])).status_code == 200
     assert (await _download(vigil, path, EDITOR)).status_code == 200
+
+    # A link this instance signed, a day and a second ago: its day is over.
+    links = report_links(vigil.app.state.vigil.settings)
+    a_day_ago = int((time.time() - 86_401) * 1e6)
+    expired = await _download(vigil, links.signed(run["id"], name, now_us=a_day_ago))
+    assert expired.status_code == 401
+    assert expired.json() == {"error": "link refused: expired"}
+
+
+async def test_a_series_sections_matchers_choose_its_lines(vigil: RunningVigil) -> None:
+    await send_cpu(vigil)
+    section = series_section(matchers=[{"key": "host", "op": "NEQ", "value": "web-1"}])
+    report = await create_report(vigil, report_input(sections=[section]))
+    run = await run_now(vigil, report["id"])
+    assert run["status"] == "ok", run["error"]
+    body = (await _download(vigil, run["downloadUrl"])).json()
+    (chart,) = body["sections"]
+    assert [line["tags"] for line in chart["lines"]] == [{"host": "web-2"}]

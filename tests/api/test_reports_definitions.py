@@ -37,7 +37,10 @@ async def test_a_report_is_stored_as_given_and_read_back(vigil: RunningVigil) ->
         artefactRetentionDays=7,
     )
     document["timeRange"] = "  Previous   CALENDAR week "
+    matchers = [{"key": "host", "op": "REGEX", "value": "web-.*"}]
+    document["sections"][0]["matchers"] = matchers
     created = await create_report(vigil, document)
+    assert created["sections"][0]["matchers"] == matchers
     assert created["timeRange"] == "previous calendar week"  # normalised
     assert created["schedule"] == {
         "kind": "CRON",
@@ -110,6 +113,11 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
         "sections[0] (DASHBOARD): no dashboard 'nope'",
     ),
     ("empty markdown", {"sections": [{"kind": "MARKDOWN"}]}, "markdown must be 1 to"),
+    (
+        "unknown analytics job",
+        {"sections": [{"kind": "ANALYTICS", "analyticsJobId": "nope"}]},
+        "sections[0] (ANALYTICS): no analytics job 'nope'",
+    ),
     ("bad step", {"sections": [series_section(step="soon")]}, "step 'soon' is not a duration"),
     (
         "bad cron",

@@ -13,6 +13,7 @@ from domain.reports.commands import ExpireReportArtefactsCommand
 from domain.reports.document import Artefact
 from domain.reports.events import ReportGeneratedEvent
 from tests.api.dashboards_support import CREATE as CREATE_DASHBOARD
+from tests.api.dashboards_support import DELETE as DELETE_DASHBOARD
 from tests.api.dashboards_support import GET as GET_DASHBOARD
 from tests.api.reports_support import (
     EDITOR,
@@ -115,11 +116,15 @@ async def test_a_dashboard_section_is_what_the_dashboard_shows(vigil: RunningVig
 
 
 async def test_a_failing_section_fails_the_run_and_leaves_no_file(vigil: RunningVigil) -> None:
-    document = report_input(sections=[{"kind": "ANALYTICS", "analyticsJobId": "no-such-job"}])
+    await send_cpu(vigil)
+    made = await vigil.ok(CREATE_DASHBOARD, {"p": "demo", "d": DASHBOARD}, auth=EDITOR)
+    dashboard_id = made["createDashboard"]["id"]
+    document = report_input(sections=[{"kind": "DASHBOARD", "dashboardId": dashboard_id}])
     report = await create_report(vigil, document)
+    await vigil.ok(DELETE_DASHBOARD, {"p": "demo", "id": dashboard_id}, auth=EDITOR)
     run = await run_now(vigil, report["id"])
     assert run["status"] == "failed"
-    assert run["error"].startswith("section 1 (ANALYTICS): no analytics job")
+    assert run["error"] == f"section 1 (DASHBOARD): no dashboard {dashboard_id!r} in project 'demo'"
     assert run["files"] == [] and run["downloadUrl"] is None and run["bytes"] == 0
     listed = await vigil.ok(RUNS, {"p": "demo", "id": report["id"]}, auth=VIEWER)
     assert [r["status"] for r in listed["reportRuns"]["items"]] == ["failed"]

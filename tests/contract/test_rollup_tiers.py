@@ -133,6 +133,8 @@ async def check_rows(rollups: RollupStore, model: Model, watermarks: dict[str, i
 
 
 CHARTS = [
+    (M, None),  # a tier row is a whole cell (tiered.py reads it without grouping)
+    (H, None),
     (2 * M, None),
     (5 * M, ("dc",)),
     (15 * M, ()),

@@ -1,5 +1,6 @@
-"""COST sections: the project's costReport over the report's range, as a table (each owner
-group, then idle, then the total, to the cent) and a chart of each group's cost per bucket."""
+"""COST sections: the costReport of the report's range (OpenCost semantics, domain/cost),
+as a table of the groups, the idle capacity and the total to the cent, and, with a step,
+a chart of each group's cost per bucket."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from domain.messagebus import Ask
 from domain.reports.document import Cell, ChartSection, Section, SeriesLine, TableSection
 from domain.reports.model import SectionSpec
 from domain.reports.ports import Window
-from domain.reports.readers.series import default_step_us, line_label
+from domain.reports.readers.series import line_label
 
 __all__ = ["read_cost"]
 
 
 async def read_cost(ask: Ask, project: str, spec: SectionSpec, window: Window) -> list[Section]:
-    step_us = spec.step_seconds * 1_000_000 if spec.step_seconds else default_step_us(window)
+    step_us = spec.step_seconds * 1_000_000 if spec.step_seconds else None
     report: CostReportDto = await ask(
         GetCostReportQuery(
             project,
@@ -25,27 +26,32 @@ async def read_cost(ask: Ask, project: str, spec: SectionSpec, window: Window) -
             group_by=spec.group_by or None,
         )
     )
-    currency = report.currency
-    columns = ["group", f"cost ({currency})", "efficiency"]
-    rows: list[list[Cell]] = [_row(_group(r), r) for r in report.rows]
-    rows.append(_row("idle", report.idle))
-    rows.append(["total", str(report.total), None])
     title = spec.title or "Cost"
+    group = ", ".join(report.group_by)
+    rows: list[list[Cell]] = [_row(line_label("", r.tags), r) for r in report.rows]
+    rows.append(_row("(idle capacity)", report.idle))
+    rows.append(["total", str(report.total), None])
+    table = TableSection(
+        title,
+        [group or "group", f"cost ({report.currency})", "efficiency"],
+        rows,
+        note="efficiency: usage cost / request cost; the rows and idle add up to the total",
+    )
+    if step_us is None:
+        return [table]
     lines = [
-        SeriesLine(_group(r), report.timestamps_us, list(r.values), dict(r.tags))
-        for r in [*report.rows, report.idle]
+        SeriesLine(line_label("", r.tags) or "(idle)", report.timestamps_us, list(r.values), r.tags)
+        for r in (*report.rows, report.idle)
     ]
     chart = ChartSection(
-        f"{title}, per bucket", lines, unit=currency, step_seconds=step_us // 1_000_000
+        f"{title} per {spec.step_seconds // 60} min",
+        lines,
+        unit=report.currency,
+        step_seconds=spec.step_seconds,
     )
-    note = "" if report.rows else "no priced usage in this range (see configurePricing)"
-    return [TableSection(title, columns, rows, note=note), chart]
-
-
-def _group(row: CostRowDto) -> str:
-    return line_label("cost", row.tags) if row.tags else "idle"
+    return [table, chart]
 
 
 def _row(label: str, row: CostRowDto) -> list[Cell]:
-    efficiency = None if row.efficiency is None else round(row.efficiency, 3)
+    efficiency = None if row.efficiency is None else round(row.efficiency, 4)
     return [label, str(row.cost), efficiency]

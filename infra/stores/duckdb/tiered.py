@@ -16,6 +16,8 @@ costs ~0.5 ms, a chart from tiers takes one, or two while late points wait.
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 import numpy as np
 
 from domain.metrics.model import Aggregation
@@ -38,6 +40,15 @@ _RAW_BINS = (
 )
 _TIER_BINS = "unnest(r.sketch_keys) AS k, unnest(r.sketch_counts) AS c, r.min AS lo, r.max AS hi"
 
+# A tier row's own value, when each row is a whole chart cell (see tiered_columns).
+_ROW_VALUE = {
+    Aggregation.AVG: "u.s / u.n",
+    Aggregation.MIN: "u.lo",
+    Aggregation.MAX: "u.hi",
+    Aggregation.SUM: "u.s",
+    Aggregation.COUNT: "u.n",
+    Aggregation.LAST: "u.lv",
+}
 _COMBINE = {
     Aggregation.AVG: "sum(u.s) / sum(u.n)",
     Aggregation.MIN: "min(u.lo)",
@@ -56,6 +67,7 @@ def tiered_columns(
     bucket: str,
     cells: tuple[int, int],
     dirty: dict[str, int],
+    step_us: int | None = None,
 ) -> dict[str, np.ndarray]:
     """gid, b (chart bucket, by the SQL expression `bucket` of `u.at`) and v of every
     non-empty cell; `sel` (sid, gid) must be registered. `cells`: (groups, buckets);
@@ -67,10 +79,33 @@ def tiered_columns(
         combine = "arg_max(u.lv, (u.lt, u.series_id))" if grouped else "arg_max(u.lv, u.lt)"
     else:
         combine = _COMBINE[aggregation]
+    if not grouped and step_us is not None and _rows_are_cells(segments, step_us):
+        # Each tier row is a whole chart cell, of its series alone, and no raw point shares
+        # a cell with a tier row (plan() and the dirty spans keep them apart): tier rows
+        # need no GROUP BY. A month of 1,000 series at 1-hour steps: 290 -> 110 ms.
+        raws, tiers = _parts(segments, spans, _RAW_TOTALS, _TIER_TOTALS, split=True)
+        selects = (
+            [
+                f"SELECT u.gid AS gid, {bucket} AS b, ({_ROW_VALUE[aggregation]})::DOUBLE AS v"
+                f" FROM ({tiers}) u"
+            ]
+            if tiers
+            else []
+        )
+        if raws:
+            selects.append(
+                f"SELECT u.gid AS gid, {bucket} AS b, ({combine})::DOUBLE AS v"
+                f" FROM ({raws}) u GROUP BY ALL"
+            )
+        return cur.execute(" UNION ALL ".join(selects)).fetchnumpy()
     parts = _parts(segments, spans, _RAW_TOTALS, _TIER_TOTALS)
     return cur.execute(
         f"SELECT u.gid AS gid, {bucket} AS b, {combine} AS v FROM ({parts}) u GROUP BY ALL"
     ).fetchnumpy()
+
+
+def _rows_are_cells(segments: list[Segment], step_us: int) -> bool:
+    return all(seg.tier.is_raw or seg.tier.resolution_us == step_us for seg in segments)
 
 
 def tiered_quantiles(
@@ -103,12 +138,35 @@ def tiered_quantiles(
     return {"gid": found // buckets, "b": found % buckets, "v": estimates[found]}
 
 
+@overload
 def _parts(
     segments: list[Segment], spans: dict[int, tuple[int, int]], raw_cols: str, tier_cols: str
-) -> str:
+) -> str: ...
+
+
+@overload
+def _parts(
+    segments: list[Segment],
+    spans: dict[int, tuple[int, int]],
+    raw_cols: str,
+    tier_cols: str,
+    *,
+    split: Literal[True],
+) -> tuple[str, str]: ...
+
+
+def _parts(
+    segments: list[Segment],
+    spans: dict[int, tuple[int, int]],
+    raw_cols: str,
+    tier_cols: str,
+    *,
+    split: bool = False,
+) -> str | tuple[str, str]:
     """The UNION ALL of every segment's rows: `raw_cols` of a raw point, (gid, series_id,
-    at) then `tier_cols` of a tier row."""
-    parts = []
+    at) then `tier_cols` of a tier row; `split`: the raw points' union and the tier rows'
+    union apart ("" for none)."""
+    parts, tiers = [], []
     for n, seg in enumerate(segments):
         a, b = seg.start_us, seg.end_us
         if seg.tier is RAW:
@@ -120,7 +178,7 @@ def _parts(
         table, r = table_of(seg.tier), seg.tier.resolution_us
         span = spans.get(n)
         if span is None:  # the usual case: nothing late in here
-            parts.append(
+            tiers.append(
                 f"SELECT sel.gid, r.series_id, r.bucket_us AS at, {tier_cols}"
                 f" FROM {table} r JOIN sel ON r.series_id = sel.sid"
                 f" WHERE r.bucket_us >= {a} AND r.bucket_us < {b}"
@@ -131,7 +189,7 @@ def _parts(
             f" FROM rollup_dirty_spans d JOIN sel ON d.series_id = sel.sid"
             f" WHERE d.tier = '{seg.tier.name}' AND d.hi_us >= {a} AND d.lo_us < {b}"
         )
-        parts.append(
+        tiers.append(
             f"SELECT sel.gid, r.series_id, r.bucket_us AS at, {tier_cols}"
             f" FROM {table} r JOIN sel ON r.series_id = sel.sid"
             f" ANTI JOIN ({dirty}) d"
@@ -145,7 +203,9 @@ def _parts(
             f" AND p.ts >= make_timestamp(d.lo) AND p.ts < make_timestamp(d.hi)"
             f" WHERE p.ts >= make_timestamp({lo}) AND p.ts < make_timestamp({hi})"
         )
-    return " UNION ALL ".join(parts)
+    if split:
+        return " UNION ALL ".join(parts), " UNION ALL ".join(tiers)
+    return " UNION ALL ".join(parts + tiers)
 
 
 def _dirty_spans(
