@@ -51,12 +51,12 @@ COUNTER_FIGURES = (
 GAUGE_FIGURES = ("bytes.raw", "bytes.1m", "bytes.1h")
 
 # The source of the `vigil.usage.*` points: ingest does not count them as usage, or
-# writing usage would be usage (decision 00XX-usage-accounting).
+# writing usage would be usage (decision 0034-usage-accounting).
 USAGE_SOURCE = "vigil.usage"
 
 # Bytes a row takes, uncompressed: a raw point is a timestamp and a value; a rollup row
 # holds ten numbers and a sketch of ~20 buckets. Both stores compress below this, so the
-# figure is an upper bound that is the same on DuckDB and MongoDB (decision 00XX).
+# figure is an upper bound that is the same on DuckDB and MongoDB (decision 0034).
 BYTES_PER_ROW = {"raw": 16, "1m": 240, "1h": 240}
 
 

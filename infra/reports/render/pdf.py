@@ -1,6 +1,6 @@
 """PDF reports: the HTML report page laid out for A4 by WeasyPrint.
 
-One template makes both formats (docs/decisions/00XX-report-rendering.md says why
+One template makes both formats (docs/decisions/0030-report-rendering.md says why
 WeasyPrint rather than fpdf2). Charts go in as JPEG here: WeasyPrint embeds a JPEG as it
 is, where it decodes and re-compresses a PNG.
 """

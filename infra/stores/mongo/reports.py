@@ -4,7 +4,7 @@ Definitions and runs are one document each. A run's files are split into chunks 
 255 KiB, GridFS's own layout (a `report_files` document per file, `report_file_chunks`
 per chunk), written by this adapter rather than by `AsyncGridFSBucket`: the bucket
 needs a real `AsyncDatabase`, which the contract suite's emulator is not, and one code
-path tested on both beats two (docs/decisions/00XX-report-artefacts-on-mongodb.md)."""
+path tested on both beats two (docs/decisions/0031-report-artefacts-on-mongodb.md)."""
 
 from __future__ import annotations
 
