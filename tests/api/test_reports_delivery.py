@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -160,3 +161,27 @@ async def test_a_failed_webhook_delivery_is_retried_with_the_same_idempotency_ke
     keys = {r["headers"]["Idempotency-Key"] for r in (first, second)}
     assert keys == {f"report-{run['id']}-{hook_id}"}
     assert first["body"] == second["body"]  # rendered once, sent twice
+
+
+async def test_slack_gets_a_signed_link_in_its_text_that_downloads_the_file(
+    tmp_path: Path,
+) -> None:
+    clock = AdjustableClock()
+    with receiver(tmp_path) as hook:
+        async with serve(delivery_settings(tmp_path), notifications_clock=clock) as vigil:
+            slack_id = await channel(vigil, {"name": "ops slack", "kind": "SLACK", "url": hook.url})
+            run = await scheduled_run(vigil, clock, [slack_id])
+            [name] = [f["name"] for f in run["files"]]
+            [request] = await asyncio.to_thread(hook.wait_for, 1)
+            text = json.loads(request["body"])["text"]
+            found = re.search(r"(/reports/\S+\?exp=\d+&sig=[\w-]+)", text)
+            assert found is not None, text
+            fetched = await vigil.http.get(found.group(1))  # the signature is the credential
+            stored = await vigil.http.get(
+                f"/reports/{run['id']}/{name}", headers={"Authorization": f"Bearer {ADMIN}"}
+            )
+
+    assert text.startswith("*Report: Weekly CPU*")
+    assert found.group(1).startswith(f"/reports/{run['id']}/{name}?")
+    assert fetched.status_code == 200 and fetched.content == stored.content
+    assert "X-Vigil-Signature" not in request["headers"]  # Slack's URL is the secret
