@@ -7,6 +7,8 @@ import os
 from dataclasses import replace
 
 import pytest
+from gridfs import AsyncGridFSBucket
+from pymongo.asynchronous.database import AsyncDatabase
 
 from domain.reports.document import Artefact
 from domain.reports.model import (
@@ -23,6 +25,8 @@ from domain.reports.model import (
 )
 from domain.reports.ports import ArtefactStore, ReportStore
 from infra.bootstrap import StoreDatabase
+from infra.stores.mongo import MongoDatabase
+from infra.stores.mongo.reports import BUCKET
 from tests.contract.data import NOW_US
 
 
@@ -140,3 +144,18 @@ async def test_files_come_back_byte_for_byte_and_go_by_run(artefacts: ArtefactSt
     assert await artefacts.get_artefact("alpha", "run-1", "report.pdf") is None
     assert await artefacts.get_artefact("alpha", "run-2", "x.json") is not None
     assert await artefacts.delete_artefacts("alpha", []) == 0
+
+
+async def test_files_on_a_mongodb_server_are_a_gridfs_bucket(
+    store_db: StoreDatabase, artefacts: ArtefactStore
+) -> None:
+    """On a real server, PyMongo's own GridFS bucket reads what the adapter wrote (the
+    emulator cannot host AsyncGridFSBucket: decision 0031)."""
+    if not isinstance(store_db, MongoDatabase) or not isinstance(store_db._db, AsyncDatabase):
+        pytest.skip("GridFS's bucket class needs a MongoDB server (VIGIL_TEST_MONGO_URL)")
+    content = os.urandom(300 * 1024)
+    await artefacts.put_artefacts("alpha", "run-g", [Artefact("r.pdf", "application/pdf", content)])
+    bucket = AsyncGridFSBucket(store_db._db, bucket_name=BUCKET)
+    [found] = await bucket.find({"filename": "r.pdf", "metadata.run_id": "run-g"}).to_list()
+    stream = await bucket.open_download_stream(found._id)
+    assert await stream.read() == content

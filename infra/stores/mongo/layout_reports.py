@@ -1,4 +1,4 @@
-"""Layout 13: the indexes of reports, their runs and their files in chunks
+"""Layout 13: the indexes of reports, their runs and their files (a GridFS bucket)
 (infra/stores/mongo/reports.py). Frozen, as every step of migrations.py: REPORT_INDEXES in
 reports.py is the current layout and may move on; what layout 13 was does not."""
 
@@ -15,6 +15,9 @@ REPORTS: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     "report_runs": [
         ([("project", ASCENDING), ("report_id", ASCENDING), ("started_us", DESCENDING)], {})
     ],
-    "report_files": [([("project", ASCENDING), ("run_id", ASCENDING)], {})],
-    "report_file_chunks": [([("file_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+    "report_files.files": [
+        ([("metadata.project", ASCENDING), ("metadata.run_id", ASCENDING)], {}),
+        ([("filename", ASCENDING), ("uploadDate", ASCENDING)], {}),
+    ],
+    "report_files.chunks": [([("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
 }

@@ -1,13 +1,15 @@
 """ReportStore and ArtefactStore on MongoDB.
 
-Definitions and runs are one document each. A run's files are split into chunks of
-255 KiB, GridFS's own layout (a `report_files` document per file, `report_file_chunks`
-per chunk), written by this adapter rather than by `AsyncGridFSBucket`: the bucket
-needs a real `AsyncDatabase`, which the contract suite's emulator is not, and one code
-path tested on both beats two (docs/decisions/0031-report-artefacts-on-mongodb.md)."""
+Definitions and runs are one document each. A run's files are a GridFS bucket,
+`report_files` (`report_files.files` and `report_files.chunks`, the fields of the GridFS
+specification, 255 KiB chunks), so `AsyncGridFSBucket(db, "report_files")` and
+`mongofiles --prefix report_files` read them; this adapter writes them itself rather
+than through the bucket class, which needs a real `AsyncDatabase` that the contract
+suite's emulator is not (docs/decisions/0031-report-artefacts-on-mongodb.md)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -26,9 +28,11 @@ Database = AsyncDatabase[dict[str, Any]]
 
 REPORTS = "reports"  # {_id: [project, id] as text, project, id, created_at_us, version, doc}
 REPORT_RUNS = "report_runs"  # {_id: run id, project, report_id, started_us, doc}
-REPORT_FILES = "report_files"  # {_id: [project, run, name] as text, project, run_id, name,
-#                                 media_type, length, chunks}
-REPORT_CHUNKS = "report_file_chunks"  # {file_id, n, data: bytes}
+BUCKET = "report_files"  # a GridFS bucket
+# {_id: [project, run, name] as text, length, chunkSize, uploadDate, filename,
+#  metadata: {project, run_id, media_type}}
+REPORT_FILES = f"{BUCKET}.files"
+REPORT_CHUNKS = f"{BUCKET}.chunks"  # {files_id, n, data: bytes}
 CHUNK_BYTES = 255 * 1024  # GridFS's default chunk size: far below the 16 MiB document limit
 
 REPORT_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
@@ -36,8 +40,11 @@ REPORT_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = 
     REPORT_RUNS: [
         ([("project", ASCENDING), ("report_id", ASCENDING), ("started_us", DESCENDING)], {})
     ],
-    REPORT_FILES: [([("project", ASCENDING), ("run_id", ASCENDING)], {})],
-    REPORT_CHUNKS: [([("file_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+    REPORT_FILES: [
+        ([("metadata.project", ASCENDING), ("metadata.run_id", ASCENDING)], {}),
+        ([("filename", ASCENDING), ("uploadDate", ASCENDING)], {}),  # GridFS's own
+    ],
+    REPORT_CHUNKS: [([("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
 }
 
 
@@ -139,10 +146,10 @@ class MongoArtefactStore:
         with unavailable("storing report files"):
             for artefact in artefacts:
                 file_id = _key(project, run_id, artefact.name)
-                await self._chunks.delete_many({"file_id": file_id})
+                await self._chunks.delete_many({"files_id": file_id})
                 content = artefact.content
                 chunks = [
-                    {"file_id": file_id, "n": n, "data": content[at : at + CHUNK_BYTES]}
+                    {"files_id": file_id, "n": n, "data": content[at : at + CHUNK_BYTES]}
                     for n, at in enumerate(range(0, len(content), CHUNK_BYTES))
                 ]
                 if chunks:
@@ -151,12 +158,15 @@ class MongoArtefactStore:
                     {"_id": file_id},
                     {
                         "_id": file_id,
-                        "project": project,
-                        "run_id": run_id,
-                        "name": artefact.name,
-                        "media_type": artefact.media_type,
                         "length": len(content),
-                        "chunks": len(chunks),
+                        "chunkSize": CHUNK_BYTES,
+                        "uploadDate": datetime.now(UTC),
+                        "filename": artefact.name,
+                        "metadata": {
+                            "project": project,
+                            "run_id": run_id,
+                            "media_type": artefact.media_type,
+                        },
                     },
                     upsert=True,
                 )
@@ -167,22 +177,23 @@ class MongoArtefactStore:
             meta = await self._files.find_one({"_id": file_id})
             if meta is None:
                 return None
-            chunks = await self._chunks.find({"file_id": file_id}).sort("n", ASCENDING).to_list()
+            chunks = await self._chunks.find({"files_id": file_id}).sort("n", ASCENDING).to_list()
         content = b"".join(bytes(c["data"]) for c in chunks)
-        if len(chunks) != meta["chunks"] or len(content) != meta["length"]:
+        expected = -(-meta["length"] // meta["chunkSize"])
+        if len(chunks) != expected or len(content) != meta["length"]:
             return None  # being replaced or removed now
-        return Artefact(name, meta["media_type"], content)
+        return Artefact(name, meta["metadata"]["media_type"], content)
 
     async def delete_artefacts(self, project: str, run_ids: list[str]) -> int:
         if not run_ids:
             return 0
         with unavailable("removing report files"):
             files = await self._files.find(
-                {"project": project, "run_id": {"$in": run_ids}}, {"_id": 1}
+                {"metadata.project": project, "metadata.run_id": {"$in": run_ids}}, {"_id": 1}
             ).to_list()
             ids = [f["_id"] for f in files]
             if not ids:
                 return 0
             await self._files.delete_many({"_id": {"$in": ids}})
-            await self._chunks.delete_many({"file_id": {"$in": ids}})
+            await self._chunks.delete_many({"files_id": {"$in": ids}})
         return len(ids)
