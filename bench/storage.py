@@ -36,11 +36,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import duckdb
-import psutil
 
 from bench import ingest
 from bench.common import (
@@ -54,16 +50,14 @@ from bench.common import (
 )
 from bench.peers import (
     IMPORT_PATH,
-    data_path,
-    dir_bytes,
     force_flush,
-    force_merge,
     start_victoria,
 )
 from bench.rawhttp import post_all
 from bench.storage_bodies import gauges, peer_bodies, vigil_columnar, vigil_points
 from bench.storage_cases import Case
 from bench.storage_clients import PeerClient, VigilClient, measure, resolution
+from bench.storage_disk import peer_disk, rss_mb, vigil_disk, wait_for_compaction
 from bench.storage_table import answers_table, render, rows_of
 
 __all__ = ["run"]
@@ -72,7 +66,6 @@ CONNECTIONS = 4
 WARMUP, RUNS = 2, 11  # the four queries over the 1M points
 HISTORY_WARMUP, HISTORY_RUNS = 1, 7  # the long-range queries
 ROLLUP_WAIT_SECONDS = 90.0
-COMPACTION_WAIT_SECONDS = 120.0
 PROBE_PAUSE = 0.01  # between visibility probes: their resolution, and their cost bounded
 PROBE_COST_RUNS = 50
 HOUR = 3_600_000
@@ -164,74 +157,6 @@ def _visible(client: VigilClient | PeerClient, probe: Case, expected: int) -> Ca
 # -- footprint ---------------------------------------------------------------------------------
 
 
-def _rss_mb(server: Server) -> dict[str, float]:
-    """The server process's resident memory, and its child processes' (Vigil's workers)."""
-    proc = psutil.Process(server.pid)
-    children = sum(c.memory_info().rss for c in proc.children(recursive=True))
-    return {
-        "rss_mb": round(proc.memory_info().rss / 1e6, 1),
-        "children_rss_mb": round(children / 1e6, 1),
-    }
-
-
-def _peer_disk(server: Server, tmp: Path, points: int) -> dict[str, Any]:
-    """`data` and `indexdb` (what holds the points and the series); the `cache` folder is
-    written only at shutdown and rebuilt when missing."""
-    folder = data_path(tmp, server.port)
-    force_flush(server)
-    flushed = dir_bytes(folder / "data") + dir_bytes(folder / "indexdb")
-    merge_seconds = force_merge(server)
-    merged = dir_bytes(folder / "data") + dir_bytes(folder / "indexdb")
-    return {
-        "bytes_after_flush": flushed,
-        "bytes_after_merge": merged,
-        "merge_seconds": round(merge_seconds, 1),
-        "bytes_per_point": round(merged / points, 3),
-    }
-
-
-def _vigil_disk(db: Path, points: int) -> dict[str, Any]:
-    """After the server has stopped: the file's used blocks and whatever WAL is left (free
-    blocks, left by a compaction's move, are reused by the next appends: decision 0026),
-    the file's size, and the blocks each kind of table holds."""
-    wal = db.with_name(db.name + ".wal")
-    size, wal_size = db.stat().st_size, wal.stat().st_size if wal.exists() else 0
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        ((block, used),) = con.execute(
-            "SELECT block_size, used_blocks FROM pragma_database_size()"
-        ).fetchall()
-        tables = [
-            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-        ]
-        blocks: dict[str, int] = {}
-        for name in tables:
-            kind = (
-                "points"
-                if name.startswith("points")
-                else name
-                if name.startswith("rollup_1")
-                else "other tables"
-            )
-            info = f"pragma_storage_info('{name}')"
-            ((n,),) = con.execute(
-                f"SELECT count(DISTINCT block_id) FROM {info} WHERE persistent"
-            ).fetchall()
-            blocks[kind] = blocks.get(kind, 0) + int(n)
-    finally:
-        con.close()
-    used_bytes = int(block) * int(used)
-    return {
-        "bytes": used_bytes,
-        "file_bytes": size,
-        "wal_bytes": wal_size,
-        "bytes_per_point": (used_bytes + wal_size) / points,
-        "file_bytes_per_point": (size + wal_size) / points,
-        "blocks_by_table": blocks,
-        "block_bytes": int(block),
-    }
-
-
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -261,9 +186,9 @@ def run(ctx: Context) -> dict[str, Any]:
     vigil = VigilClient(f"{server.url}/graphql", auth)
     peer = PeerClient(peer_server.url) if peer_server else None
     try:
-        vigil_side["at_start"] = _rss_mb(server)
+        vigil_side["at_start"] = rss_mb(server)
         if peer_server:
-            peer_side["at_start"] = _rss_mb(peer_server)
+            peer_side["at_start"] = rss_mb(peer_server)
         warm_bodies = vigil_points("bench.warmup", *warm, 1)
         asyncio.run(post_all(f"{server.url}/graphql", warm_bodies, headers, 1))
         log("storage: ingest into Vigil")
@@ -279,20 +204,20 @@ def run(ctx: Context) -> dict[str, Any]:
                 visible=_visible(peer, probe, len(stamps)),
                 settle=lambda: force_flush(peer_server))  # fmt: skip
         del vigil_bodies, peer_side_bodies
-        vigil_side["after_ingest"] = _rss_mb(server)
+        vigil_side["after_ingest"] = rss_mb(server)
         if peer_server:
-            peer_side["after_ingest"] = _rss_mb(peer_server)
+            peer_side["after_ingest"] = rss_mb(peer_server)
         for case in cases[:4]:
             log(f"storage: query {case.key}")
             result["cases"][case.key] = measure(case, vigil, peer, warmup=WARMUP, runs=RUNS)
-        vigil_side["after_queries"] = _rss_mb(server)
+        vigil_side["after_queries"] = rss_mb(server)
         if peer_server:
-            peer_side["after_queries"] = _rss_mb(peer_server)
-            peer_side["disk"] = _peer_disk(peer_server, ctx.tmp, points)
-        _wait_for_compaction(server)
+            peer_side["after_queries"] = rss_mb(peer_server)
+            peer_side["disk"] = peer_disk(peer_server, ctx.tmp, points)
+        wait_for_compaction(server)
         vigil.close()
         server.stop()
-        vigil_side["disk"] = _vigil_disk(db, points)
+        vigil_side["disk"] = vigil_disk(db, points)
 
         server = start_vigil(db, ctx.tmp, VIGIL_SETTINGS)
         vigil = VigilClient(f"{server.url}/graphql", auth)
@@ -302,11 +227,11 @@ def run(ctx: Context) -> dict[str, Any]:
             log(f"storage: query {case.key}")
             result["cases"][case.key] = measure(
                 case, vigil, peer, warmup=HISTORY_WARMUP, runs=HISTORY_RUNS)  # fmt: skip
-        vigil_side["at_end"] = _rss_mb(server)
+        vigil_side["at_end"] = rss_mb(server)
         if peer_server:
-            peer_side["at_end"] = _rss_mb(peer_server)
+            peer_side["at_end"] = rss_mb(peer_server)
             total = points + peer_side["history"]["points"]
-            peer_side["disk_at_end"] = _peer_disk(peer_server, ctx.tmp, total)
+            peer_side["disk_at_end"] = peer_disk(peer_server, ctx.tmp, total)
     finally:
         vigil.close()
         server.stop()
@@ -314,7 +239,7 @@ def run(ctx: Context) -> dict[str, Any]:
             peer.close()
         if peer_server:
             peer_server.stop()
-    vigil_side["disk_at_end"] = _vigil_disk(db, points + vigil_side["history"]["points"])
+    vigil_side["disk_at_end"] = vigil_disk(db, points + vigil_side["history"]["points"])
     return _report(result, cases, peer_server is not None, points)
 
 
@@ -363,25 +288,6 @@ def _history(
     result["victoria_metrics"]["history"] = _ingest(
         peer_server, IMPORT_PATH, bodies, {}, points=points,
         settle=lambda: force_flush(peer_server))  # fmt: skip
-
-
-def _wait_for_compaction(server: Server) -> None:
-    """Wait (at most COMPACTION_WAIT_SECONDS) for the server's first compaction of the
-    closed partitions, then for it to be idle: the disk figure is then the steady layout,
-    as the peer's is after a forced merge (a server compacts every 60 s by default)."""
-    deadline = time.monotonic() + COMPACTION_WAIT_SECONDS
-    while "store: compacted" not in server.log_path.read_text(errors="replace"):
-        if time.monotonic() > deadline:
-            log("storage: no compaction seen before the disk figure")
-            return
-        time.sleep(1.0)
-    before = server.cpu_seconds()
-    while time.monotonic() < deadline:
-        time.sleep(2.0)
-        now = server.cpu_seconds()
-        if now - before < 0.05:
-            return
-        before = now
 
 
 def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:

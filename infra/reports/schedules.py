@@ -8,6 +8,7 @@ gap, a repeated time runs once, at its first occurrence.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,13 +66,14 @@ def parse(spec: ScheduleSpec) -> Schedule:
     return RRuleSchedule.parse(spec, tz)
 
 
-class _Slots:
+class _Slots(ABC):
     """next_slot from slots_between, over growing horizons."""
 
     spec: ScheduleSpec
 
+    @abstractmethod
     def slots_between(self, after_us: int, until_us: int, *, limit: int = 1000) -> list[int]:
-        raise NotImplementedError
+        """The slots after `after_us`, up to `until_us`, at most `limit` of them."""
 
     def next_slot(self, after_us: int) -> int | None:
         for days in _HORIZONS_DAYS:

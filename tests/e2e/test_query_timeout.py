@@ -59,10 +59,13 @@ def _start(
     vigil = vigil_process(
         VIGIL_STORE_URL=f"duckdb:///{path}",
         VIGIL_QUERY_MAX_HEAVY_PER_CALLER=str(HEAVY),
-        # The store's own background work (rolling the prefilled hours up, compacting
-        # them) would be counted as the CPU a timed-out read left running.
+        # The server's own background work (rolling the prefilled hours up, compacting
+        # them, usage accounting, report schedules) would be counted as the CPU a
+        # timed-out read left running.
         VIGIL_ROLLUP_SECONDS="0",
         VIGIL_STORE_COMPACTION_SECONDS="0",
+        VIGIL_USAGE_SECONDS="0",
+        VIGIL_REPORT_SCHEDULE_SECONDS="0",
         **env,
     )
     return vigil, heavy
