@@ -292,8 +292,9 @@ def _history(
 
 def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:
     """When the schema has tiers: wait (at most ROLLUP_WAIT_SECONDS) until a tier serves
-    the answer, then until the server has been idle for 3 s (longer than a rollup pass's
-    interval), so that no bucket is still dirty, read from raw points meanwhile."""
+    the answer, then until the server has been idle for 8 s (longer than a rollup pass's
+    interval plus the 5 s a series' late points must stop for before its refresh), so
+    that no bucket is still dirty, read from raw points meanwhile."""
     deadline = time.monotonic() + ROLLUP_WAIT_SECONDS
     _, data = vigil.once(case)
     if not vigil.resolution_field:
@@ -306,9 +307,9 @@ def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:
         _, data = vigil.once(case)
     before = server.cpu_seconds()
     while time.monotonic() < deadline:
-        time.sleep(3.0)
+        time.sleep(8.0)
         now = server.cpu_seconds()
-        if now - before < 0.05:
+        if now - before < 0.13:
             return
         before = now
 

@@ -56,12 +56,14 @@ class RollupStore(Protocol):
         watermark changes nothing. The caller loops until the answer reaches `to_us`."""
         ...
 
-    async def refresh_dirty(self, tier: Tier, limit: int) -> int:
+    async def refresh_dirty(self, tier: Tier, limit: int, *, quiet_seconds: float = 0.0) -> int:
         """Recompute dirty buckets of `tier` from raw points, oldest first, about `limit`
         marks' worth (a store may recompute a whole window around them), replacing each row
         or deleting it when no point is left, and clear the marks of what it recomputed; a
         bucket marked again while this runs stays marked. The number of marks cleared: 0
-        when none is dirty."""
+        when none is dirty. `quiet_seconds`: a store may leave the marks of a series that
+        took late points less than this long ago (for a minute at most), since its buckets
+        are still changing; 0 recomputes every mark."""
         ...
 
     async def dirty_count(self, tier: Tier) -> int:

@@ -39,6 +39,9 @@ class RollupSettings:
     slice_seconds: float = 0.25  # what a slice should take; its length adapts
     max_slice_us: int = 32 * 86_400_000_000
     dirty_batch: int = 20_000  # dirty marks that set a refresh's window (one transaction)
+    # A series still taking late points is recomputed once they stop for this long (a
+    # minute at most): its buckets are read from raw points meanwhile (decision 0035).
+    refresh_quiet_seconds: float = 5.0
     lease_us: int = 60_000_000
 
 
@@ -69,6 +72,7 @@ class RollupRunner:
         self.last: RollupPass | None = None
         self._task: asyncio.Task[None] | None = None
         self._slice_us: dict[str, int] = {}
+        self._held_at_us: int | None = None  # when the lease was last taken or renewed
 
     async def run_once(self) -> RollupPass:
         """One pass over every tier, if this instance holds (or takes) the lease."""
@@ -81,7 +85,9 @@ class RollupRunner:
         for tier in reversed(ROLLUP_TIERS):
             resolution = tier.resolution_us
             refreshed = 0
-            while done := await self._store.refresh_dirty(tier, self.settings.dirty_batch):
+            while done := await self._store.refresh_dirty(
+                tier, self.settings.dirty_batch, quiet_seconds=self.settings.refresh_quiet_seconds
+            ):
                 refreshed += done
                 if not await self._hold():
                     return result
@@ -132,6 +138,12 @@ class RollupRunner:
             await asyncio.sleep(self.settings.every_seconds)
 
     async def _hold(self) -> bool:
-        return await self._leases.acquire_lease(
-            LEASE, self._owner, now_us=self._clock.now_us(), ttl_us=self.settings.lease_us
-        )
+        """Take or renew the lease; one renewed less than a third of its length ago is still
+        ours (no other instance can take it before it expires), so slices between renewals
+        cost no write."""
+        now, ttl = self._clock.now_us(), self.settings.lease_us
+        if self._held_at_us is not None and 0 <= now - self._held_at_us < ttl // 3:
+            return True
+        held = await self._leases.acquire_lease(LEASE, self._owner, now_us=now, ttl_us=ttl)
+        self._held_at_us = now if held else None
+        return held

@@ -38,7 +38,7 @@ async def test_one_instance_rolls_up_to_now_minus_lag_and_recomputes_late_points
     metrics: MetricStore, rollups: RollupStore, leases: LeaseStore
 ) -> None:
     clock = FixedClock(NOW_US + 30 * M + 17)
-    settings = RollupSettings(lag_us=LAG, slice_us=H, dirty_batch=3)
+    settings = RollupSettings(lag_us=LAG, slice_us=H, dirty_batch=3, refresh_quiet_seconds=0)
     first = RollupRunner(rollups, leases, clock, owner="a", settings=settings)
     second = RollupRunner(rollups, leases, clock, owner="b", settings=settings)
     points = [

@@ -72,7 +72,7 @@ class DuckDBDatabase:
         self.compliance = DuckDBComplianceStore(runner)
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)
-        self.retention = DuckDBRetentionStore(runner, catalogue)
+        self.retention = DuckDBRetentionStore(runner, catalogue, spans=watermarks.spans)
         self.pricing = DuckDBPricingStore(runner)
         self.reports = DuckDBReportStore(runner)
         self.report_artefacts = DuckDBArtefactStore(runner)

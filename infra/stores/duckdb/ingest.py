@@ -140,13 +140,14 @@ class BatchWriter:
             if fresh:
                 cur.execute(_INSERT_SERIES, _series_params(fresh, now))
             apply(cur, plan)
-            mark_dirty(cur, self._watermarks, columns)  # late points: their tier buckets
+            spans = mark_dirty(cur, self._watermarks, columns)  # late points' tier buckets
             commit(cur)
         except BaseException:
             with suppress(duckdb.Error):
                 cur.rollback()
             raise
         self._latest.commit(plan)  # only once committed, as the catalogue
+        self._watermarks.spans.commit(spans)
         for project, spec in fresh:
             self._catalogue.add(project, [spec])
         for request, answer in answers.items():

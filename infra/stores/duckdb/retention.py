@@ -21,6 +21,7 @@ import duckdb
 from domain.storage.retention.model import RetentionPolicy
 from infra.stores.duckdb import compaction
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.dirty_spans import KnownSpans
 from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
@@ -67,10 +68,18 @@ def _delete_keys(cur: Cursor, before_us: int) -> int:
 class DuckDBRetentionStore:
     """The RetentionPolicyStore and PointExpiry ports (domain.storage.retention.ports)."""
 
-    def __init__(self, runner: Runner, catalogue: SeriesCatalogue, *, slice_us: int = SLICE_US):
+    def __init__(
+        self,
+        runner: Runner,
+        catalogue: SeriesCatalogue,
+        *,
+        slice_us: int = SLICE_US,
+        spans: KnownSpans | None = None,
+    ):
         self._run = runner
         self._catalogue = catalogue
         self._slice_us = slice_us
+        self._spans = spans or KnownSpans()  # the writer's; a deletion narrows spans
 
     async def get_retention_policy(self, project: str) -> RetentionPolicy | None:
         rows = await self._run.read(
@@ -129,13 +138,17 @@ class DuckDBRetentionStore:
         lo = int(lo)
         while lo < before_us:
             hi = min(lo + width, before_us)
-            gone = await self._run.write(delete_raw_points, ids, lo, hi)
+            gone = await self._run.write(self._delete, ids, lo, hi)
             deleted += gone
             # The next slice holds about SLICE_ROWS points at the rate this one had.
             width = round(width * SLICE_ROWS / max(gone, 1))
             width = min(max(width, MIN_SLICE_US), MAX_SLICE_US, 4 * (hi - lo))
             lo = hi
         return deleted
+
+    def _delete(self, cur: Cursor, ids: list[int], lo_us: int, hi_us: int) -> int:
+        self._spans.forget()
+        return delete_raw_points(cur, ids, lo_us, hi_us)
 
 
 def _save(cur: Cursor, policy: RetentionPolicy, expected_version: int) -> bool:

@@ -14,25 +14,18 @@ its ends are recomputed too (they are rows of the same series; cost follows its 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from domain.storage.rollups import RollupRow
-from domain.storage.slices import next_slice
 from domain.storage.tiers import ROLLUP_TIERS, Tier
+from infra.stores.duckdb.dirty_spans import KnownSpans, SpanPlan, late_spans
 from infra.stores.duckdb.overlap import Columns
+from infra.stores.duckdb.refresh import DirtyRefresher
 from infra.stores.duckdb.rollup_sql import FIELDS, rollup_sql, table_of
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["DuckDBRollupStore", "Watermarks", "mark_dirty"]
-
-# A refresh's window, in buckets: it starts at 60 and adapts to the time a refresh takes
-# (domain/storage/slices.py, as the runner sizes its advance slices).
-REFRESH_SECONDS = 0.25
-MAX_WINDOW_BUCKETS = 100_000
 
 
 class Watermarks:
@@ -52,6 +45,7 @@ class Watermarks:
         # is no cheaper to read than raw points (decision 0028).
         self.points: dict[str, int] = {}
         self.rows: dict[str, int] = {}
+        self.spans = KnownSpans()  # committed dirty spans, so late appends skip known ones
 
     def load(self, cur: Cursor) -> None:
         rows = cur.execute("SELECT tier, watermark_us FROM rollup_watermarks").fetchall()
@@ -76,31 +70,15 @@ class Watermarks:
         return max(self.of.values(), default=0)
 
 
-def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> None:
-    """Inside an append's transaction: widen the dirty span of each series with points
-    stamped before a tier's watermark to their buckets. The usual append (every point
-    newer) costs one comparison."""
-    if not len(columns) or int(columns.ts.min()) >= watermarks.highest:
-        return
-    ids = np.asarray(columns.series_ids, dtype=np.int64)[columns.slot]
-    for tier in ROLLUP_TIERS:
-        late = columns.ts < watermarks.of.get(tier.name, 0)
-        if not late.any():
-            continue
-        r = tier.resolution_us
-        cur.register("late", {"series_id": ids[late], "bucket_us": columns.ts[late] // r * r})
-        try:
-            found = cur.execute(
-                "INSERT INTO rollup_dirty_spans"
-                " SELECT $tier, series_id, min(bucket_us), max(bucket_us) FROM late GROUP BY ALL"
-                " ON CONFLICT DO UPDATE SET lo_us = least(lo_us, excluded.lo_us),"
-                " hi_us = greatest(hi_us, excluded.hi_us)",
-                {"tier": tier.name},
-            ).fetchall()
-        finally:
-            cur.unregister("late")
+def mark_dirty(cur: Cursor, watermarks: Watermarks, columns: Columns) -> SpanPlan:
+    """Inside an append's transaction: widen the dirty spans of late points' series
+    (dirty_spans.py). The usual append (every point newer) costs one comparison; give the
+    plan to `watermarks.spans.commit` once the transaction has committed."""
+    plan, touched = late_spans(cur, watermarks.of, watermarks.spans, columns)
+    for tier, count in touched.items():
         # Raised before the commit: a rollback leaves it too high, which costs a lookup.
-        watermarks.dirty[tier.name] = watermarks.dirty.get(tier.name, 0) + int(found[0][0])
+        watermarks.dirty[tier] = watermarks.dirty.get(tier, 0) + count
+    return plan
 
 
 def _row(row: Any) -> RollupRow:  # a DuckDB row
@@ -128,7 +106,7 @@ class DuckDBRollupStore:
     def __init__(self, runner: Runner, watermarks: Watermarks) -> None:
         self._run = runner
         self._watermarks = watermarks
-        self._window: dict[str, int] = {}  # buckets per refresh, by tier
+        self._refresher = DirtyRefresher(watermarks.spans)
 
     async def watermarks(self) -> dict[str, int]:
         return await self._run.write(lambda _: dict(self._watermarks.of))
@@ -147,17 +125,20 @@ class DuckDBRollupStore:
 
         return await self._run.write(advance)
 
-    async def refresh_dirty(self, tier: Tier, limit: int) -> int:
+    async def refresh_dirty(self, tier: Tier, limit: int, *, quiet_seconds: float = 0.0) -> int:
         table_of(tier)
 
         def refresh(cur: Cursor) -> int:
-            done, points, rows = transaction(self._refresh)(cur, tier, limit)
-            if done:
-                marks = self._watermarks
+            marks = self._watermarks
+            marks.spans.forget()  # spans narrow (or go) below
+            refresh = transaction(self._refresher.refresh)
+            done, points, rows = refresh(cur, tier, limit, quiet_seconds)
+            if len(done):
+                marks.spans.refreshed(tier.name, done)
                 marks.count_dirty(cur)  # committed: lowered now
                 marks.points[tier.name] = marks.points.get(tier.name, 0) + points
                 marks.rows[tier.name] = marks.rows.get(tier.name, 0) + rows
-            return done
+            return len(done)
 
         return await self._run.write(refresh)
 
@@ -239,6 +220,7 @@ class DuckDBRollupStore:
             return int(rows[0][0]) if rows else 0
 
         def expire_and_count(cur: Cursor) -> int:
+            self._watermarks.spans.forget()
             deleted = expire(cur)
             self._watermarks.count_dirty(cur)
             return deleted
@@ -283,56 +265,6 @@ class DuckDBRollupStore:
             f"INSERT INTO {table} {rollup_sql(tier.resolution_us, source)}", span
         ).fetchall()
         return int(rows[0][0]) if rows else 0
-
-    def _refresh(self, cur: Cursor, tier: Tier, limit: int) -> tuple[int, int, int]:
-        """Spans worked on (0: none is dirty), and the change in the tier's points and rows.
-
-        Takes the `limit` spans that start first and recomputes, for each, a window from its
-        first bucket as wide as the last refreshes allow in about REFRESH_SECONDS; the span
-        then starts after the window, and goes once it is empty. Cost follows the points
-        in the windows, not the buckets marked: a backfilled month is one span per series."""
-        began = time.monotonic()
-        table, r = table_of(tier), tier.resolution_us
-        spans = cur.execute(
-            "SELECT series_id, lo_us, hi_us FROM rollup_dirty_spans WHERE tier = $tier"
-            " ORDER BY lo_us LIMIT $limit",
-            {"tier": tier.name, "limit": limit},
-        ).fetchnumpy()
-        if not len(spans["series_id"]):
-            return 0, 0, 0
-        buckets = self._window.get(tier.name, 60)
-        lo = spans["lo_us"].astype(np.int64)
-        # Only buckets before the watermark are marked, and none after it may be written.
-        end = np.minimum(spans["hi_us"].astype(np.int64) + r, lo + buckets * r)
-        cur.register(
-            "todo", {"series_id": spans["series_id"].astype(np.int64), "lo": lo, "end": end}
-        )
-        mine = "t.series_id = todo.series_id AND t.bucket_us >= todo.lo AND t.bucket_us < todo.end"
-        held = f"SELECT coalesce(sum(t.count), 0), count(*) FROM {table} t JOIN todo ON {mine}"
-        tier_name = {"tier": tier.name}
-        try:
-            ((points_before, rows_before),) = cur.execute(held).fetchall()
-            cur.execute(f"DELETE FROM {table} t USING todo WHERE {mine}")
-            source = """
-                SELECT p.series_id, p.ts, p.value FROM points p JOIN todo
-                ON p.series_id = todo.series_id
-                AND p.ts >= make_timestamp(todo.lo) AND p.ts < make_timestamp(todo.end)
-            """
-            cur.execute(f"INSERT INTO {table} {rollup_sql(r, source)}")
-            cur.execute(
-                "UPDATE rollup_dirty_spans d SET lo_us = todo.end FROM todo"
-                " WHERE d.tier = $tier AND d.series_id = todo.series_id",
-                tier_name,
-            )
-            cur.execute(
-                "DELETE FROM rollup_dirty_spans WHERE tier = $tier AND lo_us > hi_us", tier_name
-            )
-            ((points, rows),) = cur.execute(held).fetchall()
-        finally:
-            cur.unregister("todo")
-        took = time.monotonic() - began
-        self._window[tier.name] = next_slice(buckets, took, REFRESH_SECONDS, 1, MAX_WINDOW_BUCKETS)
-        return len(lo), int(points - points_before), int(rows - rows_before)
 
     @staticmethod
     def _save(cur: Cursor, tier: Tier, watermark_us: int) -> None:

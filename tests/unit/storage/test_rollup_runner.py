@@ -24,7 +24,7 @@ class StuckStore:
         self.calls += 1
         return H
 
-    async def refresh_dirty(self, tier: Tier, limit: int) -> int:
+    async def refresh_dirty(self, tier: Tier, limit: int, *, quiet_seconds: float = 0.0) -> int:
         return 0
 
     async def dirty_count(self, tier: Tier) -> int:

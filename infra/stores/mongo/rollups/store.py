@@ -155,7 +155,8 @@ class MongoRollupStore:
         ids = [doc["_id"] async for doc in self._voids.find(where, {"_id": 1})]
         return {"b": {"$nin": ids}} if ids else {}
 
-    async def refresh_dirty(self, tier: Tier, limit: int) -> int:
+    async def refresh_dirty(self, tier: Tier, limit: int, *, quiet_seconds: float = 0.0) -> int:
+        """`quiet_seconds` is not used: every mark is recomputed (the port allows it)."""
         _check(tier)
         if limit <= 0:
             return 0

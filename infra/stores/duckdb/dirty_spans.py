@@ -1,0 +1,153 @@
+"""Late points mark their tier buckets dirty (`rollup_dirty_spans`, one span per tier and
+series), and the writer remembers the spans it has committed, so a late append whose
+buckets are already inside its series' spans costs no statement.
+
+Late data comes in streams: a backfill, a collector replaying a buffer, a client whose
+clock is behind. Each of its appends used to widen spans that already held its buckets,
+at two statements (one per tier) of 2-5 ms on the writer thread per append, which every
+other tenant's append waited behind (docs/decisions/0035-known-dirty-spans.md).
+
+The memory is a subset of the table: a span is remembered once the transaction that
+widened it has committed (`KnownSpans.commit`), and anything that narrows or deletes
+spans (a refresh, a retention cut, a tier expiry) forgets them first. All of it happens on
+the store's single writer thread, so it needs no lock.
+
+It also notes which series are still taking late points, so that a refresh can wait until
+they stop (for a while at most) instead of recomputing the same buckets again and again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from domain.storage.tiers import ROLLUP_TIERS
+from infra.stores.duckdb.overlap import Columns
+from infra.stores.duckdb.runner import Cursor
+
+__all__ = ["KnownSpans", "SpanPlan", "late_spans"]
+
+# Past this many remembered spans (a tier's worth of series), start again: memory stays
+# bounded when rollups are off and nothing ever narrows the spans.
+MAX_KNOWN = 1_000_000
+
+_WIDEN = (
+    "INSERT INTO rollup_dirty_spans SELECT $tier, series_id, lo, hi FROM late"
+    " ON CONFLICT DO UPDATE SET lo_us = least(lo_us, excluded.lo_us),"
+    " hi_us = greatest(hi_us, excluded.hi_us)"
+    " RETURNING series_id, lo_us, hi_us"
+)
+
+
+@dataclass
+class SpanPlan:
+    """What an uncommitted transaction did, by tier: the spans it wrote (series id ->
+    (lo, hi)) and every series it had late points of (written or already known)."""
+
+    written: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    late: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class KnownSpans:
+    """The committed dirty spans the writer knows of, by tier (a subset of the table)."""
+
+    def __init__(self) -> None:
+        self._of: dict[str, dict[int, tuple[int, int]]] = {t.name: {} for t in ROLLUP_TIERS}
+        # Per tier, series with late points since their last refresh: (first, latest)
+        # monotonic seconds of those appends, so that a refresh can wait for them.
+        self._busy: dict[str, dict[int, list[float]]] = {t.name: {} for t in ROLLUP_TIERS}
+
+    def uncovered(self, tier: str, ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Which of the spans (one per series) are not inside a known one: a bool mask."""
+        known = self._of[tier]
+        if not known:
+            return np.ones(len(ids), dtype=bool)
+        spans = [known.get(sid) for sid in ids.tolist()]
+        first = np.array([s[0] if s else np.iinfo(np.int64).max for s in spans], dtype=np.int64)
+        last = np.array([s[1] if s else np.iinfo(np.int64).min for s in spans], dtype=np.int64)
+        return (lo < first) | (hi > last)
+
+    def commit(self, plan: SpanPlan) -> None:
+        """Remember what a transaction wrote, once it has committed."""
+        for tier, spans in plan.written.items():
+            known = self._of[tier]
+            if len(known) + len(spans) > MAX_KNOWN:
+                known.clear()
+            known.update(spans)
+        now = time.monotonic()
+        for tier, series in plan.late.items():
+            busy = self._busy[tier]
+            for sid in series.tolist():
+                times = busy.get(sid)
+                if times is None:
+                    busy[sid] = [now, now]
+                else:
+                    times[1] = now
+
+    def forget(self) -> None:
+        """Before spans are narrowed or deleted: remember none of them."""
+        for known in self._of.values():
+            known.clear()
+
+    def still_busy(self, tier: str, quiet_s: float, most_s: float) -> np.ndarray:
+        """Series whose refresh should wait: late points came within the last `quiet_s`
+        seconds, and the first of them less than `most_s` ago (so no series waits more)."""
+        now = time.monotonic()
+        return np.fromiter(
+            (
+                sid
+                for sid, (first, last) in self._busy[tier].items()
+                if now - last < quiet_s and now - first < most_s
+            ),
+            dtype=np.int64,
+        )
+
+    def refreshed(self, tier: str, series: np.ndarray) -> None:
+        """A refresh has read these series' points (committed: its snapshot has them)."""
+        busy = self._busy[tier]
+        for sid in series.tolist():
+            busy.pop(sid, None)
+
+    def __len__(self) -> int:
+        return sum(len(known) for known in self._of.values())
+
+
+def late_spans(
+    cur: Cursor, watermarks: dict[str, int], known: KnownSpans, columns: Columns
+) -> tuple[SpanPlan, dict[str, int]]:
+    """Inside an append's transaction: widen the dirty span of each series with points
+    stamped before a tier's watermark to their buckets, unless a known span holds them.
+    Returns what was written (for `KnownSpans.commit` once committed) and how many spans
+    each tier's statement touched."""
+    plan, touched = SpanPlan(), dict[str, int]()
+    if not len(columns) or int(columns.ts.min()) >= max(watermarks.values(), default=0):
+        return plan, touched
+    ids = np.asarray(columns.series_ids, dtype=np.int64)[columns.slot]
+    for tier in ROLLUP_TIERS:
+        late = columns.ts < watermarks.get(tier.name, 0)
+        if not late.any():
+            continue
+        r = tier.resolution_us
+        series, lo, hi = _per_series(ids[late], columns.ts[late] // r * r)
+        plan.late[tier.name] = series
+        todo = known.uncovered(tier.name, series, lo, hi)
+        if not todo.any():
+            continue
+        cur.register("late", {"series_id": series[todo], "lo": lo[todo], "hi": hi[todo]})
+        try:
+            rows = cur.execute(_WIDEN, {"tier": tier.name}).fetchall()
+        finally:
+            cur.unregister("late")
+        plan.written[tier.name] = {int(s): (int(a), int(b)) for s, a, b in rows}
+        touched[tier.name] = len(rows)
+    return plan, touched
+
+
+def _per_series(ids: np.ndarray, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each series' first and last bucket: (series ids, lo, hi), one entry per series."""
+    order = np.argsort(ids, kind="stable")
+    ids, buckets = ids[order], buckets[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    return ids[starts], np.minimum.reduceat(buckets, starts), np.maximum.reduceat(buckets, starts)

@@ -1,0 +1,124 @@
+"""Recomputing dirty tier buckets from raw points, in short transactions on the writer.
+
+A refresh holds the writer thread, so every append that arrives meanwhile waits for it.
+Two rules keep that wait short (decision 0035):
+
+- Each refresh is sized to take about REFRESH_SECONDS: the window of buckets per span
+  shrinks first, then the number of spans, and whichever limited a quick refresh grows.
+  Its cost follows the points in its windows: one 1h bucket of a busy series can hold
+  hundreds of thousands, so one bucket of every dirty series at once took 60-150 ms.
+- A series still taking late points waits (`quiet_seconds` after its latest, at most
+  REFRESH_WAIT_AT_MOST after its first): recomputing buckets that keep changing is work
+  thrown away, and a stream of late batches into the same minutes made the refresh run
+  without a pause. Its dirty buckets are read from raw points meanwhile, so no answer
+  changes; only the time until the tier serves them.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from domain.storage.tiers import Tier
+from infra.stores.duckdb.dirty_spans import KnownSpans
+from infra.stores.duckdb.rollup_sql import rollup_sql, table_of
+from infra.stores.duckdb.runner import Cursor
+
+__all__ = ["DirtyRefresher"]
+
+REFRESH_SECONDS = 0.02
+REFRESH_WAIT_AT_MOST = 60.0
+FIRST_WINDOW, MAX_WINDOW_BUCKETS = 60, 100_000
+MIN_SPANS, FIRST_SPANS = 8, 64
+
+
+class DirtyRefresher:
+    """Refreshes one tier's dirty spans at a time, sizing each from the ones before."""
+
+    def __init__(self, known: KnownSpans) -> None:
+        self._known = known
+        self._window: dict[str, int] = {}  # buckets per span, by tier
+        self._spans: dict[str, int] = {}  # spans per refresh, by tier
+
+    def refresh(
+        self, cur: Cursor, tier: Tier, limit: int, quiet_seconds: float
+    ) -> tuple[np.ndarray, int, int]:
+        """Inside a transaction: the series worked on (none: nothing is dirty, or all that
+        is waits for its series to go quiet), and the change in the tier's points and rows.
+
+        Takes the spans that start first and recomputes, for each, a window from its first
+        bucket; the span then starts after the window, and goes once it is empty. A
+        backfilled month is one span per series, worked through window by window."""
+        began = time.monotonic()
+        table, r, name = table_of(tier), tier.resolution_us, tier.name
+        allowed = max(1, min(limit, self._spans.get(name, FIRST_SPANS)))
+        buckets = self._window.get(name, FIRST_WINDOW)
+        busy = self._known.still_busy(name, quiet_seconds, REFRESH_WAIT_AT_MOST)
+        cur.register("busy", {"series_id": busy})
+        try:
+            spans = cur.execute(
+                "SELECT series_id, lo_us, hi_us FROM rollup_dirty_spans WHERE tier = $tier"
+                " AND series_id NOT IN (SELECT series_id FROM busy)"
+                " ORDER BY lo_us LIMIT $limit",
+                {"tier": name, "limit": allowed},
+            ).fetchnumpy()
+        finally:
+            cur.unregister("busy")
+        ids = spans["series_id"].astype(np.int64)
+        if not len(ids):
+            return ids, 0, 0
+        lo, hi = spans["lo_us"].astype(np.int64), spans["hi_us"].astype(np.int64)
+        # Only buckets before the watermark are marked, and none after it may be written.
+        end = np.minimum(hi + r, lo + buckets * r)
+        cur.register("todo", {"series_id": ids, "lo": lo, "end": end})
+        # The constant bounds let zone maps skip row groups; the join alone scans them all.
+        bounds = {"first": int(lo.min()), "end": int(end.max())}
+        mine = (
+            "t.series_id = todo.series_id AND t.bucket_us >= todo.lo AND t.bucket_us < todo.end"
+            " AND t.bucket_us >= $first AND t.bucket_us < $end"
+        )
+        held = f"SELECT coalesce(sum(t.count), 0), count(*) FROM {table} t JOIN todo ON {mine}"
+        try:
+            ((points_before, rows_before),) = cur.execute(held, bounds).fetchall()
+            cur.execute(f"DELETE FROM {table} t USING todo WHERE {mine}", bounds)
+            source = """
+                SELECT p.series_id, p.ts, p.value FROM points p JOIN todo
+                ON p.series_id = todo.series_id
+                AND p.ts >= make_timestamp(todo.lo) AND p.ts < make_timestamp(todo.end)
+                WHERE p.ts >= make_timestamp($first) AND p.ts < make_timestamp($end)
+            """
+            cur.execute(f"INSERT INTO {table} {rollup_sql(r, source)}", bounds)
+            cur.execute(
+                "UPDATE rollup_dirty_spans d SET lo_us = todo.end FROM todo"
+                " WHERE d.tier = $tier AND d.series_id = todo.series_id",
+                {"tier": name},
+            )
+            cur.execute(
+                "DELETE FROM rollup_dirty_spans WHERE tier = $tier AND lo_us > hi_us",
+                {"tier": name},
+            )
+            ((points, rows),) = cur.execute(held, bounds).fetchall()
+        finally:
+            cur.unregister("todo")
+        load = (time.monotonic() - began) / REFRESH_SECONDS
+        self._adapt(name, load, bool((end <= hi).any()), len(ids), allowed, limit)
+        return ids, int(points - points_before), int(rows - rows_before)
+
+    def _adapt(
+        self, name: str, load: float, cut_short: bool, spans: int, allowed: int, limit: int
+    ) -> None:
+        """A slow refresh shrinks its window, then (at one bucket) its spans; a quick one
+        grows whichever limited it (a window that cut a span short, or as many spans as
+        allowed), never one that did not."""
+        buckets = self._window.get(name, FIRST_WINDOW)
+        if load > 1.0:
+            if buckets > 1:
+                self._window[name] = buckets // 2
+            else:
+                self._spans[name] = max(MIN_SPANS, allowed // 2)
+        elif load < 0.25:
+            if cut_short:
+                self._window[name] = min(2 * buckets, MAX_WINDOW_BUCKETS)
+            if spans >= allowed:
+                self._spans[name] = min(2 * allowed, max(limit, MIN_SPANS))

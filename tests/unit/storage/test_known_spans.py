@@ -1,0 +1,87 @@
+"""The DuckDB writer's memory of committed dirty spans: a late append inside known spans
+writes nothing; one past them widens the span in the table; forgetting marks again."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pytest
+
+from domain.storage.tiers import HOUR, MINUTE
+from infra.stores.duckdb.dirty_spans import KnownSpans, late_spans
+from infra.stores.duckdb.overlap import Columns
+from infra.stores.duckdb.rollup_sql import DIRTY_SPANS
+
+M, H = MINUTE.resolution_us, HOUR.resolution_us
+BASE = 1_000 * H
+WATERMARKS = {"1m": BASE + 2 * H, "1h": BASE + 2 * H}
+
+
+@pytest.fixture
+def cur() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute(DIRTY_SPANS)
+    return con
+
+
+def columns(points: list[tuple[int, int]]) -> Columns:
+    """(series id, timestamp) pairs."""
+    ids = sorted({sid for sid, _ in points})
+    slot = {sid: n for n, sid in enumerate(ids)}
+    return Columns(
+        series_ids=ids,
+        slot=np.array([slot[sid] for sid, _ in points], dtype=np.int64),
+        ts=np.array([ts for _, ts in points], dtype=np.int64),
+        value=np.zeros(len(points)),
+    )
+
+
+def spans(cur: duckdb.DuckDBPyConnection, tier: str) -> dict[int, tuple[int, int]]:
+    rows = cur.execute(
+        "SELECT series_id, lo_us, hi_us FROM rollup_dirty_spans WHERE tier = $t", {"t": tier}
+    ).fetchall()
+    return {sid: (lo, hi) for sid, lo, hi in rows}
+
+
+def test_a_late_append_inside_committed_spans_writes_nothing(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    known = KnownSpans()
+    plan, touched = late_spans(
+        cur, WATERMARKS, known, columns([(1, BASE + 5 * M), (1, BASE + 50 * M), (2, BASE + M)])
+    )
+    assert touched == {"1m": 2, "1h": 2}
+    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 50 * M), 2: (BASE + M, BASE + M)}
+    assert plan.written["1h"] == {1: (BASE, BASE), 2: (BASE, BASE)}
+
+    # Not committed yet: the same buckets are marked again (a rollback would lose them).
+    assert late_spans(cur, WATERMARKS, known, columns([(1, BASE + 9 * M)]))[1]["1m"] == 1
+    known.commit(plan)
+    again, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 9 * M + 7)]))
+    assert touched == {} and again.written == {}
+
+    # Past the known span: that series' span widens in the table, the other is left alone.
+    _, touched = late_spans(
+        cur, WATERMARKS, known, columns([(1, BASE + 80 * M), (2, BASE + M + 3)])
+    )
+    assert touched == {"1m": 1, "1h": 1}
+    assert spans(cur, "1m")[1] == (BASE + 5 * M, BASE + 80 * M)
+    assert spans(cur, "1h")[1] == (BASE, BASE + H)
+
+
+def test_forgotten_spans_are_marked_again(cur: duckdb.DuckDBPyConnection) -> None:
+    known = KnownSpans()
+    plan, _ = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 5 * M)]))
+    known.commit(plan)
+    assert len(known) == 2
+    cur.execute("DELETE FROM rollup_dirty_spans")  # what a refresh does once recomputed
+    known.forget()
+    assert len(known) == 0
+    _, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 5 * M)]))
+    assert touched == {"1m": 1, "1h": 1}
+    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 5 * M)}
+
+
+def test_points_after_every_watermark_cost_no_statement(cur: duckdb.DuckDBPyConnection) -> None:
+    plan, touched = late_spans(cur, WATERMARKS, KnownSpans(), columns([(1, BASE + 3 * H)]))
+    assert touched == {} and plan.written == {} and spans(cur, "1m") == {}
