@@ -32,6 +32,7 @@ from bench import (
     report_schedules,
     reports,
     request_cost,
+    rollup_refresh,
     storage,
     store_faults,
     templates,
@@ -62,6 +63,7 @@ BENCHMARKS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "report_files": report_files.run,
     "schedules": report_schedules.run,
     "usage": usage.run,
+    "rollup_refresh": rollup_refresh.run,
 }
 
 

@@ -1,17 +1,15 @@
-"""Recomputing dirty tier buckets from raw points, in short transactions on the writer.
+"""Recomputing dirty tier buckets from raw points, in transactions on the writer.
 
-A refresh holds the writer thread, so every append that arrives meanwhile waits for it.
-Two rules keep that wait short (decision 0035):
-
-- Each refresh is sized to take about REFRESH_SECONDS: the window of buckets per span
-  shrinks first, then the number of spans, and whichever limited a quick refresh grows.
-  Its cost follows the points in its windows: one 1h bucket of a busy series can hold
-  hundreds of thousands, so one bucket of every dirty series at once took 60-150 ms.
-- A series still taking late points waits (`quiet_seconds` after its latest, at most
-  REFRESH_WAIT_AT_MOST after its first): recomputing buckets that keep changing is work
-  thrown away, and a stream of late batches into the same minutes made the refresh run
-  without a pause. Its dirty buckets are read from raw points meanwhile, so no answer
-  changes; only the time until the tier serves them.
+A refresh holds the writer thread, so every append that arrives meanwhile waits for it;
+and its cost is mostly a scan of the raw points in its windows' time range, whatever the
+number of spans (a backfill's points are not in time order on disk, so zone maps skip
+little). So refreshes are few and large (about REFRESH_SECONDS each, every dirty span up
+to `limit`, the window of buckets adapting), and a series still taking late points waits
+(`quiet_seconds` after its latest, at most REFRESH_WAIT_AT_MOST after its first):
+recomputing buckets that keep changing is work thrown away, and a stream of late batches
+into the same minutes made the refresh run, 40-90 ms at a time, without a pause. Its dirty
+buckets are read from raw points meanwhile, so no answer changes; only the time until the
+tier serves them (decision 0035).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import time
 
 import numpy as np
 
+from domain.storage.slices import next_slice
 from domain.storage.tiers import Tier
 from infra.stores.duckdb.dirty_spans import KnownSpans
 from infra.stores.duckdb.rollup_sql import rollup_sql, table_of
@@ -27,19 +26,17 @@ from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["DirtyRefresher"]
 
-REFRESH_SECONDS = 0.02
+REFRESH_SECONDS = 0.25
 REFRESH_WAIT_AT_MOST = 60.0
 FIRST_WINDOW, MAX_WINDOW_BUCKETS = 60, 100_000
-MIN_SPANS, FIRST_SPANS = 8, 64
 
 
 class DirtyRefresher:
-    """Refreshes one tier's dirty spans at a time, sizing each from the ones before."""
+    """Refreshes one tier's dirty spans at a time, sizing its window from the ones before."""
 
     def __init__(self, known: KnownSpans) -> None:
         self._known = known
         self._window: dict[str, int] = {}  # buckets per span, by tier
-        self._spans: dict[str, int] = {}  # spans per refresh, by tier
 
     def refresh(
         self, cur: Cursor, tier: Tier, limit: int, quiet_seconds: float
@@ -47,12 +44,11 @@ class DirtyRefresher:
         """Inside a transaction: the series worked on (none: nothing is dirty, or all that
         is waits for its series to go quiet), and the change in the tier's points and rows.
 
-        Takes the spans that start first and recomputes, for each, a window from its first
-        bucket; the span then starts after the window, and goes once it is empty. A
+        Takes the `limit` spans that start first and recomputes, for each, a window from its
+        first bucket; the span then starts after the window, and goes once it is empty. A
         backfilled month is one span per series, worked through window by window."""
         began = time.monotonic()
         table, r, name = table_of(tier), tier.resolution_us, tier.name
-        allowed = max(1, min(limit, self._spans.get(name, FIRST_SPANS)))
         buckets = self._window.get(name, FIRST_WINDOW)
         busy = self._known.still_busy(name, quiet_seconds, REFRESH_WAIT_AT_MOST)
         cur.register("busy", {"series_id": busy})
@@ -61,7 +57,7 @@ class DirtyRefresher:
                 "SELECT series_id, lo_us, hi_us FROM rollup_dirty_spans WHERE tier = $tier"
                 " AND series_id NOT IN (SELECT series_id FROM busy)"
                 " ORDER BY lo_us LIMIT $limit",
-                {"tier": name, "limit": allowed},
+                {"tier": name, "limit": limit},
             ).fetchnumpy()
         finally:
             cur.unregister("busy")
@@ -101,24 +97,6 @@ class DirtyRefresher:
             ((points, rows),) = cur.execute(held, bounds).fetchall()
         finally:
             cur.unregister("todo")
-        load = (time.monotonic() - began) / REFRESH_SECONDS
-        self._adapt(name, load, bool((end <= hi).any()), len(ids), allowed, limit)
+        took = time.monotonic() - began
+        self._window[name] = next_slice(buckets, took, REFRESH_SECONDS, 1, MAX_WINDOW_BUCKETS)
         return ids, int(points - points_before), int(rows - rows_before)
-
-    def _adapt(
-        self, name: str, load: float, cut_short: bool, spans: int, allowed: int, limit: int
-    ) -> None:
-        """A slow refresh shrinks its window, then (at one bucket) its spans; a quick one
-        grows whichever limited it (a window that cut a span short, or as many spans as
-        allowed), never one that did not."""
-        buckets = self._window.get(name, FIRST_WINDOW)
-        if load > 1.0:
-            if buckets > 1:
-                self._window[name] = buckets // 2
-            else:
-                self._spans[name] = max(MIN_SPANS, allowed // 2)
-        elif load < 0.25:
-            if cut_short:
-                self._window[name] = min(2 * buckets, MAX_WINDOW_BUCKETS)
-            if spans >= allowed:
-                self._spans[name] = min(2 * allowed, max(limit, MIN_SPANS))
