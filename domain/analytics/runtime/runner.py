@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -50,7 +51,7 @@ class RunnerSettings:
     max_jobs_per_project: int = 2  # running at once in one project, in every process
     lease_us: int = 15_000_000
     poll_seconds: float = 1.0
-    progress_seconds: float = 1.0
+    progress_seconds: float = 0.5  # "at least every second", with room for a slow write
 
 
 class JobRunner:
@@ -279,12 +280,17 @@ class JobRunner:
             await self._publish(completed_event(final, now))
 
     async def _report(self, run: Run) -> None:
-        """Progress into the store and onto the bus every `progress_seconds`; the stored
-        job tells whether a cancel was asked for elsewhere."""
+        """Progress into the store and onto the bus every `progress_seconds`, on a fixed
+        beat (a slow store write delays one report, not every later one); the stored job
+        tells whether a cancel was asked for elsewhere."""
+        period = self.settings.progress_seconds
+        beat = time.monotonic()
         while True:
             if self._publish is not None:
                 await self._publish(run.progress_event(self._clock.now_us()))
-            await asyncio.sleep(self.settings.progress_seconds)
+            beat += period
+            await asyncio.sleep(max(0.0, beat - time.monotonic()))
+            beat = max(beat, time.monotonic() - period)  # after a stall: no burst to catch up
             try:
                 stored = await self.store.update_progress(
                     run.job.project,
