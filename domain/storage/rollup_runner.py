@@ -72,7 +72,6 @@ class RollupRunner:
         self.last: RollupPass | None = None
         self._task: asyncio.Task[None] | None = None
         self._slice_us: dict[str, int] = {}
-        self._held_at_us: int | None = None  # when the lease was last taken or renewed
 
     async def run_once(self) -> RollupPass:
         """One pass over every tier, if this instance holds (or takes) the lease."""
@@ -138,12 +137,6 @@ class RollupRunner:
             await asyncio.sleep(self.settings.every_seconds)
 
     async def _hold(self) -> bool:
-        """Take or renew the lease; one renewed less than a third of its length ago is still
-        ours (no other instance can take it before it expires), so slices between renewals
-        cost no write."""
-        now, ttl = self._clock.now_us(), self.settings.lease_us
-        if self._held_at_us is not None and 0 <= now - self._held_at_us < ttl // 3:
-            return True
-        held = await self._leases.acquire_lease(LEASE, self._owner, now_us=now, ttl_us=ttl)
-        self._held_at_us = now if held else None
-        return held
+        return await self._leases.acquire_lease(
+            LEASE, self._owner, now_us=self._clock.now_us(), ttl_us=self.settings.lease_us
+        )
