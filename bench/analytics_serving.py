@@ -26,7 +26,7 @@ import httpx
 import numpy as np
 import orjson
 
-from bench.common import Context, log, machine, now_iso, start_vigil
+from bench.common import Context, log, machine, now_iso, start_vigil, wait_server_idle
 
 __all__ = ["run"]
 
@@ -92,13 +92,7 @@ def _settle(server: Any, most: float = 1800.0) -> float:
     """Seconds until the server's process used under 0.2 s of CPU over 12 s (longer than a
     rollup pass's interval, so the pause between two passes does not count), or `most`."""
     started = time.monotonic()
-    before = server.cpu_seconds()
-    while time.monotonic() - started < most:
-        time.sleep(12.0)
-        now = server.cpu_seconds()
-        if now - before < 0.2:
-            break
-        before = now
+    wait_server_idle(server, window_s=12.0, cpu_s=0.2, deadline=started + most)
     return time.monotonic() - started
 
 

@@ -123,6 +123,19 @@ class CpuWatch:
         }
 
 
+def wait_server_idle(server: Server, *, window_s: float, cpu_s: float, deadline: float) -> bool:
+    """Wait until the server's process used under `cpu_s` of CPU over `window_s` (its
+    background work done), or until `deadline` (time.monotonic); whether it was idle."""
+    before = server.cpu_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(window_s)
+        now = server.cpu_seconds()
+        if now - before < cpu_s:
+            return True
+        before = now
+    return False
+
+
 def wait_quiet(limit_cores: float = 0.4, most: float = 60.0) -> dict[str, float]:
     """Wait (at most `most` s) until the machine is nearly idle; report what was seen."""
     deadline = time.monotonic() + most

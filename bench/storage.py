@@ -47,6 +47,7 @@ from bench.common import (
     now_iso,
     start_vigil,
     token,
+    wait_server_idle,
 )
 from bench.peers import (
     IMPORT_PATH,
@@ -305,13 +306,7 @@ def _wait_for_tiers(vigil: VigilClient, server: Server, case: Case) -> None:
             return
         time.sleep(2.0)
         _, data = vigil.once(case)
-    before = server.cpu_seconds()
-    while time.monotonic() < deadline:
-        time.sleep(8.0)
-        now = server.cpu_seconds()
-        if now - before < 0.13:
-            return
-        before = now
+    wait_server_idle(server, window_s=8.0, cpu_s=0.13, deadline=deadline)
 
 
 def _report(

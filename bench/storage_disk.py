@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import psutil
 
-from bench.common import Server, log
+from bench.common import Server, log, wait_server_idle
 from bench.peers import data_path, dir_bytes, force_flush, force_merge
 
 __all__ = ["peer_disk", "rss_mb", "vigil_disk", "wait_for_compaction"]
@@ -96,10 +96,4 @@ def wait_for_compaction(server: Server) -> None:
             log("storage: no compaction seen before the disk figure")
             return
         time.sleep(1.0)
-    before = server.cpu_seconds()
-    while time.monotonic() < deadline:
-        time.sleep(2.0)
-        now = server.cpu_seconds()
-        if now - before < 0.05:
-            return
-        before = now
+    wait_server_idle(server, window_s=2.0, cpu_s=0.05, deadline=deadline)
