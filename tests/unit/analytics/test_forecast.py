@@ -7,6 +7,7 @@ import pytest
 
 from domain.analytics.results import ForecastModel
 from infra.analytics.methods import forecast
+from infra.analytics.methods.forecast.models import TheilSen
 from tests.unit.analytics.support import FIVE_MIN, daily, grid
 
 
@@ -73,3 +74,16 @@ def test_trend_without_season_is_extrapolated() -> None:
     values = 0.05 * np.arange(3_000) + rng.normal(0, 1, 3_000)
     result = forecast(grid(values), horizon=300, period=1)
     assert result.mean[-1] == pytest.approx(0.05 * 3_299, abs=3)
+
+
+@pytest.mark.parametrize(("length", "period"), [(10_000, 1_440), (2_881, 1_440), (100, 7), (7, 7)])
+def test_theil_sen_levels_are_each_phases_median(length: int, period: int) -> None:
+    """The phase levels come from one sort of the stacked cycles: the same numbers as a
+    median per phase, whole cycles or not."""
+    rng = np.random.default_rng(length)
+    y = rng.normal(50, 5, length)
+    model = TheilSen()
+    model.fit(y, period)
+    rest = y - model.slope * np.arange(length)
+    expected = [np.median(rest[p::period]) for p in range(period)]
+    assert np.array_equal(model.levels, expected)

@@ -102,13 +102,26 @@ class TheilSen:
         slopes = [((y[lag:] - y[:-lag]) / lag)[:: max(1, (n - lag) // 4_000)] for lag in lags]
         self.slope = float(np.median(np.concatenate(slopes))) if slopes else 0.0
         t = np.arange(n)
-        rest = y - self.slope * t
-        self.levels = np.array([np.median(rest[p::m]) for p in range(m)])
+        self.levels = _phase_medians(y - self.slope * t, m)
 
     def paths(self, y: FloatArray, origins: IntArray, steps: IntArray) -> FloatArray:
         target = origins[:, None] + steps[None, :]
         m = len(self.levels)
         return np.asarray(self.levels[target % m] + self.slope * target, dtype=np.float64)
+
+
+def _phase_medians(values: FloatArray, period: int) -> FloatArray:
+    """`np.median(values[p::period])` for every phase p, from one sort of the cycles
+    stacked as columns (a median per phase cost ~40 ms at a daily period of minutes)."""
+    cycles = -(-len(values) // period)
+    stacked = np.full(cycles * period, np.inf)
+    stacked[: len(values)] = values
+    ordered = np.sort(stacked.reshape(cycles, period), axis=0)  # the padding sorts last
+    counts = np.full(period, len(values) // period)
+    counts[: len(values) % period] += 1
+    phases = np.arange(period)
+    low, high = ordered[(counts - 1) // 2, phases], ordered[counts // 2, phases]
+    return np.asarray(np.where(counts > 0, (low + high) / 2.0, np.nan), dtype=np.float64)
 
 
 ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9)
