@@ -24,6 +24,8 @@ def to_json(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, tuple | list):
+        if value and all(type(item) is float for item in value):  # a drawn series: the bulk
+            return [item if math.isfinite(item) else None for item in value]
         return [to_json(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_json(item) for key, item in value.items()}

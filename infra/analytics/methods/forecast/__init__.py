@@ -104,4 +104,4 @@ def fit_forecast(
 
 
 def _floats(values: FloatArray) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
+    return tuple(np.asarray(values, dtype=np.float64).tolist())
