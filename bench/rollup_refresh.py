@@ -10,6 +10,7 @@ long an append may wait behind a refresh, the total how soon the tiers serve the
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any
 
@@ -21,7 +22,7 @@ from infra.stores.duckdb.database import DuckDBDatabase
 
 __all__ = ["run"]
 
-SERIES = 200
+SERIES = int(os.environ.get("VIGIL_BENCH_REFRESH_SERIES", "200"))
 POINTS = 10_000
 MINUTE_US = 60_000_000
 
