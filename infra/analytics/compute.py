@@ -37,8 +37,9 @@ else:
         loader.exec_module(module)
         return module
 
-    # scipy, statsmodels and pandas take 1.7 s to import: the server imports this module to
-    # name the kinds, and only worker processes (whose fork server preloads them) compute.
+    # The methods' libraries (scipy among them) take over a second to import: the server
+    # imports this module to name the kinds, and only worker processes (whose fork server
+    # preloads them) compute.
     methods = _lazy("infra.analytics.methods")
 
 __all__ = [

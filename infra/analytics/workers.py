@@ -10,7 +10,7 @@ stops the work, it does not wait for it.
 Workers run at a lower CPU priority (`nice`) than the server, so on a busy machine the
 scheduler serves ingest and queries first (docs/performance.md measures it). They come
 from a fork server that has imported the methods once, so a killed worker is replaced in
-milliseconds rather than the ~1 s numpy, scipy and statsmodels take to import.
+milliseconds rather than the ~1 s numpy and scipy take to import.
 """
 
 from __future__ import annotations
