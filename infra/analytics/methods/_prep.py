@@ -49,17 +49,16 @@ def stl(values: FloatArray, period: int) -> tuple[FloatArray, FloatArray, FloatA
     points at period 288 and 10 s at 2016; with R's (jumps of a tenth of each window, 2
     inner iterations) 10-20 ms; the seasonal moved by at most 0.24% of the series' standard
     deviation (10k points, period 288). Computed by `_stl.stl_decompose`, statsmodels'
-    algorithm in numpy (its numbers to rounding, in about half the time), with statsmodels'
-    checks of the windows.
+    algorithm in numpy (its numbers to rounding, in about half the time).
     """
     seasonal_window = 7
     trend_window = math.ceil(1.5 * period / (1 - 1.5 / seasonal_window))
     trend_window += trend_window % 2 == 0
-    low_pass = period + (period % 2 == 0)
+    # The smallest odd window above the period (statsmodels' default); `period + 1` only
+    # for even periods left a weekly period of daily buckets (7) without a valid window.
+    low_pass = period + 1 + period % 2
     if period < 2:
         raise ValueError("period must be a positive integer >= 2")
-    if low_pass <= period:
-        raise ValueError("low_pass must be an odd positive integer >= 3 where low_pass > period")
     return stl_decompose(
         np.asarray(values, dtype=np.float64),
         period,

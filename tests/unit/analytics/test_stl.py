@@ -11,13 +11,16 @@ import numpy as np
 import pytest
 from statsmodels.tsa.seasonal import STL
 
+from domain.analytics.results import PeriodName
+from domain.analytics.series import DAY_US, Grid
+from infra.analytics.methods import forecast, seasonality
 from infra.analytics.methods._prep import stl
 
 
 def reference(y: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     trend = math.ceil(1.5 * period / (1 - 1.5 / 7))
     trend += trend % 2 == 0
-    low_pass = period + (period % 2 == 0)
+    low_pass = period + 1 + period % 2
     fit = STL(
         y,
         period=period,
@@ -44,6 +47,8 @@ def reference(y: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray, np.nd
         (50, 24),
         (30, 4),
         (1_003, 168),
+        (400, 7),
+        (2_000, 25),
     ],
 )
 def test_stl_equals_statsmodels(length: int, period: int) -> None:
@@ -56,6 +61,14 @@ def test_stl_equals_statsmodels(length: int, period: int) -> None:
         assert np.max(np.abs(part - want)) <= 1e-9 * scale
 
 
-def test_odd_periods_are_refused_as_statsmodels_refuses_them() -> None:
-    with pytest.raises(ValueError, match="low_pass"):
-        stl(np.arange(100.0), 7)
+def test_a_weekly_pattern_of_daily_buckets_is_found_and_forecast() -> None:
+    """An odd period (7 daily buckets) once had no valid low-pass window: SEASONALITY and
+    FORECAST of daily data with a weekly pattern failed with statsmodels' window error."""
+    rng = np.random.default_rng(2)
+    t = np.arange(400)
+    values = 50 + 5 * (((t + 3) % 7) < 5) + rng.normal(0, 0.5, 400)
+    grid = Grid(1_700_006_400_000_000, DAY_US, values, {"s": "weekly"})
+    found = seasonality(grid).periods
+    assert [p.period_buckets for p in found] == [7] and found[0].name is PeriodName.WEEK
+    result = forecast(grid, horizon=28)
+    assert len(result.mean) == 28 and result.period_buckets == 7
