@@ -43,6 +43,14 @@ FLAGS = (
 OFFLINE = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server")
 
 
+# CDP's answers to an evaluation caught between two documents.
+NAVIGATING = (
+    "Inspected target navigated or closed",
+    "Execution context was destroyed",
+    "Cannot find context with specified id",
+)
+
+
 class Page:
     """One tab: evaluate JavaScript in it and wait for conditions."""
 
@@ -74,7 +82,14 @@ class Page:
     async def wait_for(self, expression: str, timeout: float = 15.0) -> Any:
         deadline = time.monotonic() + timeout
         while True:
-            value = await self.evaluate(expression)
+            try:
+                value = await self.evaluate(expression)
+            except RuntimeError as exc:
+                # The page is navigating (a link was just clicked): its old context went
+                # away before the new one answered. Not yet, rather than a failure.
+                if not any(text in str(exc) for text in NAVIGATING):
+                    raise
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:
