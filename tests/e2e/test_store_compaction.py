@@ -74,8 +74,7 @@ def test_a_compaction_killed_midway_loses_and_doubles_nothing(
     killed = threading.Event()
 
     def kill_on_start() -> None:
-        while STARTED not in vigil.log.read_text():
-            time.sleep(0.005)
+        poll(lambda: STARTED in vigil.log.read_text(), 30, "a compaction starts", every=0.005)
         vigil.kill()
         killed.set()
 

@@ -51,14 +51,12 @@ def stl(values: FloatArray, period: int) -> tuple[FloatArray, FloatArray, FloatA
     deviation (10k points, period 288). Computed by `_stl.stl_decompose`, statsmodels'
     algorithm in numpy (its numbers to rounding, in about half the time).
     """
+    if period < 2:
+        raise ValueError("period must be a positive integer >= 2")
     seasonal_window = 7
     trend_window = math.ceil(1.5 * period / (1 - 1.5 / seasonal_window))
     trend_window += trend_window % 2 == 0
-    # The smallest odd window above the period (statsmodels' default); `period + 1` only
-    # for even periods left a weekly period of daily buckets (7) without a valid window.
-    low_pass = period + 1 + period % 2
-    if period < 2:
-        raise ValueError("period must be a positive integer >= 2")
+    low_pass = period + 1 + period % 2  # the smallest odd window above the period
     return stl_decompose(
         np.asarray(values, dtype=np.float64),
         period,

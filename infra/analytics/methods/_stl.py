@@ -3,10 +3,11 @@ computes it, with numpy doing each loess pass for all evaluation points at once.
 
 Without robustness weights a loess fit is linear in the data, and its weights depend only
 on positions: each pass is a weighted sum over a window per evaluation point, computed as
-one array operation, and the cycle-subseries of one length are smoothed together. The
-numbers equal statsmodels' to rounding (tests/unit/analytics/test_stl.py); the cost on 10k
-points is a few milliseconds against statsmodels' 27-33 ms, which is most of a FORECAST
-job's time (docs/decisions/0036-analytics-stl.md).
+one array operation, and the cycle-subseries of one length are smoothed together. Every
+loess is local-linear (statsmodels' default degree, the only one Vigil uses). The numbers
+equal statsmodels' to rounding (tests/unit/analytics/test_stl.py); on 10k points it takes
+9-15 ms against statsmodels' 22-30 ms, which was the largest part of a FORECAST job's time
+(docs/decisions/0036-analytics-stl.md).
 """
 
 from __future__ import annotations
@@ -33,19 +34,18 @@ def stl_decompose(
     trend_jump: int,
     low_pass_jump: int,
     inner_iter: int,
-    degree: int = 1,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """(trend, seasonal, residual), every loess of degree `degree`."""
+    """(trend, seasonal, residual)."""
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
     trend_part = np.zeros(n)
     season = np.zeros(n)
     for _ in range(inner_iter):
-        cycles = _cycle_subseries(y - trend_part, period, seasonal, degree, seasonal_jump)
+        cycles = _cycle_subseries(y - trend_part, period, seasonal, seasonal_jump)
         low = _moving_average(_moving_average(_moving_average(cycles, period), period), 3)
-        low = _ess(low[None, :], low_pass, degree, low_pass_jump)[0]
+        low = _ess(low[None, :], low_pass, low_pass_jump)[0]
         season = cycles[period : period + n] - low
-        trend_part = _ess((y - season)[None, :], trend, degree, trend_jump)[0]
+        trend_part = _ess((y - season)[None, :], trend, trend_jump)[0]
     return trend_part, season, y - season - trend_part
 
 
@@ -54,7 +54,7 @@ def _moving_average(x: FloatArray, length: int) -> FloatArray:
     return np.asarray((sums[length:] - sums[:-length]) / float(length), dtype=np.float64)
 
 
-def _cycle_subseries(y: FloatArray, period: int, window: int, degree: int, jump: int) -> FloatArray:
+def _cycle_subseries(y: FloatArray, period: int, window: int, jump: int) -> FloatArray:
     """Each phase's values smoothed and extended by one cycle at both ends: length n + 2p."""
     n = len(y)
     out = np.empty(n + 2 * period)
@@ -64,17 +64,17 @@ def _cycle_subseries(y: FloatArray, period: int, window: int, degree: int, jump:
         these = phases[lengths == k]
         rows = y[these[:, None] + period * np.arange(k)[None, :]]
         smooth = np.empty((len(these), k + 2))
-        smooth[:, 1 : k + 1] = _ess(rows, window, degree, jump)
-        first = _fit_at(rows, k, window, degree, np.array([0]), np.array([1]), min(window, k))
+        smooth[:, 1 : k + 1] = _ess(rows, window, jump)
+        first = _fit_at(rows, k, window, np.array([0]), np.array([1]), min(window, k))
         smooth[:, 0] = np.where(np.isnan(first[:, 0]), smooth[:, 1], first[:, 0])
         start = max(1, k - window + 1)
-        last = _fit_at(rows, k, window, degree, np.array([k + 1]), np.array([start]), k - start + 1)
+        last = _fit_at(rows, k, window, np.array([k + 1]), np.array([start]), k - start + 1)
         smooth[:, k + 1] = np.where(np.isnan(last[:, 0]), smooth[:, k], last[:, 0])
         out[these[:, None] + period * np.arange(k + 2)[None, :]] = smooth
     return out
 
 
-def _ess(rows: FloatArray, window: int, degree: int, jump: int) -> FloatArray:
+def _ess(rows: FloatArray, window: int, jump: int) -> FloatArray:
     """statsmodels' `_ess` on every row: loess at every `jump`-th point (and the last), the
     points between interpolated linearly. Positions are 1-based, as in the original."""
     count, n = rows.shape
@@ -93,7 +93,7 @@ def _ess(rows: FloatArray, window: int, degree: int, jump: int) -> FloatArray:
         left = np.where(xs < half, 1, np.where(xs >= n - half + 1, n - window + 1, xs - half + 1))
         width = window
     out = np.empty((count, n))
-    fitted = _fit_at(rows, n, window, degree, xs, left, width)
+    fitted = _fit_at(rows, n, window, xs, left, width)
     out[:, at] = np.where(np.isnan(fitted), rows[:, at], fitted)
     if step == 1:
         return out
@@ -104,7 +104,7 @@ def _ess(rows: FloatArray, window: int, degree: int, jump: int) -> FloatArray:
     out[:, fill] = out[:, starts][:, :, None] + delta[:, :, None] * offsets[None, None, :]
     k = int(at[-1]) + 1  # the last point fitted (1-based)
     if k != n:
-        end = _fit_at(rows, n, window, degree, np.array([n]), left[-1:], width)[:, 0]
+        end = _fit_at(rows, n, window, np.array([n]), left[-1:], width)[:, 0]
         out[:, n - 1] = np.where(np.isnan(end), rows[:, n - 1], end)
         if k != n - 1:
             between = np.arange(k, n)  # the last point too, as the original recomputes it
@@ -117,7 +117,6 @@ def _fit_at(
     rows: FloatArray,
     n: int,
     window: int,
-    degree: int,
     xs: IntArray,
     left: IntArray,
     width: int,
@@ -127,17 +126,17 @@ def _fit_at(
     in its window (`xs - left`), so they are computed once per such place: one for all the
     interior points, a few near the ends."""
     places, which = np.unique(xs - left, return_inverse=True)
-    weights, usable = _weights(places, n, window, degree, width)
+    weights, usable = _weights(places, n, window, width)
     windows = sliding_window_view(rows, width, axis=1)[:, left - 1, :]  # (rows, fits, width)
     values = np.einsum("ew,rew->re", weights[which], windows)
     return np.where(usable[which][None, :], values, np.nan)
 
 
 def _weights(
-    places: IntArray, n: int, window: int, degree: int, width: int
+    places: IntArray, n: int, window: int, width: int
 ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-    """Loess weights over a window of `width` points for a fit at `places` (0: its first
-    point; may lie outside it), and whether any weight is non-zero."""
+    """Local-linear loess weights over a window of `width` points for a fit at `places`
+    (0: its first point; may lie outside it), and whether any weight is non-zero."""
     positions = np.arange(1.0, width + 1.0)[None, :]
     xs = (places + 1).astype(np.float64)
     h = np.maximum(xs - 1.0, width - xs)
@@ -153,11 +152,10 @@ def _weights(
     total = weights.sum(axis=1)
     usable = total > 0
     weights /= np.where(usable, total, 1.0)[:, None]
-    if degree > 0:
-        centre = (weights * positions).sum(axis=1)
-        offset = positions - centre[:, None]
-        spread = (weights * offset * offset).sum(axis=1)
-        tilt = (h > 0) & (np.sqrt(spread) > 0.001 * (n - 1.0))
-        slope = np.where(tilt, (xs - centre) / np.where(tilt, spread, 1.0), 0.0)
-        weights *= slope[:, None] * offset + 1.0
+    centre = (weights * positions).sum(axis=1)
+    offset = positions - centre[:, None]
+    spread = (weights * offset * offset).sum(axis=1)
+    tilt = (h > 0) & (np.sqrt(spread) > 0.001 * (n - 1.0))
+    slope = np.where(tilt, (xs - centre) / np.where(tilt, spread, 1.0), 0.0)
+    weights *= slope[:, None] * offset + 1.0
     return weights, usable

@@ -22,7 +22,7 @@ MAX_ORIGINS = 120  # more origins only repeat nearly the same errors (and cost t
 MIN_FIT = 24
 DENSE_STEPS = 32
 SAMPLED_STEPS = 224
-COVERAGE_LEVELS = (0.025, 0.1, 0.9, 0.975)  # the 95% and 80% bands' ends
+COVERAGE_LEVELS = (0.1, 0.9, 0.025, 0.975)  # the 80% band's ends, then the 95% band's
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,10 +175,10 @@ def _cross_coverage(errors: FloatArray, the_plan: Plan) -> tuple[float, float]:
         return math.nan, math.nan
     inside, total = [0, 0], 0
     for calib, check in ((errors[:half], errors[half:]), (errors[half:], errors[:half])):
-        bands = band_offsets(calib, the_plan, COVERAGE_LEVELS)[:, the_plan.steps]
+        lo80, hi80, lo95, hi95 = band_offsets(calib, the_plan, COVERAGE_LEVELS)[:, the_plan.steps]
         valid = ~np.isnan(check)
         total += int(np.count_nonzero(valid))
-        for i, (lo, hi) in enumerate(((bands[1], bands[2]), (bands[0], bands[3]))):
+        for i, (lo, hi) in enumerate(((lo80, hi80), (lo95, hi95))):
             within = (check >= lo[None, :]) & (check <= hi[None, :]) & valid
             inside[i] += int(np.count_nonzero(within))
     if not total:
