@@ -9,6 +9,9 @@ holds one enormous answer, and each slice goes through the same checks as any ca
 
 from __future__ import annotations
 
+import asyncio
+import time
+from contextvars import ContextVar
 from dataclasses import replace
 
 import numpy as np
@@ -21,12 +24,23 @@ from domain.messagebus import Ask
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesResult
 
-__all__ = ["CHUNK_VALUES", "NAME_TAG", "TooLarge", "read_grids"]
+__all__ = ["BACKGROUND_PAUSE", "CHUNK_VALUES", "NAME_TAG", "TooLarge", "background", "read_grids"]
 
-CHUNK_VALUES = 200_000  # values per slice: ~10 ms of conversion on the event loop
+CHUNK_VALUES = 50_000  # values per slice
 FIRST_SLICE = 256  # buckets of the first slice, before the number of series is known
 MAX_SLICE = 10_000  # under the chart query's own limit (domain.buckets.MAX_BUCKETS)
 NAME_TAG = "__name__"  # set on grids read with `named=True` (CORRELATION reads many metrics)
+# A job's reads leave the store this share of the time they take to everything else: a
+# 1,000-series week read flat out kept both cores busy for ~5 s and doubled the latency of
+# every ingest acknowledgement meanwhile (docs/performance.md, "Analytics").
+BACKGROUND_PAUSE = 1.0
+_pause: ContextVar[float] = ContextVar("analytics_read_pause", default=0.0)
+
+
+def background() -> None:
+    """Mark the reads of the current task (a job's) as background work: each slice is
+    followed by a pause of BACKGROUND_PAUSE times its own duration."""
+    _pause.set(BACKGROUND_PAUSE)
 
 
 class TooLarge(BadUserInput):
@@ -59,8 +73,10 @@ async def read_grids(
     lines: dict[tuple[tuple[str, str], ...], FloatArray] = {}
     slice_buckets = FIRST_SLICE
     at = first
+    pause = _pause.get()
     while at < end_us:
         until = min(end_us, at + slice_buckets * step_us)
+        began = time.monotonic()
         result: SeriesResult = await ask(
             GetMetricSeriesQuery(
                 project=project,
@@ -81,11 +97,12 @@ async def read_grids(
                 if read_before + (len(lines) + 1) * buckets > max_points:
                     raise TooLarge(read_before + (len(lines) + 1) * buckets, max_points)
                 values = lines[key] = np.full(buckets, np.nan)
-            # None (an empty bucket) becomes NaN
-            chunk = np.array(series.values, dtype=np.float64)
+            chunk = series.array()  # NaN where a bucket is empty
             values[offset : offset + len(chunk)] = chunk
         slice_buckets = max(64, min(MAX_SLICE, CHUNK_VALUES // max(1, len(lines))))
         at = until
+        if pause:
+            await asyncio.sleep(pause * (time.monotonic() - began))
     grids = []
     for key, values in sorted(lines.items()):
         tags = dict(key)

@@ -186,19 +186,9 @@ def _dense(
     row_of = np.full(len(tags), -1, dtype=np.int64)
     row_of[present] = np.arange(len(present))
     rows = row_of[gids]
-    values = np.zeros((len(present), buckets), dtype=np.float64)
-    filled = np.zeros((len(present), buckets), dtype=bool)
+    values = np.full((len(present), buckets), np.nan)
     values[rows, columns["b"]] = columns["v"]
-    filled[rows, columns["b"]] = True
     return [
-        SeriesData(tags[gid], _with_gaps(row, mask))
-        for gid, row, mask in zip(present.tolist(), values, filled, strict=True)
+        SeriesData.from_array(tags[gid], row)
+        for gid, row in zip(present.tolist(), values, strict=True)
     ]
-
-
-def _with_gaps(row: np.ndarray, filled: np.ndarray) -> list[float | None]:
-    if filled.all():
-        return row.tolist()  # type: ignore[no-any-return]
-    cells = row.astype(object)
-    cells[~filled] = None
-    return cells.tolist()  # type: ignore[no-any-return]
