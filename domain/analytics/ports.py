@@ -7,7 +7,7 @@ from typing import Protocol
 
 from domain.analytics.model import AnalyticsJob, JobState
 from domain.analytics.results import AnalyticsKind
-from domain.analytics.work import Item, Task
+from domain.analytics.work import Item, StoredItem, Task
 from domain.paging import Page
 
 __all__ = ["AnalyticsJobStore", "AnalyticsRuntime", "Computer"]
@@ -64,7 +64,7 @@ class AnalyticsJobStore(Protocol):
         ...
 
     async def save_results(
-        self, project: str, job_id: str, attempt: int, items: Sequence[Item]
+        self, project: str, job_id: str, attempt: int, items: Sequence[StoredItem]
     ) -> None:
         """Store the result items of a run (replacing any of the same attempt)."""
         ...
@@ -96,6 +96,12 @@ class Computer(Protocol):
     ) -> list[Item]:
         """The items of every task, in task order. `urgent` tasks (synchronous queries) go
         before queued job tasks; `on_done(i)` is called as task i finishes."""
+        ...
+
+    async def run_stored(
+        self, tasks: Sequence[Task], *, on_done: Callable[[int], None] | None = None
+    ) -> list[StoredItem]:
+        """As `run`, the items encoded for a store by the workers (a job's)."""
         ...
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import orjson
+
 from domain.analytics import prepare
 from domain.analytics.results import AnalyticsKind
-from domain.analytics.work import Compute, Item, Kind, Prepare, Task
+from domain.analytics.work import SKIPPED, Compute, Item, Kind, Prepare, StoredItem, Task
 from infra.analytics import compute
 
-__all__ = ["COMPUTE", "build_kinds", "run_task", "warm"]
+__all__ = ["COMPUTE", "build_kinds", "run_task", "run_task_stored", "warm"]
 
 COMPUTE: Mapping[AnalyticsKind, Compute] = {
     AnalyticsKind.TREND: compute.trend,
@@ -48,6 +50,15 @@ def build_kinds(*, anomaly_timezone: str) -> Mapping[AnalyticsKind, Kind]:
 def run_task(task: Task) -> list[Item]:
     """What a worker process runs: the task's kind's compute function."""
     return COMPUTE[task.kind](task)
+
+
+def run_task_stored(task: Task) -> list[StoredItem]:
+    """`run_task` for a job: its items encoded here, in the worker, for the store."""
+    stored = []
+    for item in COMPUTE[task.kind](task):
+        reason = item["reason"] if item["kind"] == SKIPPED else None
+        stored.append(StoredItem(item["kind"], orjson.dumps(item), reason))
+    return stored
 
 
 def warm() -> int:

@@ -28,8 +28,8 @@ from typing import Any
 
 from pebble import ProcessPool
 
-from domain.analytics.work import Item, Task
-from infra.analytics.kinds import run_task, warm
+from domain.analytics.work import Item, StoredItem, Task
+from infra.analytics.kinds import run_task, run_task_stored, warm
 
 __all__ = ["ProcessComputer"]
 
@@ -51,12 +51,13 @@ class _Queued:
     priority: int
     seq: int
     task: Task = field(compare=False)
-    future: asyncio.Future[list[Item]] = field(compare=False)
+    function: Callable[[Task], list[Any]] = field(compare=False)
+    future: asyncio.Future[list[Any]] = field(compare=False)
     index: int = field(compare=False)
     on_done: Callable[[int], None] | None = field(compare=False)
 
 
-def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Item]]) -> None:
+def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Any]]) -> None:
     if future.cancelled():
         running.cancel()
 
@@ -120,15 +121,29 @@ class ProcessComputer:
         urgent: bool = False,
         on_done: Callable[[int], None] | None = None,
     ) -> list[Item]:
+        return await self._run(tasks, run_task, 0 if urgent else 1, on_done)
+
+    async def run_stored(
+        self, tasks: Sequence[Task], *, on_done: Callable[[int], None] | None = None
+    ) -> list[StoredItem]:
+        return await self._run(tasks, run_task_stored, 1, on_done)
+
+    async def _run(
+        self,
+        tasks: Sequence[Task],
+        function: Callable[[Task], list[Any]],
+        priority: int,
+        on_done: Callable[[int], None] | None,
+    ) -> list[Any]:
         loop = asyncio.get_running_loop()
         if self._dispatcher is None:  # lazy: the first task starts the pool
             self._dispatcher = asyncio.create_task(self._dispatch())
-        futures: list[asyncio.Future[list[Item]]] = []
+        futures: list[asyncio.Future[list[Any]]] = []
         for index, task in enumerate(tasks):
-            future: asyncio.Future[list[Item]] = loop.create_future()
+            future: asyncio.Future[list[Any]] = loop.create_future()
             futures.append(future)
             self._queue.put_nowait(
-                _Queued(0 if urgent else 1, next(self._seq), task, future, index, on_done)
+                _Queued(priority, next(self._seq), task, function, future, index, on_done)
             )
         try:
             results = await asyncio.gather(*futures)
@@ -150,7 +165,7 @@ class ProcessComputer:
                 self._free.release()
                 continue
             assert self._pool is not None
-            running: Future[Any] = self._pool.schedule(run_task, args=(queued.task,))
+            running: Future[Any] = self._pool.schedule(queued.function, args=(queued.task,))
             running.add_done_callback(functools.partial(self._finished, loop, queued))
             # A caller that gives up cancels its future: the task's worker is killed.
             queued.future.add_done_callback(functools.partial(_kill_if_cancelled, running))

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from domain.analytics.model import AnalyticsInput, AnalyticsJob, SeriesSelector
 from domain.analytics.results import AnalyticsKind
+from domain.analytics.work import StoredItem
 from domain.matchers import MatchOp, TagMatcher
 from tests.contract.data import NOW_US
 
@@ -32,3 +35,8 @@ def sample_job(job_id: str, project: str = "alpha", **changes: Any) -> Analytics
         created_by="alice",
     )
     return replace(job, **changes)
+
+
+def stored(items: list[dict[str, Any]]) -> list[StoredItem]:
+    """Items as a job's worker hands them to the store: encoded."""
+    return [StoredItem(str(item.get("kind", "")), orjson.dumps(item)) for item in items]

@@ -12,7 +12,7 @@ import pytest
 from domain.analytics.model import JobState
 from domain.analytics.ports import AnalyticsJobStore
 from domain.analytics.results import AnalyticsKind
-from tests.contract.analytics_data import sample_job
+from tests.contract.analytics_data import sample_job, stored
 from tests.contract.conftest import StoreDatabase, StoreFactory
 from tests.contract.data import NOW_US
 
@@ -69,15 +69,15 @@ async def test_only_one_of_two_racing_starts_wins_and_the_attempt_fences(
     # The first run, now stale, can neither report progress, store a result that counts,
     # nor finish the job.
     assert await jobs.update_progress("alpha", "j1", attempt=1, progress=0.5, phase="x") is None
-    await jobs.save_results("alpha", "j1", 1, [{"kind": "FORECAST", "stale": True}])
+    await jobs.save_results("alpha", "j1", 1, stored([{"kind": "FORECAST", "stale": True}]))
     stale_end = started.ended(JobState.SUCCEEDED, at_us=NOW_US + 6, ttl_us=DAY_US, count=1)
     assert not await jobs.finish_job(stale_end)
 
-    await jobs.save_results("alpha", "j1", 2, [{"kind": "FORECAST", "n": 0}, {"n": 1}])
+    await jobs.save_results("alpha", "j1", 2, stored([{"kind": "FORECAST", "n": 0}, {"n": 1}]))
     end = again.ended(JobState.SUCCEEDED, at_us=NOW_US + 9, ttl_us=DAY_US, count=2)
     assert await jobs.finish_job(end)
-    stored = await jobs.get_job("alpha", "j1", now_us=NOW_US)
-    assert stored == end
+    kept = await jobs.get_job("alpha", "j1", now_us=NOW_US)
+    assert kept == end
     assert await jobs.get_results("alpha", "j1", 2, offset=0, limit=10) == [
         {"kind": "FORECAST", "n": 0},
         {"n": 1},
@@ -126,7 +126,7 @@ async def test_finished_jobs_expire_with_their_results(jobs: AnalyticsJobStore) 
     await jobs.add_job(sample_job("new", created_us=NOW_US + 1))
     started = await jobs.start_job("alpha", "old", attempt=0, owner="a", now_us=NOW_US)
     assert started is not None
-    await jobs.save_results("alpha", "old", 1, [{"n": 0}])
+    await jobs.save_results("alpha", "old", 1, stored([{"n": 0}]))
     await jobs.finish_job(started.ended(JobState.SUCCEEDED, at_us=NOW_US, ttl_us=DAY_US, count=1))
 
     later = NOW_US + DAY_US
@@ -138,15 +138,51 @@ async def test_finished_jobs_expire_with_their_results(jobs: AnalyticsJobStore) 
     assert await jobs.get_job("alpha", "new", now_us=later) is not None  # unfinished: kept
 
 
-async def test_jobs_survive_a_reopen(store_factory: StoreFactory, tmp_path: Path) -> None:
+async def test_jobs_and_results_survive_a_reopen(
+    store_factory: StoreFactory, tmp_path: Path
+) -> None:
     db = await store_factory(tmp_path)
     try:
-        await db.analytics.add_job(sample_job("j1"))  # type: ignore[attr-defined]
+        jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
+        await jobs.add_job(sample_job("j1"))
+        await jobs.add_job(sample_job("done", created_us=NOW_US - 1))
+        started = await jobs.start_job("alpha", "done", attempt=0, owner="a", now_us=NOW_US)
+        assert started is not None
+        await jobs.save_results("alpha", "done", 1, stored([{"n": n} for n in range(3)]))
+        ended = started.ended(JobState.SUCCEEDED, at_us=NOW_US + 1, ttl_us=DAY_US, count=3)
+        assert await jobs.finish_job(ended)
     finally:
         await db.close()
     db = await store_factory(tmp_path)
     try:
-        found = await db.analytics.runnable_jobs(limit=10)  # type: ignore[attr-defined]
+        jobs = cast(AnalyticsJobStore, db.analytics)  # type: ignore[attr-defined]
+        found = await jobs.runnable_jobs(limit=10)
         assert [j.id for j in found] == ["j1"]
+        results = await jobs.get_results("alpha", "done", 1, offset=1, limit=10)
+        assert results == [{"n": 1}, {"n": 2}]
     finally:
         await db.close()
+
+
+async def test_results_larger_than_one_write_come_back_whole_and_in_order(
+    jobs: AnalyticsJobStore,
+) -> None:
+    """A FORECAST job's items are ~130 KB each: a store writes them in several runs, and a
+    second save of the same attempt still replaces the first."""
+    await jobs.add_job(sample_job("big"))
+    started = await jobs.start_job("alpha", "big", attempt=0, owner="a", now_us=NOW_US)
+    assert started is not None
+    await jobs.save_results("alpha", "big", 1, stored([{"n": -1}] * 50))
+    band = [i / 7 for i in range(16_000)]  # ~300 KB of JSON: a few items per write at most
+    items = [{"kind": "FORECAST", "n": n, "mean": band} for n in range(12)]
+    await jobs.save_results("alpha", "big", 1, stored(items))
+    assert await jobs.finish_job(
+        started.ended(JobState.SUCCEEDED, at_us=NOW_US + 1, ttl_us=DAY_US, count=len(items))
+    )
+    kept = await jobs.get_results("alpha", "big", 1, offset=0, limit=100)
+    assert [item["n"] for item in kept] == list(range(12))
+    assert kept[7]["mean"] == band
+    assert [i["n"] for i in await jobs.get_results("alpha", "big", 1, offset=10, limit=5)] == [
+        10,
+        11,
+    ]

@@ -27,9 +27,10 @@ from domain.analytics.handlers import completed_event
 from domain.analytics.limits import AnalyticsLimits
 from domain.analytics.model import AnalyticsJob, JobState
 from domain.analytics.ports import AnalyticsJobStore, Computer
+from domain.analytics.reading import background
 from domain.analytics.results import AnalyticsKind
 from domain.analytics.runtime.run import LEASE_PREFIX, Run, Stop, job_lease, slot_lease
-from domain.analytics.work import SKIPPED, Item, Kind
+from domain.analytics.work import SKIPPED, Kind, StoredItem
 from domain.errors import VigilError
 from domain.events import Event
 from domain.messagebus import Ask
@@ -215,17 +216,17 @@ class JobRunner:
     async def _execute(self, run: Run) -> None:
         job = run.job
         reporter = asyncio.create_task(self._report(run))
-        items: list[Item] = []
+        items: list[StoredItem] = []
         error: str | None = None
         state = JobState.SUCCEEDED
         try:
             try:
                 async with asyncio.timeout(job.timeout_us / 1e6):
                     items = await self._compute(run)
-                if items and all(item["kind"] == SKIPPED for item in items):
+                if items and all(item.kind == SKIPPED for item in items):
                     state, error = (
                         JobState.FAILED,
-                        f"nothing could be analysed: {items[0]['reason']}",
+                        f"nothing could be analysed: {items[0].reason}",
                     )
             except TimeoutError:
                 state, error = JobState.FAILED, f"timed out after {job.timeout_us / 1e6:g} s"
@@ -251,21 +252,22 @@ class JobRunner:
                 with contextlib.suppress(Exception):
                     await self._leases.release_lease(name, self.settings.owner)
 
-    async def _compute(self, run: Run) -> list[Item]:
+    async def _compute(self, run: Run) -> list[StoredItem]:
         job, kind = run.job, self._kinds[run.job.kind]
         assert self._ask is not None
+        background()  # this task's reads give way to ingest and queries
         work = await kind.prepare(
             self._ask, job.project, job.input, max_points=self.limits.job_max_points
         )
         run.total, run.phase = len(work.tasks), "computing"
-        items = await self._computer.run(work.tasks, on_done=run.task_done)
+        items = await self._computer.run_stored(work.tasks, on_done=run.task_done)
         run.phase = "writing"
-        if items and any(item["kind"] != SKIPPED for item in items):
+        if items and any(item.kind != SKIPPED for item in items):
             await self.store.save_results(job.project, job.id, job.attempt, items)
         return items
 
     async def _end(
-        self, job: AnalyticsJob, state: JobState, error: str | None, items: list[Item]
+        self, job: AnalyticsJob, state: JobState, error: str | None, items: list[StoredItem]
     ) -> None:
         now = self._clock.now_us()
         count = len(items) if state is JobState.SUCCEEDED else 0

@@ -1,4 +1,5 @@
-"""AnalyticsJobStore on DuckDB: jobs as columns, result items as JSON text rows.
+"""AnalyticsJobStore on DuckDB: jobs as columns, result items in files beside the
+database (result_files.py; rows in `analytics_results` from before are still read).
 
 Every change a runner makes is one UPDATE on the single writer thread whose WHERE names
 the state and the attempt (a compare-and-set), so a stale run changes nothing.
@@ -14,8 +15,9 @@ import orjson
 
 from domain.analytics.model import AnalyticsInput, AnalyticsJob, JobState
 from domain.analytics.results import AnalyticsKind
-from domain.analytics.work import Item
+from domain.analytics.work import Item, StoredItem
 from domain.paging import Page
+from infra.stores.duckdb.result_files import ResultFiles
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["ANALYTICS_SCHEMA", "DuckDBAnalyticsJobStore"]
@@ -117,8 +119,9 @@ def _one(cur: Cursor, sql: str, params: dict[str, Any]) -> AnalyticsJob | None:
 class DuckDBAnalyticsJobStore:
     """The AnalyticsJobStore port (domain.analytics.ports) on the embedded store."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, results: ResultFiles | None = None) -> None:
         self._run = runner
+        self._results = results or ResultFiles(None)
 
     async def add_job(self, job: AnalyticsJob) -> None:
         row = _row(job)
@@ -210,35 +213,44 @@ class DuckDBAnalyticsJobStore:
         return await self._run.write(_request_cancel, project, job_id, now_us, now_us + ttl_us)
 
     async def save_results(
-        self, project: str, job_id: str, attempt: int, items: Sequence[Item]
+        self, project: str, job_id: str, attempt: int, items: Sequence[StoredItem]
     ) -> None:
-        docs = [orjson.dumps(item).decode() for item in items]
-        await self._run.write(_save_results, job_id, attempt, docs)
+        await self._results.write(job_id, attempt, items)
 
     async def finish_job(self, job: AnalyticsJob) -> bool:
-        return await self._run.write(_finish, job)
+        done = await self._run.write(_finish, job)
+        if done:
+            await self._results.drop(job.id, keep=job.attempt)
+        return done
 
     async def get_results(
         self, project: str, job_id: str, attempt: int, *, offset: int, limit: int
     ) -> list[Item]:
+        where = {"id": job_id, "project": project}
+        owned = await self._run.read(
+            lambda cur: cur.execute(
+                "SELECT 1 FROM analytics_jobs WHERE id = $id AND project = $project", where
+            ).fetchall()
+        )
+        if not owned:
+            return []
+        items = await self._results.read(job_id, attempt, offset=offset, limit=limit)
+        if items:
+            return items
+        # Rows: results stored before they moved to files (they expire with their jobs).
         rows = await self._run.read(
             lambda cur: cur.execute(
-                "SELECT r.doc FROM analytics_results r JOIN analytics_jobs j ON j.id = r.job_id "
-                "WHERE r.job_id = $id AND j.project = $project AND r.attempt = $attempt "
-                "ORDER BY r.seq LIMIT $limit OFFSET $offset",
-                {
-                    "id": job_id,
-                    "project": project,
-                    "attempt": attempt,
-                    "limit": limit,
-                    "offset": offset,
-                },
+                "SELECT doc FROM analytics_results WHERE job_id = $id AND attempt = $attempt "
+                "ORDER BY seq LIMIT $limit OFFSET $offset",
+                {"id": job_id, "attempt": attempt, "limit": limit, "offset": offset},
             ).fetchall()
         )
         return [orjson.loads(doc) for (doc,) in rows]
 
     async def purge_expired(self, now_us: int) -> int:
-        return await self._run.write(_purge, now_us)
+        expired = await self._run.write(_purge, now_us)
+        await self._results.drop_jobs(expired)
+        return len(expired)
 
 
 @transaction
@@ -259,19 +271,6 @@ def _request_cancel(
     return _one(
         cur, f"SELECT {_COLUMNS} FROM analytics_jobs WHERE id = $id AND project = $project", where
     )
-
-
-@transaction
-def _save_results(cur: Cursor, job_id: str, attempt: int, docs: list[str]) -> None:
-    cur.execute(
-        "DELETE FROM analytics_results WHERE job_id = $id AND attempt = $attempt",
-        {"id": job_id, "attempt": attempt},
-    )
-    if docs:
-        cur.executemany(
-            "INSERT INTO analytics_results VALUES (?, ?, ?, ?)",
-            [(job_id, attempt, seq, doc) for seq, doc in enumerate(docs)],
-        )
 
 
 @transaction
@@ -303,10 +302,10 @@ def _finish(cur: Cursor, job: AnalyticsJob) -> bool:
 
 
 @transaction
-def _purge(cur: Cursor, now_us: int) -> int:
+def _purge(cur: Cursor, now_us: int) -> list[str]:
     expired = "SELECT id FROM analytics_jobs WHERE expires_us <= $now"
     cur.execute(f"DELETE FROM analytics_results WHERE job_id IN ({expired})", {"now": now_us})
     rows = cur.execute(
         "DELETE FROM analytics_jobs WHERE expires_us <= $now RETURNING id", {"now": now_us}
     ).fetchall()
-    return len(rows)
+    return [job_id for (job_id,) in rows]

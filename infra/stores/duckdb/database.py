@@ -29,6 +29,7 @@ from infra.stores.duckdb.notifications import DuckDBNotificationStore
 from infra.stores.duckdb.pricing import DuckDBPricingStore
 from infra.stores.duckdb.report_slots import DuckDBReportSlotStore
 from infra.stores.duckdb.reports import DuckDBArtefactStore, DuckDBReportStore
+from infra.stores.duckdb.result_files import ResultFiles
 from infra.stores.duckdb.retention import DuckDBRetentionStore
 from infra.stores.duckdb.rollups import DuckDBRollupStore, Watermarks
 from infra.stores.duckdb.runner import Cursor, Runner
@@ -68,7 +69,8 @@ class DuckDBDatabase:
         self.leases = DuckDBLeaseStore(runner)
         self.dashboards = DuckDBDashboardStore(runner)
         self.notifications = DuckDBNotificationStore(runner)
-        self.analytics = DuckDBAnalyticsJobStore(runner)
+        results = None if path == ":memory:" else Path(f"{path}.results")
+        self.analytics = DuckDBAnalyticsJobStore(runner, ResultFiles(results))
         self.compliance = DuckDBComplianceStore(runner)
         self.anomalies = DuckDBAnomalyStore(runner)
         self.incidents = DuckDBIncidentStore(runner)

@@ -18,10 +18,11 @@ from pymongo.write_concern import WriteConcern
 
 from domain.analytics.model import AnalyticsInput, AnalyticsJob, JobState
 from domain.analytics.results import AnalyticsKind
-from domain.analytics.work import Item
+from domain.analytics.work import Item, StoredItem
 from domain.paging import Page
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
+from infra.stores.result_docs import runs
 
 __all__ = ["ANALYTICS_INDEXES", "MongoAnalyticsJobStore"]
 
@@ -218,22 +219,24 @@ class MongoAnalyticsJobStore:
         return _job(doc)
 
     async def save_results(
-        self, project: str, job_id: str, attempt: int, items: Sequence[Item]
+        self, project: str, job_id: str, attempt: int, items: Sequence[StoredItem]
     ) -> None:
-        docs = [
-            {
-                "_id": f"{job_id}:{attempt}:{seq}",
-                "job_id": job_id,
-                "attempt": attempt,
-                "seq": seq,
-                "doc": orjson.dumps(item).decode(),
-            }
-            for seq, item in enumerate(items)
-        ]
         with unavailable("storing an analytics result"):
             await self._results.delete_many({"job_id": job_id, "attempt": attempt})
-            for start in range(0, len(docs), 1000):
-                await self._results.insert_many(docs[start : start + 1000], ordered=False)
+            seq = 0
+            for run in runs(items):  # a run at a time (result_docs.py)
+                docs = [
+                    {
+                        "_id": f"{job_id}:{attempt}:{seq + i}",
+                        "job_id": job_id,
+                        "attempt": attempt,
+                        "seq": seq + i,
+                        "doc": doc.decode(),
+                    }
+                    for i, doc in enumerate(run)
+                ]
+                await self._results.insert_many(docs, ordered=False)
+                seq += len(run)
 
     async def finish_job(self, job: AnalyticsJob) -> bool:
         with unavailable("finishing an analytics job"):
