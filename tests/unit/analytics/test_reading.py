@@ -1,0 +1,77 @@
+"""read_grids: slices of the range assembled into one grid per series; a job's reads pause
+between slices so the store serves other callers meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, cast
+
+import numpy as np
+
+from domain.analytics.model import SeriesSelector
+from domain.analytics.reading import background, read_grids
+from domain.metrics.queries import GetMetricSeriesQuery
+from domain.metrics.read_models import SeriesData, SeriesResult
+
+STEP_US = 60_000_000
+SLICE_S = 0.05  # how long the fake store takes for each slice
+
+
+class SlowStore:
+    """Answers chart queries like the store would, taking SLICE_S per slice; a bucket's
+    value is its index, and every third bucket of series "b" is empty."""
+
+    def __init__(self) -> None:
+        self.slices = 0
+
+    async def __call__(self, query: Any) -> SeriesResult:
+        assert isinstance(query, GetMetricSeriesQuery) and query.step_us == STEP_US
+        self.slices += 1
+        await asyncio.sleep(SLICE_S)
+        first = query.start_us // STEP_US
+        index = np.arange(first, query.end_us // STEP_US, dtype=np.float64)
+        gaps = index.copy()
+        gaps[index % 3 == 0] = np.nan
+        stamps = (index * STEP_US).astype(np.int64).tolist()
+        dense = cast(list[float | None], index.tolist())
+        return SeriesResult(
+            stamps, [SeriesData({"s": "a"}, dense), SeriesData.from_array({"s": "b"}, gaps)]
+        )
+
+
+async def _read(store: SlowStore, buckets: int) -> list[Any]:
+    return await read_grids(
+        store,
+        "p",
+        SeriesSelector("m"),
+        start_us=0,
+        end_us=buckets * STEP_US,
+        step_us=STEP_US,
+        max_points=10**9,
+    )
+
+
+async def test_slices_are_assembled_with_empty_buckets_as_nan() -> None:
+    store = SlowStore()
+    grids = await _read(store, 60_000)
+    assert store.slices > 2
+    a, b = grids
+    assert np.array_equal(a.values, np.arange(60_000))
+    assert np.isnan(b.values[::3]).all() and np.array_equal(b.values[1::3], np.arange(1, 60_000, 3))
+
+
+async def test_a_jobs_reads_pause_between_slices_and_a_querys_do_not() -> None:
+    async def timed(in_background: bool) -> tuple[float, int]:
+        if in_background:
+            background()
+        store = SlowStore()
+        started = time.monotonic()
+        await _read(store, 60_000)
+        return time.monotonic() - started, store.slices
+
+    query_s, slices = await asyncio.create_task(timed(False))
+    job_s, _ = await asyncio.create_task(timed(True))
+    busy_s = slices * SLICE_S
+    assert query_s < 1.5 * busy_s
+    assert job_s >= 1.9 * busy_s  # as long again as the store worked, after each slice
