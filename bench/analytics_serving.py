@@ -5,9 +5,11 @@ The series go in through `createMetrics`; the job goes through `createAnalyticsJ
 runs in the server's worker processes (VIGIL_ANALYTICS_WORKERS, default one per core, at
 nice 10). After the load the bench waits for the server's background work (the rollup
 tiers, rolled up forward) to finish, as a week of live history would have. Ingest latency:
-sequential 100-point batches, acknowledged once durable; the same probe idle, then while
-the job computes. Target: p99 within 1.2x of idle. Progress: a thread reads the job every
-POLL_S and notes when its stored progress moves (target: at least every second).
+100-point batches, one every PROBE_PERIOD_S, each acknowledged once durable: IDLE_PROBES
+idle, then from the job's creation to its end (reading, computing and writing its results;
+each phase's figures apart too). Target: p99 within 1.2x of idle. Progress: a thread reads
+the job every POLL_S and notes when its stored progress moves (target: at least every
+second).
 
 Run alone with `python -m bench.analytics_serving` (VIGIL_BENCH_JOB_SERIES, default 1000,
 and VIGIL_BENCH_JOB_POINTS, default 10000, size the job).
@@ -38,7 +40,9 @@ JOB = """query($id: ID!) { analyticsJob(project: "bench", id: $id) {
   state progress phase error createdAt startedAt finishedAt duration
   result(first: 1) { total } } }"""
 STATE = """query($id: ID!) { analyticsJob(project: "bench", id: $id) { state progress phase } }"""
-PROBES = 400
+PROBE_PERIOD_S = 0.05  # a probe starts every 50 ms (2,000 points/s), idle and busy alike
+IDLE_PROBES = 1_000  # 50 s: a p99 with ten samples above it
+MOST_PROBES = 20_000  # while the job runs: every probe until it ends, reading and writing too
 POLL_S = 0.2  # the job poller's period: the resolution of the progress gaps
 TARGET_RATIO = 1.2
 
@@ -70,9 +74,13 @@ def _load(http: httpx.Client, series: int, points: int, end_s: int) -> None:
             log(f"analytics serving: loaded {s + 1}/{series} series")
 
 
-def _probe(http: httpx.Client, n: int, until: Any = None) -> list[float]:
-    """Ack latency (ms) of sequential 100-point batches; stops early when `until()`."""
+def _probe(
+    http: httpx.Client, n: int, until: Any = None, phase: Any = None, phases: Any = None
+) -> list[float]:
+    """Ack latency (ms) of sequential 100-point batches; stops early when `until()`; each
+    sample's `phase()` (the job's, read by the poller) goes to `phases`."""
     latencies = []
+    begun = time.perf_counter()
     for i in range(n):
         now_ms = int(time.time() * 1000)
         batch = [
@@ -82,9 +90,11 @@ def _probe(http: httpx.Client, n: int, until: Any = None) -> list[float]:
         started = time.perf_counter()
         _post(http, INGEST, {"points": batch})
         latencies.append((time.perf_counter() - started) * 1000)
+        if phases is not None:
+            phases.append(phase())
         if until is not None and i % 20 == 0 and until():
             break
-        time.sleep(0.01)
+        time.sleep(max(0.0, begun + (i + 1) * PROBE_PERIOD_S - time.perf_counter()))
     return latencies
 
 
@@ -157,7 +167,7 @@ def run(ctx: Context) -> dict[str, Any]:
         settle_s = _settle(server)
         log(f"analytics serving: background work after the load took {settle_s:.0f} s")
         log("analytics serving: idle ingest latency")
-        idle = _probe(http, PROBES)
+        idle = _probe(http, IDLE_PROBES)
         spec = {
             "metric": "load",
             "groupBy": ["s"],
@@ -172,10 +182,15 @@ def run(ctx: Context) -> dict[str, Any]:
         created = time.monotonic()
         poller = _Poller(server.url, headers, job_id, created)
         poller.start()
-        while poller.job.get("phase") != "computing" and poller.is_alive():
-            time.sleep(0.2)
-        log("analytics serving: ingest latency while the job computes")
-        busy = _probe(http, PROBES, until=lambda: poller.job.get("state") != "RUNNING")
+        log("analytics serving: ingest latency while the job runs")
+        phases: list[str] = []
+        busy = _probe(
+            http,
+            MOST_PROBES,
+            until=lambda: poller.ended != created,
+            phase=lambda: poller.job.get("phase", "queued"),
+            phases=phases,
+        )
         poller.join()
         job = poller.job
         wall = poller.ended - created
@@ -204,12 +219,23 @@ def run(ctx: Context) -> dict[str, Any]:
         "ingest_latency_ms": {
             "idle": {"p50": _p(idle, 50), "p99": _p(idle, 99), "n": len(idle)},
             "during_job": {"p50": _p(busy, 50), "p99": _p(busy, 99), "n": len(busy)},
+            "by_phase": _by_phase(busy, phases),
             "p99_ratio": round(_p(busy, 99) / _p(idle, 99), 2),
             "target_ratio": TARGET_RATIO,
         },
         "progress_gap_s_max": round(max(gaps), 2) if gaps else None,
         "pickup_ms": {"p50": _p(pickups, 50), "max": round(max(pickups), 2), "n": len(pickups)},
     }
+
+
+def _by_phase(latencies: list[float], phases: list[str]) -> dict[str, dict[str, float]]:
+    """p50, p99 and the worst of the samples taken in each phase of the job."""
+    out = {}
+    for name in dict.fromkeys(phases):
+        chosen = [v for v, p in zip(latencies, phases, strict=True) if p == name]
+        out[name] = {"p50": _p(chosen, 50), "p99": _p(chosen, 99), "max": round(max(chosen), 2)}
+        out[name]["n"] = len(chosen)
+    return out
 
 
 def _pickups(http: httpx.Client, end_s: int, count: int = 20) -> list[float]:
