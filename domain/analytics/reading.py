@@ -26,7 +26,7 @@ from domain.metrics.read_models import SeriesResult
 
 __all__ = ["BACKGROUND_PAUSE", "CHUNK_VALUES", "NAME_TAG", "TooLarge", "background", "read_grids"]
 
-CHUNK_VALUES = 50_000  # values per slice
+CHUNK_VALUES = 100_000  # values per slice
 FIRST_SLICE = 256  # buckets of the first slice, before the number of series is known
 MAX_SLICE = 10_000  # under the chart query's own limit (domain.buckets.MAX_BUCKETS)
 NAME_TAG = "__name__"  # set on grids read with `named=True` (CORRELATION reads many metrics)

@@ -57,6 +57,7 @@ class ResultFiles:
             await asyncio.to_thread(_sync, out)
         finally:
             await asyncio.to_thread(out.close)
+        await asyncio.to_thread(index.unlink, missing_ok=True)  # no old index over new lines
         await asyncio.to_thread(_replace, partial, data)
         await asyncio.to_thread(_write_synced, index, offsets.tobytes())
 
