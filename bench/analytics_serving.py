@@ -233,8 +233,12 @@ def _by_phase(latencies: list[float], phases: list[str]) -> dict[str, dict[str, 
     out = {}
     for name in dict.fromkeys(phases):
         chosen = [v for v, p in zip(latencies, phases, strict=True) if p == name]
-        out[name] = {"p50": _p(chosen, 50), "p99": _p(chosen, 99), "max": round(max(chosen), 2)}
-        out[name]["n"] = len(chosen)
+        out[name] = {
+            "p50": _p(chosen, 50),
+            "p99": _p(chosen, 99),
+            "max": round(max(chosen), 2),
+            "n": len(chosen),
+        }
     return out
 
 

@@ -8,8 +8,8 @@ ingest acknowledgement (decision 0037). A file per run costs a sequential write.
 `<file>.results/<job>-<attempt>.jsonl` holds one item per line; `.idx` beside it the
 byte offset of each line and the end, so a page is one seek and one read. Both are
 written under temporary names, synced, then renamed (the index last): a run that dies
-half way leaves nothing a reader takes for a result. An in-memory store keeps them in
-a dict.
+half way leaves nothing a reader takes for a result. An in-memory store keeps them in a
+temporary folder.
 """
 
 from __future__ import annotations
@@ -18,15 +18,16 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
+import tempfile
+import weakref
 from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import orjson
 
 from domain.analytics.work import Item, StoredItem
-from infra.stores.result_docs import runs
 
 __all__ = ["ResultFiles"]
 
@@ -35,60 +36,46 @@ _SAFE = re.compile(r"[0-9A-Za-z_]+")  # job ids are uuid4 hex: nothing a path co
 
 
 class ResultFiles:
+    """The result files of one store; `folder` None (an in-memory store): a temporary
+    folder, removed when this object goes."""
+
     def __init__(self, folder: Path | None) -> None:
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="vigil-results-"))
+            weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         self._folder = folder
-        self._memory: dict[tuple[str, int], list[bytes]] = {}
 
     async def write(self, job_id: str, attempt: int, items: Sequence[StoredItem]) -> None:
-        """Replace the items of this run."""
-        if self._folder is None:
-            self._memory[(job_id, attempt)] = [item.json for item in items]
-            return
-        data, index = self._paths(job_id, attempt)
-        await asyncio.to_thread(self._folder.mkdir, parents=True, exist_ok=True)
-        offsets = array(_OFFSET, [0])
-        partial = data.with_suffix(".jsonl.part")
-        out = await asyncio.to_thread(partial.open, "wb")
-        try:
-            for run in runs(items):
-                for doc in run:
-                    offsets.append(offsets[-1] + len(doc) + 1)
-                await asyncio.to_thread(out.write, b"\n".join(run) + b"\n")
-            await asyncio.to_thread(_sync, out)
-        finally:
-            await asyncio.to_thread(out.close)
-        await asyncio.to_thread(index.unlink, missing_ok=True)  # no old index over new lines
-        await asyncio.to_thread(_replace, partial, data)
-        await asyncio.to_thread(_write_synced, index, offsets.tobytes())
+        """Replace the items of this run (on a thread: the writes and syncs block)."""
+        await asyncio.to_thread(self._write, job_id, attempt, items)
 
     async def read(self, job_id: str, attempt: int, *, offset: int, limit: int) -> list[Item]:
-        if self._folder is None:
-            docs = self._memory.get((job_id, attempt), [])
-            return [orjson.loads(doc) for doc in docs[offset : offset + limit]]
         return await asyncio.to_thread(self._read, job_id, attempt, offset, limit)
 
     async def drop(self, job_id: str, *, keep: int | None = None) -> None:
         """Every run's items of the job but `keep`'s."""
-        if self._folder is None:
-            for key in [k for k in self._memory if k[0] == job_id and k[1] != keep]:
-                del self._memory[key]
-            return
         await asyncio.to_thread(self._drop, [job_id], keep)
 
     async def drop_jobs(self, job_ids: Iterable[str]) -> None:
         ids = list(job_ids)
-        if self._folder is None:
-            for key in [k for k in self._memory if k[0] in ids]:
-                del self._memory[key]
-        elif ids:
+        if ids:
             await asyncio.to_thread(self._drop, ids, None)
 
     def _paths(self, job_id: str, attempt: int) -> tuple[Path, Path]:
-        assert self._folder is not None
         if not _SAFE.fullmatch(job_id):
             raise ValueError(f"not a job id: {job_id!r}")
         stem = self._folder / f"{job_id}-{attempt}"
         return stem.with_suffix(".jsonl"), stem.with_suffix(".idx")
+
+    def _write(self, job_id: str, attempt: int, items: Sequence[StoredItem]) -> None:
+        data, index = self._paths(job_id, attempt)
+        self._folder.mkdir(parents=True, exist_ok=True)
+        offsets = array(_OFFSET, [0])
+        for item in items:
+            offsets.append(offsets[-1] + len(item.json) + 1)
+        index.unlink(missing_ok=True)  # no old index over new lines
+        _write_synced(data, (part for item in items for part in (item.json, b"\n")))
+        _write_synced(index, [offsets.tobytes()])
 
     def _read(self, job_id: str, attempt: int, offset: int, limit: int) -> list[Item]:
         data, index = self._paths(job_id, attempt)
@@ -107,7 +94,6 @@ class ResultFiles:
         return [orjson.loads(line) for line in text.splitlines()]
 
     def _drop(self, job_ids: list[str], keep: int | None) -> None:
-        assert self._folder is not None
         if not self._folder.exists():
             return
         for job_id in job_ids:
@@ -118,19 +104,12 @@ class ResultFiles:
                         path.unlink()
 
 
-def _sync(out: BinaryIO) -> None:
-    out.flush()
-    os.fsync(out.fileno())
-
-
-def _replace(source: Path, target: Path) -> None:
-    os.replace(source, target)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    partial = path.with_suffix(".idx.part")
+def _write_synced(path: Path, parts: Iterable[bytes]) -> None:
+    """`parts` into `path` whole or not at all: a temporary name, synced, renamed, and the
+    rename synced."""
+    partial = path.with_name(path.name + ".part")
     with open(partial, "wb") as out:
-        out.write(data)
+        out.writelines(parts)
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, path)

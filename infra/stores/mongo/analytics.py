@@ -8,7 +8,7 @@ Items are JSON text, so any tag key (dots, dollars) is stored as it came.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -22,7 +22,6 @@ from domain.analytics.work import Item, StoredItem
 from domain.paging import Page
 from infra.stores.mongo.errors import unavailable
 from infra.stores.mongo.options import MongoOptions
-from infra.stores.result_docs import runs
 
 __all__ = ["ANALYTICS_INDEXES", "MongoAnalyticsJobStore"]
 
@@ -40,6 +39,8 @@ ANALYTICS_INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]]
     RESULTS: [([("job_id", ASCENDING), ("attempt", ASCENDING), ("seq", ASCENDING)], {})],
 }
 _ACTIVE = [JobState.QUEUED.value, JobState.RUNNING.value]
+# A 1,000-series FORECAST job's items are 132 MB of JSON: inserted in runs of this size.
+_RUN_BYTES = 1 << 20
 
 
 def _doc(job: AnalyticsJob) -> dict[str, Any]:
@@ -224,7 +225,7 @@ class MongoAnalyticsJobStore:
         with unavailable("storing an analytics result"):
             await self._results.delete_many({"job_id": job_id, "attempt": attempt})
             seq = 0
-            for run in runs(items):  # a run at a time (result_docs.py)
+            for run in _runs(items):  # ~1 MB at a time: bounded memory, requests served between
                 docs = [
                     {
                         "_id": f"{job_id}:{attempt}:{seq + i}",
@@ -283,3 +284,17 @@ class MongoAnalyticsJobStore:
             await self._results.delete_many({"job_id": {"$in": expired}})
             done = await self._jobs.delete_many({"_id": {"$in": expired}})
         return int(done.deleted_count)
+
+
+def _runs(items: Sequence[StoredItem]) -> Iterator[list[bytes]]:
+    """The items' JSON in order, in runs of at most _RUN_BYTES (or one item)."""
+    run: list[bytes] = []
+    size = 0
+    for item in items:
+        if run and size + len(item.json) > _RUN_BYTES:
+            yield run
+            run, size = [], 0
+        run.append(item.json)
+        size += len(item.json)
+    if run:
+        yield run

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
+
+import pytest
 
 from domain.analytics.model import JobState
 from infra.stores.duckdb.database import DuckDBDatabase
@@ -16,20 +19,37 @@ DAY_US = 86_400_000_000
 BAND = [i / 7 for i in range(16_000)]  # ~300 KB of JSON per item
 
 
-async def test_a_write_queued_behind_a_large_result_is_not_held_until_it_ends(
-    tmp_path: Path,
+async def test_the_store_writes_while_a_large_result_is_being_saved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The result's file is held in its fsync; a write (any write stands for an ingest
+    batch: the store's writer runs one at a time) must not wait for it to end."""
+    synced = threading.Event()
+    release = threading.Event()
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        synced.set()
+        release.wait(10)
+        real_fsync(fd)
+
     async with await DuckDBDatabase.open(str(tmp_path / "vigil.duckdb")) as db:
         jobs = db.analytics
         await jobs.add_job(sample_job("big"))
         started = await jobs.start_job("alpha", "big", attempt=0, owner="a", now_us=NOW_US)
         assert started is not None
         items = [{"kind": "FORECAST", "n": n, "mean": BAND} for n in range(100)]  # ~30 MB
+        monkeypatch.setattr(os, "fsync", slow_fsync)
         saving = asyncio.create_task(jobs.save_results("alpha", "big", 1, stored(items)))
-        await asyncio.sleep(0.01)  # the save has begun
-        # Any write stands for an ingest batch: the store's writer runs one at a time.
-        assert await jobs.update_progress("alpha", "big", attempt=1, progress=0.9, phase="x")
-        assert not saving.done()
+        assert await asyncio.to_thread(synced.wait, 10)  # the save is in its fsync
+        try:
+            async with asyncio.timeout(5):
+                assert await jobs.update_progress(
+                    "alpha", "big", attempt=1, progress=0.9, phase="x"
+                )
+            assert not saving.done()
+        finally:
+            release.set()
         await saving
         assert await jobs.finish_job(
             started.ended(JobState.SUCCEEDED, at_us=NOW_US + 1, ttl_us=DAY_US, count=100)
