@@ -81,6 +81,17 @@ class SeriesResult:
     timestamps_us: list[int]
     series: list[SeriesData]
     resolution: str = "raw"
+    # The lines as one matrix (row i: `series[i]`, NaN where empty) when the store built
+    # them so: a reader of many lines copies it whole rather than visiting each line.
+    matrix: npt.NDArray[np.float64] | None = None
+
+    def as_matrix(self) -> npt.NDArray[np.float64]:
+        """Row i is `series[i].array()`."""
+        if self.matrix is not None:
+            return self.matrix
+        if not self.series:
+            return np.empty((0, len(self.timestamps_us)))
+        return np.vstack([line.array() for line in self.series])
 
 
 @dataclass(frozen=True, slots=True)

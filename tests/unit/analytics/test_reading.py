@@ -8,9 +8,11 @@ import time
 from typing import Any, cast
 
 import numpy as np
+import pytest
 
+from domain.analytics import reading
 from domain.analytics.model import SeriesSelector
-from domain.analytics.reading import background, read_grids
+from domain.analytics.reading import TooLarge, background, read_grids
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
 
@@ -75,3 +77,62 @@ async def test_a_jobs_reads_pause_between_slices_and_a_querys_do_not() -> None:
     busy_s = slices * SLICE_S
     assert query_s < 1.5 * busy_s
     assert job_s >= 1.9 * busy_s  # as long again as the store worked, after each slice
+
+
+WEIGHTS = {"a": 1.0, "b": 2.0, "c": 3.0}
+SPANS = {"a": (0, 10**9), "b": (0, 200), "c": (300, 10**9)}
+
+
+class ShiftingStore:
+    """Lines that come and go: "a" answers every slice, "b" only before bucket 200, "c"
+    only from bucket 300; every other slice lists them in reverse, and every third one
+    carries them as a matrix too. A bucket's value is its index times the line's weight."""
+
+    def __init__(self) -> None:
+        self.slices = 0
+
+    async def __call__(self, query: Any) -> SeriesResult:
+        self.slices += 1
+        index = np.arange(query.start_us // STEP_US, query.end_us // STEP_US, dtype=np.float64)
+        lines = []
+        for name, (low, high) in SPANS.items():
+            inside = (index >= low) & (index < high)
+            if inside.any():
+                lines.append((name, np.where(inside, index * WEIGHTS[name], np.nan)))
+        if self.slices % 2:
+            lines.reverse()
+        series = [SeriesData.from_array({"s": name}, values) for name, values in lines]
+        matrix = np.vstack([v for _, v in lines]) if lines and self.slices % 3 == 0 else None
+        stamps = (index * STEP_US).astype(np.int64).tolist()
+        return SeriesResult(stamps, series, matrix=matrix)
+
+
+async def test_lines_that_come_and_go_between_slices_keep_their_own_buckets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(reading, "CHUNK_VALUES", 128)  # 64-bucket slices
+    store = ShiftingStore()
+    grids = await _read(store, 1_000)
+    assert store.slices > 10
+    index = np.arange(1_000, dtype=np.float64)
+    for grid in grids:
+        name = grid.tags["s"]
+        low, high = SPANS[name]
+        inside = (index >= low) & (index < high)
+        expected = np.where(inside, index * WEIGHTS[name], np.nan)
+        assert np.array_equal(grid.values, expected, equal_nan=True), name
+    assert [g.tags["s"] for g in grids] == ["a", "b", "c"]
+
+
+async def test_a_line_past_the_limit_is_refused_with_the_points_it_would_make() -> None:
+    with pytest.raises(TooLarge) as refused:
+        await read_grids(
+            ShiftingStore(),
+            "p",
+            SeriesSelector("m"),
+            start_us=0,
+            end_us=1_000 * STEP_US,
+            step_us=STEP_US,
+            max_points=2_500,  # two lines of 1,000 buckets; "c" is the third
+        )
+    assert (refused.value.points, refused.value.limit) == (3_000, 2_500)
