@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,7 @@ class SeriesResult:
     resolution: str = "raw"
     # The lines as one matrix (row i: `series[i]`, NaN where empty) when the store built
     # them so: a reader of many lines copies it whole rather than visiting each line.
-    matrix: npt.NDArray[np.float64] | None = None
+    matrix: npt.NDArray[np.float64] | None = field(default=None, compare=False, repr=False)
 
     def as_matrix(self) -> npt.NDArray[np.float64]:
         """Row i is `series[i].array()`."""
