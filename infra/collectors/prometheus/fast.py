@@ -17,6 +17,10 @@ from infra.collectors.prometheus.wirescan import field_run, one_sample, padded, 
 __all__ = ["decode_v1_fast"]
 
 _V1_RAW: Any = V1["WriteRequestRaw"]
+# Fewer series than this are read faster message by message: numpy's fixed cost per call
+# outweighs the loop (one sample: 37 against 179 us; ten: 97 against 192; a hundred: 623
+# against 253).
+MIN_SERIES = 32
 _V1_LABELS: Any = V1["Labels"]
 
 
@@ -31,7 +35,7 @@ def decode_v1_fast(data: bytes, interner: SeriesInterner) -> Decoded | None:
         request = _V1_RAW.FromString(data)
     except Exception:  # the generic path names the error
         return None
-    if request.metadata:
+    if request.metadata or len(request.timeseries) < MIN_SERIES:
         return None
     bounds = record_bounds(list(request.timeseries), len(data))
     if bounds is None:

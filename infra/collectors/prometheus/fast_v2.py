@@ -16,6 +16,7 @@ import numpy.typing as npt
 from infra.collectors.decoded import DecodedSeries
 from infra.collectors.interning import SeriesInterner
 from infra.collectors.prometheus.columns import finish
+from infra.collectors.prometheus.fast import MIN_SERIES
 from infra.collectors.prometheus.generic import Decoded
 from infra.collectors.prometheus.labels import METRIC_TYPES, series_from_labels
 from infra.collectors.prometheus.messages import V2
@@ -93,7 +94,7 @@ def decode_v2_fast(data: bytes, state: V2State) -> Decoded | None:
         return None
     records = list(request.timeseries)
     symbols = list(request.symbols)
-    if not records or symbols[:1] != [""]:
+    if len(records) < MIN_SERIES or symbols[:1] != [""]:
         return None
     body = b"".join(records)
     lengths = np.fromiter(map(len, records), np.int64, len(records))
