@@ -32,6 +32,14 @@ _STORED_MAX = """
     WHERE ts >= make_timestamp($since) AND series_id IN (SELECT sid FROM hydrate)
     GROUP BY series_id
 """
+# A few points go in as list parameters: registering arrays costs ~250 us more per statement
+# up to ~64 rows (1 row: 0.49 against 0.80 ms; 8: 0.52 against 0.74; 64: 0.67 against
+# 0.74; 512: 1.7 against 0.8), and a small group is the usual one under many agents.
+_REGISTER_FROM = 64
+_INSERT_LISTS = """
+    INSERT INTO points_hot SELECT
+        unnest(?::BIGINT[]), make_timestamp(unnest(?::BIGINT[])), unnest(?::DOUBLE[])
+"""
 # A replaced point may be in either table of the view `points` (compaction.py).
 _DELETE = [
     f"""
@@ -204,6 +212,13 @@ def apply(cur: Cursor, plan: Plan) -> None:
                 cur.execute(delete, {"lo": int(stamps.min()), "hi": int(stamps.max())})
         finally:
             cur.unregister("replaced")
-    if len(plan.insert["value"]):
-        cur.register("batch", plan.insert)  # replaced by the next group's
+    columns = plan.insert
+    stamps = columns["ts"].view(np.int64)
+    # As datetime64, int64's minimum is NaT: NULL, which the table refuses; as an integer
+    # make_timestamp would store it as a date 290,000 years BC.
+    if len(stamps) >= _REGISTER_FROM or (len(stamps) and stamps.min() == _NONE):
+        cur.register("batch", columns)  # replaced by the next group's
         cur.execute("INSERT INTO points_hot SELECT series_id, ts, value FROM batch")
+    elif len(stamps):
+        ids, values = columns["series_id"].tolist(), columns["value"].tolist()
+        cur.execute(_INSERT_LISTS, [ids, stamps.tolist(), values])
