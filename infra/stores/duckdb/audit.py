@@ -9,9 +9,13 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
+import duckdb
+
+from domain.errors import Unavailable
 from domain.system.model import link
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
+from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBAuditStore", "row_entry"]
@@ -97,9 +101,10 @@ class _Pending:
 class DuckDBAuditStore:
     """Entries get their `seq` from a sequence on the writer thread, so it only grows.
 
-    Entries waiting for the writer thread share one INSERT and one COMMIT (group commit,
-    as for points): one transaction per entry cost the writer thread ~70% of its time
-    under many small requests (docs/performance.md). `record` returns after the COMMIT.
+    Entries waiting for the writer thread share one INSERT, and one COMMIT with the
+    points batches waiting beside them (group_commit.py): one transaction per entry cost
+    the writer thread ~70% of its time under many small requests (docs/performance.md).
+    `record` returns after the COMMIT.
 
     The chain is linked on the writer thread too: this process is the file's only writer,
     so the head of each project's chain it remembers (`_heads`, read from the file the
@@ -109,7 +114,8 @@ class DuckDBAuditStore:
     def __init__(self, runner: Runner) -> None:
         self._run = runner
         self._pending: deque[_Pending] = deque()
-        self._heads: dict[str, tuple[int, str]] = {}  # writer thread only
+        self._heads: _Heads = {}  # writer thread only
+        runner.group.join(self)
 
     async def record(self, entry: AuditEntry) -> AuditEntry:
         pending = _Pending(entry)
@@ -117,21 +123,27 @@ class DuckDBAuditStore:
         try:
             # Drains run in order on one thread: when ours has run, so has any earlier
             # drain that took this entry, and `pending.error` is final.
-            await self._run.write(self._drain)
+            await self._run.write(self._run.group.drain)
         except asyncio.CancelledError:
             with suppress(ValueError):
                 self._pending.remove(pending)
             raise
         if pending.error is not None:
             raise self._run.fault(pending.error)
-        assert pending.stored is not None
+        if pending.stored is None:  # its drain was interrupted before it answered
+            raise Unavailable("the audit entry was not stored")
         return pending.stored
 
-    def _drain(self, cur: Cursor) -> None:
+    def take(self) -> _Entries | None:
+        """The entries waiting now, for the next COMMIT (group_commit.py)."""
+        if not self._pending:
+            return None
         group = list(self._pending)
         self._pending.clear()
-        if not group:
-            return
+        return _Entries(self, group)
+
+    def link(self, cur: Cursor, group: list[_Pending]) -> tuple[list[AuditEntry], _Heads]:
+        """Each entry chained after its project's head, and the heads after them."""
         heads = dict(self._heads)
         linked = []
         for pending in group:
@@ -143,18 +155,34 @@ class DuckDBAuditStore:
             entry = link(pending.entry, heads.get(project))
             heads[project] = (entry.chain_index, entry.hash)
             linked.append(entry)
-        try:
-            seqs = _record(cur, linked)
-        except Exception as exc:
-            for pending in group:
-                pending.error = exc
-            # What the file holds is unknown now: read the heads again next time.
-            for entry in linked:
-                self._heads.pop(entry.project, None)
-            return
+        return linked, heads
+
+    def committed(self, group: list[_Pending], staged: _Linked) -> None:
+        linked, heads, seqs = staged
         self._heads.update(heads)
         for pending, entry in zip(group, linked, strict=True):
             pending.stored = replace(entry, seq=seqs[(entry.project, entry.chain_index)])
+
+    def alone(self, cur: Cursor, group: list[_Pending]) -> None:
+        """The group in a transaction of its own; if it fails, every entry fails with it
+        and the heads are read from the file again next time."""
+        try:
+            cur.begin()
+            try:
+                linked, heads = self.link(cur, group)
+                seqs = _record(cur, linked)
+                commit(cur)
+            except BaseException:
+                with suppress(duckdb.Error):
+                    cur.rollback()
+                raise
+        except Exception as exc:
+            for pending in group:
+                pending.error = exc
+            for pending in group:
+                self._heads.pop(pending.entry.project, None)
+            return
+        self.committed(group, (linked, heads, seqs))
 
     async def list_entries(self, query: GetAuditLogQuery) -> list[AuditEntry]:
         """Newest first; `after` is the `seq` of the last entry already seen."""
@@ -187,6 +215,30 @@ class DuckDBAuditStore:
             _rows, "SELECT DISTINCT project FROM audit WHERE project <> '' ORDER BY 1", {}
         )
         return [p for (p,) in rows]
+
+
+_Heads = dict[str, tuple[int, str]]
+_Linked = tuple[list[AuditEntry], _Heads, dict[tuple[str, int], int]]
+
+
+@dataclass(eq=False, slots=True)
+class _Entries:
+    """Entries taken for the next transaction (group_commit.Part)."""
+
+    store: DuckDBAuditStore
+    group: list[_Pending]
+    staged: _Linked | None = None
+
+    def write(self, cur: Cursor) -> None:
+        linked, heads = self.store.link(cur, self.group)
+        self.staged = (linked, heads, _record(cur, linked))
+
+    def committed(self) -> None:
+        assert self.staged is not None
+        self.store.committed(self.group, self.staged)
+
+    def alone(self, cur: Cursor) -> None:
+        self.store.alone(cur, self.group)
 
 
 def _rows(cur: Cursor, sql: str, params: dict[str, Any]) -> list[Any]:

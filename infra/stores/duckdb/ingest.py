@@ -7,7 +7,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -15,8 +15,9 @@ from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
+from infra.stores.duckdb.dirty_spans import SpanPlan
 from infra.stores.duckdb.faults import commit
-from infra.stores.duckdb.overlap import Columns, LatestStamps, apply
+from infra.stores.duckdb.overlap import Columns, LatestStamps, Plan, apply
 from infra.stores.duckdb.rollups import Watermarks, mark_dirty
 from infra.stores.duckdb.runner import Cursor, Runner
 
@@ -39,6 +40,16 @@ _INSERT_SERIES = """
 
 
 @dataclass(eq=False, slots=True)
+class _Staged:
+    """A group's statements run, waiting for the COMMIT."""
+
+    answers: dict[_Request, AppendResult] = field(default_factory=dict)
+    fresh: list[tuple[str, SeriesSpec]] = field(default_factory=list)
+    plan: Plan | None = None
+    spans: SpanPlan = field(default_factory=SpanPlan)
+
+
+@dataclass(eq=False, slots=True)
 class _Request:
     batch: PointBatch
     key: str | None
@@ -50,9 +61,10 @@ class BatchWriter:
     """Appends batches on the writer thread, committing all that are waiting at once.
 
     Every statement and every COMMIT (a sync of the write-ahead log) has a fixed cost,
-    so a group of batches costs little more than one. Each batch stays all-or-nothing:
-    if the group's transaction fails, its batches are retried one by one and only the
-    faulty one fails. A batch's caller resumes only after the COMMIT that stored it.
+    so a group of batches costs little more than one; the audit entries waiting share
+    the transaction too (group_commit.py). Each batch stays all-or-nothing: if the
+    group's transaction fails, its batches are retried one by one and only the faulty
+    one fails. A batch's caller resumes only after the COMMIT that stored it.
     Storing a (series, timestamp) again replaces the stored point (overlap.py).
     """
 
@@ -70,88 +82,93 @@ class BatchWriter:
         self._queue: deque[_Request] = deque()
         self._latest = LatestStamps()
         self._watermarks = watermarks or Watermarks()  # of the rollup tiers (rollups.py)
+        runner.group.join(self)
 
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         request = _Request(batch, key)
         self._queue.append(request)
         try:
             # Drains run in order on one thread: this one, or an earlier one, takes it.
-            await self._run.write(self._drain)
+            await self._run.write(self._run.group.drain)
         except asyncio.CancelledError:
             with suppress(ValueError):  # not taken yet: it will never be stored
                 self._queue.remove(request)
             raise
         if request.error is not None:
             raise self._run.fault(request.error)
+        if request.result is None:  # its drain was interrupted before it answered
+            raise Unavailable("the batch was not stored")
         self._run.faults.write_fault = ""  # points are stored again: writes work
-        assert request.result is not None  # _drain answers every request it takes
         return request.result
 
-    def _drain(self, cur: Cursor) -> None:
+    def take(self) -> _Points | None:
+        """The batches waiting now, up to `max_points` (at least one), for the next COMMIT."""
         group: list[_Request] = []
         points = 0
         while self._queue and (not group or points + len(self._queue[0].batch) <= self._max_points):
             group.append(self._queue.popleft())
             points += len(group[-1].batch)
-        if not group:
-            return
-        try:
-            self._commit(cur, group, careful=False)
-        except Exception:
-            for request in group:  # find the faulty batch; the others are stored
-                try:
-                    self._commit(cur, [request], careful=True)
-                except Exception as exc:
-                    request.error = exc
-        finally:
-            for request in group:
-                if request.result is None and request.error is None:
-                    request.error = Unavailable("the batch was not stored")
+        return _Points(self, group) if group else None
 
-    def _commit(self, cur: Cursor, group: Sequence[_Request], *, careful: bool) -> None:
-        """One transaction. Optimistic keys: a used key breaks the INSERT, and the careful
-        retry of each batch alone then looks its key up first."""
+    def stage(self, cur: Cursor, group: Sequence[_Request], *, careful: bool) -> _Staged:
+        """The group's statements, inside the caller's transaction. Optimistic keys: a used
+        key breaks the INSERT, and the careful retry of each batch alone then looks its key
+        up first."""
         now = time.time_ns() // 1000
-        answers: dict[_Request, AppendResult] = {}
+        staged = _Staged()
         claimed: dict[tuple[str, str], int] = {}
         stored: list[_Request] = []
-        cur.begin()
-        try:
-            for request in group:
-                project, key, count = request.batch.project, request.key, len(request.batch)
-                if key is not None:
-                    if (project, key) in claimed:
-                        answers[request] = AppendResult(claimed[project, key], replayed=True)
+        for request in group:
+            project, key, count = request.batch.project, request.key, len(request.batch)
+            if key is not None:
+                if (project, key) in claimed:
+                    staged.answers[request] = AppendResult(claimed[project, key], replayed=True)
+                    continue
+                if careful:
+                    rows = cur.execute(_FIRST_COUNT, {"project": project, "key": key}).fetchall()
+                    if rows:
+                        staged.answers[request] = AppendResult(int(rows[0][0]), replayed=True)
                         continue
-                    if careful:
-                        first = cur.execute(_FIRST_COUNT, {"project": project, "key": key})
-                        rows = first.fetchall()
-                        if rows:
-                            answers[request] = AppendResult(int(rows[0][0]), replayed=True)
-                            continue
-                    claimed[project, key] = count
-                stored.append(request)
-                answers[request] = AppendResult(count, replayed=False)
-            columns = Columns.of([r.batch for r in stored])  # a malformed batch fails here
-            if claimed:
-                cur.execute(_INSERT_KEYS, _key_params(claimed, now))
-            fresh = self._fresh(stored)
-            plan = self._latest.plan(cur, columns, {spec.id for _, spec in fresh})
-            if fresh:
-                cur.execute(_INSERT_SERIES, _series_params(fresh, now))
-            apply(cur, plan)
-            spans = mark_dirty(cur, self._watermarks, columns)  # late points' tier buckets
-            commit(cur)
-        except BaseException:
-            with suppress(duckdb.Error):
-                cur.rollback()
-            raise
-        self._latest.commit(plan)  # only once committed, as the catalogue
-        self._watermarks.spans.commit(spans)
-        for project, spec in fresh:
+                claimed[project, key] = count
+            stored.append(request)
+            staged.answers[request] = AppendResult(count, replayed=False)
+        columns = Columns.of([r.batch for r in stored])  # a malformed batch fails here
+        if claimed:
+            cur.execute(_INSERT_KEYS, _key_params(claimed, now))
+        staged.fresh = self._fresh(stored)
+        staged.plan = self._latest.plan(cur, columns, {spec.id for _, spec in staged.fresh})
+        if staged.fresh:
+            cur.execute(_INSERT_SERIES, _series_params(staged.fresh, now))
+        apply(cur, staged.plan)
+        staged.spans = mark_dirty(cur, self._watermarks, columns)  # late points' tier buckets
+        return staged
+
+    def committed(self, staged: _Staged) -> None:
+        """What a committed group changed, remembered; its callers answered."""
+        assert staged.plan is not None
+        self._latest.commit(staged.plan)  # only once committed, as the catalogue
+        self._watermarks.spans.commit(staged.spans)
+        for project, spec in staged.fresh:
             self._catalogue.add(project, [spec])
-        for request, answer in answers.items():
+        for request, answer in staged.answers.items():
             request.result = answer
+
+    def alone(self, cur: Cursor, group: Sequence[_Request]) -> None:
+        """Each batch in a transaction of its own: the faulty one fails, the others are
+        stored."""
+        for request in group:
+            try:
+                cur.begin()
+                try:
+                    staged = self.stage(cur, [request], careful=True)
+                    commit(cur)
+                except BaseException:
+                    with suppress(duckdb.Error):
+                        cur.rollback()
+                    raise
+                self.committed(staged)
+            except Exception as exc:
+                request.error = exc
 
     def _fresh(self, requests: Sequence[_Request]) -> list[tuple[str, SeriesSpec]]:
         fresh: dict[int, tuple[str, SeriesSpec]] = {}
@@ -160,6 +177,25 @@ class BatchWriter:
             for spec in self._catalogue.unknown(project, request.batch.series):
                 fresh.setdefault(spec.id, (project, spec))
         return list(fresh.values())
+
+
+@dataclass(eq=False, slots=True)
+class _Points:
+    """A group of batches taken for the next transaction (group_commit.Part)."""
+
+    writer: BatchWriter
+    group: list[_Request]
+    staged: _Staged | None = None
+
+    def write(self, cur: Cursor) -> None:
+        self.staged = self.writer.stage(cur, self.group, careful=False)
+
+    def committed(self) -> None:
+        assert self.staged is not None
+        self.writer.committed(self.staged)
+
+    def alone(self, cur: Cursor) -> None:
+        self.writer.alone(cur, self.group)
 
 
 def _key_params(claimed: dict[tuple[str, str], int], now: int) -> dict[str, object]:

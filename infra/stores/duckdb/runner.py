@@ -17,6 +17,7 @@ import duckdb
 
 from domain.errors import Unavailable
 from infra.stores.duckdb.faults import StoreFaults, commit, committed_but_invalidated
+from infra.stores.duckdb.group_commit import GroupCommit
 
 __all__ = ["Cursor", "Runner", "transaction"]
 
@@ -59,6 +60,7 @@ class Runner:
         self._con = con
         self._connect = connect
         self.faults = faults or StoreFaults()
+        self.group = GroupCommit()  # the writer's shared transactions (points, audit)
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
         # Long background work (compaction) on a cursor of its own, beside the writer.
