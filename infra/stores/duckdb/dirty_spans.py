@@ -29,6 +29,11 @@ from infra.stores.duckdb.runner import Cursor
 
 __all__ = ["KnownSpans", "SpanPlan", "late_spans"]
 
+# A span is marked this far past its newest late bucket (at least one bucket, never past the
+# tier's watermark): a backfill moving forward in time, the usual late stream, then finds
+# its next appends inside the known span and writes a mark once per 15 minutes of its data
+# instead of once per append. The buckets marked ahead are recomputed to the same values.
+AHEAD_US = 15 * 60 * 1_000_000
 # Past this many remembered spans (a tier's worth of series), start again: memory stays
 # bounded when rollups are off and nothing ever narrows the spans.
 MAX_KNOWN = 1_000_000
@@ -118,7 +123,8 @@ def late_spans(
     cur: Cursor, watermarks: dict[str, int], known: KnownSpans, columns: Columns
 ) -> tuple[SpanPlan, dict[str, int]]:
     """Inside an append's transaction: widen the dirty span of each series with points
-    stamped before a tier's watermark to their buckets, unless a known span holds them.
+    stamped before a tier's watermark to their buckets (and `AHEAD_US` past them), unless
+    a known span holds them.
     Returns what was written (for `KnownSpans.commit` once committed) and how many spans
     each tier's statement touched."""
     plan, touched = SpanPlan(), dict[str, int]()
@@ -126,7 +132,8 @@ def late_spans(
         return plan, touched
     ids = np.asarray(columns.series_ids, dtype=np.int64)[columns.slot]
     for tier in ROLLUP_TIERS:
-        late = columns.ts < watermarks.get(tier.name, 0)
+        watermark = watermarks.get(tier.name, 0)
+        late = columns.ts < watermark
         if not late.any():
             continue
         r = tier.resolution_us
@@ -135,7 +142,9 @@ def late_spans(
         todo = known.uncovered(tier.name, series, lo, hi)
         if not todo.any():
             continue
-        cur.register("late", {"series_id": series[todo], "lo": lo[todo], "hi": hi[todo]})
+        last_rolled = (watermark - 1) // r * r
+        ahead = np.maximum(hi, np.minimum(hi + max(AHEAD_US // r, 1) * r, last_rolled))
+        cur.register("late", {"series_id": series[todo], "lo": lo[todo], "hi": ahead[todo]})
         try:
             rows = cur.execute(_WIDEN, {"tier": tier.name}).fetchall()
         finally:

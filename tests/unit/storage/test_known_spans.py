@@ -1,5 +1,6 @@
 """The DuckDB writer's memory of committed dirty spans: a late append inside known spans
-writes nothing; one past them widens the span in the table; forgetting marks again."""
+writes nothing; one past them widens the span in the table (AHEAD_US past its newest
+bucket, never past the watermark); forgetting marks again."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import numpy as np
 import pytest
 
 from domain.storage.tiers import HOUR, MINUTE
-from infra.stores.duckdb.dirty_spans import KnownSpans, late_spans
+from infra.stores.duckdb.dirty_spans import AHEAD_US, KnownSpans, late_spans
 from infra.stores.duckdb.overlap import Columns
 from infra.stores.duckdb.rollup_sql import DIRTY_SPANS
 
 M, H = MINUTE.resolution_us, HOUR.resolution_us
+A = AHEAD_US  # 15 minutes: in the 1h tier, one bucket
 BASE = 1_000 * H
 WATERMARKS = {"1m": BASE + 2 * H, "1h": BASE + 2 * H}
 
@@ -51,8 +53,8 @@ def test_a_late_append_inside_committed_spans_writes_nothing(
         cur, WATERMARKS, known, columns([(1, BASE + 5 * M), (1, BASE + 50 * M), (2, BASE + M)])
     )
     assert touched == {"1m": 2, "1h": 2}
-    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 50 * M), 2: (BASE + M, BASE + M)}
-    assert plan.written["1h"] == {1: (BASE, BASE), 2: (BASE, BASE)}
+    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 50 * M + A), 2: (BASE + M, BASE + M + A)}
+    assert plan.written["1h"] == {1: (BASE, BASE + H), 2: (BASE, BASE + H)}
 
     # Not committed yet: the same buckets are marked again (a rollback would lose them).
     assert late_spans(cur, WATERMARKS, known, columns([(1, BASE + 9 * M)]))[1]["1m"] == 1
@@ -60,12 +62,13 @@ def test_a_late_append_inside_committed_spans_writes_nothing(
     again, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 9 * M + 7)]))
     assert touched == {} and again.written == {}
 
-    # Past the known span: that series' span widens in the table, the other is left alone.
+    # Past the known span: that series' span widens in the table, the other is left alone
+    # (and the 1h tier's span already reached that bucket ahead of its points).
     _, touched = late_spans(
         cur, WATERMARKS, known, columns([(1, BASE + 80 * M), (2, BASE + M + 3)])
     )
-    assert touched == {"1m": 1, "1h": 1}
-    assert spans(cur, "1m")[1] == (BASE + 5 * M, BASE + 80 * M)
+    assert touched == {"1m": 1}
+    assert spans(cur, "1m")[1] == (BASE + 5 * M, BASE + 80 * M + A)
     assert spans(cur, "1h")[1] == (BASE, BASE + H)
 
 
@@ -79,9 +82,33 @@ def test_forgotten_spans_are_marked_again(cur: duckdb.DuckDBPyConnection) -> Non
     assert len(known) == 0
     _, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 5 * M)]))
     assert touched == {"1m": 1, "1h": 1}
-    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 5 * M)}
+    assert spans(cur, "1m") == {1: (BASE + 5 * M, BASE + 5 * M + A)}
 
 
 def test_points_after_every_watermark_cost_no_statement(cur: duckdb.DuckDBPyConnection) -> None:
     plan, touched = late_spans(cur, WATERMARKS, KnownSpans(), columns([(1, BASE + 3 * H)]))
     assert touched == {} and plan.written == {} and spans(cur, "1m") == {}
+
+
+def test_a_backfill_moving_forward_marks_once_per_stretch_ahead(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    """One point a minute for 90 minutes, each appended and committed alone."""
+    known = KnownSpans()
+    statements = {"1m": 0, "1h": 0}
+    for minute in range(90):
+        plan, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + minute * M)]))
+        known.commit(plan)
+        for tier in touched:
+            statements[tier] += 1
+    # Marks at minutes 0, 16, 32, 48, 64 and 80, each reaching 15 minutes further.
+    assert statements == {"1m": 6, "1h": 1}
+    assert spans(cur, "1m") == {1: (BASE, BASE + 80 * M + A)}
+    assert spans(cur, "1h") == {1: (BASE, BASE + H)}
+
+
+def test_marks_ahead_stop_at_the_last_rolled_up_bucket(cur: duckdb.DuckDBPyConnection) -> None:
+    watermark = WATERMARKS["1m"]
+    late_spans(cur, WATERMARKS, KnownSpans(), columns([(1, watermark - 3 * M)]))
+    assert spans(cur, "1m") == {1: (watermark - 3 * M, watermark - M)}
+    assert spans(cur, "1h") == {1: (watermark - H, watermark - H)}
