@@ -5,6 +5,7 @@ nothing, whatever else shared its transaction."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -124,3 +125,24 @@ async def test_a_refused_entry_fails_alone_and_the_points_beside_it_are_stored(
     # The refused entry made the writer read the head again: the next entry chains on.
     after = await db.audit.record(entry(3, "cid", "createMetrics"))
     assert (after.chain_index, after.prev_hash) == (first.chain_index + 1, first.hash)
+
+
+@pytest.mark.parametrize("together", [2, 5, 9])
+async def test_entries_stored_in_one_statement_read_back_as_entries_stored_alone(
+    db: DuckDBDatabase, together: int
+) -> None:
+    """A few entries are rows of VALUES, more are unnested lists: the same rows, chained."""
+    alone = [entry(i, "ann", "createAlert") for i in range(2)]
+    for e in alone:
+        await db.audit.record(e)
+    grouped = [entry(i, "bob", "updateAlert") for i in range(2, 2 + together)]
+    stored = await _together(db, *(db.audit.record(e) for e in grouped))
+
+    listed = list(reversed(await db.audit.list_entries(GetAuditLogQuery("alpha"))))
+    expected = [*alone, *grouped]
+    assert [(e.actor, e.request_id, e.detail, e.outcome, e.timestamp_us) for e in listed] == [
+        (e.actor, e.request_id, e.detail, e.outcome, e.timestamp_us) for e in expected
+    ]
+    assert [e.chain_index for e in listed] == list(range(1, len(expected) + 1))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(listed))
+    assert [s.seq for s in stored] == [e.seq for e in listed[2:]]
