@@ -17,6 +17,7 @@ from domain.system.model import link
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb.faults import commit
+from infra.stores.duckdb.group_commit import Staging
 from infra.stores.duckdb.runner import Cursor, Runner
 
 __all__ = ["DuckDBAuditStore", "row_entry"]
@@ -98,6 +99,11 @@ def row_entry(row: tuple[Any, ...]) -> AuditEntry:
     )
 
 
+_Heads = dict[str, tuple[int, str]]  # each project's chain head: (index, hash)
+# What a staged group needs once committed: the linked entries, the new heads, the seqs.
+_Linked = tuple[list[AuditEntry], _Heads, dict[tuple[str, int], int]]
+
+
 @dataclass(eq=False, slots=True)
 class _Pending:
     entry: AuditEntry
@@ -141,13 +147,22 @@ class DuckDBAuditStore:
             raise Unavailable("the audit entry was not stored")
         return pending.stored
 
-    def take(self) -> _Entries | None:
+    def take(self) -> Staging[_Linked] | None:
         """The entries waiting now, for the next COMMIT (group_commit.py)."""
         if not self._pending:
             return None
         group = list(self._pending)
         self._pending.clear()
-        return _Entries(self, group)
+
+        def stage(cur: Cursor) -> _Linked:
+            linked, heads = self.link(cur, group)
+            return linked, heads, _record(cur, linked)
+
+        return Staging(
+            stage,
+            lambda staged: self.committed(group, staged),
+            lambda cur: self.alone(cur, group),
+        )
 
     def link(self, cur: Cursor, group: list[_Pending]) -> tuple[list[AuditEntry], _Heads]:
         """Each entry chained after its project's head, and the heads after them."""
@@ -222,30 +237,6 @@ class DuckDBAuditStore:
             _rows, "SELECT DISTINCT project FROM audit WHERE project <> '' ORDER BY 1", {}
         )
         return [p for (p,) in rows]
-
-
-_Heads = dict[str, tuple[int, str]]
-_Linked = tuple[list[AuditEntry], _Heads, dict[tuple[str, int], int]]
-
-
-@dataclass(eq=False, slots=True)
-class _Entries:
-    """Entries taken for the next transaction (group_commit.Part)."""
-
-    store: DuckDBAuditStore
-    group: list[_Pending]
-    staged: _Linked | None = None
-
-    def write(self, cur: Cursor) -> None:
-        linked, heads = self.store.link(cur, self.group)
-        self.staged = (linked, heads, _record(cur, linked))
-
-    def committed(self) -> None:
-        assert self.staged is not None
-        self.store.committed(self.group, self.staged)
-
-    def alone(self, cur: Cursor) -> None:
-        self.store.alone(cur, self.group)
 
 
 def _rows(cur: Cursor, sql: str, params: dict[str, Any]) -> list[Any]:

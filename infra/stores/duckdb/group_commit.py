@@ -14,16 +14,19 @@ caller and store the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 import duckdb
 
 from infra.stores.duckdb.faults import commit
 
-__all__ = ["GroupCommit", "Part", "WaitingWork"]
+__all__ = ["GroupCommit", "Part", "Staging", "WaitingWork"]
 
 Cursor = duckdb.DuckDBPyConnection
+S = TypeVar("S")
 
 
 class Part(Protocol):
@@ -38,6 +41,27 @@ class Part(Protocol):
     def alone(self, cur: Cursor) -> None:
         """The shared transaction failed: store this part in transactions of its own,
         answering every caller with its result or its error."""
+
+
+@dataclass(eq=False, slots=True)
+class Staging(Generic[S]):
+    """A Part from three functions of its queue: `stage` runs the statements and returns
+    what `settle` needs once they have committed; `alone` is `Part.alone`."""
+
+    stage: Callable[[Cursor], S]
+    settle: Callable[[S], None]
+    store_alone: Callable[[Cursor], None]
+    staged: S | None = None
+
+    def write(self, cur: Cursor) -> None:
+        self.staged = self.stage(cur)
+
+    def committed(self) -> None:
+        assert self.staged is not None
+        self.settle(self.staged)
+
+    def alone(self, cur: Cursor) -> None:
+        self.store_alone(cur)
 
 
 class WaitingWork(Protocol):

@@ -17,6 +17,7 @@ from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.dirty_spans import SpanPlan
 from infra.stores.duckdb.faults import commit
+from infra.stores.duckdb.group_commit import Staging
 from infra.stores.duckdb.overlap import Columns, LatestStamps, Plan, apply
 from infra.stores.duckdb.rollups import Watermarks, mark_dirty
 from infra.stores.duckdb.runner import Cursor, Runner
@@ -101,14 +102,20 @@ class BatchWriter:
         self._run.faults.write_fault = ""  # points are stored again: writes work
         return request.result
 
-    def take(self) -> _Points | None:
+    def take(self) -> Staging[_Staged] | None:
         """The batches waiting now, up to `max_points` (at least one), for the next COMMIT."""
         group: list[_Request] = []
         points = 0
         while self._queue and (not group or points + len(self._queue[0].batch) <= self._max_points):
             group.append(self._queue.popleft())
             points += len(group[-1].batch)
-        return _Points(self, group) if group else None
+        if not group:
+            return None
+        return Staging(
+            lambda cur: self.stage(cur, group, careful=False),
+            self.committed,
+            lambda cur: self.alone(cur, group),
+        )
 
     def stage(self, cur: Cursor, group: Sequence[_Request], *, careful: bool) -> _Staged:
         """The group's statements, inside the caller's transaction. Optimistic keys: a used
@@ -177,25 +184,6 @@ class BatchWriter:
             for spec in self._catalogue.unknown(project, request.batch.series):
                 fresh.setdefault(spec.id, (project, spec))
         return list(fresh.values())
-
-
-@dataclass(eq=False, slots=True)
-class _Points:
-    """A group of batches taken for the next transaction (group_commit.Part)."""
-
-    writer: BatchWriter
-    group: list[_Request]
-    staged: _Staged | None = None
-
-    def write(self, cur: Cursor) -> None:
-        self.staged = self.writer.stage(cur, self.group, careful=False)
-
-    def committed(self) -> None:
-        assert self.staged is not None
-        self.writer.committed(self.staged)
-
-    def alone(self, cur: Cursor) -> None:
-        self.writer.alone(cur, self.group)
 
 
 def _key_params(claimed: dict[tuple[str, str], int], now: int) -> dict[str, object]:
