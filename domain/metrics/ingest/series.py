@@ -143,8 +143,8 @@ class SeriesCache:
         """The series as MetricCollectedEvent carries it, built once per series. Shared:
         read-only for everyone who receives it."""
         entry = self._events.get(spec.id)
-        if entry is not None and entry[0] == spec:
-            return entry[1]
+        if entry is not None and (entry[0] is spec or entry[0] == spec):
+            return entry[1]  # the cache hands out one spec object per series: `is` mostly
         form = {
             "id": spec.id,
             "name": spec.name,
