@@ -134,6 +134,9 @@ class StoreFaults:
         if not self.invalidated:
             logger.error("store: DuckDB invalidated the database, reopening it: %s", reason)
             self.invalidated, self.invalidated_at = reason, time.monotonic()
+        if _NO_SPACE.search(reason):
+            # Reopening does not free the disk: writes stay refused until one succeeds.
+            self.write_fault = f"a checkpoint failed: the store's disk is full ({_clock()})"
 
     def _cause(self) -> str:
         """The fatal error in words safe to show (DuckDB's name the file's path)."""
