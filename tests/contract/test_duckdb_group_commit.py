@@ -15,7 +15,8 @@ import pytest
 
 from domain.metrics.queries import GetMetricsListQuery
 from domain.system.queries import GetAuditLogQuery
-from infra.stores.duckdb import DuckDBDatabase, faults, group_commit
+from infra.stores.duckdb import DuckDBDatabase, faults
+from infra.stores.duckdb import transaction as transactions
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
 from tests.contract.test_system_audit import entry
 
@@ -31,7 +32,7 @@ async def db(tmp_path: Path) -> AsyncIterator[DuckDBDatabase]:
 
 @pytest.fixture
 def commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the shared transactions' COMMITs (each still commits)."""
+    """Counts the COMMITs of transactions (each still commits)."""
     counted: list[int] = []
     real = faults.commit
 
@@ -39,7 +40,7 @@ def commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         counted.append(1)
         real(cur)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(group_commit, "commit", counting)
+    monkeypatch.setattr(transactions, "commit", counting)
     return counted
 
 

@@ -95,8 +95,8 @@ async def test_entries_belong_to_their_project(audit: AuditStore) -> None:
 async def test_entries_recorded_together_read_back_as_entries_recorded_alone(
     audit: AuditStore,
 ) -> None:
-    """Entries waiting for the writer share one INSERT (a DuckDB store writes a group of
-    one another way): both must store the same rows, in order, chained."""
+    """Entries waiting for the writer share one INSERT (a DuckDB store writes a few
+    entries another way than many): both must store the same rows, in order, chained."""
     alone = [entry(i, "ann", "createAlert") for i in range(3)]
     for e in alone:
         await audit.record(e)

@@ -10,15 +10,12 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
-import duckdb
-
 from domain.errors import Unavailable
 from domain.system.model import link
 from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
-from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.group_commit import Staging
-from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["DuckDBAuditStore", "row_entry"]
 
@@ -153,19 +150,15 @@ class DuckDBAuditStore:
             return None
         group = list(self._pending)
         self._pending.clear()
-
-        def stage(cur: Cursor) -> _Linked:
-            linked, heads = self.link(cur, group)
-            return linked, heads, _record(cur, linked)
-
         return Staging(
-            stage,
+            lambda cur: self.stage(cur, group),
             lambda staged: self.committed(group, staged),
             lambda cur: self.alone(cur, group),
         )
 
-    def link(self, cur: Cursor, group: list[_Pending]) -> tuple[list[AuditEntry], _Heads]:
-        """Each entry chained after its project's head, and the heads after them."""
+    def stage(self, cur: Cursor, group: list[_Pending]) -> _Linked:
+        """Each entry chained after its project's head and inserted; the heads after
+        them (inside the caller's transaction)."""
         heads = dict(self._heads)
         linked = []
         for pending in group:
@@ -177,7 +170,7 @@ class DuckDBAuditStore:
             entry = link(pending.entry, heads.get(project))
             heads[project] = (entry.chain_index, entry.hash)
             linked.append(entry)
-        return linked, heads
+        return linked, heads, _record(cur, linked)
 
     def committed(self, group: list[_Pending], staged: _Linked) -> None:
         linked, heads, seqs = staged
@@ -189,22 +182,13 @@ class DuckDBAuditStore:
         """The group in a transaction of its own; if it fails, every entry fails with it
         and the heads are read from the file again next time."""
         try:
-            cur.begin()
-            try:
-                linked, heads = self.link(cur, group)
-                seqs = _record(cur, linked)
-                commit(cur)
-            except BaseException:
-                with suppress(duckdb.Error):
-                    cur.rollback()
-                raise
+            staged = transaction(self.stage)(cur, group)
         except Exception as exc:
             for pending in group:
                 pending.error = exc
-            for pending in group:
                 self._heads.pop(pending.entry.project, None)
             return
-        self.committed(group, (linked, heads, seqs))
+        self.committed(group, staged)
 
     async def list_entries(self, query: GetAuditLogQuery) -> list[AuditEntry]:
         """Newest first; `after` is the `seq` of the last entry already seen."""

@@ -15,42 +15,29 @@ caller and store the others.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-import duckdb
+from infra.stores.duckdb.transaction import Cursor, transaction
 
-from infra.stores.duckdb.faults import commit
+__all__ = ["GroupCommit", "Staging", "WaitingWork"]
 
-__all__ = ["GroupCommit", "Part", "Staging", "WaitingWork"]
-
-Cursor = duckdb.DuckDBPyConnection
 S = TypeVar("S")
-
-
-class Part(Protocol):
-    """Work taken from one queue for the next transaction."""
-
-    def write(self, cur: Cursor) -> None:
-        """Its statements, inside the shared transaction; answers nobody yet."""
-
-    def committed(self) -> None:
-        """The transaction committed: remember what it wrote and answer the callers."""
-
-    def alone(self, cur: Cursor) -> None:
-        """The shared transaction failed: store this part in transactions of its own,
-        answering every caller with its result or its error."""
 
 
 @dataclass(eq=False, slots=True)
 class Staging(Generic[S]):
-    """A Part from three functions of its queue: `stage` runs the statements and returns
-    what `settle` needs once they have committed; `alone` is `Part.alone`."""
+    """Work taken from one queue for the next transaction.
+
+    `stage` runs its statements inside the shared transaction and returns what `settle`
+    needs once they have committed (`settle` answers the callers). If the shared
+    transaction fails, `alone` stores the same work in transactions of its own,
+    answering every caller with its result or its error.
+    """
 
     stage: Callable[[Cursor], S]
     settle: Callable[[S], None]
-    store_alone: Callable[[Cursor], None]
+    alone: Callable[[Cursor], None]
     staged: S | None = None
 
     def write(self, cur: Cursor) -> None:
@@ -60,13 +47,16 @@ class Staging(Generic[S]):
         assert self.staged is not None
         self.settle(self.staged)
 
-    def alone(self, cur: Cursor) -> None:
-        self.store_alone(cur)
-
 
 class WaitingWork(Protocol):
-    def take(self) -> Part | None:
+    def take(self) -> Staging[Any] | None:
         """The work waiting now (removed from the queue), or None."""
+
+
+@transaction
+def _write(cur: Cursor, parts: list[Staging[Any]]) -> None:
+    for part in parts:
+        part.write(cur)
 
 
 class GroupCommit:
@@ -88,19 +78,10 @@ class GroupCommit:
         if not parts:
             return
         try:
-            cur.begin()
-            for part in parts:
-                part.write(cur)
-            commit(cur)
+            _write(cur, parts)
         except Exception:
-            with suppress(duckdb.Error):
-                cur.rollback()
             for part in parts:
                 part.alone(cur)
             return
-        except BaseException:
-            with suppress(duckdb.Error):
-                cur.rollback()
-            raise
         for part in parts:
             part.committed()

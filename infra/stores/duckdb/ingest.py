@@ -7,20 +7,17 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
-
-import duckdb
+from dataclasses import dataclass
 
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.dirty_spans import SpanPlan
-from infra.stores.duckdb.faults import commit
 from infra.stores.duckdb.group_commit import Staging
 from infra.stores.duckdb.overlap import Columns, LatestStamps, Plan, apply
 from infra.stores.duckdb.rollups import Watermarks, mark_dirty
-from infra.stores.duckdb.runner import Cursor, Runner
+from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
 __all__ = ["BatchWriter"]
 
@@ -40,14 +37,14 @@ _INSERT_SERIES = """
 """
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(frozen=True, slots=True)
 class _Staged:
     """A group's statements run, waiting for the COMMIT."""
 
-    answers: dict[_Request, AppendResult] = field(default_factory=dict)
-    fresh: list[tuple[str, SeriesSpec]] = field(default_factory=list)
-    plan: Plan | None = None
-    spans: SpanPlan = field(default_factory=SpanPlan)
+    answers: dict[_Request, AppendResult]
+    fresh: list[tuple[str, SeriesSpec]]
+    plan: Plan
+    spans: SpanPlan
 
 
 @dataclass(eq=False, slots=True)
@@ -122,37 +119,36 @@ class BatchWriter:
         key breaks the INSERT, and the careful retry of each batch alone then looks its key
         up first."""
         now = time.time_ns() // 1000
-        staged = _Staged()
+        answers: dict[_Request, AppendResult] = {}
         claimed: dict[tuple[str, str], int] = {}
         stored: list[_Request] = []
         for request in group:
             project, key, count = request.batch.project, request.key, len(request.batch)
             if key is not None:
                 if (project, key) in claimed:
-                    staged.answers[request] = AppendResult(claimed[project, key], replayed=True)
+                    answers[request] = AppendResult(claimed[project, key], replayed=True)
                     continue
                 if careful:
                     rows = cur.execute(_FIRST_COUNT, {"project": project, "key": key}).fetchall()
                     if rows:
-                        staged.answers[request] = AppendResult(int(rows[0][0]), replayed=True)
+                        answers[request] = AppendResult(int(rows[0][0]), replayed=True)
                         continue
                 claimed[project, key] = count
             stored.append(request)
-            staged.answers[request] = AppendResult(count, replayed=False)
+            answers[request] = AppendResult(count, replayed=False)
         columns = Columns.of([r.batch for r in stored])  # a malformed batch fails here
         if claimed:
             cur.execute(_INSERT_KEYS, _key_params(claimed, now))
-        staged.fresh = self._fresh(stored)
-        staged.plan = self._latest.plan(cur, columns, {spec.id for _, spec in staged.fresh})
-        if staged.fresh:
-            cur.execute(_INSERT_SERIES, _series_params(staged.fresh, now))
-        apply(cur, staged.plan)
-        staged.spans = mark_dirty(cur, self._watermarks, columns)  # late points' tier buckets
-        return staged
+        fresh = self._fresh(stored)
+        plan = self._latest.plan(cur, columns, {spec.id for _, spec in fresh})
+        if fresh:
+            cur.execute(_INSERT_SERIES, _series_params(fresh, now))
+        apply(cur, plan)
+        spans = mark_dirty(cur, self._watermarks, columns)  # late points' tier buckets
+        return _Staged(answers, fresh, plan, spans)
 
     def committed(self, staged: _Staged) -> None:
         """What a committed group changed, remembered; its callers answered."""
-        assert staged.plan is not None
         self._latest.commit(staged.plan)  # only once committed, as the catalogue
         self._watermarks.spans.commit(staged.spans)
         for project, spec in staged.fresh:
@@ -165,17 +161,11 @@ class BatchWriter:
         stored."""
         for request in group:
             try:
-                cur.begin()
-                try:
-                    staged = self.stage(cur, [request], careful=True)
-                    commit(cur)
-                except BaseException:
-                    with suppress(duckdb.Error):
-                        cur.rollback()
-                    raise
-                self.committed(staged)
+                staged = transaction(self.stage)(cur, [request], careful=True)
             except Exception as exc:
                 request.error = exc
+                continue
+            self.committed(staged)
 
     def _fresh(self, requests: Sequence[_Request]) -> list[tuple[str, SeriesSpec]]:
         fresh: dict[int, tuple[str, SeriesSpec]] = {}

@@ -4,7 +4,6 @@ database DuckDB invalidated (a checkpoint on a full disk) is reopened here."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 import time
@@ -16,14 +15,14 @@ from typing import Concatenate, Generic, ParamSpec, TypeVar
 import duckdb
 
 from domain.errors import Unavailable
-from infra.stores.duckdb.faults import StoreFaults, commit, committed_but_invalidated
+from infra.stores.duckdb.faults import StoreFaults, committed_but_invalidated
 from infra.stores.duckdb.group_commit import GroupCommit
+from infra.stores.duckdb.transaction import Cursor, transaction
 
 __all__ = ["Cursor", "Runner", "transaction"]
 
 logger = logging.getLogger("vigil.store")
 
-Cursor = duckdb.DuckDBPyConnection
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -246,21 +245,3 @@ class _Call(Generic[T]):
             self._interrupted = True
             if self._cursor is not None:
                 self._cursor.interrupt()
-
-
-def transaction(fn: Callable[Concatenate[Cursor, P], T]) -> Callable[Concatenate[Cursor, P], T]:
-    """Run `fn` in one transaction: all its statements commit, or none does."""
-
-    @functools.wraps(fn)
-    def run(cur: Cursor, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        cur.begin()
-        try:
-            result = fn(cur, *args, **kwargs)
-            commit(cur)
-        except BaseException:
-            with suppress(duckdb.Error):
-                cur.rollback()
-            raise
-        return result
-
-    return run
