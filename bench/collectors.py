@@ -79,7 +79,7 @@ async def _drive(url: str, bodies: list[bytes], headers: dict[str, str], senders
     return len(refused)
 
 
-def _settle(server: Server) -> dict[str, Any]:
+def _wait_idle(server: Server) -> dict[str, Any]:
     """Wait for the server's background work to end; what it cost."""
     cpu0, started = server.cpu_seconds(), time.perf_counter()
     idle = wait_server_idle(server, window_s=2.0, cpu_s=0.06, deadline=time.monotonic() + 180)
@@ -103,7 +103,7 @@ def measure(
     """Wait for an idle server, warm up on the first body (untimed), then send the rest
     and read the server's CPU."""
     url = f"{server.url}{path}"
-    before = _settle(server)
+    before = _wait_idle(server)
     asyncio.run(_drive(url, bodies[:1], headers, 1))
     timed = bodies[1:]
     cpu0, watch, started = server.cpu_seconds(), CpuWatch([server.pid]), time.perf_counter()
