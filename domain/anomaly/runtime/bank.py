@@ -21,14 +21,17 @@ import logging
 from datetime import UTC, tzinfo
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from domain.alerting.model import AnomalySettings
 from domain.alerting.ports import Picker, Scoring
 from domain.anomaly.detection import AnomalyDetection
-from domain.anomaly.model import ModelState
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.read_models import DetectorStatus
 from domain.anomaly.records import BAND_STEP_US, AnomalyRecord, BandRow
 from domain.anomaly.runtime.output import Derived, event_of, record_of
+from domain.anomaly.runtime.rows import DetectorRows
 from domain.anomaly.runtime.slots import MAX_WARM_BUFFER, CoveredRule, MetricSlots, Owner, Slot
 from domain.anomaly.runtime.status import status_of
 from domain.anomaly.runtime.warming import Warming
@@ -43,7 +46,14 @@ logger = logging.getLogger("vigil.anomaly")
 
 PRUNE_EVERY_US = 3_600_000_000
 EMPTY = Scoring()
-LEARNING = ModelState.LEARNING
+
+# The memo of a series' rows holds a row, or one of these:
+NONE = -1  # no detector
+SEVERAL = -2  # several (in _several_rows)
+UNROUTED = -3  # not met since the owners last changed
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
 
 
 class DetectorBank(Warming):
@@ -66,6 +76,10 @@ class DetectorBank(Warming):
         self._retention_us = retention_us
         self._seed = seed
         self._by_project: dict[str, dict[str, MetricSlots]] = {}
+        self._rows = DetectorRows()
+        self._at_row: dict[int, tuple[MetricSlots, Slot]] = {}
+        self._series_rows: dict[str, dict[int, int]] = {}  # project -> series id -> row
+        self._several_rows: dict[str, dict[int, list[int]]] = {}
         self._detections: dict[str, AnomalyDetection] = {}
         self._rules: dict[str, tuple[str, str]] = {}  # alert id -> (project, metric)
         self._records: list[AnomalyRecord] = []
@@ -88,81 +102,133 @@ class DetectorBank(Warming):
         return frozenset(self._by_project)
 
     def observe(self, event: MetricCollectedEvent) -> Scoring:
-        """Score each point of the batch with the detectors of its series."""
+        """Score each point of the batch with the detectors of its series, all of a
+        batch's detectors together (one numpy operation per step of the model)."""
         by_metric = self._by_project.get(event.project)
         if not by_metric:
             return EMPTY
-        created: list[Slot] = []
-        routes: list[tuple[MetricSlots, list[Slot]] | None] = []
-        found = False
-        for s in event.series:
-            metric = by_metric.get(s["name"])
-            if metric is None:
-                routes.append(None)
-                continue
-            slots = metric.routes.get(s["id"])
-            if slots is None:
-                before = len(created)
-                slots = metric.route(s, created)
-                for slot in created[before:]:
-                    self._warming.append((metric, slot))
-            if slots:
-                routes.append((metric, slots))
-                found = True
-            else:
-                routes.append(None)
-        if created:
-            self._start_warming()
-        if not found:
-            return EMPTY
         project = event.project
-        derived: dict[str, Derived] = {}
-        events: list[Any] = []
-        for index, ts_us, value in zip(
-            event.series_index, event.timestamps_us, event.values, strict=True
-        ):
-            route = routes[index]
-            if route is None:
-                continue
-            metric, slots = route
-            for slot in slots:
-                scored = slot.detector.observe(ts_us, value)
-                slot.learned += 1
-                warm = slot.warm
-                if warm is not None:  # not seeded yet: learns, and flags nothing
-                    if len(warm) < MAX_WARM_BUFFER:
-                        warm.append((ts_us, value))
-                    for name, _ in slot.families:
-                        _derived(derived, name).add(slot.series_id, slot.tags, ts_us, 0.0)
-                    continue
-                slot.last = scored
-                score = scored.score
-                for name, threshold in slot.families:
-                    flag = 1.0 if score >= threshold else 0.0
-                    _derived(derived, name).add(slot.series_id, slot.tags, ts_us, flag)
-                if scored.state is LEARNING:
-                    continue
-                if scored.anomalous:
-                    record = record_of(
-                        project, metric.metric, slot.series_id, slot.tags, scored, self._tz
-                    )
-                    self._records.append(record)
-                    events.append(event_of(record))
-                bucket = ts_us - ts_us % BAND_STEP_US
-                if bucket != slot.band_bucket:
-                    if bucket < slot.band_bucket:
-                        continue  # a late point: its minute is written already
-                    self._close_band(metric, slot)
-                    slot.band_bucket = bucket
-                sums = slot.band
-                sums[0] += scored.baseline
-                sums[1] += scored.lower
-                sums[2] += scored.upper
-                slot.band_points += 1
-        if events and (self._writer is None or self._writer.done()):
+        rows_of = self._series_rows.setdefault(project, {})
+        get = rows_of.get
+        first = [get(s["id"], UNROUTED) for s in event.series]
+        layers = [first]
+        if UNROUTED in first or SEVERAL in first:
+            self._route_rest(project, by_metric, event.series, layers)
+        if max(max(layer) for layer in layers) < 0:
+            return EMPTY  # none of the batch's series has a detector
+        index = np.asarray(event.series_index, dtype=np.int64)
+        stamps = np.asarray(event.timestamps_us, dtype=np.int64)
+        values = np.asarray(event.values, dtype=np.float64)
+        out = _Output(project)
+        for layer in layers:
+            point_rows = np.asarray(layer, dtype=np.int64)[index]
+            points = np.flatnonzero(point_rows >= 0)
+            for at in _rounds(points, point_rows[points]):
+                self._score(out, point_rows[at], stamps[at], values[at])
+        if out.events and (self._writer is None or self._writer.done()):
             # Written within milliseconds, as alert transitions are: off the ingest path.
             self._writer = asyncio.ensure_future(self.flush(self._clock.now_us(), everything=False))
-        return Scoring([d.event(project) for d in derived.values()], events)
+        return Scoring([d.event(out.project) for d in out.derived.values()], out.events)
+
+    def _route_rest(
+        self,
+        project: str,
+        by_metric: dict[str, MetricSlots],
+        series: list[dict[str, Any]],
+        layers: list[list[int]],
+    ) -> None:
+        """Fill the layers where the memo did not: series met for the first time since the
+        owners last changed, and series with several detectors (a layer for each)."""
+        first = layers[0]
+        rows_of = self._series_rows[project]
+        several = self._several_rows.setdefault(project, {})
+        created: list[Slot] = []
+        for i, found in enumerate(first):
+            if found >= NONE:
+                continue
+            s = series[i]
+            sid = s["id"]
+            if found == UNROUTED:
+                metric = by_metric.get(s["name"])
+                slots: list[Slot] = []
+                if metric is not None:
+                    before = len(created)
+                    slots = metric.routes.get(sid) or metric.route(s, created)
+                    for slot in created[before:]:
+                        self._warming.append((metric, slot))
+                        self._at_row[slot.row] = (metric, slot)
+                rows = [slot.row for slot in slots]
+                if len(rows) > 1:
+                    several[sid] = rows
+                rows_of[sid] = rows[0] if len(rows) == 1 else SEVERAL if rows else NONE
+            rows = several.get(sid) or [rows_of[sid]]
+            for k, row in enumerate(rows):
+                if k == len(layers):
+                    layers.append([NONE] * len(first))
+                layers[k][i] = row
+        if created:
+            self._start_warming()
+
+    def _score(self, out: _Output, rows: Ints, stamps: Ints, values: Floats) -> None:
+        """Score points of distinct detectors, then hand on what they give."""
+        tallies = self._rows
+        scores = tallies.pool.observe(rows, stamps, values)
+        tallies.learned[rows] += 1
+        warming = tallies.warming[rows]
+        ready = ~warming
+        if warming.any():  # not seeded yet: learns, and flags nothing
+            for i in np.flatnonzero(warming).tolist():
+                metric, slot = self._at_row[int(rows[i])]
+                ts_us, value = int(stamps[i]), float(values[i])
+                if slot.warm is not None and len(slot.warm) < MAX_WARM_BUFFER:
+                    slot.warm.append((ts_us, value))
+                for name, _ in slot.families:
+                    _derived(out.derived, name).add(slot.series_id, slot.tags, ts_us, 0.0)
+        feeding = ready & tallies.feeds[rows]
+        if feeding.any():
+            for i in np.flatnonzero(feeding).tolist():
+                _, slot = self._at_row[int(rows[i])]
+                score = float(scores.score[i])
+                ts_us = int(stamps[i])
+                for name, threshold in slot.families:
+                    flag = 1.0 if score >= threshold else 0.0
+                    _derived(out.derived, name).add(slot.series_id, slot.tags, ts_us, flag)
+        banded = ready & ~scores.learning
+        for i in np.flatnonzero(banded & scores.anomalous).tolist():
+            metric, slot = self._at_row[int(rows[i])]
+            scored = scores.scored(i, int(stamps[i]), float(values[i]))
+            record = record_of(
+                out.project, metric.metric, slot.series_id, slot.tags, scored, self._tz
+            )
+            self._records.append(record)
+            out.events.append(event_of(record))
+        if banded.all():
+            self._add_bands(rows, stamps, scores.baseline, scores.lower, scores.upper)
+        elif banded.any():
+            at = np.flatnonzero(banded)
+            self._add_bands(
+                rows[at], stamps[at], scores.baseline[at], scores.lower[at], scores.upper[at]
+            )
+
+    def _add_bands(
+        self, rows: Ints, stamps: Ints, baseline: Floats, lower: Floats, upper: Floats
+    ) -> None:
+        """Add the points to their detectors' band minutes; a later minute closes the open
+        one, an earlier one (a late point: its minute is written already) is left out."""
+        tallies = self._rows
+        buckets = stamps - stamps % BAND_STEP_US
+        current = tallies.band_bucket[rows]
+        later = buckets > current
+        for row in rows[later & (tallies.band_points[rows] > 0)].tolist():
+            self._close_band(*self._at_row[row])
+        tallies.band_bucket[rows[later]] = buckets[later]
+        keep = buckets >= current
+        if not keep.all():
+            rows, baseline, lower, upper = rows[keep], baseline[keep], lower[keep], upper[keep]
+        tallies.band[rows, 0] += baseline
+        tallies.band[rows, 1] += lower
+        tallies.band[rows, 2] += upper
+        tallies.band_points[rows] += 1
 
     # -- owners ----------------------------------------------------------------------------
 
@@ -224,8 +290,14 @@ class DetectorBank(Warming):
         self._detections[detection.id] = detection
 
     def _set_owner(self, project: str, metric: str, owner: Owner) -> None:
+        self._forget_routes(project)
         slots = self._metric(project, metric)
         self._leave(slots, slots.set_owner(owner))
+
+    def _forget_routes(self, project: str) -> None:
+        """The owners change: every series of the project is routed again when next met."""
+        self._series_rows.pop(project, None)
+        self._several_rows.pop(project, None)
 
     def _leave(self, metric: MetricSlots, orphans: list[Slot]) -> None:
         """Detectors nobody wants: their last band and state are written at the next flush."""
@@ -233,12 +305,14 @@ class DetectorBank(Warming):
             self._close_band(metric, slot)
             if slot.warm is None:  # its state is kept for whoever takes it next
                 self._leaving[slot.key] = (slot.placement, slot.detector.to_state())
+            self._at_row.pop(slot.row, None)
+            self._rows.give_back(slot.row)
 
     def _metric(self, project: str, metric: str) -> MetricSlots:
         by_metric = self._by_project.setdefault(project, {})
         found = by_metric.get(metric)
         if found is None:
-            found = by_metric[metric] = MetricSlots(project, metric)
+            found = by_metric[metric] = MetricSlots(project, metric, self._rows)
         return found
 
     def _remove_owner(self, project: str, metric: str, owner_id: str) -> None:
@@ -246,6 +320,7 @@ class DetectorBank(Warming):
         slots = by_metric.get(metric)
         if slots is None:
             return
+        self._forget_routes(project)
         self._leave(slots, slots.remove_owner(owner_id))
         if not slots.owners:
             del by_metric[metric]
@@ -294,11 +369,11 @@ class DetectorBank(Warming):
         await self.flush(now, everything=True)
 
     async def _write(self, now_us: int, everything: bool) -> None:
-        for by_metric in self._by_project.values():
-            for metric in by_metric.values():
-                for slot in metric.slots.values():
-                    if slot.band_points and slot.band_bucket + BAND_STEP_US <= now_us:
-                        self._close_band(metric, slot)
+        tallies = self._rows
+        for metric, slot in list(self._at_row.values()):
+            row = slot.row
+            if tallies.band_points[row] and tallies.band_bucket[row] + BAND_STEP_US <= now_us:
+                self._close_band(metric, slot)
         records, self._records = self._records, []
         bands, self._bands = self._bands, []
         states = dict(self._leaving)
@@ -325,7 +400,8 @@ class DetectorBank(Warming):
         for key in states:
             self._leaving.pop(key, None)
         for slot, generation in learned:
-            slot.saved = generation
+            if self._at_row.get(slot.row, (None, None))[1] is slot:
+                self._rows.saved[slot.row] = generation
         if now_us - self._pruned_us >= PRUNE_EVERY_US:
             self._pruned_us = now_us
             try:
@@ -335,13 +411,38 @@ class DetectorBank(Warming):
 
     def _learned(self) -> list[tuple[Slot, int]]:
         """The ready detectors that learned since they were last written, with how far."""
+        tallies = self._rows
         return [
-            (slot, slot.learned)
-            for by_metric in self._by_project.values()
-            for metric in by_metric.values()
-            for slot in metric.slots.values()
-            if slot.warm is None and slot.saved != slot.learned
+            (slot, int(tallies.learned[slot.row]))
+            for _, slot in self._at_row.values()
+            if slot.warm is None and tallies.saved[slot.row] != tallies.learned[slot.row]
         ]
+
+
+class _Output:
+    """What one batch's scores give: derived series by name, and anomaly events."""
+
+    __slots__ = ("derived", "events", "project")
+
+    def __init__(self, project: str) -> None:
+        self.project = project
+        self.derived: dict[str, Derived] = {}
+        self.events: list[Any] = []
+
+
+def _rounds(points: Ints, rows: Ints) -> list[Ints]:
+    """`points` split so that no row is scored twice at once: the first point of each row,
+    then the second, and so on (a row's points stay in the batch's order)."""
+    if len(rows) < 2:
+        return [points]
+    ordered = np.sort(rows)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return [points]
+    by_row = np.argsort(rows, kind="stable")
+    sorted_rows = rows[by_row]
+    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    return [points[np.sort(by_row[rank == r])] for r in range(int(rank.max()) + 1)]
 
 
 class _Placed:

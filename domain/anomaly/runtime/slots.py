@@ -13,10 +13,10 @@ from domain.anomaly.model import (
     MAX_SCORE,
     DetectorConfig,
     Direction,
-    Scored,
     Seasonality,
     placement_of,
 )
+from domain.anomaly.runtime.rows import DetectorRows
 from domain.matchers import TagMatcher, matches_all
 
 __all__ = ["MAX_WARM_BUFFER", "CoveredRule", "MetricSlots", "Owner", "Slot", "slot_key"]
@@ -72,40 +72,41 @@ class Owner:
 
 @dataclass(slots=True, eq=False)
 class Slot:
-    """One detector: a series under one model, and what its scores feed."""
+    """One detector: a series under one model, and what its scores feed. The detector's
+    state is row `row` of the bank's rows (scored a batch at a time)."""
 
     key: str
     placement: str  # where its state is stored (model.placement_of its metric)
     series_id: int
     tags: Mapping[str, str]
     model: Model
-    detector: AnomalyDetector
+    rows: DetectorRows
+    row: int
     families: list[tuple[str, float]] = field(default_factory=list)  # (input name, score)
     warm: list[tuple[int, float]] | None = None  # live points while seeding (None: ready)
-    last: Scored | None = None
-    band_bucket: int = -1
-    band: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
-    band_points: int = 0
-    learned: int = 0  # points learned (a generation, for the checkpoints)
-    saved: int = -1  # the generation last written to the store
+
+    @property
+    def detector(self) -> AnomalyDetector:
+        """A copy of the detector as it stands (its state, its description)."""
+        return self.rows.pool.export(self.row)
 
     def configure(self, threshold: float) -> None:
         """Flag anomalies from `threshold` (the most sensitive owner's): the detector keeps
         what it learned, only its sensitivity changes."""
+        config = self.rows.pool.config(self.row)
         sensitivity = MAX_SCORE - threshold
-        if self.detector.config.sensitivity == sensitivity:
-            return
-        state: dict[str, Any] = self.detector.to_state()
-        state["config"]["sensitivity"] = sensitivity
-        self.detector = AnomalyDetector.from_state(state)
+        if config.sensitivity != sensitivity:
+            changed = DetectorConfig(sensitivity, config.direction, config.seasonality)
+            self.rows.pool.configure(self.row, changed)
 
 
 class MetricSlots:
     """The owners and slots of one (project, metric)."""
 
-    __slots__ = ("metric", "owners", "placement", "project", "routes", "slots")
+    __slots__ = ("metric", "owners", "placement", "project", "routes", "rows", "slots")
 
-    def __init__(self, project: str, metric: str) -> None:
+    def __init__(self, project: str, metric: str, rows: DetectorRows) -> None:
+        self.rows = rows
         self.project = project
         self.metric = metric
         self.placement = placement_of(project, metric)
@@ -156,13 +157,14 @@ class MetricSlots:
             slot = self.slots.get(key)
             if slot is None:
                 config = DetectorConfig(MAX_SCORE - threshold, model[0], model[1])
-                detector = AnomalyDetector(config)
-                slot = Slot(key, self.placement, sid, dict(tags), model, detector, warm=[])
+                row = self.rows.take(config)
+                slot = Slot(key, self.placement, sid, dict(tags), model, self.rows, row, warm=[])
                 self.slots[key] = slot
                 created.append(slot)
             else:
                 slot.configure(threshold)
             slot.families = sorted({(o.family, o.threshold) for o in owners if o.family})
+            self.rows.feeds[slot.row] = bool(slot.families)
             found.append(slot)
         self.routes[sid] = found
         return found

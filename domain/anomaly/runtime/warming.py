@@ -13,6 +13,7 @@ from domain.anomaly.model import placement_of
 from domain.anomaly.ports import AnomalyStore
 from domain.anomaly.records import BAND_STEP_US, BandRow
 from domain.anomaly.runtime.output import band_row
+from domain.anomaly.runtime.rows import DetectorRows
 from domain.anomaly.runtime.seeding import read_history, replay
 from domain.anomaly.runtime.slots import MetricSlots, Slot
 from domain.metrics.ports import MetricStore
@@ -37,23 +38,18 @@ class Warming:
     _stored: dict[str, dict[str, dict[str, Any]]]
     _leaving: dict[str, tuple[str, dict[str, Any]]]
     _bands: list[BandRow]
+    _rows: DetectorRows
 
     def _close_band(self, metric: MetricSlots, slot: Slot) -> None:
         """A slot's band bucket is over: its row joins the rows to write."""
-        if slot.band_points:
+        closed = self._rows.close_band(slot.row)
+        if closed is not None:
+            bucket, sums, points = closed
             self._bands.append(
                 band_row(
-                    metric.project,
-                    metric.metric,
-                    slot.series_id,
-                    slot.tags,
-                    slot.band_bucket,
-                    slot.band,
-                    slot.band_points,
+                    metric.project, metric.metric, slot.series_id, slot.tags, bucket, sums, points
                 )
             )
-            slot.band = [0.0, 0.0, 0.0]
-            slot.band_points = 0
 
     # -- warming new detectors -----------------------------------------------------------
 
@@ -78,7 +74,7 @@ class Warming:
                 except Exception:
                     logger.exception("seeding the detectors of %s failed", metric.metric)
                     for slot in slots:
-                        slot.warm = None  # they go on from what they learned live
+                        self._ready(slot)  # they go on from what they learned live
 
     async def _warm(self, metric: MetricSlots, slots: list[Slot]) -> None:
         placement = placement_of(metric.project, metric.metric)
@@ -105,29 +101,28 @@ class Warming:
             series = [(s.series_id, dict(s.tags)) for s in fresh]
             history = await read_history(self._metrics, metric.project, metric.metric, series, now)
         for slot in fresh:
-            detector = AnomalyDetector(slot.detector.config)
+            detector = AnomalyDetector(self._rows.pool.config(slot.row))
             stamps, values = history.get(slot.series_id, ([], []))
             for scored in replay(detector, stamps, values, keep_from_us=now - BAND_HISTORY_US):
                 self._band_of(metric, slot, scored.timestamp_us, scored)
             self._swap(metric, slot, detector)
 
     def _band_of(self, metric: MetricSlots, slot: Slot, ts_us: int, scored: Any) -> None:
+        rows, row = self._rows, slot.row
         bucket = ts_us - ts_us % BAND_STEP_US
-        if bucket != slot.band_bucket:
-            if bucket < slot.band_bucket:
+        if bucket != rows.band_bucket[row]:
+            if bucket < rows.band_bucket[row]:
                 return
             self._close_band(metric, slot)
-            slot.band_bucket = bucket
-        slot.band[0] += scored.baseline
-        slot.band[1] += scored.lower
-        slot.band[2] += scored.upper
-        slot.band_points += 1
+            rows.band_bucket[row] = bucket
+        rows.band[row] += (scored.baseline, scored.lower, scored.upper)
+        rows.band_points[row] += 1
 
     def _swap(self, metric: MetricSlots, slot: Slot, detector: AnomalyDetector) -> None:
         """The warm detector replaces the provisional one; the points it missed are learned."""
         if metric.slots.get(slot.key) is not slot or slot.warm is None:
             return
-        config = slot.detector.config
+        config = self._rows.pool.config(slot.row)
         if detector.config != config:
             state = detector.to_state()
             state["config"]["sensitivity"] = config.sensitivity
@@ -137,9 +132,14 @@ class Warming:
         live = slot.warm
         if live:
             detector.seed([t for t, _ in live], [v for _, v in live], 1)
-        slot.detector = detector
+        self._rows.pool.load(slot.row, detector)
+        self._ready(slot)
+        self._rows.learned[slot.row] += 1
+
+    def _ready(self, slot: Slot) -> None:
+        """The slot is seeded (or gives up on it): its points flag from now on."""
         slot.warm = None
-        slot.learned += 1
+        self._rows.warming[slot.row] = False
 
 
 def _spawn(work: Awaitable[None]) -> asyncio.Task[None]:

@@ -184,3 +184,32 @@ async def test_a_new_detector_learns_the_series_history() -> None:
     assert status.detector.describe()[2] == 301
     spike = bank.observe(batch([(0, NOW_US + 10 * S, 150.0)], series))
     assert [d.values for d in spike.derived] == [[1.0]]  # at once: no learning from zero
+
+
+async def test_a_batch_is_scored_as_its_points_one_at_a_time() -> None:
+    """Several points of one series in a batch are scored in turn (rounds), and a series
+    with detectors of two models feeds both."""
+    rng = random.Random(5)
+    points = [(i % 2, NOW_US + (i // 2) * 10 * S, 100 + rng.gauss(0, 2)) for i in range(400)]
+    points += [(0, NOW_US + 2000 * S, 160.0), (1, NOW_US + 2000 * S, 40.0)]
+    results = []
+    for batched in (True, False):
+        bank, _ = await ready_bank()
+        bank.cover(anomaly_alert("both", host="web-1"))
+        await bank.reload_detection(detection(config=DetectorConfig(direction=Direction.UP)))
+        bank.observe(batch([(0, NOW_US - S, 100.0), (1, NOW_US - S, 100.0)]))
+        await bank.warmed()
+        outputs = [bank.observe(batch(points))] if batched else [
+            bank.observe(batch([p])) for p in points
+        ]  # fmt: skip
+        events = [(e.tags["host"], e.value, round(e.score, 9)) for o in outputs for e in o.events]
+        derived = [v for o in outputs for d in o.derived for v in d.values]
+        slots = bank._by_project["acme"]["lat"].slots.values()
+        states = sorted(str(s.detector.to_state()) for s in slots)
+        results.append((events, derived, states))
+    assert results[0] == results[1]
+    events, derived, states = results[0]
+    # web-1 has two models (the rule's BOTH, the detection's UP), web-2 only UP.
+    assert len(states) == 3
+    assert events == [("web-1", 160.0, events[0][2]), ("web-1", 160.0, events[1][2])]
+    assert len(derived) == 201 and derived[-1] == 1.0

@@ -1,0 +1,543 @@
+"""Detectors scored together: the state of many AnomalyDetectors, one row each, in arrays.
+
+On the ingest hot path a batch carries one point for each of hundreds of series. Scored
+one by one, `AnomalyDetector.observe` costs ~7 µs of Python per point; here each step of
+the model is one numpy operation over the batch's rows. `observe` does the detector's
+arithmetic in the detector's order, so a row and an AnomalyDetector fed the same points
+keep the same state to the last bit (tests/unit/anomaly/test_pool.py); only the score's
+erfc, exp and log may differ from the math module's in the last place. AnomalyDetector
+stays the reference and the format: rows are loaded from and exported to its state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import erfc
+
+from domain.anomaly.detector import STATE_VERSION, AnomalyDetector
+from domain.anomaly.model import (
+    MAX_SCORE,
+    DetectorConfig,
+    Direction,
+    ModelState,
+    Scored,
+    Seasonality,
+    score_to_p_value,
+)
+from domain.anomaly.profile import DAILY_SLOTS, DAY_US, WEEK_ORIGIN_US, WEEK_US, WEEKLY_SLOTS
+from domain.anomaly.tuning import (
+    ABS_FLOOR,
+    CLIP,
+    ERROR_RATE,
+    EXCESS_RATE,
+    LEARNING_US,
+    LEVEL_RATE,
+    MAX_EXCESS,
+    MIN_POINTS,
+    MIN_POINTS_EARLY,
+    PROFILE_CYCLES,
+    QUIET_POINTS,
+    REL_FLOOR,
+    RESOLUTION_SHARE,
+    SCALE_RATE,
+    SEASONAL_GAIN,
+    SECOND_US,
+    SHIFT_RATE,
+    SHIFT_RUN,
+    SIGMA_PER_MAD,
+    SMALL_SAMPLE,
+    STEP_RATE,
+    TAIL_FLOOR,
+    TAIL_FROM,
+    TAIL_RATE,
+)
+
+__all__ = ["DetectorPool", "Scores"]
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+# Codes of the arrays, in the order of these tuples.
+DIRECTIONS = (Direction.BOTH, Direction.UP, Direction.DOWN, Direction.NONE)
+SEASONALITIES = (Seasonality.AUTO, Seasonality.NONE, Seasonality.DAILY, Seasonality.WEEKLY)
+STATES = (ModelState.LEARNING, ModelState.BASIC, ModelState.SEASONAL)
+BOTH, UP, DOWN, NO_SIDE = range(4)
+AUTO, NONE, DAILY, WEEKLY = range(4)
+
+_INTS = ("n", "first_us", "last_us", "run", "quiet")
+_FLOATS = (
+    "step_us",
+    "previous",
+    "resolution",
+    "level",
+    "basic_scale",
+    "basic_error",
+    "tail_up",
+    "tail_down",
+    "excess_up",
+    "excess_down",
+    "run_sum",
+)
+_PROFILE_FLOATS = ("shift", "scale", "error", "run_sum")
+
+
+class Scores(NamedTuple):
+    """What `observe` found for each point it was given (arrays in the points' order)."""
+
+    baseline: Floats
+    lower: Floats
+    upper: Floats
+    score: Floats
+    p_value: Floats
+    deviations: Floats
+    side: npt.NDArray[np.int8]  # index into DIRECTIONS: UP or DOWN when anomalous, else NONE
+    seasonality: npt.NDArray[np.int8]  # index into SEASONALITIES
+    learning: Bools
+    anomalous: Bools
+    onset: Bools
+    age_points: Ints
+    age_seconds: Floats
+
+    def scored(self, i: int, timestamp_us: int, value: float) -> Scored:
+        """Point i as the scalar detector reports it (never called for a LEARNING point:
+        its Learning is not kept)."""
+        seasonality = SEASONALITIES[self.seasonality[i]]
+        return Scored(
+            timestamp_us=timestamp_us,
+            value=value,
+            baseline=float(self.baseline[i]),
+            lower=float(self.lower[i]),
+            upper=float(self.upper[i]),
+            score=float(self.score[i]),
+            p_value=float(self.p_value[i]),
+            deviations=float(self.deviations[i]),
+            direction=DIRECTIONS[self.side[i]],
+            seasonality=seasonality,
+            state=ModelState.BASIC if seasonality is Seasonality.NONE else ModelState.SEASONAL,
+            model_age_points=int(self.age_points[i]),
+            model_age_seconds=float(self.age_seconds[i]),
+            anomalous=bool(self.anomalous[i]),
+            onset=bool(self.onset[i]),
+        )
+
+
+class _Profile:
+    """One seasonal profile's columns (daily or weekly) for every row."""
+
+    def __init__(self, slots: int, cycle_us: int, capacity: int) -> None:
+        self.slots = slots
+        self.cycle_us = cycle_us
+        self.slot_us = cycle_us // slots
+        self.offsets = np.full((capacity, slots), np.nan)
+        self.counts = np.zeros((capacity, slots), dtype=np.int64)
+        self.shift = np.zeros(capacity)
+        self.scale = np.zeros(capacity)
+        self.error = np.zeros(capacity)
+        self.run = np.zeros(capacity, dtype=np.int64)
+        self.run_sum = np.zeros(capacity)
+
+    def grow(self, capacity: int) -> None:
+        for name in ("offsets", "counts", "shift", "scale", "error", "run", "run_sum"):
+            old = getattr(self, name)
+            new = np.full((capacity, *old.shape[1:]), np.nan if name == "offsets" else 0)
+            new = new.astype(old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def load(self, row: int, state: dict[str, Any]) -> None:
+        self.offsets[row] = [np.nan if o is None else o for o in state["offsets"]]
+        self.counts[row] = state["counts"]
+        for name in _PROFILE_FLOATS:
+            getattr(self, name)[row] = state[name]
+        self.run[row] = state["run"]
+
+    def export(self, row: int) -> dict[str, Any]:
+        return {
+            "offsets": [None if o != o else o for o in self.offsets[row].tolist()],
+            "counts": self.counts[row].tolist(),
+            "shift": float(self.shift[row]),
+            "scale": float(self.scale[row]),
+            "error": float(self.error[row]),
+            "run": int(self.run[row]),
+            "run_sum": float(self.run_sum[row]),
+        }
+
+    def slot(self, ts: Ints) -> Ints:
+        return ((ts + WEEK_ORIGIN_US) % self.cycle_us) // self.slot_us
+
+    def learn(
+        self,
+        rows: Ints,
+        slots: Ints,
+        values: Floats,
+        pred: Floats,
+        floor: Floats,
+        widen: Floats,
+        rates: tuple[Floats, Floats],
+        step: Floats,
+        age: Ints,
+    ) -> None:
+        """The detector's learning of one profile from one point per row."""
+        error_rate, scale_rate = rates
+        r = values - pred
+        self.error[rows] += error_rate * (np.abs(r) - self.error[rows])
+        own = self.scale[rows]
+        limit = CLIP * widen * _at_least(SIGMA_PER_MAD * own, floor)
+        rc = np.minimum(np.maximum(r, -limit), limit)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            most = np.where(
+                step > 0.0, (PROFILE_CYCLES * self.slot_us / step).astype(np.int64) + 1, 2
+            )
+        first_cycle = age < self.cycle_us
+        shift = self.shift[rows]
+        old = self.offsets[rows, slots]
+        unseen = np.isnan(old)
+        count = self.counts[rows, slots]
+        count = np.where(count < most, count + 1, count)
+        learned = np.where(first_cycle, r, rc)
+        self.offsets[rows, slots] = np.where(unseen, values - shift, old + learned / count)
+        self.counts[rows, slots] = np.where(unseen, 1, count)
+        later = ~first_cycle
+        if later.any():
+            at = rows[later]
+            moved = shift[later] + SHIFT_RATE * rc[later]
+            run, run_sum, jump = _runs(self.run[at], self.run_sum[at], r[later], limit[later])
+            self.shift[at] = moved + jump
+            self.run[at] = run
+            self.run_sum[at] = run_sum
+        self.scale[rows] = own + scale_rate * (np.abs(rc) - own)
+
+
+class DetectorPool:
+    """The state of many detectors, a row each; rows are taken and given back."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self._capacity = capacity
+        self._free: list[int] = list(range(capacity - 1, -1, -1))
+        self.configs: list[DetectorConfig | None] = [None] * capacity
+        for name in _INTS:
+            setattr(self, name, np.zeros(capacity, dtype=np.int64))
+        for name in _FLOATS:
+            setattr(self, name, np.zeros(capacity))
+        self.threshold = np.zeros(capacity)
+        self.p_alarm = np.zeros(capacity)
+        self.direction = np.zeros(capacity, dtype=np.int8)
+        self.wanted = np.zeros(capacity, dtype=np.int8)
+        self.daily = _Profile(DAILY_SLOTS, DAY_US, capacity)
+        self.weekly = _Profile(WEEKLY_SLOTS, WEEK_US, capacity)
+
+    # The columns, declared for the type checker (made in __init__ by name).
+    n: Ints
+    first_us: Ints
+    last_us: Ints
+    run: Ints
+    quiet: Ints
+    step_us: Floats
+    previous: Floats
+    resolution: Floats
+    level: Floats
+    basic_scale: Floats
+    basic_error: Floats
+    tail_up: Floats
+    tail_down: Floats
+    excess_up: Floats
+    excess_down: Floats
+    run_sum: Floats
+
+    def __len__(self) -> int:
+        return self._capacity - len(self._free)
+
+    @property
+    def capacity(self) -> int:
+        """Rows held, taken or free: arrays of the rows are this long."""
+        return self._capacity
+
+    def take(self, detector: AnomalyDetector) -> int:
+        """A row holding `detector`'s state."""
+        if not self._free:
+            self._grow(self._capacity * 2)
+        row = self._free.pop()
+        self.load(row, detector)
+        return row
+
+    def give_back(self, row: int) -> None:
+        self.configs[row] = None
+        self._free.append(row)
+
+    def load(self, row: int, detector: AnomalyDetector) -> None:
+        state = detector.to_state()
+        for name, value in state["scalars"].items():
+            getattr(self, name)[row] = value
+        self.daily.load(row, state["daily"])
+        self.weekly.load(row, state["weekly"])
+        self.configure(row, detector.config)
+
+    def configure(self, row: int, config: DetectorConfig) -> None:
+        """The row judges by `config` from its next point; what it learned stays."""
+        self.configs[row] = config
+        self.threshold[row] = config.threshold
+        self.p_alarm[row] = score_to_p_value(config.threshold)
+        self.direction[row] = DIRECTIONS.index(config.direction)
+        self.wanted[row] = SEASONALITIES.index(config.seasonality)
+
+    def config(self, row: int) -> DetectorConfig:
+        config = self.configs[row]
+        if config is None:
+            raise KeyError(f"row {row} holds no detector")
+        return config
+
+    def export(self, row: int) -> AnomalyDetector:
+        """The row as an AnomalyDetector (for its state's JSON, or to describe it)."""
+        config = self.config(row)
+        scalars: dict[str, Any] = {name: int(getattr(self, name)[row]) for name in _INTS}
+        scalars.update((name, float(getattr(self, name)[row])) for name in _FLOATS)
+        return AnomalyDetector.from_state(
+            {
+                "version": STATE_VERSION,
+                "config": {
+                    "sensitivity": config.sensitivity,
+                    "direction": config.direction.value,
+                    "seasonality": config.seasonality.value,
+                },
+                "scalars": scalars,
+                "daily": self.daily.export(row),
+                "weekly": self.weekly.export(row),
+            }
+        )
+
+    def _grow(self, capacity: int) -> None:
+        old = self._capacity
+        for name in (*_INTS, *_FLOATS, "threshold", "p_alarm", "direction", "wanted"):
+            column = getattr(self, name)
+            grown = np.zeros(capacity, dtype=column.dtype)
+            grown[:old] = column
+            setattr(self, name, grown)
+        self.daily.grow(capacity)
+        self.weekly.grow(capacity)
+        self.configs.extend([None] * (capacity - old))
+        self._free.extend(range(capacity - 1, old - 1, -1))
+        self._capacity = capacity
+
+    def observe(self, rows: Sequence[int] | Ints, ts: Ints, values: Floats) -> Scores:
+        """Score point i against row `rows[i]` and learn from it, for every i at once, as
+        AnomalyDetector.observe would. A row appears at most once: a batch's second point
+        of a series goes in a later call."""
+        rows = np.asarray(rows, dtype=np.int64)
+        n = self.n[rows]
+        last = self.last_us[rows]
+        stale = (n > 0) & (ts <= last)
+        first = n == 0
+        if first.any():
+            at = rows[first]
+            self.first_us[at] = ts[first]
+            self.last_us[at] = ts[first]
+            self.level[at] = values[first]
+            self.previous[at] = values[first]
+        later = ~stale & ~first
+        if later.any():
+            at = rows[later]
+            dt = (ts[later] - last[later]).astype(np.float64)
+            step = self.step_us[at]
+            self.step_us[at] = np.where(n[later] == 1, dt, step + STEP_RATE * (dt - step))
+            self.last_us[at] = ts[later]
+        n = n + ~stale
+        self.n[rows] = n
+
+        level = self.level[rows]
+        daily, weekly = self.daily, self.weekly
+        d_slot = daily.slot(ts)
+        w_slot = weekly.slot(ts)
+        daily_pred = daily.offsets[rows, d_slot] + daily.shift[rows]
+        weekly_pred = weekly.offsets[rows, w_slot] + weekly.shift[rows]
+        daily_pred = np.where(np.isnan(daily_pred), level, daily_pred)
+        weekly_pred = np.where(np.isnan(weekly_pred), daily_pred, weekly_pred)
+
+        first_us = self.first_us[rows]
+        seasonality = self._choose(rows, ts - first_us)
+        baseline = np.where(
+            seasonality == DAILY,
+            daily_pred,
+            np.where(seasonality == WEEKLY, weekly_pred, level),
+        )
+        mad = np.where(
+            seasonality == DAILY,
+            daily.scale[rows],
+            np.where(seasonality == WEEKLY, weekly.scale[rows], self.basic_scale[rows]),
+        )
+        sigma = SIGMA_PER_MAD * mad
+        floor = ABS_FLOOR + REL_FLOOR * np.abs(baseline)
+        floor = _at_least(RESOLUTION_SHARE * self.resolution[rows], floor)
+        widen = 1.0 + SMALL_SAMPLE / np.maximum(n, 1)
+        scale = _at_least(sigma, floor) * widen
+        z = (values - baseline) / scale
+        elapsed = np.maximum(ts - first_us, 0)
+        learning = (n < MIN_POINTS) & ~((n >= MIN_POINTS_EARLY) & (elapsed >= LEARNING_US))
+        scores = self._score(rows, baseline, scale, z, seasonality, learning, n)
+        learn = ~stale
+        if not learn.all():
+            keep = np.flatnonzero(learn)
+            rows, ts, values, n = rows[keep], ts[keep], values[keep], n[keep]
+            level, z, floor, widen = level[keep], z[keep], floor[keep], widen[keep]
+            learning, anomalous = learning[keep], scores.anomalous[keep]
+            d_slot, w_slot = d_slot[keep], w_slot[keep]
+            daily_pred, weekly_pred = daily_pred[keep], weekly_pred[keep]
+        else:
+            anomalous = scores.anomalous
+        if not len(rows):
+            return scores
+        self.quiet[rows] = np.where(anomalous, 0, self.quiet[rows] + 1)
+        self._learn_tail(rows[~learning], z[~learning])
+
+        # Learn: the basic level, then both profiles, each judged by its own scale.
+        previous = self.previous[rows]
+        change = np.abs(values - previous)
+        self.previous[rows] = values
+        resolution = self.resolution[rows]
+        scale_rate = np.maximum(1.0 / n, SCALE_RATE)
+        error_rate = np.maximum(1.0 / n, ERROR_RATE)
+        resolution = np.where(
+            change > 0.0,
+            np.where(
+                resolution == 0.0,
+                change,
+                resolution + np.maximum(1.0 / n, SCALE_RATE) * (change - resolution),
+            ),
+            resolution,
+        )
+        self.resolution[rows] = resolution
+        r = values - level
+        error = self.basic_error[rows]
+        self.basic_error[rows] = error + error_rate * (np.abs(r) - error)
+        own = self.basic_scale[rows]
+        limit = CLIP * widen * _at_least(SIGMA_PER_MAD * own, floor)
+        rc = np.minimum(np.maximum(r, -limit), limit)
+        moved = level + np.maximum(1.0 / n, LEVEL_RATE) * rc
+        self.basic_scale[rows] = own + scale_rate * (np.abs(rc) - own)
+        run, run_sum, jump = _runs(self.run[rows], self.run_sum[rows], r, limit)
+        self.run[rows] = run
+        self.run_sum[rows] = run_sum
+        self.level[rows] = moved + jump
+        age = ts - self.first_us[rows]
+        step = self.step_us[rows]
+        rates = (error_rate, scale_rate)
+        daily.learn(rows, d_slot, values, daily_pred, floor, widen, rates, step, age)
+        weekly.learn(rows, w_slot, values, weekly_pred, floor, widen, rates, step, age)
+        return scores
+
+    def _choose(self, rows: Ints, age: Ints) -> npt.NDArray[np.int8]:
+        wanted = self.wanted[rows]
+        basic = self.basic_error[rows]
+        daily_error = self.daily.error[rows]
+        auto_daily = (age >= 2 * DAY_US) & (daily_error < SEASONAL_GAIN * basic)
+        best_error = np.where(auto_daily, daily_error, basic)
+        auto_weekly = (age >= 2 * WEEK_US) & (self.weekly.error[rows] < SEASONAL_GAIN * best_error)
+        auto = np.where(auto_weekly, WEEKLY, np.where(auto_daily, DAILY, NONE))
+        chosen = np.where(
+            wanted == AUTO,
+            auto,
+            np.where(
+                (wanted == DAILY) & (age >= DAY_US),
+                DAILY,
+                np.where((wanted == WEEKLY) & (age >= WEEK_US), WEEKLY, NONE),
+            ),
+        )
+        return chosen.astype(np.int8)
+
+    def _score(
+        self,
+        rows: Ints,
+        baseline: Floats,
+        scale: Floats,
+        z: Floats,
+        seasonality: npt.NDArray[np.int8],
+        learning: Bools,
+        n: Ints,
+    ) -> Scores:
+        direction = self.direction[rows]
+        both = direction == BOTH
+        tail_up, tail_down = self.tail_up[rows], self.tail_down[rows]
+        excess_up, excess_down = self.excess_up[rows], self.excess_down[rows]
+        upward = z >= 0.0
+        tail = np.where(upward, tail_up, tail_down)
+        excess = np.where(upward, excess_up, excess_down)
+        wanted = np.where(upward, direction != DOWN, direction != UP)
+        magnitude = np.abs(z)
+        body = erfc(magnitude / np.sqrt(2.0))
+        body = np.where(both, body, 0.5 * body)
+        with np.errstate(over="ignore"):
+            found = np.maximum(tail, TAIL_FLOOR) * np.exp((TAIL_FROM - magnitude) / excess)
+        found = np.minimum(np.where(both, found * 2.0, found), 1.0)
+        p_value = np.where(magnitude <= TAIL_FROM, body, found)
+        p_value = np.where(learning | ~wanted, 1.0, p_value)
+        with np.errstate(divide="ignore"):
+            score = np.where(p_value <= 1e-10, MAX_SCORE, -10.0 * np.log10(p_value))
+        anomalous = ~learning & (score >= self.threshold[rows])
+        allowed = self.p_alarm[rows] * np.where(both, 0.5, 1.0)
+        up = TAIL_FROM + excess_up * np.log(np.maximum(tail_up, TAIL_FLOOR) / allowed)
+        down = TAIL_FROM + excess_down * np.log(np.maximum(tail_down, TAIL_FLOOR) / allowed)
+        side = np.where(anomalous, np.where(upward, UP, DOWN), NO_SIDE).astype(np.int8)
+        return Scores(
+            baseline=baseline,
+            lower=baseline - down * scale,
+            upper=baseline + up * scale,
+            score=score,
+            p_value=p_value,
+            deviations=z,
+            side=side,
+            seasonality=seasonality,
+            learning=learning,
+            anomalous=anomalous,
+            onset=anomalous & (self.quiet[rows] >= QUIET_POINTS),
+            age_points=n,
+            age_seconds=(self.last_us[rows] - self.first_us[rows]) / SECOND_US,
+        )
+
+    def _learn_tail(self, rows: Ints, z: Floats) -> None:
+        up, down = self.tail_up[rows], self.tail_down[rows]
+        excess_up, excess_down = self.excess_up[rows], self.excess_down[rows]
+        high = z > TAIL_FROM
+        low = z < -TAIL_FROM
+        self.tail_up[rows] = np.where(high, up + TAIL_RATE * (1.0 - up), up - TAIL_RATE * up)
+        self.tail_down[rows] = np.where(
+            low, down + TAIL_RATE * (1.0 - down), down - TAIL_RATE * down
+        )
+        self.excess_up[rows] = np.where(
+            high,
+            excess_up + EXCESS_RATE * (np.minimum(z - TAIL_FROM, MAX_EXCESS) - excess_up),
+            excess_up,
+        )
+        self.excess_down[rows] = np.where(
+            low,
+            excess_down + EXCESS_RATE * (np.minimum(-z - TAIL_FROM, MAX_EXCESS) - excess_down),
+            excess_down,
+        )
+
+
+def _at_least(value: Floats, floor: Floats) -> Floats:
+    """`value if value > floor else floor`, elementwise (np.maximum would differ on NaN)."""
+    return np.where(value > floor, value, floor)
+
+
+def _runs(run: Ints, total: Floats, residual: Floats, limit: Floats) -> tuple[Ints, Floats, Floats]:
+    """detector._run for many rows: SHIFT_RUN residuals beyond `limit` in a row on one
+    side are a new level; the jump that moves the model onto it (else 0)."""
+    high = residual > limit
+    low = residual < -limit
+    run = np.where(
+        high,
+        np.where(run > 0, run + 1, 1),
+        np.where(low, np.where(run < 0, run - 1, -1), 0),
+    )
+    total = np.where(
+        high | low,
+        np.where((high & (run > 1)) | (low & (run < -1)), total + residual, residual),
+        0.0,
+    )
+    shifted = np.abs(run) >= SHIFT_RUN
+    jump = np.where(shifted, total / np.where(shifted, np.abs(run), 1), 0.0)
+    return np.where(shifted, 0, run), np.where(shifted, 0.0, total), jump
