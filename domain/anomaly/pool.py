@@ -156,16 +156,30 @@ class _Profile:
             getattr(self, name)[row] = state[name]
         self.run[row] = state["run"]
 
-    def export(self, row: int) -> dict[str, Any]:
-        return {
-            "offsets": [None if o != o else o for o in self.offsets[row].tolist()],
-            "counts": self.counts[row].tolist(),
-            "shift": float(self.shift[row]),
-            "scale": float(self.scale[row]),
-            "error": float(self.error[row]),
-            "run": int(self.run[row]),
-            "run_sum": float(self.run_sum[row]),
-        }
+    def states(self, rows: Ints) -> list[dict[str, Any]]:
+        """The profile of each row in AnomalyDetector's state format (NaN as None)."""
+        offsets = self.offsets[rows]
+        unseen = np.isnan(offsets)
+        listed = offsets.astype(object)
+        listed[unseen] = None
+        columns = zip(
+            listed.tolist(),
+            self.counts[rows].tolist(),
+            *(getattr(self, name)[rows].tolist() for name in (*_PROFILE_FLOATS, "run")),
+            strict=True,
+        )
+        return [
+            {
+                "offsets": offsets,
+                "counts": counts,
+                "shift": shift,
+                "scale": scale,
+                "error": error,
+                "run": run,
+                "run_sum": run_sum,
+            }
+            for offsets, counts, shift, scale, error, run_sum, run in columns
+        ]
 
     def slot(self, ts: Ints) -> Ints:
         return ((ts + WEEK_ORIGIN_US) % self.cycle_us) // self.slot_us
@@ -292,11 +306,18 @@ class DetectorPool:
         return config
 
     def export(self, row: int) -> AnomalyDetector:
-        """The row as an AnomalyDetector (for its state's JSON, or to describe it)."""
-        config = self.config(row)
-        scalars: dict[str, Any] = {name: int(getattr(self, name)[row]) for name in _INTS}
-        scalars.update((name, float(getattr(self, name)[row])) for name in _FLOATS)
-        return AnomalyDetector.from_state(
+        """The row as an AnomalyDetector (to describe it, or to go on alone)."""
+        return AnomalyDetector.from_state(self.states([row])[0])
+
+    def states(self, rows: Sequence[int] | Ints) -> list[dict[str, Any]]:
+        """Each row's state as `AnomalyDetector.to_state` gives it (JSON-ready), read
+        column by column: the minute's checkpoint of every detector runs on the event loop."""
+        at = np.asarray(rows, dtype=np.int64)
+        names = (*_INTS, *_FLOATS)
+        scalars = zip(*(getattr(self, name)[at].tolist() for name in names), strict=True)
+        configs = [self.config(row) for row in at.tolist()]
+        daily, weekly = self.daily.states(at), self.weekly.states(at)
+        return [
             {
                 "version": STATE_VERSION,
                 "config": {
@@ -304,11 +325,12 @@ class DetectorPool:
                     "direction": config.direction.value,
                     "seasonality": config.seasonality.value,
                 },
-                "scalars": scalars,
-                "daily": self.daily.export(row),
-                "weekly": self.weekly.export(row),
+                "scalars": dict(zip(names, values, strict=True)),
+                "daily": day,
+                "weekly": week,
             }
-        )
+            for config, values, day, week in zip(configs, scalars, daily, weekly, strict=True)
+        ]
 
     def _grow(self, capacity: int) -> None:
         old = self._capacity

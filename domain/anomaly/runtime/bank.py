@@ -304,7 +304,8 @@ class DetectorBank(Warming):
         for slot in orphans:
             self._close_band(metric, slot)
             if slot.warm is None:  # its state is kept for whoever takes it next
-                self._leaving[slot.key] = (slot.placement, slot.detector.to_state())
+                (state,) = self._rows.pool.states([slot.row])
+                self._leaving[slot.key] = (slot.placement, state)
             self._at_row.pop(slot.row, None)
             self._rows.give_back(slot.row)
 
@@ -380,7 +381,11 @@ class DetectorBank(Warming):
         learned: list[tuple[Slot, int]] = []
         if everything:
             learned = self._learned()
-            states.update((s.key, (s.placement, s.detector.to_state())) for s, _ in learned)
+            pool_states = self._rows.pool.states([s.row for s, _ in learned])
+            states.update(
+                (s.key, (s.placement, state))
+                for (s, _), state in zip(learned, pool_states, strict=True)
+            )
         try:
             if records:
                 await self._store.add_anomalies(records)

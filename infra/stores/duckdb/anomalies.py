@@ -11,6 +11,8 @@ import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
+import orjson
+
 from domain.anomaly.detection import AnomalyDetection
 from domain.anomaly.records import AnomalyRecord, BandRow
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
@@ -174,13 +176,14 @@ def _detections(cur: Cursor, where: str, params: dict[str, Any]) -> list[Anomaly
 
 
 def _save_states(cur: Cursor, states: dict[str, tuple[str, dict[str, Any]]]) -> None:
-    # Encoded here, on the writer thread: a checkpoint of 1,000 detectors is ~6 MB of JSON.
+    # Encoded here, on the writer thread: a checkpoint of 1,000 detectors is ~4 MB of JSON
+    # (orjson: 11 ms against json's 100 ms). States hold no NaN (unseen slots are None).
     cur.execute(
         _SAVE_STATES,
         {
             "keys": list(states),
             "placements": [placement for placement, _ in states.values()],
-            "states": [_dumps(state) for _, state in states.values()],
+            "states": [orjson.dumps(state).decode() for _, state in states.values()],
         },
     )
 

@@ -82,6 +82,7 @@ def test_rows_score_and_learn_as_the_detector_does(config: DetectorConfig) -> No
     assert flagged > 0
     if config.seasonality is not Seasonality.NONE:
         assert seasonal > 0
+    assert pool.states(rows) == [d.to_state() for d in detectors]
     for row, detector in zip(rows, detectors, strict=True):
         assert pool.export(int(row)).to_state() == detector.to_state()
 
