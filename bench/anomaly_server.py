@@ -201,11 +201,17 @@ def run(ctx: Context) -> dict[str, Any]:
                 with_detectors["sustained_points_per_s"] / base["sustained_points_per_s"], 3
             ),
         }
-        p99 = phases.get("latency", {}).get("send_to_event_ms", {}).get("p99")
+        latency = phases.get("latency", {})
+        sent_p99 = latency.get("send_to_event_ms", {}).get("p99")
+        acked_p99 = latency.get("ack_to_event_ms", {}).get("p99")
+        complete = not latency.get("missing", True)
         result["met"] = {
             "cpu_ratio": ratio < TARGET_RATIO,
             "added_us": added <= TARGET_ADDED_US,
-            "p99": p99 is not None and p99 < TARGET_P99_MS and not phases["latency"]["missing"],
+            # The figure (point acknowledged -> event), and the stricter one that
+            # adds the wait behind the background batches and the writer.
+            "p99_ack_to_event": acked_p99 is not None and acked_p99 < TARGET_P99_MS and complete,
+            "p99_send_to_event": sent_p99 is not None and sent_p99 < TARGET_P99_MS and complete,
         }
     result["targets"] = {
         "cpu_ratio_max": TARGET_RATIO,
