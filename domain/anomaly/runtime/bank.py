@@ -45,6 +45,7 @@ __all__ = ["CoveredRule", "DetectorBank"]
 logger = logging.getLogger("vigil.anomaly")
 
 PRUNE_EVERY_US = 3_600_000_000
+MAX_ROUTES = 1_000_000  # series remembered with their rows, per project
 EMPTY = Scoring()
 
 # The memo of a series' rows holds a row, or one of these:
@@ -120,9 +121,10 @@ class DetectorBank(Warming):
         stamps = np.asarray(event.timestamps_us, dtype=np.int64)
         values = np.asarray(event.values, dtype=np.float64)
         out = _Output(project)
+        scored = np.isfinite(values)  # ingest stores finite values only; never NaN state
         for layer in layers:
             point_rows = np.asarray(layer, dtype=np.int64)[index]
-            points = np.flatnonzero(point_rows >= 0)
+            points = np.flatnonzero((point_rows >= 0) & scored)
             for at in _rounds(points, point_rows[points]):
                 self._score(out, point_rows[at], stamps[at], values[at])
         if out.events and (self._writer is None or self._writer.done()):
@@ -160,6 +162,8 @@ class DetectorBank(Warming):
                 rows = [slot.row for slot in slots]
                 if len(rows) > 1:
                     several[sid] = rows
+                if len(rows_of) >= MAX_ROUTES:
+                    rows_of.clear()  # a memo, not a registry: it starts over
                 rows_of[sid] = rows[0] if len(rows) == 1 else SEVERAL if rows else NONE
             rows = several.get(sid) or [rows_of[sid]]
             for k, row in enumerate(rows):

@@ -213,3 +213,15 @@ async def test_a_batch_is_scored_as_its_points_one_at_a_time() -> None:
     assert len(states) == 3
     assert events == [("web-1", 160.0, events[0][2]), ("web-1", 160.0, events[1][2])]
     assert len(derived) == 201 and derived[-1] == 1.0
+
+
+async def test_a_value_that_is_not_finite_is_not_scored() -> None:
+    bank, _ = await ready_bank()
+    bank.cover(anomaly_alert())
+    bank.observe(batch(normal(NOW_US, 1)))
+    await bank.warmed()
+    bank.observe(batch(normal(NOW_US + 10 * S, 50)))
+    bank.observe(batch([(0, NOW_US + 600 * S, float("nan")), (0, NOW_US + 610 * S, 100.0)]))
+    (slot,) = bank._by_project["acme"]["lat"].slots.values()
+    state = slot.detector.to_state()["scalars"]
+    assert state["n"] == 52 and all(v == v for v in state.values())
