@@ -1,34 +1,35 @@
-"""Detectors scored together: the state of many AnomalyDetectors, one row each, in arrays.
-
-On the ingest hot path a batch carries one point for each of hundreds of series. Scored
-one by one, `AnomalyDetector.observe` costs ~7 µs of Python per point; here each step of
-the model is one numpy operation over the batch's rows. `observe` does the detector's
-arithmetic in the detector's order, so a row and an AnomalyDetector fed the same points
-keep the same state to the last bit (tests/unit/anomaly/test_pool.py); only the score's
-erfc, exp and log may differ from the math module's in the last place. AnomalyDetector
-stays the reference and the format: rows are loaded from and exported to its state.
-"""
+"""DetectorPool: the state of many detectors, a row each; one numpy pass per batch."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import erfc
 
 from domain.anomaly.detector import STATE_VERSION, AnomalyDetector
-from domain.anomaly.model import (
-    MAX_SCORE,
-    DetectorConfig,
-    Direction,
-    ModelState,
-    Scored,
-    Seasonality,
-    score_to_p_value,
+from domain.anomaly.model import MAX_SCORE, DetectorConfig, score_to_p_value
+from domain.anomaly.pool.profiles import ProfileColumns, at_least, runs
+from domain.anomaly.pool.scores import (
+    AUTO,
+    BOTH,
+    DAILY,
+    DIRECTIONS,
+    DOWN,
+    NO_SIDE,
+    NONE,
+    SEASONALITIES,
+    UP,
+    WEEKLY,
+    Bools,
+    Floats,
+    Ints,
+    Scores,
+    band_sigmas,
+    p_values,
 )
-from domain.anomaly.profile import DAILY_SLOTS, DAY_US, WEEK_ORIGIN_US, WEEK_US, WEEKLY_SLOTS
+from domain.anomaly.profile import DAILY_SLOTS, DAY_US, WEEK_US, WEEKLY_SLOTS
 from domain.anomaly.tuning import (
     ABS_FLOOR,
     CLIP,
@@ -39,35 +40,20 @@ from domain.anomaly.tuning import (
     MAX_EXCESS,
     MIN_POINTS,
     MIN_POINTS_EARLY,
-    PROFILE_CYCLES,
     QUIET_POINTS,
     REL_FLOOR,
     RESOLUTION_SHARE,
     SCALE_RATE,
     SEASONAL_GAIN,
     SECOND_US,
-    SHIFT_RATE,
-    SHIFT_RUN,
     SIGMA_PER_MAD,
     SMALL_SAMPLE,
     STEP_RATE,
-    TAIL_FLOOR,
     TAIL_FROM,
     TAIL_RATE,
 )
 
-__all__ = ["DetectorPool", "Scores"]
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
-
-# Codes of the arrays, in the order of these tuples.
-DIRECTIONS = (Direction.BOTH, Direction.UP, Direction.DOWN, Direction.NONE)
-SEASONALITIES = (Seasonality.AUTO, Seasonality.NONE, Seasonality.DAILY, Seasonality.WEEKLY)
-STATES = (ModelState.LEARNING, ModelState.BASIC, ModelState.SEASONAL)
-BOTH, UP, DOWN, NO_SIDE = range(4)
-AUTO, NONE, DAILY, WEEKLY = range(4)
+__all__ = ["DetectorPool"]
 
 _INTS = ("n", "first_us", "last_us", "run", "quiet")
 _FLOATS = (
@@ -83,148 +69,6 @@ _FLOATS = (
     "excess_down",
     "run_sum",
 )
-_PROFILE_FLOATS = ("shift", "scale", "error", "run_sum")
-
-
-class Scores(NamedTuple):
-    """What `observe` found for each point it was given (arrays in the points' order)."""
-
-    baseline: Floats
-    lower: Floats
-    upper: Floats
-    score: Floats
-    p_value: Floats
-    deviations: Floats
-    side: npt.NDArray[np.int8]  # index into DIRECTIONS: UP or DOWN when anomalous, else NONE
-    seasonality: npt.NDArray[np.int8]  # index into SEASONALITIES
-    learning: Bools
-    anomalous: Bools
-    onset: Bools
-    age_points: Ints
-    age_seconds: Floats
-
-    def scored(self, i: int, timestamp_us: int, value: float) -> Scored:
-        """Point i as the scalar detector reports it (never called for a LEARNING point:
-        its Learning is not kept)."""
-        seasonality = SEASONALITIES[self.seasonality[i]]
-        return Scored(
-            timestamp_us=timestamp_us,
-            value=value,
-            baseline=float(self.baseline[i]),
-            lower=float(self.lower[i]),
-            upper=float(self.upper[i]),
-            score=float(self.score[i]),
-            p_value=float(self.p_value[i]),
-            deviations=float(self.deviations[i]),
-            direction=DIRECTIONS[self.side[i]],
-            seasonality=seasonality,
-            state=ModelState.BASIC if seasonality is Seasonality.NONE else ModelState.SEASONAL,
-            model_age_points=int(self.age_points[i]),
-            model_age_seconds=float(self.age_seconds[i]),
-            anomalous=bool(self.anomalous[i]),
-            onset=bool(self.onset[i]),
-        )
-
-
-class _Profile:
-    """One seasonal profile's columns (daily or weekly) for every row."""
-
-    def __init__(self, slots: int, cycle_us: int, capacity: int) -> None:
-        self.slots = slots
-        self.cycle_us = cycle_us
-        self.slot_us = cycle_us // slots
-        self.offsets = np.full((capacity, slots), np.nan)
-        self.counts = np.zeros((capacity, slots), dtype=np.int64)
-        self.shift = np.zeros(capacity)
-        self.scale = np.zeros(capacity)
-        self.error = np.zeros(capacity)
-        self.run = np.zeros(capacity, dtype=np.int64)
-        self.run_sum = np.zeros(capacity)
-
-    def grow(self, capacity: int) -> None:
-        for name in ("offsets", "counts", "shift", "scale", "error", "run", "run_sum"):
-            old = getattr(self, name)
-            new = np.full((capacity, *old.shape[1:]), np.nan if name == "offsets" else 0)
-            new = new.astype(old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
-
-    def load(self, row: int, state: dict[str, Any]) -> None:
-        self.offsets[row] = [np.nan if o is None else o for o in state["offsets"]]
-        self.counts[row] = state["counts"]
-        for name in _PROFILE_FLOATS:
-            getattr(self, name)[row] = state[name]
-        self.run[row] = state["run"]
-
-    def states(self, rows: Ints) -> list[dict[str, Any]]:
-        """The profile of each row in AnomalyDetector's state format (NaN as None)."""
-        offsets = self.offsets[rows]
-        unseen = np.isnan(offsets)
-        listed = offsets.astype(object)
-        listed[unseen] = None
-        columns = zip(
-            listed.tolist(),
-            self.counts[rows].tolist(),
-            *(getattr(self, name)[rows].tolist() for name in (*_PROFILE_FLOATS, "run")),
-            strict=True,
-        )
-        return [
-            {
-                "offsets": offsets,
-                "counts": counts,
-                "shift": shift,
-                "scale": scale,
-                "error": error,
-                "run": run,
-                "run_sum": run_sum,
-            }
-            for offsets, counts, shift, scale, error, run_sum, run in columns
-        ]
-
-    def slot(self, ts: Ints) -> Ints:
-        return ((ts + WEEK_ORIGIN_US) % self.cycle_us) // self.slot_us
-
-    def learn(
-        self,
-        rows: Ints,
-        slots: Ints,
-        values: Floats,
-        pred: Floats,
-        floor: Floats,
-        widen: Floats,
-        rates: tuple[Floats, Floats],
-        step: Floats,
-        age: Ints,
-    ) -> None:
-        """The detector's learning of one profile from one point per row."""
-        error_rate, scale_rate = rates
-        r = values - pred
-        self.error[rows] += error_rate * (np.abs(r) - self.error[rows])
-        own = self.scale[rows]
-        limit = CLIP * widen * _at_least(SIGMA_PER_MAD * own, floor)
-        rc = np.minimum(np.maximum(r, -limit), limit)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            most = np.where(
-                step > 0.0, (PROFILE_CYCLES * self.slot_us / step).astype(np.int64) + 1, 2
-            )
-        first_cycle = age < self.cycle_us
-        shift = self.shift[rows]
-        old = self.offsets[rows, slots]
-        unseen = np.isnan(old)
-        count = self.counts[rows, slots]
-        count = np.where(count < most, count + 1, count)
-        learned = np.where(first_cycle, r, rc)
-        self.offsets[rows, slots] = np.where(unseen, values - shift, old + learned / count)
-        self.counts[rows, slots] = np.where(unseen, 1, count)
-        later = ~first_cycle
-        if later.any():
-            at = rows[later]
-            moved = shift[later] + SHIFT_RATE * rc[later]
-            run, run_sum, jump = _runs(self.run[at], self.run_sum[at], r[later], limit[later])
-            self.shift[at] = moved + jump
-            self.run[at] = run
-            self.run_sum[at] = run_sum
-        self.scale[rows] = own + scale_rate * (np.abs(rc) - own)
 
 
 class DetectorPool:
@@ -242,8 +86,8 @@ class DetectorPool:
         self.p_alarm = np.zeros(capacity)
         self.direction = np.zeros(capacity, dtype=np.int8)
         self.wanted = np.zeros(capacity, dtype=np.int8)
-        self.daily = _Profile(DAILY_SLOTS, DAY_US, capacity)
-        self.weekly = _Profile(WEEKLY_SLOTS, WEEK_US, capacity)
+        self.daily = ProfileColumns(DAILY_SLOTS, DAY_US, capacity)
+        self.weekly = ProfileColumns(WEEKLY_SLOTS, WEEK_US, capacity)
 
     # The columns, declared for the type checker (made in __init__ by name).
     n: Ints
@@ -393,9 +237,9 @@ class DetectorPool:
         )
         sigma = SIGMA_PER_MAD * mad
         floor = ABS_FLOOR + REL_FLOOR * np.abs(baseline)
-        floor = _at_least(RESOLUTION_SHARE * self.resolution[rows], floor)
+        floor = at_least(RESOLUTION_SHARE * self.resolution[rows], floor)
         widen = 1.0 + SMALL_SAMPLE / np.maximum(n, 1)
-        scale = _at_least(sigma, floor) * widen
+        scale = at_least(sigma, floor) * widen
         z = (values - baseline) / scale
         elapsed = np.maximum(ts - first_us, 0)
         learning = (n < MIN_POINTS) & ~((n >= MIN_POINTS_EARLY) & (elapsed >= LEARNING_US))
@@ -436,11 +280,11 @@ class DetectorPool:
         error = self.basic_error[rows]
         self.basic_error[rows] = error + error_rate * (np.abs(r) - error)
         own = self.basic_scale[rows]
-        limit = CLIP * widen * _at_least(SIGMA_PER_MAD * own, floor)
+        limit = CLIP * widen * at_least(SIGMA_PER_MAD * own, floor)
         rc = np.minimum(np.maximum(r, -limit), limit)
         moved = level + np.maximum(1.0 / n, LEVEL_RATE) * rc
         self.basic_scale[rows] = own + scale_rate * (np.abs(rc) - own)
-        run, run_sum, jump = _runs(self.run[rows], self.run_sum[rows], r, limit)
+        run, run_sum, jump = runs(self.run[rows], self.run_sum[rows], r, limit)
         self.run[rows] = run
         self.run_sum[rows] = run_sum
         self.level[rows] = moved + jump
@@ -488,20 +332,14 @@ class DetectorPool:
         tail = np.where(upward, tail_up, tail_down)
         excess = np.where(upward, excess_up, excess_down)
         wanted = np.where(upward, direction != DOWN, direction != UP)
-        magnitude = np.abs(z)
-        body = erfc(magnitude / np.sqrt(2.0))
-        body = np.where(both, body, 0.5 * body)
-        with np.errstate(over="ignore"):
-            found = np.maximum(tail, TAIL_FLOOR) * np.exp((TAIL_FROM - magnitude) / excess)
-        found = np.minimum(np.where(both, found * 2.0, found), 1.0)
-        p_value = np.where(magnitude <= TAIL_FROM, body, found)
+        p_value = p_values(np.abs(z), tail, excess, both)
         p_value = np.where(learning | ~wanted, 1.0, p_value)
         with np.errstate(divide="ignore"):
             score = np.where(p_value <= 1e-10, MAX_SCORE, -10.0 * np.log10(p_value))
         anomalous = ~learning & (score >= self.threshold[rows])
         allowed = self.p_alarm[rows] * np.where(both, 0.5, 1.0)
-        up = TAIL_FROM + excess_up * np.log(np.maximum(tail_up, TAIL_FLOOR) / allowed)
-        down = TAIL_FROM + excess_down * np.log(np.maximum(tail_down, TAIL_FLOOR) / allowed)
+        up = band_sigmas(tail_up, excess_up, allowed)
+        down = band_sigmas(tail_down, excess_down, allowed)
         side = np.where(anomalous, np.where(upward, UP, DOWN), NO_SIDE).astype(np.int8)
         return Scores(
             baseline=baseline,
@@ -538,28 +376,3 @@ class DetectorPool:
             excess_down + EXCESS_RATE * (np.minimum(-z - TAIL_FROM, MAX_EXCESS) - excess_down),
             excess_down,
         )
-
-
-def _at_least(value: Floats, floor: Floats) -> Floats:
-    """`value if value > floor else floor`, elementwise (np.maximum would differ on NaN)."""
-    return np.where(value > floor, value, floor)
-
-
-def _runs(run: Ints, total: Floats, residual: Floats, limit: Floats) -> tuple[Ints, Floats, Floats]:
-    """detector._run for many rows: SHIFT_RUN residuals beyond `limit` in a row on one
-    side are a new level; the jump that moves the model onto it (else 0)."""
-    high = residual > limit
-    low = residual < -limit
-    run = np.where(
-        high,
-        np.where(run > 0, run + 1, 1),
-        np.where(low, np.where(run < 0, run - 1, -1), 0),
-    )
-    total = np.where(
-        high | low,
-        np.where((high & (run > 1)) | (low & (run < -1)), total + residual, residual),
-        0.0,
-    )
-    shifted = np.abs(run) >= SHIFT_RUN
-    jump = np.where(shifted, total / np.where(shifted, np.abs(run), 1), 0.0)
-    return np.where(shifted, 0, run), np.where(shifted, 0.0, total), jump
