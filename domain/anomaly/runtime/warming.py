@@ -74,7 +74,8 @@ class Warming:
                 except Exception:
                     logger.exception("seeding the detectors of %s failed", metric.metric)
                     for slot in slots:
-                        self._ready(slot)  # they go on from what they learned live
+                        if metric.slots.get(slot.key) is slot:
+                            self._ready(slot)  # they go on from what they learned live
 
     async def _warm(self, metric: MetricSlots, slots: list[Slot]) -> None:
         placement = placement_of(metric.project, metric.metric)
@@ -101,6 +102,8 @@ class Warming:
             series = [(s.series_id, dict(s.tags)) for s in fresh]
             history = await read_history(self._metrics, metric.project, metric.metric, series, now)
         for slot in fresh:
+            if metric.slots.get(slot.key) is not slot:
+                continue  # dropped while its history was read: its row is another's now
             detector = AnomalyDetector(self._rows.pool.config(slot.row))
             stamps, values = history.get(slot.series_id, ([], []))
             for scored in replay(detector, stamps, values, keep_from_us=now - BAND_HISTORY_US):

@@ -3,6 +3,7 @@ rules' 0/1 series, anomalies, bands), warming from history or stored state, chec
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -225,3 +226,42 @@ async def test_a_value_that_is_not_finite_is_not_scored() -> None:
     (slot,) = bank._by_project["acme"]["lat"].slots.values()
     state = slot.detector.to_state()["scalars"]
     assert state["n"] == 52 and all(v == v for v in state.values())
+
+
+async def test_a_detector_dropped_while_its_history_is_read_leaves_its_row_alone() -> None:
+    """Its row may be another detector's by the time the history comes back."""
+
+    class SlowMetrics(FakeMetricStore):
+        gate = asyncio.Event()
+
+        async def aggregate(self, *args: Any, **kwargs: Any) -> Any:
+            await self.gate.wait()
+            return await super().aggregate(*args, **kwargs)
+
+    metrics = SlowMetrics()
+    rng = random.Random(3)
+    raw = [
+        {"name": "lat", "value": 100 + rng.gauss(0, 2), "tags": {"host": "web-1"},
+         "timestamp": (NOW_US - (3000 - i * 10) * S) // 1000}
+        for i in range(300)
+    ]  # fmt: skip
+    await metrics.append(validate_points("acme", raw, now_us=NOW_US, limits=IngestLimits()))
+    sid = next(iter(metrics.series["acme"]))
+    series = [
+        {"id": sid, "name": "lat", "tags": {"host": "web-1"}},
+        {"id": sid + 1, "name": "lat", "tags": {"host": "web-2"}},
+    ]
+    bank = DetectorBank(FakeAnomalyStore(), metrics, FakeClock(NOW_US))
+    bank.cover(anomaly_alert("r1", host="web-1"))
+    bank.observe(batch(normal(NOW_US, 1), series))  # web-1's detector: its history pending
+    for _ in range(5):
+        await asyncio.sleep(0)
+    bank.uncover("r1")  # its row is given back...
+    bank.cover(anomaly_alert("r2", host="web-2"))
+    bank.observe(batch(normal(NOW_US, 1, series=1), series))  # ...and taken by web-2's
+    (slot,) = bank._by_project["acme"]["lat"].slots.values()
+    SlowMetrics.gate.set()
+    await bank.warmed()
+    assert slot.tags == {"host": "web-2"} and slot.warm is None
+    assert slot.detector.describe()[2] == 1  # its own point, nothing of web-1's history
+    assert bank._rows.band_points[slot.row] == 0  # nor web-1's band minutes
