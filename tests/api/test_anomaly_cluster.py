@@ -35,6 +35,17 @@ async def _warmed(c: Cluster) -> None:
         await vigil.app.state.vigil.runtimes.detectors.warmed()
 
 
+def _detectors_here(vigil: RunningVigil, metric: str) -> int:
+    """The detectors of `metric` in this instance (a rule covering it makes none yet)."""
+    bank = vigil.app.state.vigil.runtimes.detectors
+    return sum(
+        len(m.slots)
+        for by_metric in bank._by_project.values()
+        for name, m in by_metric.items()
+        if name == metric
+    )
+
+
 def _metrics_here(vigil: RunningVigil) -> set[str]:
     bank = vigil.app.state.vigil.runtimes.detectors
     return {name for by_metric in bank._by_project.values() for name in by_metric}
@@ -109,7 +120,9 @@ async def test_an_anomaly_rule_runs_beside_its_metrics_detectors(cluster: Cluste
         what="the rule runs on the owner of its metric",
     )
     await _send(c, other, [point("lat", 100.0, {"host": "h"}, now - 10)])
-    await until(lambda: "lat" in _metrics_here(owner), timeout=5, what="its detector appears")
+    # The point reaches the owner over Redis; until then the rule's metric has no detector
+    # and `_warmed` has nothing to wait for (a spike sent then met a warming detector).
+    await until(lambda: _detectors_here(owner, "lat") > 0, timeout=5, what="its detector appears")
     await _warmed(c)
     await _send(c, other, [point("lat", 190.0, {"host": "h"}, now)])
 
