@@ -69,6 +69,17 @@ def normal(start: int, n: int, series: int = 0, seed: int = 1) -> list[tuple[int
     return [(series, start + i * 10 * S, 100 + rng.gauss(0, 2)) for i in range(n)]
 
 
+async def store_history(metrics: FakeMetricStore) -> None:
+    """300 points of web-1's latency, every 10 s until 1,000 s before NOW_US."""
+    rng = random.Random(3)
+    raw = [
+        {"name": "lat", "value": 100 + rng.gauss(0, 2), "tags": {"host": "web-1"},
+         "timestamp": (NOW_US - (3000 - i * 10) * S) // 1000}
+        for i in range(300)
+    ]  # fmt: skip
+    await metrics.append(validate_points("acme", raw, now_us=NOW_US, limits=IngestLimits()))
+
+
 async def ready_bank(**options: Any) -> tuple[DetectorBank, FakeAnomalyStore]:
     store = FakeAnomalyStore()
     bank = DetectorBank(store, FakeMetricStore(), FakeClock(NOW_US), seed=False, **options)
@@ -166,13 +177,7 @@ async def test_points_met_while_warming_flag_nothing_then_are_learned() -> None:
 
 async def test_a_new_detector_learns_the_series_history() -> None:
     metrics = FakeMetricStore()
-    rng = random.Random(3)
-    raw = [
-        {"name": "lat", "value": 100 + rng.gauss(0, 2), "tags": {"host": "web-1"},
-         "timestamp": (NOW_US - (3000 - i * 10) * S) // 1000}
-        for i in range(300)
-    ]  # fmt: skip
-    await metrics.append(validate_points("acme", raw, now_us=NOW_US, limits=IngestLimits()))
+    await store_history(metrics)
     store = FakeAnomalyStore()
     bank = DetectorBank(store, metrics, FakeClock(NOW_US))
     bank.cover(anomaly_alert())
@@ -239,13 +244,7 @@ async def test_a_detector_dropped_while_its_history_is_read_leaves_its_row_alone
             return await super().aggregate(*args, **kwargs)
 
     metrics = SlowMetrics()
-    rng = random.Random(3)
-    raw = [
-        {"name": "lat", "value": 100 + rng.gauss(0, 2), "tags": {"host": "web-1"},
-         "timestamp": (NOW_US - (3000 - i * 10) * S) // 1000}
-        for i in range(300)
-    ]  # fmt: skip
-    await metrics.append(validate_points("acme", raw, now_us=NOW_US, limits=IngestLimits()))
+    await store_history(metrics)
     sid = next(iter(metrics.series["acme"]))
     series = [
         {"id": sid, "name": "lat", "tags": {"host": "web-1"}},
