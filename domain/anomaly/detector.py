@@ -50,7 +50,7 @@ from domain.anomaly.tuning import (
     STEP_RATE,
 )
 
-__all__ = ["STATE_VERSION", "AnomalyDetector"]
+__all__ = ["STATE_SCALARS", "STATE_VERSION", "AnomalyDetector"]
 
 STATE_VERSION = 1
 # The scalar part of the state, by slot name (the profiles are saved separately).
@@ -72,6 +72,7 @@ _SCALARS = (
     "_run_sum",
     "_quiet",
 )
+STATE_SCALARS = tuple(name[1:] for name in _SCALARS)  # their names in the state
 
 
 class AnomalyDetector:

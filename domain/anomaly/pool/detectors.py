@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from domain.anomaly.detector import STATE_VERSION, AnomalyDetector
+from domain.anomaly.detector import STATE_SCALARS, STATE_VERSION, AnomalyDetector
 from domain.anomaly.model import MAX_SCORE, DetectorConfig, score_to_p_value
-from domain.anomaly.pool.profiles import ProfileColumns, at_least, runs
+from domain.anomaly.pool.profiles import ProfileColumns, at_least, grown, runs
 from domain.anomaly.pool.scores import (
     AUTO,
     BOTH,
@@ -55,20 +55,9 @@ from domain.anomaly.tuning import (
 
 __all__ = ["DetectorPool"]
 
+# The state's scalars (AnomalyDetector's), each a column: these as integers, the rest floats.
 _INTS = ("n", "first_us", "last_us", "run", "quiet")
-_FLOATS = (
-    "step_us",
-    "previous",
-    "resolution",
-    "level",
-    "basic_scale",
-    "basic_error",
-    "tail_up",
-    "tail_down",
-    "excess_up",
-    "excess_down",
-    "run_sum",
-)
+_FLOATS = tuple(name for name in STATE_SCALARS if name not in _INTS)
 
 
 class DetectorPool:
@@ -179,10 +168,7 @@ class DetectorPool:
     def _grow(self, capacity: int) -> None:
         old = self._capacity
         for name in (*_INTS, *_FLOATS, "threshold", "p_alarm", "direction", "wanted"):
-            column = getattr(self, name)
-            grown = np.zeros(capacity, dtype=column.dtype)
-            grown[:old] = column
-            setattr(self, name, grown)
+            setattr(self, name, grown(getattr(self, name), capacity))
         self.daily.grow(capacity)
         self.weekly.grow(capacity)
         self.configs.extend([None] * (capacity - old))
@@ -271,7 +257,7 @@ class DetectorPool:
             np.where(
                 resolution == 0.0,
                 change,
-                resolution + np.maximum(1.0 / n, SCALE_RATE) * (change - resolution),
+                resolution + scale_rate * (change - resolution),
             ),
             resolution,
         )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from domain.anomaly.pool.scores import Floats, Ints
 from domain.anomaly.profile import WEEK_ORIGIN_US
 from domain.anomaly.tuning import CLIP, PROFILE_CYCLES, SHIFT_RATE, SHIFT_RUN, SIGMA_PER_MAD
 
-__all__ = ["PROFILE_FLOATS", "ProfileColumns", "at_least", "runs"]
+__all__ = ["PROFILE_FLOATS", "ProfileColumns", "at_least", "grown", "runs"]
 
 PROFILE_FLOATS = ("shift", "scale", "error", "run_sum")
 
@@ -20,7 +21,6 @@ class ProfileColumns:
     """One seasonal profile's columns (daily or weekly) for every row."""
 
     def __init__(self, slots: int, cycle_us: int, capacity: int) -> None:
-        self.slots = slots
         self.cycle_us = cycle_us
         self.slot_us = cycle_us // slots
         self.offsets = np.full((capacity, slots), np.nan)
@@ -32,12 +32,9 @@ class ProfileColumns:
         self.run_sum = np.zeros(capacity)
 
     def grow(self, capacity: int) -> None:
-        for name in ("offsets", "counts", "shift", "scale", "error", "run", "run_sum"):
-            old = getattr(self, name)
-            new = np.full((capacity, *old.shape[1:]), np.nan if name == "offsets" else 0)
-            new = new.astype(old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
+        self.offsets = grown(self.offsets, capacity, np.nan)
+        for name in ("counts", "shift", "scale", "error", "run", "run_sum"):
+            setattr(self, name, grown(getattr(self, name), capacity))
 
     def load(self, row: int, state: dict[str, Any]) -> None:
         self.offsets[row] = [np.nan if o is None else o for o in state["offsets"]]
@@ -115,6 +112,13 @@ class ProfileColumns:
             self.run[at] = run
             self.run_sum[at] = run_sum
         self.scale[rows] = own + scale_rate * (np.abs(rc) - own)
+
+
+def grown(column: npt.NDArray[Any], capacity: int, fill: float = 0) -> npt.NDArray[Any]:
+    """`column` (rows first) with room for `capacity` rows, the new ones `fill`."""
+    bigger = np.full((capacity, *column.shape[1:]), fill, dtype=column.dtype)
+    bigger[: len(column)] = column
+    return bigger
 
 
 def at_least(value: Floats, floor: Floats) -> Floats:

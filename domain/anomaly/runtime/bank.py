@@ -21,6 +21,8 @@ import logging
 from datetime import UTC, tzinfo
 from typing import Any
 
+import numpy as np
+
 from domain.alerting.model import AnomalySettings
 from domain.alerting.ports import Picker, Scoring
 from domain.anomaly.detection import AnomalyDetection
@@ -240,10 +242,9 @@ class DetectorBank(BatchScoring):
 
     async def _write(self, now_us: int, everything: bool) -> None:
         tallies = self._rows
-        for metric, slot in list(self._at_row.values()):
-            row = slot.row
-            if tallies.band_points[row] and tallies.band_bucket[row] + BAND_STEP_US <= now_us:
-                self._close_band(metric, slot)
+        over = (tallies.band_points > 0) & (tallies.band_bucket + BAND_STEP_US <= now_us)
+        for row in np.flatnonzero(over).tolist():  # only taken rows have an open minute
+            self._close_band(*self._at_row[row])
         records, self._records = self._records, []
         bands, self._bands = self._bands, []
         states = dict(self._leaving)

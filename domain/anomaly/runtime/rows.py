@@ -5,13 +5,15 @@ rows, so that a batch's outputs are numpy operations too."""
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from domain.anomaly.detector import AnomalyDetector
 from domain.anomaly.model import DetectorConfig
 from domain.anomaly.pool import DetectorPool
+from domain.anomaly.pool.profiles import grown
 
 __all__ = ["DetectorRows"]
+
+_COLUMNS = ("band_bucket", "band", "band_points", "learned", "saved", "warming", "feeds")
 
 
 class DetectorRows:
@@ -19,7 +21,6 @@ class DetectorRows:
 
     def __init__(self) -> None:
         self.pool = DetectorPool()
-        self._size = 0
         self.band_bucket = np.zeros(0, dtype=np.int64)  # the minute being summed (-1: none)
         self.band = np.zeros((0, 3))  # sums of baseline, lower, upper over that minute
         self.band_points = np.zeros(0, dtype=np.int64)
@@ -58,11 +59,6 @@ class DetectorRows:
     def _fit(self) -> None:
         """Grow the bank's columns to the pool's rows."""
         size = self.pool.capacity
-        if size == self._size:
-            return
-        for name in ("band_bucket", "band", "band_points", "learned", "saved", "warming", "feeds"):
-            old: npt.NDArray[np.generic] = getattr(self, name)
-            grown = np.zeros((size, *old.shape[1:]), dtype=old.dtype)
-            grown[: len(old)] = old
-            setattr(self, name, grown)
-        self._size = size
+        if size != len(self.learned):
+            for name in _COLUMNS:
+                setattr(self, name, grown(getattr(self, name), size))

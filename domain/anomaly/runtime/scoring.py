@@ -144,7 +144,7 @@ class BatchScoring(Warming):
         ready = ~warming
         if warming.any():  # not seeded yet: learns, and flags nothing
             for i in np.flatnonzero(warming).tolist():
-                metric, slot = self._at_row[int(rows[i])]
+                _, slot = self._at_row[int(rows[i])]
                 ts_us, value = int(stamps[i]), float(values[i])
                 if slot.warm is not None and len(slot.warm) < MAX_WARM_BUFFER:
                     slot.warm.append((ts_us, value))
