@@ -333,6 +333,8 @@ def observe_batch(
             continue
         tags, cohorts = route
         for cohort in cohorts:
+            if cohort.lane is not None:  # its latest quiet points are in a lane
+                cohort.lane.flush(cohort)
             windows = cohort.windows
             group_by = windows.group_by
             group = tuple(map(tags.get, group_by, repeat(""))) if group_by else ()
@@ -371,7 +373,7 @@ def observe_batch(
                         head = 0
                     buffer.head = head
             lo, hi = buffer.head, len(ts)
-            if ts[-1] > now:
+            if hi > lo and ts[-1] > now:  # (the point itself may be past the window)
                 hi = bisect_right(ts, now, lo)
             if windows.aggregation is last:
                 aggregate = kept[hi - 1] if hi > lo else None
