@@ -22,7 +22,7 @@ states seen are exactly those the full state machine would have produced.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain.alerting.machine import acknowledge, evaluate, resolve
 from domain.alerting.model import AlertState, InstanceKey, RuleAggregation, Transition
@@ -32,6 +32,9 @@ from domain.alerting.state import NO_DATA, InstanceState, Observation
 from domain.alerting.windows import DEFAULT_MAX_POINTS, GroupWindows
 from domain.errors import NotFound
 from domain.matchers import TagMatcher, matches_all
+
+if TYPE_CHECKING:
+    from domain.alerting.last_lane import LastLane
 
 __all__ = ["Cohort", "CohortKey", "RuleEvaluator", "cohort_key"]
 
@@ -65,12 +68,22 @@ class Cohort:
         # Not folded yet, per group: the value, and the latest point time (None: no point
         # since the last fold, only a tick's value).
         self._fresh: dict[InstanceKey, tuple[float | None, int | None]] = {}
+        # The lane holding this cohort's latest quiet points (last_lane.py), if one does:
+        # every method below takes them back (`settle`) before it reads or moves anything.
+        self.lane: LastLane | None = None
+
+    def settle(self) -> None:
+        """Take back what a lane holds for this cohort."""
+        if self.lane is not None:
+            self.lane.flush(self)
 
     def observe(
         self, tags: Mapping[str, str], ts_us: int, value: float
     ) -> list[tuple[RuleEvaluator, Transition]]:
         """A point known to match the members' rules: update its group's window and
         evaluate that group now, so a crossing is seen at ingest and not at the next tick."""
+        if self.lane is not None:
+            self.lane.flush(self)
         try:
             seen = self.windows.observe(tags, ts_us, value, self.clock_us)
         except (ArithmeticError, ValueError):  # recorded as ERROR
@@ -140,6 +153,13 @@ class Cohort:
 
     def quiet(self, group: InstanceKey) -> Quiet | None:
         """Where every member's instance of `group` is quiet (cached until one changes)."""
+        if self.lane is not None:
+            self.lane.flush(self)
+        return self.quiet_unsettled(group)
+
+    def quiet_unsettled(self, group: InstanceKey) -> Quiet | None:
+        """`quiet` for a lane attaching this cohort: the ranges depend only on the members'
+        state-machine fields, which a lane never holds."""
         quiet = self._quiet.get(group)
         if quiet is None and group not in self._quiet:
             quiet = self._quiet[group] = intersect([m.quiet_of(group) for m in self.members])
@@ -152,6 +172,8 @@ class Cohort:
         old = evaluator.cohort
         if old is self:
             return
+        old.settle()
+        self.settle()
         if take_window and old.members == [evaluator]:
             self.windows.take_newer(old.windows)
         old.fold()
@@ -169,12 +191,15 @@ class Cohort:
         own with an empty window (used to resolve what it had when a rule is removed)."""
         if evaluator.cohort is not self:
             return
+        self.settle()
         alone = Cohort(evaluator.rule, max_points=self.windows.max_points)
         alone.join(evaluator, take_window=False)
 
     def fold(self, group: InstanceKey | None = None) -> None:
         """Write the noted values and point times into the members' states (of `group`,
         or of every group)."""
+        if self.lane is not None:
+            self.lane.flush(self)
         fresh = self._fresh
         if not fresh:
             return
@@ -197,6 +222,8 @@ class Cohort:
 
     def advance(self, now_us: int) -> int:
         """Move the clock to `now_us` if it is later; the clock."""
+        if self.lane is not None:
+            self.lane.flush(self)
         clock = self.clock_us
         if clock is None or now_us > clock:
             self.clock_us = clock = now_us
@@ -204,6 +231,8 @@ class Cohort:
 
     def aggregate(self, group: InstanceKey, now: int) -> float | None:
         """The group's aggregate at `now`; NaN (recorded as ERROR) if it cannot be computed."""
+        if self.lane is not None:
+            self.lane.flush(self)
         try:
             return self.windows.aggregate(group, now)
         except (ArithmeticError, ValueError):
@@ -217,6 +246,7 @@ class Cohort:
 
     def forget(self, group: InstanceKey) -> None:
         """A member forgot its instance of `group`: drop the buffer with the last one."""
+        self.settle()
         self._quiet.pop(group, None)
         if not any(group in m._states for m in self.members):
             self.windows.discard(group)
@@ -245,6 +275,7 @@ class RuleEvaluator:
 
     @property
     def windows(self) -> GroupWindows:
+        self.cohort.settle()
         return self.cohort.windows
 
     @property
@@ -266,6 +297,7 @@ class RuleEvaluator:
     @property
     def clock_us(self) -> int | None:
         """The evaluator's time: the latest tick or point timestamp seen."""
+        self.cohort.settle()
         return self.cohort.clock_us
 
     def matches(self, name: str, tags: Mapping[str, str]) -> bool:
@@ -278,7 +310,7 @@ class RuleEvaluator:
 
     def prime(self, points: Iterable[Point]) -> None:
         """Refill the windows after a restart (points from the store) without evaluating."""
-        add = self.cohort.windows.add
+        add = self.windows.add
         for tags, ts_us, value in points:
             add(tags, ts_us, value)
 
@@ -369,6 +401,7 @@ class RuleEvaluator:
         return out
 
     def _put(self, state: InstanceState) -> None:
+        self.cohort.settle()  # its quiet ranges are about to change
         self._states[state.key] = state
         self.generation += 1
         self.cohort._quiet.pop(state.key, None)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
 from domain.alerting.evaluator import Cohort, CohortKey, cohort_key
+from domain.alerting.last_lane import MAX_SLOTS, LastLane, takes
 from domain.alerting.windows import Route, observe_batch
 from domain.matchers import MatchOp, matches_all
 from domain.metrics.events import MetricCollectedEvent
@@ -73,6 +76,20 @@ def _durably_differ(a: InstanceState, b: InstanceState) -> bool:
     return bool(_DURABLE(a) != _DURABLE(b))
 
 
+class _Hits(NamedTuple):
+    """The cohorts one series feeds: `cohorts` in the rules' order; of those, `lane`
+    (LAST windows, with their slots in the lane) and `others` (every point through
+    `observe_batch`)."""
+
+    cohorts: list[Cohort]
+    others: list[Cohort]
+    lane: tuple[Cohort, ...]
+    slots: tuple[int, ...]
+
+
+_NO_HITS = _Hits([], [], (), ())
+
+
 class _MetricRules:
     """The rules over one metric of one project, and which cohorts each series feeds.
 
@@ -88,7 +105,7 @@ class _MetricRules:
         self.rules: list[RunningRule] = []
         self.by_tag: dict[tuple[str, str], list[RunningRule]] = {}
         self.unfiled: list[RunningRule] = []
-        self.routes: dict[int, list[Cohort]] = {}  # series id -> the cohorts it feeds
+        self.routes: dict[int, _Hits] = {}  # series id -> the cohorts it feeds
 
     def add(self, running: RunningRule) -> None:
         self.rules.append(running)
@@ -100,7 +117,7 @@ class _MetricRules:
         self._file(running).remove(running)
         self.routes.clear()
 
-    def route(self, series: dict[str, Any]) -> list[Cohort]:
+    def route(self, series: dict[str, Any], lane: LastLane) -> _Hits:
         hits = self.routes.get(series["id"])
         if hits is None:
             tags = series["tags"]
@@ -108,7 +125,12 @@ class _MetricRules:
             for item in tags.items():
                 candidates += self.by_tag.get(item, ())
             matching = (r for r in candidates if matches_all(r.alert.rule.matchers, tags))
-            hits = list(dict.fromkeys(r.evaluator.cohort for r in matching))
+            cohorts = list(dict.fromkeys(r.evaluator.cohort for r in matching))
+            laned = tuple(c for c in cohorts if takes(c))
+            slots = tuple(lane.slot(c, c.windows.group_of(tags)) for c in laned)
+            hits = _Hits(cohorts, [c for c in cohorts if c not in laned], laned, slots)
+            if not cohorts:
+                hits = _NO_HITS
             if len(self.routes) >= MAX_ROUTES:
                 self.routes.clear()
             self.routes[series["id"]] = hits
@@ -131,6 +153,8 @@ class RuleIndex:
         self._by_metric: dict[str, dict[str, _MetricRules]] = {}
         self._cohorts: dict[tuple[str, CohortKey], Cohort] = {}
         self._owners: dict[RuleEvaluator, RunningRule] = {}
+        self._lane = LastLane()
+        self.use_lane = True  # False: every point through `observe_batch` (tests compare)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -173,8 +197,10 @@ class RuleIndex:
         del self._owners[evaluator]
         cohort = evaluator.cohort
         cohort.leave(evaluator)
-        if not cohort.members and cohort.key is not None:
-            del self._cohorts[(alert.project, cohort.key)]
+        if not cohort.members:
+            self._lane.forget(cohort)
+            if cohort.key is not None:
+                del self._cohorts[(alert.project, cohort.key)]
         by_name = self._by_metric[alert.project]
         name = alert.rule.input_name
         rules = by_name[name]
@@ -190,24 +216,76 @@ class RuleIndex:
         by_name = self._by_metric.get(event.project)
         if not by_name:
             return []
+        if len(self._lane) >= MAX_SLOTS:
+            self._start_lane_over()
         routes: list[Route | None] = []
         found = False
+        lane = self._lane
+        laned: list[_Hits | None] = []
+        any_laned = False
         for s in event.series:
             rules = by_name.get(s["name"])
             if rules is None:
                 routes.append(None)
+                laned.append(None)
                 continue
             # `route` inlined for a known series (see `observe_batch` on calls here)
             hits = rules.routes.get(s["id"])
             if hits is None:
-                hits = rules.route(s)
-            if hits:
-                routes.append((s["tags"], hits))
+                hits = rules.route(s, lane)
+            if hits.slots:
+                laned.append(hits)
+                any_laned = True
+            else:
+                laned.append(None)
+            cohorts = hits.others if self.use_lane else hits.cohorts
+            if cohorts:
+                routes.append((s["tags"], cohorts))
                 found = True
             else:
                 routes.append(None)
+        if any_laned and self.use_lane:
+            refused = self._take(event, laned)
+            if refused:  # those cohorts' points take `observe_batch`, in the rules' order
+                for n, hits in enumerate(laned):
+                    if hits is not None and not refused.isdisjoint(hits.lane):
+                        keep = [c for c in hits.cohorts if c not in hits.lane or c in refused]
+                        routes[n] = (event.series[n]["tags"], keep)
+                        found = True
         if not found:
             return []
         moved = observe_batch(routes, event.series_index, event.timestamps_us, event.values)
         owners = self._owners
         return [(owners[evaluator], t) for evaluator, t in moved]
+
+    def _take(self, event: MetricCollectedEvent, laned: Sequence[_Hits | None]) -> set[Cohort]:
+        """Let the lane take the batch's points of LAST cohorts; the cohorts it refused."""
+        per_series = np.fromiter(
+            (0 if h is None else len(h.slots) for h in laned), dtype=np.intp, count=len(laned)
+        )
+        flat = np.fromiter((s for h in laned if h is not None for s in h.slots), dtype=np.intp)
+        points = np.asarray(event.series_index, dtype=np.intp)
+        counts = per_series[points]
+        if int(counts.max()) <= 1:  # one LAST cohort per series at most (the usual case)
+            first = np.cumsum(per_series) - per_series
+            point_of = np.flatnonzero(counts)
+            slots = flat[first[points[point_of]]]
+        else:
+            first = np.cumsum(per_series) - per_series
+            point_of = np.repeat(np.arange(len(points)), counts)
+            within = np.arange(len(point_of)) - np.repeat(np.cumsum(counts) - counts, counts)
+            slots = flat[np.repeat(first[points], counts) + within]
+        if not len(slots):
+            return set()
+        ts = np.asarray(event.timestamps_us, dtype=np.int64)[point_of]
+        values = np.asarray(event.values, dtype=np.float64)[point_of]
+        taken = self._lane.take(slots, ts, values)
+        if taken.all():
+            return set()
+        return {self._lane.cohort_of(int(s)) for s in np.unique(slots[~taken])}
+
+    def _start_lane_over(self) -> None:
+        self._lane.clear()
+        for by_name in self._by_metric.values():
+            for rules in by_name.values():
+                rules.routes.clear()
