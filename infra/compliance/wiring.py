@@ -134,7 +134,8 @@ class Compliance:
             "clock_offsets": self.clock_offsets,
             "delivery_health": self.delivery_health,
             "instance_name": self.settings.instance_name,
-            "compliance_check_seconds": self.settings.compliance_check_seconds,
+            # what a manual run looks back over: the period, or a day when none is scheduled
+            "compliance_check_seconds": self.settings.compliance_check_seconds or 86_400.0,
             "compliance_notify": self.settings.compliance_notify,
         }
 
@@ -194,8 +195,12 @@ class Compliance:
                     lambda: self.revocations.refresh(self.stores.compliance),
                 ),
                 Job("checkpoints", s.audit_checkpoint_seconds, checkpoints),
-                Job("compliance_checks", min(s.compliance_check_seconds, 300.0), scheduled),
-            ],
+            ]
+            + (
+                [Job("compliance_checks", min(s.compliance_check_seconds, 300.0), scheduled)]
+                if s.compliance_check_seconds > 0
+                else []
+            ),
         )
         await self.jobs.start()
         self._watcher = HealthWatcher(

@@ -142,7 +142,7 @@ class Settings:
     audit_key_file: str = ""  # Ed25519 checkpoint key; empty: audit-signing.key beside it
     audit_trusted_keys: str = ""  # base64 public keys of retired checkpoint keys, by commas
     audit_checkpoint_seconds: float = 3_600.0  # sign each moved chain head this often
-    compliance_check_seconds: float = 86_400.0  # scheduled compliance checks, per project
+    compliance_check_seconds: float = 86_400.0  # scheduled checks, per project; 0: off
     compliance_notify: bool = False  # failing checks route to notifications like alerts
     access_flush_seconds: float = 10.0  # access seen, merged into the store this often
     revocation_refresh_seconds: float = 5.0  # revocations reloaded (the bus brings them sooner)

@@ -85,6 +85,8 @@ def check_settings(self: Settings) -> None:
             raise ConfigError(f"VIGIL_{name.upper()} must be positive")
     if self.store_compaction_partition_seconds % 60:
         raise ConfigError("VIGIL_STORE_COMPACTION_PARTITION_SECONDS must be whole minutes")
+    if self.compliance_check_seconds < 0:
+        raise ConfigError("VIGIL_COMPLIANCE_CHECK_SECONDS must be 0 (off) or positive")
     if self.store_compaction_seconds < 0:
         raise ConfigError("VIGIL_STORE_COMPACTION_SECONDS must be 0 (off) or positive")
     if self.store_block_bytes not in (16_384, 32_768, 65_536, 131_072, 262_144):
@@ -181,7 +183,6 @@ def _check_compliance(self: Settings) -> None:
             raise ConfigError(f"VIGIL_{name.upper()}: no file {path!r}")
     positive = (
         "audit_checkpoint_seconds",
-        "compliance_check_seconds",
         "access_flush_seconds",
         "revocation_refresh_seconds",
         "health_watch_seconds",

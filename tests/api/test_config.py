@@ -33,6 +33,7 @@ async def test_a_relative_duckdb_url_lands_under_the_working_directory(
         ({"VIGIL_MAX_BATCH": "0"}, "VIGIL_MAX_BATCH must be positive"),
         ({"VIGIL_TLS_KEY_FILE": "/no/key.pem"}, "VIGIL_TLS_CERT_FILE and VIGIL_TLS_KEY_FILE go"),
         ({"VIGIL_AUDIT_CHECKPOINT_SECONDS": "0"}, "VIGIL_AUDIT_CHECKPOINT_SECONDS must be"),
+        ({"VIGIL_COMPLIANCE_CHECK_SECONDS": "-1"}, "VIGIL_COMPLIANCE_CHECK_SECONDS must be 0"),
         ({"VIGIL_RETENTION_DAYS": "0"}, "VIGIL_RETENTION_DAYS must be positive"),
         ({"VIGIL_RETENTION_DAYS": "20800"}, "VIGIL_RETENTION_DAYS must be at most 10000"),
         # Issue 12, items 9, 17 and 18.
