@@ -23,7 +23,8 @@ import numpy as np
 from domain.alerting.model import SECOND_US, InstanceKey, RuleAggregation, Transition
 
 if TYPE_CHECKING:
-    from domain.alerting.evaluator import Cohort, RuleEvaluator
+    from domain.alerting.cohort import Cohort
+    from domain.alerting.evaluator import RuleEvaluator
 
 __all__ = ["DEFAULT_MAX_POINTS", "SMALL_WINDOW", "GroupWindows", "Route", "observe_batch"]
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from domain.alerting import Alert, InstanceKey, InstanceState, RuleEvaluator, Transition
-from domain.alerting.evaluator import Cohort, CohortKey, cohort_key
+from domain.alerting.cohort import Cohort, CohortKey, cohort_key
 from domain.alerting.last_lane import MAX_SLOTS, LastLane, takes
 from domain.alerting.windows import Route, observe_batch
 from domain.matchers import MatchOp, matches_all
