@@ -32,12 +32,15 @@ import numpy as np
 from domain.alerting.model import InstanceKey, RuleAggregation
 
 if TYPE_CHECKING:
-    from domain.alerting.evaluator import Cohort
+    from domain.alerting.cohort import Cohort
 
-__all__ = ["MAX_SLOTS", "LastLane", "takes"]
+__all__ = ["MAX_SLOTS", "REST_BATCHES", "LastLane", "takes"]
 
 NONE = np.iinfo(np.int64).min  # no clock, no horizon
 MAX_SLOTS = 1_000_000  # past it the lane starts over (as the routes memo does)
+# A cohort the lane refused sits out this many batches: one group that is never quiet
+# (an `==` rule, a flapping history filling up) must not cost an attach every batch.
+REST_BATCHES = 16
 _SPAN_BITS = 41  # a batch's times must span less than 2**40 µs (12.7 days) per cohort
 
 
@@ -59,6 +62,8 @@ class LastLane:
         self._attached: dict[Cohort, list[int]] = {}  # the attached slots
         self._free_cohorts: list[int] = []
         self.points_taken = 0
+        self.rest_batches = REST_BATCHES
+        self._batches = 0
         # per slot
         self._live = np.zeros(0, dtype=bool)  # attached, with a quiet range and a buffer
         self._on = np.zeros(0, dtype=bool)  # attached
@@ -74,6 +79,7 @@ class LastLane:
         # per cohort
         self._clock = np.zeros(0, dtype=np.int64)
         self._window = np.zeros(0, dtype=np.int64)
+        self._rest_until = np.zeros(0, dtype=np.int64)  # the batch it may try again
 
     def __len__(self) -> int:
         return len(self._slot_of)
@@ -129,16 +135,19 @@ class LastLane:
         """Point `i` (time `ts[i]`, `values[i]`) for slot `slots[i]`, in batch order: which
         points the lane took. A cohort is taken whole or not at all: the points of a cohort
         with one point the lane cannot take are all left to `observe_batch`, in order."""
-        on = self._on[slots]
-        if not on.all():
-            self._attach(np.unique(slots[~on]).tolist())
+        self._batches += 1
         cohorts = self._cohort[slots]
+        awake = self._rest_until[cohorts] <= self._batches
+        need = ~self._on[slots] & awake
+        if need.any():
+            self._attach(np.unique(slots[need]).tolist())
         now = _running_max(cohorts, np.maximum(ts, self._clock[cohorts]))
         if now is None:
             return np.zeros(len(slots), dtype=bool)
         cutoff = now - self._window[cohorts]
         ok: np.ndarray = (
-            self._live[slots]
+            awake
+            & self._live[slots]
             & (ts > self._horizon[slots])
             & (ts > cutoff)  # still in the window at its own evaluation
             & (values > self._lo[slots])
@@ -158,6 +167,9 @@ class LastLane:
             refused = np.zeros(len(self._clock), dtype=bool)
             refused[cohorts[~ok]] = True
             ok = ~refused[cohorts]
+            self._rest_until[refused & (self._rest_until <= self._batches)] = (
+                self._batches + self.rest_batches
+            )
             if not ok.any():
                 return ok
         last = np.ones(len(slots), dtype=bool)
@@ -253,8 +265,10 @@ class LastLane:
                     size = max(64, 2 * len(self._clock))
                     self._clock = _grown(self._clock, size, NONE)
                     self._window = _grown(self._window, size, 0)
+                    self._rest_until = _grown(self._rest_until, size, 0)
             self._cohort_id[cohort] = index
             self._cohort_slots[cohort] = []
+            self._rest_until[index] = 0
         return index
 
     def _grow_slots(self, need: int) -> None:

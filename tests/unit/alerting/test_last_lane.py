@@ -19,6 +19,7 @@ from domain.alerting import (
     RuleAggregation,
     RuleEvaluator,
 )
+from domain.alerting.last_lane import REST_BATCHES
 from domain.alerting.runtime.index import RuleIndex, RunningRule
 from domain.errors import BadUserInput, NotFound
 from domain.metrics.events import MetricCollectedEvent
@@ -128,6 +129,7 @@ def test_batches_through_the_lane_match_observe_batch(semantic: str) -> None:
         rng = random.Random(f"lane-{semantic}-{seed}")
         rules = _rules(rng, semantic)
         laned, plain = _index(rules, lane=True), _index(rules, lane=False)
+        laned._lane.rest_batches = seed % 3  # a refused cohort sits out 0, 1 or 2 batches
         ops = random_ops(rng, 400, late=0.08)
         for n, batch in enumerate(_batches(rng, ops)):
             assert same(_apply(laned, batch), _apply(plain, batch)), (seed, n, batch)
@@ -165,7 +167,8 @@ def test_a_quiet_stream_is_taken_by_the_lane_and_folded_when_read() -> None:
     lane = laned._lane
     assert len(lane._attached) == 1  # the cohort's points wait in the lane
     cohort = next(iter(laned)).evaluator.cohort
-    assert cohort._fresh == {}  # nothing folded into the cohort yet
+    noted = cohort._fresh.get(("a",))  # the batches before the lane took the cohort's
+    assert noted is None or noted[0] != 29.0  # the lane holds the newest value
     assert same(_seen(laned, 29 * S), _seen(plain, 29 * S))
     assert lane._attached == {}
     states = next(iter(laned)).evaluator.instances
@@ -189,3 +192,14 @@ def test_a_crossing_in_a_batch_fires_as_without_the_lane() -> None:
     assert same(_seen(laned, 6 * S), _seen(plain, 6 * S))
     states = next(iter(laned)).evaluator.instances
     assert states[("b",)].state.name == "ERROR"
+
+
+def test_a_refused_cohort_sits_out_a_few_batches_then_returns_to_the_lane() -> None:
+    index = _index([_hot(threshold=1e9)], lane=True)
+    lane = index._lane
+    taken = []
+    for second in range(REST_BATCHES + 4):  # the first batch makes the instances: refused
+        index.observe(_event([Op("point", second * S, h, 1.0) for h in "ab"]))
+        taken.append(lane.points_taken)
+    assert taken[REST_BATCHES - 1] == 0  # its points went through observe_batch meanwhile
+    assert taken[-1] == 2 * 4
