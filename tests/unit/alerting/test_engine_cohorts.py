@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from domain.alerting import AlertState, NoDataPolicy
 from domain.alerting.runtime import AlertEngine
+from domain.alerting.runtime import engine as engine_module
 from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.ingest import IngestLimits, validate_points
 from tests.unit.alerting.fakes import FakeAlertStore
@@ -42,6 +47,47 @@ async def test_a_tick_writes_what_every_rule_changed_in_one_store_write() -> Non
     assert store.batches == batches + 1
     assert sorted(store.instances) == ["a0", "a1", "a2", "a3"]
     await engine.close()
+
+
+async def test_many_changes_are_written_in_chunks_and_a_failed_chunk_is_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(engine_module, "WRITE_CHUNK", 3)
+    store = FakeAlertStore()
+    rules = [alert(f"a{n}", threshold=50.0 + n) for n in range(8)]
+    engine, _ = await started(store, *rules)
+    written = store.batches
+    # Every rule at or below 54 fires: five transitions and eight new states to write.
+    failing = _FailSecond(store)
+    monkeypatch.setattr(store, "save_changes", failing)
+    await engine.on_points(batch("acme", ("cpu", {"host": "web-1"}, NOW_US, 55)))
+    await engine.tick(NOW_US + S)
+
+    assert failing.calls == 2  # the first chunk written, the second refused: no third try
+    first = set(store.instances)
+    assert len(first) == 2  # (a rule's state and transitions stay in one chunk)
+    await engine.tick(NOW_US + 2 * S)  # what was not written is written now
+    assert sorted(store.instances) == [f"a{n}" for n in range(8)]
+    fired = {a for a, ts in store.transitions.items() if ts}
+    assert fired == {"a0", "a1", "a2", "a3", "a4"}
+    assert all(len(store.transitions[a]) == 1 for a in fired)  # once each
+    assert store.batches - written >= 4
+    await engine.close()
+
+
+class _FailSecond:
+    """`save_changes` of `store` that refuses its second call."""
+
+    def __init__(self, store: FakeAlertStore) -> None:
+        self.store = store
+        self.real = store.save_changes
+        self.calls = 0
+
+    async def __call__(self, changes: Any) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("disk full")
+        await self.real(changes)
 
 
 async def test_removing_one_rule_of_a_window_leaves_the_others_evaluating() -> None:
