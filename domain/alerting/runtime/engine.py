@@ -41,6 +41,7 @@ from domain.alerting.runtime.forecasts import ForecastRunner
 from domain.alerting.runtime.index import RuleIndex, RunningRule
 from domain.alerting.runtime.loading import build, recent_points
 from domain.alerting.runtime.schedule import at_fixed_rate
+from domain.alerting.runtime.writes import write_changes
 from domain.errors import Unavailable
 from domain.events import Event
 from domain.metrics.events import MetricCollectedEvent
@@ -56,9 +57,6 @@ FORECAST_POLL_SECONDS = 1.0  # how often due FORECAST rules are looked for
 
 CHECKPOINT_SECONDS = 60.0  # every value and last-point time is written at least this often
 TICK_SLICE = 200  # rules ticked between two yields to the event loop
-# States and transitions per store write: a checkpoint of 10,000 states in one write held
-# the one DuckDB writer (and ingest's commits behind it) for 190-310 ms.
-WRITE_CHUNK = 250
 
 _ACKNOWLEDGEABLE = (AlertState.FIRING, AlertState.ACKNOWLEDGED)
 _SETTLED = (AlertState.OK, AlertState.RESOLVED)
@@ -368,30 +366,7 @@ class AlertEngine:
                 logger.exception("writing the state of alerts failed")
 
     async def _write(self, *rules: RunningRule, everything: bool = False) -> None:
-        """Write what the rules changed, in store writes of about WRITE_CHUNK states and
-        transitions each (a rule's in one): a tick after 10,000 new rules is ten writes,
-        not 10,000, and ingest's commits get the writer in between."""
-        batch = []
-        for n, running in enumerate(rules, 1):
-            if n % TICK_SLICE == 0:
-                await asyncio.sleep(0)  # 10,000 rules: let ingest in between
-            states = running.changed_states(everything=everything)
-            transitions, running.pending = running.pending, []
-            if states or transitions:
-                batch.append((running, states, transitions))
-            else:  # nothing durable moved: what it checked is what the store holds
-                running.written = running.checked
-        chunks = _chunks(batch, WRITE_CHUNK)
-        for n, chunk in enumerate(chunks):
-            try:
-                await self._alerts.save_changes({r.alert.id: (s, t) for r, s, t in chunk})
-            except BaseException:
-                for unwritten in chunks[n:]:
-                    for running, _, transitions in unwritten:
-                        running.pending[:0] = transitions
-                raise
-            for running, states, _ in chunk:
-                running.mark_saved(states)
+        await write_changes(self._alerts, rules, everything=everything, slice_size=TICK_SLICE)
 
     async def _publish_event(self, event: Event) -> None:
         if self._publish is not None:
@@ -402,22 +377,3 @@ class AlertEngine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-Change = tuple[RunningRule, list[InstanceState], list[Transition]]
-
-
-def _chunks(batch: list[Change], size: int) -> list[list[Change]]:
-    """`batch` cut into runs of about `size` states and transitions (a rule's stay whole)."""
-    chunks: list[list[Change]] = []
-    current: list[Change] = []
-    count = 0
-    for change in batch:
-        current.append(change)
-        count += len(change[1]) + len(change[2])
-        if count >= size:
-            chunks.append(current)
-            current, count = [], 0
-    if current:
-        chunks.append(current)
-    return chunks

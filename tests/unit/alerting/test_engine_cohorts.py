@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from domain.alerting import AlertState, NoDataPolicy
-from domain.alerting.runtime import AlertEngine
-from domain.alerting.runtime import engine as engine_module
+from domain.alerting.runtime import AlertEngine, writes
 from domain.matchers import MatchOp, TagMatcher
 from domain.metrics.ingest import IngestLimits, validate_points
 from tests.unit.alerting.fakes import FakeAlertStore
@@ -52,7 +51,7 @@ async def test_a_tick_writes_what_every_rule_changed_in_one_store_write() -> Non
 async def test_many_changes_are_written_in_chunks_and_a_failed_chunk_is_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(engine_module, "WRITE_CHUNK", 3)
+    monkeypatch.setattr(writes, "WRITE_CHUNK", 3)
     store = FakeAlertStore()
     rules = [alert(f"a{n}", threshold=50.0 + n) for n in range(8)]
     engine, _ = await started(store, *rules)
