@@ -225,9 +225,7 @@ class LastLane:
             cohort = self._slot_cohort[slot]
             assert cohort is not None, slot
             attached = self._attached.get(cohort)
-            if attached is None:
-                if cohort.lane is not None:  # another lane's: take it back first
-                    cohort.lane.flush(cohort)
+            if attached is None:  # (then cohort.lane is None: flush clears both)
                 index = self._cohort_id[cohort]
                 clock = cohort.clock_us
                 self._clock[index] = NONE if clock is None else clock

@@ -333,9 +333,7 @@ def observe_batch(
         if route is None:
             continue
         tags, cohorts = route
-        for cohort in cohorts:
-            if cohort.lane is not None:  # its latest quiet points are in a lane
-                cohort.lane.flush(cohort)
+        for cohort in cohorts:  # (none of them in a lane: RuleIndex took them back)
             windows = cohort.windows
             group_by = windows.group_by
             group = tuple(map(tags.get, group_by, repeat(""))) if group_by else ()

@@ -266,12 +266,11 @@ class RuleIndex:
         flat = np.fromiter((s for h in laned if h is not None for s in h.slots), dtype=np.intp)
         points = np.asarray(event.series_index, dtype=np.intp)
         counts = per_series[points]
+        first = np.cumsum(per_series) - per_series
         if int(counts.max()) <= 1:  # one LAST cohort per series at most (the usual case)
-            first = np.cumsum(per_series) - per_series
             point_of = np.flatnonzero(counts)
             slots = flat[first[points[point_of]]]
         else:
-            first = np.cumsum(per_series) - per_series
             point_of = np.repeat(np.arange(len(points)), counts)
             within = np.arange(len(point_of)) - np.repeat(np.cumsum(counts) - counts, counts)
             slots = flat[np.repeat(first[points], counts) + within]
@@ -282,7 +281,10 @@ class RuleIndex:
         taken = self._lane.take(slots, ts, values)
         if taken.all():
             return set()
-        return {self._lane.cohort_of(int(s)) for s in np.unique(slots[~taken])}
+        refused = {self._lane.cohort_of(int(s)) for s in np.unique(slots[~taken])}
+        for cohort in refused:  # `observe_batch` reads their Python state: take it back
+            cohort.settle()
+        return refused
 
     def _start_lane_over(self) -> None:
         self._lane.clear()
