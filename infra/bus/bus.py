@@ -164,8 +164,16 @@ class EventBus:
 
         Raise `InvalidMessage` (a `TypeError`) if JSON cannot carry `message`, and
         `BusUnavailable` if the backend cannot be reached. Delivery is at most once.
+
+        On the memory backend a channel nobody in this process listens to is skipped
+        before encoding: its message could reach no one (a 5,000-point batch costs
+        ~0.6 ms to encode), so it is not checked either.
         """
         _check_channel(channel)
+        if self._redis is None and not self._fanout.serves(channel):
+            if self._state != "open":
+                raise BusUnavailable("event bus is not open")
+            return
         data = encode(message)
         if self._signer is not None:
             data = self._signer.sign(channel, data)

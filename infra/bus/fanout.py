@@ -67,6 +67,10 @@ class Fanout:
     def channels(self) -> frozenset[str]:
         return frozenset(self._channels)
 
+    def serves(self, channel: str) -> bool:
+        """Whether `channel` has local subscribers (or one being attached)."""
+        return channel in self._channels
+
     def inbox(self, channel: str, maxsize: int) -> Inbox:
         return Inbox(channel, maxsize, self.totals)
 

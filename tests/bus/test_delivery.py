@@ -151,3 +151,17 @@ async def test_foreign_payloads_are_skipped_and_counted() -> None:
         assert await receive(subscription) == {"ok": True}
         assert subscription.invalid == 3
         assert bus.invalid == 3
+
+
+async def test_a_memory_channel_without_listeners_takes_nothing() -> None:
+    """On the memory bus a message nobody in the process listens to is dropped before it
+    is encoded (a subscriber that comes later never sees it, on any backend); the next
+    subscriber gets what is published once it is in."""
+    async with EventBus("memory://") as bus:
+        name = channel_name()
+        await bus.publish(name, {"unheard": object()})  # not encoded, so not refused
+        async with bus.subscribe(name) as subscription:
+            await bus.publish(name, {"heard": 1})
+            assert await receive(subscription) == {"heard": 1}
+            await assert_nothing(bus, subscription)
+        await bus.publish(name, {"unheard": 2})

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from domain.errors import BadUserInput, PointError
 from domain.metrics.model import Metric, MetricType, decode_point_id, encode_point_id
 
 __all__ = [
+    "BatchArrays",
     "BatchRejected",
     "IngestLimits",
     "PointBatch",
@@ -73,15 +77,31 @@ class SeriesSpec:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class BatchArrays:
+    """A batch's columns as numpy arrays, kept when it was checked as arrays (collectors,
+    series entries): the store appends them as they are instead of converting the lists
+    back (~0.6 ms for 5,000 points)."""
+
+    series_index: npt.NDArray[np.int64]
+    timestamps_us: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+
 @dataclass(slots=True)
 class PointBatch:
-    """Points in columns: `series_index[i]` points into `series` for point i."""
+    """Points in columns: `series_index[i]` points into `series` for point i.
+
+    `arrays`, when set, holds the same columns as numpy arrays; the lists stay the
+    batch's truth for everything else, and are never changed once it is built.
+    """
 
     project: str
     series: list[SeriesSpec] = field(default_factory=list)
     series_index: list[int] = field(default_factory=list)
     timestamps_us: list[int] = field(default_factory=list)
     values: list[float] = field(default_factory=list)
+    arrays: BatchArrays | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.values)

@@ -18,7 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.errors import BadUserInput, PointError
-from domain.metrics.ingest.batch import BatchRejected, IngestLimits, PointBatch, SeriesSpec
+from domain.metrics.ingest.batch import (
+    BatchArrays,
+    BatchRejected,
+    IngestLimits,
+    PointBatch,
+    SeriesSpec,
+)
 from domain.metrics.ingest.series import SeriesCache
 
 __all__ = ["ColumnSeries", "PointColumns", "SpecAt", "assemble", "validate_columns"]
@@ -128,12 +134,14 @@ def assemble(
         errors.append(PointError(int(first_point[position]), reason))
     if errors:
         raise BatchRejected(sorted(errors, key=lambda e: e.index))
+    slots = slot_of[index]
     return PointBatch(
         project,
         series=series,
-        series_index=slot_of[index].tolist(),
+        series_index=slots.tolist(),
         timestamps_us=stamps.tolist(),
         values=values.tolist(),
+        arrays=BatchArrays(slots, stamps, values),
     )
 
 

@@ -37,6 +37,11 @@ AHEAD_US = 15 * 60 * 1_000_000
 # Past this many remembered spans (a tier's worth of series), start again: memory stays
 # bounded when rollups are off and nothing ever narrows the spans.
 MAX_KNOWN = 1_000_000
+# Look spans up in sorted arrays unless the known ones outnumber the append's series by
+# this much (sorting them again after a change would then cost more than the dict gets).
+_SORT_PAST = 64
+_NEVER_LO = np.iinfo(np.int64).max
+_NEVER_HI = np.iinfo(np.int64).min
 
 _WIDEN = (
     "INSERT INTO rollup_dirty_spans SELECT $tier, series_id, lo, hi FROM late"
@@ -60,19 +65,41 @@ class KnownSpans:
 
     def __init__(self) -> None:
         self._of: dict[str, dict[int, tuple[int, int]]] = {t.name: {} for t in ROLLUP_TIERS}
-        # Per tier, series with late points since their last refresh: (first, latest)
-        # monotonic seconds of those appends, so that a refresh can wait for them.
-        self._busy: dict[str, dict[int, list[float]]] = {t.name: {} for t in ROLLUP_TIERS}
+        # The same spans as sorted arrays (ids, lo, hi), built when first needed after a
+        # change: a lookup per append is then a searchsorted, not a dict get per series.
+        self._sorted: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
+        # Per tier, series with late points since their last refresh: the monotonic
+        # seconds of the first and of the latest of those appends, so that a refresh can
+        # wait for them.
+        self._first: dict[str, dict[int, float]] = {t.name: {} for t in ROLLUP_TIERS}
+        self._latest: dict[str, dict[int, float]] = {t.name: {} for t in ROLLUP_TIERS}
 
     def uncovered(self, tier: str, ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Which of the spans (one per series) are not inside a known one: a bool mask."""
         known = self._of[tier]
         if not known:
             return np.ones(len(ids), dtype=bool)
-        spans = [known.get(sid) for sid in ids.tolist()]
-        first = np.array([s[0] if s else np.iinfo(np.int64).max for s in spans], dtype=np.int64)
-        last = np.array([s[1] if s else np.iinfo(np.int64).min for s in spans], dtype=np.int64)
+        if len(known) > _SORT_PAST * len(ids):  # few series against many known spans
+            spans = [known.get(sid) for sid in ids.tolist()]
+            first = np.array([s[0] if s else _NEVER_LO for s in spans], dtype=np.int64)
+            last = np.array([s[1] if s else _NEVER_HI for s in spans], dtype=np.int64)
+            return (lo < first) | (hi > last)
+        known_ids, known_lo, known_hi = self._sorted_spans(tier)
+        at = np.minimum(np.searchsorted(known_ids, ids), len(known_ids) - 1)
+        found = known_ids[at] == ids
+        first = np.where(found, known_lo[at], _NEVER_LO)
+        last = np.where(found, known_hi[at], _NEVER_HI)
         return (lo < first) | (hi > last)
+
+    def _sorted_spans(self, tier: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        built = self._sorted.get(tier)
+        if built is None:
+            known = self._of[tier]
+            ids = np.fromiter(known.keys(), np.int64, len(known))
+            bounds = np.array(list(known.values()), dtype=np.int64).reshape(-1, 2)
+            order = np.argsort(ids)
+            built = self._sorted[tier] = (ids[order], bounds[order, 0], bounds[order, 1])
+        return built
 
     def commit(self, plan: SpanPlan) -> None:
         """Remember what a transaction wrote, once it has committed."""
@@ -81,39 +108,40 @@ class KnownSpans:
             if len(known) + len(spans) > MAX_KNOWN:
                 known.clear()
             known.update(spans)
+            self._sorted[tier] = None
         now = time.monotonic()
         for tier, series in plan.late.items():
-            busy = self._busy[tier]
-            for sid in series.tolist():
-                times = busy.get(sid)
-                if times is None:
-                    busy[sid] = [now, now]
-                else:
-                    times[1] = now
+            ids = series.tolist()
+            first = self._first[tier]
+            self._latest[tier].update(dict.fromkeys(ids, now))
+            first.update(dict.fromkeys(set(ids).difference(first), now))
 
     def forget(self) -> None:
         """Before spans are narrowed or deleted: remember none of them."""
         for known in self._of.values():
             known.clear()
+        self._sorted.clear()
 
     def still_busy(self, tier: str, quiet_s: float, most_s: float) -> np.ndarray:
         """Series whose refresh should wait: late points came within the last `quiet_s`
         seconds, and the first of them less than `most_s` ago (so no series waits more)."""
         now = time.monotonic()
+        first = self._first[tier]
         return np.fromiter(
             (
                 sid
-                for sid, (first, last) in self._busy[tier].items()
-                if now - last < quiet_s and now - first < most_s
+                for sid, latest in self._latest[tier].items()
+                if now - latest < quiet_s and now - first[sid] < most_s
             ),
             dtype=np.int64,
         )
 
     def refreshed(self, tier: str, series: np.ndarray) -> None:
         """A refresh has read these series' points (committed: its snapshot has them)."""
-        busy = self._busy[tier]
+        first, latest = self._first[tier], self._latest[tier]
         for sid in series.tolist():
-            busy.pop(sid, None)
+            first.pop(sid, None)
+            latest.pop(sid, None)
 
     def __len__(self) -> int:
         return sum(len(known) for known in self._of.values())
@@ -130,14 +158,20 @@ def late_spans(
     plan, touched = SpanPlan(), dict[str, int]()
     if not len(columns) or int(columns.ts.min()) >= max(watermarks.values(), default=0):
         return plan, touched
-    ids = np.asarray(columns.series_ids, dtype=np.int64)[columns.slot]
+    ids = np.asarray(columns.series_ids, dtype=np.int64)
+    every: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # when all points are late
     for tier in ROLLUP_TIERS:
         watermark = watermarks.get(tier.name, 0)
         late = columns.ts < watermark
-        if not late.any():
+        if late.all():
+            every = every or _per_slot(ids, columns.slot, columns.ts)
+            series, first_ts, last_ts = every
+        elif late.any():
+            series, first_ts, last_ts = _per_slot(ids, columns.slot[late], columns.ts[late])
+        else:
             continue
         r = tier.resolution_us
-        series, lo, hi = _per_series(ids[late], columns.ts[late] // r * r)
+        lo, hi = first_ts // r * r, last_ts // r * r
         plan.late[tier.name] = series
         todo = known.uncovered(tier.name, series, lo, hi)
         if not todo.any():
@@ -154,9 +188,14 @@ def late_spans(
     return plan, touched
 
 
-def _per_series(ids: np.ndarray, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each series' first and last bucket: (series ids, lo, hi), one entry per series."""
-    order = np.argsort(ids, kind="stable")
-    ids, buckets = ids[order], buckets[order]
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    return ids[starts], np.minimum.reduceat(buckets, starts), np.maximum.reduceat(buckets, starts)
+def _per_slot(
+    ids: np.ndarray, slot: np.ndarray, ts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each series' first and last timestamp: (series ids, first, last), one entry per
+    series with points. By slot (dense, small) with ufunc.at, not a sort of the ids."""
+    first = np.full(len(ids), _NEVER_LO, dtype=np.int64)
+    last = np.full(len(ids), _NEVER_HI, dtype=np.int64)
+    np.minimum.at(first, slot, ts)
+    np.maximum.at(last, slot, ts)
+    present = last != _NEVER_HI
+    return ids[present], first[present], last[present]

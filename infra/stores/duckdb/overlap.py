@@ -66,7 +66,10 @@ class Columns:
         slot_of: dict[int, int] | None = None  # only when batches must share slots
         slots, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         for batch in batches:
-            index = np.asarray(batch.series_index, dtype=np.int64)
+            arrays = batch.arrays
+            index = np.asarray(
+                batch.series_index if arrays is None else arrays.series_index, dtype=np.int64
+            )
             if not len(index) == len(batch.timestamps_us) == len(batch.values):
                 raise ValueError("a batch needs as many series indexes, timestamps and values")
             if len(index) and (index.min() < 0 or index.max() >= len(batch.series)):
@@ -86,8 +89,12 @@ class Columns:
                 )
                 series_ids = list(slot_of)
                 slots.append(mapping[index])
-            stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
-            values.append(np.asarray(batch.values, dtype=np.float64))
+            if arrays is None:
+                stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
+                values.append(np.asarray(batch.values, dtype=np.float64))
+            else:
+                stamps.append(arrays.timestamps_us)
+                values.append(arrays.values)
         return cls(
             series_ids, np.concatenate(slots), np.concatenate(stamps), np.concatenate(values)
         )

@@ -20,6 +20,7 @@ from domain.metrics.ingest import (
 )
 from domain.metrics.model import MetricDescription, MetricType
 from domain.metrics.queries import GetMetricMetadataQuery
+from infra.stores.duckdb.overlap import Columns
 from tests.unit.fakes import NOW_US, FakeMetricStore
 
 NOW_MS = NOW_US // 1000
@@ -145,3 +146,24 @@ async def test_a_bad_description_stores_nothing(bus: MessageBus, store: FakeMetr
         )
     assert store.count("acme") == 0
     assert await store.descriptions("acme") == []
+
+
+def test_a_columnar_batch_keeps_its_arrays_equal_to_its_lists() -> None:
+    """The store appends a collector's batch from its arrays: they must be its lists."""
+    columns = PointColumns(
+        series=[Decoded("a"), Decoded("b"), Decoded("a")],  # the same series twice
+        series_index=np.array([2, 1, 0, 1], dtype=np.int64),
+        timestamps_us=np.array([NOW_US - 3, NOW_US - 2, NOW_US - 1, NOW_US], dtype=np.int64),
+        values=np.array([1.5, 2.0, -3.0, 4.0]),
+    )
+    batch = check(columns)
+    assert batch.arrays is not None
+    assert batch.arrays.series_index.tolist() == batch.series_index == [0, 1, 0, 1]
+    assert batch.arrays.timestamps_us.tolist() == batch.timestamps_us
+    assert batch.arrays.values.tolist() == batch.values == [1.5, 2.0, -3.0, 4.0]
+    from_arrays = Columns.of([batch])
+    batch.arrays = None
+    from_lists = Columns.of([batch])
+    assert from_arrays.series_ids == from_lists.series_ids
+    for name in ("slot", "ts", "value"):
+        assert (getattr(from_arrays, name) == getattr(from_lists, name)).all()

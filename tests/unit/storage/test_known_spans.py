@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from domain.storage.tiers import HOUR, MINUTE
-from infra.stores.duckdb.dirty_spans import AHEAD_US, KnownSpans, late_spans
+from infra.stores.duckdb.dirty_spans import AHEAD_US, KnownSpans, SpanPlan, late_spans
 from infra.stores.duckdb.overlap import Columns
 from infra.stores.duckdb.rollup_sql import DIRTY_SPANS
 
@@ -112,3 +112,60 @@ def test_marks_ahead_stop_at_the_last_rolled_up_bucket(cur: duckdb.DuckDBPyConne
     late_spans(cur, WATERMARKS, KnownSpans(), columns([(1, watermark - 3 * M)]))
     assert spans(cur, "1m") == {1: (watermark - 3 * M, watermark - M)}
     assert spans(cur, "1h") == {1: (watermark - H, watermark - H)}
+
+
+def test_sorted_lookup_and_dict_lookup_agree() -> None:
+    """`uncovered` reads sorted arrays when an append names many of the known series and
+    a dict per series when it names few; both answer the same, before and after changes."""
+    rng = np.random.default_rng(7)
+    known = KnownSpans()
+    ids = rng.choice(2**62, size=400, replace=False).astype(np.int64)
+    for round_ in range(3):
+        chosen = rng.choice(ids, size=150, replace=False)
+        written = {
+            int(sid): (int(lo), int(lo) + int(rng.integers(1, 50)))
+            for sid, lo in zip(chosen, rng.integers(0, 100, size=150), strict=True)
+        }
+        known.commit(SpanPlan(written={"1m": written}))
+        lo = rng.integers(-5, 110, size=len(ids))
+        hi = lo + rng.integers(0, 40, size=len(ids))
+        expected = np.array(
+            [
+                int(sid) not in known._of["1m"]
+                or not (known._of["1m"][int(sid)][0] <= a and b <= known._of["1m"][int(sid)][1])
+                for sid, a, b in zip(ids, lo, hi, strict=True)
+            ]
+        )
+        assert (known.uncovered("1m", ids, lo, hi) == expected).all(), round_  # sorted arrays
+        few = slice(0, 3)  # 3 series against ~150-400 known spans: the dict path
+        assert (known.uncovered("1m", ids[few], lo[few], hi[few]) == expected[few]).all()
+
+
+def test_late_series_wait_for_their_refresh_until_they_go_quiet() -> None:
+    known = KnownSpans()
+    known.commit(SpanPlan(late={"1m": np.array([1, 2], dtype=np.int64)}))
+    known.commit(SpanPlan(late={"1m": np.array([2, 3], dtype=np.int64)}))
+    assert sorted(known.still_busy("1m", quiet_s=60, most_s=600).tolist()) == [1, 2, 3]
+    assert known.still_busy("1m", quiet_s=0, most_s=600).tolist() == []  # quiet at once
+    assert known.still_busy("1m", quiet_s=60, most_s=0).tolist() == []  # waited long enough
+    known.refreshed("1m", np.array([2], dtype=np.int64))
+    assert sorted(known.still_busy("1m", quiet_s=60, most_s=600).tolist()) == [1, 3]
+    assert known.still_busy("1h", quiet_s=60, most_s=600).tolist() == []
+
+
+def test_per_series_extent_of_late_points_by_slot(cur: duckdb.DuckDBPyConnection) -> None:
+    """Only a tier's late points count: the 1h tier's watermark is older than some of
+    series 1's points, which the 1m tier still takes as late."""
+    marks = {"1m": BASE + 2 * H, "1h": BASE + H}
+    plan, _ = late_spans(
+        cur,
+        marks,
+        KnownSpans(),
+        columns([(9, BASE + 70 * M), (1, BASE + 3 * M), (1, BASE + 90 * M), (9, BASE + 2 * M)]),
+    )
+    assert spans(cur, "1m") == {
+        1: (BASE + 3 * M, BASE + 90 * M + A),
+        9: (BASE + 2 * M, BASE + 70 * M + A),
+    }
+    assert spans(cur, "1h") == {1: (BASE, BASE), 9: (BASE, BASE)}  # never past its watermark
+    assert sorted(plan.late["1h"].tolist()) == [1, 9]
