@@ -15,11 +15,11 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(SERVE_STAMP): pyproject.toml | $(PY)
+$(SERVE_STAMP): pyproject.toml setup.py infra/collectors/_scan.pyx | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml setup.py infra/collectors/_scan.pyx | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(SERVE_STAMP)
 

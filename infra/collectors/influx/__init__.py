@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from infra.collectors import scan
 from infra.collectors.bodies import DEFAULT_MAX_BODY, inflate
-from infra.collectors.decoded import DecodedPoints, DecodeError
+from infra.collectors.decoded import DecodedPoints, DecodedSeries, DecodeError
 from infra.collectors.influx.fast import parse_fast
 from infra.collectors.influx.keys import KeyError_, series_of_key
 from infra.collectors.influx.lines import parse_lines
@@ -77,6 +78,7 @@ class LineProtocolDecoder:
     ) -> None:
         self._max_body = max_body
         self._interner = SeriesInterner(max_entries=max_series)
+        self._joined = _JoinedKeys(max_series)
 
     def decode(
         self,
@@ -94,6 +96,13 @@ class LineProtocolDecoder:
             raise DecodeError(400, f"unknown precision {precision!r}")
         data = inflate(body, content_encoding, limit=self._max_body)
         extra = tuple(sorted(extra_tags.items())) if extra_tags else ()
+        if scan.compiled is not None:
+            scanned = scan.compiled.line_protocol(data, self._joined.suffix(extra))
+            if scanned is not None:
+                joined, values, raw_stamps = scanned
+                stamps = _stamps_or_400(data, raw_stamps, None, scale, now_us, len(values), None)
+                series, index = self._joined.index(data, joined)
+                return DecodedPoints(series, index, stamps, values)
         fast = parse_fast(data)
         line_of: list[int] | None = None
         rejected: list[tuple[int, str]] = []
@@ -112,13 +121,7 @@ class LineProtocolDecoder:
             values = np.array(parsed.values, dtype=np.float64)
             present = np.array([s is not None for s in parsed.stamps], dtype=np.bool_)
             raw_stamps = np.array([s or 0 for s in parsed.stamps], dtype=np.int64)
-        try:
-            stamps = _microseconds(raw_stamps, present, scale, now_us, len(values))
-        except _OutOfRange as exc:
-            number = _line_number(data, exc.point, line_of)
-            raise DecodeError(
-                400, f"line {number}: the timestamp is out of range for its precision"
-            ) from None
+        stamps = _stamps_or_400(data, raw_stamps, present, scale, now_us, len(values), line_of)
         series_keys: list[Hashable] = list(zip(keys, fields, repeat(extra), strict=False))
         try:
             series, index = self._interner.index(series_keys, series_of_key)
@@ -132,6 +135,66 @@ class LineProtocolDecoder:
             values=values,
             rejected=rejected,
         )
+
+
+class _JoinedKeys:
+    """The series of the compiled scanner's keys, `<key> <field><suffix>` in one bytes
+    object (cheaper to hash than a tuple; the suffix stands for the extra tags)."""
+
+    def __init__(self, max_series: int) -> None:
+        self._interner = SeriesInterner(max_entries=max_series)
+        self._suffixes: dict[tuple[tuple[str, str], ...], bytes] = {}
+        self._extras: dict[bytes, tuple[tuple[str, str], ...]] = {}
+
+    def suffix(self, extra: tuple[tuple[str, str], ...]) -> bytes:
+        known = self._suffixes.get(extra)
+        if known is None:
+            if len(self._suffixes) >= _MAX_EXTRAS:
+                self._suffixes.clear()
+                self._extras.clear()
+                self._interner.clear()
+            # A newline never occurs in a line: what follows it is the extra tags' number.
+            known = self._suffixes[extra] = b"\n%d" % len(self._extras)
+            self._extras[known] = extra
+        return known
+
+    def index(
+        self, data: bytes, joined: list[bytes]
+    ) -> tuple[list[DecodedSeries], npt.NDArray[np.int64]]:
+        try:
+            return self._interner.index(joined, self._series)
+        except KeyError_ as exc:
+            number = _line_number(data, joined.index(cast(bytes, exc.key)), None)
+            raise DecodeError(400, f"line {number}: {exc.message}") from None
+
+    def _series(self, key: Hashable) -> DecodedSeries:
+        text, _, suffix = cast(bytes, key).partition(b"\n")
+        raw, _, field = text.rpartition(b" ")  # no escapes: the last space is the one
+        try:
+            return series_of_key((raw, field, self._extras[b"\n" + suffix]))
+        except KeyError_ as exc:
+            raise KeyError_(key, exc.message) from None
+
+
+_MAX_EXTRAS = 1_000  # distinct extra tags (a v1 write's database) remembered at once
+
+
+def _stamps_or_400(
+    data: bytes,
+    raw: npt.NDArray[np.int64] | None,
+    present: npt.NDArray[np.bool_] | None,
+    scale: int,
+    now_us: int,
+    count: int,
+    line_of: list[int] | None,
+) -> npt.NDArray[np.int64]:
+    try:
+        return _microseconds(raw, present, scale, now_us, count)
+    except _OutOfRange as exc:
+        number = _line_number(data, exc.point, line_of)
+        raise DecodeError(
+            400, f"line {number}: the timestamp is out of range for its precision"
+        ) from None
 
 
 class _OutOfRange(Exception):

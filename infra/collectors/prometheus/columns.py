@@ -46,6 +46,9 @@ def finish(
                 else f"timestamp {int(timestamps_ms[bad])} ms is out of range"
             )
             rejected.append((bad, reason))
+        # The dropped samples' series are checked as the kept ones are (a bad label is a
+        # 400 whatever the sample), as the message-by-message decoder checks every series.
+        interner.index(list(compress(keys, drop.tolist())), make)
         keep = ~drop
         keys = list(compress(keys, keep.tolist()))
         timestamps_ms = timestamps_ms[keep]

@@ -1,11 +1,16 @@
-"""Remote-write 1.0 bodies of the common shape decoded column-wise (see wirescan); None for
-any other shape, which the generic decoder then reads."""
+"""Remote-write 1.0 bodies of the common shape decoded column-wise: by the compiled scanner
+where it was built (scan.py), else with numpy (wirescan.py); None for any other shape,
+which the generic decoder then reads."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from infra.collectors import scan
 from infra.collectors.decoded import DecodedSeries
 from infra.collectors.interning import SeriesInterner
 from infra.collectors.prometheus.columns import finish
@@ -31,6 +36,11 @@ def _v1_series(key: Hashable) -> DecodedSeries:
 
 
 def decode_v1_fast(data: bytes, interner: SeriesInterner) -> Decoded | None:
+    if scan.compiled is not None:
+        scanned = scan.compiled.remote_write_v1(data)
+        if scanned is None:
+            return None
+        return _finished(*scanned, interner)
     try:
         request = _V1_RAW.FromString(data)
     except Exception:  # the generic path names the error
@@ -49,7 +59,14 @@ def decode_v1_fast(data: bytes, interner: SeriesInterner) -> Decoded | None:
     if sample is None or not bool((sample.end == ends).all()):
         return None
     keys = list(map(data.__getitem__, map(slice, starts.tolist(), labels_end.tolist())))
-    points, accepted = finish(
-        keys, sample.timestamps_ms, sample.values, interner=interner, make=_v1_series
-    )
+    return _finished(keys, sample.timestamps_ms, sample.values, interner)
+
+
+def _finished(
+    keys: list[bytes],
+    timestamps_ms: npt.NDArray[np.int64],
+    values: npt.NDArray[np.float64],
+    interner: SeriesInterner,
+) -> Decoded:
+    points, accepted = finish(keys, timestamps_ms, values, interner=interner, make=_v1_series)
     return Decoded(points, int(accepted.sum()), 0, 0)
