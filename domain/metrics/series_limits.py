@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import cast
 
 from domain.access import SYSTEM_PROJECT
 from domain.errors import VigilError
@@ -164,6 +166,9 @@ class Admission:
             self.created[1] = 0
 
 
+_ID = attrgetter("id")
+
+
 class SeriesLimiter:
     """Counts per project in memory, seeded from the store at start (`seed`)."""
 
@@ -201,18 +206,21 @@ class SeriesLimiter:
         entry.prune(now_us, window_us, every_us=window_us // 60)
         cutoff = now_us - window_us
         last_seen = entry.last_seen
+        # C-level maps over the series: a batch of a collector names thousands.
+        ids = list(map(_ID, batch.series))
+        seen = list(map(last_seen.get, ids))
         fresh: dict[int, int | None] = {}
-        for spec in batch.series:
-            seen = last_seen.get(spec.id)
-            if seen is None or seen < cutoff:
-                fresh[spec.id] = seen
+        if None in seen or min(cast(list[int], seen), default=cutoff) < cutoff:
+            fresh = {
+                sid: at for sid, at in zip(ids, seen, strict=True) if at is None or at < cutoff
+            }
         created: list[int] | None = None
         if fresh:
             self._check(batch, entry, fresh, now_us)
             created = [now_us, len(fresh)]
             entry.created.append(created)
             entry.created_count += len(fresh)
-        last_seen.update(dict.fromkeys([spec.id for spec in batch.series], now_us))
+        last_seen.update(dict.fromkeys(ids, now_us))
         return Admission(entry, now_us, fresh, created)
 
     def counts(self) -> dict[str, tuple[int, int]]:

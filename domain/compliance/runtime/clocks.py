@@ -10,12 +10,16 @@ Self-monitoring records the offsets in the `system` project each interval
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from domain.metrics.events import MetricCollectedEvent
 from domain.ports import Clock
 
 __all__ = ["ClockOffsets"]
+
+_SOURCE = itemgetter("source")
 
 
 class ClockOffsets:
@@ -43,7 +47,10 @@ class ClockOffsets:
 def _newest_by_source(event: MetricCollectedEvent) -> dict[str, int]:
     """Each source's newest timestamp in the batch: C-level `max` when the batch has one
     source (what a collector sends), numpy otherwise; never a loop per point."""
-    sources = [str(s.get("source", "")) for s in event.series]
+    try:
+        sources = list(map(_SOURCE, event.series))  # C-level: thousands in a collector's batch
+    except KeyError:
+        sources = [str(s.get("source", "")) for s in event.series]
     distinct = list(dict.fromkeys(sources))
     if len(distinct) == 1:
         return {distinct[0]: int(max(event.timestamps_us))}

@@ -68,11 +68,10 @@ class KnownSpans:
         # The same spans as sorted arrays (ids, lo, hi), built when first needed after a
         # change: a lookup per append is then a searchsorted, not a dict get per series.
         self._sorted: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
-        # Per tier, series with late points since their last refresh: the monotonic
+        # Per tier, series with late points since their last refresh, and the monotonic
         # seconds of the first and of the latest of those appends, so that a refresh can
         # wait for them.
-        self._first: dict[str, dict[int, float]] = {t.name: {} for t in ROLLUP_TIERS}
-        self._latest: dict[str, dict[int, float]] = {t.name: {} for t in ROLLUP_TIERS}
+        self._busy: dict[str, _Busy] = {t.name: _Busy() for t in ROLLUP_TIERS}
 
     def uncovered(self, tier: str, ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """Which of the spans (one per series) are not inside a known one: a bool mask."""
@@ -111,10 +110,7 @@ class KnownSpans:
             self._sorted[tier] = None
         now = time.monotonic()
         for tier, series in plan.late.items():
-            ids = series.tolist()
-            first = self._first[tier]
-            self._latest[tier].update(dict.fromkeys(ids, now))
-            first.update(dict.fromkeys(set(ids).difference(first), now))
+            self._busy[tier].note(series, now)
 
     def forget(self) -> None:
         """Before spans are narrowed or deleted: remember none of them."""
@@ -125,26 +121,56 @@ class KnownSpans:
     def still_busy(self, tier: str, quiet_s: float, most_s: float) -> np.ndarray:
         """Series whose refresh should wait: late points came within the last `quiet_s`
         seconds, and the first of them less than `most_s` ago (so no series waits more)."""
+        ids, first, latest = self._busy[tier].folded()
         now = time.monotonic()
-        first = self._first[tier]
-        return np.fromiter(
-            (
-                sid
-                for sid, latest in self._latest[tier].items()
-                if now - latest < quiet_s and now - first[sid] < most_s
-            ),
-            dtype=np.int64,
-        )
+        return ids[(now - latest < quiet_s) & (now - first < most_s)]
 
     def refreshed(self, tier: str, series: np.ndarray) -> None:
         """A refresh has read these series' points (committed: its snapshot has them)."""
-        first, latest = self._first[tier], self._latest[tier]
-        for sid in series.tolist():
-            first.pop(sid, None)
-            latest.pop(sid, None)
+        self._busy[tier].drop(series)
 
     def __len__(self) -> int:
         return sum(len(known) for known in self._of.values())
+
+
+class _Busy:
+    """Series with late points, each with the time of its first and latest append since
+    its refresh. An append only queues its series (a whole array, no loop per series);
+    they are folded in, with numpy, when a refresh reads them or too many wait."""
+
+    FOLD_PAST = 1_000_000  # queued ids
+
+    def __init__(self) -> None:
+        empty_ids, empty_times = np.empty(0, np.int64), np.empty(0, np.float64)
+        self._ids, self._first, self._latest = empty_ids, empty_times, empty_times
+        self._queued: list[tuple[np.ndarray, float]] = []
+        self._queued_count = 0
+
+    def note(self, series: np.ndarray, now: float) -> None:
+        self._queued.append((series, now))
+        self._queued_count += len(series)
+        if self._queued_count > self.FOLD_PAST:
+            self.folded()
+
+    def folded(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(series ids, first, latest), one entry per series."""
+        if self._queued:
+            ids = np.concatenate([self._ids, *(series for series, _ in self._queued)])
+            times = np.concatenate([np.full(len(series), now) for series, now in self._queued])
+            first = np.concatenate([self._first, times])
+            latest = np.concatenate([self._latest, times])
+            self._ids, at = np.unique(ids, return_inverse=True)
+            self._first = np.full(len(self._ids), np.inf)
+            self._latest = np.full(len(self._ids), -np.inf)
+            np.minimum.at(self._first, at, first)
+            np.maximum.at(self._latest, at, latest)
+            self._queued, self._queued_count = [], 0
+        return self._ids, self._first, self._latest
+
+    def drop(self, series: np.ndarray) -> None:
+        ids, first, latest = self.folded()
+        keep = ~np.isin(ids, series)
+        self._ids, self._first, self._latest = ids[keep], first[keep], latest[keep]
 
 
 def late_spans(

@@ -169,3 +169,17 @@ def test_per_series_extent_of_late_points_by_slot(cur: duckdb.DuckDBPyConnection
     }
     assert spans(cur, "1h") == {1: (BASE, BASE), 9: (BASE, BASE)}  # never past its watermark
     assert sorted(plan.late["1h"].tolist()) == [1, 9]
+
+
+def test_queued_late_series_fold_before_they_pile_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appends only queue their series; past FOLD_PAST queued ids they are folded, so the
+    memory stays bounded when no refresh reads them (rollups off)."""
+    from infra.stores.duckdb import dirty_spans
+
+    monkeypatch.setattr(dirty_spans._Busy, "FOLD_PAST", 5)
+    known = KnownSpans()
+    for _ in range(4):
+        known.commit(SpanPlan(late={"1m": np.array([1, 2, 3], dtype=np.int64)}))
+    busy = known._busy["1m"]
+    assert busy._queued_count <= 5 and len(busy._ids) == 3
+    assert sorted(known.still_busy("1m", quiet_s=60, most_s=600).tolist()) == [1, 2, 3]
