@@ -56,8 +56,7 @@ class SeriesInterner:
                     found[pos] = known
         gids = np.fromiter(found, np.int64, len(found))
         unique, inverse = _distinct(gids)
-        table = self._series
-        return [table[g] for g in unique.tolist()], inverse
+        return list(map(self._series.__getitem__, unique.tolist())), inverse
 
 
 def _distinct(gids: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
