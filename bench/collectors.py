@@ -15,6 +15,8 @@ fresh store: a store whose roll-ups have passed those hours takes them as late p
 (dirty marks, recomputed buckets), so the second protocol paid for the first (line
 protocol measured 6.6 us/point after remote-write, 4.4 on its own store).
 Then `createMetrics` with columnar batches (series entries with arrays) on Vigil.
+Reported beside the targets: remote-write of 1M points in Prometheus's own shape, a sample
+per series per request (5,000 series x 200 instants), on both servers.
 
 Figures are server CPU time (user + system, all threads) read from /proc before and after,
 so they hold on a shared machine better than wall-clock rates; `cpu.others_cores` says
@@ -58,6 +60,9 @@ CONNECTIONS = 4
 SMALL = (1, 10, 100)
 SMALL_SENDERS = 8
 SMALL_REQUESTS = {1: 2_000, 10: 2_000, 100: 1_000}
+# Reported beside the targets: Prometheus's own shape, a sample per series per request
+# (5,000 series x 200 instants), where per-series work counts as much as per-point work.
+WIDE_SERIES = 5_000
 STEP_MS = 10_000
 
 RW_HEADERS = {
@@ -142,6 +147,10 @@ def run(ctx: Context) -> dict[str, Any]:
                          "/api/v1/write"),
         "line_protocol": (line_bodies("bench_lp", series, instants, BATCH), LP_HEADERS,
                           "/write?db=bench"),
+        "wide_remote_write": (
+            remote_write_bodies("bench_rw_wide", range(WIDE_SERIES),
+                                instants[-(SERIES * INSTANTS // WIDE_SERIES):], BATCH),
+            RW_HEADERS, "/api/v1/write"),
     }  # fmt: skip
     small = {
         f"{kind}_{size}": (kind, size, headers, path)
@@ -210,6 +219,11 @@ def _report(results: dict[str, Any]) -> dict[str, Any]:
     vigil, vm = results["vigil"], results["victoria_metrics"]
     ratios: dict[str, Any] = {}
     met: dict[str, Any] = {}
+    if "wide_remote_write" in vm:  # reported, not a target
+        ratios["wide_remote_write_cpu_per_point"] = ratio(
+            vigil["wide_remote_write"]["cpu_us_per_point"],
+            vm["wide_remote_write"]["cpu_us_per_point"],
+        )
     for name in ("remote_write", "line_protocol"):
         if name in vm:
             ratios[f"{name}_cpu_per_point"] = ratio(
@@ -239,6 +253,7 @@ def _report(results: dict[str, Any]) -> dict[str, Any]:
         "workload": {
             "points": SERIES * INSTANTS,
             "series": SERIES,
+            "wide_series": WIDE_SERIES,
             "batch": BATCH,
             "connections": CONNECTIONS,
             "small_senders": SMALL_SENDERS,
