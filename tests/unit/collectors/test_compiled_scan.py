@@ -219,3 +219,50 @@ def test_the_scanner_takes_ragged_lines_and_leaves_the_rest_to_the_general_reade
     assert scan.compiled.line_protocol(b"m v=1\ncpu u=2\n", b"")[2] is None  # type: ignore[index]
     for other in (b"m v=1 1\nm v=2", b"m v=t", b'm v="s"', b"m\\ x v=1", b"# c\nm v=1", b""):
         assert scan.compiled.line_protocol(other, b"") is None, other
+
+
+def _mutated(rng: random.Random, body: bytes) -> bytes:
+    data = bytearray(body)
+    for _ in range(rng.randrange(1, 4)):
+        at = rng.randrange(len(data) + 1)
+        kind = rng.random()
+        if kind < 0.4 and at < len(data):
+            data[at] ^= 1 << rng.randrange(8)  # a flipped bit
+        elif kind < 0.7:
+            data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4)))
+        else:
+            del data[at : at + rng.randrange(1, 8)]
+    return bytes(data)
+
+
+def test_the_scanners_survive_random_damage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """They read untrusted bytes in C: thousands of bodies with flipped bits, inserted and
+    deleted bytes, and pure noise never crash them, and a decoder answers with them what
+    it answers without them."""
+    assert scan.compiled is not None
+    rng = random.Random(2026)
+    remote = [_v1_body(random.Random(seed)) for seed in range(40)]
+    lines = [_lp_body(random.Random(seed)) for seed in range(40)]
+    decoder = LineProtocolDecoder()
+    for n in range(3000):
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 64)))
+        for body in (_mutated(rng, rng.choice(remote)), noise):
+            scan.compiled.remote_write_v1(body)
+            if n % 10 == 0:
+                both_ways(
+                    monkeypatch,
+                    lambda body=body: (
+                        RemoteWriteDecoder()
+                        .decode(bytes(cramjam.snappy.compress_raw(body)), content_type=None)
+                        .points
+                    ),
+                    messages=False,
+                )
+        for body in (_mutated(rng, rng.choice(lines)), noise):
+            scan.compiled.line_protocol(body, b"\n1")
+            if n % 10 == 0:
+                both_ways(
+                    monkeypatch,
+                    lambda body=body: decoder.decode(body, now_us=NOW_US),
+                    messages=True,
+                )
