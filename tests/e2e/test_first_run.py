@@ -134,7 +134,7 @@ def source_copy(tmp_path: Path) -> Path:
     skip = shutil.ignore_patterns("node_modules", "__pycache__", "*.duckdb*")
     for name in ("domain", "schema", "resolvers", "infra", "web", "docs"):
         shutil.copytree(ROOT / name, copy / name, ignore=skip)
-    for name in ("Makefile", "pyproject.toml", "README.md", *NODE_CLIENTS):
+    for name in ("Makefile", "pyproject.toml", "setup.py", "README.md", *NODE_CLIENTS):
         (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, copy / name)  # copy2: mtimes, so the install looks current
     return copy
