@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from domain.errors import VigilError
+from infra.collectors import scan
 from infra.config import ConfigError, Settings
 from infra.dashboards.viewer import ASSETS as VIEWER_ASSETS
 from infra.web import NPM_HINT, missing_libraries, token_command
@@ -127,6 +128,11 @@ def where_to_go(settings: Settings, web_dir: Path) -> str:
         lines.append(f"  Store:       {settings.store_url.removeprefix('duckdb:///')}")
     if not settings.secret and settings.auth_mode.value == "local":
         lines.append(f"  Secret:      {settings.secret_file} (what `vigil token` signs with)")
+    if not scan.COMPILED:
+        lines.append(
+            "  Collectors:  the compiled body scanners were not built (the install needs gcc"
+            " and the Python headers): Prometheus and InfluxDB writes cost ~3x the CPU"
+        )
     if not settings.production and not _loopback(settings.host):
         lines.append(
             f"  Warning:     development mode listens on {settings.host}, beyond this machine: "

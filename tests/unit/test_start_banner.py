@@ -37,3 +37,16 @@ def test_production_mode_is_quiet_anywhere(tmp_path: Path) -> None:
     env = {"VIGIL_DATA_DIR": str(tmp_path), "VIGIL_HOST": "0.0.0.0"}
     settings = Settings.from_env(env, mode=Mode.PRODUCTION)
     assert WARNING not in where_to_go(settings, tmp_path)
+
+
+def test_a_missing_compiled_scanner_is_announced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from infra.collectors import scan
+
+    settings = Settings.from_env({"VIGIL_DATA_DIR": str(tmp_path)})
+    assert "compiled body scanners" not in where_to_go(settings, tmp_path)  # built here
+    monkeypatch.setattr(scan, "COMPILED", False)
+    assert "Collectors:  the compiled body scanners were not built" in where_to_go(
+        settings, tmp_path
+    )
