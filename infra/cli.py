@@ -7,6 +7,7 @@ import argparse
 import copy
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from domain.access import Role
 from infra.config import MAX_RETENTION_DAYS, ConfigError, Settings
@@ -173,19 +174,28 @@ def _days(seconds: int | None) -> str:
     return "none" if seconds is None else f"{seconds / 86_400:g} days"
 
 
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it."""
+    import uvicorn
+
+    config: dict[str, Any] = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # Tokens in query strings (refused, but logged by uvicorn as sent) are redacted.
+    config["filters"] = {"credentials": {"()": "infra.logredact.RedactCredentials"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["credentials"]
+    if not settings.access_log_writes:  # accepted collector writes: no line each
+        config["filters"]["quiet_writes"] = {"()": "infra.access_log.QuietWrites"}
+        config["loggers"]["uvicorn.access"]["filters"] = ["quiet_writes"]
+    return config
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
     from infra.app import create_app
     from infra.serving import server_options
 
-    # uvicorn's own log set-up, plus Vigil's loggers (the start message, errors) beside it.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["vigil"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # Tokens in query strings (refused, but logged by uvicorn as sent) are redacted.
-    log_config["filters"] = {"credentials": {"()": "infra.logredact.RedactCredentials"}}
-    for handler in log_config["handlers"].values():
-        handler["filters"] = ["credentials"]
     failed = False
 
     def stop_serving() -> None:  # the start, running behind the listening port, failed
@@ -201,7 +211,7 @@ def _serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         log_level="info",
-        log_config=log_config,
+        log_config=logging_config(settings),
         **server_options(settings),
     )
     server = uvicorn.Server(config)

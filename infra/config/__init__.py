@@ -81,6 +81,7 @@ class Settings:
     bus_secret: str = ""  # signs event-bus messages (docs/security.md); see bus_key()
     bus_queue_size: int = 10_000
     self_monitor_seconds: float = 10.0  # 0 turns self-monitoring off
+    access_log_writes: bool = False  # an access-log line for every accepted collector write
     alert_tick_seconds: float = 10.0  # how often time-based alert rules advance
     alert_lease_seconds: float = 15.0  # with a redis:// bus: shard lease; renewed every third
     web_dir: str = ""  # the dashboard viewer's files; empty: the repository's web/
