@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from domain.alerting.model import InstanceKey, RuleAggregation
+from domain.columns import grown
 
 if TYPE_CHECKING:
     from domain.alerting.cohort import Cohort
@@ -261,9 +262,9 @@ class LastLane:
                 index = len(self._cohort_id)
                 if index >= len(self._clock):
                     size = max(64, 2 * len(self._clock))
-                    self._clock = _grown(self._clock, size, NONE)
-                    self._window = _grown(self._window, size, 0)
-                    self._rest_until = _grown(self._rest_until, size, 0)
+                    self._clock = grown(self._clock, size, NONE)
+                    self._window = grown(self._window, size, 0)
+                    self._rest_until = grown(self._rest_until, size, 0)
             self._cohort_id[cohort] = index
             self._cohort_slots[cohort] = []
             self._rest_until[index] = 0
@@ -274,18 +275,12 @@ class LastLane:
             return
         size = max(256, 2 * len(self._on))
         for name in ("_live", "_on", "_pending"):
-            setattr(self, name, _grown(getattr(self, name), size, False))
+            setattr(self, name, grown(getattr(self, name), size, False))
         for name in ("_lo", "_hi", "_until", "_point_value"):
-            setattr(self, name, _grown(getattr(self, name), size, 0.0))
+            setattr(self, name, grown(getattr(self, name), size, 0.0))
         for name in ("_newest", "_horizon", "_point_ts"):
-            setattr(self, name, _grown(getattr(self, name), size, NONE))
-        self._cohort = _grown(self._cohort, size, 0)
-
-
-def _grown(column: np.ndarray, size: int, fill: object) -> np.ndarray:
-    out = np.full(size, fill, dtype=column.dtype)
-    out[: len(column)] = column
-    return out
+            setattr(self, name, grown(getattr(self, name), size, NONE))
+        self._cohort = grown(self._cohort, size, 0)
 
 
 def _running_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray | None:

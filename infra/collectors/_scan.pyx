@@ -97,11 +97,6 @@ def remote_write_v1(const uint8_t[::1] data):
     return keys, stamps, values
 
 
-cdef inline bint _bad_byte(uint8_t c) noexcept nogil:
-    # backslash, quote, comment, carriage return, tab: the general reader's cases
-    return c == 92 or c == 34 or c == 35 or c == 13 or c == 9
-
-
 cdef inline bint _float_byte(uint8_t c) noexcept nogil:
     return (48 <= c <= 57) or c == 46 or c == 45 or c == 101 or c == 69  # 0-9 . - e E
 

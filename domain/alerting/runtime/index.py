@@ -90,6 +90,12 @@ class _Hits(NamedTuple):
 _NO_HITS = _Hits([], [], (), ())
 
 
+def _hits(cohorts: list[Cohort], lane: LastLane, tags: dict[str, Any]) -> _Hits:
+    laned = tuple(c for c in cohorts if takes(c))
+    slots = tuple(lane.slot(c, c.windows.group_of(tags)) for c in laned)
+    return _Hits(cohorts, [c for c in cohorts if c not in laned], laned, slots)
+
+
 class _MetricRules:
     """The rules over one metric of one project, and which cohorts each series feeds.
 
@@ -126,11 +132,7 @@ class _MetricRules:
                 candidates += self.by_tag.get(item, ())
             matching = (r for r in candidates if matches_all(r.alert.rule.matchers, tags))
             cohorts = list(dict.fromkeys(r.evaluator.cohort for r in matching))
-            laned = tuple(c for c in cohorts if takes(c))
-            slots = tuple(lane.slot(c, c.windows.group_of(tags)) for c in laned)
-            hits = _Hits(cohorts, [c for c in cohorts if c not in laned], laned, slots)
-            if not cohorts:
-                hits = _NO_HITS
+            hits = _hits(cohorts, lane, tags) if cohorts else _NO_HITS
             if len(self.routes) >= MAX_ROUTES:
                 self.routes.clear()
             self.routes[series["id"]] = hits

@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from domain.anomaly.detector import STATE_SCALARS, STATE_VERSION, AnomalyDetector
 from domain.anomaly.model import MAX_SCORE, DetectorConfig, score_to_p_value
-from domain.anomaly.pool.profiles import ProfileColumns, at_least, grown, runs
+from domain.anomaly.pool.profiles import ProfileColumns, at_least, runs
 from domain.anomaly.pool.scores import (
     AUTO,
     BOTH,
@@ -52,6 +52,7 @@ from domain.anomaly.tuning import (
     TAIL_FROM,
     TAIL_RATE,
 )
+from domain.columns import grown
 
 __all__ = ["DetectorPool"]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from domain.anomaly.pool.scores import Floats, Ints
 from domain.anomaly.profile import WEEK_ORIGIN_US
 from domain.anomaly.tuning import CLIP, PROFILE_CYCLES, SHIFT_RATE, SHIFT_RUN, SIGMA_PER_MAD
+from domain.columns import grown
 
-__all__ = ["PROFILE_FLOATS", "ProfileColumns", "at_least", "grown", "runs"]
+__all__ = ["PROFILE_FLOATS", "ProfileColumns", "at_least", "runs"]
 
 PROFILE_FLOATS = ("shift", "scale", "error", "run_sum")
 
@@ -112,13 +112,6 @@ class ProfileColumns:
             self.run[at] = run
             self.run_sum[at] = run_sum
         self.scale[rows] = own + scale_rate * (np.abs(rc) - own)
-
-
-def grown(column: npt.NDArray[Any], capacity: int, fill: float = 0) -> npt.NDArray[Any]:
-    """`column` (rows first) with room for `capacity` rows, the new ones `fill`."""
-    bigger = np.full((capacity, *column.shape[1:]), fill, dtype=column.dtype)
-    bigger[: len(column)] = column
-    return bigger
 
 
 def at_least(value: Floats, floor: Floats) -> Floats:

@@ -9,7 +9,7 @@ import numpy as np
 from domain.anomaly.detector import AnomalyDetector
 from domain.anomaly.model import DetectorConfig
 from domain.anomaly.pool import DetectorPool
-from domain.anomaly.pool.profiles import grown
+from domain.columns import grown
 
 __all__ = ["DetectorRows"]
 

@@ -20,6 +20,7 @@ from domain.ports import Clock
 __all__ = ["ClockOffsets"]
 
 _SOURCE = itemgetter("source")
+_NONE = np.iinfo(np.int64).min  # a source without a point in the batch
 
 
 class ClockOffsets:
@@ -57,9 +58,8 @@ def _newest_by_source(event: MetricCollectedEvent) -> dict[str, int]:
     code = {source: n for n, source in enumerate(distinct)}
     of_series = np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
     of_point = of_series[np.asarray(event.series_index, dtype=np.int64)]
-    newest = np.full(len(distinct), np.iinfo(np.int64).min, dtype=np.int64)
+    newest = np.full(len(distinct), _NONE, dtype=np.int64)
     np.maximum.at(newest, of_point, np.asarray(event.timestamps_us, dtype=np.int64))
-    floor = np.iinfo(np.int64).min
     return {
-        source: int(ts) for source, ts in zip(distinct, newest.tolist(), strict=True) if ts > floor
+        source: int(ts) for source, ts in zip(distinct, newest.tolist(), strict=True) if ts > _NONE
     }

@@ -106,6 +106,16 @@ class PointBatch:
     def __len__(self) -> int:
         return len(self.values)
 
+    def as_arrays(self) -> BatchArrays:
+        """The columns as numpy arrays: those it was checked as, or the lists converted."""
+        if self.arrays is not None:
+            return self.arrays
+        return BatchArrays(
+            np.asarray(self.series_index, dtype=np.int64),
+            np.asarray(self.timestamps_us, dtype=np.int64),
+            np.asarray(self.values, dtype=np.float64),
+        )
+
     def point_ids(self) -> list[str]:
         series = self.series
         return [

@@ -68,18 +68,16 @@ class Columns:
         slot_of: dict[int, int] | None = None  # only when batches must share slots
         slots, stamps, values = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
         for batch in batches:
-            arrays = batch.arrays
-            index = np.asarray(
-                batch.series_index if arrays is None else arrays.series_index, dtype=np.int64
-            )
-            if not len(index) == len(batch.timestamps_us) == len(batch.values):
+            arrays = batch.as_arrays()
+            index = arrays.series_index
+            if not len(index) == len(arrays.timestamps_us) == len(arrays.values):
                 raise ValueError("a batch needs as many series indexes, timestamps and values")
             if len(index) and (index.min() < 0 or index.max() >= len(batch.series)):
                 raise IndexError("a point names a series the batch does not hold")
             ids = list(map(_ID, batch.series))
             # A batch checked as arrays names each series once (assemble); others are
             # checked here.
-            if not series_ids and (arrays is not None or len(set(ids)) == len(ids)):
+            if not series_ids and (batch.arrays is not None or len(set(ids)) == len(ids)):
                 # The first batch's series (each once, as ingest builds them) are the slots.
                 series_ids = ids
                 slots.append(index)
@@ -93,12 +91,8 @@ class Columns:
                 )
                 series_ids = list(slot_of)
                 slots.append(mapping[index])
-            if arrays is None:
-                stamps.append(np.asarray(batch.timestamps_us, dtype=np.int64))
-                values.append(np.asarray(batch.values, dtype=np.float64))
-            else:
-                stamps.append(arrays.timestamps_us)
-                values.append(arrays.values)
+            stamps.append(arrays.timestamps_us)
+            values.append(arrays.values)
         return cls(
             series_ids, np.concatenate(slots), np.concatenate(stamps), np.concatenate(values)
         )
