@@ -111,9 +111,13 @@ class CollectorGateway:
 
     async def caller(self, request: Request, token: str | None) -> Caller:
         """Authenticate, choose the project, check the role; refusals are audited."""
-        endpoint = request.url.path
-        request_id = request.scope.get("state", {}).get("request_id", "")
-        named = request.query_params.get("project") or request.headers.get("x-vigil-project")
+        scope = request.scope
+        endpoint: str = scope["path"]
+        request_id = scope.get("state", {}).get("request_id", "")
+        # Parsed only when there is a query string (most writes have none).
+        named = (scope["query_string"] and request.query_params.get("project")) or (
+            request.headers.get("x-vigil-project")
+        )
         try:
             if token is None:
                 raise Unauthenticated("a token is required (Authorization: Bearer <token>)")
