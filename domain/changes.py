@@ -11,7 +11,7 @@ reach the audit log.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -28,6 +28,7 @@ __all__ = [
     "note_changes",
     "note_target",
     "summarize",
+    "take_ok_entry",
 ]
 
 # Names that always mean a secret, whatever the handler says.
@@ -59,6 +60,11 @@ class AuditNote:
     target: dict[str, str] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
     noted: bool = False  # a handler said what changed (even "nothing")
+    # The command's audit entry if it ends "ok", for a store that can commit it with the
+    # command's write (one transaction instead of two: decision 0042); `ok_written` once
+    # it has, and the trail then records nothing more for an "ok".
+    ok_entry: Callable[[], Any] | None = None
+    ok_written: bool = False
 
 
 _current: ContextVar[AuditNote | None] = ContextVar("vigil_audit_note", default=None)
@@ -73,6 +79,16 @@ def collecting() -> Iterator[AuditNote]:
         yield note
     finally:
         _current.reset(token)
+
+
+def take_ok_entry() -> tuple[AuditNote, Any] | None:
+    """The running command's note and its "ok" audit entry, for a store to commit with
+    the command's write; None when there is none (or a write took it already)."""
+    note = _current.get()
+    if note is None or note.ok_entry is None:
+        return None
+    build, note.ok_entry = note.ok_entry, None  # one write carries it
+    return note, build()
 
 
 def note_target(**ids: str | None) -> None:

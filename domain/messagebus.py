@@ -69,6 +69,9 @@ class CommandAudit(Protocol):
         self, command: Command, *, caller: Caller, outcome: str, note: AuditNote
     ) -> None: ...
 
+    def prepare(self, command: Command, *, caller: Caller, note: AuditNote) -> None:
+        """Before the handler: offer the "ok" entry on the note (`take_ok_entry`)."""
+
 
 class CommandGate(Protocol):
     """Admission in front of a command's handler (rate limits, back-pressure, fair turns):
@@ -134,6 +137,8 @@ class MessageBus:
         caller = self._caller_for(actor, request_id)
         events: list[Event] = []
         with collecting() as note:
+            if self._audit is not None:
+                self._audit.prepare(command, caller=caller, note=note)
             try:
                 admitted = (
                     self._gate.admit(command, caller)

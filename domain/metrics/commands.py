@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from domain.commands import Command
 from domain.metrics.ingest import PointColumns
@@ -22,6 +22,10 @@ class CreateMetricsCommand(Command):
     `descriptions` carry what a sender says about metric names (type, help, unit); a
     request may hold only descriptions (Prometheus sends its metadata on its own).
     """
+
+    # Its "ok" audit entry may commit with its points (AuditNote.ok_entry): nothing
+    # after the append can fail it.
+    audit_with_write: ClassVar[bool] = True
 
     project: str
     points: list[Any] | PointColumns

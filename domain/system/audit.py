@@ -26,11 +26,22 @@ class AuditTrail:
     async def command_handled(
         self, command: Command, *, caller: Caller, outcome: str, note: AuditNote
     ) -> None:
+        note.ok_entry = None  # no write after the command's end may carry it
         if not caller.actor:  # Vigil's own work (self-monitoring) is not a user's action
             return
+        if outcome == "ok" and note.ok_written:  # committed with the command's write
+            return
+        await self._store.record(self._entry(command, caller, outcome, note))
+
+    def prepare(self, command: Command, *, caller: Caller, note: AuditNote) -> None:
+        """Offers the command's "ok" entry to a store that commits it with the write."""
+        if caller.actor and getattr(command, "audit_with_write", False):
+            note.ok_entry = lambda: self._entry(command, caller, "ok", note)
+
+    def _entry(self, command: Command, caller: Caller, outcome: str, note: AuditNote) -> AuditEntry:
         project = str(getattr(command, "project", ""))
         changes = note.changes if note.noted else command_changes(command)
-        await self.record(
+        return self._new_entry(
             actor=caller.actor,
             action=type(command).__name__,
             project=project,
@@ -57,7 +68,35 @@ class AuditTrail:
         client: str = "",
     ) -> AuditEntry:
         """Write an entry (chained by the store) and return it as stored."""
-        entry = AuditEntry(
+        entry = self._new_entry(
+            actor=actor,
+            action=action,
+            project=project,
+            outcome=outcome,
+            request_id=request_id,
+            detail=detail,
+            role=role,
+            target=target,
+            changes=changes,
+            client=client,
+        )
+        return await self._store.record(entry)
+
+    def _new_entry(
+        self,
+        *,
+        actor: str,
+        action: str,
+        project: str,
+        outcome: str,
+        request_id: str = "",
+        detail: dict[str, Any] | None = None,
+        role: str = "",
+        target: Mapping[str, str] | None = None,
+        changes: Sequence[Change] = (),
+        client: str = "",
+    ) -> AuditEntry:
+        return AuditEntry(
             actor=actor,
             action=action,
             project=project,
@@ -70,7 +109,6 @@ class AuditTrail:
             changes=[c.to_dict() for c in changes],
             client=client,
         )
-        return await self._store.record(entry)
 
 
 def _ids_of(command: Command) -> dict[str, str]:

@@ -8,7 +8,7 @@ import json
 from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from domain.errors import Unavailable
 from domain.system.model import link
@@ -101,11 +101,29 @@ _Heads = dict[str, tuple[int, str]]  # each project's chain head: (index, hash)
 _Linked = tuple[list[AuditEntry], _Heads, dict[tuple[str, int], int]]
 
 
+class Write(Protocol):
+    """A write an entry commits with (ingest.py's request): taken by a drain, then failed
+    or not."""
+
+    taken: bool
+    error: Exception | None
+
+
+class _WriteFailed(Exception):
+    """The write the entry was to commit with failed: the entry is not stored."""
+
+
 @dataclass(eq=False, slots=True)
 class _Pending:
     entry: AuditEntry
     stored: AuditEntry | None = None
     error: Exception | None = None
+    with_write: Write | None = None  # stored only in the same transaction as this write
+    forgotten: bool = False  # its caller left before a drain took it
+
+    @property
+    def ready(self) -> bool:
+        return self.with_write is None or self.with_write.taken
 
 
 class DuckDBAuditStore:
@@ -144,12 +162,35 @@ class DuckDBAuditStore:
             raise Unavailable("the audit entry was not stored")
         return pending.stored
 
+    def queue(self, entry: AuditEntry, *, with_write: Write) -> _Pending:
+        """An entry to commit in the same transaction as `with_write`, which its caller
+        queues beside it and drains (ingest.py); `stored` once it has."""
+        pending = _Pending(entry, with_write=with_write)
+        self._pending.append(pending)
+        return pending
+
+    def forget(self, pending: _Pending) -> None:
+        """A queued entry whose caller left: never stored unless already taken."""
+        pending.forgotten = True  # if a drain holds it now, it drops it
+        with suppress(ValueError):
+            self._pending.remove(pending)
+
     def take(self) -> Staging[_Linked] | None:
-        """The entries waiting now, for the next COMMIT (group_commit.py)."""
-        if not self._pending:
+        """The entries waiting now, for the next COMMIT (group_commit.py); an entry that
+        goes with a write waits for the drain that takes the write (which stages before
+        this: the points queue joined the group first)."""
+        group: list[_Pending] = []
+        later: list[_Pending] = []
+        for _ in range(len(self._pending)):  # popleft: the loop may append meanwhile
+            try:
+                pending = self._pending.popleft()
+            except IndexError:  # the loop removed one meanwhile (forget)
+                break
+            if not pending.forgotten:
+                (group if pending.ready else later).append(pending)
+        self._pending.extendleft(reversed(later))
+        if not group:
             return None
-        group = list(self._pending)
-        self._pending.clear()
         return Staging(
             lambda cur: self.stage(cur, group),
             lambda staged: self.committed(group, staged),
@@ -180,7 +221,14 @@ class DuckDBAuditStore:
 
     def alone(self, cur: Cursor, group: list[_Pending]) -> None:
         """The group in a transaction of its own; if it fails, every entry fails with it
-        and the heads are read from the file again next time."""
+        and the heads are read from the file again next time. An entry whose write failed
+        (its retry, alone, ran before this) is left out."""
+        failed = [p for p in group if p.with_write is not None and p.with_write.error]
+        for pending in failed:
+            pending.error = _WriteFailed()
+        group = [p for p in group if p.error is None]
+        if not group:
+            return
         try:
             staged = transaction(self.stage)(cur, group)
         except Exception as exc:

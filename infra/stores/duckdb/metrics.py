@@ -16,6 +16,7 @@ from domain.metrics.read_models import SeriesResult
 from domain.metrics.series_limits import SeriesActivity
 from domain.paging import Page
 from infra.stores.duckdb.aggregate import aggregate
+from infra.stores.duckdb.audit import DuckDBAuditStore
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.descriptions import DuckDBDescriptions
 from infra.stores.duckdb.ingest import BatchWriter
@@ -41,6 +42,10 @@ class DuckDBMetricStore:
         self.raw_kept: RawKeptSince | None = None
         self._writer = BatchWriter(runner, catalogue, watermarks=watermarks)
         self._descriptions = DuckDBDescriptions(runner)
+
+    def audit_with(self, audit: DuckDBAuditStore) -> None:
+        """Commit a command's "ok" audit entry with its points (ingest.py)."""
+        self._writer.audit_with(audit)
 
     async def append(
         self, batch: PointBatch, *, idempotency_key: str | None = None

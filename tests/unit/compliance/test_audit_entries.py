@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from domain.access import Permission, Principal, Role
-from domain.changes import command_changes, diff, summarize
+from domain.changes import command_changes, diff, summarize, take_ok_entry
+from domain.errors import BadUserInput
 from domain.messagebus import Caller, MessageBus
+from domain.metrics.commands import CreateMetricsCommand
 from domain.metrics.queries import GetMetricNamesQuery, GetMetricSeriesQuery
 from domain.notifications.commands import ConfigureNotificationCommand
 from domain.system.audit import AuditTrail
 from domain.system.model import SECURITY_LOG
+from domain.system.read_models import AuditEntry
 from domain.system.reads import HOUR_US, ReadLedger
 from domain.system.security import SecurityLog
 from tests.unit.compliance.fakes import ChainStore
@@ -183,3 +188,52 @@ def test_columns_and_arrays_are_counted_never_printed() -> None:
     changes = {c.field: c.new for c in command_changes(Batch(Columns(np.zeros(3))))}
     assert changes == {"points": "<3 items>"}
     assert summarize(np.arange(5_000)) == "<5000 items>"
+
+
+async def test_an_ok_entry_a_store_committed_with_the_write_is_not_recorded_again() -> None:
+    """The bus offers a CreateMetricsCommand's "ok" entry to the store (decision 0042);
+    a store that commits it with the points says so, and the trail records nothing more.
+    A command the store left it to, or that failed after all, is recorded as before."""
+    store, clock = ChainStore(), FakeClock()
+    taken: list[AuditEntry] = []
+    fail = False
+
+    async def ingest(command: Any, events: list[Any]) -> None:
+        offered = take_ok_entry()  # what the DuckDB store's append does
+        assert offered is not None
+        note, entry = offered
+        taken.append(entry)
+        note.ok_written = True
+        assert take_ok_entry() is None  # one write carries it
+        if fail:
+            raise BadUserInput("refused after the write")
+
+    async def configure(command: Any, events: list[Any]) -> None:
+        assert take_ok_entry() is None  # only commands that say so offer it
+
+    bus = MessageBus(
+        commands={CreateMetricsCommand: ingest, ConfigureNotificationCommand: configure},
+        queries={},
+        events={},
+        audit=AuditTrail(store, clock),  # type: ignore[arg-type]
+    )
+    caller = bus.for_caller(Caller("ann", {"demo": "editor"}, request_id="r1"))
+
+    await caller.handle(CreateMetricsCommand("demo", []), actor="ann")
+    assert store.rows == []
+    (entry,) = taken
+    assert (entry.actor, entry.action, entry.outcome, entry.project, entry.request_id) == (
+        "ann",
+        "CreateMetricsCommand",
+        "ok",
+        "demo",
+        "r1",
+    )
+
+    fail = True
+    with pytest.raises(BadUserInput):
+        await caller.handle(CreateMetricsCommand("demo", []), actor="ann")
+    assert [r.outcome for r in store.rows] == ["BAD_USER_INPUT"]
+
+    await caller.handle(ConfigureNotificationCommand("demo"), actor="ann")
+    assert [r.action for r in store.rows][-1] == "ConfigureNotificationCommand"
