@@ -41,15 +41,16 @@ class AuditTrail:
     def _entry(self, command: Command, caller: Caller, outcome: str, note: AuditNote) -> AuditEntry:
         project = str(getattr(command, "project", ""))
         changes = note.changes if note.noted else command_changes(command)
-        return self._new_entry(
+        return AuditEntry(
             actor=caller.actor,
             action=type(command).__name__,
             project=project,
             outcome=outcome,
+            timestamp_us=self._clock.now_us(),
             request_id=caller.request_id,
             role=caller.role_in(project),
-            target=note.target or _ids_of(command),
-            changes=changes,
+            target=dict(note.target or _ids_of(command)),
+            changes=[c.to_dict() for c in changes],
             client=caller.client,
         )
 
@@ -68,35 +69,7 @@ class AuditTrail:
         client: str = "",
     ) -> AuditEntry:
         """Write an entry (chained by the store) and return it as stored."""
-        entry = self._new_entry(
-            actor=actor,
-            action=action,
-            project=project,
-            outcome=outcome,
-            request_id=request_id,
-            detail=detail,
-            role=role,
-            target=target,
-            changes=changes,
-            client=client,
-        )
-        return await self._store.record(entry)
-
-    def _new_entry(
-        self,
-        *,
-        actor: str,
-        action: str,
-        project: str,
-        outcome: str,
-        request_id: str = "",
-        detail: dict[str, Any] | None = None,
-        role: str = "",
-        target: Mapping[str, str] | None = None,
-        changes: Sequence[Change] = (),
-        client: str = "",
-    ) -> AuditEntry:
-        return AuditEntry(
+        entry = AuditEntry(
             actor=actor,
             action=action,
             project=project,
@@ -109,6 +82,7 @@ class AuditTrail:
             changes=[c.to_dict() for c in changes],
             client=client,
         )
+        return await self._store.record(entry)
 
 
 def _ids_of(command: Command) -> dict[str, str]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,19 +17,10 @@ from domain.system.queries import GetAuditLogQuery
 from domain.system.read_models import AuditEntry
 from infra.stores.duckdb import DuckDBDatabase
 from tests.contract.data import NOW_US, SECOND, Point, point_batch
-from tests.contract.test_duckdb_group_commit import _hosts, _together, commits
+from tests.contract.test_duckdb_group_commit import _hosts, _together, commits, db
 from tests.contract.test_system_audit import entry
 
-__all__ = ["commits"]  # the fixture, imported for these tests
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[DuckDBDatabase]:
-    database = await DuckDBDatabase.open(str(tmp_path / "vigil.duckdb"))
-    try:
-        yield database
-    finally:
-        await database.close()
+__all__ = ["commits", "db"]  # the fixtures, imported for these tests
 
 
 def _batch(host: str, *, bad: bool = False) -> Any:
