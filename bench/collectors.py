@@ -45,6 +45,7 @@ from bench.common import (
     now_iso,
     ratio,
     start_vigil,
+    thread_cpu,
     token,
     wait_server_idle,
 )
@@ -112,11 +113,17 @@ def measure(
     asyncio.run(_drive(url, bodies[:1], headers, 1))
     timed = bodies[1:]
     cpu0, watch, started = server.cpu_seconds(), CpuWatch([server.pid]), time.perf_counter()
+    threads0 = thread_cpu(server.pid)
     refused = asyncio.run(_drive(url, timed, headers, senders))
     if settle is not None:
         settle()
     seconds = time.perf_counter() - started
     cpu = server.cpu_seconds() - cpu0
+    by_thread = {
+        name: round((spent - threads0.get(name, 0.0)) / len(timed) * 1e6, 1)
+        for name, spent in thread_cpu(server.pid).items()
+        if spent - threads0.get(name, 0.0) > 0
+    }
     timed_points = points * len(timed) // len(bodies)
     return {
         "requests": len(timed),
@@ -126,6 +133,9 @@ def measure(
         "server_cpu_seconds": round(cpu, 3),
         "cpu_us_per_point": round(cpu / timed_points * 1e6, 3),
         "cpu_us_per_request": round(cpu / len(timed) * 1e6, 1),
+        # Where a request's CPU went, by thread (Vigil's: "main" is the event loop; the
+        # DuckDB writer's follows it under waiting senders, decision 0042).
+        "cpu_us_per_request_by_thread": by_thread,
         "requests_per_core_second": round(len(timed) / cpu) if cpu else None,
         "points_per_s": round(timed_points / seconds),
         "cpu": watch.stop(),

@@ -36,6 +36,7 @@ __all__ = [
     "spawn_vigil",
     "start_baseline",
     "start_vigil",
+    "thread_cpu",
     "token",
     "wait_quiet",
 ]
@@ -121,6 +122,24 @@ class CpuWatch:
             "others_cores": round(max(0.0, busy - ours) / wall, 2),
             "steal_cores": round(delta.get("steal", 0.0) / wall, 2),
         }
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process's live threads by their OS name (`vigil serve` names its
+    workers: infra/thread_names.py), the main thread as "main", pools summed
+    (`duckdb-reader_0` and `_1` as `duckdb-reader`)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        name = "main" if task.name == str(pid) else name.rstrip("0123456789").rstrip("_")
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return seconds
 
 
 def wait_server_idle(server: Server, *, window_s: float, cpu_s: float, deadline: float) -> bool:

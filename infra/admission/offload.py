@@ -13,6 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, TypeVar
 
+from infra.thread_names import name_for_os
+
 __all__ = ["OFFLOAD_MIN_ENTRIES", "ThreadOffload"]
 
 T = TypeVar("T")
@@ -24,7 +26,9 @@ class ThreadOffload:
 
     def __init__(self, min_size: int = OFFLOAD_MIN_ENTRIES) -> None:
         self._min_size = min_size
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ingest-validate")
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix="ingest-validate", initializer=name_for_os
+        )
 
     async def __call__(self, work: Callable[[], T], *, size: int) -> T:
         if size < self._min_size:

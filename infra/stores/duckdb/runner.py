@@ -18,6 +18,7 @@ from domain.errors import Unavailable
 from infra.stores.duckdb.faults import StoreFaults, committed_but_invalidated
 from infra.stores.duckdb.group_commit import GroupCommit
 from infra.stores.duckdb.transaction import Cursor, transaction
+from infra.thread_names import name_for_os
 
 __all__ = ["Cursor", "Runner", "transaction"]
 
@@ -64,10 +65,10 @@ class Runner:
         self._connect = connect
         self.faults = faults or StoreFaults()
         self.group = GroupCommit()  # the writer's shared transactions (points, audit)
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="duckdb-writer")
-        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="duckdb-reader")
+        self._writer = _pool(1, "duckdb-writer")
+        self._readers = _pool(readers, "duckdb-reader")
         # Long background work (compaction) on a cursor of its own, beside the writer.
-        self._maintenance = ThreadPoolExecutor(1, thread_name_prefix="duckdb-maintenance")
+        self._maintenance = _pool(1, "duckdb-maintenance")
         self._local = threading.local()
         self._lock = threading.Lock()
         self._cursors: list[Cursor] = []
@@ -216,6 +217,10 @@ class Runner:
                 cursor.close()
         with suppress(duckdb.Error):
             self._con.close()
+
+
+def _pool(threads: int, name: str) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(threads, thread_name_prefix=name, initializer=name_for_os)
 
 
 class _Interrupted(Exception):
