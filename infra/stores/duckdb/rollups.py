@@ -130,9 +130,16 @@ class DuckDBRollupStore:
 
         def refresh(cur: Cursor) -> int:
             marks = self._watermarks
-            marks.spans.forget()  # spans narrow (or go) below
-            refresh = transaction(self._refresher.refresh)
-            done, points, rows = refresh(cur, tier, limit, quiet_seconds)
+            try:
+                done, points, rows = transaction(self._refresher.refresh)(
+                    cur, tier, limit, quiet_seconds
+                )
+            except BaseException:
+                marks.spans.forget()  # whatever it did is unknown: remember nothing
+                raise
+            # Only the series worked on had their spans narrowed (or deleted); the
+            # writer runs no append between the commit and this.
+            marks.spans.forget_series(tier.name, done)
             if len(done):
                 marks.spans.refreshed(tier.name, done)
                 marks.count_dirty(cur)  # committed: lowered now

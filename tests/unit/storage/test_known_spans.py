@@ -183,3 +183,23 @@ def test_queued_late_series_fold_before_they_pile_up(monkeypatch: pytest.MonkeyP
     busy = known._busy["1m"]
     assert busy._queued_count <= 5 and len(busy._ids) == 3
     assert sorted(known.still_busy("1m", quiet_s=60, most_s=600).tolist()) == [1, 2, 3]
+
+
+def test_a_refresh_forgets_the_spans_of_the_series_it_worked_on_only(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    """A refresh narrows the spans of the series it recomputed; the writer forgets those
+    (a late point there is marked again) and keeps every other series' (a flood of late
+    points to series waiting for their refresh marks nothing after each pass)."""
+    known = KnownSpans()
+    plan, _ = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 5 * M), (2, BASE + 5 * M)]))
+    known.commit(plan)
+    cur.execute("DELETE FROM rollup_dirty_spans WHERE tier = '1m' AND series_id = 1")
+
+    known.forget_series("1m", np.array([1], dtype=np.int64))
+
+    _, touched = late_spans(cur, WATERMARKS, known, columns([(2, BASE + 5 * M)]))
+    assert touched == {}  # series 2's spans are still known
+    _, touched = late_spans(cur, WATERMARKS, known, columns([(1, BASE + 5 * M)]))
+    assert touched == {"1m": 1}  # series 1's 1m span is marked again; its 1h one is known
+    assert spans(cur, "1m")[1] == (BASE + 5 * M, BASE + 5 * M + A)
