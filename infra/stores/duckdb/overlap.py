@@ -207,12 +207,12 @@ class LatestStamps:
                 "series_id": ids[kept_slot[old]],
                 "ts": kept_ts[old].view("datetime64[us]"),
             }
-        newest: dict[int, int] = {}
-        for s, t in zip(kept_slot.tolist(), kept_ts.tolist(), strict=True):
-            sid = columns.series_ids[s]
-            if t > newest.get(sid, _NONE):
-                newest[sid] = t
-        return Plan(columns.table(keep), replaced, (list(newest), list(newest.values())))
+        # Each series' newest kept stamp, per slot (slots name distinct series).
+        newest = np.full(len(columns.series_ids), _NONE, dtype=np.int64)
+        np.maximum.at(newest, kept_slot, kept_ts)
+        present = np.flatnonzero(newest != _NONE)
+        ids = np.asarray(columns.series_ids, dtype=np.int64)[present]
+        return Plan(columns.table(keep), replaced, (ids.tolist(), newest[present].tolist()))
 
 
 def apply(cur: Cursor, plan: Plan) -> None:
