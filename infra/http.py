@@ -11,7 +11,7 @@ from collections.abc import Callable
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "RequestObserver", "new_request_id"]
+__all__ = ["BodyLimit", "RequestObserver"]
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -23,7 +23,7 @@ _ID_PREFIX = os.urandom(6).hex()
 _ID_SEQUENCE = itertools.count(1)
 
 
-def new_request_id() -> str:
+def _new_request_id() -> str:
     return f"{_ID_PREFIX}-{next(_ID_SEQUENCE):x}"
 
 
@@ -40,7 +40,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         sent = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if _SAFE_ID.fullmatch(sent) else new_request_id()
+        request_id = sent if _SAFE_ID.fullmatch(sent) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

@@ -17,7 +17,7 @@ from domain.system.read_models import AuditEntry
 from infra.stores.duckdb.group_commit import Staging
 from infra.stores.duckdb.runner import Cursor, Runner, transaction
 
-__all__ = ["DuckDBAuditStore", "row_entry"]
+__all__ = ["DuckDBAuditStore", "PendingEntry", "row_entry"]
 
 COLUMNS = (
     "seq, actor, action, project, outcome, epoch_us(ts), request_id, detail,"
@@ -114,7 +114,7 @@ class _WriteFailed(Exception):
 
 
 @dataclass(eq=False, slots=True)
-class _Pending:
+class PendingEntry:
     entry: AuditEntry
     stored: AuditEntry | None = None
     error: Exception | None = None
@@ -124,6 +124,10 @@ class _Pending:
     @property
     def ready(self) -> bool:
         return self.with_write is None or self.with_write.taken
+
+    def forget(self) -> None:
+        """Its caller left: the next drain drops it (unless one took it with its write)."""
+        self.forgotten = True
 
 
 class DuckDBAuditStore:
@@ -141,12 +145,12 @@ class DuckDBAuditStore:
 
     def __init__(self, runner: Runner) -> None:
         self._run = runner
-        self._pending: deque[_Pending] = deque()
+        self._pending: deque[PendingEntry] = deque()
         self._heads: _Heads = {}  # writer thread only
-        runner.group.join(self)
+        runner.group.join(self, last=True)  # after the batches its entries go with
 
     async def record(self, entry: AuditEntry) -> AuditEntry:
-        pending = _Pending(entry)
+        pending = PendingEntry(entry)
         self._pending.append(pending)
         try:
             # Drains run in order on one thread: when ours has run, so has any earlier
@@ -162,29 +166,23 @@ class DuckDBAuditStore:
             raise Unavailable("the audit entry was not stored")
         return pending.stored
 
-    def queue(self, entry: AuditEntry, *, with_write: Write) -> _Pending:
+    def queue(self, entry: AuditEntry, *, with_write: Write) -> PendingEntry:
         """An entry to commit in the same transaction as `with_write`, which its caller
         queues beside it and drains (ingest.py); `stored` once it has."""
-        pending = _Pending(entry, with_write=with_write)
+        pending = PendingEntry(entry, with_write=with_write)
         self._pending.append(pending)
         return pending
 
-    def forget(self, pending: _Pending) -> None:
-        """A queued entry whose caller left: never stored unless already taken."""
-        pending.forgotten = True  # if a drain holds it now, it drops it
-        with suppress(ValueError):
-            self._pending.remove(pending)
-
     def take(self) -> Staging[_Linked] | None:
         """The entries waiting now, for the next COMMIT (group_commit.py); an entry that
-        goes with a write waits for the drain that takes the write (which stages before
-        this: the points queue joined the group first)."""
-        group: list[_Pending] = []
-        later: list[_Pending] = []
+        goes with a write waits for the drain that takes the write (which stages it
+        first: this queue joined the group `last`)."""
+        group: list[PendingEntry] = []
+        later: list[PendingEntry] = []
         for _ in range(len(self._pending)):  # popleft: the loop may append meanwhile
             try:
                 pending = self._pending.popleft()
-            except IndexError:  # the loop removed one meanwhile (forget)
+            except IndexError:  # the loop removed one meanwhile (a cancelled record)
                 break
             if not pending.forgotten:
                 (group if pending.ready else later).append(pending)
@@ -197,7 +195,7 @@ class DuckDBAuditStore:
             lambda cur: self.alone(cur, group),
         )
 
-    def stage(self, cur: Cursor, group: list[_Pending]) -> _Linked:
+    def stage(self, cur: Cursor, group: list[PendingEntry]) -> _Linked:
         """Each entry chained after its project's head and inserted; the heads after
         them (inside the caller's transaction)."""
         heads = dict(self._heads)
@@ -213,13 +211,13 @@ class DuckDBAuditStore:
             linked.append(entry)
         return linked, heads, _record(cur, linked)
 
-    def committed(self, group: list[_Pending], staged: _Linked) -> None:
+    def committed(self, group: list[PendingEntry], staged: _Linked) -> None:
         linked, heads, seqs = staged
         self._heads.update(heads)
         for pending, entry in zip(group, linked, strict=True):
             pending.stored = replace(entry, seq=seqs[(entry.project, entry.chain_index)])
 
-    def alone(self, cur: Cursor, group: list[_Pending]) -> None:
+    def alone(self, cur: Cursor, group: list[PendingEntry]) -> None:
         """The group in a transaction of its own; if it fails, every entry fails with it
         and the heads are read from the file again next time. An entry whose write failed
         (its retry, alone, ran before this) is left out."""

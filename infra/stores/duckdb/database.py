@@ -65,7 +65,7 @@ class DuckDBDatabase:
         self.metrics = DuckDBMetricStore(runner, catalogue, watermarks)
         self.rollups = DuckDBRollupStore(runner, watermarks)
         self.audit = DuckDBAuditStore(runner)
-        self.metrics.audit_with(self.audit)  # joined after the points: staged after them
+        self.metrics.audit_with(self.audit)
         self.alerts = DuckDBAlertStore(runner)
         self.leases = DuckDBLeaseStore(runner)
         self.dashboards = DuckDBDashboardStore(runner)

@@ -69,12 +69,16 @@ class GroupCommit:
 
     def __init__(self) -> None:
         self._queues: list[WaitingWork] = []
+        self._last: list[WaitingWork] = []
 
-    def join(self, queue: WaitingWork) -> None:
-        self._queues.append(queue)
+    def join(self, queue: WaitingWork, *, last: bool = False) -> None:
+        """`last`: taken and staged after every other queue in each drain (the audit
+        entries, some of which go with a batch the same drain must have taken)."""
+        (self._last if last else self._queues).append(queue)
 
     def drain(self, cur: Cursor) -> None:
-        parts = [part for queue in self._queues if (part := queue.take()) is not None]
+        queues = [*self._queues, *self._last]
+        parts = [part for queue in queues if (part := queue.take()) is not None]
         if not parts:
             return
         try:

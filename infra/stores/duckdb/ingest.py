@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
-from domain.changes import take_ok_entry
+from domain.changes import AuditNote, take_ok_entry
 from domain.errors import Unavailable
 from domain.metrics.ingest import PointBatch, SeriesSpec
 from domain.metrics.ports import AppendResult
-from infra.stores.duckdb.audit import DuckDBAuditStore
+from infra.stores.duckdb.audit import DuckDBAuditStore, PendingEntry
 from infra.stores.duckdb.catalogue import SeriesCatalogue
 from infra.stores.duckdb.dirty_spans import SpanPlan
 from infra.stores.duckdb.group_commit import Staging
@@ -93,10 +93,7 @@ class BatchWriter:
 
     async def append(self, batch: PointBatch, key: str | None) -> AppendResult:
         request = _Request(batch, key)
-        offered = take_ok_entry() if self._audit is not None else None
-        entry = None
-        if offered is not None and self._audit is not None:
-            entry = self._audit.queue(offered[1], with_write=request)
+        tied = self._tied_ok_entry(request)
         self._queue.append(request)
         try:
             # Drains run in order on one thread: this one, or an earlier one, takes it
@@ -105,18 +102,24 @@ class BatchWriter:
         except asyncio.CancelledError:
             with suppress(ValueError):  # not taken yet: it will never be stored
                 self._queue.remove(request)
-            if entry is not None and self._audit is not None:
-                self._audit.forget(entry)
+            if tied is not None:
+                tied[1].forget()
             raise
         if request.error is not None:
             raise self._run.fault(request.error)
         if request.result is None:  # its drain was interrupted before it answered
             raise Unavailable("the batch was not stored")
-        if offered is not None and entry is not None:
-            # Stored with the points, or the audit trail records it after all.
-            offered[0].ok_written = entry.stored is not None
+        if tied is not None:  # stored with the points, or the audit trail records it after
+            tied[0].ok_written = tied[1].stored is not None
         self._run.faults.write_fault = ""  # points are stored again: writes work
         return request.result
+
+    def _tied_ok_entry(self, request: _Request) -> tuple[AuditNote, PendingEntry] | None:
+        """The running command's "ok" audit entry, queued to commit with `request`."""
+        if self._audit is None or (offered := take_ok_entry()) is None:
+            return None
+        note, entry = offered
+        return note, self._audit.queue(entry, with_write=request)
 
     def take(self) -> Staging[_Staged] | None:
         """The batches waiting now, up to `max_points` (at least one), for the next COMMIT."""

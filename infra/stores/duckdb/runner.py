@@ -86,12 +86,7 @@ class Runner:
     async def read(
         self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        call = _Call(lambda cur: fn(cur, *args, **kwargs))
-        try:
-            return await self._run(self._readers, call.run)
-        except asyncio.CancelledError:
-            _interrupt_until_done(call)
-            raise
+        return await self._interruptible(self._readers, lambda cur: fn(cur, *args, **kwargs))
 
     async def maintain(
         self, fn: Callable[Concatenate[Cursor, P], T], /, *args: P.args, **kwargs: P.kwargs
@@ -99,12 +94,7 @@ class Runner:
         """Background work beside the writer: its transactions interleave with appends
         (DuckDB's optimistic concurrency). Cancelling interrupts it, so `fn` must leave
         nothing half done when interrupted (one transaction, rolled back)."""
-        call = _Call(lambda cur: fn(cur, *args, **kwargs))
-        try:
-            return await self._run(self._maintenance, call.run)
-        except asyncio.CancelledError:
-            _interrupt_until_done(call)
-            raise
+        return await self._interruptible(self._maintenance, lambda cur: fn(cur, *args, **kwargs))
 
     def fault(self, exc: BaseException) -> BaseException:
         """The error to raise for `exc` (a full disk or an invalidated database answers
@@ -124,6 +114,15 @@ class Runner:
             with suppress(asyncio.CancelledError):
                 await self._recovery
         await asyncio.to_thread(self._shutdown)
+
+    async def _interruptible(self, pool: ThreadPoolExecutor, fn: Callable[[Cursor], T]) -> T:
+        """`fn` on `pool`, interrupted in DuckDB if its caller is cancelled."""
+        call = _Call(fn)
+        try:
+            return await self._run(pool, call.run)
+        except asyncio.CancelledError:
+            _interrupt_until_done(call)
+            raise
 
     async def _run(self, pool: ThreadPoolExecutor, call: Callable[[Cursor], T]) -> T:
         if self._closed:
