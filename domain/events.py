@@ -5,7 +5,9 @@ An event travels as its message: `{"type": <class name>, <field>: <value>, ...}`
 event class registers itself when it is defined, so an event is described once, by its
 dataclass, for the publisher, the bus and every subscriber. Fields hold JSON values only
 (text, numbers, lists and dicts of them): the message is shallow, and a columnar event
-such as MetricCollectedEvent is encoded once, as the lists it already holds.
+such as MetricCollectedEvent is encoded once, as the lists it already holds. A field
+whose metadata is IN_PROCESS_ONLY is not in the message: the same facts in a form for the
+publishing process's own handlers (a batch's columns as numpy arrays), never needed.
 
 Channels are `<topic>.<project>`: an event class names its topic, and subscribers ask the
 class for the channel (`AlertEvent.channel_for(project)`), never spell it.
@@ -14,11 +16,13 @@ class for the channel (`AlertEvent.channel_for(project)`), never spell it.
 from __future__ import annotations
 
 from dataclasses import fields
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from domain.ports import EventPublisher
 
 __all__ = [
+    "IN_PROCESS_ONLY",
     "Event",
     "UnknownEvent",
     "event_types",
@@ -28,6 +32,8 @@ __all__ = [
 ]
 
 _TYPES: dict[str, type[Event]] = {}
+_IN_PROCESS_ONLY = "in_process_only"
+IN_PROCESS_ONLY = MappingProxyType({_IN_PROCESS_ONLY: True})  # a field's metadata
 
 
 class UnknownEvent(ValueError):
@@ -64,10 +70,12 @@ def event_types() -> dict[str, type[Event]]:
 
 
 def to_message(event: Event) -> dict[str, Any]:
-    """An event as a JSON-ready dict; shallow on purpose, the columns are already lists."""
+    """An event as a JSON-ready dict; shallow on purpose, the columns are already lists.
+    Fields marked IN_PROCESS_ONLY are left out."""
     message: dict[str, Any] = {"type": type(event).__name__}
     for f in fields(event):  # type: ignore[arg-type]
-        message[f.name] = getattr(event, f.name)
+        if not f.metadata.get(_IN_PROCESS_ONLY):
+            message[f.name] = getattr(event, f.name)
     return message
 
 
@@ -80,7 +88,13 @@ def from_message(message: dict[str, Any]) -> Event:
     if kind is None:
         raise UnknownEvent(f"no event type {message.get('type')!r}")
     try:
-        return kind(**{f.name: message[f.name] for f in fields(kind)})  # type: ignore[arg-type]
+        return kind(
+            **{
+                f.name: message[f.name]
+                for f in fields(kind)  # type: ignore[arg-type]
+                if not f.metadata.get(_IN_PROCESS_ONLY)
+            }
+        )
     except (KeyError, TypeError) as exc:
         raise UnknownEvent(f"a {kind.__name__} message lacks {exc}") from None
 

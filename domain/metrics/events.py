@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from domain.events import Event
+from domain.events import IN_PROCESS_ONLY, Event
+from domain.metrics.ingest.batch import BatchArrays
 
 __all__ = ["MetricCollectedEvent"]
 
@@ -17,6 +18,8 @@ class MetricCollectedEvent(Event):
 
     Columnar and JSON-ready because it crosses the event bus once per batch, and the
     columns are the validated batch's own lists: building the event copies nothing.
+    `arrays`: the same columns as the batch's numpy arrays, for this process's handlers
+    (not in the message); `columns()` gives them whether or not it was set.
     """
 
     project: str
@@ -24,5 +27,14 @@ class MetricCollectedEvent(Event):
     series_index: list[int]
     timestamps_us: list[int]
     values: list[float]
+    arrays: BatchArrays | None = field(
+        default=None, repr=False, compare=False, metadata=IN_PROCESS_ONLY
+    )
 
     TOPIC: ClassVar[str] = "metrics"
+
+    def columns(self) -> BatchArrays:
+        """The columns as numpy arrays: the batch's own, or the lists converted."""
+        if self.arrays is not None:
+            return self.arrays
+        return BatchArrays.of(self.series_index, self.timestamps_us, self.values)

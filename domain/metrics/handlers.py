@@ -90,6 +90,7 @@ async def create_metrics(
                 series_index=batch.series_index,
                 timestamps_us=batch.timestamps_us,
                 values=batch.values,
+                arrays=batch.arrays,
             )
         )
     return IngestReceipt(accepted=result.accepted, replayed=result.replayed, batch=batch)

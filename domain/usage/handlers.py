@@ -14,7 +14,7 @@ __all__ = ["count_analytics", "count_ingest", "count_notification", "count_repor
 
 async def count_ingest(event: MetricCollectedEvent, *, usage_meter: UsageMeter) -> None:
     """Points per series and minute (the ingest hot path: no I/O)."""
-    usage_meter.count_points(event.project, event.series, event.series_index)
+    usage_meter.count_points(event.project, event.series, event.columns().series_index)
 
 
 async def count_notification(event: NotificationSentEvent, *, usage_meter: UsageMeter) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from domain.ports import Clock
 from domain.usage.model import MINUTE_US, QUERIES, QUERY_CPU_SECONDS, USAGE_SOURCE
@@ -76,7 +77,10 @@ class UsageMeter:
     # -- counting (hot paths) ------------------------------------------------------------
 
     def count_points(
-        self, project: str, series: Sequence[dict[str, Any]], series_index: Sequence[int]
+        self,
+        project: str,
+        series: Sequence[dict[str, Any]],
+        series_index: Sequence[int] | npt.NDArray[np.int64],
     ) -> None:
         """A stored batch (MetricCollectedEvent's columns)."""
         if not self.enabled or not series or series[0].get("source") == USAGE_SOURCE:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
 from domain.events import Event, UnknownEvent, event_types, from_message, to_message
+from domain.metrics.events import MetricCollectedEvent
+from domain.metrics.ingest.batch import BatchArrays
 from infra.bootstrap.routing import EVENT_HANDLERS
 
 
@@ -16,6 +19,8 @@ def sample(kind: type[Event]) -> Event:
     """An instance with a distinct JSON value in every field."""
     values: dict[str, Any] = {}
     for n, f in enumerate(dataclasses.fields(kind)):  # type: ignore[arg-type]
+        if f.metadata.get("in_process_only"):
+            continue  # not JSON: never in a message
         hint = str(f.type)
         if "dict" in hint:
             values[f.name] = {"k": str(n)}
@@ -67,3 +72,19 @@ def test_extra_keys_such_as_the_origin_are_ignored() -> None:
 def test_two_event_classes_may_not_share_a_name() -> None:
     with pytest.raises(TypeError, match="names must be unique"):
         type("MetricCollectedEvent", (Event,), {"__module__": "elsewhere"})
+
+
+def test_a_batchs_arrays_stay_in_the_process() -> None:
+    arrays = BatchArrays(np.array([0, 1, 0]), np.array([5, 6, 7]), np.array([1.0, 2.0, 3.0]))
+    lists = {"series_index": [0, 1, 0], "timestamps_us": [5, 6, 7], "values": [1.0, 2.0, 3.0]}
+    series = [{"id": 1}, {"id": 2}]
+    with_arrays = MetricCollectedEvent(project="p", series=series, arrays=arrays, **lists)
+    message = to_message(with_arrays)
+    assert "arrays" not in message
+    assert with_arrays.columns() is arrays
+    received = from_message(orjson.loads(orjson.dumps(message)))
+    assert received == with_arrays
+    assert isinstance(received, MetricCollectedEvent) and received.arrays is None
+    columns = received.columns()  # the lists converted
+    assert columns.series_index.tolist() == [0, 1, 0]
+    assert columns.timestamps_us.dtype == np.int64 and columns.values.tolist() == [1.0, 2.0, 3.0]

@@ -266,7 +266,8 @@ class RuleIndex:
             (0 if h is None else len(h.slots) for h in laned), dtype=np.intp, count=len(laned)
         )
         flat = np.fromiter((s for h in laned if h is not None for s in h.slots), dtype=np.intp)
-        points = np.asarray(event.series_index, dtype=np.intp)
+        columns = event.columns()
+        points = columns.series_index
         counts = per_series[points]
         first = np.cumsum(per_series) - per_series
         if int(counts.max()) <= 1:  # one LAST cohort per series at most (the usual case)
@@ -278,8 +279,8 @@ class RuleIndex:
             slots = flat[np.repeat(first[points], counts) + within]
         if not len(slots):
             return set()
-        ts = np.asarray(event.timestamps_us, dtype=np.int64)[point_of]
-        values = np.asarray(event.values, dtype=np.float64)[point_of]
+        ts = columns.timestamps_us[point_of]
+        values = columns.values[point_of]
         taken = self._lane.take(slots, ts, values)
         if taken.all():
             return set()

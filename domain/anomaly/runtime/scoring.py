@@ -80,9 +80,8 @@ class BatchScoring(Warming):
             self._route_rest(project, by_metric, event.series, layers)
         if max(max(layer) for layer in layers) < 0:
             return None  # none of the batch's series has a detector
-        index = np.asarray(event.series_index, dtype=np.int64)
-        stamps = np.asarray(event.timestamps_us, dtype=np.int64)
-        values = np.asarray(event.values, dtype=np.float64)
+        columns = event.columns()
+        index, stamps, values = columns.series_index, columns.timestamps_us, columns.values
         out = Output(project)
         scored = np.isfinite(values)  # ingest stores finite values only; never NaN state
         for layer in layers:

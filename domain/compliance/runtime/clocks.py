@@ -46,20 +46,22 @@ class ClockOffsets:
 
 
 def _newest_by_source(event: MetricCollectedEvent) -> dict[str, int]:
-    """Each source's newest timestamp in the batch: C-level `max` when the batch has one
-    source (what a collector sends), numpy otherwise; never a loop per point."""
+    """Each source's newest timestamp in the batch, with numpy on its columns; never a
+    loop per point."""
     try:
         sources = list(map(_SOURCE, event.series))  # C-level: thousands in a collector's batch
     except KeyError:
         sources = [str(s.get("source", "")) for s in event.series]
     distinct = list(dict.fromkeys(sources))
+    columns = event.columns()
+    stamps = columns.timestamps_us
     if len(distinct) == 1:
-        return {distinct[0]: int(max(event.timestamps_us))}
+        return {distinct[0]: int(stamps.max())}
     code = {source: n for n, source in enumerate(distinct)}
     of_series = np.fromiter(map(code.__getitem__, sources), np.int64, len(sources))
-    of_point = of_series[np.asarray(event.series_index, dtype=np.int64)]
+    of_point = of_series[columns.series_index]
     newest = np.full(len(distinct), _NONE, dtype=np.int64)
-    np.maximum.at(newest, of_point, np.asarray(event.timestamps_us, dtype=np.int64))
+    np.maximum.at(newest, of_point, stamps)
     return {
         source: int(ts) for source, ts in zip(distinct, newest.tolist(), strict=True) if ts > _NONE
     }

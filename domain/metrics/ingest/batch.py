@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -87,6 +88,17 @@ class BatchArrays:
     timestamps_us: npt.NDArray[np.int64]
     values: npt.NDArray[np.float64]
 
+    @classmethod
+    def of(
+        cls, series_index: Sequence[int], timestamps_us: Sequence[int], values: Sequence[float]
+    ) -> BatchArrays:
+        """Columns held as lists, converted."""
+        return cls(
+            np.asarray(series_index, dtype=np.int64),
+            np.asarray(timestamps_us, dtype=np.int64),
+            np.asarray(values, dtype=np.float64),
+        )
+
 
 @dataclass(slots=True)
 class PointBatch:
@@ -110,11 +122,7 @@ class PointBatch:
         """The columns as numpy arrays: those it was checked as, or the lists converted."""
         if self.arrays is not None:
             return self.arrays
-        return BatchArrays(
-            np.asarray(self.series_index, dtype=np.int64),
-            np.asarray(self.timestamps_us, dtype=np.int64),
-            np.asarray(self.values, dtype=np.float64),
-        )
+        return BatchArrays.of(self.series_index, self.timestamps_us, self.values)
 
     def point_ids(self) -> list[str]:
         series = self.series
