@@ -300,3 +300,16 @@ cdef object _lines(
     if count:
         memcpy(&stamp_view[0], ts, count * sizeof(int64_t))
     return keys, values, stamps
+
+
+def lookup(dict known, list keys):
+    """Each key's int in `known`, -1 where it has none, as an int64 array: the interner's
+    lookup without a list of Python results (decision 0041's addendum)."""
+    cdef Py_ssize_t n = len(keys), i = 0
+    found = np.empty(n, np.int64)
+    cdef int64_t[::1] view = found
+    for key in keys:
+        value = known.get(key)
+        view[i] = -1 if value is None else <int64_t>value
+        i += 1
+    return found

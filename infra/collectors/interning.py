@@ -4,11 +4,13 @@ DecodedSeries once per process, not once per point or per request."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from itertools import repeat
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from infra.collectors import scan
 from infra.collectors.decoded import DecodedSeries
 
 __all__ = ["DEFAULT_MAX_SERIES", "SeriesInterner"]
@@ -44,19 +46,25 @@ class SeriesInterner:
         if len(self._ids) + len(keys) > self._max:
             self.clear()  # cheaper than LRU bookkeeping on the hot path
         ids = self._ids
-        found = list(map(ids.get, keys))
-        if None in found:
-            for pos, key in enumerate(keys):
-                if found[pos] is None:
-                    known = ids.get(key)
-                    if known is None:
-                        series = make(key)  # may raise: record nothing before it returns
-                        known = ids[key] = len(self._series)
-                        self._series.append(series)
-                    found[pos] = known
-        gids = np.fromiter(found, np.int64, len(found))
+        gids = _looked_up(ids, keys)
+        unseen = np.flatnonzero(gids < 0)
+        for pos in unseen.tolist():
+            key = keys[pos]
+            known = ids.get(key)  # an earlier position may have just added it
+            if known is None:
+                series = make(key)  # may raise: record nothing before it returns
+                known = ids[key] = len(self._series)
+                self._series.append(series)
+            gids[pos] = known
         unique, inverse = _distinct(gids)
         return list(map(self._series.__getitem__, unique.tolist())), inverse
+
+
+def _looked_up(ids: dict[Hashable, int], keys: Sequence[Hashable]) -> npt.NDArray[np.int64]:
+    """Each key's id, -1 for a key not interned yet."""
+    if scan.compiled is not None and type(keys) is list:
+        return scan.compiled.lookup(ids, keys)  # 5,000 fresh keys: 0.10 against 0.20 ms
+    return np.fromiter(map(ids.get, keys, repeat(-1)), np.int64, len(keys))
 
 
 def _distinct(gids: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from infra.collectors import scan
 from infra.collectors.decoded import DecodedSeries
 from infra.collectors.interning import SeriesInterner, _distinct
 
@@ -33,6 +34,17 @@ def test_distinct_answers_as_numpy_unique(gids: np.ndarray) -> None:
     assert inverse.dtype == np.int64
 
 
+@pytest.fixture(params=["compiled", "python"])
+def lookup_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both lookups: the compiled one (lists of keys) and the Python one."""
+    if request.param == "python":
+        monkeypatch.setattr(scan, "compiled", None)
+    elif scan.compiled is None:
+        pytest.skip("the compiled scanners are not built on this machine")
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("lookup_path")
 def test_a_series_is_made_once_and_indexed_per_key() -> None:
     made: list[str] = []
 
@@ -50,3 +62,20 @@ def test_a_series_is_made_once_and_indexed_per_key() -> None:
     # The same objects come back for keys seen before (listed in interning order).
     assert [s.name for s in again] == ["a", "c"]
     assert again[0] is series[1] and again[1] is series[2]
+
+
+@pytest.mark.usefixtures("lookup_path")
+def test_keys_of_any_hashable_kind_and_a_failing_make_records_nothing() -> None:
+    def make(key: object) -> DecodedSeries:
+        if key == (b"bad",):
+            raise ValueError("bad key")
+        return DecodedSeries(name=repr(key), tags={}, type="gauge")
+
+    interner = SeriesInterner()
+    series, index = interner.index([(b"x", 1), b"y", (b"x", 1)], make)
+    assert [series[i].name for i in index.tolist()] == ["(b'x', 1)", "b'y'", "(b'x', 1)"]
+    with pytest.raises(ValueError):
+        interner.index([b"z", (b"bad",)], make)
+    assert len(interner) == 3  # b"z" was made before the bad key; nothing after it
+    series, index = interner.index((b"y", b"z"), make)  # a tuple of keys: not the list path
+    assert [series[i].name for i in index.tolist()] == ["b'y'", "b'z'"]
