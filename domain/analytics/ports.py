@@ -10,7 +10,7 @@ from domain.analytics.results import AnalyticsKind
 from domain.analytics.work import Item, StoredItem, Task
 from domain.paging import Page
 
-__all__ = ["AnalyticsJobStore", "AnalyticsRuntime", "Computer"]
+__all__ = ["AnalyticsJobStore", "AnalyticsRuntime", "Computer", "Foreground"]
 
 
 class AnalyticsJobStore(Protocol):
@@ -114,4 +114,13 @@ class AnalyticsRuntime(Protocol):
 
     def cancel_local(self, job_id: str) -> bool:
         """Stop the job if it runs in this process; False if it does not run here."""
+        ...
+
+
+class Foreground(Protocol):
+    """The requests this process is serving (ingest, queries), which a job's reads give
+    way to."""
+
+    async def quiet(self, most_seconds: float) -> None:
+        """Return once no request is in flight, or after `most_seconds`."""
         ...

@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from domain.analytics.model import SeriesSelector
+from domain.analytics.ports import Foreground
 from domain.analytics.series import FloatArray, Grid
 from domain.buckets import bucket_count
 from domain.errors import BadUserInput
@@ -24,7 +25,15 @@ from domain.messagebus import Ask
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesResult
 
-__all__ = ["BACKGROUND_PAUSE", "CHUNK_VALUES", "NAME_TAG", "TooLarge", "background", "read_grids"]
+__all__ = [
+    "BACKGROUND_PAUSE",
+    "CHUNK_VALUES",
+    "NAME_TAG",
+    "QUIET_WAIT_SECONDS",
+    "TooLarge",
+    "background",
+    "read_grids",
+]
 
 CHUNK_VALUES = 100_000  # values per slice
 FIRST_SLICE = 256  # buckets of the first slice, before the number of series is known
@@ -34,13 +43,19 @@ NAME_TAG = "__name__"  # set on grids read with `named=True` (CORRELATION reads 
 # 1,000-series week read flat out kept both cores busy for ~5 s and doubled the latency of
 # every ingest acknowledgement meanwhile (docs/performance.md, "Analytics").
 BACKGROUND_PAUSE = 1.0
+# And a slice starts once no request is in flight, waiting at most this long: a slice
+# that overlaps an ingest request slows it, one between requests does not.
+QUIET_WAIT_SECONDS = 0.25
 _pause: ContextVar[float] = ContextVar("analytics_read_pause", default=0.0)
+_foreground: ContextVar[Foreground | None] = ContextVar("analytics_foreground", default=None)
 
 
-def background() -> None:
+def background(foreground: Foreground | None = None) -> None:
     """Mark the reads of the current task (a job's) as background work: each slice is
-    followed by a pause of BACKGROUND_PAUSE times its own duration."""
+    followed by a pause of BACKGROUND_PAUSE times its own duration, and starts once
+    `foreground` has no request in flight (QUIET_WAIT_SECONDS at most)."""
     _pause.set(BACKGROUND_PAUSE)
+    _foreground.set(foreground)
 
 
 class TooLarge(BadUserInput):
@@ -73,8 +88,10 @@ async def read_grids(
     lines = _Lines(buckets, max_lines=max(0, (max_points - read_before) // max(1, buckets)))
     slice_buckets = FIRST_SLICE
     at = first
-    pause = _pause.get()
+    pause, foreground = _pause.get(), _foreground.get()
     while at < end_us:
+        if foreground is not None:
+            await foreground.quiet(QUIET_WAIT_SECONDS)
         until = min(end_us, at + slice_buckets * step_us)
         began = time.monotonic()
         result: SeriesResult = await ask(

@@ -7,6 +7,7 @@ buffered: memory stays bounded whatever the load, and senders retry later.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from typing import Final
@@ -28,6 +29,8 @@ class InflightBudget:
         self.bytes = 0
         self.requests = 0
         self.points = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     def enter(self, declared_bytes: int) -> Unavailable | None:
         """One more request of `declared_bytes` (0 if unknown yet); the refusal, or None.
@@ -38,6 +41,7 @@ class InflightBudget:
             return self._refusal(f"more than {self.max_bytes} bytes of ingest are in flight")
         self.requests += 1
         self.bytes += declared_bytes
+        self._quiet.clear()
         return None
 
     def grow(self, more_bytes: int) -> Unavailable | None:
@@ -50,6 +54,15 @@ class InflightBudget:
     def leave(self, counted_bytes: int) -> None:
         self.requests -= 1
         self.bytes -= counted_bytes
+        if not self.requests:
+            self._quiet.set()
+
+    async def quiet(self, most_seconds: float) -> None:
+        """Return once no request is in flight, or after `most_seconds` (a job's reads
+        wait for it: domain/analytics/reading.py)."""
+        if self.requests:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), most_seconds)
 
     @contextlib.contextmanager
     def points_pending(self, count: int) -> Iterator[None]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.alerting.runtime import AlertEngine
 from domain.alerting.runtime.forecasts import ForecastRunner
+from domain.analytics.ports import Foreground
 from domain.anomaly.ports import AnomalyRuntime
 from domain.anomaly.runtime import DetectorBank
 from domain.cost.runtime import CostWriter, WriterSettings
@@ -244,9 +245,11 @@ async def start_runtimes(
     compliance: Compliance,
     series_limiter: SeriesLimiter,
     store_points: Callable[[], list[dict[str, Any]]] = list,
+    foreground: Foreground | None = None,
 ) -> None:
     """Alert evaluation, notification delivery and self-monitoring, each stopped by `stack`
-    before the store closes. `store_points`: the store's own counters (reopens, damage)."""
+    before the store closes. `store_points`: the store's own counters (reopens, damage);
+    `foreground`: the requests in flight, which analytics jobs' reads give way to."""
     await runtimes.alerting.start(publish=bus.publish)
     stack.push_async_callback(runtimes.alerting.close)
     await runtimes.notifications.start(bus.publish)
@@ -262,7 +265,7 @@ async def start_runtimes(
     analytics = runtimes.analytics
     await analytics.workers.start()
     stack.push_async_callback(analytics.workers.close)
-    await analytics.runner.start(publish=bus.publish, ask=bus.ask)
+    await analytics.runner.start(publish=bus.publish, ask=bus.ask, foreground=foreground)
     stack.push_async_callback(analytics.runner.close)
     stack.push_async_callback(runtimes.incidents.close)
     if settings.retention_run_seconds > 0:

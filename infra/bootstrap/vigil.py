@@ -134,6 +134,7 @@ class Vigil:
                 compliance,
                 limiter,
                 store_points=getattr(stores, "metric_points", list),
+                foreground=admission.inflight,
             )
             await compliance.start(bus, events, stores.leases)
             stack.push_async_callback(compliance.close)  # before the store closes: it flushes

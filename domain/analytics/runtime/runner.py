@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from domain.analytics.handlers import completed_event
 from domain.analytics.limits import AnalyticsLimits
 from domain.analytics.model import AnalyticsJob, JobState
-from domain.analytics.ports import AnalyticsJobStore, Computer
+from domain.analytics.ports import AnalyticsJobStore, Computer, Foreground
 from domain.analytics.reading import background
 from domain.analytics.results import AnalyticsKind
 from domain.analytics.runtime.run import LEASE_PREFIX, Run, Stop, job_lease, slot_lease
@@ -82,6 +82,7 @@ class JobRunner:
         self._task: asyncio.Task[None] | None = None
         self._publish: Publish | None = None
         self._ask: Ask | None = None
+        self._foreground: Foreground | None = None
         self._renewed_us = 0
         self._purged_us = 0
 
@@ -90,8 +91,11 @@ class JobRunner:
         """The ids of the jobs running in this process."""
         return frozenset(self._runs)
 
-    async def start(self, *, publish: Publish, ask: Ask) -> None:
-        self._publish, self._ask = publish, ask
+    async def start(
+        self, *, publish: Publish, ask: Ask, foreground: Foreground | None = None
+    ) -> None:
+        """`foreground`: the requests a job's reads give way to (reading.background)."""
+        self._publish, self._ask, self._foreground = publish, ask, foreground
         self._task = asyncio.create_task(self._loop())
 
     async def close(self) -> None:
@@ -255,7 +259,7 @@ class JobRunner:
     async def _compute(self, run: Run) -> list[StoredItem]:
         job, kind = run.job, self._kinds[run.job.kind]
         assert self._ask is not None
-        background()  # this task's reads give way to ingest and queries
+        background(self._foreground)  # this task's reads give way to ingest and queries
         work = await kind.prepare(
             self._ask, job.project, job.input, max_points=self.limits.job_max_points
         )

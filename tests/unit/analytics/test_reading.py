@@ -15,6 +15,7 @@ from domain.analytics.model import SeriesSelector
 from domain.analytics.reading import TooLarge, background, read_grids
 from domain.metrics.queries import GetMetricSeriesQuery
 from domain.metrics.read_models import SeriesData, SeriesResult
+from infra.admission.inflight import InflightBudget
 
 STEP_US = 60_000_000
 SLICE_S = 0.05  # how long the fake store takes for each slice
@@ -77,6 +78,58 @@ async def test_a_jobs_reads_pause_between_slices_and_a_querys_do_not() -> None:
     busy_s = slices * SLICE_S
     assert query_s < 1.5 * busy_s
     assert job_s >= 1.9 * busy_s  # as long again as the store worked, after each slice
+
+
+class CountedStore(SlowStore):
+    """Notes how many requests `inflight` had in flight as each slice started."""
+
+    def __init__(self, inflight: InflightBudget) -> None:
+        super().__init__()
+        self.inflight = inflight
+        self.in_flight_at_start: list[int] = []
+
+    async def __call__(self, query: Any) -> SeriesResult:
+        self.in_flight_at_start.append(self.inflight.requests)
+        return await super().__call__(query)
+
+
+async def test_a_jobs_slice_starts_between_requests() -> None:
+    """Requests of 30 ms every 40 ms: each slice waits for the gap between two."""
+    inflight = InflightBudget(max_bytes=10**9, max_requests=100, max_points=10**9)
+
+    async def requests() -> None:
+        while True:
+            assert inflight.enter(0) is None
+            await asyncio.sleep(0.03)
+            inflight.leave(0)
+            await asyncio.sleep(0.01)
+
+    sender = asyncio.create_task(requests())
+    await asyncio.sleep(0.005)  # the first request is in flight
+
+    async def job() -> CountedStore:
+        background(inflight)
+        store = CountedStore(inflight)
+        await _read(store, 60_000)
+        return store
+
+    try:
+        store = await asyncio.create_task(job())
+    finally:
+        sender.cancel()
+    assert store.slices > 2 and store.in_flight_at_start == [0] * store.slices
+
+
+async def test_a_busy_foreground_delays_a_slice_a_bounded_time() -> None:
+    inflight = InflightBudget(max_bytes=10**9, max_requests=100, max_points=10**9)
+    assert inflight.enter(0) is None  # never leaves
+    started = time.monotonic()
+    await inflight.quiet(0.1)
+    assert 0.09 <= time.monotonic() - started < 1.0
+    inflight.leave(0)
+    started = time.monotonic()
+    await inflight.quiet(5.0)  # none in flight: at once
+    assert time.monotonic() - started < 0.05
 
 
 WEIGHTS = {"a": 1.0, "b": 2.0, "c": 3.0}
