@@ -8,9 +8,13 @@ are stopped by killing their worker process (pebble starts a fresh one): cancell
 stops the work, it does not wait for it.
 
 Workers run at a lower CPU priority (`nice`) than the server, so on a busy machine the
-scheduler serves ingest and queries first (docs/performance.md measures it). They come
-from a fork server that has imported the methods once, so a killed worker is replaced in
-milliseconds rather than the ~1 s numpy and scipy take to import.
+scheduler serves ingest and queries first (docs/performance.md measures it). What a
+priority cannot give: a task computing beside a request still slows it through what the
+cores share (caches, memory bandwidth; in a VM, perhaps one physical core's two hardware
+threads), so a job's next task starts once no request is in flight (`foreground`,
+DISPATCH_QUIET_SECONDS at most). They come from a fork server that has imported the
+methods once, so a killed worker is replaced in milliseconds rather than the ~1 s numpy
+and scipy take to import.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 from pebble import ProcessPool
 
+from domain.analytics.ports import Foreground
 from domain.analytics.work import Item, StoredItem, Task
 from infra.analytics.kinds import run_task, run_task_stored, warm
 
@@ -35,6 +40,7 @@ __all__ = ["ProcessComputer"]
 
 # One thread per worker: the pool is the parallelism (BLAS threads would oversubscribe).
 _ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+DISPATCH_QUIET_SECONDS = 0.1  # the longest a job's task waits for no request in flight
 
 
 def _init_worker(nice: int, idle: bool) -> None:
@@ -76,12 +82,15 @@ class ProcessComputer:
         self._seq = itertools.count()
         self._dispatcher: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[ProcessPool] | None = None
+        self._foreground: Foreground | None = None
 
-    async def start(self) -> None:
+    async def start(self, foreground: Foreground | None = None) -> None:
         """Returns at once: the pool starts behind it (its fork server imports the methods,
         1.5 s here, which a server's start-up need not wait for); work queued meanwhile runs
         once it is up. `lazy`: nothing starts until the first task, so a server that runs
-        no analytics holds no worker processes (~150 MB; docs/performance.md, "Memory")."""
+        no analytics holds no worker processes (~150 MB; docs/performance.md, "Memory").
+        `foreground`: the requests a job's tasks give way to (synchronous queries' do not)."""
+        self._foreground = foreground
         if not self.lazy:
             self._dispatcher = asyncio.create_task(self._dispatch())
 
@@ -161,6 +170,10 @@ class ProcessComputer:
         while True:
             await self._free.acquire()
             queued = await self._queue.get()
+            if queued.priority and self._foreground is not None:
+                await self._foreground.quiet(DISPATCH_QUIET_SECONDS)
+                self._queue.put_nowait(queued)  # a query's task that came meanwhile goes first
+                queued = self._queue.get_nowait()
             if queued.future.done():  # its caller gave up while it waited
                 self._free.release()
                 continue

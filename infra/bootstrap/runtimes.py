@@ -263,7 +263,7 @@ async def start_runtimes(
             bus=bus,
         )
     analytics = runtimes.analytics
-    await analytics.workers.start()
+    await analytics.workers.start(foreground)
     stack.push_async_callback(analytics.workers.close)
     await analytics.runner.start(publish=bus.publish, ask=bus.ask, foreground=foreground)
     stack.push_async_callback(analytics.runner.close)
