@@ -73,9 +73,8 @@ def to_message(event: Event) -> dict[str, Any]:
     """An event as a JSON-ready dict; shallow on purpose, the columns are already lists.
     Fields marked IN_PROCESS_ONLY are left out."""
     message: dict[str, Any] = {"type": type(event).__name__}
-    for f in fields(event):  # type: ignore[arg-type]
-        if not f.metadata.get(_IN_PROCESS_ONLY):
-            message[f.name] = getattr(event, f.name)
+    for name in _carried(type(event)):
+        message[name] = getattr(event, name)
     return message
 
 
@@ -88,15 +87,18 @@ def from_message(message: dict[str, Any]) -> Event:
     if kind is None:
         raise UnknownEvent(f"no event type {message.get('type')!r}")
     try:
-        return kind(
-            **{
-                f.name: message[f.name]
-                for f in fields(kind)  # type: ignore[arg-type]
-                if not f.metadata.get(_IN_PROCESS_ONLY)
-            }
-        )
+        return kind(**{name: message[name] for name in _carried(kind)})
     except (KeyError, TypeError) as exc:
         raise UnknownEvent(f"a {kind.__name__} message lacks {exc}") from None
+
+
+def _carried(kind: type[Event]) -> list[str]:
+    """The names of the fields a message carries (all but IN_PROCESS_ONLY ones)."""
+    return [
+        f.name
+        for f in fields(kind)  # type: ignore[arg-type]
+        if not f.metadata.get(_IN_PROCESS_ONLY)
+    ]
 
 
 async def publish_event(event: Event, *, publisher: EventPublisher) -> None:

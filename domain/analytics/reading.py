@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,16 +46,23 @@ BACKGROUND_PAUSE = 1.0
 # And a slice starts once no request is in flight, waiting at most this long: a slice
 # that overlaps an ingest request slows it, one between requests does not.
 QUIET_WAIT_SECONDS = 0.25
-_pause: ContextVar[float] = ContextVar("analytics_read_pause", default=0.0)
-_foreground: ContextVar[Foreground | None] = ContextVar("analytics_foreground", default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Background:
+    """Set for a job's task (`background`)."""
+
+    foreground: Foreground | None  # the requests its reads give way to, if known
+
+
+_background: ContextVar[_Background | None] = ContextVar("analytics_background", default=None)
 
 
 def background(foreground: Foreground | None = None) -> None:
     """Mark the reads of the current task (a job's) as background work: each slice is
     followed by a pause of BACKGROUND_PAUSE times its own duration, and starts once
     `foreground` has no request in flight (QUIET_WAIT_SECONDS at most)."""
-    _pause.set(BACKGROUND_PAUSE)
-    _foreground.set(foreground)
+    _background.set(_Background(foreground))
 
 
 class TooLarge(BadUserInput):
@@ -88,7 +95,9 @@ async def read_grids(
     lines = _Lines(buckets, max_lines=max(0, (max_points - read_before) // max(1, buckets)))
     slice_buckets = FIRST_SLICE
     at = first
-    pause, foreground = _pause.get(), _foreground.get()
+    marked = _background.get()
+    pause = BACKGROUND_PAUSE if marked else 0.0
+    foreground = marked.foreground if marked else None
     while at < end_us:
         if foreground is not None:
             await foreground.quiet(QUIET_WAIT_SECONDS)

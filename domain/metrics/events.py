@@ -34,7 +34,10 @@ class MetricCollectedEvent(Event):
     TOPIC: ClassVar[str] = "metrics"
 
     def columns(self) -> BatchArrays:
-        """The columns as numpy arrays: the batch's own, or the lists converted."""
-        if self.arrays is not None:
-            return self.arrays
-        return BatchArrays.of(self.series_index, self.timestamps_us, self.values)
+        """The columns as numpy arrays: the batch's own, or the lists converted (once:
+        kept in `arrays` for the event's other handlers)."""
+        if self.arrays is None:
+            converted = BatchArrays.of(self.series_index, self.timestamps_us, self.values)
+            object.__setattr__(self, "arrays", converted)  # frozen; the same facts
+        assert self.arrays is not None
+        return self.arrays

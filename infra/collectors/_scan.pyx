@@ -304,9 +304,9 @@ cdef object _lines(
 
 def lookup(dict known, list keys):
     """Each key's int in `known`, -1 where it has none, as an int64 array: the interner's
-    lookup without a list of Python results (decision 0041's addendum)."""
-    cdef Py_ssize_t n = len(keys), i = 0
-    found = np.empty(n, np.int64)
+    lookup without a list of Python results (interning.py)."""
+    cdef Py_ssize_t i = 0
+    found = np.empty(len(keys), np.int64)
     cdef int64_t[::1] view = found
     for key in keys:
         value = known.get(key)
