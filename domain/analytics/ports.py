@@ -118,9 +118,18 @@ class AnalyticsRuntime(Protocol):
 
 
 class Foreground(Protocol):
-    """The requests this process is serving (ingest, queries), which a job's reads give
+    """The requests this process is serving (ingest, queries), which a job's work gives
     way to."""
 
     async def quiet(self, most_seconds: float) -> None:
         """Return once no request is in flight, or after `most_seconds`."""
+        ...
+
+    async def arrival(self) -> None:
+        """Return when the next request comes in."""
+        ...
+
+    def watch(self, listener: Callable[[bool], None]) -> None:
+        """Call `listener(True)` when a request comes in while none was in flight, and
+        `listener(False)` when the last one in flight ends."""
         ...

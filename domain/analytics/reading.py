@@ -28,6 +28,7 @@ from domain.metrics.read_models import SeriesResult
 __all__ = [
     "BACKGROUND_PAUSE",
     "CHUNK_VALUES",
+    "MOST_YIELDS",
     "NAME_TAG",
     "QUIET_WAIT_SECONDS",
     "TooLarge",
@@ -46,6 +47,8 @@ BACKGROUND_PAUSE = 1.0
 # And a slice starts once no request is in flight, waiting at most this long: a slice
 # that overlaps an ingest request slows it, one between requests does not.
 QUIET_WAIT_SECONDS = 0.25
+# A slice a request comes in to is abandoned and read again, this many times at most.
+MOST_YIELDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,9 @@ _background: ContextVar[_Background | None] = ContextVar("analytics_background",
 
 def background(foreground: Foreground | None = None) -> None:
     """Mark the reads of the current task (a job's) as background work: each slice is
-    followed by a pause of BACKGROUND_PAUSE times its own duration, and starts once
-    `foreground` has no request in flight (QUIET_WAIT_SECONDS at most)."""
+    followed by a pause of BACKGROUND_PAUSE times its own duration, starts once
+    `foreground` has no request in flight (QUIET_WAIT_SECONDS at most), and is read again
+    if a request comes in meanwhile (MOST_YIELDS times at most)."""
     _background.set(_Background(foreground))
 
 
@@ -99,22 +103,22 @@ async def read_grids(
     pause = BACKGROUND_PAUSE if marked else 0.0
     foreground = marked.foreground if marked else None
     while at < end_us:
-        if foreground is not None:
-            await foreground.quiet(QUIET_WAIT_SECONDS)
         until = min(end_us, at + slice_buckets * step_us)
-        began = time.monotonic()
-        result: SeriesResult = await ask(
-            GetMetricSeriesQuery(
-                project=project,
-                name=selector.metric,
-                start_us=at,
-                end_us=until,
-                aggregation=selector.aggregation,
-                step_us=step_us,
-                matchers=selector.matchers,
-                group_by=selector.group_by,
-            )
+        query = GetMetricSeriesQuery(
+            project=project,
+            name=selector.metric,
+            start_us=at,
+            end_us=until,
+            aggregation=selector.aggregation,
+            step_us=step_us,
+            matchers=selector.matchers,
+            group_by=selector.group_by,
         )
+        began = time.monotonic()
+        if foreground is None:
+            result: SeriesResult = await ask(query)
+        else:
+            result, began = await _read_giving_way(ask, query, foreground)
         if result.series:
             if not lines.columns([series.tags for series in result.series]):
                 raise TooLarge(read_before + (lines.max_lines + 1) * buckets, max_points)
@@ -129,6 +133,34 @@ async def read_grids(
             tags[NAME_TAG] = selector.metric
         grids.append(Grid(first, step_us, values, tags))
     return grids
+
+
+async def _read_giving_way(
+    ask: Ask, query: GetMetricSeriesQuery, foreground: Foreground
+) -> tuple[SeriesResult, float]:
+    """A job's slice, started once no request is in flight (QUIET_WAIT_SECONDS at most)
+    and abandoned if one comes in before it is read: cancelling the read interrupts it in
+    the store, and it starts again in the next gap. The MOST_YIELDS+1-th try runs to its
+    end whatever comes in, so a job still reads under a steady stream of requests.
+    The answer, and when the try that read it began."""
+    for _ in range(MOST_YIELDS):
+        await foreground.quiet(QUIET_WAIT_SECONDS)
+        began = time.monotonic()
+        reading = asyncio.ensure_future(ask(query))
+        arrived = asyncio.ensure_future(foreground.arrival())
+        try:
+            await asyncio.wait((reading, arrived), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            arrived.cancel()
+            if not reading.done():
+                reading.cancel()
+        await asyncio.wait((reading,))  # an abandoned read ends once interrupted
+        if not reading.cancelled():
+            result: SeriesResult = reading.result()
+            return result, began
+    await foreground.quiet(QUIET_WAIT_SECONDS)
+    began = time.monotonic()
+    return await ask(query), began
 
 
 class _Lines:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from domain.errors import Unavailable
@@ -31,6 +31,8 @@ class InflightBudget:
         self.points = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self._arrived: asyncio.Future[None] | None = None
+        self._listeners: list[Callable[[bool], None]] = []
 
     def enter(self, declared_bytes: int) -> Unavailable | None:
         """One more request of `declared_bytes` (0 if unknown yet); the refusal, or None.
@@ -42,6 +44,11 @@ class InflightBudget:
         self.requests += 1
         self.bytes += declared_bytes
         self._quiet.clear()
+        if self._arrived is not None and not self._arrived.done():
+            self._arrived.set_result(None)
+        if self.requests == 1:
+            for listener in self._listeners:
+                listener(True)
         return None
 
     def grow(self, more_bytes: int) -> Unavailable | None:
@@ -56,6 +63,8 @@ class InflightBudget:
         self.bytes -= counted_bytes
         if not self.requests:
             self._quiet.set()
+            for listener in self._listeners:
+                listener(False)
 
     async def quiet(self, most_seconds: float) -> None:
         """Return once no request is in flight, or after `most_seconds` (a job's reads
@@ -63,6 +72,17 @@ class InflightBudget:
         if self.requests:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._quiet.wait(), most_seconds)
+
+    async def arrival(self) -> None:
+        """Return when the next request enters (a job's read slice gives way to it)."""
+        if self._arrived is None or self._arrived.done():
+            self._arrived = asyncio.get_running_loop().create_future()
+        await asyncio.shield(self._arrived)  # one waiter giving up leaves the others waiting
+
+    def watch(self, listener: Callable[[bool], None]) -> None:
+        """`listener(True)` when a request enters with none in flight, `listener(False)`
+        when the last one leaves (a job's worker processes pause meanwhile)."""
+        self._listeners.append(listener)
 
     @contextlib.contextmanager
     def points_pending(self, count: int) -> Iterator[None]:

@@ -12,7 +12,8 @@ scheduler serves ingest and queries first (docs/performance.md measures it). Wha
 priority cannot give: a task computing beside a request still slows it through what the
 cores share (caches, memory bandwidth; in a VM, perhaps one physical core's two hardware
 threads), so a job's next task starts once no request is in flight (`foreground`,
-DISPATCH_QUIET_SECONDS at most). They come from a fork server that has imported the
+DISPATCH_QUIET_SECONDS at most), and a job's running tasks are stopped while one is
+(pausing.py). They come from a fork server that has imported the
 methods once, so a killed worker is replaced in milliseconds rather than the ~1 s numpy
 and scipy take to import.
 """
@@ -35,6 +36,7 @@ from pebble import ProcessPool
 from domain.analytics.ports import Foreground
 from domain.analytics.work import Item, StoredItem, Task
 from infra.analytics.kinds import run_task, run_task_stored, warm
+from infra.analytics.pausing import WorkerPauses
 
 __all__ = ["ProcessComputer"]
 
@@ -63,11 +65,6 @@ class _Queued:
     on_done: Callable[[int], None] | None = field(compare=False)
 
 
-def _kill_if_cancelled(running: Future[Any], future: asyncio.Future[list[Any]]) -> None:
-    if future.cancelled():
-        running.cancel()
-
-
 class ProcessComputer:
     def __init__(
         self, workers: int, *, nice: int = 10, idle: bool = False, lazy: bool = False
@@ -83,6 +80,8 @@ class ProcessComputer:
         self._dispatcher: asyncio.Task[None] | None = None
         self._starting: asyncio.Future[ProcessPool] | None = None
         self._foreground: Foreground | None = None
+        self._running = {0: 0, 1: 0}  # tasks running by priority: queries' (0), jobs' (1)
+        self._pauses = WorkerPauses(self._worker_pids, self._only_jobs_running)
 
     async def start(self, foreground: Foreground | None = None) -> None:
         """Returns at once: the pool starts behind it (its fork server imports the methods,
@@ -91,8 +90,19 @@ class ProcessComputer:
         no analytics holds no worker processes (~150 MB; docs/performance.md, "Memory").
         `foreground`: the requests a job's tasks give way to (synchronous queries' do not)."""
         self._foreground = foreground
+        if foreground is not None:
+            foreground.watch(self._pauses.foreground)
         if not self.lazy:
             self._dispatcher = asyncio.create_task(self._dispatch())
+
+    def _worker_pids(self) -> list[int]:
+        """The pool's worker processes now (pebble keeps them by pid; no public way)."""
+        manager = getattr(getattr(self._pool, "_pool_manager", None), "worker_manager", None)
+        workers = getattr(manager, "workers", None)
+        return list(workers) if isinstance(workers, dict) else []
+
+    def _only_jobs_running(self) -> bool:
+        return bool(self._running[1]) and not self._running[0]
 
     def _start_pool(self) -> ProcessPool:
         for name in _ONE_THREAD:
@@ -111,6 +121,7 @@ class ProcessComputer:
         return pool
 
     async def close(self) -> None:
+        self._pauses.close()
         if self._dispatcher is not None:
             self._dispatcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -178,10 +189,18 @@ class ProcessComputer:
                 self._free.release()
                 continue
             assert self._pool is not None
+            if not queued.priority:
+                self._pauses.resume()  # a query's task is a request: it never waits
+            self._running[queued.priority] += 1
             running: Future[Any] = self._pool.schedule(queued.function, args=(queued.task,))
             running.add_done_callback(functools.partial(self._finished, loop, queued))
             # A caller that gives up cancels its future: the task's worker is killed.
-            queued.future.add_done_callback(functools.partial(_kill_if_cancelled, running))
+            queued.future.add_done_callback(functools.partial(self._kill_if_cancelled, running))
+
+    def _kill_if_cancelled(self, running: Future[Any], future: asyncio.Future[list[Any]]) -> None:
+        if future.cancelled():
+            self._pauses.resume()  # a stopped worker would end only once resumed
+            running.cancel()
 
     def _finished(
         self, loop: asyncio.AbstractEventLoop, queued: _Queued, done: Future[Any]
@@ -191,6 +210,9 @@ class ProcessComputer:
 
     def _settle(self, done: Future[Any], queued: _Queued) -> None:
         self._free.release()
+        self._running[queued.priority] -= 1
+        if not self._only_jobs_running():
+            self._pauses.resume()
         future = queued.future
         if future.done():
             return

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from domain.analytics.series import DAY_US, MINUTE_US, Grid
 
-__all__ = ["FIVE_MIN", "T0", "daily", "grid"]
+__all__ = ["FIVE_MIN", "T0", "computing", "daily", "grid"]
 
 T0 = 1_700_006_400_000_000  # 2023-11-15 00:00 UTC: a day boundary
 FIVE_MIN = 5 * MINUTE_US
@@ -27,3 +29,12 @@ def daily(
     if missing:
         values[rng.choice(n, int(missing * n), replace=False)] = np.nan
     return values
+
+
+def computing(cpu_seconds: float) -> list[float]:
+    """A worker task that computes for `cpu_seconds` of its own CPU time; how long that
+    took on the clock (longer when its worker was stopped meanwhile)."""
+    started, wall = time.thread_time(), time.monotonic()
+    while time.thread_time() - started < cpu_seconds:
+        pass
+    return [time.monotonic() - wall]

@@ -1,5 +1,6 @@
 """read_grids: slices of the range assembled into one grid per series; a job's reads pause
-between slices so the store serves other callers meanwhile."""
+between slices so the store serves other callers meanwhile, and give way to a request that
+comes in while a slice is read."""
 
 from __future__ import annotations
 
@@ -130,6 +131,64 @@ async def test_a_busy_foreground_delays_a_slice_a_bounded_time() -> None:
     started = time.monotonic()
     await inflight.quiet(5.0)  # none in flight: at once
     assert time.monotonic() - started < 0.05
+
+
+class DisturbedStore(SlowStore):
+    """A request comes in 10 ms into each read that `disturb(n)` picks (n counts the
+    reads, abandoned ones included) and ends 10 ms later; abandoned reads are counted."""
+
+    def __init__(self, inflight: InflightBudget, disturb: Any) -> None:
+        super().__init__()
+        self.inflight = inflight
+        self.disturb = disturb
+        self.reads = 0
+        self.abandoned = 0
+
+    async def __call__(self, query: Any) -> SeriesResult:
+        if self.disturb(self.reads):
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.01, self.inflight.enter, 0)
+            loop.call_later(0.02, self.inflight.leave, 0)
+        self.reads += 1
+        try:
+            return await super().__call__(query)
+        except asyncio.CancelledError:
+            self.abandoned += 1
+            raise
+
+
+async def _disturbed(disturb: Any, *, in_background: bool = True) -> tuple[DisturbedStore, Any]:
+    inflight = InflightBudget(max_bytes=10**9, max_requests=100, max_points=10**9)
+
+    async def job() -> tuple[DisturbedStore, Any]:
+        if in_background:
+            background(inflight)
+        store = DisturbedStore(inflight, disturb)
+        return store, await _read(store, 30_000)
+
+    return await asyncio.create_task(job())
+
+
+async def test_a_jobs_slice_a_request_comes_into_is_abandoned_and_read_again() -> None:
+    undisturbed = await _read(SlowStore(), 30_000)
+    store, grids = await _disturbed(lambda n: n % 2 == 0)  # each slice's first try
+    slices = store.reads - store.abandoned
+    assert slices > 2 and store.abandoned == slices
+    for got, expected in zip(grids, undisturbed, strict=True):
+        assert got.tags == expected.tags
+        assert np.array_equal(got.values, expected.values, equal_nan=True)
+
+
+async def test_a_slice_is_abandoned_a_bounded_number_of_times() -> None:
+    store, grids = await _disturbed(lambda n: True)  # a request comes into every try
+    slices = store.reads - store.abandoned
+    assert slices > 2 and store.abandoned == slices * reading.MOST_YIELDS
+    assert np.array_equal(grids[0].values, np.arange(30_000))
+
+
+async def test_a_querys_slices_are_never_abandoned() -> None:
+    store, _ = await _disturbed(lambda n: True, in_background=False)
+    assert store.abandoned == 0 and store.reads > 2
 
 
 WEIGHTS = {"a": 1.0, "b": 2.0, "c": 3.0}
