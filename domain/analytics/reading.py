@@ -143,9 +143,11 @@ async def _read_giving_way(
     the store, and it starts again in the next gap. The MOST_YIELDS+1-th try runs to its
     end whatever comes in, so a job still reads under a steady stream of requests.
     The answer, and when the try that read it began."""
-    for _ in range(MOST_YIELDS):
+    for tries_left in range(MOST_YIELDS, -1, -1):
         await foreground.quiet(QUIET_WAIT_SECONDS)
         began = time.monotonic()
+        if not tries_left:
+            break
         reading = asyncio.ensure_future(ask(query))
         arrived = asyncio.ensure_future(foreground.arrival())
         try:
@@ -158,8 +160,6 @@ async def _read_giving_way(
         if not reading.cancelled():
             result: SeriesResult = reading.result()
             return result, began
-    await foreground.quiet(QUIET_WAIT_SECONDS)
-    began = time.monotonic()
     return await ask(query), began
 
 

@@ -40,11 +40,7 @@ class WorkerPauses:
         self._stopped = False
         self._not_before = 0.0  # monotonic: no stop before this (the gap after a long one)
         self._timer: asyncio.TimerHandle | None = None
-        self.stops = 0  # how many times the workers were stopped (self-monitoring, tests)
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
+        self.stops = 0  # how many times the workers were stopped (the tests read it)
 
     def foreground(self, busy: bool) -> None:
         """The foreground's listener: a request came in with none in flight, or the last

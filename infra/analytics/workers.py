@@ -13,9 +13,9 @@ priority cannot give: a task computing beside a request still slows it through w
 cores share (caches, memory bandwidth; in a VM, perhaps one physical core's two hardware
 threads), so a job's next task starts once no request is in flight (`foreground`,
 DISPATCH_QUIET_SECONDS at most), and a job's running tasks are stopped while one is
-(pausing.py). They come from a fork server that has imported the
-methods once, so a killed worker is replaced in milliseconds rather than the ~1 s numpy
-and scipy take to import.
+(pausing.py). They come from a fork server that has imported the methods once, so a
+killed worker is replaced in milliseconds rather than the ~1 s numpy and scipy take to
+import.
 """
 
 from __future__ import annotations
@@ -104,6 +104,13 @@ class ProcessComputer:
     def _only_jobs_running(self) -> bool:
         return bool(self._running[1]) and not self._running[0]
 
+    def _count_running(self, priority: int, change: int) -> None:
+        """Workers stop only while nothing but job tasks runs: a query's task serves a
+        request, and it never waits."""
+        self._running[priority] += change
+        if not self._only_jobs_running():
+            self._pauses.resume()
+
     def _start_pool(self) -> ProcessPool:
         for name in _ONE_THREAD:
             os.environ.setdefault(name, "1")
@@ -189,9 +196,7 @@ class ProcessComputer:
                 self._free.release()
                 continue
             assert self._pool is not None
-            if not queued.priority:
-                self._pauses.resume()  # a query's task is a request: it never waits
-            self._running[queued.priority] += 1
+            self._count_running(queued.priority, 1)
             running: Future[Any] = self._pool.schedule(queued.function, args=(queued.task,))
             running.add_done_callback(functools.partial(self._finished, loop, queued))
             # A caller that gives up cancels its future: the task's worker is killed.
@@ -210,9 +215,7 @@ class ProcessComputer:
 
     def _settle(self, done: Future[Any], queued: _Queued) -> None:
         self._free.release()
-        self._running[queued.priority] -= 1
-        if not self._only_jobs_running():
-            self._pauses.resume()
+        self._count_running(queued.priority, -1)
         future = queued.future
         if future.done():
             return
