@@ -6,9 +6,9 @@ points serve the rest, and everything when no tier fits.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -79,7 +79,7 @@ def aggregate(
     if query.use_tiers:
         tier = choose_tier(start, end, step, percentile=percentile, raw_since_us=raw_since_us)
     raw_gone = percentile and raw_since_us is not None  # then sparse tiers are all there is
-    gids, tags = _GROUPS.of(query.project, specs, query.group_by)
+    gids, tags = _groups_of(query.project, specs, query.group_by)
     # Several series in a group need a GROUP BY whatever serves them; with one per group, a
     # tier at the chart's step is read row for cell (tiered.py). For many series that is
     # cheaper than grouping raw points even at one point a row; for a few, raw points
@@ -170,38 +170,32 @@ def _sql(aggregation: Aggregation, *, grouped: bool) -> str:
     return _PLAIN[aggregation]
 
 
-class _GroupsCache:
-    """The last few answers of `_groups`, by the series' ids: a job reads the same 1,000
-    series in a hundred time slices, and sorting their tags held the GIL ~1 ms a slice.
-    A series' id is a hash of its project, name and tags, so the ids stand for the tags.
-    The tags dicts are shared by every answer made from one entry: never mutated."""
+@dataclass(frozen=True, slots=True)
+class _Selected:
+    """A query's series, equal to another by project and ids alone: a series' id is a
+    hash of its project, name and tags, so the ids stand for the tags."""
 
-    SIZE = 16
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[object, tuple[list[int], list[dict[str, str]]]] = OrderedDict()
-        self._lock = threading.Lock()  # reader threads share it
-
-    def of(
-        self, project: str, specs: Sequence[SeriesSpec], group_by: tuple[str, ...] | None
-    ) -> tuple[list[int], list[dict[str, str]]]:
-        if len(specs) < 2:
-            return _groups(specs, group_by)
-        key = (project, group_by, tuple([s.id for s in specs]))
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        found = _groups(specs, group_by)
-        with self._lock:
-            self._entries[key] = found
-            if len(self._entries) > self.SIZE:
-                self._entries.popitem(last=False)
-        return found
+    project: str
+    ids: tuple[int, ...]
+    specs: Sequence[SeriesSpec] = field(compare=False, hash=False)
 
 
-_GROUPS = _GroupsCache()
+def _groups_of(
+    project: str, specs: Sequence[SeriesSpec], group_by: tuple[str, ...] | None
+) -> tuple[list[int], list[dict[str, str]]]:
+    """`_groups`, kept for the last few selections: a job reads the same 1,000 series in a
+    hundred time slices, and sorting their tags held the GIL ~1 ms a slice. The tags
+    dicts are shared by every answer made from one entry: never mutated."""
+    if len(specs) < 2:
+        return _groups(specs, group_by)
+    return _kept_groups(_Selected(project, tuple([s.id for s in specs]), specs), group_by)
+
+
+@lru_cache(maxsize=16)
+def _kept_groups(
+    selected: _Selected, group_by: tuple[str, ...] | None
+) -> tuple[list[int], list[dict[str, str]]]:
+    return _groups(selected.specs, group_by)
 
 
 def _groups(
